@@ -1,0 +1,1 @@
+//! kiln-benches: benchmark helpers.

@@ -1,0 +1,1 @@
+//! kiln-cuda: the CUDA C backend. Not built yet (issue 4).

@@ -1,0 +1,1 @@
+//! kiln-estimators: scikit-learn-like estimators. Not built yet (issue 5).

@@ -1,0 +1,461 @@
+//! The array IR: a kernel as a graph of typed nodes over symbolic shapes.
+//!
+//! Nodes live in one arena ([`Program::nodes`]) addressed by [`NodeId`]; every operand comes
+//! before its users, so the verifier, the interpreter and every pass are single forward sweeps.
+//!
+//! Two kinds of values share the arena:
+//! * *array-level* nodes, which have no free index variables (parameters, elementwise ops on
+//!   arrays, reductions with axes, comprehensions), and
+//! * *scalar-body* nodes, rank-0 values that mention index variables bound by an enclosing
+//!   [`Op::Generate`] or [`Op::RangeReduce`] (the `|(i, j)| ...` closures of `from_shape_fn`
+//!   and of `sum(0..d, |l| ...)`). Elementwise ops are the same ops in both.
+
+use crate::types::{DType, Dim, ElemTy, SymId, Type};
+use std::fmt;
+
+/// Index of a node in [`Program::nodes`]. Printed `v3`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v{}", self.0)
+    }
+}
+
+/// An index variable bound by a comprehension or a range reduction. Printed `i3`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VarId(pub u32);
+
+impl fmt::Display for VarId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "i{}", self.0)
+    }
+}
+
+/// A scalar constant. Its element type is the type of the node that holds it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Literal {
+    Float(f64),
+    Int(i64),
+    Bool(bool),
+}
+
+/// Unary elementwise operations. All keep the operand's element type except `Not` (bool or
+/// integer bitwise not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnOp {
+    /// `-x` (signed and float types).
+    Neg,
+    /// `!x`: logical not on bool, bitwise not on integers.
+    Not,
+    /// `|x|`.
+    Abs,
+    /// e^x (float).
+    Exp,
+    /// Natural logarithm (float).
+    Ln,
+    /// ln(1 + x), accurate for small x (float).
+    Log1p,
+    /// Square root (float).
+    Sqrt,
+    /// 1 / sqrt(x) (float).
+    Rsqrt,
+    /// Sine (float).
+    Sin,
+    /// Cosine (float).
+    Cos,
+    /// Hyperbolic tangent (float).
+    Tanh,
+    /// 1 / (1 + e^-x) (float).
+    Sigmoid,
+    /// Round toward negative infinity (float).
+    Floor,
+    /// Round toward positive infinity (float).
+    Ceil,
+    /// x^n for a constant integer n (float): `powi(n)`.
+    PowI(i32),
+}
+
+impl UnOp {
+    /// Every unary op, for exhaustive tests and the parser.
+    pub const ALL: [UnOp; 15] = [
+        UnOp::Neg,
+        UnOp::Not,
+        UnOp::Abs,
+        UnOp::Exp,
+        UnOp::Ln,
+        UnOp::Log1p,
+        UnOp::Sqrt,
+        UnOp::Rsqrt,
+        UnOp::Sin,
+        UnOp::Cos,
+        UnOp::Tanh,
+        UnOp::Sigmoid,
+        UnOp::Floor,
+        UnOp::Ceil,
+        UnOp::PowI(2),
+    ];
+
+    /// Name in the IR text (`powi` is printed with its exponent: `powi.3`).
+    pub fn name(self) -> &'static str {
+        match self {
+            UnOp::Neg => "neg",
+            UnOp::Not => "not",
+            UnOp::Abs => "abs",
+            UnOp::Exp => "exp",
+            UnOp::Ln => "ln",
+            UnOp::Log1p => "log1p",
+            UnOp::Sqrt => "sqrt",
+            UnOp::Rsqrt => "rsqrt",
+            UnOp::Sin => "sin",
+            UnOp::Cos => "cos",
+            UnOp::Tanh => "tanh",
+            UnOp::Sigmoid => "sigmoid",
+            UnOp::Floor => "floor",
+            UnOp::Ceil => "ceil",
+            UnOp::PowI(_) => "powi",
+        }
+    }
+
+    /// True for the ops defined only on floats.
+    pub fn float_only(self) -> bool {
+        !matches!(self, UnOp::Neg | UnOp::Not | UnOp::Abs)
+    }
+}
+
+/// Binary elementwise operations. Both operands have the same element type; the operands'
+/// shapes broadcast (numpy rules, right-aligned) to the node's shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    /// Float division; integer division truncates toward zero (Rust `/`). Integer division by
+    /// zero yields 0 rather than trapping (documented deviation: kernels never trap).
+    Div,
+    /// Remainder with the sign of the dividend (Rust `%`); integer `% 0` yields 0.
+    Rem,
+    /// x^y for floats (`powf`).
+    Pow,
+    /// Elementwise minimum; NaN if either operand is NaN (numpy `minimum`).
+    Min,
+    /// Elementwise maximum; NaN if either operand is NaN (numpy `maximum`).
+    Max,
+    /// Comparisons produce bool.
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// Logical and/or on bool, bitwise on integers.
+    And,
+    Or,
+    /// Bitwise/logical exclusive or.
+    Xor,
+}
+
+impl BinOp {
+    pub const ALL: [BinOp; 17] = [
+        BinOp::Add,
+        BinOp::Sub,
+        BinOp::Mul,
+        BinOp::Div,
+        BinOp::Rem,
+        BinOp::Pow,
+        BinOp::Min,
+        BinOp::Max,
+        BinOp::Eq,
+        BinOp::Ne,
+        BinOp::Lt,
+        BinOp::Le,
+        BinOp::Gt,
+        BinOp::Ge,
+        BinOp::And,
+        BinOp::Or,
+        BinOp::Xor,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BinOp::Add => "add",
+            BinOp::Sub => "sub",
+            BinOp::Mul => "mul",
+            BinOp::Div => "div",
+            BinOp::Rem => "rem",
+            BinOp::Pow => "pow",
+            BinOp::Min => "min",
+            BinOp::Max => "max",
+            BinOp::Eq => "eq",
+            BinOp::Ne => "ne",
+            BinOp::Lt => "lt",
+            BinOp::Le => "le",
+            BinOp::Gt => "gt",
+            BinOp::Ge => "ge",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+            BinOp::Xor => "xor",
+        }
+    }
+
+    pub fn is_comparison(self) -> bool {
+        matches!(self, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
+    }
+
+    pub fn is_logical(self) -> bool {
+        matches!(self, BinOp::And | BinOp::Or | BinOp::Xor)
+    }
+}
+
+/// Reductions. `Sum`, `Prod`, `Min`, `Max` keep the element type; `ArgMin` / `ArgMax` produce
+/// `i64` indices (row-major flattened over the reduced axes, first occurrence wins, like
+/// numpy). `Min`/`Max`/`ArgMin`/`ArgMax` propagate NaN like numpy: the result is NaN (or the
+/// index of the first NaN). Over an empty domain, `Sum` is 0, `Prod` is 1, `Min` is +inf (the
+/// type's maximum for integers), `Max` is -inf (the type's minimum), and `ArgMin`/`ArgMax`
+/// are an error at run time (numpy raises too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReduceOp {
+    Sum,
+    Prod,
+    Min,
+    Max,
+    ArgMin,
+    ArgMax,
+}
+
+impl ReduceOp {
+    pub const ALL: [ReduceOp; 6] =
+        [ReduceOp::Sum, ReduceOp::Prod, ReduceOp::Min, ReduceOp::Max, ReduceOp::ArgMin, ReduceOp::ArgMax];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Sum => "sum",
+            ReduceOp::Prod => "prod",
+            ReduceOp::Min => "min",
+            ReduceOp::Max => "max",
+            ReduceOp::ArgMin => "argmin",
+            ReduceOp::ArgMax => "argmax",
+        }
+    }
+
+    pub fn is_arg(self) -> bool {
+        matches!(self, ReduceOp::ArgMin | ReduceOp::ArgMax)
+    }
+}
+
+/// One operation. Each variant lists its operands and what its result type must be; the
+/// verifier checks exactly these rules.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// The kernel parameter with this index; type = the parameter's type.
+    Param(u32),
+    /// A scalar constant; rank 0.
+    Const(Literal),
+    /// The run-time value of a dimension, as an `i64` scalar.
+    DimValue(Dim),
+    /// The current value of an index variable, as an `i64` scalar. Only valid inside the body
+    /// of the node that binds the variable.
+    Index(VarId),
+    /// Elementwise unary op; same shape as the operand.
+    Unary(UnOp, NodeId),
+    /// Elementwise binary op with numpy broadcasting to the node's shape.
+    Binary(BinOp, NodeId, NodeId),
+    /// `select(cond, a, b)` with broadcasting; `cond` is bool. Lazy: for each element only the
+    /// chosen operand's value is needed (so a guarded gather never reads out of range).
+    Select(NodeId, NodeId, NodeId),
+    /// Conversion to the node's element type (Rust `as` semantics: float -> int saturates,
+    /// NaN -> 0).
+    Cast(NodeId),
+    /// Broadcast the operand (numpy rules) to the node's shape.
+    Broadcast(NodeId),
+    /// Permute axes: result axis `k` is operand axis `perm[k]`. `.t()` reverses all axes.
+    Transpose(NodeId, Vec<u32>),
+    /// Insert a length-1 axis at position `axis` of the result.
+    InsertAxis(NodeId, u32),
+    /// Reduce the operand over `axes` (sorted, distinct); the result drops those axes.
+    Reduce { op: ReduceOp, arg: NodeId, axes: Vec<u32> },
+    /// `array[[i0, i1, ...]]`: one element of an array-level node; indices are integer scalars
+    /// (possibly loaded from another array: a gather). An index out of range is a run-time
+    /// error, never an out-of-bounds read. Negative indices are out of range.
+    Load { array: NodeId, indices: Vec<NodeId> },
+    /// `Array::from_shape_fn((e0, e1, ..), |(v0, v1, ..)| body)`: an array of shape `extents`
+    /// whose element at `(v0, v1, ..)` is the scalar `body`.
+    Generate { vars: Vec<VarId>, extents: Vec<Dim>, body: NodeId },
+    /// `sum(0..e0, |v0| body)` and friends: a scalar reduction of `body` over the box
+    /// `0..e0 x 0..e1 x ..`. Same result types and empty-domain rules as [`ReduceOp`].
+    RangeReduce { op: ReduceOp, vars: Vec<VarId>, extents: Vec<Dim>, body: NodeId },
+}
+
+impl Op {
+    /// The node's operands in order (the body of a binder counts as an operand).
+    pub fn operands(&self) -> Vec<NodeId> {
+        match self {
+            Op::Param(_) | Op::Const(_) | Op::DimValue(_) | Op::Index(_) => vec![],
+            Op::Unary(_, a)
+            | Op::Cast(a)
+            | Op::Broadcast(a)
+            | Op::Transpose(a, _)
+            | Op::InsertAxis(a, _)
+            | Op::Reduce { arg: a, .. } => vec![*a],
+            Op::Binary(_, a, b) => vec![*a, *b],
+            Op::Select(c, a, b) => vec![*c, *a, *b],
+            Op::Load { array, indices } => {
+                let mut v = vec![*array];
+                v.extend(indices.iter().copied());
+                v
+            }
+            Op::Generate { body, .. } | Op::RangeReduce { body, .. } => vec![*body],
+        }
+    }
+
+    /// Rewrite every operand through `f` (used by passes that renumber nodes).
+    pub fn map_operands(&mut self, mut f: impl FnMut(NodeId) -> NodeId) {
+        match self {
+            Op::Param(_) | Op::Const(_) | Op::DimValue(_) | Op::Index(_) => {}
+            Op::Unary(_, a)
+            | Op::Cast(a)
+            | Op::Broadcast(a)
+            | Op::Transpose(a, _)
+            | Op::InsertAxis(a, _)
+            | Op::Reduce { arg: a, .. } => *a = f(*a),
+            Op::Binary(_, a, b) => {
+                *a = f(*a);
+                *b = f(*b);
+            }
+            Op::Select(c, a, b) => {
+                *c = f(*c);
+                *a = f(*a);
+                *b = f(*b);
+            }
+            Op::Load { array, indices } => {
+                *array = f(*array);
+                for i in indices {
+                    *i = f(*i);
+                }
+            }
+            Op::Generate { body, .. } | Op::RangeReduce { body, .. } => *body = f(*body),
+        }
+    }
+
+    /// The index variables this node binds (for `Generate` and `RangeReduce`).
+    pub fn bound_vars(&self) -> &[VarId] {
+        match self {
+            Op::Generate { vars, .. } | Op::RangeReduce { vars, .. } => vars,
+            _ => &[],
+        }
+    }
+}
+
+/// One node: an operation and the type of its result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub op: Op,
+    pub ty: Type,
+}
+
+/// A kernel parameter: name and type (rank 0 for scalar parameters).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    pub name: String,
+    pub ty: Type,
+}
+
+/// A whole kernel in array IR.
+///
+/// Shapes are symbolic: `syms` names the symbols that parameter shapes bind at call time
+/// (a symbol used by two parameters requires their dimensions to agree). A program is generic
+/// when some type mentions [`ElemTy::Float`]; [`Program::instantiate`] makes it concrete.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    pub name: String,
+    pub syms: Vec<String>,
+    pub params: Vec<Param>,
+    pub nodes: Vec<Node>,
+    pub outputs: Vec<NodeId>,
+}
+
+impl Program {
+    pub fn new(name: impl Into<String>) -> Program {
+        Program { name: name.into(), syms: Vec::new(), params: Vec::new(), nodes: Vec::new(), outputs: Vec::new() }
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    /// Append a node and return its id (operands must already exist).
+    pub fn push(&mut self, op: Op, ty: Type) -> NodeId {
+        let id = NodeId(self.nodes.len() as u32);
+        self.nodes.push(Node { op, ty });
+        id
+    }
+
+    /// Add a shape symbol (or return the existing one with that name).
+    pub fn sym(&mut self, name: &str) -> SymId {
+        if let Some(i) = self.syms.iter().position(|s| s == name) {
+            return SymId(i as u32);
+        }
+        self.syms.push(name.to_string());
+        SymId(self.syms.len() as u32 - 1)
+    }
+
+    pub fn sym_name(&self, s: SymId) -> &str {
+        &self.syms[s.0 as usize]
+    }
+
+    /// True when some type in the program is the generic float `F`.
+    pub fn is_generic(&self) -> bool {
+        self.params.iter().any(|p| p.ty.elem == ElemTy::Float) || self.nodes.iter().any(|n| n.ty.elem == ElemTy::Float)
+    }
+
+    /// Replace the generic float `F` by `float` everywhere.
+    pub fn instantiate(&self, float: DType) -> Program {
+        let mut p = self.clone();
+        let fix = |t: &mut Type| t.elem = ElemTy::Concrete(t.elem.resolve(float));
+        for param in &mut p.params {
+            fix(&mut param.ty);
+        }
+        for n in &mut p.nodes {
+            fix(&mut n.ty);
+        }
+        p
+    }
+
+    /// Number of uses of each node (outputs count as uses).
+    pub fn use_counts(&self) -> Vec<u32> {
+        let mut uses = vec![0u32; self.nodes.len()];
+        for n in &self.nodes {
+            for o in n.op.operands() {
+                uses[o.index()] += 1;
+            }
+        }
+        for o in &self.outputs {
+            uses[o.index()] += 1;
+        }
+        uses
+    }
+
+    /// The free index variables of every node (sorted), in one forward sweep.
+    pub fn free_vars(&self) -> Vec<Vec<VarId>> {
+        let mut free: Vec<Vec<VarId>> = Vec::with_capacity(self.nodes.len());
+        for n in &self.nodes {
+            let mut f: Vec<VarId> = match &n.op {
+                Op::Index(v) => vec![*v],
+                op => op.operands().iter().flat_map(|o| free[o.index()].iter().copied()).collect(),
+            };
+            let bound = n.op.bound_vars();
+            f.retain(|v| !bound.contains(v));
+            f.sort();
+            f.dedup();
+            free.push(f);
+        }
+        free
+    }
+}

@@ -1,0 +1,1 @@
+//! kiln-tests: shared helpers of the conformance suite.
