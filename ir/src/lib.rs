@@ -8,13 +8,15 @@
 //! executable semantics of the array IR), `loop_interp` (of the loop IR).
 
 pub mod interp;
-pub mod lower;
+pub mod loop_interp;
 pub mod loops;
+pub mod lower;
 pub mod parse;
 pub mod passes;
 pub mod print;
 pub mod program;
 pub mod shapes;
+pub mod testgen;
 pub mod types;
 pub mod value;
 pub mod verify;

@@ -1,0 +1,1 @@
+//! Random well-typed programs for property tests (seeded, no proptest dependency).
