@@ -1,1 +1,27 @@
-//! kiln-runtime
+//! kiln-runtime: where kernels meet data.
+//!
+//! A [`Kernel`] holds a kernel's array IR and, per instantiation (the dtype of a generic
+//! kernel's `F`), its lowered forms, compiled once and shared between threads. A call takes
+//! [`Arg`]s (ndarray arrays or views, or scalars), validates every rank, dtype and shape
+//! against the signature before anything runs, and dispatches to a [`Device`].
+
+mod args;
+mod debug;
+mod device;
+mod error;
+mod kernel;
+
+pub use args::{array_arg, scalar_arg, Arg, Element, Float, IntoArg};
+pub use device::Device;
+pub use error::{Error, Result};
+pub use kernel::{Kernel, KernelCell};
+pub use kiln_ir::lower::PassRecord;
+pub use kiln_ir::{DType, Value};
+
+/// What `#[kernel]` expansions refer to. Not a stable API: only the macro uses it.
+#[doc(hidden)]
+pub mod __macro {
+    pub use crate::args::{array_arg, scalar_arg, take_array, take_scalar, Element, Float, IntoArg};
+    pub use crate::{Kernel, KernelCell, Result};
+    pub use ndarray::{Array1, Array2, Array3, Ix0, Ix1, Ix2, Ix3};
+}

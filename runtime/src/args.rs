@@ -1,0 +1,164 @@
+//! Kernel arguments: ndarray arrays, views and scalars of kiln's dtypes, type-erased into
+//! [`Arg`] so one call path serves every signature, and the typed conversions back.
+
+use crate::error::{Error, Result};
+use kiln_ir::{DType, Value};
+use ndarray::{Array, ArrayBase, ArrayD, ArrayView, CowArray, Data, Dimension, IxDyn};
+
+/// One argument of a kernel call: a borrowed or owned n-d array (a scalar is 0-d).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Arg<'a> {
+    F32(CowArray<'a, f32, IxDyn>),
+    F64(CowArray<'a, f64, IxDyn>),
+    I32(CowArray<'a, i32, IxDyn>),
+    I64(CowArray<'a, i64, IxDyn>),
+    U32(CowArray<'a, u32, IxDyn>),
+    Bool(CowArray<'a, bool, IxDyn>),
+}
+
+macro_rules! with_arg {
+    ($v:expr, $a:ident => $e:expr) => {
+        match $v {
+            Arg::F32($a) => $e,
+            Arg::F64($a) => $e,
+            Arg::I32($a) => $e,
+            Arg::I64($a) => $e,
+            Arg::U32($a) => $e,
+            Arg::Bool($a) => $e,
+        }
+    };
+}
+
+impl<'a> Arg<'a> {
+    pub fn dtype(&self) -> DType {
+        match self {
+            Arg::F32(_) => DType::F32,
+            Arg::F64(_) => DType::F64,
+            Arg::I32(_) => DType::I32,
+            Arg::I64(_) => DType::I64,
+            Arg::U32(_) => DType::U32,
+            Arg::Bool(_) => DType::Bool,
+        }
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        with_arg!(self, a => a.shape())
+    }
+
+    /// An owned copy as a [`Value`] (keeps the logical layout; strides are not required to
+    /// be standard).
+    pub fn to_value(&self) -> Value {
+        match self {
+            Arg::F32(a) => Value::F32(a.to_owned()),
+            Arg::F64(a) => Value::F64(a.to_owned()),
+            Arg::I32(a) => Value::I32(a.to_owned()),
+            Arg::I64(a) => Value::I64(a.to_owned()),
+            Arg::U32(a) => Value::U32(a.to_owned()),
+            Arg::Bool(a) => Value::Bool(a.to_owned()),
+        }
+    }
+
+    /// Borrow an owned [`Value`] as an argument.
+    pub fn from_value(v: &'a Value) -> Arg<'a> {
+        match v {
+            Value::F32(a) => Arg::F32(a.view().into()),
+            Value::F64(a) => Arg::F64(a.view().into()),
+            Value::I32(a) => Arg::I32(a.view().into()),
+            Value::I64(a) => Arg::I64(a.view().into()),
+            Value::U32(a) => Arg::U32(a.view().into()),
+            Value::Bool(a) => Arg::Bool(a.view().into()),
+        }
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The element types kiln kernels accept: f32, f64, i32, i64, u32, bool.
+pub trait Element: Copy + Send + Sync + std::fmt::Debug + 'static + sealed::Sealed {
+    const DTYPE: DType;
+    #[doc(hidden)]
+    fn wrap(a: CowArray<'_, Self, IxDyn>) -> Arg<'_>;
+    #[doc(hidden)]
+    fn unwrap(v: Value) -> Option<ArrayD<Self>>;
+}
+
+/// The float element types, the instantiations of a generic `fn k<F: Float>` kernel.
+pub trait Float: Element {}
+
+macro_rules! element {
+    ($t:ty, $variant:ident, $dtype:ident) => {
+        impl sealed::Sealed for $t {}
+        impl Element for $t {
+            const DTYPE: DType = DType::$dtype;
+            fn wrap(a: CowArray<'_, Self, IxDyn>) -> Arg<'_> {
+                Arg::$variant(a)
+            }
+            fn unwrap(v: Value) -> Option<ArrayD<Self>> {
+                match v {
+                    Value::$variant(a) => Some(a),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+element!(f32, F32, F32);
+element!(f64, F64, F64);
+element!(i32, I32, I32);
+element!(i64, I64, I64);
+element!(u32, U32, U32);
+element!(bool, Bool, Bool);
+impl Float for f32 {}
+impl Float for f64 {}
+
+/// What a kernel's array parameter of element type `T` and dimension `D` accepts:
+/// `&Array`, `ArrayView`, `&ArrayView` (any strides, including transposed and stepped views).
+pub trait IntoArg<'a, T: Element, D: Dimension> {
+    fn into_arg(self) -> Arg<'a>;
+}
+
+impl<'a, T: Element, D: Dimension, S: Data<Elem = T>> IntoArg<'a, T, D> for &'a ArrayBase<S, D> {
+    fn into_arg(self) -> Arg<'a> {
+        T::wrap(CowArray::from(self.view().into_dyn()))
+    }
+}
+
+impl<'a, T: Element, D: Dimension> IntoArg<'a, T, D> for ArrayView<'a, T, D> {
+    fn into_arg(self) -> Arg<'a> {
+        T::wrap(CowArray::from(self.into_dyn()))
+    }
+}
+
+/// Type-erase an array argument (used by `#[kernel]` expansions).
+pub fn array_arg<'a, T: Element, D: Dimension>(a: impl IntoArg<'a, T, D>) -> Arg<'a> {
+    a.into_arg()
+}
+
+/// Type-erase a scalar argument as a 0-d array (used by `#[kernel]` expansions).
+pub fn scalar_arg<T: Element>(v: T) -> Arg<'static> {
+    T::wrap(CowArray::from(ndarray::arr0(v).into_dyn()))
+}
+
+/// Take the next output as an array of `T` and dimension `D` (used by `#[kernel]` expansions).
+pub fn take_array<T: Element, D: Dimension>(outs: &mut std::vec::IntoIter<Value>) -> Result<Array<T, D>> {
+    let v = outs.next().ok_or_else(|| output_error("nothing".into(), T::DTYPE, D::NDIM))?;
+    let got = format!("{}{:?}", v.dtype(), v.shape());
+    let a = T::unwrap(v).ok_or_else(|| output_error(got.clone(), T::DTYPE, D::NDIM))?;
+    a.into_dimensionality::<D>().map_err(|_| output_error(got, T::DTYPE, D::NDIM))
+}
+
+/// Take the next output as a scalar of `T` (used by `#[kernel]` expansions).
+pub fn take_scalar<T: Element>(outs: &mut std::vec::IntoIter<Value>) -> Result<T> {
+    let a = take_array::<T, ndarray::Ix0>(outs)?;
+    Ok(a.into_scalar())
+}
+
+fn output_error(got: String, dtype: DType, rank: Option<usize>) -> Error {
+    Error::OutputType {
+        got,
+        expected: format!("{dtype} of rank {}", rank.map(|r| r.to_string()).unwrap_or_else(|| "any".into())),
+    }
+}

@@ -1,0 +1,30 @@
+//! `KILN_DEBUG`: one knob for what kiln reports while it works, printed through `tracing`.
+//!
+//! * `1`: kernel names, the device, and timings of compilation and of each call;
+//! * `2`: also the IR after each lowering pass ("unchanged" when a pass did nothing) and
+//!   the loop IR;
+//! * `3`/`4`: reserved for CLIF / CUDA C and assembly / PTX (the backends of issues 3-4).
+//!
+//! When `KILN_DEBUG` is set and the program installed no `tracing` subscriber of its own,
+//! kiln installs a plain one writing to stderr, so the knob works in any program.
+
+use std::sync::OnceLock;
+
+/// The `KILN_DEBUG` level (0 when unset or unparsable).
+pub fn level() -> u8 {
+    static LEVEL: OnceLock<u8> = OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        let level = std::env::var("KILN_DEBUG").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+        if level > 0 {
+            let max = if level >= 2 { tracing::Level::DEBUG } else { tracing::Level::INFO };
+            // Another subscriber may already be installed: then that one decides what shows.
+            let _ = tracing_subscriber::fmt()
+                .with_max_level(max)
+                .with_writer(std::io::stderr)
+                .with_target(false)
+                .without_time()
+                .try_init();
+        }
+        level
+    })
+}

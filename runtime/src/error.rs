@@ -1,0 +1,43 @@
+//! The runtime's error type: everything a call can reject, named so the user can fix it.
+
+use kiln_ir::{BindError, DType};
+use thiserror::Error;
+
+/// Result of a kiln call.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a kernel could not be built or called.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The arguments do not fit the kernel's signature (count, dtype, rank or shape).
+    #[error(transparent)]
+    Bind(#[from] BindError),
+    /// A gather read an index outside its array.
+    #[error("kernel `{kernel}`: index {index} is out of range for axis {axis} of `{array}` (length {len})")]
+    IndexOutOfBounds { kernel: String, array: String, axis: usize, index: i64, len: usize },
+    /// `argmin`/`argmax` over an empty range.
+    #[error("kernel `{kernel}`: argmin/argmax of an empty sequence ({what})")]
+    EmptyArgReduce { kernel: String, what: String },
+    /// A generic kernel was called without a way to tell what `F` is.
+    #[error("kernel `{kernel}` is generic over `F: Float`: give the float dtype (f32 or f64)")]
+    NeedsFloatType { kernel: String },
+    /// `F` must be f32 or f64.
+    #[error("kernel `{kernel}`: `F` must be f32 or f64, not {dtype}")]
+    NotAFloat { kernel: String, dtype: DType },
+    /// The IR text of a kernel does not parse or verify (a bug in whatever produced it).
+    #[error("kernel IR is invalid: {0}")]
+    InvalidIr(String),
+    /// Lowering array IR to loop IR failed.
+    #[error("kernel `{kernel}`: lowering failed: {message}")]
+    Lower { kernel: String, message: String },
+    /// The device cannot run this yet or at all.
+    #[error("device {device} is not available: {why}")]
+    DeviceUnavailable { device: String, why: String },
+    /// An output did not have the type the caller asked for (a bug in generated glue).
+    #[error("a kernel output is {got}, expected {expected}")]
+    OutputType { got: String, expected: String },
+    /// Anything else the interpreter reports.
+    #[error("kernel `{kernel}`: {message}")]
+    Execution { kernel: String, message: String },
+}

@@ -1,0 +1,239 @@
+//! Kernel handles: a kernel's IR plus, per instantiation, its lowered forms, built once.
+
+use crate::args::Arg;
+use crate::debug;
+use crate::device::Device;
+use crate::error::{Error, Result};
+use kiln_ir::interp::InterpError;
+use kiln_ir::loops::LoopProgram;
+use kiln_ir::lower::PassRecord;
+use kiln_ir::{DType, ElemTy, Program, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+/// A compiled-on-demand kernel: its array IR and a per-instantiation cache.
+///
+/// Thread-safe: calls from many threads share one cache, and each instantiation is
+/// lowered at most once.
+#[derive(Debug)]
+pub struct Kernel {
+    program: Program,
+    instances: Mutex<HashMap<Option<DType>, Arc<Instance>>>,
+    lowerings: AtomicUsize,
+}
+
+/// One instantiation (the generic `F` fixed, or the concrete kernel itself).
+#[derive(Debug)]
+struct Instance {
+    program: Program,
+    lowered: OnceLock<std::result::Result<Lowered, String>>,
+}
+
+#[derive(Debug)]
+struct Lowered {
+    loops: LoopProgram,
+    passes: Vec<PassRecord>,
+}
+
+impl Kernel {
+    /// Build a kernel from array IR, verifying it first.
+    pub fn from_program(program: Program) -> Result<Kernel> {
+        kiln_ir::verify::verify(&program).map_err(|e| Error::InvalidIr(e.to_string()))?;
+        Ok(Kernel { program, instances: Mutex::new(HashMap::new()), lowerings: AtomicUsize::new(0) })
+    }
+
+    /// Build a kernel from the text form of its array IR.
+    pub fn from_ir(text: &str) -> Result<Kernel> {
+        let program = kiln_ir::parse::parse_program(text).map_err(|e| Error::InvalidIr(e.to_string()))?;
+        Kernel::from_program(program)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.program.name
+    }
+
+    /// The kernel's array IR as written by the front end (generic kernels keep `F`).
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// The array IR as text.
+    pub fn ir_text(&self) -> String {
+        self.program.to_string()
+    }
+
+    /// True for `fn k<F: Float>` kernels, which need a float dtype per call.
+    pub fn is_generic(&self) -> bool {
+        self.program.is_generic()
+    }
+
+    /// How many instantiations have been lowered so far (compile-once checks).
+    pub fn lowering_count(&self) -> usize {
+        self.lowerings.load(Ordering::Relaxed)
+    }
+
+    /// The program after each lowering pass, for the instantiation `float`
+    /// (`None` for non-generic kernels).
+    pub fn passes(&self, float: Option<DType>) -> Result<Vec<PassRecord>> {
+        let inst = self.instance(float)?;
+        let lowered = self.lowered(&inst)?;
+        Ok(lowered.passes.clone())
+    }
+
+    /// The loop IR for the instantiation `float`.
+    pub fn loops(&self, float: Option<DType>) -> Result<LoopProgram> {
+        let inst = self.instance(float)?;
+        let lowered = self.lowered(&inst)?;
+        Ok(lowered.loops.clone())
+    }
+
+    /// Call on the device the arguments live on: host arrays run on
+    /// [`Device::default_device`]. `float` fixes a generic kernel's `F`; when `None`, it is
+    /// taken from the first argument whose parameter has type `F`.
+    pub fn call(&self, float: Option<DType>, args: Vec<Arg<'_>>) -> Result<Vec<Value>> {
+        self.call_on(Device::default_device(), float, args)
+    }
+
+    /// Call on an explicit device.
+    pub fn call_on(&self, device: Device, float: Option<DType>, args: Vec<Arg<'_>>) -> Result<Vec<Value>> {
+        let float = self.resolve_float(float, &args)?;
+        let inst = self.instance(float)?;
+        let shapes: Vec<(DType, &[usize])> = args.iter().map(|a| (a.dtype(), a.shape())).collect();
+        kiln_ir::bind(&inst.program, None, &shapes)?;
+        if debug::level() >= 2 {
+            // Show the lowering even on the interpreter, which runs the array IR itself.
+            self.lowered(&inst)?;
+        }
+        let start = Instant::now();
+        let outs = match device {
+            Device::Interp => {
+                let values: Vec<Value> = args.iter().map(Arg::to_value).collect();
+                kiln_ir::interp::run(&inst.program, &values).map_err(|e| self.interp_error(e))?
+            }
+            other => {
+                return Err(Error::DeviceUnavailable {
+                    device: other.to_string(),
+                    why: "this backend is not built yet; use Device::Interp".into(),
+                })
+            }
+        };
+        if debug::level() >= 1 {
+            tracing::info!(
+                "kernel {} on {device}: {:.3} ms (shapes {:?})",
+                self.name(),
+                start.elapsed().as_secs_f64() * 1e3,
+                shapes.iter().map(|s| s.1).collect::<Vec<_>>()
+            );
+        }
+        Ok(outs)
+    }
+
+    fn resolve_float(&self, float: Option<DType>, args: &[Arg<'_>]) -> Result<Option<DType>> {
+        if !self.is_generic() {
+            return Ok(None);
+        }
+        let float = match float {
+            Some(f) => f,
+            None => self
+                .program
+                .params
+                .iter()
+                .zip(args)
+                .find(|(p, _)| p.ty.elem == ElemTy::Float)
+                .map(|(_, a)| a.dtype())
+                .ok_or_else(|| Error::NeedsFloatType { kernel: self.name().into() })?,
+        };
+        if !float.is_float() {
+            return Err(Error::NotAFloat { kernel: self.name().into(), dtype: float });
+        }
+        Ok(Some(float))
+    }
+
+    fn instance(&self, float: Option<DType>) -> Result<Arc<Instance>> {
+        let key = if self.is_generic() {
+            match float {
+                Some(f) if f.is_float() => Some(f),
+                Some(f) => return Err(Error::NotAFloat { kernel: self.name().into(), dtype: f }),
+                None => return Err(Error::NeedsFloatType { kernel: self.name().into() }),
+            }
+        } else {
+            None
+        };
+        let mut map = self.instances.lock().unwrap_or_else(|e| e.into_inner());
+        let inst = map.entry(key).or_insert_with(|| {
+            let program = match key {
+                Some(f) => self.program.instantiate(f),
+                None => self.program.clone(),
+            };
+            Arc::new(Instance { program, lowered: OnceLock::new() })
+        });
+        Ok(inst.clone())
+    }
+
+    fn lowered<'i>(&self, inst: &'i Instance) -> Result<&'i Lowered> {
+        let lowered = inst.lowered.get_or_init(|| {
+            self.lowerings.fetch_add(1, Ordering::Relaxed);
+            let start = Instant::now();
+            let result = kiln_ir::lower::lower_traced(&inst.program);
+            let ms = start.elapsed().as_secs_f64() * 1e3;
+            match result {
+                Ok((loops, passes)) => {
+                    if debug::level() >= 1 {
+                        tracing::info!("kernel {}: lowered in {ms:.3} ms", self.name());
+                    }
+                    if debug::level() >= 2 {
+                        tracing::info!("kernel {} array IR:\n{}", self.name(), inst.program);
+                        for p in &passes {
+                            if p.changed {
+                                tracing::info!("after {} ({} us):\n{}", p.name, p.micros, p.text);
+                            } else {
+                                tracing::info!("after {} ({} us): unchanged", p.name, p.micros);
+                            }
+                        }
+                    }
+                    Ok(Lowered { loops, passes })
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        });
+        lowered.as_ref().map_err(|m| Error::Lower { kernel: self.name().into(), message: m.clone() })
+    }
+
+    fn interp_error(&self, e: InterpError) -> Error {
+        let kernel = self.name().to_string();
+        match e {
+            InterpError::Bind(b) => Error::Bind(b),
+            InterpError::IndexOutOfBounds { array, axis, index, len } => {
+                Error::IndexOutOfBounds { kernel, array, axis, index, len }
+            }
+            InterpError::EmptyArgReduce { node } => Error::EmptyArgReduce { kernel, what: node },
+            other => Error::Execution { kernel, message: other.to_string() },
+        }
+    }
+}
+
+/// A kernel built lazily from IR text embedded by `#[kernel]`, once per process.
+pub struct KernelCell {
+    text: &'static str,
+    cell: OnceLock<Kernel>,
+}
+
+impl KernelCell {
+    pub const fn new(text: &'static str) -> KernelCell {
+        KernelCell { text, cell: OnceLock::new() }
+    }
+
+    /// The kernel.
+    ///
+    /// # Panics
+    /// If the embedded IR does not parse: the macro checked it at build time, so this is an
+    /// internal bug (a kiln-macros / kiln-runtime version mismatch), never bad user input.
+    pub fn get(&self) -> &Kernel {
+        self.cell.get_or_init(|| match Kernel::from_ir(self.text) {
+            Ok(k) => k,
+            Err(e) => panic!("internal error: #[kernel] embedded invalid IR: {e}\n{}", self.text),
+        })
+    }
+}

@@ -1,0 +1,170 @@
+//! The `kiln` command: inspect and run the kernels of a Rust source file without writing a
+//! program around them. It uses the same front end as `#[kernel]`, so what it shows is
+//! exactly what the macro builds.
+//!
+//! ```text
+//! kiln inspect FILE.rs [--kernel NAME] [--emit ir|passes|loops] [--dtype f32|f64]
+//! kiln run FILE.rs --kernel NAME [--device interp] [--dtype f32|f64]
+//!          --arg NAME=PATH.npy --arg NAME=SCALAR ... [--out PATH.npy ...] [--bench N]
+//! ```
+
+mod npy;
+mod source;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use kiln::{DType, Device, Kernel};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "kiln", version, about = "Inspect and run kiln kernels from a Rust source file")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a kernel's IR at some stage of compilation.
+    Inspect {
+        /// The Rust file holding `#[kernel]` functions.
+        file: PathBuf,
+        /// Which kernel (default: every kernel in the file).
+        #[arg(long)]
+        kernel: Option<String>,
+        /// What to print.
+        #[arg(long, value_enum, default_value_t = Emit::Ir)]
+        emit: Emit,
+        /// The float type of a generic `F: Float` kernel.
+        #[arg(long, value_parser = parse_float_dtype)]
+        dtype: Option<DType>,
+    },
+    /// Run a kernel on `.npy` files and scalars, writing `.npy` outputs.
+    Run {
+        file: PathBuf,
+        #[arg(long)]
+        kernel: String,
+        /// interp (more devices arrive with their backends).
+        #[arg(long, default_value = "interp")]
+        device: String,
+        /// The float type of a generic `F: Float` kernel (default: the type of the first F array).
+        #[arg(long, value_parser = parse_float_dtype)]
+        dtype: Option<DType>,
+        /// `NAME=PATH.npy` for array parameters, `NAME=VALUE` for scalar parameters.
+        #[arg(long = "arg", value_name = "NAME=VALUE")]
+        args: Vec<String>,
+        /// Where to write each output, in order (printed to stdout when absent).
+        #[arg(long = "out", value_name = "PATH.npy")]
+        outs: Vec<PathBuf>,
+        /// Run N times after a warm-up and print timings.
+        #[arg(long, value_name = "N")]
+        bench: Option<usize>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Emit {
+    /// The array IR from the front end.
+    Ir,
+    /// The array IR after each lowering pass.
+    Passes,
+    /// The loop IR.
+    Loops,
+}
+
+fn parse_float_dtype(s: &str) -> Result<DType, String> {
+    match DType::from_name(s) {
+        Some(d) if d.is_float() => Ok(d),
+        _ => Err(format!("`{s}` is not a float dtype (f32 or f64)")),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect { file, kernel, emit, dtype } => inspect(&file, kernel.as_deref(), emit, dtype),
+        Command::Run { file, kernel, device, dtype, args, outs, bench } => {
+            run(&file, &kernel, &device, dtype, &args, &outs, bench)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What a generic kernel is instantiated with when the user says nothing.
+fn default_float(kernel: &Kernel, dtype: Option<DType>) -> Option<DType> {
+    if kernel.is_generic() {
+        Some(dtype.unwrap_or(DType::F32))
+    } else {
+        None
+    }
+}
+
+fn inspect(file: &PathBuf, only: Option<&str>, emit: Emit, dtype: Option<DType>) -> Result<(), String> {
+    let kernels = source::load(file, only)?;
+    for (i, kernel) in kernels.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        let float = default_float(kernel, dtype);
+        match emit {
+            Emit::Ir => print!("{}", kernel.ir_text()),
+            Emit::Passes => {
+                println!("; input");
+                print!("{}", kernel.ir_text());
+                for pass in kernel.passes(float).map_err(|e| e.to_string())? {
+                    if pass.changed {
+                        println!("; after {} ({} us)", pass.name, pass.micros);
+                        print!("{}", pass.text);
+                    } else {
+                        println!("; after {} ({} us): unchanged", pass.name, pass.micros);
+                    }
+                }
+            }
+            Emit::Loops => print!("{}", kernel.loops(float).map_err(|e| e.to_string())?),
+        }
+    }
+    Ok(())
+}
+
+fn run(
+    file: &PathBuf,
+    name: &str,
+    device: &str,
+    dtype: Option<DType>,
+    args: &[String],
+    outs: &[PathBuf],
+    bench: Option<usize>,
+) -> Result<(), String> {
+    let device: Device = device.parse()?;
+    let kernel = source::load(file, Some(name))?.pop().ok_or_else(|| format!("no kernel `{name}`"))?;
+    let (values, float) = npy::read_args(&kernel, args, dtype)?;
+    let call = || kernel.call_on(device, float, values.iter().map(kiln::Arg::from_value).collect());
+    let start = Instant::now();
+    let results = call().map_err(|e| e.to_string())?;
+    let first_ms = start.elapsed().as_secs_f64() * 1e3;
+    if let Some(n) = bench {
+        let n = n.max(1);
+        let mut times = Vec::with_capacity(n);
+        for _ in 0..n {
+            let t = Instant::now();
+            call().map_err(|e| e.to_string())?;
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        times.sort_by(f64::total_cmp);
+        // The interpreter has no compile step; the first call's time is reported as such.
+        println!(
+            "bench: compile_ms={:.3} median_ms={:.3} min_ms={:.3} runs={n}",
+            (first_ms - times[0]).max(0.0),
+            times[n / 2],
+            times[0]
+        );
+    }
+    npy::write_outputs(&results, outs)
+}
