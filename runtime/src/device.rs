@@ -1,7 +1,31 @@
 //! Devices: where a kernel runs.
 
+use std::cell::Cell;
 use std::fmt;
 use std::str::FromStr;
+
+thread_local! {
+    static SCOPED: Cell<Option<Device>> = const { Cell::new(None) };
+}
+
+/// Run `f` with `device` as this thread's default device: every kernel called with host
+/// arrays inside `f` runs there.
+///
+/// ```
+/// # use kiln_runtime::{with_device, Device};
+/// let d = with_device(Device::CudaSim, Device::default_device);
+/// assert_eq!(d, Device::CudaSim);
+/// ```
+pub fn with_device<R>(device: Device, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Device>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SCOPED.with(|s| s.set(self.0));
+        }
+    }
+    let _restore = Restore(SCOPED.with(|s| s.replace(Some(device))));
+    f()
+}
 
 /// Where computation happens. Host arrays (ndarray) run on the default device
 /// ([`Device::default_device`]); each device is named on the command line as shown by
@@ -20,9 +44,13 @@ pub enum Device {
 }
 
 impl Device {
-    /// The device host data runs on: `KILN_DEVICE` if set to a device name, else the
-    /// interpreter (the only device built so far; `Cpu` takes over once it exists).
+    /// The device host data runs on: the innermost [`with_device`] scope of this thread,
+    /// else `KILN_DEVICE` if set to a device name, else the interpreter (the only device
+    /// built so far; `Cpu` takes over once it exists).
     pub fn default_device() -> Device {
+        if let Some(d) = SCOPED.with(|s| s.get()) {
+            return d;
+        }
         std::env::var("KILN_DEVICE").ok().and_then(|s| s.parse().ok()).unwrap_or(Device::Interp)
     }
 }

@@ -12,7 +12,7 @@ mod error;
 mod kernel;
 
 pub use args::{array_arg, scalar_arg, Arg, Element, Float, IntoArg};
-pub use device::Device;
+pub use device::{with_device, Device};
 pub use error::{Error, Result};
 pub use kernel::{Kernel, KernelCell};
 pub use kiln_ir::lower::PassRecord;
