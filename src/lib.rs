@@ -43,3 +43,8 @@ pub mod prelude {
 
 #[doc(hidden)]
 pub use kiln_runtime::__macro;
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,7 +1,8 @@
 //! `cargo xtask`: the project's own commands.
 //!
 //! * `cargo xtask test` — every check CI runs: formatting, clippy with warnings as errors,
-//!   and the whole test suite (unit, integration, doctests, compile-fail cases, examples).
+//!   the whole test suite (unit, integration, doctests, compile-fail cases), and every
+//!   example in `examples/`.
 //!
 //! Later capabilities add `bench` (kiln against numpy/numba/scikit-learn in one run),
 //! `fixtures` (regenerate scikit-learn parity numbers) and `test-gpu`.
@@ -45,10 +46,11 @@ fn step(name: &str, args: &[&str]) -> Result<(), ExitCode> {
 fn test(extra: &[String]) -> ExitCode {
     let mut test_args = vec!["test", "--workspace"];
     test_args.extend(extra.iter().map(String::as_str));
-    let steps: [(&str, Vec<&str>); 3] = [
+    let steps: [(&str, Vec<&str>); 4] = [
         ("format", vec!["fmt", "--all", "--", "--check"]),
         ("clippy", vec!["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
         ("tests", test_args),
+        ("examples", vec!["run", "--quiet", "--example", "kernels"]),
     ];
     for (name, args) in &steps {
         if let Err(code) = step(name, args) {
