@@ -1,0 +1,743 @@
+//! Methods and free functions: elementwise math, reductions along axes and over whole arrays
+//! (with `mean`, `var`/`std` and `logsumexp` desugared into primitive ops), `dot`, `.t()`,
+//! `insert_axis`, shape queries (`dim`, `len`, ...), `mapv`, `from_shape_fn` comprehensions
+//! and range reductions `sum(0..n, |i| ...)`.
+
+use crate::build::{Binding, Builder, Val, R};
+use crate::expr::{binary, cast, check_no_free_array, lower_expr, node_of, push_elementwise, select, unary};
+use kiln_ir::{BinOp, Dim, ElemTy, Literal, NodeId, Op, ReduceOp, Type, UnOp, VarId};
+use proc_macro2::Span;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+
+type Args = Punctuated<syn::Expr, syn::Token![,]>;
+
+fn unop_by_name(name: &str) -> Option<UnOp> {
+    Some(match name {
+        "exp" => UnOp::Exp,
+        "ln" => UnOp::Ln,
+        "log1p" => UnOp::Log1p,
+        "sqrt" => UnOp::Sqrt,
+        "rsqrt" => UnOp::Rsqrt,
+        "abs" => UnOp::Abs,
+        "sin" => UnOp::Sin,
+        "cos" => UnOp::Cos,
+        "tanh" => UnOp::Tanh,
+        "sigmoid" => UnOp::Sigmoid,
+        "floor" => UnOp::Floor,
+        "ceil" => UnOp::Ceil,
+        _ => return None,
+    })
+}
+
+fn reduce_by_name(name: &str) -> Option<ReduceOp> {
+    Some(match name {
+        "sum" => ReduceOp::Sum,
+        "prod" => ReduceOp::Prod,
+        "min" => ReduceOp::Min,
+        "max" => ReduceOp::Max,
+        "argmin" => ReduceOp::ArgMin,
+        "argmax" => ReduceOp::ArgMax,
+        _ => return None,
+    })
+}
+
+/// The number of arguments each method takes (`min`/`max` take 0 or 1).
+fn method_arity(name: &str) -> Option<&'static [usize]> {
+    Some(match name {
+        n if unop_by_name(n).is_some() => &[0],
+        "min" | "max" => &[0, 1],
+        "sum" | "prod" | "argmin" | "argmax" | "mean" | "logsumexp" | "t" | "reversed_axes" | "dim" | "len"
+        | "nrows" | "ncols" | "view" | "to_owned" | "clone" | "into_owned" => &[0],
+        "powi" | "powf" | "var" | "std" | "dot" | "insert_axis" | "len_of" | "mapv" | "sum_axis" | "prod_axis"
+        | "min_axis" | "max_axis" | "argmin_axis" | "argmax_axis" | "mean_axis" | "logsumexp_axis" => &[1],
+        "clamp" | "var_axis" | "std_axis" => &[2],
+        _ => return None,
+    })
+}
+
+fn arity_error(b: &mut Builder, span: Span, want: usize, got: usize, what: &str) -> crate::build::Fail {
+    let s = |n: usize| if n == 1 { "argument" } else { "arguments" };
+    b.err(
+        span,
+        format!(
+            "this {what} takes {want} {} but {got} {} supplied",
+            s(want),
+            if got == 1 { "argument was" } else { "arguments were" }
+        ),
+    )
+}
+
+/// `receiver.method(args)`.
+pub(crate) fn lower_method(b: &mut Builder, mc: &syn::ExprMethodCall) -> R<Val> {
+    let name = mc.method.to_string();
+    let mspan = mc.method.span();
+    if let Some(t) = &mc.turbofish {
+        return Err(b.err(t.span(), "unsupported syntax: turbofish (`::<T>`) on a method; use `as T` casts"));
+    }
+    let recv = lower_expr(b, &mc.receiver)?;
+    let rspan = mc.receiver.span();
+    let x = match recv {
+        Val::Dims(_) | Val::Tuple(_) => {
+            return Err(b.err(mspan, format!("no method named `{name}` found for a tuple in kiln kernels")));
+        }
+        v => node_of(b, v, rspan)?,
+    };
+    let ty = b.ty(x).clone();
+    let Some(arities) = method_arity(&name) else {
+        let t = b.type_text(&ty);
+        return Err(b.err(mspan, format!("no method named `{name}` found for `{t}` in kiln kernels")));
+    };
+    let args = &mc.args;
+    if !arities.contains(&args.len()) {
+        return Err(arity_error(b, mspan, arities[0], args.len(), "method"));
+    }
+    let span = mc.span();
+    if let Some(op) = unop_by_name(&name) {
+        return unary(b, op, Val::Node(x), rspan, mspan);
+    }
+    match name.as_str() {
+        "powi" => {
+            let n = powi_exponent(b, &args[0])?;
+            unary(b, UnOp::PowI(n), Val::Node(x), rspan, mspan)
+        }
+        "powf" | "min" | "max" if args.len() == 1 => {
+            let op = match name.as_str() {
+                "powf" => BinOp::Pow,
+                "min" => BinOp::Min,
+                _ => BinOp::Max,
+            };
+            let y = lower_expr(b, &args[0])?;
+            binary(b, op, false, Val::Node(x), rspan, y, args[0].span(), mspan)
+        }
+        "clamp" => {
+            let lo = lower_expr(b, &args[0])?;
+            let hi = lower_expr(b, &args[1])?;
+            clamp(b, Val::Node(x), rspan, lo, args[0].span(), hi, args[1].span(), mspan)
+        }
+        "sum" | "prod" | "min" | "max" | "argmin" | "argmax" => {
+            let op = reduce_by_name(&name).ok_or_else(|| b.err(mspan, "internal error: unknown reduction"))?;
+            let axes = all_axes(b, x, &name, mspan)?;
+            reduce(b, op, x, axes, mspan).map(Val::Node)
+        }
+        "mean" => {
+            let axes = all_axes(b, x, &name, mspan)?;
+            mean(b, x, &axes, mspan).map(Val::Node)
+        }
+        "logsumexp" => {
+            let axes = all_axes(b, x, &name, mspan)?;
+            logsumexp(b, x, &axes, mspan).map(Val::Node)
+        }
+        "var" | "std" => {
+            let axes = all_axes(b, x, &name, mspan)?;
+            let ddof = ddof_literal(b, &args[0])?;
+            var(b, x, &axes, ddof, name == "std", mspan).map(Val::Node)
+        }
+        "sum_axis" | "prod_axis" | "min_axis" | "max_axis" | "argmin_axis" | "argmax_axis" => {
+            let base = name.trim_end_matches("_axis");
+            let op = reduce_by_name(base).ok_or_else(|| b.err(mspan, "internal error: unknown reduction"))?;
+            let k = axis_arg(b, &args[0], ty.rank(), false)?;
+            reduce(b, op, x, vec![k], mspan).map(Val::Node)
+        }
+        "mean_axis" => {
+            let k = axis_arg(b, &args[0], ty.rank(), false)?;
+            mean(b, x, &[k], mspan).map(Val::Node)
+        }
+        "logsumexp_axis" => {
+            let k = axis_arg(b, &args[0], ty.rank(), false)?;
+            logsumexp(b, x, &[k], mspan).map(Val::Node)
+        }
+        "var_axis" | "std_axis" => {
+            let k = axis_arg(b, &args[0], ty.rank(), false)?;
+            let ddof = ddof_literal(b, &args[1])?;
+            var(b, x, &[k], ddof, name == "std_axis", mspan).map(Val::Node)
+        }
+        "dot" => {
+            let y = lower_expr(b, &args[0])?;
+            let y = node_of(b, y, args[0].span())?;
+            dot(b, x, y, mspan)
+        }
+        "t" | "reversed_axes" => {
+            if ty.rank() < 2 {
+                return Ok(Val::Node(x));
+            }
+            let perm: Vec<u32> = (0..ty.rank() as u32).rev().collect();
+            let shape = perm.iter().map(|&a| ty.shape[a as usize]).collect();
+            push_elementwise(b, Op::Transpose(x, perm), Type::array(ty.elem, shape), mspan).map(Val::Node)
+        }
+        "insert_axis" => {
+            let k = axis_arg(b, &args[0], ty.rank(), true)?;
+            let mut shape = ty.shape.clone();
+            shape.insert(k as usize, Dim::Const(1));
+            push_elementwise(b, Op::InsertAxis(x, k), Type::array(ty.elem, shape), mspan).map(Val::Node)
+        }
+        "dim" => match ty.rank() {
+            0 => Err(no_dims(b, &ty, mspan, &name)),
+            1 => Ok(Val::Dim(ty.shape[0])),
+            _ => Ok(Val::Dims(ty.shape.clone())),
+        },
+        "len" if ty.rank() == 1 => Ok(Val::Dim(ty.shape[0])),
+        "len" => {
+            let t = b.type_text(&ty);
+            Err(b.err(
+                mspan,
+                format!("`len()` is supported on 1-d arrays only, found `{t}`: use `dim()` or `len_of(Axis(k))`"),
+            ))
+        }
+        "nrows" | "ncols" if ty.rank() == 2 => Ok(Val::Dim(ty.shape[usize::from(name == "ncols")])),
+        "nrows" | "ncols" => {
+            let t = b.type_text(&ty);
+            Err(b.err(mspan, format!("rank mismatch: `{name}()` needs a 2-d array, found `{t}`")))
+        }
+        "len_of" => {
+            let k = axis_arg(b, &args[0], ty.rank(), false)?;
+            Ok(Val::Dim(ty.shape[k as usize]))
+        }
+        "view" | "to_owned" | "clone" | "into_owned" => Ok(Val::Node(x)),
+        "mapv" => mapv(b, x, &args[0], span),
+        _ => {
+            let t = b.type_text(&ty);
+            Err(b.err(mspan, format!("no method named `{name}` found for `{t}` in kiln kernels")))
+        }
+    }
+}
+
+fn no_dims(b: &mut Builder, ty: &Type, span: Span, name: &str) -> crate::build::Fail {
+    let t = b.type_text(ty);
+    b.err(span, format!("rank mismatch: `{name}()` needs an array, found `{t}`"))
+}
+
+/// `f(args)` for a free function or `ArrayN::from_shape_fn`.
+pub(crate) fn lower_call(b: &mut Builder, c: &syn::ExprCall) -> R<Val> {
+    let syn::Expr::Path(p) = &*c.func else {
+        return Err(b.err(c.func.span(), "unsupported call: only named functions can be called in kernels"));
+    };
+    let segs: Vec<&syn::PathSegment> = p.path.segments.iter().collect();
+    let fspan = p.span();
+    if segs.len() == 2 && segs[1].ident == "from_shape_fn" {
+        return from_shape_fn(b, segs[0], &c.args, fspan, c.span());
+    }
+    let text = quote::quote!(#p).to_string().replace(' ', "");
+    let Some(id) = p.path.get_ident() else {
+        return Err(b.err(fspan, format!("cannot find function `{text}` in kiln kernels")));
+    };
+    let name = id.to_string();
+    let args = &c.args;
+    let want = |n: usize, b: &mut Builder| -> R<()> {
+        if args.len() == n {
+            Ok(())
+        } else {
+            Err(arity_error(b, fspan, n, args.len(), "function"))
+        }
+    };
+    if let Some(op) = unop_by_name(&name) {
+        want(1, b)?;
+        let x = lower_expr(b, &args[0])?;
+        return unary(b, op, x, args[0].span(), fspan);
+    }
+    let is_range = args.first().is_some_and(|a| matches!(a, syn::Expr::Range(_)));
+    match name.as_str() {
+        "sum" | "prod" | "min" | "max" | "argmin" | "argmax" if is_range => {
+            want(2, b)?;
+            let op = reduce_by_name(&name).ok_or_else(|| b.err(fspan, "internal error: unknown reduction"))?;
+            range_reduce(b, op, &args[0], &args[1])
+        }
+        "min" | "max" => {
+            want(2, b)?;
+            let x = lower_expr(b, &args[0]);
+            let y = lower_expr(b, &args[1]);
+            let op = if name == "min" { BinOp::Min } else { BinOp::Max };
+            binary(b, op, false, x?, args[0].span(), y?, args[1].span(), fspan)
+        }
+        "sum" | "prod" | "argmin" | "argmax" => {
+            want(2, b)?;
+            Err(b.err(args[0].span(), format!("expected a range `0..n` as the first argument of `{name}`")))
+        }
+        "powi" => {
+            want(2, b)?;
+            let x = lower_expr(b, &args[0])?;
+            let n = powi_exponent(b, &args[1])?;
+            unary(b, UnOp::PowI(n), x, args[0].span(), fspan)
+        }
+        "powf" => {
+            want(2, b)?;
+            let x = lower_expr(b, &args[0]);
+            let y = lower_expr(b, &args[1]);
+            binary(b, BinOp::Pow, false, x?, args[0].span(), y?, args[1].span(), fspan)
+        }
+        "clamp" => {
+            want(3, b)?;
+            let x = lower_expr(b, &args[0]);
+            let lo = lower_expr(b, &args[1]);
+            let hi = lower_expr(b, &args[2]);
+            clamp(b, x?, args[0].span(), lo?, args[1].span(), hi?, args[2].span(), fspan)
+        }
+        "select" => {
+            want(3, b)?;
+            let cnd = lower_expr(b, &args[0]);
+            let t = lower_expr(b, &args[1]);
+            let e = lower_expr(b, &args[2]);
+            select(b, cnd?, args[0].span(), t?, args[1].span(), e?, args[2].span(), fspan)
+        }
+        "dot" => {
+            want(2, b)?;
+            let x = lower_expr(b, &args[0]);
+            let y = lower_expr(b, &args[1]);
+            let x = node_of(b, x?, args[0].span())?;
+            let y = node_of(b, y?, args[1].span())?;
+            dot(b, x, y, fspan)
+        }
+        "Axis" => Err(b.err(fspan, "`Axis(k)` is only allowed as the argument of an axis method like `sum_axis`")),
+        _ => Err(b.err(fspan, format!("cannot find function `{name}` in kiln kernels"))),
+    }
+}
+
+fn clamp(b: &mut Builder, x: Val, xs: Span, lo: Val, ls: Span, hi: Val, hs: Span, span: Span) -> R<Val> {
+    let m = binary(b, BinOp::Max, false, x, xs, lo, ls, span)?;
+    binary(b, BinOp::Min, false, m, xs, hi, hs, span)
+}
+
+/// The exponent of `powi`: an integer literal, possibly negated.
+fn powi_exponent(b: &mut Builder, e: &syn::Expr) -> R<i32> {
+    let v = match e {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<i32>().ok(),
+        syn::Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr, .. }) => match &**expr {
+            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<i32>().ok().map(|v| -v),
+            _ => None,
+        },
+        _ => None,
+    };
+    v.ok_or_else(|| {
+        b.err(e.span(), "the exponent of `powi` must be an integer literal (use `powf` for other exponents)")
+    })
+}
+
+/// The `ddof` of `var`/`std`: a numeric literal (ndarray takes a float).
+fn ddof_literal(b: &mut Builder, e: &syn::Expr) -> R<f64> {
+    match e {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(f), .. }) => f.base10_parse::<f64>().ok(),
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<u32>().ok().map(f64::from),
+        _ => None,
+    }
+    .ok_or_else(|| b.err(e.span(), "`ddof` must be a number literal like `0.0` or `1.0`"))
+}
+
+/// `Axis(k)` with a literal `k`, checked against the rank (`insert` allows `k == rank`).
+fn axis_arg(b: &mut Builder, e: &syn::Expr, rank: usize, insert: bool) -> R<u32> {
+    let k = match e {
+        syn::Expr::Call(c) if matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Axis")) => {
+            match c.args.first() {
+                Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. })) if c.args.len() == 1 => {
+                    i.base10_parse::<u32>().ok()
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let Some(k) = k else {
+        return Err(b.err(e.span(), "expected `Axis(k)` with an integer literal `k`"));
+    };
+    let limit = if insert { rank + 1 } else { rank };
+    if k as usize >= limit {
+        return Err(
+            b.err(e.span(), format!("axis {k} is out of range for an array of rank {rank} (valid axes: 0..{limit})"))
+        );
+    }
+    Ok(k)
+}
+
+fn all_axes(b: &mut Builder, x: NodeId, name: &str, span: Span) -> R<Vec<u32>> {
+    let ty = b.ty(x).clone();
+    if ty.rank() == 0 {
+        let t = b.type_text(&ty);
+        return Err(b.err(span, format!("rank mismatch: `{name}()` reduces an array, found `{t}`")));
+    }
+    Ok((0..ty.rank() as u32).collect())
+}
+
+/// A primitive reduction node over sorted `axes`.
+fn reduce(b: &mut Builder, op: ReduceOp, x: NodeId, axes: Vec<u32>, span: Span) -> R<NodeId> {
+    let ty = b.ty(x).clone();
+    if ty.elem.is_bool() {
+        return Err(b.err(span, format!("cannot reduce `bool` values with `{}`: cast them first", op.name())));
+    }
+    let shape: Vec<Dim> =
+        ty.shape.iter().enumerate().filter(|(a, _)| !axes.contains(&(*a as u32))).map(|(_, d)| *d).collect();
+    let elem = if op.is_arg() { ElemTy::I64 } else { ty.elem };
+    push_elementwise(b, Op::Reduce { op, arg: x, axes }, Type::array(elem, shape), span)
+}
+
+/// A binary node whose operands are known to be compatible (built by a desugaring).
+fn raw_bin(b: &mut Builder, op: BinOp, x: NodeId, y: NodeId) -> NodeId {
+    let (tx, ty) = (b.ty(x).clone(), b.ty(y).clone());
+    let shape = b.broadcast(&tx.shape, &ty.shape).unwrap_or(tx.shape);
+    let elem = if op.is_comparison() { ElemTy::BOOL } else { tx.elem };
+    b.push(Op::Binary(op, x, y), Type::array(elem, shape))
+}
+
+/// The number of elements over `axes`, as a scalar of `elem`.
+fn count(b: &mut Builder, x: NodeId, axes: &[u32], elem: ElemTy) -> NodeId {
+    let shape = b.ty(x).shape.clone();
+    let mut acc: Option<NodeId> = None;
+    for &a in axes {
+        let d = b.push(Op::DimValue(shape[a as usize]), Type::scalar(ElemTy::I64));
+        acc = Some(match acc {
+            None => d,
+            Some(p) => raw_bin(b, BinOp::Mul, p, d),
+        });
+    }
+    let n = acc.unwrap_or_else(|| b.konst(Literal::Int(1), ElemTy::I64));
+    if elem == ElemTy::I64 {
+        n
+    } else {
+        b.push(Op::Cast(n), Type::scalar(elem))
+    }
+}
+
+fn require_float(b: &mut Builder, x: NodeId, what: &str, span: Span) -> R<()> {
+    let e = b.ty(x).elem;
+    if e.is_float() {
+        return Ok(());
+    }
+    let t = b.elem_text(e);
+    Err(b.err(span, format!("`{what}` needs a float array, found `{t}` elements (convert with `as f64`)")))
+}
+
+/// `mean` = sum / count (NaN over an empty axis, like numpy).
+fn mean(b: &mut Builder, x: NodeId, axes: &[u32], span: Span) -> R<NodeId> {
+    if b.ty(x).elem.is_bool() {
+        return Err(b.err(span, "cannot take the mean of `bool` values: cast them first"));
+    }
+    let s = reduce(b, ReduceOp::Sum, x, axes.to_vec(), span)?;
+    let elem = b.ty(x).elem;
+    let n = count(b, x, axes, elem);
+    Ok(raw_bin(b, BinOp::Div, s, n))
+}
+
+/// Put the reduced `axes` back as length-1 axes so a statistic broadcasts against its input.
+fn keep_dims(b: &mut Builder, m: NodeId, axes: &[u32], rank: usize) -> NodeId {
+    if axes.len() == rank {
+        return m; // a scalar broadcasts as it is
+    }
+    let mut cur = m;
+    for &a in axes {
+        let mut ty = b.ty(cur).clone();
+        ty.shape.insert(a as usize, Dim::Const(1));
+        cur = b.push(Op::InsertAxis(cur, a), ty);
+    }
+    cur
+}
+
+/// Two-pass variance: mean of squared deviations from the mean, divided by `count - ddof`.
+fn var(b: &mut Builder, x: NodeId, axes: &[u32], ddof: f64, std: bool, span: Span) -> R<NodeId> {
+    require_float(b, x, if std { "std" } else { "var" }, span)?;
+    let rank = b.ty(x).rank();
+    let elem = b.ty(x).elem;
+    let m = mean(b, x, axes, span)?;
+    let mb = keep_dims(b, m, axes, rank);
+    let diff = raw_bin(b, BinOp::Sub, x, mb);
+    let sq = raw_bin(b, BinOp::Mul, diff, diff);
+    let s = reduce(b, ReduceOp::Sum, sq, axes.to_vec(), span)?;
+    let n = count(b, x, axes, elem);
+    let dd = b.konst(Literal::Float(ddof), elem);
+    let denom = raw_bin(b, BinOp::Sub, n, dd);
+    let v = raw_bin(b, BinOp::Div, s, denom);
+    if std {
+        let ty = b.ty(v).clone();
+        Ok(b.push(Op::Unary(UnOp::Sqrt, v), ty))
+    } else {
+        Ok(v)
+    }
+}
+
+/// `max + ln(sum(exp(x - max)))`. A max that is not finite (all `-inf`, an `inf`, a NaN) is
+/// replaced by 0 before subtracting, so an all `-inf` slice gives `-inf` and an `inf` gives
+/// `inf`, like scipy, instead of `inf - inf = NaN`.
+fn logsumexp(b: &mut Builder, x: NodeId, axes: &[u32], span: Span) -> R<NodeId> {
+    require_float(b, x, "logsumexp", span)?;
+    let rank = b.ty(x).rank();
+    let elem = b.ty(x).elem;
+    let m = reduce(b, ReduceOp::Max, x, axes.to_vec(), span)?;
+    // `m - m != 0` is true exactly for +-inf and NaN.
+    let mm = raw_bin(b, BinOp::Sub, m, m);
+    let zero = b.konst(Literal::Float(0.0), elem);
+    let not_finite = raw_bin(b, BinOp::Ne, mm, zero);
+    let mty = b.ty(m).clone();
+    let safe = b.push(Op::Select(not_finite, zero, m), mty.clone());
+    let sb = keep_dims(b, safe, axes, rank);
+    let d = raw_bin(b, BinOp::Sub, x, sb);
+    let dty = b.ty(d).clone();
+    let e = b.push(Op::Unary(UnOp::Exp, d), dty);
+    let s = reduce(b, ReduceOp::Sum, e, axes.to_vec(), span)?;
+    let l = b.push(Op::Unary(UnOp::Ln, s), mty);
+    Ok(raw_bin(b, BinOp::Add, safe, l))
+}
+
+/// `a.dot(b)` for matrix and vector operands, as a comprehension with a sum over the shared
+/// axis: `out[i, j] = sum(0..k, |l| a[[i, l]] * b[[l, j]])`.
+fn dot(b: &mut Builder, x: NodeId, y: NodeId, span: Span) -> R<Val> {
+    let (tx, ty) = (b.ty(x).clone(), b.ty(y).clone());
+    if tx.elem != ty.elem {
+        let (a, c) = (b.elem_text(tx.elem), b.elem_text(ty.elem));
+        return Err(b.err(span, format!("mismatched types: `dot` of `{a}` and `{c}` arrays")));
+    }
+    if tx.elem.is_bool() {
+        return Err(b.err(span, "cannot take `dot` of `bool` arrays"));
+    }
+    let (rx, ry) = (tx.rank(), ty.rank());
+    if !(1..=2).contains(&rx) || !(1..=2).contains(&ry) {
+        let (a, c) = (b.type_text(&tx), b.type_text(&ty));
+        return Err(b.err(span, format!("rank mismatch: `dot` takes 1-d or 2-d arrays, found `{a}` and `{c}`")));
+    }
+    let kx = tx.shape[rx - 1];
+    let ky = ty.shape[0];
+    if b.unify(kx, ky).is_err() {
+        let (a, c) = (b.shape_text(&tx.shape), b.shape_text(&ty.shape));
+        return Err(b.err(span, format!("shapes {a} and {c} are not aligned for `dot`")));
+    }
+    let l = b.new_var();
+    let mut out_vars = Vec::new();
+    let mut out_ext = Vec::new();
+    let idx = |b: &mut Builder, v: VarId| b.push(Op::Index(v), Type::scalar(ElemTy::I64));
+    let i = (rx == 2).then(|| b.new_var());
+    let j = (ry == 2).then(|| b.new_var());
+    let li = idx(b, l);
+    let xi = match i {
+        Some(i) => {
+            out_vars.push(i);
+            out_ext.push(tx.shape[0]);
+            vec![idx(b, i), li]
+        }
+        None => vec![li],
+    };
+    let xl = b.push(Op::Load { array: x, indices: xi }, Type::scalar(tx.elem));
+    let li2 = idx(b, l);
+    let yi = match j {
+        Some(j) => {
+            out_vars.push(j);
+            out_ext.push(ty.shape[1]);
+            vec![li2, idx(b, j)]
+        }
+        None => vec![li2],
+    };
+    let yl = b.push(Op::Load { array: y, indices: yi }, Type::scalar(ty.elem));
+    let prod = b.push(Op::Binary(BinOp::Mul, xl, yl), Type::scalar(tx.elem));
+    let s = b.push(
+        Op::RangeReduce { op: ReduceOp::Sum, vars: vec![l], extents: vec![kx], body: prod },
+        Type::scalar(tx.elem),
+    );
+    if out_vars.is_empty() {
+        return Ok(Val::Node(s));
+    }
+    let out = b.push(Op::Generate { vars: out_vars, extents: out_ext.clone(), body: s }, Type::array(tx.elem, out_ext));
+    Ok(Val::Node(out))
+}
+
+/// An extent: a dimension value or a non-negative integer literal.
+fn extent_of(b: &mut Builder, v: Val, span: Span) -> R<Dim> {
+    match v {
+        Val::Dim(d) => Ok(d),
+        Val::Lit(Literal::Int(i)) if i >= 0 => Ok(Dim::Const(i as u64)),
+        _ => Err(b.err(
+            span,
+            "an extent must be a dimension of a parameter (like `n` from `let (n, d) = x.dim()`) or an integer literal",
+        )),
+    }
+}
+
+/// The names a closure binds to its index variables, checked against the expected count.
+fn closure_names(b: &mut Builder, c: &syn::ExprClosure, rank: usize, what: &str) -> R<Vec<Option<syn::Ident>>> {
+    if c.inputs.len() != 1 {
+        return Err(b.err(c.inputs.span(), format!("the closure of `{what}` takes one argument")));
+    }
+    let strip = |p: &syn::Pat| -> syn::Pat {
+        match p {
+            syn::Pat::Type(t) => (*t.pat).clone(),
+            p => p.clone(),
+        }
+    };
+    let pat = strip(&c.inputs[0]);
+    let single = |p: &syn::Pat| -> Option<Option<syn::Ident>> {
+        match p {
+            syn::Pat::Ident(pi) if pi.mutability.is_none() && pi.subpat.is_none() => Some(Some(pi.ident.clone())),
+            syn::Pat::Wild(_) => Some(None),
+            _ => None,
+        }
+    };
+    let names = match (&pat, rank) {
+        (syn::Pat::Tuple(t), r) if r != 1 || t.elems.len() == 1 => {
+            t.elems.iter().map(single).collect::<Option<Vec<_>>>()
+        }
+        (p, 1) => single(p).map(|n| vec![n]),
+        _ => None,
+    };
+    match names {
+        Some(n) if n.len() == rank => Ok(n),
+        _ => {
+            let want = if rank == 1 { "`|i|`".to_string() } else { format!("a tuple of {rank} names like `|(i, j)|`") };
+            Err(b.err(pat.span(), format!("the closure of `{what}` must take {want}")))
+        }
+    }
+}
+
+/// Lower a closure body with the given index variables in scope; the result must be a scalar.
+fn closure_body(
+    b: &mut Builder,
+    c: &syn::ExprClosure,
+    names: &[Option<syn::Ident>],
+    binds: Vec<Binding>,
+    elem: Option<ElemTy>,
+    what: &str,
+) -> R<NodeId> {
+    b.push_scope();
+    for (n, bind) in names.iter().zip(binds) {
+        if let Some(n) = n {
+            b.bind(&n.to_string(), bind);
+        }
+    }
+    let r = lower_expr(b, &c.body);
+    b.pop_scope();
+    let v = r?;
+    let bspan = c.body.span();
+    let id = match (v, elem) {
+        (Val::Lit(l), Some(e)) => cast(b, Val::Lit(l), e, bspan, bspan).and_then(|v| node_of(b, v, bspan))?,
+        (v, _) => node_of(b, v, bspan)?,
+    };
+    let ty = b.ty(id).clone();
+    if ty.rank() != 0 {
+        let t = b.type_text(&ty);
+        return Err(b.err(bspan, format!("the closure of `{what}` must return a scalar, found `{t}`")));
+    }
+    if let Some(e) = elem {
+        if ty.elem != e {
+            let (w, f) = (b.elem_text(e), b.elem_text(ty.elem));
+            return Err(b.err(bspan, format!("mismatched types: expected `{w}`, found `{f}`")));
+        }
+    }
+    Ok(id)
+}
+
+/// `sum(0..n, |i| body)` and the other range reductions.
+fn range_reduce(b: &mut Builder, op: ReduceOp, range: &syn::Expr, body: &syn::Expr) -> R<Val> {
+    let syn::Expr::Range(r) = range else {
+        return Err(b.err(range.span(), "expected a range `0..n`"));
+    };
+    if matches!(r.limits, syn::RangeLimits::Closed(_)) {
+        return Err(b.err(r.span(), "use a half-open range `0..n` (inclusive ranges are not supported)"));
+    }
+    let starts_at_zero = matches!(r.start.as_deref(), Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. })) if i.base10_digits() == "0");
+    let Some(end) = r.end.as_deref().filter(|_| starts_at_zero) else {
+        return Err(b.err(r.span(), "a reduction range must be `0..n`"));
+    };
+    let ev = lower_expr(b, end)?;
+    let extent = extent_of(b, ev, end.span())?;
+    let syn::Expr::Closure(c) = body else {
+        return Err(
+            b.err(body.span(), format!("expected a closure `|i| ...` as the second argument of `{}`", op.name()))
+        );
+    };
+    let names = closure_names(b, c, 1, op.name())?;
+    let var = b.new_var();
+    let body = closure_body(b, c, &names, vec![Binding::Index { var, extent }], None, op.name())?;
+    let bty = b.ty(body).clone();
+    if bty.elem.is_bool() {
+        return Err(b.err(c.body.span(), format!("cannot reduce `bool` values with `{}`: cast them first", op.name())));
+    }
+    let elem = if op.is_arg() { ElemTy::I64 } else { bty.elem };
+    Ok(Val::Node(b.push(Op::RangeReduce { op, vars: vec![var], extents: vec![extent], body }, Type::scalar(elem))))
+}
+
+/// `ArrayN::from_shape_fn(shape, |(i, j, ..)| body)`.
+fn from_shape_fn(b: &mut Builder, ty_seg: &syn::PathSegment, args: &Args, fspan: Span, span: Span) -> R<Val> {
+    let tname = ty_seg.ident.to_string();
+    let rank: Option<usize> = match tname.as_str() {
+        "Array" => None,
+        n => match n.strip_prefix("Array").and_then(|r| r.parse::<usize>().ok()) {
+            Some(r) if (1..=3).contains(&r) => Some(r),
+            _ => {
+                return Err(b.err(
+                    ty_seg.span(),
+                    format!("cannot find type `{tname}` in kiln kernels: use `Array1`, `Array2` or `Array3`"),
+                ))
+            }
+        },
+    };
+    let elem = match &ty_seg.arguments {
+        syn::PathArguments::None => None,
+        syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
+            syn::GenericArgument::Type(t) => {
+                let g = b.generic.clone();
+                match crate::sig::parse_elem(t, g.as_ref()) {
+                    Ok(e) => Some(e),
+                    Err(e) => {
+                        b.errors.push(e);
+                        return Err(crate::build::Fail);
+                    }
+                }
+            }
+            _ => return Err(b.err(a.span(), "expected an element type like `::<f32>`")),
+        },
+        other => return Err(b.err(other.span(), "expected an element type like `::<f32>`")),
+    };
+    if args.len() != 2 {
+        return Err(arity_error(b, fspan, 2, args.len(), "function"));
+    }
+    let shape_v = lower_expr(b, &args[0])?;
+    let sspan = args[0].span();
+    let extents: Vec<Dim> = match shape_v {
+        Val::Dims(ds) => ds,
+        Val::Tuple(vs) => {
+            let mut out = Vec::new();
+            for (v, s) in vs {
+                out.push(extent_of(b, v, s)?);
+            }
+            out
+        }
+        v => vec![extent_of(b, v, sspan)?],
+    };
+    let rank = rank.unwrap_or(extents.len());
+    if extents.len() != rank {
+        return Err(b.err(
+            sspan,
+            format!(
+                "rank mismatch: `{tname}::from_shape_fn` needs a shape with {rank} dimensions, found {}",
+                extents.len()
+            ),
+        ));
+    }
+    let syn::Expr::Closure(c) = &args[1] else {
+        return Err(
+            b.err(args[1].span(), "expected a closure `|(i, j)| ...` as the second argument of `from_shape_fn`")
+        );
+    };
+    let names = closure_names(b, c, rank, "from_shape_fn")?;
+    let vars: Vec<VarId> = (0..rank).map(|_| b.new_var()).collect();
+    let binds = vars.iter().zip(&extents).map(|(&var, &extent)| Binding::Index { var, extent }).collect();
+    let body = closure_body(b, c, &names, binds, elem, "from_shape_fn")?;
+    let belem = b.ty(body).elem;
+    let id = b.push(Op::Generate { vars, extents: extents.clone(), body }, Type::array(belem, extents));
+    check_no_free_array(b, id, span)?;
+    Ok(Val::Node(id))
+}
+
+/// `x.mapv(|v| body)`: a comprehension over `x`'s shape whose `v` is `x`'s element.
+fn mapv(b: &mut Builder, x: NodeId, f: &syn::Expr, span: Span) -> R<Val> {
+    let ty = b.ty(x).clone();
+    if ty.rank() == 0 {
+        let t = b.type_text(&ty);
+        return Err(b.err(span, format!("rank mismatch: `mapv` needs an array, found `{t}`")));
+    }
+    let syn::Expr::Closure(c) = f else {
+        return Err(b.err(f.span(), "expected a closure `|v| ...` as the argument of `mapv`"));
+    };
+    let names = closure_names(b, c, 1, "mapv")?;
+    let vars: Vec<VarId> = (0..ty.rank()).map(|_| b.new_var()).collect();
+    let idx: Vec<NodeId> = vars.iter().map(|&v| b.push(Op::Index(v), Type::scalar(ElemTy::I64))).collect();
+    let elem = b.push(Op::Load { array: x, indices: idx }, Type::scalar(ty.elem));
+    let body = closure_body(b, c, &names, vec![Binding::Val(Val::Node(elem))], None, "mapv")?;
+    let belem = b.ty(body).elem;
+    let id = b.push(Op::Generate { vars, extents: ty.shape.clone(), body }, Type::array(belem, ty.shape));
+    check_no_free_array(b, id, span)?;
+    Ok(Val::Node(id))
+}
