@@ -80,7 +80,7 @@ pub struct KernelSource {
 pub fn parse_kernel(item: &syn::ItemFn) -> Result<kiln_ir::Program, Vec<DslError>> {
     let sig = kernel_signature(item)?;
     let program = expr::lower_kernel(item, &sig)?;
-    if let Err(e) = verify_program(&program) {
+    if let Err(e) = kiln_ir::verify::verify(&program) {
         let msg = format!("internal error: the kiln front end built an invalid program for `{}`: {e}", program.name);
         return Err(vec![DslError::new(item.sig.ident.span(), msg)]);
     }
@@ -124,10 +124,4 @@ pub fn is_kernel_attr(attr: &syn::Attribute) -> bool {
     let path = attr.path();
     let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
     matches!(segs.iter().map(String::as_str).collect::<Vec<_>>().as_slice(), ["kernel"] | ["kiln", "kernel"])
-}
-
-/// The IR verifier, run on every program the front end builds.
-fn verify_program(_p: &kiln_ir::Program) -> Result<(), String> {
-    // FIXME: call kiln_ir::verify::verify once ir/src/verify.rs lands.
-    Ok(())
 }
