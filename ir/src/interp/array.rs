@@ -1,0 +1,177 @@
+//! Array-level evaluation: nodes without free index variables, computed whole.
+//!
+//! Elementwise ops broadcast their operands to the node's shape (numpy rules, through
+//! ndarray's `broadcast`) and run through `Zip`; reductions over axes copy the operand into
+//! row-major order of (kept axes, reduced axes) and fold each row sequentially, so summation
+//! order is the row-major order of the reduced domain, as the IR defines it.
+
+use super::elem::{cast_array, compare, map_value, Acc, Elem, Scalar};
+use super::{Interp, InterpError};
+use crate::program::{BinOp, NodeId, Op, ReduceOp, UnOp};
+use crate::value::Value;
+use crate::with_value;
+use ndarray::{ArrayD, Axis, IxDyn, Zip};
+
+/// Why an elementwise or structural op could not run; turned into an [`InterpError`] with the
+/// node's name by the caller.
+enum OpError {
+    Unsupported(String),
+    Malformed(String),
+    EmptyArg,
+}
+
+impl<'a> Interp<'a> {
+    /// Evaluate one array-level node from the values of its operands.
+    pub(super) fn eval_array(&mut self, id: NodeId) -> Result<Value, InterpError> {
+        let shape = self.shape(id);
+        let dtype = self.dtype(id);
+        let r = match &self.p.node(id).op {
+            Op::Param(k) => match self.args.get(*k as usize) {
+                Some(v) => Ok(v.clone()),
+                None => Err(OpError::Malformed(format!("parameter {k} has no argument"))),
+            },
+            Op::Const(_) | Op::DimValue(_) | Op::Index(_) | Op::Load { .. } | Op::RangeReduce { .. } => {
+                // Rank-0 values: the scalar evaluator defines them (with no variables bound).
+                return self.eval_scalar_node(id).map(Scalar::into_value);
+            }
+            Op::Unary(op, a) => unary(*op, self.val(*a)?),
+            Op::Binary(op, a, b) => binary(*op, self.val(*a)?, self.val(*b)?, &shape),
+            Op::Select(c, a, b) => select(self.val(*c)?, self.val(*a)?, self.val(*b)?, &shape),
+            Op::Cast(a) => Ok(with_value!(self.val(*a)?, x => cast_array(x, dtype))),
+            Op::Broadcast(a) => broadcast(self.val(*a)?, &shape),
+            Op::Transpose(a, perm) => transpose(self.val(*a)?, perm),
+            Op::InsertAxis(a, axis) => insert_axis(self.val(*a)?, *axis as usize),
+            Op::Reduce { op, arg, axes } => reduce(*op, self.val(*arg)?, axes),
+            Op::Generate { .. } => return self.generate(id),
+        };
+        r.map_err(|e| match e {
+            OpError::Unsupported(why) => self.unsupported(id, why),
+            OpError::Malformed(why) => self.malformed(id, why),
+            OpError::EmptyArg => InterpError::EmptyArgReduce { node: self.name(id) },
+        })
+    }
+}
+
+fn unary(op: UnOp, v: &Value) -> Result<Value, OpError> {
+    fn go<T: Elem>(op: UnOp, a: &ArrayD<T>) -> Result<Value, OpError> {
+        if !T::supports_unary(op) {
+            return Err(OpError::Unsupported(format!("`{}` is not defined on {}", op.name(), T::DTYPE)));
+        }
+        Ok(T::wrap(a.mapv(|x| T::unary(op, x))))
+    }
+    with_value!(v, a => go(op, a))
+}
+
+fn binary(op: BinOp, a: &Value, b: &Value, shape: &[usize]) -> Result<Value, OpError> {
+    fn go<T: Elem>(op: BinOp, a: &ArrayD<T>, b: &ArrayD<T>, shape: &[usize]) -> Result<Value, OpError> {
+        let (a, b) = (bcast(a, shape)?, bcast(b, shape)?);
+        if op.is_comparison() {
+            return Ok(Value::Bool(Zip::from(&a).and(&b).map_collect(|&x, &y| compare(op, x, y))));
+        }
+        if !T::supports_binary(op) {
+            return Err(OpError::Unsupported(format!("`{}` is not defined on {}", op.name(), T::DTYPE)));
+        }
+        Ok(T::wrap(Zip::from(&a).and(&b).map_collect(|&x, &y| T::binary(op, x, y))))
+    }
+    match (a, b) {
+        (Value::F32(x), Value::F32(y)) => go(op, x, y, shape),
+        (Value::F64(x), Value::F64(y)) => go(op, x, y, shape),
+        (Value::I32(x), Value::I32(y)) => go(op, x, y, shape),
+        (Value::I64(x), Value::I64(y)) => go(op, x, y, shape),
+        (Value::U32(x), Value::U32(y)) => go(op, x, y, shape),
+        (Value::Bool(x), Value::Bool(y)) => go(op, x, y, shape),
+        _ => Err(OpError::Malformed(format!("`{}` of {} and {}", op.name(), a.dtype(), b.dtype()))),
+    }
+}
+
+fn select(c: &Value, a: &Value, b: &Value, shape: &[usize]) -> Result<Value, OpError> {
+    fn go<T: Elem>(c: &ArrayD<bool>, a: &ArrayD<T>, b: &ArrayD<T>, shape: &[usize]) -> Result<Value, OpError> {
+        let (c, a, b) = (bcast(c, shape)?, bcast(a, shape)?, bcast(b, shape)?);
+        Ok(T::wrap(Zip::from(&c).and(&a).and(&b).map_collect(|&c, &x, &y| if c { x } else { y })))
+    }
+    let Value::Bool(c) = c else {
+        return Err(OpError::Malformed(format!("select condition is {}, not bool", c.dtype())));
+    };
+    match (a, b) {
+        (Value::F32(x), Value::F32(y)) => go(c, x, y, shape),
+        (Value::F64(x), Value::F64(y)) => go(c, x, y, shape),
+        (Value::I32(x), Value::I32(y)) => go(c, x, y, shape),
+        (Value::I64(x), Value::I64(y)) => go(c, x, y, shape),
+        (Value::U32(x), Value::U32(y)) => go(c, x, y, shape),
+        (Value::Bool(x), Value::Bool(y)) => go(c, x, y, shape),
+        _ => Err(OpError::Malformed(format!("select between {} and {}", a.dtype(), b.dtype()))),
+    }
+}
+
+/// `a` broadcast to `shape` (numpy rules), or why it cannot be.
+fn bcast<'v, T>(a: &'v ArrayD<T>, shape: &[usize]) -> Result<ndarray::ArrayViewD<'v, T>, OpError> {
+    a.broadcast(IxDyn(shape)).ok_or_else(|| {
+        OpError::Malformed(format!("an operand of shape {:?} does not broadcast to {shape:?}", a.shape()))
+    })
+}
+
+fn broadcast(v: &Value, shape: &[usize]) -> Result<Value, OpError> {
+    fn go<T: Elem>(a: &ArrayD<T>, shape: &[usize]) -> Result<ArrayD<T>, OpError> {
+        Ok(bcast(a, shape)?.to_owned())
+    }
+    Ok(map_value!(v, a => go(a, shape)?))
+}
+
+fn transpose(v: &Value, perm: &[u32]) -> Result<Value, OpError> {
+    let perm: Vec<usize> = perm.iter().map(|&k| k as usize).collect();
+    let mut sorted = perm.clone();
+    sorted.sort_unstable();
+    if sorted != (0..v.shape().len()).collect::<Vec<_>>() {
+        return Err(OpError::Malformed(format!(
+            "{perm:?} is not a permutation of the axes of a rank-{} array",
+            v.shape().len()
+        )));
+    }
+    // Result axis k is operand axis perm[k]: exactly ndarray's `permuted_axes`.
+    Ok(map_value!(v, a => a.clone().permuted_axes(IxDyn(&perm))))
+}
+
+fn insert_axis(v: &Value, axis: usize) -> Result<Value, OpError> {
+    if axis > v.shape().len() {
+        return Err(OpError::Malformed(format!("axis {axis} is past the end of a rank-{} array", v.shape().len())));
+    }
+    Ok(map_value!(v, a => a.clone().insert_axis(Axis(axis))))
+}
+
+fn reduce(op: ReduceOp, v: &Value, axes: &[u32]) -> Result<Value, OpError> {
+    let rank = v.shape().len();
+    let axes: Vec<usize> = axes.iter().map(|&k| k as usize).collect();
+    if axes.windows(2).any(|w| w[0] >= w[1]) || axes.last().is_some_and(|&k| k >= rank) {
+        return Err(OpError::Malformed(format!("reduce axes {axes:?} are not sorted, distinct axes of rank {rank}")));
+    }
+    with_value!(v, a => reduce_typed(op, a, &axes))
+}
+
+fn reduce_typed<T: Elem>(op: ReduceOp, a: &ArrayD<T>, axes: &[usize]) -> Result<Value, OpError> {
+    if !T::supports_reduce(op) {
+        return Err(OpError::Unsupported(format!("`{}` is not defined on {}", op.name(), T::DTYPE)));
+    }
+    let kept: Vec<usize> = (0..a.ndim()).filter(|k| !axes.contains(k)).collect();
+    let out_shape: Vec<usize> = kept.iter().map(|&k| a.shape()[k]).collect();
+    let red_len: usize = axes.iter().map(|&k| a.shape()[k]).product();
+    let perm: Vec<usize> = kept.iter().chain(axes).copied().collect();
+    // `iter` visits the permuted view in logical row-major order whatever the memory layout:
+    // each run of `red_len` elements is one output's reduced domain, in row-major order.
+    let flat: Vec<T> = a.view().permuted_axes(IxDyn(&perm)).iter().copied().collect();
+    let out_len: usize = out_shape.iter().product();
+    let domains = (0..out_len).map(|o| &flat[o * red_len..(o + 1) * red_len]);
+    let fold = |d: &[T]| {
+        let mut acc = Acc::new(op);
+        d.iter().for_each(|&x| acc.push(x));
+        acc
+    };
+    let shaped = |e| OpError::Malformed(format!("reduction result: {e}"));
+    if op.is_arg() {
+        let idx: Option<Vec<i64>> = domains.map(|d| fold(d).index()).collect();
+        let idx = idx.ok_or(OpError::EmptyArg)?;
+        Ok(Value::I64(ArrayD::from_shape_vec(IxDyn(&out_shape), idx).map_err(shaped)?))
+    } else {
+        let vals: Vec<T> = domains.map(|d| fold(d).value()).collect();
+        Ok(T::wrap(ArrayD::from_shape_vec(IxDyn(&out_shape), vals).map_err(shaped)?))
+    }
+}

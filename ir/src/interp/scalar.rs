@@ -1,0 +1,265 @@
+//! Scalar evaluation: the bodies of `Generate` and `RangeReduce`, one iteration at a time.
+//!
+//! A body node is evaluated recursively under the current index-variable environment; nodes
+//! without free variables are read from their array-level value. `Select` evaluates only the
+//! chosen branch. A node's value is cached until one of its free variables is reassigned, so a
+//! body shared between several users (or a loop-invariant part of an inner reduction) is
+//! computed once per change of the variables it depends on.
+
+use super::elem::{compare, Acc, Elem, Scalar};
+use super::{Interp, InterpError};
+use crate::program::{BinOp, NodeId, Op, ReduceOp, UnOp, VarId};
+use crate::types::DType;
+use crate::value::Value;
+use crate::with_value;
+use ndarray::{ArrayD, IxDyn};
+
+impl<'a> Interp<'a> {
+    /// The value of `id` for the current index variables.
+    pub(super) fn scalar(&mut self, id: NodeId) -> Result<Scalar, InterpError> {
+        let i = id.index();
+        if self.free[i].is_empty() {
+            if let Some(s) = self.scalars[i] {
+                return Ok(s);
+            }
+            // Not a rank-0 value that evaluated fine: report why.
+            let v = self.val(id)?;
+            return Err(self.malformed(id, format!("used as a scalar but has shape {:?}", v.shape())));
+        }
+        if let (stamp, Some(s)) = self.cache[i] {
+            if self.free[i].iter().all(|v| self.env.set_at[v.0 as usize] <= stamp) {
+                return Ok(s);
+            }
+        }
+        let s = self.eval_scalar_node(id)?;
+        self.cache[i] = (self.env.clock, Some(s));
+        Ok(s)
+    }
+
+    /// Evaluate a rank-0 node from its operands' scalar values (no caching).
+    pub(super) fn eval_scalar_node(&mut self, id: NodeId) -> Result<Scalar, InterpError> {
+        let node = self.p.node(id);
+        if !node.ty.shape.is_empty() {
+            return Err(self.malformed(id, format!("a scalar body node of rank {}", node.ty.rank())));
+        }
+        let dtype = self.dtype(id);
+        match &node.op {
+            Op::Const(lit) => Ok(match *lit {
+                crate::Literal::Float(x) => Scalar::F64(x),
+                crate::Literal::Int(x) => Scalar::I64(x),
+                crate::Literal::Bool(x) => Scalar::Bool(x),
+            }
+            .cast(dtype)),
+            Op::DimValue(d) => Ok(Scalar::I64(self.dim(*d) as i64)),
+            Op::Index(v) => match self.env.bound.get(v.0 as usize) {
+                Some(true) => Ok(Scalar::I64(self.env.value[v.0 as usize])),
+                _ => Err(self.malformed(id, format!("index variable {v} is used outside the node that binds it"))),
+            },
+            Op::Unary(op, a) => {
+                let x = self.scalar(*a)?;
+                unary(*op, x).map_err(|why| self.unsupported(id, why))
+            }
+            Op::Binary(op, a, b) => {
+                let (x, y) = (self.scalar(*a)?, self.scalar(*b)?);
+                if x.dtype() != y.dtype() {
+                    return Err(self.malformed(id, format!("`{}` of {} and {}", op.name(), x.dtype(), y.dtype())));
+                }
+                binary(*op, x, y).map_err(|why| self.unsupported(id, why))
+            }
+            Op::Select(c, a, b) => match self.scalar(*c)? {
+                Scalar::Bool(true) => self.scalar(*a),
+                Scalar::Bool(false) => self.scalar(*b),
+                c => Err(self.malformed(id, format!("select condition is {}, not bool", c.dtype()))),
+            },
+            Op::Cast(a) => Ok(self.scalar(*a)?.cast(dtype)),
+            Op::Broadcast(a) => self.scalar(*a),
+            Op::Load { array, indices } => self.load(id, *array, indices),
+            Op::RangeReduce { op, vars, extents, body } => {
+                let ext: Vec<usize> = extents.iter().map(|&d| self.dim(d)).collect();
+                let (op, vars, body) = (*op, vars.clone(), *body);
+                match self.dtype(body) {
+                    DType::F32 => self.range_reduce::<f32>(id, op, &vars, &ext, body),
+                    DType::F64 => self.range_reduce::<f64>(id, op, &vars, &ext, body),
+                    DType::I32 => self.range_reduce::<i32>(id, op, &vars, &ext, body),
+                    DType::I64 => self.range_reduce::<i64>(id, op, &vars, &ext, body),
+                    DType::U32 => self.range_reduce::<u32>(id, op, &vars, &ext, body),
+                    DType::Bool => self.range_reduce::<bool>(id, op, &vars, &ext, body),
+                }
+            }
+            Op::Param(_) | Op::Transpose(..) | Op::InsertAxis(..) | Op::Reduce { .. } | Op::Generate { .. } => {
+                Err(self.unsupported(id, "this op cannot depend on index variables".into()))
+            }
+        }
+    }
+
+    /// `array[[indices..]]` with every index checked against its axis.
+    fn load(&mut self, id: NodeId, array: NodeId, indices: &[NodeId]) -> Result<Scalar, InterpError> {
+        let mut ix = IxDyn::zeros(indices.len());
+        for (axis, &i) in indices.iter().enumerate() {
+            let s = self.scalar(i)?;
+            let Some(index) = s.as_index() else {
+                return Err(self.malformed(id, format!("index {axis} is {}, not an integer", s.dtype())));
+            };
+            let len = self.val(array)?.shape().get(axis).copied().unwrap_or(0);
+            if index < 0 || index as u64 >= len as u64 {
+                return Err(InterpError::IndexOutOfBounds { array: self.name(array), axis, index, len });
+            }
+            ix[axis] = index as usize;
+        }
+        let v = self.val(array)?;
+        if v.shape().len() != indices.len() {
+            return Err(self.malformed(id, format!("{} indices into a rank-{} array", indices.len(), v.shape().len())));
+        }
+        let got: Option<Scalar> = with_value!(v, a => a.get(ix).map(|x| x.scalar()));
+        got.ok_or_else(|| self.malformed(id, "load outside the array".into()))
+    }
+
+    fn range_reduce<T: Elem>(
+        &mut self,
+        id: NodeId,
+        op: ReduceOp,
+        vars: &[VarId],
+        ext: &[usize],
+        body: NodeId,
+    ) -> Result<Scalar, InterpError> {
+        if !T::supports_reduce(op) {
+            return Err(self.unsupported(id, format!("`{}` is not defined on {}", op.name(), T::DTYPE)));
+        }
+        let mut acc = Acc::<T>::new(op);
+        self.for_each_index(id, vars, ext, |me| {
+            let s = me.scalar(body)?;
+            let x = T::from_scalar(s)
+                .ok_or_else(|| me.malformed(body, format!("{} value in a {} body", s.dtype(), T::DTYPE)))?;
+            acc.push(x);
+            Ok(())
+        })?;
+        if op.is_arg() {
+            acc.index().map(Scalar::I64).ok_or_else(|| InterpError::EmptyArgReduce { node: self.name(id) })
+        } else {
+            Ok(acc.value().scalar())
+        }
+    }
+
+    /// Evaluate an array-level `Generate`: its body at every point of `extents`, row-major.
+    pub(super) fn generate(&mut self, id: NodeId) -> Result<Value, InterpError> {
+        let Op::Generate { vars, extents, body } = &self.p.node(id).op else {
+            return Err(self.malformed(id, "not a generate".into()));
+        };
+        let ext: Vec<usize> = extents.iter().map(|&d| self.dim(d)).collect();
+        let (vars, body) = (vars.clone(), *body);
+        match self.dtype(body) {
+            DType::F32 => self.generate_typed::<f32>(id, &vars, &ext, body),
+            DType::F64 => self.generate_typed::<f64>(id, &vars, &ext, body),
+            DType::I32 => self.generate_typed::<i32>(id, &vars, &ext, body),
+            DType::I64 => self.generate_typed::<i64>(id, &vars, &ext, body),
+            DType::U32 => self.generate_typed::<u32>(id, &vars, &ext, body),
+            DType::Bool => self.generate_typed::<bool>(id, &vars, &ext, body),
+        }
+    }
+
+    fn generate_typed<T: Elem>(
+        &mut self,
+        id: NodeId,
+        vars: &[VarId],
+        ext: &[usize],
+        body: NodeId,
+    ) -> Result<Value, InterpError> {
+        let mut out: Vec<T> = Vec::new();
+        self.for_each_index(id, vars, ext, |me| {
+            let s = me.scalar(body)?;
+            let x = T::from_scalar(s)
+                .ok_or_else(|| me.malformed(body, format!("{} value in a {} body", s.dtype(), T::DTYPE)))?;
+            out.push(x);
+            Ok(())
+        })?;
+        let a =
+            ArrayD::from_shape_vec(IxDyn(ext), out).map_err(|e| self.malformed(id, format!("generate result: {e}")))?;
+        Ok(T::wrap(a))
+    }
+
+    /// Run `f` once per point of the box `0..ext[0] x 0..ext[1] x ..` in row-major order, with
+    /// `vars` bound to the point's coordinates; the variables' previous state is restored
+    /// afterwards (so a binder may shadow an enclosing one).
+    fn for_each_index(
+        &mut self,
+        id: NodeId,
+        vars: &[VarId],
+        ext: &[usize],
+        mut f: impl FnMut(&mut Self) -> Result<(), InterpError>,
+    ) -> Result<(), InterpError> {
+        if ext.iter().try_fold(1usize, |n, &e| n.checked_mul(e)).is_none() {
+            return Err(self.malformed(id, format!("iteration domain {ext:?} is too large")));
+        }
+        if vars.iter().any(|v| v.0 as usize >= self.env.value.len()) || vars.len() != ext.len() {
+            return Err(self.malformed(id, "binds an unknown index variable".into()));
+        }
+        let saved: Vec<(i64, bool)> =
+            vars.iter().map(|v| (self.env.value[v.0 as usize], self.env.bound[v.0 as usize])).collect();
+        let r = if ext.contains(&0) { Ok(()) } else { self.odometer(vars, ext, &mut f) };
+        for (v, (value, bound)) in vars.iter().zip(saved) {
+            self.env.set(*v, value, bound);
+        }
+        r
+    }
+
+    fn odometer(
+        &mut self,
+        vars: &[VarId],
+        ext: &[usize],
+        f: &mut impl FnMut(&mut Self) -> Result<(), InterpError>,
+    ) -> Result<(), InterpError> {
+        let mut point = vec![0usize; vars.len()];
+        for v in vars {
+            self.env.set(*v, 0, true);
+        }
+        loop {
+            f(self)?;
+            // Advance the last coordinate, carrying leftwards; done when the first overflows.
+            let mut k = vars.len();
+            loop {
+                if k == 0 {
+                    return Ok(());
+                }
+                k -= 1;
+                point[k] += 1;
+                if point[k] < ext[k] {
+                    self.env.set(vars[k], point[k] as i64, true);
+                    break;
+                }
+                point[k] = 0;
+                self.env.set(vars[k], 0, true);
+            }
+        }
+    }
+}
+
+fn unary(op: UnOp, x: Scalar) -> Result<Scalar, String> {
+    fn go<T: Elem>(op: UnOp, x: T) -> Result<Scalar, String> {
+        if !T::supports_unary(op) {
+            return Err(format!("`{}` is not defined on {}", op.name(), T::DTYPE));
+        }
+        Ok(T::unary(op, x).scalar())
+    }
+    super::elem::with_scalar!(x, x => go(op, x))
+}
+
+fn binary(op: BinOp, a: Scalar, b: Scalar) -> Result<Scalar, String> {
+    fn go<T: Elem>(op: BinOp, a: T, b: T) -> Result<Scalar, String> {
+        if op.is_comparison() {
+            return Ok(Scalar::Bool(compare(op, a, b)));
+        }
+        if !T::supports_binary(op) {
+            return Err(format!("`{}` is not defined on {}", op.name(), T::DTYPE));
+        }
+        Ok(T::binary(op, a, b).scalar())
+    }
+    match (a, b) {
+        (Scalar::F32(x), Scalar::F32(y)) => go(op, x, y),
+        (Scalar::F64(x), Scalar::F64(y)) => go(op, x, y),
+        (Scalar::I32(x), Scalar::I32(y)) => go(op, x, y),
+        (Scalar::I64(x), Scalar::I64(y)) => go(op, x, y),
+        (Scalar::U32(x), Scalar::U32(y)) => go(op, x, y),
+        (Scalar::Bool(x), Scalar::Bool(y)) => go(op, x, y),
+        _ => Err(format!("`{}` of {} and {}", op.name(), a.dtype(), b.dtype())),
+    }
+}
