@@ -1,1 +1,290 @@
-//! loop_interp: in progress.
+//! The loop IR interpreter: executes a [`LoopProgram`] literally and serially (every kernel's
+//! domain in row-major order, statements in order), so lowering can be tested against
+//! [`crate::interp`] before any native backend exists, and backends can be tested against it.
+//!
+//! Scalar semantics are [`Scalar`]'s. A raised flag ends the call with the matching error
+//! after the kernel that raised it.
+
+use crate::loops::{BufKind, Expr, Flag, LoopProgram, Scalar, Stmt, Var};
+use crate::types::{DType, Dim};
+use crate::value::Value;
+use ndarray::IxDyn;
+use thiserror::Error;
+
+/// Why a loop program could not run, or what went wrong while it ran.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum LoopInterpError {
+    #[error("loop program `{program}` takes {expected} arguments, got {got}")]
+    ArgCount { program: String, expected: usize, got: usize },
+    #[error("argument `{param}` of `{program}` must be {expected}, got {got}")]
+    DType { program: String, param: String, expected: DType, got: DType },
+    #[error("argument `{param}` of `{program}` has shape {got:?}, expected {expected}")]
+    Shape { program: String, param: String, expected: String, got: Vec<usize> },
+    #[error("kernel `{kernel}`: index out of range")]
+    IndexOutOfRange { kernel: String },
+    #[error("kernel `{kernel}`: argmin/argmax of an empty array")]
+    EmptyArgReduce { kernel: String },
+    /// The program broke a verifier invariant (run [`crate::loops::verify_loops`] first).
+    #[error("kernel `{kernel}`: invalid loop program: {message}")]
+    Invalid { kernel: String, message: String },
+}
+
+/// Run `lp` on `args` (one per parameter) and return its outputs.
+///
+/// # Errors
+/// Argument mismatches, raised flags, and malformed (unverified) programs.
+pub fn run_loops(lp: &LoopProgram, args: &[Value]) -> Result<Vec<Value>, LoopInterpError> {
+    let syms = bind(lp, args)?;
+    let mut bufs: Vec<Value> = Vec::with_capacity(lp.buffers.len());
+    let mut next_arg = args.iter();
+    for b in &lp.buffers {
+        bufs.push(match b.kind {
+            BufKind::Input => next_arg.next().cloned().unwrap_or_else(|| Value::zeros(b.dtype, &[])),
+            _ => {
+                let shape: Vec<usize> = b.shape.iter().map(|d| dim(*d, &syms)).collect();
+                Value::zeros(b.dtype, &shape)
+            }
+        });
+    }
+    let nvars = lp.next_var() as usize;
+    for k in &lp.kernels {
+        let mut m = Machine {
+            lp,
+            syms: &syms,
+            bufs: &mut bufs,
+            vars: vec![Scalar::I64(0); nvars],
+            flags: vec![],
+            kernel: &k.name,
+        };
+        let extents: Vec<usize> = k.domain.iter().map(|(_, d)| dim(*d, &syms)).collect();
+        let total: usize = extents.iter().product();
+        for flat in 0..total {
+            let mut rest = flat;
+            for ((v, _), e) in k.domain.iter().zip(&extents).rev() {
+                m.set(*v, Scalar::I64((rest % e) as i64))?;
+                rest /= e;
+            }
+            m.stmts(&k.body)?;
+        }
+        if let Some(f) = m.flags.first() {
+            let kernel = k.name.clone();
+            return Err(match f {
+                Flag::EmptyArgReduce => LoopInterpError::EmptyArgReduce { kernel },
+                _ => LoopInterpError::IndexOutOfRange { kernel },
+            });
+        }
+    }
+    Ok(lp.outputs.iter().map(|o| bufs[o.index()].clone()).collect())
+}
+
+fn dim(d: Dim, syms: &[usize]) -> usize {
+    match d {
+        Dim::Const(c) => c as usize,
+        Dim::Sym(s) => syms.get(s.0 as usize).copied().unwrap_or(0),
+    }
+}
+
+/// Bind shape symbols from the input buffers, checking dtypes, ranks and dimensions.
+fn bind(lp: &LoopProgram, args: &[Value]) -> Result<Vec<usize>, LoopInterpError> {
+    let program = lp.name.clone();
+    if args.len() != lp.params.len() {
+        return Err(LoopInterpError::ArgCount { program, expected: lp.params.len(), got: args.len() });
+    }
+    let mut syms: Vec<Option<usize>> = vec![None; lp.syms.len()];
+    for (b, a) in lp.params.iter().zip(args) {
+        let buf = lp.buffer(*b);
+        if a.dtype() != buf.dtype {
+            return Err(LoopInterpError::DType {
+                program,
+                param: buf.name.clone(),
+                expected: buf.dtype,
+                got: a.dtype(),
+            });
+        }
+        let bad = || {
+            let dims: Vec<String> = buf.shape.iter().map(|d| lp.dim_text(*d)).collect();
+            LoopInterpError::Shape {
+                program: lp.name.clone(),
+                param: buf.name.clone(),
+                expected: format!("[{}]", dims.join(", ")),
+                got: a.shape().to_vec(),
+            }
+        };
+        if a.shape().len() != buf.shape.len() {
+            return Err(bad());
+        }
+        for (d, &len) in buf.shape.iter().zip(a.shape()) {
+            match d {
+                Dim::Const(c) if *c as usize != len => return Err(bad()),
+                Dim::Const(_) => {}
+                Dim::Sym(s) => {
+                    let slot = syms.get_mut(s.0 as usize).ok_or_else(bad)?;
+                    match slot {
+                        Some(v) if *v != len => return Err(bad()),
+                        _ => *slot = Some(len),
+                    }
+                }
+            }
+        }
+    }
+    Ok(syms.into_iter().map(|s| s.unwrap_or(0)).collect())
+}
+
+struct Machine<'a> {
+    lp: &'a LoopProgram,
+    syms: &'a [usize],
+    bufs: &'a mut Vec<Value>,
+    vars: Vec<Scalar>,
+    flags: Vec<Flag>,
+    kernel: &'a str,
+}
+
+type R<T> = Result<T, LoopInterpError>;
+
+impl Machine<'_> {
+    fn invalid<T>(&self, message: impl Into<String>) -> R<T> {
+        Err(LoopInterpError::Invalid { kernel: self.kernel.to_string(), message: message.into() })
+    }
+
+    fn set(&mut self, v: Var, x: Scalar) -> R<()> {
+        match self.vars.get_mut(v.0 as usize) {
+            Some(slot) => {
+                *slot = x;
+                Ok(())
+            }
+            None => self.invalid(format!("unknown variable {v}")),
+        }
+    }
+
+    fn stmts(&mut self, body: &[Stmt]) -> R<()> {
+        for s in body {
+            match s {
+                Stmt::Let { var, value, .. } | Stmt::Mut { var, init: value, .. } | Stmt::Assign { var, value } => {
+                    let x = self.expr(value)?;
+                    self.set(*var, x)?;
+                }
+                Stmt::Store { buf, idx, value } => {
+                    let x = self.expr(value)?;
+                    let ix = self.index(buf.index(), idx)?;
+                    let Some(b) = self.bufs.get_mut(buf.index()) else { return self.invalid("unknown buffer") };
+                    if !store(b, &ix, x) {
+                        return self.invalid("store out of bounds or of the wrong dtype");
+                    }
+                }
+                Stmt::For { var, extent, body } => {
+                    for i in 0..dim(*extent, self.syms) {
+                        self.set(*var, Scalar::I64(i as i64))?;
+                        self.stmts(body)?;
+                    }
+                }
+                Stmt::If { cond, then, els } => {
+                    if self.expr(cond)?.as_bool() {
+                        self.stmts(then)?;
+                    } else {
+                        self.stmts(els)?;
+                    }
+                }
+                Stmt::Flag(f) => self.flags.push(*f),
+            }
+        }
+        Ok(())
+    }
+
+    fn index(&mut self, buf: usize, idx: &[Expr]) -> R<Vec<usize>> {
+        let mut ix = Vec::with_capacity(idx.len());
+        for e in idx {
+            let i = self.expr(e)?.as_i64();
+            if i < 0 {
+                return self.invalid(format!("negative index into `{}`", self.lp.buffers[buf].name));
+            }
+            ix.push(i as usize);
+        }
+        Ok(ix)
+    }
+
+    fn expr(&mut self, e: &Expr) -> R<Scalar> {
+        Ok(match e {
+            Expr::Var(v) => match self.vars.get(v.0 as usize) {
+                Some(x) => *x,
+                None => return self.invalid(format!("unknown variable {v}")),
+            },
+            Expr::Const(c) => *c,
+            Expr::Dim(d) => Scalar::I64(dim(*d, self.syms) as i64),
+            Expr::Load { buf, idx } => {
+                let ix = self.index(buf.index(), idx)?;
+                match self.bufs.get(buf.index()).and_then(|b| load(b, &ix)) {
+                    Some(x) => x,
+                    None => return self.invalid("load out of bounds"),
+                }
+            }
+            Expr::Check(i, d) => {
+                let i = self.expr(i)?.as_i64();
+                if i >= 0 && (i as u64) < dim(*d, self.syms) as u64 {
+                    Scalar::I64(i)
+                } else {
+                    self.flags.push(Flag::IndexOutOfRange);
+                    Scalar::I64(0)
+                }
+            }
+            Expr::Unary(op, a) => {
+                let a = self.expr(a)?;
+                match a.unary(*op) {
+                    Some(x) => x,
+                    None => return self.invalid(format!("{} of {}", op.name(), a.dtype())),
+                }
+            }
+            Expr::Binary(op, a, b) => {
+                let (a, b) = (self.expr(a)?, self.expr(b)?);
+                match Scalar::binary(*op, a, b) {
+                    Some(x) => x,
+                    None => return self.invalid(format!("{} of {} and {}", op.name(), a.dtype(), b.dtype())),
+                }
+            }
+            Expr::Select(c, a, b) => {
+                if self.expr(c)?.as_bool() {
+                    self.expr(a)?
+                } else {
+                    self.expr(b)?
+                }
+            }
+            Expr::Cast(t, a) => self.expr(a)?.cast(*t),
+        })
+    }
+}
+
+fn load(v: &Value, ix: &[usize]) -> Option<Scalar> {
+    let ix = IxDyn(ix);
+    Some(match v {
+        Value::F32(a) => Scalar::F32(*a.get(ix)?),
+        Value::F64(a) => Scalar::F64(*a.get(ix)?),
+        Value::I32(a) => Scalar::I32(*a.get(ix)?),
+        Value::I64(a) => Scalar::I64(*a.get(ix)?),
+        Value::U32(a) => Scalar::U32(*a.get(ix)?),
+        Value::Bool(a) => Scalar::Bool(*a.get(ix)?),
+    })
+}
+
+fn store(v: &mut Value, ix: &[usize], x: Scalar) -> bool {
+    let ix = IxDyn(ix);
+    macro_rules! put {
+        ($a:expr, $x:expr) => {
+            match $a.get_mut(ix) {
+                Some(slot) => {
+                    *slot = $x;
+                    true
+                }
+                None => false,
+            }
+        };
+    }
+    match (v, x) {
+        (Value::F32(a), Scalar::F32(x)) => put!(a, x),
+        (Value::F64(a), Scalar::F64(x)) => put!(a, x),
+        (Value::I32(a), Scalar::I32(x)) => put!(a, x),
+        (Value::I64(a), Scalar::I64(x)) => put!(a, x),
+        (Value::U32(a), Scalar::U32(x)) => put!(a, x),
+        (Value::Bool(a), Scalar::Bool(x)) => put!(a, x),
+        _ => false,
+    }
+}

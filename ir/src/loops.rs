@@ -1,1 +1,452 @@
-//! loops: in progress.
+//! The loop IR: what the backends compile. A [`LoopProgram`] is a list of [`Kernel`]s, each a
+//! parallel loop nest (its *domain*, which a backend distributes over threads or GPU blocks)
+//! around a body of statements. Buffers are explicit: the inputs (one per parameter, scalars
+//! are rank-0 buffers), the outputs, and temporaries the runtime allocates between kernels.
+//!
+//! Loads and stores index a buffer per axis: `load x[v0, v3]` means
+//! `x.ptr[v0 * x.stride0 + v3 * x.stride1]`, with the buffer's run-time strides, so strided
+//! ndarray views need no copy. Every index is either provably in range (a loop variable whose
+//! extent is the buffer's dimension, or a small constant on a constant axis) or goes through
+//! [`Expr::Check`], which records an error flag for the call and yields 0 when out of range:
+//! generated code never reads or writes out of bounds. The verifier in [`verify_loops`] checks
+//! exactly this, and the rest of the invariants listed in its module.
+//!
+//! Text form (printed by `Display`, read back by [`parse_loop_program`]):
+//!
+//! ```text
+//! program axpby
+//!   sym n
+//!   in a: f32[]
+//!   in x: f32[n]
+//!   out out0: f32[n]
+//!   kernel axpby_k0 (v0 < n) {
+//!     store out0[v0] = add(mul(load a[], load x[v0]), ...)
+//!   }
+//! ```
+
+mod parse;
+pub mod scalar;
+mod verify;
+
+pub use parse::{parse_loop_program, ParseLoopError};
+pub use scalar::Scalar;
+pub use verify::{verify_loops, LoopVerifyError, LoopVerifyErrors};
+
+use crate::program::{BinOp, UnOp};
+use crate::types::{DType, Dim, SymId};
+use std::fmt;
+
+/// A scalar variable of the loop IR (domain and loop indices, `let`s, accumulators). Ids are
+/// unique in a whole program. Printed `v3`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Var(pub u32);
+
+impl fmt::Display for Var {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v{}", self.0)
+    }
+}
+
+/// Index of a buffer in [`LoopProgram::buffers`]. Printed by the buffer's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BufId(pub u32);
+
+impl BufId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// What a buffer is for, which decides who allocates it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BufKind {
+    /// A kernel argument (read only).
+    Input,
+    /// A result returned to the caller.
+    Output,
+    /// A temporary between kernels, allocated by the runtime for the call.
+    Temp,
+}
+
+impl BufKind {
+    fn keyword(self) -> &'static str {
+        match self {
+            BufKind::Input => "in",
+            BufKind::Output => "out",
+            BufKind::Temp => "temp",
+        }
+    }
+}
+
+/// An n-d buffer with a symbolic shape (rank 0 is a scalar).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Buffer {
+    pub name: String,
+    pub kind: BufKind,
+    pub dtype: DType,
+    pub shape: Vec<Dim>,
+}
+
+/// The error flags a kernel can raise; the runtime turns a raised flag into a typed error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Flag {
+    /// An index (a gather, a reshaped broadcast) was outside its axis.
+    IndexOutOfRange,
+    /// `argmin`/`argmax` over an empty domain.
+    EmptyArgReduce,
+}
+
+impl Flag {
+    pub const ALL: [Flag; 2] = [Flag::IndexOutOfRange, Flag::EmptyArgReduce];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Flag::IndexOutOfRange => "index_out_of_range",
+            Flag::EmptyArgReduce => "empty_arg_reduce",
+        }
+    }
+}
+
+/// A scalar expression. Expressions have no side effects except [`Expr::Check`], which may
+/// only appear as the whole value of a `let` (so its flag is raised in statement order).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    Var(Var),
+    Const(Scalar),
+    /// The run-time value of a dimension, as `i64`.
+    Dim(Dim),
+    /// One element of a buffer; one `i64` index per axis, each provably in range.
+    Load {
+        buf: BufId,
+        idx: Vec<Expr>,
+    },
+    /// `check(e, d)`: `e` (an `i64`) when `0 <= e < d`; otherwise raises
+    /// [`Flag::IndexOutOfRange`] and yields 0. Its value is provably in `0..d`.
+    Check(Box<Expr>, Dim),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `select(c, a, b)`: both branches are side-effect free, so evaluating both is allowed.
+    Select(Box<Expr>, Box<Expr>, Box<Expr>),
+    Cast(DType, Box<Expr>),
+}
+
+impl Expr {
+    pub fn i64(v: i64) -> Expr {
+        Expr::Const(Scalar::I64(v))
+    }
+
+    pub fn binary(op: BinOp, a: Expr, b: Expr) -> Expr {
+        Expr::Binary(op, Box::new(a), Box::new(b))
+    }
+
+    /// Call `f` on every variable this expression reads.
+    pub fn for_each_var(&self, f: &mut impl FnMut(Var)) {
+        match self {
+            Expr::Var(v) => f(*v),
+            Expr::Const(_) | Expr::Dim(_) => {}
+            Expr::Load { idx, .. } => idx.iter().for_each(|e| e.for_each_var(f)),
+            Expr::Check(e, _) | Expr::Unary(_, e) | Expr::Cast(_, e) => e.for_each_var(f),
+            Expr::Binary(_, a, b) => {
+                a.for_each_var(f);
+                b.for_each_var(f);
+            }
+            Expr::Select(c, a, b) => {
+                c.for_each_var(f);
+                a.for_each_var(f);
+                b.for_each_var(f);
+            }
+        }
+    }
+
+    /// Call `f` on every buffer this expression loads from.
+    pub fn for_each_load(&self, f: &mut impl FnMut(BufId)) {
+        match self {
+            Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => {}
+            Expr::Load { buf, idx } => {
+                f(*buf);
+                idx.iter().for_each(|e| e.for_each_load(f));
+            }
+            Expr::Check(e, _) | Expr::Unary(_, e) | Expr::Cast(_, e) => e.for_each_load(f),
+            Expr::Binary(_, a, b) => {
+                a.for_each_load(f);
+                b.for_each_load(f);
+            }
+            Expr::Select(c, a, b) => {
+                c.for_each_load(f);
+                a.for_each_load(f);
+                b.for_each_load(f);
+            }
+        }
+    }
+
+    /// Rename variables through `f`.
+    pub fn map_vars(&mut self, f: &impl Fn(Var) -> Var) {
+        match self {
+            Expr::Var(v) => *v = f(*v),
+            Expr::Const(_) | Expr::Dim(_) => {}
+            Expr::Load { idx, .. } => idx.iter_mut().for_each(|e| e.map_vars(f)),
+            Expr::Check(e, _) | Expr::Unary(_, e) | Expr::Cast(_, e) => e.map_vars(f),
+            Expr::Binary(_, a, b) => {
+                a.map_vars(f);
+                b.map_vars(f);
+            }
+            Expr::Select(c, a, b) => {
+                c.map_vars(f);
+                a.map_vars(f);
+                b.map_vars(f);
+            }
+        }
+    }
+}
+
+/// A statement of a kernel body.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stmt {
+    /// `let v: T = e`: an immutable variable.
+    Let { var: Var, ty: DType, value: Expr },
+    /// `mut v: T = e`: a mutable variable (reduction accumulators, `if` results).
+    Mut { var: Var, ty: DType, init: Expr },
+    /// `v = e` for a `mut` variable.
+    Assign { var: Var, value: Expr },
+    /// `store b[i, j] = e`.
+    Store { buf: BufId, idx: Vec<Expr>, value: Expr },
+    /// `for v < extent { .. }`: a serial loop, `v` from 0 up.
+    For { var: Var, extent: Dim, body: Vec<Stmt> },
+    /// `if c { .. } else { .. }` (`else` omitted when empty).
+    If { cond: Expr, then: Vec<Stmt>, els: Vec<Stmt> },
+    /// `flag name`: raise an error flag for the call and go on.
+    Flag(Flag),
+}
+
+impl Stmt {
+    /// Rename variables (definitions and uses) through `f`.
+    pub fn map_vars(&mut self, f: &impl Fn(Var) -> Var) {
+        match self {
+            Stmt::Let { var, value, .. } | Stmt::Assign { var, value } => {
+                *var = f(*var);
+                value.map_vars(f);
+            }
+            Stmt::Mut { var, init, .. } => {
+                *var = f(*var);
+                init.map_vars(f);
+            }
+            Stmt::Store { idx, value, .. } => {
+                idx.iter_mut().for_each(|e| e.map_vars(f));
+                value.map_vars(f);
+            }
+            Stmt::For { var, body, .. } => {
+                *var = f(*var);
+                body.iter_mut().for_each(|s| s.map_vars(f));
+            }
+            Stmt::If { cond, then, els } => {
+                cond.map_vars(f);
+                then.iter_mut().chain(els.iter_mut()).for_each(|s| s.map_vars(f));
+            }
+            Stmt::Flag(_) => {}
+        }
+    }
+}
+
+/// One parallel kernel: every point of `domain` (a row-major loop nest over the extents) runs
+/// `body` once, independently of the others.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kernel {
+    pub name: String,
+    pub domain: Vec<(Var, Dim)>,
+    pub body: Vec<Stmt>,
+}
+
+/// A lowered program: buffers and the kernels that run in order, one call after another.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoopProgram {
+    pub name: String,
+    pub syms: Vec<String>,
+    /// The input buffer of each parameter, in parameter order.
+    pub params: Vec<BufId>,
+    pub buffers: Vec<Buffer>,
+    pub kernels: Vec<Kernel>,
+    /// The output buffer of each result, in order.
+    pub outputs: Vec<BufId>,
+}
+
+impl LoopProgram {
+    pub fn buffer(&self, b: BufId) -> &Buffer {
+        &self.buffers[b.index()]
+    }
+
+    /// The temporaries the runtime must allocate, in order.
+    pub fn temps(&self) -> impl Iterator<Item = (BufId, &Buffer)> {
+        self.buffers.iter().enumerate().filter(|(_, b)| b.kind == BufKind::Temp).map(|(i, b)| (BufId(i as u32), b))
+    }
+
+    /// One past the largest variable id in the program (for passes that create variables).
+    pub fn next_var(&self) -> u32 {
+        fn stmts(s: &[Stmt], m: &mut u32) {
+            for st in s {
+                let mut see = |v: Var| *m = (*m).max(v.0 + 1);
+                match st {
+                    Stmt::Let { var, value, .. } | Stmt::Assign { var, value } => {
+                        see(*var);
+                        value.for_each_var(&mut see);
+                    }
+                    Stmt::Mut { var, init, .. } => {
+                        see(*var);
+                        init.for_each_var(&mut see);
+                    }
+                    Stmt::Store { idx, value, .. } => {
+                        idx.iter().for_each(|e| e.for_each_var(&mut see));
+                        value.for_each_var(&mut see);
+                    }
+                    Stmt::For { var, body, .. } => {
+                        see(*var);
+                        stmts(body, m);
+                    }
+                    Stmt::If { cond, then, els } => {
+                        cond.for_each_var(&mut see);
+                        stmts(then, m);
+                        stmts(els, m);
+                    }
+                    Stmt::Flag(_) => {}
+                }
+            }
+        }
+        let mut m = 0;
+        for k in &self.kernels {
+            for (v, _) in &k.domain {
+                m = m.max(v.0 + 1);
+            }
+            stmts(&k.body, &mut m);
+        }
+        m
+    }
+
+    /// Text of a dimension: the symbol's name or the constant.
+    pub fn dim_text(&self, d: Dim) -> String {
+        match d {
+            Dim::Const(c) => c.to_string(),
+            Dim::Sym(SymId(s)) => self.syms.get(s as usize).cloned().unwrap_or_else(|| format!("?{s}")),
+        }
+    }
+
+    fn write_expr(&self, f: &mut fmt::Formatter<'_>, e: &Expr) -> fmt::Result {
+        match e {
+            Expr::Var(v) => write!(f, "{v}"),
+            Expr::Const(c) => write!(f, "{c}"),
+            Expr::Dim(d) => write!(f, "dim({})", self.dim_text(*d)),
+            Expr::Load { buf, idx } => {
+                write!(f, "load {}[", self.buffer_name(*buf))?;
+                self.write_list(f, idx)?;
+                f.write_str("]")
+            }
+            Expr::Check(e, d) => {
+                f.write_str("check(")?;
+                self.write_expr(f, e)?;
+                write!(f, ", {})", self.dim_text(*d))
+            }
+            Expr::Unary(op, a) => {
+                match op {
+                    UnOp::PowI(n) => write!(f, "powi.{n}(")?,
+                    op => write!(f, "{}(", op.name())?,
+                }
+                self.write_expr(f, a)?;
+                f.write_str(")")
+            }
+            Expr::Binary(op, a, b) => {
+                write!(f, "{}(", op.name())?;
+                self.write_list(f, [&**a, &**b])?;
+                f.write_str(")")
+            }
+            Expr::Select(c, a, b) => {
+                f.write_str("select(")?;
+                self.write_list(f, [&**c, &**a, &**b])?;
+                f.write_str(")")
+            }
+            Expr::Cast(t, a) => {
+                write!(f, "cast.{t}(")?;
+                self.write_expr(f, a)?;
+                f.write_str(")")
+            }
+        }
+    }
+
+    fn write_list<'a>(&self, f: &mut fmt::Formatter<'_>, es: impl IntoIterator<Item = &'a Expr>) -> fmt::Result {
+        for (i, e) in es.into_iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            self.write_expr(f, e)?;
+        }
+        Ok(())
+    }
+
+    fn buffer_name(&self, b: BufId) -> String {
+        self.buffers.get(b.index()).map(|b| b.name.clone()).unwrap_or_else(|| format!("?b{}", b.0))
+    }
+
+    fn write_stmts(&self, f: &mut fmt::Formatter<'_>, body: &[Stmt], depth: usize) -> fmt::Result {
+        let pad = "  ".repeat(depth);
+        for s in body {
+            f.write_str(&pad)?;
+            match s {
+                Stmt::Let { var, ty, value } => {
+                    write!(f, "let {var}: {ty} = ")?;
+                    self.write_expr(f, value)?;
+                }
+                Stmt::Mut { var, ty, init } => {
+                    write!(f, "mut {var}: {ty} = ")?;
+                    self.write_expr(f, init)?;
+                }
+                Stmt::Assign { var, value } => {
+                    write!(f, "{var} = ")?;
+                    self.write_expr(f, value)?;
+                }
+                Stmt::Store { buf, idx, value } => {
+                    write!(f, "store {}[", self.buffer_name(*buf))?;
+                    self.write_list(f, idx)?;
+                    f.write_str("] = ")?;
+                    self.write_expr(f, value)?;
+                }
+                Stmt::For { var, extent, body } => {
+                    writeln!(f, "for {var} < {} {{", self.dim_text(*extent))?;
+                    self.write_stmts(f, body, depth + 1)?;
+                    write!(f, "{pad}}}")?;
+                }
+                Stmt::If { cond, then, els } => {
+                    f.write_str("if ")?;
+                    self.write_expr(f, cond)?;
+                    f.write_str(" {\n")?;
+                    self.write_stmts(f, then, depth + 1)?;
+                    if !els.is_empty() {
+                        writeln!(f, "{pad}}} else {{")?;
+                        self.write_stmts(f, els, depth + 1)?;
+                    }
+                    write!(f, "{pad}}}")?;
+                }
+                Stmt::Flag(flag) => write!(f, "flag {}", flag.name())?,
+            }
+            f.write_str("\n")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for LoopProgram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "program {}", self.name)?;
+        for s in &self.syms {
+            writeln!(f, "  sym {s}")?;
+        }
+        for b in &self.buffers {
+            let dims: Vec<String> = b.shape.iter().map(|d| self.dim_text(*d)).collect();
+            writeln!(f, "  {} {}: {}[{}]", b.kind.keyword(), b.name, b.dtype, dims.join(", "))?;
+        }
+        for k in &self.kernels {
+            let dom: Vec<String> = k.domain.iter().map(|(v, d)| format!("{v} < {}", self.dim_text(*d))).collect();
+            writeln!(f, "  kernel {} ({}) {{", k.name, dom.join(", "))?;
+            self.write_stmts(f, &k.body, 2)?;
+            writeln!(f, "  }}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,498 @@
+//! The `loops` pass: builds the [`LoopProgram`] of a program under a [`Schedule`].
+//!
+//! Every materialized node gets one kernel whose domain is the node's shape; its body is the
+//! node's *scalar expression at the domain index*, built by [`Builder::expr`], which inlines
+//! recursively: index maps (broadcast, transpose, insert_axis) become index rewrites,
+//! reductions become serial loops over accumulators emitted as statements before their use,
+//! gathers become checked indices, and materialized nodes become loads from their buffer.
+//! Adjacent kernels over the same domain are merged when the second reads nothing the first
+//! writes (so `nearest`'s `argmin` and `min` run in one kernel).
+
+use super::schedule::{Placement, Schedule};
+use crate::loops::{BufId, BufKind, Buffer, Expr, Flag, Kernel, LoopProgram, Scalar, Stmt, Var};
+use crate::program::{BinOp, NodeId, Op, Program, ReduceOp, VarId};
+use crate::types::{DType, Dim, ElemTy, Type};
+use std::collections::HashMap;
+
+/// Lower `p` to loops following `s`. An `Err` is an internal bug (a broken invariant of the
+/// verified input), described in words.
+pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
+    let mut lp = LoopProgram {
+        name: p.name.clone(),
+        syms: p.syms.clone(),
+        params: vec![],
+        buffers: vec![],
+        kernels: vec![],
+        outputs: vec![],
+    };
+    let mut names: Vec<String> = p.params.iter().map(|q| q.name.clone()).collect();
+    let mut fresh_name = |base: String| {
+        let mut n = base;
+        while names.contains(&n) {
+            n.push('_');
+        }
+        names.push(n.clone());
+        n
+    };
+    for q in &p.params {
+        lp.params.push(BufId(lp.buffers.len() as u32));
+        lp.buffers.push(Buffer {
+            name: q.name.clone(),
+            kind: BufKind::Input,
+            dtype: dtype(&q.ty)?,
+            shape: q.ty.shape.clone(),
+        });
+    }
+    // Where each node's stores go: every output slot it fills, else a temporary.
+    let mut stores: HashMap<NodeId, Vec<BufId>> = HashMap::new();
+    for (k, o) in p.outputs.iter().enumerate() {
+        let id = BufId(lp.buffers.len() as u32);
+        let ty = &p.node(*o).ty;
+        lp.buffers.push(Buffer {
+            name: fresh_name(format!("out{k}")),
+            kind: BufKind::Output,
+            dtype: dtype(ty)?,
+            shape: ty.shape.clone(),
+        });
+        lp.outputs.push(id);
+        stores.entry(*o).or_default().push(id);
+    }
+    let mut buf_of: HashMap<NodeId, BufId> = HashMap::new();
+    for (i, n) in p.nodes.iter().enumerate() {
+        let id = NodeId(i as u32);
+        match (s.placement(id), &n.op) {
+            (Placement::Input, Op::Param(k)) => {
+                let b = lp.params.get(*k as usize).ok_or_else(|| format!("{id} reads a missing parameter"))?;
+                buf_of.insert(id, *b);
+            }
+            (Placement::Materialize, _) => {
+                if let Some(first) = stores.get(&id).and_then(|v| v.first()) {
+                    buf_of.insert(id, *first);
+                } else {
+                    let b = BufId(lp.buffers.len() as u32);
+                    lp.buffers.push(Buffer {
+                        name: fresh_name(format!("t{i}")),
+                        kind: BufKind::Temp,
+                        dtype: dtype(&n.ty)?,
+                        shape: n.ty.shape.clone(),
+                    });
+                    stores.insert(id, vec![b]);
+                    buf_of.insert(id, b);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut b = Builder {
+        p,
+        buf_of,
+        env: HashMap::new(),
+        ranges: HashMap::new(),
+        cache: vec![],
+        next_var: 0,
+        uses: p.use_counts(),
+        free: p.free_vars(),
+    };
+    for (i, n) in p.nodes.iter().enumerate() {
+        let id = NodeId(i as u32);
+        let Some(targets) = stores.get(&id) else { continue };
+        b.cache = vec![HashMap::new()];
+        let domain: Vec<(Var, Dim)> = n.ty.shape.iter().map(|d| (b.var(Some(*d)), *d)).collect();
+        let idx: Vec<Expr> = domain.iter().map(|(v, _)| Expr::Var(*v)).collect();
+        let mut body = vec![];
+        // A parameter output copies its input; anything else is computed here.
+        let value =
+            if matches!(n.op, Op::Param(_)) { b.expr(id, &idx, &mut body)? } else { b.node(id, &idx, &mut body)? };
+        for t in targets {
+            body.push(Stmt::Store { buf: *t, idx: idx.clone(), value: value.clone() });
+        }
+        lp.kernels.push(Kernel { name: String::new(), domain, body });
+    }
+    lp.kernels = merge_kernels(std::mem::take(&mut lp.kernels));
+    for (k, kernel) in lp.kernels.iter_mut().enumerate() {
+        kernel.name = format!("{}_k{k}", p.name);
+    }
+    Ok(lp)
+}
+
+fn dtype(t: &Type) -> Result<DType, String> {
+    match t.elem {
+        ElemTy::Concrete(d) => Ok(d),
+        ElemTy::Float => Err("generic type `F` reached loop construction".into()),
+    }
+}
+
+/// Merge each kernel into the previous one when their domains have the same extents and it
+/// reads no buffer the previous one writes.
+fn merge_kernels(kernels: Vec<Kernel>) -> Vec<Kernel> {
+    let mut out: Vec<Kernel> = vec![];
+    for mut k in kernels {
+        if let Some(prev) = out.last_mut() {
+            let same =
+                prev.domain.len() == k.domain.len() && prev.domain.iter().zip(&k.domain).all(|(a, b)| a.1 == b.1);
+            let (mut pr, mut pw, mut kr, mut kw) = (vec![], vec![], vec![], vec![]);
+            bufs(&prev.body, &mut pr, &mut pw);
+            bufs(&k.body, &mut kr, &mut kw);
+            if same && !kr.iter().any(|b| pw.contains(b)) {
+                let map: HashMap<Var, Var> = k.domain.iter().zip(&prev.domain).map(|(a, b)| (a.0, b.0)).collect();
+                let f = |v: Var| map.get(&v).copied().unwrap_or(v);
+                for st in &mut k.body {
+                    st.map_vars(&f);
+                }
+                prev.body.extend(k.body);
+                continue;
+            }
+        }
+        out.push(k);
+    }
+    out
+}
+
+fn bufs(body: &[Stmt], reads: &mut Vec<BufId>, writes: &mut Vec<BufId>) {
+    for s in body {
+        let mut r = |b| reads.push(b);
+        match s {
+            Stmt::Let { value, .. } | Stmt::Assign { value, .. } | Stmt::Mut { init: value, .. } => {
+                value.for_each_load(&mut r)
+            }
+            Stmt::Store { buf, idx, value } => {
+                idx.iter().for_each(|e| e.for_each_load(&mut r));
+                value.for_each_load(&mut r);
+                writes.push(*buf);
+            }
+            Stmt::For { body, .. } => bufs(body, reads, writes),
+            Stmt::If { cond, then, els } => {
+                cond.for_each_load(&mut r);
+                bufs(then, reads, writes);
+                bufs(els, reads, writes);
+            }
+            Stmt::Flag(_) => {}
+        }
+    }
+}
+
+/// Builds scalar expressions of nodes at given indices, emitting statements as it goes.
+struct Builder<'a> {
+    p: &'a Program,
+    buf_of: HashMap<NodeId, BufId>,
+    /// The loop variable each bound array IR index variable currently stands for.
+    env: HashMap<VarId, Var>,
+    /// Variables provably inside `0..d`.
+    ranges: HashMap<Var, Dim>,
+    /// Already-built values, one map per open statement block (innermost last).
+    cache: Vec<HashMap<String, Expr>>,
+    next_var: u32,
+    uses: Vec<u32>,
+    free: Vec<Vec<VarId>>,
+}
+
+type R<T> = Result<T, String>;
+
+impl Builder<'_> {
+    fn var(&mut self, range: Option<Dim>) -> Var {
+        let v = Var(self.next_var);
+        self.next_var += 1;
+        if let Some(d) = range {
+            self.ranges.insert(v, d);
+        }
+        v
+    }
+
+    fn dtype(&self, id: NodeId) -> R<DType> {
+        dtype(&self.p.node(id).ty)
+    }
+
+    /// Bind `value` to a fresh `let` (no-op for variables and constants).
+    fn bind(&mut self, value: Expr, ty: DType, out: &mut Vec<Stmt>) -> Expr {
+        if matches!(value, Expr::Var(_) | Expr::Const(_)) {
+            return value;
+        }
+        let range = match &value {
+            Expr::Check(_, d) => Some(*d),
+            _ => None,
+        };
+        let var = self.var(range);
+        out.push(Stmt::Let { var, ty, value });
+        Expr::Var(var)
+    }
+
+    /// `e` as an index provably inside `0..d`: as is when it already is, else checked.
+    fn checked(&mut self, e: Expr, d: Dim, out: &mut Vec<Stmt>) -> Expr {
+        let proven = match &e {
+            Expr::Var(v) => self.ranges.get(v) == Some(&d),
+            Expr::Const(Scalar::I64(k)) => matches!(d, Dim::Const(c) if *k >= 0 && (*k as u64) < c),
+            _ => false,
+        };
+        if proven {
+            return e;
+        }
+        self.bind(Expr::Check(Box::new(e), d), DType::I64, out)
+    }
+
+    /// Index into operand `x` for an element `idx` of a node of shape `shape` (numpy
+    /// broadcasting, right-aligned).
+    fn broadcast_idx(&mut self, x: NodeId, shape: &[Dim], idx: &[Expr], out: &mut Vec<Stmt>) -> R<Vec<Expr>> {
+        let xs = self.p.node(x).ty.shape.clone();
+        let off = shape.len().checked_sub(xs.len()).ok_or_else(|| format!("{x} has a larger rank than its user"))?;
+        let mut r = vec![];
+        for (a, od) in xs.iter().enumerate() {
+            let (t, td) = (a + off, shape[a + off]);
+            if *od == td {
+                r.push(idx[t].clone());
+            } else if od.is_one() {
+                r.push(Expr::i64(0));
+            } else {
+                // A symbolic dimension that is 1 or equal at run time.
+                let one = Expr::binary(BinOp::Eq, Expr::Dim(*od), Expr::i64(1));
+                let sel = Expr::Select(Box::new(one), Box::new(Expr::i64(0)), Box::new(idx[t].clone()));
+                r.push(self.checked(sel, *od, out));
+            }
+        }
+        Ok(r)
+    }
+
+    /// The value of node `id` at index `idx`: a load when it lives in a buffer.
+    fn expr(&mut self, id: NodeId, idx: &[Expr], out: &mut Vec<Stmt>) -> R<Expr> {
+        if let Some(b) = self.buf_of.get(&id) {
+            return Ok(Expr::Load { buf: *b, idx: idx.to_vec() });
+        }
+        let op = &self.p.node(id).op;
+        let memo = self.uses[id.index()] > 1 || matches!(op, Op::Reduce { .. } | Op::RangeReduce { .. });
+        if !memo {
+            return self.node(id, idx, out);
+        }
+        let bound: Vec<Option<&Var>> = self.free[id.index()].iter().map(|v| self.env.get(v)).collect();
+        let key = format!("{id}|{idx:?}|{bound:?}");
+        if let Some(e) = self.cache.iter().rev().find_map(|c| c.get(&key)) {
+            return Ok(e.clone());
+        }
+        let e = self.node(id, idx, out)?;
+        let e = self.bind(e, self.dtype(id)?, out);
+        if let Some(c) = self.cache.last_mut() {
+            c.insert(key, e.clone());
+        }
+        Ok(e)
+    }
+
+    /// Build `f` into a fresh statement block with its own cache scope.
+    fn block<T>(&mut self, f: impl FnOnce(&mut Self, &mut Vec<Stmt>) -> R<T>) -> R<(T, Vec<Stmt>)> {
+        let mut body = vec![];
+        self.cache.push(HashMap::new());
+        let r = f(self, &mut body);
+        self.cache.pop();
+        Ok((r?, body))
+    }
+
+    /// The value of node `id` at `idx`, computed (never loaded from its own buffer).
+    fn node(&mut self, id: NodeId, idx: &[Expr], out: &mut Vec<Stmt>) -> R<Expr> {
+        let p = self.p;
+        let n = p.node(id);
+        let dt = self.dtype(id)?;
+        let shape = &n.ty.shape;
+        Ok(match &n.op {
+            Op::Param(_) => return self.expr(id, idx, out),
+            Op::Const(l) => Expr::Const(Scalar::from_literal(*l, dt)),
+            Op::DimValue(d) => Expr::Dim(*d),
+            Op::Index(v) => Expr::Var(*self.env.get(v).ok_or_else(|| format!("{id}: index {v} is not bound"))?),
+            Op::Unary(u, a) => {
+                let i = self.broadcast_idx(*a, shape, idx, out)?;
+                Expr::Unary(*u, Box::new(self.expr(*a, &i, out)?))
+            }
+            Op::Binary(b, x, y) => {
+                let i = self.broadcast_idx(*x, shape, idx, out)?;
+                let ex = self.expr(*x, &i, out)?;
+                let j = self.broadcast_idx(*y, shape, idx, out)?;
+                Expr::binary(*b, ex, self.expr(*y, &j, out)?)
+            }
+            Op::Cast(a) => {
+                let i = self.broadcast_idx(*a, shape, idx, out)?;
+                Expr::Cast(dt, Box::new(self.expr(*a, &i, out)?))
+            }
+            Op::Broadcast(a) => {
+                let i = self.broadcast_idx(*a, shape, idx, out)?;
+                self.expr(*a, &i, out)?
+            }
+            Op::Select(c, a, b) => {
+                let i = self.broadcast_idx(*c, shape, idx, out)?;
+                let cond = self.expr(*c, &i, out)?;
+                let (ea, sa) = self.block(|s, o| {
+                    let i = s.broadcast_idx(*a, shape, idx, o)?;
+                    s.expr(*a, &i, o)
+                })?;
+                let (eb, sb) = self.block(|s, o| {
+                    let i = s.broadcast_idx(*b, shape, idx, o)?;
+                    s.expr(*b, &i, o)
+                })?;
+                if sa.is_empty() && sb.is_empty() {
+                    Expr::Select(Box::new(cond), Box::new(ea), Box::new(eb))
+                } else {
+                    // Only the chosen branch may run: its statements can raise flags.
+                    let r = self.var(None);
+                    out.push(Stmt::Mut { var: r, ty: dt, init: Expr::Const(Scalar::zero(dt)) });
+                    let mut then = sa;
+                    then.push(Stmt::Assign { var: r, value: ea });
+                    let mut els = sb;
+                    els.push(Stmt::Assign { var: r, value: eb });
+                    out.push(Stmt::If { cond, then, els });
+                    Expr::Var(r)
+                }
+            }
+            Op::Transpose(a, perm) => {
+                let mut i = vec![Expr::i64(0); perm.len()];
+                for (k, &pk) in perm.iter().enumerate() {
+                    *i.get_mut(pk as usize).ok_or_else(|| format!("{id}: bad permutation"))? = idx[k].clone();
+                }
+                self.expr(*a, &i, out)?
+            }
+            Op::InsertAxis(a, axis) => {
+                let mut i = idx.to_vec();
+                if (*axis as usize) < i.len() {
+                    i.remove(*axis as usize);
+                }
+                self.expr(*a, &i, out)?
+            }
+            Op::Reduce { op, arg, axes } => {
+                let ashape = p.node(*arg).ty.shape.clone();
+                let extents: Vec<Dim> = axes.iter().map(|&a| ashape[a as usize]).collect();
+                let elem = self.dtype(*arg)?;
+                self.reduce(*op, dt, elem, &extents, out, |s, vars, o| {
+                    let (mut kept, mut red) = (idx.iter(), vars.iter());
+                    let mut i = vec![];
+                    for a in 0..ashape.len() {
+                        let e = if axes.contains(&(a as u32)) {
+                            red.next().map(|v| Expr::Var(*v))
+                        } else {
+                            kept.next().cloned()
+                        };
+                        i.push(e.ok_or_else(|| format!("{id}: reduce axes do not match the operand's rank"))?);
+                    }
+                    s.expr(*arg, &i, o)
+                })?
+            }
+            Op::Load { array, indices } => {
+                let ashape = p.node(*array).ty.shape.clone();
+                let mut i = vec![];
+                for (k, ix) in indices.iter().enumerate() {
+                    let mut e = self.expr(*ix, &[], out)?;
+                    if self.dtype(*ix)? != DType::I64 {
+                        e = Expr::Cast(DType::I64, Box::new(e));
+                    }
+                    let d = *ashape.get(k).ok_or_else(|| format!("{id}: too many indices"))?;
+                    i.push(self.checked(e, d, out));
+                }
+                self.expr(*array, &i, out)?
+            }
+            Op::Generate { vars, extents, body } => {
+                let mut saved = vec![];
+                for (k, v) in vars.iter().enumerate() {
+                    let e = self.checked(idx[k].clone(), extents[k], out);
+                    let Expr::Var(lv) = self.bind(e, DType::I64, out) else {
+                        return Err(format!("{id}: index is not a variable"));
+                    };
+                    saved.push((*v, self.env.insert(*v, lv)));
+                }
+                let r = self.expr(*body, &[], out);
+                self.restore(saved);
+                r?
+            }
+            Op::RangeReduce { op, vars, extents, body } => {
+                let elem = self.dtype(*body)?;
+                self.reduce(*op, dt, elem, extents, out, |s, lvars, o| {
+                    let saved: Vec<_> = vars.iter().zip(lvars).map(|(v, lv)| (*v, s.env.insert(*v, *lv))).collect();
+                    let r = s.expr(*body, &[], o);
+                    s.restore(saved);
+                    r
+                })?
+            }
+        })
+    }
+
+    fn restore(&mut self, saved: Vec<(VarId, Option<Var>)>) {
+        for (v, old) in saved.into_iter().rev() {
+            match old {
+                Some(o) => self.env.insert(v, o),
+                None => self.env.remove(&v),
+            };
+        }
+    }
+
+    /// A serial reduction over the box `extents` in row-major order; `body` builds the value
+    /// at the loop variables. Returns the accumulator.
+    fn reduce(
+        &mut self,
+        op: ReduceOp,
+        result: DType,
+        elem: DType,
+        extents: &[Dim],
+        out: &mut Vec<Stmt>,
+        body: impl FnOnce(&mut Self, &[Var], &mut Vec<Stmt>) -> R<Expr>,
+    ) -> R<Expr> {
+        let acc = self.var(None);
+        let init = match op {
+            ReduceOp::Sum => Scalar::zero(elem),
+            ReduceOp::Prod => Scalar::one(elem),
+            ReduceOp::Min | ReduceOp::ArgMin => Scalar::max_value(elem),
+            ReduceOp::Max | ReduceOp::ArgMax => Scalar::min_value(elem),
+        };
+        out.push(Stmt::Mut { var: acc, ty: elem, init: Expr::Const(init) });
+        let best = if op.is_arg() {
+            let b = self.var(None);
+            out.push(Stmt::Mut { var: b, ty: DType::I64, init: Expr::i64(-1) });
+            Some(b)
+        } else {
+            None
+        };
+        let vars: Vec<Var> = extents.iter().map(|d| self.var(Some(*d))).collect();
+        let (x, mut inner) = self.block(|s, o| {
+            let x = body(s, &vars, o)?;
+            Ok(s.bind(x, elem, o))
+        })?;
+        let a = Expr::Var(acc);
+        match (op, best) {
+            (ReduceOp::ArgMin | ReduceOp::ArgMax, Some(b)) => {
+                let cmp = if op == ReduceOp::ArgMin { BinOp::Lt } else { BinOp::Gt };
+                let mut better = Expr::binary(cmp, x.clone(), a.clone());
+                if elem.is_float() {
+                    // NaN wins: the first NaN is taken, and nothing replaces it.
+                    let x_nan = Expr::binary(BinOp::Ne, x.clone(), x.clone());
+                    let a_num = Expr::binary(BinOp::Eq, a.clone(), a.clone());
+                    better = Expr::binary(BinOp::Or, better, Expr::binary(BinOp::And, x_nan, a_num));
+                }
+                let first = Expr::binary(BinOp::Eq, Expr::Var(b), Expr::i64(-1));
+                let take = self.var(None);
+                inner.push(Stmt::Let { var: take, ty: DType::Bool, value: Expr::binary(BinOp::Or, first, better) });
+                let t = || Box::new(Expr::Var(take));
+                inner.push(Stmt::Assign { var: acc, value: Expr::Select(t(), Box::new(x), Box::new(a.clone())) });
+                let mut flat = vars.first().map_or(Expr::i64(0), |v| Expr::Var(*v));
+                for (v, d) in vars.iter().zip(extents).skip(1) {
+                    flat = Expr::binary(BinOp::Add, Expr::binary(BinOp::Mul, flat, Expr::Dim(*d)), Expr::Var(*v));
+                }
+                inner.push(Stmt::Assign { var: b, value: Expr::Select(t(), Box::new(flat), Box::new(Expr::Var(b))) });
+            }
+            _ => {
+                let bop = match op {
+                    ReduceOp::Sum => BinOp::Add,
+                    ReduceOp::Prod => BinOp::Mul,
+                    ReduceOp::Min => BinOp::Min,
+                    _ => BinOp::Max,
+                };
+                inner.push(Stmt::Assign { var: acc, value: Expr::binary(bop, a.clone(), x) });
+            }
+        }
+        let mut stmts = inner;
+        for (v, d) in vars.iter().zip(extents).rev() {
+            stmts = vec![Stmt::For { var: *v, extent: *d, body: stmts }];
+        }
+        out.extend(stmts);
+        if let Some(b) = best {
+            let empty = Expr::binary(BinOp::Lt, Expr::Var(b), Expr::i64(0));
+            let then = vec![Stmt::Flag(Flag::EmptyArgReduce), Stmt::Assign { var: b, value: Expr::i64(0) }];
+            out.push(Stmt::If { cond: empty, then, els: vec![] });
+            return Ok(Expr::Var(b));
+        }
+        if result != elem {
+            return Ok(Expr::Cast(result, Box::new(a)));
+        }
+        Ok(a)
+    }
+}

@@ -1,0 +1,134 @@
+//! The `loop_simplify` pass: hoists loop-invariant `let`s out of serial loops and drops `let`s
+//! nobody reads. Both keep results bit-for-bit: hoisted values are the same values, and
+//! `let`s holding a `check` (which can raise a flag) are never moved or dropped.
+
+use crate::loops::{Expr, LoopProgram, Stmt, Var};
+use std::collections::HashSet;
+
+/// Simplify every kernel of `lp`.
+pub fn loop_simplify(mut lp: LoopProgram) -> LoopProgram {
+    for k in &mut lp.kernels {
+        k.body = hoist(std::mem::take(&mut k.body));
+        loop {
+            let mut used = HashSet::new();
+            uses(&k.body, &mut used);
+            let before = count(&k.body);
+            k.body = drop_unused(std::mem::take(&mut k.body), &used);
+            if count(&k.body) == before {
+                break;
+            }
+        }
+    }
+    lp
+}
+
+fn count(body: &[Stmt]) -> usize {
+    body.iter()
+        .map(|s| match s {
+            Stmt::For { body, .. } => 1 + count(body),
+            Stmt::If { then, els, .. } => 1 + count(then) + count(els),
+            _ => 1,
+        })
+        .sum()
+}
+
+/// Every variable read anywhere in `body`.
+fn uses(body: &[Stmt], used: &mut HashSet<Var>) {
+    for s in body {
+        let mut u = |v| {
+            used.insert(v);
+        };
+        match s {
+            Stmt::Let { value, .. } | Stmt::Assign { value, .. } | Stmt::Mut { init: value, .. } => {
+                value.for_each_var(&mut u)
+            }
+            Stmt::Store { idx, value, .. } => {
+                idx.iter().for_each(|e| e.for_each_var(&mut u));
+                value.for_each_var(&mut u);
+            }
+            Stmt::For { body, .. } => uses(body, used),
+            Stmt::If { cond, then, els } => {
+                cond.for_each_var(&mut u);
+                uses(then, used);
+                uses(els, used);
+            }
+            Stmt::Flag(_) => {}
+        }
+    }
+}
+
+fn has_check(e: &Expr) -> bool {
+    matches!(e, Expr::Check(..))
+}
+
+fn drop_unused(body: Vec<Stmt>, used: &HashSet<Var>) -> Vec<Stmt> {
+    body.into_iter()
+        .filter_map(|s| match s {
+            Stmt::Let { var, ref value, .. } if !used.contains(&var) && !has_check(value) => None,
+            Stmt::For { var, extent, body } => Some(Stmt::For { var, extent, body: drop_unused(body, used) }),
+            Stmt::If { cond, then, els } => {
+                Some(Stmt::If { cond, then: drop_unused(then, used), els: drop_unused(els, used) })
+            }
+            s => Some(s),
+        })
+        .collect()
+}
+
+/// Variables defined or assigned anywhere in `body` (including loop variables).
+fn defined(body: &[Stmt], out: &mut HashSet<Var>) {
+    for s in body {
+        match s {
+            Stmt::Let { var, .. } | Stmt::Mut { var, .. } | Stmt::Assign { var, .. } => {
+                out.insert(*var);
+            }
+            Stmt::For { var, body, .. } => {
+                out.insert(*var);
+                defined(body, out);
+            }
+            Stmt::If { then, els, .. } => {
+                defined(then, out);
+                defined(els, out);
+            }
+            Stmt::Store { .. } | Stmt::Flag(_) => {}
+        }
+    }
+}
+
+/// Move invariant `let`s at the top level of each loop body in front of the loop, innermost
+/// loops first so values can climb several levels.
+fn hoist(body: Vec<Stmt>) -> Vec<Stmt> {
+    let mut out = vec![];
+    for s in body {
+        match s {
+            Stmt::For { var, extent, body } => {
+                let body = hoist(body);
+                let mut varying = HashSet::new();
+                defined(&body, &mut varying);
+                varying.insert(var);
+                let mut kept = vec![];
+                for st in body {
+                    let invariant = match &st {
+                        Stmt::Let { value, var: v, .. } if !has_check(value) => {
+                            let mut ok = true;
+                            value.for_each_var(&mut |u| ok &= !varying.contains(&u));
+                            if ok {
+                                varying.remove(v);
+                            }
+                            ok
+                        }
+                        _ => false,
+                    };
+                    if invariant {
+                        out.push(st);
+                    } else {
+                        kept.push(st);
+                    }
+                }
+                out.push(Stmt::For { var, extent, body: kept });
+            }
+            Stmt::If { cond, then, els } => out.push(Stmt::If { cond, then: hoist(then), els: hoist(els) }),
+            s => out.push(s),
+        }
+    }
+    out
+}

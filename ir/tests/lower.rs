@@ -1,0 +1,357 @@
+//! Lowering tests: golden loop IR and schedules (insta) for `axpby`, `standardize` and
+//! `nearest`, structural assertions (no `n*k*d` buffer, exactly two `d`-length statistics),
+//! and `run_loops(lower(p))` against independent plain-Rust loops, including error flags.
+
+use kiln_ir::loop_interp::{run_loops, LoopInterpError};
+use kiln_ir::loops::{parse_loop_program, verify_loops, BufKind, LoopProgram};
+use kiln_ir::lower::{lower, lower_traced, LowerError};
+use kiln_ir::passes::{schedule, simplify, Placement};
+use kiln_ir::{BinOp, DType, Dim, ElemTy, Literal, NodeId, Op, Param, Program, ReduceOp, Type, UnOp, Value, VarId};
+use ndarray::{ArrayD, IxDyn};
+
+fn arr(elem: ElemTy, shape: Vec<Dim>) -> Type {
+    Type::array(elem, shape)
+}
+
+fn param(p: &mut Program, name: &str, ty: Type) -> NodeId {
+    let k = p.params.len() as u32;
+    p.params.push(Param { name: name.into(), ty: ty.clone() });
+    p.push(Op::Param(k), ty)
+}
+
+fn axpby() -> Program {
+    let mut p = Program::new("axpby");
+    let n = Dim::Sym(p.sym("n"));
+    let a = param(&mut p, "a", Type::scalar(ElemTy::F32));
+    let x = param(&mut p, "x", arr(ElemTy::F32, vec![n]));
+    let b = param(&mut p, "b", Type::scalar(ElemTy::F32));
+    let y = param(&mut p, "y", arr(ElemTy::F32, vec![n]));
+    let ax = p.push(Op::Binary(BinOp::Mul, a, x), arr(ElemTy::F32, vec![n]));
+    let by = p.push(Op::Binary(BinOp::Mul, b, y), arr(ElemTy::F32, vec![n]));
+    let s = p.push(Op::Binary(BinOp::Add, ax, by), arr(ElemTy::F32, vec![n]));
+    p.outputs.push(s);
+    p
+}
+
+/// `standardize<F>` as the front end would build it, instantiated for `f32`.
+fn standardize() -> Program {
+    let mut p = Program::new("standardize");
+    let (n, d) = (Dim::Sym(p.sym("n")), Dim::Sym(p.sym("d")));
+    let f = ElemTy::Float;
+    let x = param(&mut p, "x", arr(f, vec![n, d]));
+    let s = p.push(Op::Reduce { op: ReduceOp::Sum, arg: x, axes: vec![0] }, arr(f, vec![d]));
+    let nv = p.push(Op::DimValue(n), Type::scalar(ElemTy::I64));
+    let nf = p.push(Op::Cast(nv), Type::scalar(f));
+    let mean = p.push(Op::Binary(BinOp::Div, s, nf), arr(f, vec![d]));
+    let diff = p.push(Op::Binary(BinOp::Sub, x, mean), arr(f, vec![n, d]));
+    let sq = p.push(Op::Unary(UnOp::PowI(2), diff), arr(f, vec![n, d]));
+    let s2 = p.push(Op::Reduce { op: ReduceOp::Sum, arg: sq, axes: vec![0] }, arr(f, vec![d]));
+    let var = p.push(Op::Binary(BinOp::Div, s2, nf), arr(f, vec![d]));
+    let std = p.push(Op::Unary(UnOp::Sqrt, var), arr(f, vec![d]));
+    let diff2 = p.push(Op::Binary(BinOp::Sub, x, mean), arr(f, vec![n, d]));
+    let out = p.push(Op::Binary(BinOp::Div, diff2, std), arr(f, vec![n, d]));
+    p.outputs.push(out);
+    assert!(p.is_generic());
+    p.instantiate(DType::F32)
+}
+
+fn nearest() -> Program {
+    let mut p = Program::new("nearest");
+    let (n, d, k) = (Dim::Sym(p.sym("n")), Dim::Sym(p.sym("d")), Dim::Sym(p.sym("k")));
+    let f = ElemTy::F32;
+    let x = param(&mut p, "x", arr(f, vec![n, d]));
+    let c = param(&mut p, "c", arr(f, vec![k, d]));
+    let (i, j, l) = (VarId(0), VarId(1), VarId(2));
+    let iv = p.push(Op::Index(i), Type::scalar(ElemTy::I64));
+    let jv = p.push(Op::Index(j), Type::scalar(ElemTy::I64));
+    let lv = p.push(Op::Index(l), Type::scalar(ElemTy::I64));
+    let xl = p.push(Op::Load { array: x, indices: vec![iv, lv] }, Type::scalar(f));
+    let cl = p.push(Op::Load { array: c, indices: vec![jv, lv] }, Type::scalar(f));
+    let df = p.push(Op::Binary(BinOp::Sub, xl, cl), Type::scalar(f));
+    let sq = p.push(Op::Unary(UnOp::PowI(2), df), Type::scalar(f));
+    let sum = p.push(Op::RangeReduce { op: ReduceOp::Sum, vars: vec![l], extents: vec![d], body: sq }, Type::scalar(f));
+    let dist = p.push(Op::Generate { vars: vec![i, j], extents: vec![n, k], body: sum }, arr(f, vec![n, k]));
+    let am = p.push(Op::Reduce { op: ReduceOp::ArgMin, arg: dist, axes: vec![1] }, arr(ElemTy::I64, vec![n]));
+    let mn = p.push(Op::Reduce { op: ReduceOp::Min, arg: dist, axes: vec![1] }, arr(f, vec![n]));
+    p.outputs = vec![am, mn];
+    p
+}
+
+fn f32s(shape: &[usize], seed: u32) -> ArrayD<f32> {
+    let mut s = seed.wrapping_mul(2654435761).wrapping_add(12345);
+    ArrayD::from_shape_fn(IxDyn(shape), |_| {
+        s = s.wrapping_mul(1103515245).wrapping_add(12345);
+        ((s >> 8) % 2000) as f32 / 100.0 - 10.0
+    })
+}
+
+/// Lower, check the text round-trips and the verifier accepts the parsed program.
+fn lower_ok(p: &Program) -> LoopProgram {
+    let lp = lower(p).unwrap_or_else(|e| panic!("lowering {} failed: {e}", p.name));
+    let text = lp.to_string();
+    let back = parse_loop_program(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(back, lp, "print -> parse is not the identity:\n{text}");
+    verify_loops(&back).unwrap();
+    lp
+}
+
+#[test]
+fn axpby_golden_and_values() {
+    let p = axpby();
+    let lp = lower_ok(&p);
+    insta::assert_snapshot!("axpby_loops", lp.to_string());
+    insta::assert_snapshot!("axpby_schedule", schedule(&simplify(&p)).to_string());
+    assert_eq!(lp.kernels.len(), 1);
+    assert_eq!(lp.temps().count(), 0);
+    let (x, y) = (f32s(&[7], 1), f32s(&[7], 2));
+    let out = run_loops(
+        &lp,
+        &[
+            Value::F32(ArrayD::from_elem(IxDyn(&[]), 2.5)),
+            Value::F32(x.clone()),
+            Value::F32(ArrayD::from_elem(IxDyn(&[]), -0.5)),
+            Value::F32(y.clone()),
+        ],
+    )
+    .unwrap();
+    let want: Vec<f32> = x.iter().zip(y.iter()).map(|(x, y)| 2.5 * x + -0.5 * y).collect();
+    assert_eq!(out, vec![Value::F32(ArrayD::from_shape_vec(IxDyn(&[7]), want).unwrap())]);
+}
+
+#[test]
+fn standardize_materializes_exactly_the_two_statistics() {
+    let p = standardize();
+    let lp = lower_ok(&p);
+    insta::assert_snapshot!("standardize_loops", lp.to_string());
+    insta::assert_snapshot!("standardize_schedule", schedule(&simplify(&p)).to_string());
+    let d = Dim::Sym(kiln_ir::SymId(1));
+    let temps: Vec<_> = lp.temps().map(|(_, b)| b.shape.clone()).collect();
+    assert_eq!(temps, vec![vec![d], vec![d]], "{lp}");
+    // Column statistics computed serially in row order, as a reference.
+    let (n, dd) = (9, 4);
+    let x = f32s(&[n, dd], 3);
+    let out = run_loops(&lp, &[Value::F32(x.clone())]).unwrap();
+    let mut want = x.clone();
+    for j in 0..dd {
+        let mut s = 0f32;
+        for i in 0..n {
+            s += x[[i, j]];
+        }
+        let mean = s / n as f32;
+        let mut s2 = 0f32;
+        for i in 0..n {
+            s2 += (x[[i, j]] - mean).powi(2);
+        }
+        let std = (s2 / n as f32).sqrt();
+        for i in 0..n {
+            want[[i, j]] = (x[[i, j]] - mean) / std;
+        }
+    }
+    assert_eq!(out, vec![Value::F32(want)]);
+}
+
+#[test]
+fn nearest_builds_no_n_k_d_buffer() {
+    let p = nearest();
+    let lp = lower_ok(&p);
+    insta::assert_snapshot!("nearest_loops", lp.to_string());
+    insta::assert_snapshot!("nearest_schedule", schedule(&simplify(&p)).to_string());
+    let d = Dim::Sym(kiln_ir::SymId(1));
+    for b in &lp.buffers {
+        assert!(b.shape.len() < 3, "rank-3 buffer {}", b.name);
+        if b.kind != BufKind::Input {
+            assert!(!b.shape.contains(&d), "buffer {} mentions d", b.name);
+        }
+    }
+    // argmin and min share one kernel after the distance kernel.
+    assert_eq!(lp.kernels.len(), 2, "{lp}");
+    let (n, k, dd) = (6, 5, 3);
+    let (x, c) = (f32s(&[n, dd], 4), f32s(&[k, dd], 5));
+    let out = run_loops(&lp, &[Value::F32(x.clone()), Value::F32(c.clone())]).unwrap();
+    let (mut am, mut mn) = (vec![0i64; n], vec![0f32; n]);
+    for i in 0..n {
+        let mut best = (f32::INFINITY, -1i64);
+        for j in 0..k {
+            let mut s = 0f32;
+            for l in 0..dd {
+                s += (x[[i, l]] - c[[j, l]]).powi(2);
+            }
+            if best.1 < 0 || s < best.0 {
+                best = (s, j as i64);
+            }
+        }
+        (am[i], mn[i]) = (best.1, best.0);
+    }
+    assert_eq!(out[0], Value::I64(ArrayD::from_shape_vec(IxDyn(&[n]), am).unwrap()));
+    assert_eq!(out[1], Value::F32(ArrayD::from_shape_vec(IxDyn(&[n]), mn).unwrap()));
+    // k = 0: argmin over an empty axis is an error, not a garbage index.
+    let e = run_loops(&lp, &[Value::F32(x), Value::F32(ArrayD::zeros(IxDyn(&[0, dd])))]).unwrap_err();
+    assert!(matches!(e, LoopInterpError::EmptyArgReduce { .. }), "{e}");
+}
+
+#[test]
+fn traced_lowering_records_every_pass() {
+    let (_, trace) = lower_traced(&standardize()).unwrap();
+    let names: Vec<_> = trace.iter().map(|r| r.name).collect();
+    assert_eq!(names, ["check", "simplify", "schedule", "loops", "loop_simplify"]);
+    assert!(!trace[0].changed, "check never changes a program");
+    assert!(trace[1].changed, "the duplicate `x - mean` is CSE'd");
+    assert!(trace[4].text.contains("kernel standardize_k0"));
+}
+
+#[test]
+fn generic_programs_are_rejected() {
+    let mut p = Program::new("g");
+    let x = param(&mut p, "x", Type::scalar(ElemTy::Float));
+    p.outputs.push(x);
+    let e = lower(&p).unwrap_err();
+    assert!(matches!(e, LowerError::Check(_)), "{e}");
+    assert!(e.to_string().contains("generic"), "{e}");
+}
+
+/// `out[i] = x[idx[i]]`: a gather through an integer array.
+fn gather() -> Program {
+    let mut p = Program::new("gather");
+    let (n, m) = (Dim::Sym(p.sym("n")), Dim::Sym(p.sym("m")));
+    let x = param(&mut p, "x", arr(ElemTy::F64, vec![m]));
+    let idx = param(&mut p, "idx", arr(ElemTy::I32, vec![n]));
+    let iv = p.push(Op::Index(VarId(0)), Type::scalar(ElemTy::I64));
+    let ix = p.push(Op::Load { array: idx, indices: vec![iv] }, Type::scalar(ElemTy::I32));
+    let xv = p.push(Op::Load { array: x, indices: vec![ix] }, Type::scalar(ElemTy::F64));
+    let g = p.push(Op::Generate { vars: vec![VarId(0)], extents: vec![n], body: xv }, arr(ElemTy::F64, vec![n]));
+    p.outputs.push(g);
+    p
+}
+
+#[test]
+fn gathers_are_checked() {
+    let lp = lower_ok(&gather());
+    let text = lp.to_string();
+    assert!(text.contains("check(cast.i64(load idx[v0]), m)"), "{text}");
+    let x = ArrayD::from_shape_vec(IxDyn(&[3]), vec![1.0, 2.0, 3.0]).unwrap();
+    let ok = ArrayD::from_shape_vec(IxDyn(&[4]), vec![2, 0, 1, 2]).unwrap();
+    let out = run_loops(&lp, &[Value::F64(x.clone()), Value::I32(ok)]).unwrap();
+    assert_eq!(out, vec![Value::F64(ArrayD::from_shape_vec(IxDyn(&[4]), vec![3.0, 1.0, 2.0, 3.0]).unwrap())]);
+    for bad in [3, -1] {
+        let idx = ArrayD::from_shape_vec(IxDyn(&[2]), vec![0, bad]).unwrap();
+        let e = run_loops(&lp, &[Value::F64(x.clone()), Value::I32(idx)]).unwrap_err();
+        assert!(matches!(e, LoopInterpError::IndexOutOfRange { .. }), "{e}");
+    }
+}
+
+#[test]
+fn guarded_gather_in_select_is_lazy() {
+    // out[i] = if idx[i] < m { x[idx[i]] } else { -1 }: an out-of-range index not taken
+    // must not raise the flag.
+    let mut p = gather();
+    let (ix, xv, g) = (NodeId(3), NodeId(4), NodeId(5));
+    let m = Dim::Sym(kiln_ir::SymId(1));
+    let mv = p.push(Op::DimValue(m), Type::scalar(ElemTy::I64));
+    let ix64 = p.push(Op::Cast(ix), Type::scalar(ElemTy::I64));
+    let ok = p.push(Op::Binary(BinOp::Lt, ix64, mv), Type::scalar(ElemTy::BOOL));
+    let neg = p.push(Op::Const(Literal::Float(-1.0)), Type::scalar(ElemTy::F64));
+    let sel = p.push(Op::Select(ok, xv, neg), Type::scalar(ElemTy::F64));
+    let Op::Generate { vars, extents, .. } = p.node(g).op.clone() else { unreachable!() };
+    let g2 = p.push(Op::Generate { vars, extents, body: sel }, arr(ElemTy::F64, vec![Dim::Sym(kiln_ir::SymId(0))]));
+    p.outputs = vec![g2];
+    let lp = lower_ok(&p);
+    let x = ArrayD::from_shape_vec(IxDyn(&[2]), vec![5.0, 6.0]).unwrap();
+    let idx = ArrayD::from_shape_vec(IxDyn(&[3]), vec![1, 7, 0]).unwrap();
+    let out = run_loops(&lp, &[Value::F64(x), Value::I32(idx)]).unwrap();
+    assert_eq!(out, vec![Value::F64(ArrayD::from_shape_vec(IxDyn(&[3]), vec![6.0, -1.0, 5.0]).unwrap())]);
+}
+
+#[test]
+fn argmax_over_two_axes_takes_the_first_nan() {
+    let mut p = Program::new("amax");
+    let (n, d) = (Dim::Sym(p.sym("n")), Dim::Sym(p.sym("d")));
+    let x = param(&mut p, "x", arr(ElemTy::F32, vec![n, d]));
+    let t = p.push(Op::Transpose(x, vec![1, 0]), arr(ElemTy::F32, vec![d, n]));
+    let am = p.push(Op::Reduce { op: ReduceOp::ArgMax, arg: t, axes: vec![0, 1] }, Type::scalar(ElemTy::I64));
+    let mx = p.push(Op::Reduce { op: ReduceOp::Max, arg: t, axes: vec![0, 1] }, Type::scalar(ElemTy::F32));
+    p.outputs = vec![am, mx];
+    let lp = lower_ok(&p);
+    let mut x = f32s(&[3, 4], 9);
+    let run = |x: &ArrayD<f32>| run_loops(&lp, &[Value::F32(x.clone())]).unwrap();
+    // Reference: row-major over the transposed array.
+    let (mut best, mut bi) = (f32::NEG_INFINITY, -1i64);
+    for j in 0..4 {
+        for i in 0..3 {
+            if bi < 0 || x[[i, j]] > best {
+                (best, bi) = (x[[i, j]], (j * 3 + i) as i64);
+            }
+        }
+    }
+    let out = run(&x);
+    assert_eq!(out[0], Value::I64(ArrayD::from_elem(IxDyn(&[]), bi)));
+    assert_eq!(out[1], Value::F32(ArrayD::from_elem(IxDyn(&[]), best)));
+    x[[2, 1]] = f32::NAN;
+    x[[0, 3]] = f32::NAN;
+    let out = run(&x);
+    assert_eq!(out[0], Value::I64(ArrayD::from_elem(IxDyn(&[]), 3 + 2)), "first NaN in row-major order of x.t()");
+    let Value::F32(m) = &out[1] else { panic!() };
+    assert!(m.iter().all(|v| v.is_nan()));
+}
+
+#[test]
+fn broadcast_insert_axis_and_strided_views() {
+    // out[i, j] = x[i, j] * w[j] + sum(x)  (sum is materialized once as a rank-0 temp)
+    let mut p = Program::new("bc");
+    let (n, d) = (Dim::Sym(p.sym("n")), Dim::Sym(p.sym("d")));
+    let f = ElemTy::F64;
+    let x = param(&mut p, "x", arr(f, vec![n, d]));
+    let w = param(&mut p, "w", arr(f, vec![d]));
+    let w2 = p.push(Op::InsertAxis(w, 0), arr(f, vec![Dim::Const(1), d]));
+    let wb = p.push(Op::Broadcast(w2), arr(f, vec![n, d]));
+    let xw = p.push(Op::Binary(BinOp::Mul, x, wb), arr(f, vec![n, d]));
+    let s = p.push(Op::Reduce { op: ReduceOp::Sum, arg: x, axes: vec![0, 1] }, Type::scalar(f));
+    let out = p.push(Op::Binary(BinOp::Add, xw, s), arr(f, vec![n, d]));
+    p.outputs.push(out);
+    let sched = schedule(&simplify(&p));
+    let lp = lower_ok(&p);
+    assert_eq!(lp.temps().map(|(_, b)| b.shape.len()).collect::<Vec<_>>(), vec![0], "{sched}\n{lp}");
+    let big = ArrayD::from_shape_fn(IxDyn(&[5, 6]), |i| (i[0] * 6 + i[1]) as f64 * 0.25);
+    let xv =
+        big.slice_each_axis(|ax| ndarray::Slice::new(0, None, if ax.axis.index() == 1 { 2 } else { 1 })).to_owned();
+    let xs = big.slice_each_axis(|ax| ndarray::Slice::new(0, None, if ax.axis.index() == 1 { 2 } else { 1 }));
+    assert!(!xs.is_standard_layout());
+    let wv = ArrayD::from_shape_vec(IxDyn(&[3]), vec![1.0, -2.0, 0.5]).unwrap();
+    let total: f64 = {
+        let mut t = 0.0;
+        for i in 0..5 {
+            for j in 0..3 {
+                t += xv[[i, j]];
+            }
+        }
+        t
+    };
+    let want = ArrayD::from_shape_fn(IxDyn(&[5, 3]), |i| xv[[i[0], i[1]]] * wv[[i[1]]] + total);
+    let mut strided = ArrayD::<f64>::zeros(IxDyn(&[5, 3]));
+    strided.assign(&xs);
+    let out = run_loops(&lp, &[Value::F64(strided), Value::F64(wv)]).unwrap();
+    assert_eq!(out, vec![Value::F64(want)]);
+}
+
+#[test]
+fn simplify_folds_constants_and_identities() {
+    let mut p = Program::new("fold");
+    let n = Dim::Sym(p.sym("n"));
+    let x = param(&mut p, "x", arr(ElemTy::I32, vec![n]));
+    let two = p.push(Op::Const(Literal::Int(2)), Type::scalar(ElemTy::I32));
+    let three = p.push(Op::Const(Literal::Int(3)), Type::scalar(ElemTy::I32));
+    let six = p.push(Op::Binary(BinOp::Mul, two, three), Type::scalar(ElemTy::I32));
+    let zero = p.push(Op::Binary(BinOp::Sub, six, six), Type::scalar(ElemTy::I32));
+    let one = p.push(Op::Binary(BinOp::Div, three, three), Type::scalar(ElemTy::I32));
+    let a = p.push(Op::Binary(BinOp::Add, x, zero), arr(ElemTy::I32, vec![n]));
+    let b = p.push(Op::Binary(BinOp::Mul, a, one), arr(ElemTy::I32, vec![n]));
+    let dead = p.push(Op::Unary(UnOp::Neg, b), arr(ElemTy::I32, vec![n]));
+    let _ = dead;
+    p.outputs.push(b);
+    let s = simplify(&p);
+    assert_eq!(s.nodes.len(), 1, "{s:#?}");
+    assert_eq!(s.outputs, vec![NodeId(0)]);
+    assert_eq!(schedule(&s).placement, vec![Placement::Input]);
+    let lp = lower_ok(&p);
+    let x = ArrayD::from_shape_vec(IxDyn(&[3]), vec![4, -5, 6]).unwrap();
+    assert_eq!(run_loops(&lp, &[Value::I32(x.clone())]).unwrap(), vec![Value::I32(x)]);
+}
