@@ -198,6 +198,7 @@ fn reduce_axes_are_sorted_distinct_in_range_and_dropped() {
     rejects(&with(red(ReduceOp::Max, X, vec![0]), t(ElemTy::F32, &[N])), "v4", "reduce max gives `f32[d]`");
     rejects(&with(red(ReduceOp::ArgMin, X, vec![1]), t(ElemTy::F32, &[N])), "v4", "reduce argmin gives `i64[n]`");
     rejects(&with(red(ReduceOp::Sum, M, vec![1]), t(ElemTy::BOOL, &[N])), "v4", "sum is not defined on bool");
+    rejects(&with(red(ReduceOp::ArgMax, M, vec![1]), t(ElemTy::I64, &[N])), "v4", "argmax is not defined on bool");
 }
 
 #[test]
