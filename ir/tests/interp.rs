@@ -4,8 +4,8 @@
 //! DESIGN.md, and argument checking.
 
 use kiln_ir::interp::{run, run_generic, InterpError};
+use kiln_ir::{with_value, SymId, VarId};
 use kiln_ir::{BinOp, BindError, DType, Dim, ElemTy, Literal, NodeId, Op, Param, Program, ReduceOp, Type, UnOp, Value};
-use kiln_ir::{SymId, VarId};
 use ndarray::{arr1, arr2, ArrayD, IxDyn};
 
 /// A small builder over `Program::push` so each test reads like the kernel it encodes.
@@ -591,6 +591,29 @@ fn integer_reductions_wrap_and_arg_reductions_take_the_first_occurrence() {
 }
 
 #[test]
+fn bool_reductions_are_all_any_and_first_true_or_false() {
+    let rows = arr2(&[[false, true, true], [true, true, true], [false, false, false]]).into_dyn();
+    let run2 = |op| run(&reduce_program(op, ElemTy::BOOL, 2, &[1]), &[Value::Bool(rows.clone())]).unwrap().remove(0);
+    let (mut all, mut any, mut first_true, mut first_false) = (vec![], vec![], vec![], vec![]);
+    for r in rows.outer_iter() {
+        all.push(r.iter().all(|&b| b));
+        any.push(r.iter().any(|&b| b));
+        first_true.push(r.iter().position(|&b| b).unwrap_or(0) as i64);
+        first_false.push(r.iter().position(|&b| !b).unwrap_or(0) as i64);
+    }
+    assert_eq!(run2(ReduceOp::Min), Value::Bool(dyn1(&all)));
+    assert_eq!(run2(ReduceOp::Max), Value::Bool(dyn1(&any)));
+    assert_eq!(run2(ReduceOp::ArgMax), Value::I64(dyn1(&first_true)));
+    assert_eq!(run2(ReduceOp::ArgMin), Value::I64(dyn1(&first_false)));
+    // Over an empty domain: all() is true, any() is false.
+    let empty = Value::Bool(ArrayD::from_elem(IxDyn(&[0]), false));
+    let got = run(&reduce_program(ReduceOp::Min, ElemTy::BOOL, 1, &[0]), std::slice::from_ref(&empty)).unwrap();
+    assert_eq!(got[0], Value::Bool(ndarray::arr0(true).into_dyn()));
+    let got = run(&reduce_program(ReduceOp::Max, ElemTy::BOOL, 1, &[0]), &[empty]).unwrap();
+    assert_eq!(got[0], Value::Bool(ndarray::arr0(false).into_dyn()));
+}
+
+#[test]
 fn f32_sums_accumulate_sequentially_in_f32() {
     // In f64, or summed pairwise, this is 4; sequentially in f32 the ones vanish into 1e8.
     let xs = [1e8f32, 1.0, 1.0, 1.0, 1.0, -1e8];
@@ -1019,4 +1042,95 @@ fn iota_and_shadowed_index_variables() {
     let got = run(&p, &[Value::I64(dyn1(&[100, 200, 300, 400]))]).unwrap();
     let want: Vec<i64> = (0..4).map(|i| i + (0..3).sum::<i64>() + [100, 200, 300, 400][i as usize]).collect();
     assert_eq!(got[0], Value::I64(dyn1(&want)));
+}
+
+const NEAREST_TEXT: &str = "
+kernel nearest(x: f32[n, d], c: f32[k, d]) -> (i64[n], f32[n]) {
+  v0: f32[n, d] = param 0
+  v1: f32[k, d] = param 1
+  v2: i64[] = index i0
+  v3: i64[] = index i1
+  v4: i64[] = index i2
+  v5: f32[] = load v0 [v2, v4]
+  v6: f32[] = load v1 [v3, v4]
+  v7: f32[] = binary sub v5 v6
+  v8: f32[] = unary powi.2 v7
+  v9: f32[] = range_reduce sum (i2 < d) v8
+  v10: f32[n, k] = generate (i0 < n, i1 < k) v9
+  v11: i64[n] = reduce argmin v10 axes [1]
+  v12: f32[n] = reduce min v10 axes [1]
+  return v11, v12
+}
+";
+
+#[test]
+fn nearest_from_text_runs_on_transposed_inputs() {
+    let p = kiln_ir::parse::parse_program(NEAREST_TEXT).unwrap();
+    // x arrives column-major; c is a 1-row matrix so every label is 0.
+    let (nn, dd) = (9, 4);
+    let xs = ndarray::Array2::from_shape_vec((dd, nn), lcg(5, nn * dd)).unwrap().reversed_axes();
+    let cs = ndarray::Array2::from_shape_vec((1, dd), lcg(6, dd)).unwrap();
+    let got = run(&p, &[Value::F32(xs.clone().into_dyn()), Value::F32(cs.clone().into_dyn())]).unwrap();
+    let mins: Vec<f32> = (0..nn)
+        .map(|r| (0..dd).fold(0.0f32, |acc, t| acc + (xs[[r, t]] - cs[[0, t]]) * (xs[[r, t]] - cs[[0, t]])))
+        .collect();
+    assert_eq!(got[0], Value::I64(ArrayD::zeros(IxDyn(&[nn]))));
+    assert_eq!(got[1], Value::F32(dyn1(&mins)));
+}
+
+/// Shape and bitwise elements of a value in row-major order (NaN-safe, layout-blind), for
+/// comparing two runs.
+fn fingerprint(v: &Value) -> String {
+    let elems: Vec<String> = match v {
+        Value::F32(a) => a.iter().map(|x| x.to_bits().to_string()).collect(),
+        Value::F64(a) => a.iter().map(|x| x.to_bits().to_string()).collect(),
+        other => with_value!(other, a => a.iter().map(|x| format!("{x:?}")).collect()),
+    };
+    format!("{:?} {:?} {}", v.dtype(), v.shape(), elems.join(","))
+}
+
+/// The same array with column-major strides (a different memory layout, same logical content).
+fn column_major(v: &Value) -> Value {
+    fn go<T: Clone>(a: &ArrayD<T>) -> ArrayD<T> {
+        a.view().reversed_axes().as_standard_layout().into_owned().reversed_axes()
+    }
+    match v {
+        Value::F32(a) => Value::F32(go(a)),
+        Value::F64(a) => Value::F64(go(a)),
+        Value::I32(a) => Value::I32(go(a)),
+        Value::I64(a) => Value::I64(go(a)),
+        Value::U32(a) => Value::U32(go(a)),
+        Value::Bool(a) => Value::Bool(go(a)),
+    }
+}
+
+#[test]
+fn random_verified_programs_run_deterministically_with_declared_output_types() {
+    use kiln_ir::testgen::{random_args, random_program};
+    let mut strided = 0;
+    for seed in 0..400 {
+        let p = random_program(seed);
+        kiln_ir::verify::verify(&p).unwrap_or_else(|e| panic!("seed {seed}: generator made an invalid program: {e}"));
+        let args = random_args(&p, seed);
+        let got = run(&p, &args).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{p}"));
+        assert_eq!(got.len(), p.outputs.len(), "seed {seed}");
+        let shapes: Vec<(DType, &[usize])> = args.iter().map(|a| (a.dtype(), a.shape())).collect();
+        let syms = kiln_ir::bind(&p, None, &shapes).unwrap();
+        for (v, o) in got.iter().zip(&p.outputs) {
+            let ty = &p.node(*o).ty;
+            let shape: Vec<usize> = ty.shape.iter().map(|&d| kiln_ir::shapes::dim_value(d, &syms)).collect();
+            assert_eq!(ElemTy::Concrete(v.dtype()), ty.elem, "seed {seed}: output {o} dtype");
+            assert_eq!(v.shape(), shape.as_slice(), "seed {seed}: output {o} shape");
+        }
+        // A second run, and a run on column-major copies of the arguments, agree bit for bit.
+        let again = run(&p, &args).unwrap();
+        let cm: Vec<Value> = args.iter().map(column_major).collect();
+        strided += cm.iter().filter(|a| with_value!(a, x => !x.is_standard_layout())).count();
+        let on_cm = run(&p, &cm).unwrap_or_else(|e| panic!("seed {seed} (column-major args): {e}"));
+        for ((a, b), c) in got.iter().zip(&again).zip(&on_cm) {
+            assert_eq!(fingerprint(a), fingerprint(b), "seed {seed}: two runs differ");
+            assert_eq!(fingerprint(a), fingerprint(c), "seed {seed}: column-major arguments change the result");
+        }
+    }
+    assert!(strided > 50, "too few arguments were actually strided ({strided})");
 }

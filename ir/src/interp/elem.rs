@@ -399,8 +399,9 @@ impl Elem for bool {
             _ => a,
         }
     }
-    fn supports_reduce(_op: ReduceOp) -> bool {
-        false
+    /// `min`/`max` are "all"/"any" (false < true); `sum`/`prod` need a cast first.
+    fn supports_reduce(op: ReduceOp) -> bool {
+        !matches!(op, ReduceOp::Sum | ReduceOp::Prod)
     }
     fn is_nan_elem(self) -> bool {
         false
