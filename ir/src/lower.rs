@@ -132,6 +132,5 @@ impl Trace {
 
 /// The array IR text of a program.
 fn program_text(p: &Program) -> String {
-    // FIXME: use `Program`'s `Display` (ir/src/print.rs) once it lands.
-    format!("{p:#?}")
+    p.to_string()
 }

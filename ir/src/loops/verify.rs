@@ -12,9 +12,9 @@
 //!    values have the declared type, a stored value has the buffer's dtype.
 //! 5. Ranks: every load and store has one index per buffer axis.
 //! 6. Index safety: every load/store index is provably inside its axis: a domain or `for`
-//!    variable whose extent is that dimension, a `let` bound to such a variable or to a
-//!    `check(.., d)` with the same dimension, a `check(.., d)` itself, or a constant below a
-//!    constant dimension.
+//!    variable whose extent is that dimension, a `let` bound to such a variable, to a
+//!    `check(.., d)` with the same dimension or to a constant below a constant dimension, a
+//!    `check(.., d)` itself, or a constant below a constant dimension.
 //! 7. `check` appears only as the whole value of a `let` (its flag is ordered by statements).
 //! 8. Inputs are never stored to; a temporary is read only by a kernel after one that writes it.
 
@@ -115,6 +115,8 @@ struct VarInfo {
     mutable: bool,
     /// The dimension whose range `0..d` provably contains the variable's value.
     range: Option<Dim>,
+    /// Bound by a `let` to a constant (its range is then `k + 1`).
+    konst: bool,
 }
 
 #[derive(Default, Clone)]
@@ -168,7 +170,7 @@ impl Verifier<'_> {
         if !self.defined.insert(var) {
             self.error(format!("variable {var} defined twice"));
         }
-        scope.vars.insert(var, VarInfo { ty, mutable, range });
+        scope.vars.insert(var, VarInfo { ty, mutable, range, konst: false });
     }
 
     fn stmts(&mut self, body: &[Stmt], scope: &mut Scope) {
@@ -182,12 +184,16 @@ impl Verifier<'_> {
                             (Some(DType::I64), Some(*d))
                         }
                         Expr::Var(v) => (self.expr(value, scope), scope.vars.get(v).and_then(|i| i.range)),
+                        Expr::Const(Scalar::I64(k)) => (Some(DType::I64), constant_range(*k)),
                         _ => (self.expr(value, scope), None),
                     };
                     if t.is_some_and(|t| t != *ty) {
                         self.error(format!("let {var}: {ty} is given a value of type {}", fmt_ty(t)));
                     }
                     self.define(*var, *ty, false, range, scope);
+                    if let (Expr::Const(_), Some(info)) = (value, scope.vars.get_mut(var)) {
+                        info.konst = true;
+                    }
                 }
                 Stmt::Mut { var, ty, init } => {
                     self.expect_ty(init, *ty, scope, "mut initial value");
@@ -236,7 +242,12 @@ impl Verifier<'_> {
     /// Whether index `e` is provably inside `0..d`.
     fn proven(&self, e: &Expr, d: Dim, scope: &Scope) -> bool {
         match e {
-            Expr::Var(v) => scope.vars.get(v).and_then(|i| i.range) == Some(d),
+            Expr::Var(v) => match (scope.vars.get(v).and_then(|i| i.range), d) {
+                (Some(r), d) if r == d => true,
+                // A `let` of a constant `k` has range `k + 1`, inside every longer axis.
+                (Some(Dim::Const(r)), Dim::Const(c)) => scope.vars.get(v).is_some_and(|i| i.konst) && r <= c,
+                _ => false,
+            },
             Expr::Check(_, cd) => *cd == d,
             Expr::Const(Scalar::I64(k)) => matches!(d, Dim::Const(c) if *k >= 0 && (*k as u64) < c),
             _ => false,
@@ -339,6 +350,11 @@ impl Verifier<'_> {
             }
         }
     }
+}
+
+/// A constant index `k` is inside `0..k+1`.
+fn constant_range(k: i64) -> Option<Dim> {
+    u64::try_from(k).ok().map(|k| Dim::Const(k + 1))
 }
 
 fn fmt_ty(t: Option<DType>) -> String {

@@ -385,9 +385,14 @@ impl Builder<'_> {
             Op::Generate { vars, extents, body } => {
                 let mut saved = vec![];
                 for (k, v) in vars.iter().enumerate() {
-                    let e = self.checked(idx[k].clone(), extents[k], out);
-                    let Expr::Var(lv) = self.bind(e, DType::I64, out) else {
-                        return Err(format!("{id}: index is not a variable"));
+                    // `checked` makes the index provably inside `0..extents[k]`.
+                    let lv = match self.checked(idx[k].clone(), extents[k], out) {
+                        Expr::Var(v) => v,
+                        e => {
+                            let v = self.var(Some(extents[k]));
+                            out.push(Stmt::Let { var: v, ty: DType::I64, value: e });
+                            v
+                        }
                     };
                     saved.push((*v, self.env.insert(*v, lv)));
                 }

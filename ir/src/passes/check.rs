@@ -27,31 +27,6 @@ pub fn check(p: &Program) -> Result<(), CheckError> {
 }
 
 /// The array IR verifier, rendered as text.
-///
-/// FIXME: `crate::verify::verify` is being written; until it lands this checks only the
-/// structural invariants lowering relies on (operands before users, valid params and outputs).
 fn verify_array(p: &Program) -> Result<(), String> {
-    let mut errors = vec![];
-    for (i, n) in p.nodes.iter().enumerate() {
-        for o in n.op.operands() {
-            if o.index() >= i {
-                errors.push(format!("v{i} uses {o}, which does not precede it"));
-            }
-        }
-        if let crate::program::Op::Param(k) = n.op {
-            if k as usize >= p.params.len() {
-                errors.push(format!("v{i} reads parameter #{k}, which does not exist"));
-            }
-        }
-    }
-    for o in &p.outputs {
-        if o.index() >= p.nodes.len() {
-            errors.push(format!("output {o} does not exist"));
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors.join("\n"))
-    }
+    crate::verify::verify(p).map_err(|e| e.to_string())
 }
