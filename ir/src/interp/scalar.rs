@@ -94,21 +94,34 @@ impl<'a> Interp<'a> {
 
     /// `array[[indices..]]` with every index checked against its axis.
     fn load(&mut self, id: NodeId, array: NodeId, indices: &[NodeId]) -> Result<Scalar, InterpError> {
+        // Indices first (they may need `&mut self`), then one look-up of the array.
         let mut ix = IxDyn::zeros(indices.len());
+        let mut negative = None;
         for (axis, &i) in indices.iter().enumerate() {
             let s = self.scalar(i)?;
             let Some(index) = s.as_index() else {
                 return Err(self.malformed(id, format!("index {axis} is {}, not an integer", s.dtype())));
             };
-            let len = self.val(array)?.shape().get(axis).copied().unwrap_or(0);
-            if index < 0 || index as u64 >= len as u64 {
-                return Err(InterpError::IndexOutOfBounds { array: self.name(array), axis, index, len });
+            match usize::try_from(index) {
+                Ok(u) => ix[axis] = u,
+                Err(_) => {
+                    negative.get_or_insert((axis, index));
+                }
             }
-            ix[axis] = index as usize;
         }
         let v = self.val(array)?;
-        if v.shape().len() != indices.len() {
-            return Err(self.malformed(id, format!("{} indices into a rank-{} array", indices.len(), v.shape().len())));
+        let shape = v.shape();
+        if shape.len() != indices.len() {
+            return Err(self.malformed(id, format!("{} indices into a rank-{} array", indices.len(), shape.len())));
+        }
+        // The first axis out of range, in axis order, is the one reported.
+        let bad = (0..shape.len()).find_map(|axis| match negative {
+            Some((a, index)) if a == axis => Some((axis, index)),
+            _ if ix[axis] >= shape[axis] => Some((axis, ix[axis] as i64)),
+            _ => None,
+        });
+        if let Some((axis, index)) = bad {
+            return Err(InterpError::IndexOutOfBounds { array: self.name(array), axis, index, len: shape[axis] });
         }
         let got: Option<Scalar> = with_value!(v, a => a.get(ix).map(|x| x.scalar()));
         got.ok_or_else(|| self.malformed(id, "load outside the array".into()))
