@@ -515,6 +515,8 @@ impl Gen {
     fn reduce_op(&mut self, elem: ElemTy) -> ReduceOp {
         let ops: &[ReduceOp] = if elem.is_float() {
             &ReduceOp::ALL
+        } else if elem.is_bool() {
+            &[ReduceOp::Min, ReduceOp::Max, ReduceOp::ArgMin, ReduceOp::ArgMax]
         } else {
             &[ReduceOp::Sum, ReduceOp::Min, ReduceOp::Max, ReduceOp::ArgMin, ReduceOp::ArgMax]
         };
@@ -523,8 +525,8 @@ impl Gen {
 
     fn reduce(&mut self) {
         let Some(a) = self.pick_where(|t| t.rank() >= 1) else { return };
-        // Bool has no reductions: count through an integer instead.
-        let a = if self.elem(a).is_bool() { self.convert(a, ElemTy::I32) } else { a };
+        // Bool reduces by min/max (all/any) and arg ops; half the time count it as i32 instead.
+        let a = if self.elem(a).is_bool() && self.rng.chance(1, 2) { self.convert(a, ElemTy::I32) } else { a };
         let t = self.ty(a).clone();
         let mut axes: Vec<u32> = (0..t.rank() as u32).filter(|_| self.rng.chance(1, 2)).collect();
         if axes.is_empty() {
@@ -668,7 +670,8 @@ impl Gen {
             }
             _ => self.scalar(&env, depth),
         };
-        let body = if self.elem(body).is_bool() { self.convert(body, ElemTy::I32) } else { body };
+        let body =
+            if self.elem(body).is_bool() && self.rng.chance(1, 2) { self.convert(body, ElemTy::I32) } else { body };
         let e = self.elem(body);
         let op = self.reduce_op(e);
         let body = if op == ReduceOp::Prod { self.un(UnOp::Tanh, body) } else { body };

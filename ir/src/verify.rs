@@ -34,14 +34,14 @@
 //!   is operand axis `perm[k]`.
 //! * `insert_axis`: the position is at most the operand's rank; a `1` is inserted there.
 //! * `reduce`: axes strictly increasing and in range; the result drops them; `argmin` /
-//!   `argmax` give `i64`, the others keep the element type; no reduction of bool (as in
-//!   the interpreter: cast to an integer first).
+//!   `argmax` give `i64`, the others keep the element type; `sum`/`prod` not on bool
+//!   (`min`/`max` of bool are all/any).
 //! * `load`: the array operand is array-level (no free index variables); one index per axis;
 //!   each index is a rank-0 integer; the result is a scalar of the array's element type.
 //! * `generate`: as many variables as extents; the body is rank 0; the node's type is the
 //!   body's element type over the extents.
-//! * `range_reduce`: as many variables as extents; the body is rank 0 and not bool; the
-//!   result is a scalar typed like `reduce`'s.
+//! * `range_reduce`: as many variables as extents; the body is rank 0; the result is a
+//!   scalar typed like `reduce`'s.
 //!
 //! **Index variables** (computed like [`Program::free_vars`], robust to broken operands)
 //! * Each variable is bound by exactly one `generate`/`range_reduce` in the whole program,
@@ -460,7 +460,7 @@ impl Verifier<'_> {
     }
 
     fn check_reduce_elem(&mut self, id: NodeId, op: ReduceOp, elem: ElemTy) {
-        if elem.is_bool() {
+        if matches!(op, ReduceOp::Sum | ReduceOp::Prod) && elem.is_bool() {
             self.node_err(id, format!("{} is not defined on bool (cast to an integer first)", op.name()));
         }
     }

@@ -198,7 +198,9 @@ fn reduce_axes_are_sorted_distinct_in_range_and_dropped() {
     rejects(&with(red(ReduceOp::Max, X, vec![0]), t(ElemTy::F32, &[N])), "v4", "reduce max gives `f32[d]`");
     rejects(&with(red(ReduceOp::ArgMin, X, vec![1]), t(ElemTy::F32, &[N])), "v4", "reduce argmin gives `i64[n]`");
     rejects(&with(red(ReduceOp::Sum, M, vec![1]), t(ElemTy::BOOL, &[N])), "v4", "sum is not defined on bool");
-    rejects(&with(red(ReduceOp::ArgMax, M, vec![1]), t(ElemTy::I64, &[N])), "v4", "argmax is not defined on bool");
+    rejects(&with(red(ReduceOp::Prod, M, vec![1]), t(ElemTy::BOOL, &[N])), "v4", "prod is not defined on bool");
+    accepts(&with(red(ReduceOp::Max, M, vec![1]), t(ElemTy::BOOL, &[N])));
+    accepts(&with(red(ReduceOp::ArgMax, M, vec![1]), t(ElemTy::I64, &[N])));
 }
 
 #[test]
