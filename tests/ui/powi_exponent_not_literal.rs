@@ -1,0 +1,8 @@
+use kiln::prelude::*;
+
+#[kernel]
+fn k(x: Array1<f32>, n: i32) -> Array1<f32> {
+    x.powi(n)
+}
+
+fn main() {}
