@@ -1,0 +1,102 @@
+//! Transcendental functions: which libm symbol implements which op, and their addresses.
+//!
+//! For now every `exp`, `ln`, `log1p`, `sin`, `cos`, `tanh`, float `%` and `powf` is one call
+//! to glibc's own symbol (about 2x faster than calling through Rust's `f32::exp` wrappers, as
+//! measured for DESIGN.md), per element, also inside vector loops (lane by lane). This module
+//! is the seam where vectorized polynomial implementations in CLIF will replace the calls:
+//! [`libm_symbol`] is the only place the code generator asks how to compute such an op.
+
+use kiln_ir::{BinOp, DType, UnOp};
+
+extern "C" {
+    fn expf(x: f32) -> f32;
+    fn exp(x: f64) -> f64;
+    fn logf(x: f32) -> f32;
+    fn log(x: f64) -> f64;
+    fn log1pf(x: f32) -> f32;
+    fn log1p(x: f64) -> f64;
+    fn sinf(x: f32) -> f32;
+    fn sin(x: f64) -> f64;
+    fn cosf(x: f32) -> f32;
+    fn cos(x: f64) -> f64;
+    fn tanhf(x: f32) -> f32;
+    fn tanh(x: f64) -> f64;
+    fn powf(x: f32, y: f32) -> f32;
+    fn pow(x: f64, y: f64) -> f64;
+    fn fmodf(x: f32, y: f32) -> f32;
+    fn fmod(x: f64, y: f64) -> f64;
+}
+
+/// Every libm symbol a kernel may import: its name, its address in this process, its arity
+/// and the float type of its arguments and result. Passed to the JIT so imports resolve to
+/// these exact functions.
+pub fn symbols() -> Vec<(&'static str, *const u8, usize, DType)> {
+    let f = DType::F32;
+    let d = DType::F64;
+    vec![
+        ("expf", expf as *const u8, 1, f),
+        ("exp", exp as *const u8, 1, d),
+        ("logf", logf as *const u8, 1, f),
+        ("log", log as *const u8, 1, d),
+        ("log1pf", log1pf as *const u8, 1, f),
+        ("log1p", log1p as *const u8, 1, d),
+        ("sinf", sinf as *const u8, 1, f),
+        ("sin", sin as *const u8, 1, d),
+        ("cosf", cosf as *const u8, 1, f),
+        ("cos", cos as *const u8, 1, d),
+        ("tanhf", tanhf as *const u8, 1, f),
+        ("tanh", tanh as *const u8, 1, d),
+        ("powf", powf as *const u8, 2, f),
+        ("pow", pow as *const u8, 2, d),
+        ("fmodf", fmodf as *const u8, 2, f),
+        ("fmod", fmod as *const u8, 2, d),
+    ]
+}
+
+/// The operation a libm call computes: a unary op or a binary op on floats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MathOp {
+    Unary(UnOp),
+    Binary(BinOp),
+}
+
+/// The libm symbol computing `op` on `dtype`, or `None` when the op is not a libm call
+/// (the code generator then emits instructions, or reports the op unsupported).
+pub fn libm_symbol(op: MathOp, dtype: DType) -> Option<&'static str> {
+    let f32 = match dtype {
+        DType::F32 => true,
+        DType::F64 => false,
+        _ => return None,
+    };
+    let pick = |a: &'static str, b: &'static str| Some(if f32 { a } else { b });
+    match op {
+        MathOp::Unary(UnOp::Exp) => pick("expf", "exp"),
+        MathOp::Unary(UnOp::Ln) => pick("logf", "log"),
+        MathOp::Unary(UnOp::Log1p) => pick("log1pf", "log1p"),
+        MathOp::Unary(UnOp::Sin) => pick("sinf", "sin"),
+        MathOp::Unary(UnOp::Cos) => pick("cosf", "cos"),
+        MathOp::Unary(UnOp::Tanh) => pick("tanhf", "tanh"),
+        MathOp::Binary(BinOp::Pow) => pick("powf", "pow"),
+        MathOp::Binary(BinOp::Rem) => pick("fmodf", "fmod"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_symbol_named_by_libm_symbol_is_registered() {
+        let names: Vec<&str> = symbols().iter().map(|s| s.0).collect();
+        let ops = UnOp::ALL.iter().map(|u| MathOp::Unary(*u)).chain(BinOp::ALL.iter().map(|b| MathOp::Binary(*b)));
+        for op in ops {
+            for dt in [DType::F32, DType::F64] {
+                if let Some(s) = libm_symbol(op, dt) {
+                    assert!(names.contains(&s), "{s} not registered");
+                }
+            }
+        }
+        assert_eq!(libm_symbol(MathOp::Unary(UnOp::Exp), DType::I32), None);
+    }
+}

@@ -1,0 +1,598 @@
+//! Vectorizing the innermost domain axis with 128-bit vectors.
+//!
+//! [`plan`] accepts a kernel whose body is a straight line of `let`s and `store`s in which
+//! every access that moves with the innermost domain variable `j` indexes exactly one axis
+//! with `j` itself (so it is contiguous when that axis has stride 1) and every value that
+//! varies with `j` has one lane width: 4 bytes (f32x4, i32x4 for i32 and u32) or 8 bytes
+//! (f64x2, i64x2). Bools that vary are lane masks of that width (all ones for true); bool
+//! buffers, `check`s, loops and `if`s keep the kernel scalar.
+//!
+//! The generated inner loop, per row of the domain:
+//! 1. once: every `let` and sub-expression that does not vary with `j` is computed as a
+//!    scalar and splatted (Cranelift neither hoists splats nor loads), and every varying
+//!    access gets its row base address;
+//! 2. four vectors per iteration while they fit, then one vector at a time;
+//! 3. the scalar loop for the tail.
+//!
+//! The vector loop runs only when every varying access has stride 1 on its `j` axis, checked
+//! once per call ([`stride_check`]); otherwise the whole row takes the scalar loop. Ops with
+//! no vector instruction (libm calls, integer division) run lane by lane through the scalar
+//! emitters, so a vector loop computes exactly what the scalar loop does, lane by lane.
+
+use crate::kernel::{clif_type, float_cc, int_cc, Lower};
+use crate::CpuError;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{types, Block, InstBuilder, MemFlagsData, Type, Value};
+use cranelift_frontend::Variable;
+use kiln_ir::loops::{BufId, Expr, Kernel, LoopProgram, Stmt, Var};
+use kiln_ir::{BinOp, DType, UnOp};
+use std::collections::{HashMap, HashSet};
+
+/// Vectors per iteration of the main vector loop.
+pub const UNROLL: i64 = 4;
+
+/// What the vectorizer decided for one kernel.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The innermost domain variable.
+    pub inner: Var,
+    /// Bytes per lane: 4 or 8.
+    pub width: usize,
+    /// Every (buffer, axis) indexed by the inner variable: each needs stride 1.
+    pub contiguous: Vec<(BufId, usize)>,
+    /// The `let` variables whose value varies with the inner variable.
+    pub varying: HashSet<Var>,
+}
+
+impl Plan {
+    /// Lanes per 128-bit vector.
+    pub fn lanes(&self) -> i64 {
+        16 / self.width as i64
+    }
+}
+
+/// Call `f` on every buffer a statement list loads from or stores to.
+pub fn visit_buffers(body: &[Stmt], f: &mut impl FnMut(BufId)) {
+    for s in body {
+        match s {
+            Stmt::Let { value, .. } | Stmt::Assign { value, .. } | Stmt::Mut { init: value, .. } => {
+                value.for_each_load(f)
+            }
+            Stmt::Store { buf, idx, value } => {
+                f(*buf);
+                idx.iter().for_each(|e| e.for_each_load(f));
+                value.for_each_load(f);
+            }
+            Stmt::For { body, .. } => visit_buffers(body, f),
+            Stmt::If { cond, then, els } => {
+                cond.for_each_load(f);
+                visit_buffers(then, f);
+                visit_buffers(els, f);
+            }
+            Stmt::Flag(_) => {}
+        }
+    }
+}
+
+/// Decide whether kernel `k` gets a vector inner loop (see the module documentation).
+pub fn plan(lp: &LoopProgram, k: &Kernel) -> Option<Plan> {
+    let inner = k.domain.last()?.0;
+    // The lane width comes from the stores; they must all agree.
+    let mut width = None;
+    let mut stored = HashSet::new();
+    for s in &k.body {
+        match s {
+            Stmt::Let { .. } => {}
+            Stmt::Store { buf, .. } => {
+                let dt = lp.buffers.get(buf.index())?.dtype;
+                if dt == DType::Bool || width.is_some_and(|w| w != dt.size()) {
+                    return None;
+                }
+                width = Some(dt.size());
+                stored.insert(*buf);
+            }
+            _ => return None,
+        }
+    }
+    // A buffer both read and written here could see its own stores in another order.
+    let mut read_only = HashSet::new();
+    for s in &k.body {
+        if let Stmt::Let { value, .. } | Stmt::Store { value, .. } = s {
+            value.for_each_load(&mut |b| {
+                read_only.insert(b);
+            });
+        }
+    }
+    if stored.iter().any(|b| read_only.contains(b)) {
+        return None;
+    }
+    let mut p = Planner {
+        lp,
+        plan: Plan { inner, width: width?, contiguous: vec![], varying: HashSet::new() },
+        types: k.domain.iter().map(|(v, _)| (*v, DType::I64)).collect(),
+    };
+    for s in &k.body {
+        match s {
+            Stmt::Let { var, ty, value } => {
+                if has_check(value) {
+                    return None;
+                }
+                if p.varies(value) {
+                    p.check(value)?;
+                    if !p.fits(*ty) {
+                        return None;
+                    }
+                    p.plan.varying.insert(*var);
+                }
+                p.types.insert(*var, *ty);
+            }
+            Stmt::Store { buf, idx, value } => {
+                if has_check(value) || idx.iter().any(has_check) {
+                    return None;
+                }
+                p.access(*buf, idx)?;
+                if p.varies(value) {
+                    p.check(value)?;
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(p.plan)
+}
+
+fn has_check(e: &Expr) -> bool {
+    match e {
+        Expr::Check(..) => true,
+        Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => false,
+        Expr::Load { idx, .. } => idx.iter().any(has_check),
+        Expr::Unary(_, a) | Expr::Cast(_, a) => has_check(a),
+        Expr::Binary(_, a, b) => has_check(a) || has_check(b),
+        Expr::Select(c, a, b) => has_check(c) || has_check(a) || has_check(b),
+    }
+}
+
+struct Planner<'a> {
+    lp: &'a LoopProgram,
+    plan: Plan,
+    types: HashMap<Var, DType>,
+}
+
+impl Planner<'_> {
+    fn varies(&self, e: &Expr) -> bool {
+        let mut v = false;
+        e.for_each_var(&mut |x| v |= x == self.plan.inner || self.plan.varying.contains(&x));
+        v
+    }
+
+    fn fits(&self, t: DType) -> bool {
+        t == DType::Bool || t.size() == self.plan.width
+    }
+
+    /// The dtype of an expression (`None` if ill-typed; the scalar lowering reports why).
+    fn ty(&self, e: &Expr) -> Option<DType> {
+        Some(match e {
+            Expr::Var(v) => *self.types.get(v)?,
+            Expr::Const(c) => c.dtype(),
+            Expr::Dim(_) | Expr::Check(..) => DType::I64,
+            Expr::Load { buf, .. } => self.lp.buffers.get(buf.index())?.dtype,
+            Expr::Unary(_, a) => self.ty(a)?,
+            Expr::Binary(op, a, _) if !op.is_comparison() => self.ty(a)?,
+            Expr::Binary(..) => DType::Bool,
+            Expr::Select(_, a, _) => self.ty(a)?,
+            Expr::Cast(t, _) => *t,
+        })
+    }
+
+    /// A varying access: exactly one axis indexed by the inner variable itself, the others
+    /// uniform. Records the axis for the stride check.
+    fn access(&mut self, buf: BufId, idx: &[Expr]) -> Option<()> {
+        let mut axis = None;
+        for (a, e) in idx.iter().enumerate() {
+            if *e == Expr::Var(self.plan.inner) {
+                if axis.is_some() {
+                    return None;
+                }
+                axis = Some(a);
+            } else if self.varies(e) {
+                return None;
+            }
+        }
+        let dt = self.lp.buffers.get(buf.index())?.dtype;
+        if dt == DType::Bool || dt.size() != self.plan.width {
+            return None;
+        }
+        self.plan.contiguous.push((buf, axis?));
+        Some(())
+    }
+
+    /// Whether a varying expression can be computed in vector form.
+    fn check(&mut self, e: &Expr) -> Option<()> {
+        if !self.varies(e) {
+            return Some(());
+        }
+        match e {
+            Expr::Var(v) => (*v != self.plan.inner).then_some(()),
+            Expr::Const(_) | Expr::Dim(_) | Expr::Check(..) => None,
+            Expr::Load { buf, idx } => self.access(*buf, idx),
+            Expr::Unary(_, a) => {
+                self.check(a)?;
+                self.fits(self.ty(a)?).then_some(())
+            }
+            Expr::Binary(op, a, b) => {
+                self.check(a)?;
+                self.check(b)?;
+                let t = self.ty(a)?;
+                let bool_ok = matches!(
+                    op,
+                    BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Min | BinOp::Max | BinOp::Mul | BinOp::Add
+                ) || matches!(op, BinOp::Eq | BinOp::Ne);
+                (self.fits(t) && (t != DType::Bool || bool_ok)).then_some(())
+            }
+            Expr::Select(c, a, b) => {
+                self.check(c)?;
+                self.check(a)?;
+                self.check(b)?;
+                let t = self.ty(a)?;
+                (self.fits(t) && t != DType::Bool).then_some(())
+            }
+            Expr::Cast(to, a) => {
+                self.check(a)?;
+                let from = self.ty(a)?;
+                (self.fits(from) && self.fits(*to)).then_some(())
+            }
+        }
+    }
+}
+
+/// An `i8` that is 1 when every access the plan vectorizes has stride 1 on its inner axis.
+pub(crate) fn stride_check(l: &mut Lower<'_, '_>, plan: &Plan) -> Value {
+    let mut ok = l.b.ins().iconst(types::I8, 1);
+    for (buf, axis) in &plan.contiguous {
+        if let Some(Some(bv)) = l.bufs.get(buf.index()) {
+            if let Some(s) = bv.strides.get(*axis).copied() {
+                let e = l.b.ins().icmp_imm_s(IntCC::Equal, s, 1);
+                ok = l.b.ins().band(ok, e);
+                continue;
+            }
+        }
+        ok = l.b.ins().iconst(types::I8, 0);
+    }
+    ok
+}
+
+/// The vector type of `t` for lane width `width` (bools are masks).
+fn vec_type(t: DType, width: usize) -> Type {
+    match (t, width) {
+        (DType::F32, _) => types::F32X4,
+        (DType::F64, _) => types::F64X2,
+        (DType::I32 | DType::U32, _) => types::I32X4,
+        (DType::I64, _) => types::I64X2,
+        (DType::Bool, 4) => types::I32X4,
+        (DType::Bool, _) => types::I64X2,
+    }
+}
+
+/// Flags for vector loads and stores: in bounds, but only element-aligned.
+fn vmem() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
+
+/// Emit the vector loops for one row into the current block (`vpre`): hoisted values, the
+/// 4x-unrolled loop, the single-vector loop, then a jump to `scalar_head` for the tail.
+/// `jvar` holds the inner index (the row's first point on entry) and `jn` the row's end.
+pub(crate) fn vector_loops(
+    l: &mut Lower<'_, '_>,
+    plan: &Plan,
+    body: &[Stmt],
+    jvar: Variable,
+    jn: Value,
+    scalar_head: Block,
+) -> Result<(), CpuError> {
+    let mut v = Vec_ { plan, hoisted: HashMap::new(), bases: HashMap::new(), vars: HashMap::new() };
+    v.prepare(l, body)?;
+    let lanes = plan.lanes();
+    let v4head = l.b.create_block();
+    let v4body = l.b.create_block();
+    let v1head = l.b.create_block();
+    let v1body = l.b.create_block();
+    l.b.ins().jump(v4head, &[]);
+    for (head, blk, next, n) in [(v4head, v4body, v1head, UNROLL), (v1head, v1body, scalar_head, 1)] {
+        l.b.switch_to_block(head);
+        let j = l.b.use_var(jvar);
+        let t = l.b.ins().iadd_imm_s(j, n * lanes);
+        let fits = l.b.ins().icmp(IntCC::SignedLessThanOrEqual, t, jn);
+        l.b.ins().brif(fits, blk, &[], next, &[]);
+        l.b.switch_to_block(blk);
+        let j = l.b.use_var(jvar);
+        for u in 0..n {
+            v.vars.clear();
+            v.copy(l, body, j, u)?;
+        }
+        let j1 = l.b.ins().iadd_imm_s(j, n * lanes);
+        l.b.def_var(jvar, j1);
+        l.b.ins().jump(head, &[]);
+    }
+    Ok(())
+}
+
+/// Vector lowering state of one row.
+struct Vec_<'p> {
+    plan: &'p Plan,
+    /// Splatted uniform sub-expressions, by address of the expression node.
+    hoisted: HashMap<*const Expr, (Value, DType)>,
+    /// Row base address of each varying access, by address of its load or store.
+    bases: HashMap<usize, Value>,
+    /// Varying `let`s of the copy being emitted.
+    vars: HashMap<Var, (Value, DType)>,
+}
+
+impl Vec_<'_> {
+    fn varies(&self, e: &Expr) -> bool {
+        let mut v = false;
+        e.for_each_var(&mut |x| v |= x == self.plan.inner || self.plan.varying.contains(&x));
+        v
+    }
+
+    /// Hoist everything that does not vary with the inner index, in statement order.
+    fn prepare(&mut self, l: &mut Lower<'_, '_>, body: &[Stmt]) -> Result<(), CpuError> {
+        for s in body {
+            match s {
+                Stmt::Let { var, .. } if !self.plan.varying.contains(var) => l.stmts(std::slice::from_ref(s))?,
+                Stmt::Let { value, .. } => self.hoist(l, value)?,
+                Stmt::Store { buf, idx, value } => {
+                    let base = self.row_base(l, *buf, idx)?;
+                    self.bases.insert(s as *const Stmt as usize, base);
+                    self.hoist(l, value)?;
+                }
+                _ => return Err(CpuError::Unsupported("statement in a vector loop".into())),
+            }
+        }
+        Ok(())
+    }
+
+    fn hoist(&mut self, l: &mut Lower<'_, '_>, e: &Expr) -> Result<(), CpuError> {
+        if !self.varies(e) {
+            let (x, t) = l.expr(e)?;
+            let sv = self.splat(l, x, t);
+            self.hoisted.insert(e as *const Expr, (sv, t));
+            return Ok(());
+        }
+        match e {
+            Expr::Load { buf, idx } => {
+                let base = self.row_base(l, *buf, idx)?;
+                self.bases.insert(e as *const Expr as usize, base);
+            }
+            Expr::Unary(_, a) | Expr::Cast(_, a) => self.hoist(l, a)?,
+            Expr::Binary(_, a, b) => {
+                self.hoist(l, a)?;
+                self.hoist(l, b)?;
+            }
+            Expr::Select(c, a, b) => {
+                self.hoist(l, c)?;
+                self.hoist(l, a)?;
+                self.hoist(l, b)?;
+            }
+            Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) | Expr::Check(..) => {}
+        }
+        Ok(())
+    }
+
+    /// The address of `buf[.., 0, ..]` with every uniform index applied and the inner
+    /// one at 0.
+    fn row_base(&mut self, l: &mut Lower<'_, '_>, buf: BufId, idx: &[Expr]) -> Result<Value, CpuError> {
+        let inner = Expr::Var(self.plan.inner);
+        let zero = Expr::i64(0);
+        let idx: Vec<Expr> = idx.iter().map(|e| if *e == inner { zero.clone() } else { e.clone() }).collect();
+        l.addr(buf, &idx)
+    }
+
+    /// A uniform scalar broadcast to all lanes (a bool becomes an all-ones/all-zeros mask).
+    fn splat(&self, l: &mut Lower<'_, '_>, x: Value, t: DType) -> Value {
+        let vt = vec_type(t, self.plan.width);
+        if t == DType::Bool {
+            let w = l.b.ins().uextend(vt.lane_type(), x);
+            let m = l.b.ins().ineg(w);
+            return l.b.ins().splat(vt, m);
+        }
+        l.b.ins().splat(vt, x)
+    }
+
+    fn fsplat(&self, l: &mut Lower<'_, '_>, t: DType, v: f64) -> Value {
+        let s = l.fconst(t, v);
+        l.b.ins().splat(vec_type(t, self.plan.width), s)
+    }
+
+    /// Emit copy `u` of the body: the points `j + u*lanes ..` of the row.
+    fn copy(&mut self, l: &mut Lower<'_, '_>, body: &[Stmt], j: Value, u: i64) -> Result<(), CpuError> {
+        for s in body {
+            match s {
+                Stmt::Let { var, value, .. } if self.plan.varying.contains(var) => {
+                    let r = self.vexpr(l, value, j, u)?;
+                    self.vars.insert(*var, r);
+                }
+                Stmt::Let { .. } => {}
+                Stmt::Store { buf, value, .. } => {
+                    let (x, _) = self.vexpr(l, value, j, u)?;
+                    let base = self.bases[&(s as *const Stmt as usize)];
+                    let (addr, off) = self.lane_addr(l, *buf, base, j, u);
+                    l.b.ins().store(vmem(), x, addr, off);
+                }
+                _ => return Err(CpuError::Unsupported("statement in a vector loop".into())),
+            }
+        }
+        Ok(())
+    }
+
+    fn lane_addr(&self, l: &mut Lower<'_, '_>, buf: BufId, base: Value, j: Value, u: i64) -> (Value, i32) {
+        let size = l.lp.buffer(buf).dtype.size() as i64;
+        let off = l.b.ins().imul_imm_s(j, size);
+        let addr = l.b.ins().iadd(base, off);
+        (addr, (u * self.plan.lanes() * size) as i32)
+    }
+
+    fn vexpr(&mut self, l: &mut Lower<'_, '_>, e: &Expr, j: Value, u: i64) -> Result<(Value, DType), CpuError> {
+        if let Some(h) = self.hoisted.get(&(e as *const Expr)) {
+            return Ok(*h);
+        }
+        let bad = || Err(CpuError::Unsupported("expression in a vector loop".into()));
+        Ok(match e {
+            Expr::Var(v) => match self.vars.get(v) {
+                Some(x) => *x,
+                None => return bad(),
+            },
+            Expr::Load { buf, .. } => {
+                let dt = l.lp.buffer(*buf).dtype;
+                let Some(base) = self.bases.get(&(e as *const Expr as usize)).copied() else { return bad() };
+                let (addr, off) = self.lane_addr(l, *buf, base, j, u);
+                (l.b.ins().load(vec_type(dt, self.plan.width), vmem(), addr, off), dt)
+            }
+            Expr::Unary(op, a) => {
+                let (x, t) = self.vexpr(l, a, j, u)?;
+                (self.unary(l, *op, x, t)?, t)
+            }
+            Expr::Binary(op, a, b) => {
+                let (x, t) = self.vexpr(l, a, j, u)?;
+                let (y, _) = self.vexpr(l, b, j, u)?;
+                self.binary(l, *op, x, y, t)?
+            }
+            Expr::Select(c, a, b) => {
+                let (m, _) = self.vexpr(l, c, j, u)?;
+                let (x, t) = self.vexpr(l, a, j, u)?;
+                let (y, _) = self.vexpr(l, b, j, u)?;
+                (self.select(l, m, x, y, t), t)
+            }
+            Expr::Cast(to, a) => {
+                let (x, from) = self.vexpr(l, a, j, u)?;
+                (self.cast(l, x, from, *to)?, *to)
+            }
+            Expr::Const(_) | Expr::Dim(_) | Expr::Check(..) => return bad(),
+        })
+    }
+
+    fn select(&self, l: &mut Lower<'_, '_>, mask: Value, x: Value, y: Value, t: DType) -> Value {
+        let vt = vec_type(t, self.plan.width);
+        let m =
+            if l.b.func.dfg.value_type(mask) == vt { mask } else { l.b.ins().bitcast(vt, MemFlagsData::new(), mask) };
+        l.b.ins().bitselect(m, x, y)
+    }
+
+    /// Apply a scalar emitter to every lane (ops with no vector instruction).
+    fn lanewise(
+        &self,
+        l: &mut Lower<'_, '_>,
+        x: Value,
+        y: Option<Value>,
+        mut f: impl FnMut(&mut Lower<'_, '_>, Value, Option<Value>) -> Result<Value, CpuError>,
+    ) -> Result<Value, CpuError> {
+        let mut acc = x;
+        for lane in 0..self.plan.lanes() as u8 {
+            let xl = l.b.ins().extractlane(x, lane);
+            let yl = y.map(|y| l.b.ins().extractlane(y, lane));
+            let r = f(l, xl, yl)?;
+            acc = l.b.ins().insertlane(acc, r, lane);
+        }
+        Ok(acc)
+    }
+
+    fn unary(&self, l: &mut Lower<'_, '_>, op: UnOp, x: Value, t: DType) -> Result<Value, CpuError> {
+        Ok(match (op, t) {
+            (UnOp::Neg, DType::F32 | DType::F64) => l.b.ins().fneg(x),
+            (UnOp::Abs, DType::F32 | DType::F64) => l.b.ins().fabs(x),
+            (UnOp::Sqrt, DType::F32 | DType::F64) => l.b.ins().sqrt(x),
+            (UnOp::Floor, DType::F32 | DType::F64) => l.b.ins().floor(x),
+            (UnOp::Ceil, DType::F32 | DType::F64) => l.b.ins().ceil(x),
+            (UnOp::Rsqrt, DType::F32 | DType::F64) => {
+                let s = l.b.ins().sqrt(x);
+                let one = self.fsplat(l, t, 1.0);
+                l.b.ins().fdiv(one, s)
+            }
+            (UnOp::PowI(n), DType::F32 | DType::F64) => {
+                let one = self.fsplat(l, t, 1.0);
+                l.powi(x, n, one)
+            }
+            (UnOp::Not, _) => l.b.ins().bnot(x),
+            (UnOp::Neg, DType::I32 | DType::I64) => l.b.ins().ineg(x),
+            (UnOp::Abs, DType::I32) => l.b.ins().iabs(x),
+            (UnOp::Abs, DType::U32) => x,
+            _ => self.lanewise(l, x, None, |l, a, _| l.unary(op, a, t))?,
+        })
+    }
+
+    fn binary(
+        &self,
+        l: &mut Lower<'_, '_>,
+        op: BinOp,
+        x: Value,
+        y: Value,
+        t: DType,
+    ) -> Result<(Value, DType), CpuError> {
+        if op.is_comparison() {
+            let m = if t.is_float() {
+                l.b.ins().fcmp(float_cc(op), x, y)
+            } else {
+                l.b.ins().icmp(int_cc(op, t.is_signed()), x, y)
+            };
+            return Ok((m, DType::Bool));
+        }
+        let v = match (op, t) {
+            (BinOp::Add, DType::F32 | DType::F64) => l.b.ins().fadd(x, y),
+            (BinOp::Sub, DType::F32 | DType::F64) => l.b.ins().fsub(x, y),
+            (BinOp::Mul, DType::F32 | DType::F64) => l.b.ins().fmul(x, y),
+            (BinOp::Div, DType::F32 | DType::F64) => l.b.ins().fdiv(x, y),
+            (BinOp::Min, DType::F32 | DType::F64) => l.b.ins().fmin(x, y),
+            (BinOp::Max, DType::F32 | DType::F64) => l.b.ins().fmax(x, y),
+            (BinOp::And | BinOp::Min | BinOp::Mul, DType::Bool) => l.b.ins().band(x, y),
+            (BinOp::Or | BinOp::Max | BinOp::Add, DType::Bool) => l.b.ins().bor(x, y),
+            (BinOp::Xor, DType::Bool) => l.b.ins().bxor(x, y),
+            (BinOp::Add, DType::I32 | DType::U32 | DType::I64) => l.b.ins().iadd(x, y),
+            (BinOp::Sub, DType::I32 | DType::U32 | DType::I64) => l.b.ins().isub(x, y),
+            (BinOp::Mul, DType::I32 | DType::U32) => l.b.ins().imul(x, y),
+            (BinOp::And, _) => l.b.ins().band(x, y),
+            (BinOp::Or, _) => l.b.ins().bor(x, y),
+            (BinOp::Xor, _) => l.b.ins().bxor(x, y),
+            (BinOp::Min, DType::I32) => l.b.ins().smin(x, y),
+            (BinOp::Max, DType::I32) => l.b.ins().smax(x, y),
+            (BinOp::Min, DType::U32) => l.b.ins().umin(x, y),
+            (BinOp::Max, DType::U32) => l.b.ins().umax(x, y),
+            _ => self.lanewise(l, x, Some(y), |l, a, b| match b {
+                Some(b) => Ok(l.binary(op, a, b, t)?.0),
+                None => Err(CpuError::Unsupported("binary op without operand".into())),
+            })?,
+        };
+        Ok((v, t))
+    }
+
+    fn cast(&self, l: &mut Lower<'_, '_>, x: Value, from: DType, to: DType) -> Result<Value, CpuError> {
+        use DType::*;
+        let vt = vec_type(to, self.plan.width);
+        Ok(match (from, to) {
+            _ if from == to => x,
+            (I32, U32) | (U32, I32) => x,
+            (F32, I32) | (F64, I64) => l.b.ins().fcvt_to_sint_sat(vt, x),
+            (F32, U32) => l.b.ins().fcvt_to_uint_sat(vt, x),
+            (I32, F32) | (I64, F64) => l.b.ins().fcvt_from_sint(vt, x),
+            (U32, F32) => l.b.ins().fcvt_from_uint(vt, x),
+            (F32 | F64, Bool) => {
+                let z = self.fsplat(l, from, 0.0);
+                l.b.ins().fcmp(FloatCC::NotEqual, x, z)
+            }
+            (_, Bool) => {
+                let z = l.b.ins().iconst(vt.lane_type(), 0);
+                let z = l.b.ins().splat(vt, z);
+                l.b.ins().icmp(IntCC::NotEqual, x, z)
+            }
+            (Bool, F32 | F64) => {
+                let one = self.fsplat(l, to, 1.0);
+                let zero = self.fsplat(l, to, 0.0);
+                self.select(l, x, one, zero, to)
+            }
+            (Bool, _) => {
+                let one = l.b.ins().iconst(clif_type(to), 1);
+                let one = l.b.ins().splat(vt, one);
+                l.b.ins().band(x, one)
+            }
+            _ => return Err(CpuError::Unsupported(format!("vector cast from {from} to {to}"))),
+        })
+    }
+}

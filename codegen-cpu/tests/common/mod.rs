@@ -1,0 +1,110 @@
+//! Shared test helpers: comparing values with per-dtype tolerances, re-laying out arguments
+//! (transposed, reversed strides) and checking a loop program against the loop interpreter.
+#![allow(dead_code)]
+
+use kiln_cpu::{compile, run_program_chunked};
+use kiln_ir::loop_interp::run_loops;
+use kiln_ir::loops::LoopProgram;
+use kiln_ir::{with_value, Value};
+use ndarray::{ArrayD, Axis};
+
+/// Relative tolerance of f32 results (libm against Rust's std may differ by an ulp or two).
+pub const F32_TOL: f64 = 1e-5;
+/// Relative tolerance of f64 results.
+pub const F64_TOL: f64 = 1e-12;
+
+fn close_f(a: f64, b: f64, tol: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= tol * a.abs().max(b.abs()).max(1e-30)
+}
+
+/// Assert `got` equals `want`: floats within the dtype's tolerance (NaN equals NaN), the
+/// others exactly, shapes equal.
+pub fn assert_close(got: &Value, want: &Value, what: &str) {
+    assert_eq!(got.shape(), want.shape(), "{what}: shape");
+    match (got, want) {
+        (Value::F32(g), Value::F32(w)) => {
+            for (i, (a, b)) in g.iter().zip(w.iter()).enumerate() {
+                assert!(close_f(*a as f64, *b as f64, F32_TOL), "{what}: element {i}: got {a}, want {b}");
+            }
+        }
+        (Value::F64(g), Value::F64(w)) => {
+            for (i, (a, b)) in g.iter().zip(w.iter()).enumerate() {
+                assert!(close_f(*a, *b, F64_TOL), "{what}: element {i}: got {a}, want {b}");
+            }
+        }
+        _ => assert_eq!(got, want, "{what}"),
+    }
+}
+
+/// How to lay out an argument in memory (its logical value never changes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Layout {
+    /// Row-major.
+    Standard,
+    /// Column-major (every axis order reversed): a transposed view's strides.
+    Fortran,
+    /// Row-major data with axis 0 stored backwards (negative stride).
+    Reversed,
+}
+
+fn relayout_array<T: Clone>(a: &ArrayD<T>, layout: Layout) -> ArrayD<T> {
+    match layout {
+        Layout::Standard => a.as_standard_layout().into_owned(),
+        Layout::Fortran => {
+            let t = a.t().as_standard_layout().into_owned();
+            t.reversed_axes()
+        }
+        Layout::Reversed => {
+            if a.ndim() == 0 {
+                return a.clone();
+            }
+            let mut r = a.clone();
+            r.invert_axis(Axis(0));
+            let mut r = r.as_standard_layout().into_owned();
+            r.invert_axis(Axis(0));
+            r
+        }
+    }
+}
+
+/// The same value with another memory layout.
+pub fn relayout(v: &Value, layout: Layout) -> Value {
+    match v {
+        Value::F32(a) => Value::F32(relayout_array(a, layout)),
+        Value::F64(a) => Value::F64(relayout_array(a, layout)),
+        Value::I32(a) => Value::I32(relayout_array(a, layout)),
+        Value::I64(a) => Value::I64(relayout_array(a, layout)),
+        Value::U32(a) => Value::U32(relayout_array(a, layout)),
+        Value::Bool(a) => Value::Bool(relayout_array(a, layout)),
+    }
+}
+
+/// Strides of a value, to check that a layout took effect.
+pub fn strides(v: &Value) -> Vec<isize> {
+    with_value!(v, a => a.strides().to_vec())
+}
+
+/// Compile `lp`, run it on `args` in every layout and with 1, 3 and 7 chunks, and compare
+/// with the loop interpreter. Returns whether the interpreter succeeded.
+pub fn check_against_interp(lp: &LoopProgram, args: &[Value], what: &str) -> bool {
+    let prog = compile(lp).unwrap_or_else(|e| panic!("{what}: compile failed: {e}\n{lp}"));
+    let want = run_loops(lp, args);
+    for layout in [Layout::Standard, Layout::Fortran, Layout::Reversed] {
+        let args: Vec<Value> = args.iter().map(|a| relayout(a, layout)).collect();
+        for chunks in [1, 3, 7] {
+            let got = run_program_chunked(&prog, lp, &args, chunks);
+            let ctx = format!("{what} ({layout:?}, {chunks} chunks)");
+            match (&got, &want) {
+                (Ok(g), Ok(w)) => {
+                    assert_eq!(g.len(), w.len(), "{ctx}: output count");
+                    for (i, (a, b)) in g.iter().zip(w).enumerate() {
+                        assert_close(a, b, &format!("{ctx}: output {i}\n{lp}"));
+                    }
+                }
+                (Err(kiln_cpu::CpuError::Flag(_)), Err(_)) => {}
+                _ => panic!("{ctx}: cpu {got:?} vs interpreter {want:?}\n{lp}"),
+            }
+        }
+    }
+    want.is_ok()
+}
