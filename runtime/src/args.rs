@@ -138,7 +138,7 @@ pub fn array_arg<'a, T: Element, D: Dimension>(a: impl IntoArg<'a, T, D>) -> Arg
 }
 
 /// Type-erase a scalar argument as a 0-d array (used by `#[kernel]` expansions).
-pub fn scalar_arg<T: Element>(v: T) -> Arg<'static> {
+pub fn scalar_arg<'a, T: Element>(v: T) -> Arg<'a> {
     T::wrap(CowArray::from(ndarray::arr0(v).into_dyn()))
 }
 

@@ -124,7 +124,8 @@ pub fn range_reductions_in_comprehensions() {
     for (n, d) in SHAPES.into_iter().filter(|(_, d)| *d > 0) {
         let x = rng.arr2_f64(n, d, -1.0, 1.0);
         let (norm, amax, amin, pm) = row_stats(&x).unwrap();
-        let row = |i: usize| (0..d).map(move |j| x[[i, j]]);
+        let x = &x;
+        let row = move |i: usize| (0..d).map(move |j| x[[i, j]]);
         assert_close(&norm, &Array1::from_shape_fn(n, |i| row(i).map(|v| v * v).sum::<f64>().sqrt()), "norm");
         assert_close(&amax, &Array1::from_shape_fn(n, |i| row(i).map(f64::abs).fold(f64::NEG_INFINITY, f64::max)), "max");
         let first_min = |i: usize| (0..d).fold(0, |b, j| if x[[i, j]] < x[[i, b]] { j } else { b }) as i64;
