@@ -87,7 +87,12 @@ pub(crate) fn build_kernel(
         syms: vec![],
         flags: Value::from_u32(0),
     };
-    l.kernel(k, plan.as_ref())?;
+    if let Err(e) = l.kernel(k, plan.as_ref()) {
+        // The builder stops half way: reset its context so the next function starts clean.
+        drop(l);
+        *fctx = FunctionBuilderContext::new();
+        return Err(e);
+    }
     l.b.seal_all_blocks();
     let config = l.module.target_config();
     l.b.finalize(config);
