@@ -170,6 +170,7 @@ pub fn emit(k: &syn::Path, func: &syn::ItemFn, sig: &KernelSig, ir_text: &str) -
             }
         }
         #(#attrs)*
+        #[allow(clippy::needless_question_mark)]
         #vis fn #name #generics (#(#params),*) -> #k::__macro::Result<#ret_ty> {
             let __args = ::std::vec![#(#args),*];
             let mut __outs = #name::kernel().call(#float, __args)?.into_iter();

@@ -13,7 +13,7 @@ mod source;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use kiln::{DType, Device, Kernel};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -106,7 +106,7 @@ fn default_float(kernel: &Kernel, dtype: Option<DType>) -> Option<DType> {
     }
 }
 
-fn inspect(file: &PathBuf, only: Option<&str>, emit: Emit, dtype: Option<DType>) -> Result<(), String> {
+fn inspect(file: &Path, only: Option<&str>, emit: Emit, dtype: Option<DType>) -> Result<(), String> {
     let kernels = source::load(file, only)?;
     for (i, kernel) in kernels.iter().enumerate() {
         if i > 0 {
@@ -134,7 +134,7 @@ fn inspect(file: &PathBuf, only: Option<&str>, emit: Emit, dtype: Option<DType>)
 }
 
 fn run(
-    file: &PathBuf,
+    file: &Path,
     name: &str,
     device: &str,
     dtype: Option<DType>,

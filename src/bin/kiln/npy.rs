@@ -10,7 +10,11 @@ use std::path::{Path, PathBuf};
 
 /// One `Value` per parameter from `NAME=...` arguments, and the float type of a generic
 /// kernel (from `--dtype`, else from the first `F` array file, else f32).
-pub fn read_args(kernel: &Kernel, args: &[String], dtype: Option<DType>) -> Result<(Vec<Value>, Option<DType>), String> {
+pub fn read_args(
+    kernel: &Kernel,
+    args: &[String],
+    dtype: Option<DType>,
+) -> Result<(Vec<Value>, Option<DType>), String> {
     let params = &kernel.program().params;
     let mut given: Vec<Option<&str>> = vec![None; params.len()];
     for arg in args {
@@ -47,18 +51,18 @@ pub fn read_args(kernel: &Kernel, args: &[String], dtype: Option<DType>) -> Resu
 /// A scalar parameter takes a literal (or a 0-d `.npy`); an array parameter a `.npy` path.
 fn read_value(name: &str, text: &str, dtype: DType, rank: usize) -> Result<Value, String> {
     if rank == 0 && !text.ends_with(".npy") {
-        let bad = |_| format!("parameter `{name}`: `{text}` is not a {dtype} value");
         return Ok(match dtype {
-            DType::F32 => Value::F32(ArrayD::from_elem(IxDyn(&[]), text.parse().map_err(bad)?)),
-            DType::F64 => Value::F64(ArrayD::from_elem(IxDyn(&[]), text.parse().map_err(bad)?)),
-            DType::I32 => Value::I32(ArrayD::from_elem(IxDyn(&[]), text.parse().map_err(bad)?)),
-            DType::I64 => Value::I64(ArrayD::from_elem(IxDyn(&[]), text.parse().map_err(bad)?)),
-            DType::U32 => Value::U32(ArrayD::from_elem(IxDyn(&[]), text.parse().map_err(bad)?)),
-            DType::Bool => Value::Bool(ArrayD::from_elem(IxDyn(&[]), text.parse().map_err(bad)?)),
+            DType::F32 => Value::F32(ArrayD::from_elem(IxDyn(&[]), parse_scalar(name, text, dtype)?)),
+            DType::F64 => Value::F64(ArrayD::from_elem(IxDyn(&[]), parse_scalar(name, text, dtype)?)),
+            DType::I32 => Value::I32(ArrayD::from_elem(IxDyn(&[]), parse_scalar(name, text, dtype)?)),
+            DType::I64 => Value::I64(ArrayD::from_elem(IxDyn(&[]), parse_scalar(name, text, dtype)?)),
+            DType::U32 => Value::U32(ArrayD::from_elem(IxDyn(&[]), parse_scalar(name, text, dtype)?)),
+            DType::Bool => Value::Bool(ArrayD::from_elem(IxDyn(&[]), parse_scalar(name, text, dtype)?)),
         });
     }
     let path = Path::new(text);
-    let open = || File::open(path).map(BufReader::new).map_err(|e| format!("parameter `{name}`: cannot open {text}: {e}"));
+    let open =
+        || File::open(path).map(BufReader::new).map_err(|e| format!("parameter `{name}`: cannot open {text}: {e}"));
     let bad = |e: ndarray_npy::ReadNpyError| format!("parameter `{name}`: {text} is not a {dtype} .npy array: {e}");
     Ok(match dtype {
         DType::F32 => Value::F32(ArrayD::read_npy(open()?).map_err(bad)?),
@@ -68,6 +72,10 @@ fn read_value(name: &str, text: &str, dtype: DType, rank: usize) -> Result<Value
         DType::U32 => Value::U32(ArrayD::read_npy(open()?).map_err(bad)?),
         DType::Bool => Value::Bool(ArrayD::read_npy(open()?).map_err(bad)?),
     })
+}
+
+fn parse_scalar<T: std::str::FromStr>(name: &str, text: &str, dtype: DType) -> Result<T, String> {
+    text.parse().map_err(|_| format!("parameter `{name}`: `{text}` is not a {dtype} value"))
 }
 
 /// Write each output to its path, or print them all when no path is given.

@@ -127,10 +127,16 @@ pub fn range_reductions_in_comprehensions() {
         let x = &x;
         let row = move |i: usize| (0..d).map(move |j| x[[i, j]]);
         assert_close(&norm, &Array1::from_shape_fn(n, |i| row(i).map(|v| v * v).sum::<f64>().sqrt()), "norm");
-        assert_close(&amax, &Array1::from_shape_fn(n, |i| row(i).map(f64::abs).fold(f64::NEG_INFINITY, f64::max)), "max");
+        assert_close(
+            &amax,
+            &Array1::from_shape_fn(n, |i| row(i).map(f64::abs).fold(f64::NEG_INFINITY, f64::max)),
+            "max",
+        );
         let first_min = |i: usize| (0..d).fold(0, |b, j| if x[[i, j]] < x[[i, b]] { j } else { b }) as i64;
         assert_close(&amin, &Array1::from_shape_fn(n, first_min), "argmin");
-        let want_pm = Array1::from_shape_fn(n, |i| row(i).map(|v| v + 2.0).product::<f64>() + row(i).fold(f64::INFINITY, f64::min));
+        let want_pm = Array1::from_shape_fn(n, |i| {
+            row(i).map(|v| v + 2.0).product::<f64>() + row(i).fold(f64::INFINITY, f64::min)
+        });
         assert_close(&pm, &want_pm, "prod + min");
     }
 }

@@ -25,7 +25,7 @@ pub fn axpby_strided_views() {
         let y = rng.arr1_f32(3 * n, -1.0, 1.0);
         let (xv, yv) = (x.slice(s![..;2]), y.slice(s![..;-3]));
         let want = Array1::from_shape_fn(n, |i| 3.0 * xv[i] + 0.5 * yv[i]);
-        assert_close(&axpby(3.0, xv, 0.5, &yv).unwrap(), &want, "axpby on stepped views");
+        assert_close(&axpby(3.0, xv, 0.5, yv).unwrap(), &want, "axpby on stepped views");
     }
 }
 

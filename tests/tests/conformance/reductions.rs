@@ -200,9 +200,12 @@ pub fn rank3_reductions() {
         let x = rng.arr3_f64(a, b, c, -1.0, 1.0);
         let (s1, m2, s01) = rank3(&x).unwrap();
         assert_close(&s1, &x.sum_axis(NdAxis(1)), "sum over axis 1 (ndarray's own loop as reference)");
-        let want_m2 = Array2::from_shape_fn((a, b), |(i, j)| (0..c).map(|k| x[[i, j, k]]).fold(f64::NEG_INFINITY, f64::max));
+        let want_m2 =
+            Array2::from_shape_fn((a, b), |(i, j)| (0..c).map(|k| x[[i, j, k]]).fold(f64::NEG_INFINITY, f64::max));
         assert_close(&m2, &want_m2, "max over axis 2");
-        let want = Array1::from_shape_fn(c, |k| (0..a).flat_map(|i| (0..b).map(move |j| (i, j))).map(|(i, j)| x[[i, j, k]]).sum());
+        let want = Array1::from_shape_fn(c, |k| {
+            (0..a).flat_map(|i| (0..b).map(move |j| (i, j))).map(|(i, j)| x[[i, j, k]]).sum()
+        });
         assert_close(&s01, &want, "sum over axes 0 and 1");
     }
 }
@@ -219,7 +222,9 @@ pub fn standardize_generic_f32_and_f64() {
     for (n, d) in [(2, 3), (5, 1), (9, 7)] {
         let x = rng.arr2_f64(n, d, -3.0, 3.0);
         let mean = Array1::from_shape_fn(d, |j| (0..n).map(|i| x[[i, j]]).sum::<f64>() / n as f64);
-        let std = Array1::from_shape_fn(d, |j| ((0..n).map(|i| (x[[i, j]] - mean[j]).powi(2)).sum::<f64>() / n as f64).sqrt());
+        let std = Array1::from_shape_fn(d, |j| {
+            ((0..n).map(|i| (x[[i, j]] - mean[j]).powi(2)).sum::<f64>() / n as f64).sqrt()
+        });
         let want = Array2::from_shape_fn((n, d), |(i, j)| (x[[i, j]] - mean[j]) / std[j]);
         assert_close(&standardize(&x).unwrap(), &want, "standardize f64");
         // f32 reference computed in f32 by the same loops.
