@@ -16,10 +16,11 @@ pub fn level() -> u8 {
     *LEVEL.get_or_init(|| {
         let level = std::env::var("KILN_DEBUG").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
         if level > 0 {
-            let max = if level >= 2 { tracing::Level::DEBUG } else { tracing::Level::INFO };
             // Another subscriber may already be installed: then that one decides what shows.
+            // kiln reports at INFO; the passes' own DEBUG events are for custom subscribers.
             let _ = tracing_subscriber::fmt()
-                .with_max_level(max)
+                .with_max_level(tracing::Level::INFO)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                 .with_writer(std::io::stderr)
                 .with_target(false)
                 .without_time()
