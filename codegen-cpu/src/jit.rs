@@ -95,13 +95,15 @@ impl CpuProgram {
         &self.vectorized
     }
 
-    /// CLIF of every kernel, before and after Cranelift's optimizer, labelled.
+    /// CLIF of every kernel, before and after Cranelift's optimizer, labelled; empty unless
+    /// compiled with [`CompileOptions::inspect`].
     pub fn clif(&self) -> &str {
         &self.clif
     }
 
     /// x86 assembly of every kernel (with the `disas` feature), else Cranelift's VCode listing
-    /// (machine instructions after register allocation), labelled.
+    /// (machine instructions after register allocation), labelled; `None` unless compiled
+    /// with [`CompileOptions::inspect`].
     pub fn asm(&self) -> Option<&str> {
         self.asm.as_deref()
     }
@@ -118,13 +120,39 @@ impl Drop for CpuProgram {
     }
 }
 
+/// How to compile: what [`compile`] does by default, and the knobs for inspection and tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// Keep the CLIF (before and after optimization) and the machine code listing of every
+    /// kernel for [`CpuProgram::clif`] and [`CpuProgram::asm`]. Costs about half again the
+    /// compile time, so it is off by default.
+    pub inspect: bool,
+    /// Give kernels a vector inner loop where [`crate::simd::plan`] allows (on by default).
+    pub simd: bool,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions { inspect: false, simd: true }
+    }
+}
+
+/// JIT-compile every kernel of `lp` for the host CPU with the default [`CompileOptions`]
+/// (vectorized, no inspection text).
+///
+/// # Errors
+/// As [`compile_with`].
+pub fn compile(lp: &LoopProgram) -> Result<CpuProgram, CpuError> {
+    compile_with(lp, &CompileOptions::default())
+}
+
 /// JIT-compile every kernel of `lp` for the host CPU.
 ///
 /// # Errors
 /// [`CpuError::Unsupported`] for a construct the backend cannot lower (an op on a dtype it is
 /// not defined for, an ill-typed expression), [`CpuError::Cranelift`] if Cranelift rejects a
 /// generated function.
-pub fn compile(lp: &LoopProgram) -> Result<CpuProgram, CpuError> {
+pub fn compile_with(lp: &LoopProgram, opts: &CompileOptions) -> Result<CpuProgram, CpuError> {
     let t0 = Instant::now();
     let mut module = new_module()?;
     let mut imports = HashMap::new();
@@ -147,7 +175,7 @@ pub fn compile(lp: &LoopProgram) -> Result<CpuProgram, CpuError> {
         names: vec![],
         vectorized: vec![],
         clif: String::new(),
-        asm: Some(String::new()),
+        asm: opts.inspect.then(String::new),
         compile_micros: 0,
         kernel_micros: vec![],
     };
@@ -156,9 +184,12 @@ pub fn compile(lp: &LoopProgram) -> Result<CpuProgram, CpuError> {
         let id = module
             .declare_function(&format!("kiln_{ki}_{}", k.name), Linkage::Local, &sig)
             .map_err(|e| cl_err(&k.name, e))?;
-        let (text, asm, vectorized) = match define(&mut module, &mut fctx, &imports, &sig, lp, k, id, ki, true) {
+        let inspect = opts.inspect;
+        let first = define(&mut module, &mut fctx, &imports, &sig, lp, k, id, ki, opts.simd, inspect);
+        let (text, asm, vectorized) = match first {
             Ok(r) => r,
-            Err(_) => define(&mut module, &mut fctx, &imports, &sig, lp, k, id, ki, false)?,
+            Err(_) if opts.simd => define(&mut module, &mut fctx, &imports, &sig, lp, k, id, ki, false, inspect)?,
+            Err(e) => return Err(e),
         };
         out.clif.push_str(&text);
         if let Some(a) = out.asm.as_mut() {
@@ -193,15 +224,21 @@ fn define(
     id: FuncId,
     index: usize,
     simd: bool,
+    inspect: bool,
 ) -> Result<(String, String, bool), CpuError> {
     let mut ctx = module.make_context();
     ctx.func.signature = sig.clone();
     ctx.func.name = UserFuncName::user(0, index as u32);
-    ctx.set_disasm(true);
+    ctx.set_disasm(inspect);
     let vectorized = build_kernel(&mut ctx.func, fctx, module, imports, lp, k, simd)?;
     let mut text = String::new();
-    let _ = writeln!(text, "; kernel {} (clif before optimization)\n{}", k.name, ctx.func.display());
+    if inspect {
+        let _ = writeln!(text, "; kernel {} (clif before optimization)\n{}", k.name, ctx.func.display());
+    }
     module.define_function(id, &mut ctx).map_err(|e| cl_err(&k.name, e))?;
+    if !inspect {
+        return Ok((text, String::new(), vectorized));
+    }
     let _ = writeln!(text, "; kernel {} (clif after optimization)\n{}", k.name, ctx.func.display());
     let listing = machine_code(module, &ctx);
     let asm = format!("; kernel {}\n{listing}\n", k.name);
@@ -227,7 +264,12 @@ fn machine_code(_module: &JITModule, ctx: &cranelift_codegen::Context) -> String
 fn new_module() -> Result<JITModule, CpuError> {
     let err = |m: String| CpuError::Cranelift { kernel: "<isa>".into(), message: m };
     let mut flags = settings::builder();
-    for (k, v) in [("opt_level", "speed"), ("use_colocated_libcalls", "false"), ("is_pic", "false")] {
+    // Cranelift's IR verifier costs about a fifth of the compile time: on in debug builds
+    // (tests), off in release.
+    let verify = if cfg!(debug_assertions) { "true" } else { "false" };
+    for (k, v) in
+        [("enable_verifier", verify), ("opt_level", "speed"), ("use_colocated_libcalls", "false"), ("is_pic", "false")]
+    {
         flags.set(k, v).map_err(|e| err(e.to_string()))?;
     }
     let isa = cranelift_native::builder()

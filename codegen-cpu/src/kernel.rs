@@ -194,17 +194,14 @@ impl Lower<'_, '_> {
             self.b.def_var(idx[a], r);
             rem = q;
         }
-        for a in 0..rank - 1 {
-            self.vars.insert(k.domain[a].0, (idx[a], DType::I64));
+        for ((v, _), cv) in k.domain.iter().zip(&idx).take(rank - 1) {
+            self.vars.insert(*v, (*cv, DType::I64));
         }
         let jvar = self.b.declare_var(i64t);
         self.vars.insert(k.domain[rank - 1].0, (jvar, DType::I64));
         let pvar = self.b.declare_var(i64t);
         self.b.def_var(pvar, start);
-        let simd_ok = match plan {
-            Some(p) => Some(simd::stride_check(self, p)),
-            None => None,
-        };
+        let simd_ok = plan.map(|p| simd::stride_check(self, p));
 
         let row_head = self.b.create_block();
         let row = self.b.create_block();

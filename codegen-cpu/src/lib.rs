@@ -50,7 +50,7 @@ pub mod simd;
 mod jit;
 mod kernel;
 
-pub use jit::{compile, CpuProgram};
+pub use jit::{compile, compile_with, CompileOptions, CpuProgram};
 pub use run::{run_program, run_program_chunked};
 
 use kiln_ir::loops::Flag;

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{relayout, strides, Layout};
-use kiln_cpu::{compile, run_program, run_program_chunked, CpuError};
+use kiln_cpu::{compile, compile_with, run_program, run_program_chunked, CompileOptions, CpuError};
 use kiln_ir::loops::{parse_loop_program, Flag, LoopProgram};
 use kiln_ir::Value;
 use ndarray::{ArrayD, IxDyn};
@@ -231,7 +231,9 @@ fn run_program_rejects_mismatched_arguments() {
 #[test]
 fn inspection_text_labels_every_kernel_before_and_after_optimization() {
     let lp = parse(AXPBY);
-    let prog = compile(&lp).expect("compile");
+    assert!(compile(&lp).expect("compile").asm().is_none(), "no listing unless asked for");
+    let opts = CompileOptions { inspect: true, ..CompileOptions::default() };
+    let prog = compile_with(&lp, &opts).expect("compile");
     let clif = prog.clif();
     assert!(clif.contains("; kernel k0 (clif before optimization)"), "{clif}");
     assert!(clif.contains("; kernel k0 (clif after optimization)"), "{clif}");

@@ -133,7 +133,7 @@ fn every_binary_op_on_every_dtype() {
                 assert!(common::check_against_interp(&lp, &args, &format!("{} on {dt}", op.name())));
             }
             // A uniform operand (a rank-0 buffer) is splatted in the vector loop.
-            let text = text.replace("in y: ", "in y: ").replace(&format!("y: {dt}[n]"), &format!("y: {dt}[]"));
+            let text = text.replace(&format!("y: {dt}[n]"), &format!("y: {dt}[]"));
             let text = text.replace("load y[v0]", "load y[]");
             let lp = parse_loop_program(&text).expect("parse");
             for k in 0..specials(dt).len() {

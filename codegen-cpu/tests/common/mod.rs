@@ -2,7 +2,7 @@
 //! (transposed, reversed strides) and checking a loop program against the loop interpreter.
 #![allow(dead_code)]
 
-use kiln_cpu::{compile, run_program_chunked};
+use kiln_cpu::{compile, compile_with, run_program_chunked, CompileOptions};
 use kiln_ir::loop_interp::run_loops;
 use kiln_ir::loops::LoopProgram;
 use kiln_ir::{with_value, Value};
@@ -84,15 +84,19 @@ pub fn strides(v: &Value) -> Vec<isize> {
     with_value!(v, a => a.strides().to_vec())
 }
 
-/// Compile `lp`, run it on `args` in every layout and with 1, 3 and 7 chunks, and compare
-/// with the loop interpreter. Returns whether the interpreter succeeded.
+/// Compile `lp`, run it on `args` in every layout and with 1, 3 and 7 chunks (and compiled
+/// without vector loops, in standard layout), and compare with the loop interpreter. Returns whether the interpreter succeeded.
 pub fn check_against_interp(lp: &LoopProgram, args: &[Value], what: &str) -> bool {
     let prog = compile(lp).unwrap_or_else(|e| panic!("{what}: compile failed: {e}\n{lp}"));
+    let scalar_opts = CompileOptions { simd: false, ..CompileOptions::default() };
+    let scalar = compile_with(lp, &scalar_opts).unwrap_or_else(|e| panic!("{what}: compile failed: {e}\n{lp}"));
     let want = run_loops(lp, args);
-    for layout in [Layout::Standard, Layout::Fortran, Layout::Reversed] {
+    let runs =
+        [(&scalar, Layout::Standard), (&prog, Layout::Standard), (&prog, Layout::Fortran), (&prog, Layout::Reversed)];
+    for (prog, layout) in runs {
         let args: Vec<Value> = args.iter().map(|a| relayout(a, layout)).collect();
         for chunks in [1, 3, 7] {
-            let got = run_program_chunked(&prog, lp, &args, chunks);
+            let got = run_program_chunked(prog, lp, &args, chunks);
             let ctx = format!("{what} ({layout:?}, {chunks} chunks)");
             match (&got, &want) {
                 (Ok(g), Ok(w)) => {
