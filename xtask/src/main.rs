@@ -7,6 +7,8 @@
 //! Later capabilities add `bench` (kiln against numpy/numba/scikit-learn in one run),
 //! `fixtures` (regenerate scikit-learn parity numbers) and `test-gpu`.
 
+mod bench;
+
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
@@ -14,8 +16,10 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask test [-- extra cargo test args]");
+            eprintln!("       cargo xtask bench [--quick] [--skip-python] [--skip-kiln] [--device cpu|interp]");
             ExitCode::from(2)
         }
     }

@@ -1,0 +1,150 @@
+"""kiln's Python baselines: the same work as `kiln-bench`, timed in numpy, numexpr, numba
+and scikit-learn in one process, printed as one flat JSON object on stdout.
+
+Run by `cargo xtask bench` inside its virtualenv (`target/bench-venv`); progress goes to
+stderr so stdout stays machine-readable. A library that cannot be imported is reported as
+`<lib>_error` and the rest still runs. Every timing is the median (and minimum) of N runs
+after warm-up; numba's first call, which includes its JIT compile, is reported apart as
+`numba_first_call_ms`.
+
+The inputs follow the same formulas as `benches/src/lib.rs` (`input_x`, `input_y`,
+`points`, `centers`), so both sides compute the same values.
+"""
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+N = 16 * 1024 * 1024  # 16M f32, as in kiln-bench
+NEAREST_N, NEAREST_K, NEAREST_D = 100_000, 64, 32
+
+
+def log(msg):
+    print(f"baselines: {msg}", file=sys.stderr, flush=True)
+
+
+def measure(fn, warmup, runs):
+    """Median and minimum wall time in milliseconds of `runs` calls after `warmup` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times), min(times)
+
+
+def record(out, key, fn, warmup, runs):
+    med, mn = measure(fn, warmup, runs)
+    out[f"{key}_ms"] = med
+    out[f"{key}_min_ms"] = mn
+    log(f"{key}: median {med:.3f} ms, min {mn:.3f} ms over {runs} runs")
+
+
+def inputs(np, n):
+    """x[i] in [-1, 1), y[i] in [-2, 2): cheap deterministic patterns, identical in Rust."""
+    i = np.arange(n, dtype=np.int64)
+    x = ((i % 1000).astype(np.float32) * np.float32(0.002) - np.float32(1.0)).astype(np.float32)
+    y = ((i % 777).astype(np.float32) * np.float32(0.005) - np.float32(2.0)).astype(np.float32)
+    return x, y
+
+
+def nearest_inputs(np, n, k, d):
+    """Points and centers of the `nearest` benchmark, identical in Rust."""
+    i = np.arange(n * d, dtype=np.int64)
+    pts = ((i * 7919 % 10007).astype(np.float32) * np.float32(1e-4)).reshape(n, d)
+    j = np.arange(k * d, dtype=np.int64)
+    ctr = ((j * 104729 % 10007).astype(np.float32) * np.float32(1e-4)).reshape(k, d)
+    return pts, ctr
+
+
+def main():
+    quick = "--quick" in sys.argv[1:]
+    warmup, runs = (1, 3) if quick else (3, 15)
+    n = N // 16 if quick else N
+    out = {
+        "python": platform.python_version(),
+        "n": n,
+        "runs": runs,
+        "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE", ""),
+    }
+
+    try:
+        import numpy as np
+    except ImportError as e:  # nothing else can run without numpy
+        out["numpy_error"] = str(e)
+        print(json.dumps(out))
+        return
+    out["numpy_version"] = np.__version__
+    x, y = inputs(np, n)
+    a, b = np.float32(1.5), np.float32(-0.5)
+
+    try:
+        import threadpoolctl
+
+        blas = [
+            f"{p.get('internal_api')} {p.get('version')} {p.get('architecture', '')} threads={p.get('num_threads')}"
+            for p in threadpoolctl.threadpool_info()
+            if p.get("user_api") == "blas"
+        ]
+        out["blas"] = "; ".join(dict.fromkeys(blas)) or "none found"
+    except ImportError as e:
+        out["blas"] = f"unknown (threadpoolctl: {e})"
+
+    log(f"numpy {np.__version__}, n={n}, BLAS: {out['blas']}")
+    record(out, "numpy_axpby", lambda: a * x + b * y, warmup, runs)
+    record(out, "numpy_sum", lambda: x.sum(), warmup, runs)
+    record(out, "numpy_exp_sin", lambda: np.exp(x) * np.sin(y), warmup, runs)
+
+    try:
+        import numexpr as ne
+
+        out["numexpr_version"] = ne.__version__
+        out["numexpr_threads"] = ne.get_num_threads()
+        local = {"a": a, "x": x, "b": b, "y": y}
+        record(out, "numexpr_axpby", lambda: ne.evaluate("a*x + b*y", local_dict=local), warmup, runs)
+    except Exception as e:  # noqa: BLE001 - any failure is reported, the rest goes on
+        out["numexpr_error"] = f"{type(e).__name__}: {e}"
+
+    try:
+        import numba
+
+        out["numba_version"] = numba.__version__
+        out["numba_threads"] = numba.config.NUMBA_NUM_THREADS
+
+        @numba.njit(parallel=True)
+        def axpby_prange(a, x, b, y):
+            res = np.empty_like(x)
+            for i in numba.prange(x.shape[0]):
+                res[i] = a * x[i] + b * y[i]
+            return res
+
+        t0 = time.perf_counter()
+        axpby_prange(a, x, b, y)
+        out["numba_first_call_ms"] = (time.perf_counter() - t0) * 1e3
+        log(f"numba first call (compile + one run): {out['numba_first_call_ms']:.1f} ms")
+        record(out, "numba_axpby", lambda: axpby_prange(a, x, b, y), warmup, runs)
+    except Exception as e:  # noqa: BLE001
+        out["numba_error"] = f"{type(e).__name__}: {e}"
+
+    try:
+        import sklearn
+        from sklearn.metrics import pairwise_distances_argmin_min
+
+        out["sklearn_version"] = sklearn.__version__
+        nn = NEAREST_N // 16 if quick else NEAREST_N
+        out["nearest_n"] = nn
+        pts, ctr = nearest_inputs(np, nn, NEAREST_K, NEAREST_D)
+        record(out, "sklearn_nearest", lambda: pairwise_distances_argmin_min(pts, ctr), 1, max(3, runs // 3))
+    except Exception as e:  # noqa: BLE001
+        out["sklearn_error"] = f"{type(e).__name__}: {e}"
+
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+//! `kiln-bench`: kiln's side of `cargo xtask bench`, in one run on this machine.
+//!
+//! Measures the plain-Rust bandwidth references (STREAM triad, a parallel read loop) and the
+//! kiln kernels of [`kiln_benches::kernels`] with their compile latency, then prints one flat
+//! JSON object on stdout (progress goes to stderr). Build it in release mode:
+//! `cargo run --release -p kiln-benches --bin kiln-bench -- [--quick] [--device cpu|interp]`.
+//!
+//! kiln runs on `Device::Cpu`. While that device is unavailable (the CPU backend not wired
+//! into the runtime yet), the kernels fall back to `Device::Interp`, with `nearest` at a
+//! smaller size, and the JSON says so (`kiln_device`, `kiln_device_note`, `kiln_nearest_n`).
+
+use std::process::ExitCode;
+
+use kiln::{with_device, Device, Kernel};
+use kiln_benches::json::JsonObject;
+use kiln_benches::kernels::{axpby, exp_sin, nearest, sum_all};
+use kiln_benches::{centers, gbs, input_x, input_y, measure, points, stream, time_once, Stats};
+
+/// Sizes and repetitions of one run.
+struct Plan {
+    /// Elements of the reference loops (and of kiln's kernels on `Device::Cpu`).
+    n: usize,
+    warmup: usize,
+    runs: usize,
+    /// Elements of kiln's elementwise and reduction kernels on the chosen device.
+    kiln_n: usize,
+    /// Points of kiln's `nearest` on the chosen device.
+    nearest_n: usize,
+    kiln_warmup: usize,
+    kiln_runs: usize,
+}
+
+const USAGE: &str = "usage: kiln-bench [--quick] [--device cpu|interp]";
+
+fn main() -> ExitCode {
+    let mut quick = false;
+    let mut forced: Option<Device> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--quick" => quick = true,
+            "--device" => match args.next().map(|s| s.parse::<Device>()) {
+                Some(Ok(d @ (Device::Cpu | Device::Interp))) => forced = Some(d),
+                Some(Ok(d)) => return usage(&format!("device `{d}` is not benchmarked here")),
+                Some(Err(e)) => return usage(&e),
+                None => return usage("--device needs a value"),
+            },
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => return usage(&format!("unknown argument `{other}`")),
+        }
+    }
+
+    let mut out = JsonObject::new();
+    let (device, note) = pick_device(forced);
+    let scale = if quick { 16 } else { 1 };
+    let n = kiln_benches::N / scale;
+    let plan = match device {
+        Device::Cpu => Plan {
+            n,
+            warmup: if quick { 1 } else { 3 },
+            runs: if quick { 3 } else { 15 },
+            kiln_n: n,
+            nearest_n: kiln_benches::NEAREST_N / scale,
+            kiln_warmup: if quick { 1 } else { 3 },
+            kiln_runs: if quick { 3 } else { 15 },
+        },
+        // The interpreter walks the array IR element by element: fast enough for the
+        // elementwise kernels at full size, not for `nearest` (about 0.5 ms per point).
+        _ => Plan {
+            n,
+            warmup: if quick { 1 } else { 3 },
+            runs: if quick { 3 } else { 15 },
+            kiln_n: n,
+            nearest_n: 2_000 / scale,
+            kiln_warmup: 1,
+            kiln_runs: 3,
+        },
+    };
+    out.str("kiln_device", &device.to_string());
+    if let Some(note) = &note {
+        out.str("kiln_device_note", note);
+        eprintln!("kiln-bench: kiln runs on {device}: {note}");
+    }
+    out.num("n", plan.n as f64);
+    out.num("kiln_n", plan.kiln_n as f64);
+    out.num("kiln_nearest_n", plan.nearest_n as f64);
+    out.num("threads", rayon::current_num_threads() as f64);
+
+    references(&plan, &mut out);
+    with_device(device, || kiln_kernels(&plan, &mut out));
+    println!("{out}");
+    ExitCode::SUCCESS
+}
+
+fn usage(why: &str) -> ExitCode {
+    eprintln!("kiln-bench: {why}\n{USAGE}");
+    ExitCode::from(2)
+}
+
+/// The forced device, else [`kiln_benches::cpu_or_interp`].
+fn pick_device(forced: Option<Device>) -> (Device, Option<String>) {
+    match forced {
+        Some(d) => (d, Some("chosen with --device".into())),
+        None => kiln_benches::cpu_or_interp(),
+    }
+}
+
+/// Record a timing as `<key>_ms`, `<key>_min_ms` and, when `bytes` is given, `<key>_gbs`.
+fn record(out: &mut JsonObject, key: &str, s: Stats, bytes: Option<usize>) {
+    out.num(&format!("{key}_ms"), s.median_s * 1e3);
+    out.num(&format!("{key}_min_ms"), s.min_s * 1e3);
+    let rate = match bytes {
+        Some(b) => {
+            out.num(&format!("{key}_gbs"), gbs(b, s.median_s));
+            format!(", {:.2} GB/s", gbs(b, s.median_s))
+        }
+        None => String::new(),
+    };
+    eprintln!(
+        "kiln-bench: {key}: median {:.3} ms, min {:.3} ms{rate} ({} runs)",
+        s.median_s * 1e3,
+        s.min_s * 1e3,
+        s.runs
+    );
+}
+
+/// The plain-Rust ceilings: STREAM triad (in place and into a fresh output) and a read loop.
+fn references(plan: &Plan, out: &mut JsonObject) {
+    let n = plan.n;
+    let b = input_x(n).to_vec();
+    let c = input_y(n).to_vec();
+    let mut a = vec![0f32; n];
+    let s = measure(plan.warmup, plan.runs, || stream::triad(&mut a, &b, &c, 1.5));
+    record(out, "triad", s, Some(12 * n));
+    let s = measure(plan.warmup, plan.runs, || stream::triad_alloc(&b, &c, 1.5));
+    record(out, "triad_alloc", s, Some(12 * n));
+    let s = measure(plan.warmup, plan.runs, || stream::read_sum(&b));
+    record(out, "read", s, Some(4 * n));
+}
+
+/// Compile latency of one kernel: building its handle from the embedded IR, lowering it, and
+/// whatever its first call costs beyond a warm call (the JIT on `Device::Cpu`), all on tiny
+/// inputs so the run time itself is negligible. Records `<key>_compile_ms` and
+/// `<key>_lowerings` (how many instantiations the handle lowered: 1 means compiled once).
+fn compile_latency(
+    out: &mut JsonObject,
+    key: &str,
+    handle: fn() -> &'static Kernel,
+    call: impl Fn() -> kiln::Result<()>,
+) -> kiln::Result<f64> {
+    let (kernel, t_parse) = time_once(handle);
+    let (lowered, t_lower) = time_once(|| kernel.loops(None));
+    lowered?;
+    let (first, t_first) = time_once(&call);
+    first?;
+    let warm = measure(2, 9, &call).median_s;
+    let ms = (t_parse + t_lower + (t_first - warm).max(0.0)) * 1e3;
+    out.num(&format!("{key}_compile_ms"), ms);
+    out.num(&format!("{key}_lowerings"), kernel.lowering_count() as f64);
+    eprintln!(
+        "kiln-bench: {key}: compile {ms:.3} ms (parse {:.3}, lower {:.3}, first call beyond warm {:.3})",
+        t_parse * 1e3,
+        t_lower * 1e3,
+        (t_first - warm).max(0.0) * 1e3
+    );
+    Ok(ms)
+}
+
+/// Time one kiln kernel: a checked call first (so errors are reported, not timed), then
+/// `measure`. On error, records `<key>_error` and goes on.
+fn bench_kernel<R>(
+    plan: &Plan,
+    out: &mut JsonObject,
+    key: &str,
+    bytes: Option<usize>,
+    f: impl Fn() -> kiln::Result<R>,
+) -> Option<Stats> {
+    if let Err(e) = f() {
+        eprintln!("kiln-bench: {key}: {e}");
+        out.str(&format!("{key}_error"), &e.to_string());
+        return None;
+    }
+    let s = measure(plan.kiln_warmup, plan.kiln_runs, f);
+    record(out, key, s, bytes);
+    Some(s)
+}
+
+/// Compile latency and throughput of every benchmarked kernel on the scoped device.
+fn kiln_kernels(plan: &Plan, out: &mut JsonObject) {
+    let (tx, ty) = (input_x(64), input_y(64));
+    let (tp, tc) = (points(8, kiln_benches::NEAREST_D), centers(4, kiln_benches::NEAREST_D));
+    let compiles = [
+        compile_latency(out, "kiln_axpby", axpby::kernel, || axpby(1.5, &tx, -0.5, &ty).map(drop)),
+        compile_latency(out, "kiln_sum", sum_all::kernel, || sum_all(&tx).map(drop)),
+        compile_latency(out, "kiln_exp_sin", exp_sin::kernel, || exp_sin(&tx, &ty).map(drop)),
+        compile_latency(out, "kiln_nearest", nearest::kernel, || nearest(&tp, &tc).map(drop)),
+    ];
+    let mut ms: Vec<f64> = Vec::new();
+    for (key, c) in ["kiln_axpby", "kiln_sum", "kiln_exp_sin", "kiln_nearest"].iter().zip(compiles) {
+        match c {
+            Ok(m) => ms.push(m),
+            Err(e) => out.str(&format!("{key}_compile_error"), &e.to_string()),
+        }
+    }
+    if !ms.is_empty() {
+        ms.sort_by(f64::total_cmp);
+        out.num("kiln_compile_median_ms", ms[ms.len() / 2]);
+        out.num("kiln_compile_max_ms", ms[ms.len() - 1]);
+    }
+
+    let n = plan.kiln_n;
+    let (x, y) = (input_x(n), input_y(n));
+    bench_kernel(plan, out, "kiln_axpby", Some(12 * n), || axpby(1.5, &x, -0.5, &y));
+    bench_kernel(plan, out, "kiln_sum", Some(4 * n), || sum_all(&x));
+    bench_kernel(plan, out, "kiln_exp_sin", Some(12 * n), || exp_sin(&x, &y));
+    drop((x, y));
+
+    let (k, d) = (kiln_benches::NEAREST_K, kiln_benches::NEAREST_D);
+    let (p, c) = (points(plan.nearest_n, d), centers(k, d));
+    if let Some(s) = bench_kernel(plan, out, "kiln_nearest", None, || nearest(&p, &c)) {
+        // Three flops (subtract, multiply, add) per point, center and feature.
+        out.num("kiln_nearest_gflops", 3.0 * (plan.nearest_n * k * d) as f64 / s.median_s / 1e9);
+    }
+}

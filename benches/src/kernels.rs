@@ -1,0 +1,79 @@
+//! The benchmarked kiln kernels, written once for the criterion benches and `kiln-bench`.
+//!
+//! They are the workloads issue 3 names: an out-of-place `a*x + b*y`, a full `x.sum()`,
+//! `x.exp() * y.sin()` and DESIGN.md's `nearest` (squared distances to every center, then the
+//! argmin and min per point, with no `n x k x d` temporary).
+
+use kiln::prelude::*;
+
+/// `a*x + b*y`, out of place: the kiln analogue of a STREAM triad (two reads, one write).
+#[kernel]
+pub fn axpby(a: f32, x: Array1<f32>, b: f32, y: Array1<f32>) -> Array1<f32> {
+    a * x + b * y
+}
+
+/// The sum of every element: bound by read bandwidth.
+#[kernel]
+pub fn sum_all(x: Array1<f32>) -> f32 {
+    x.sum()
+}
+
+/// `exp(x) * sin(y)`: two transcendental functions per element.
+#[kernel]
+pub fn exp_sin(x: Array1<f32>, y: Array1<f32>) -> Array1<f32> {
+    x.exp() * y.sin()
+}
+
+/// For each point, the index of its nearest center and the squared distance to it.
+#[kernel]
+pub fn nearest(x: Array2<f32>, c: Array2<f32>) -> (Array1<i64>, Array1<f32>) {
+    let (n, d) = x.dim();
+    let (k, _) = c.dim();
+    let dist = Array2::from_shape_fn((n, k), |(i, j)| sum(0..d, |l| (x[[i, l]] - c[[j, l]]).powi(2)));
+    (dist.argmin_axis(Axis(1)), dist.min_axis(Axis(1)))
+}
+
+/// `x + 1`: a throwaway kernel that finds out whether a device runs, without compiling (and
+/// so without spoiling the compile-latency measurement of) any benchmarked kernel.
+#[kernel]
+pub fn probe(x: Array1<f32>) -> Array1<f32> {
+    x + 1.0
+}
+
+#[cfg(test)]
+mod tests {
+    //! The kernels compute what the benchmarks claim, on the interpreter, against plain loops.
+
+    use super::*;
+    use crate::{centers, input_x, input_y, points};
+    use kiln::{with_device, Device};
+
+    #[test]
+    fn kernels_match_plain_rust_loops() -> Result<(), kiln::Error> {
+        let (x, y) = (input_x(1003), input_y(1003));
+        with_device(Device::Interp, || {
+            let z = axpby(1.5, &x, -0.5, &y)?;
+            for i in 0..x.len() {
+                assert_eq!(z[i], 1.5 * x[i] + -0.5 * y[i]);
+            }
+            let s = sum_all(&x)?;
+            let want: f64 = x.iter().map(|v| *v as f64).sum();
+            assert!((s as f64 - want).abs() < 1e-2, "sum {s} vs {want}");
+            let e = exp_sin(&x, &y)?;
+            for i in 0..x.len() {
+                let want = x[i].exp() * y[i].sin();
+                assert!((e[i] - want).abs() <= 1e-5 * want.abs().max(1.0), "exp_sin[{i}]");
+            }
+            let (p, c) = (points(37, 5), centers(4, 5));
+            let (idx, dist) = nearest(&p, &c)?;
+            for i in 0..37 {
+                let d: Vec<f32> =
+                    (0..4).map(|j| (0..5).map(|l| (p[[i, l]] - c[[j, l]]).powi(2)).sum::<f32>()).collect();
+                let best = (0..4).fold(0, |b, j| if d[j] < d[b] { j } else { b });
+                assert_eq!(idx[i], best as i64, "point {i}");
+                assert!((dist[i] - d[best]).abs() <= 1e-5, "point {i}");
+            }
+            Ok(())
+        })
+    }
+}

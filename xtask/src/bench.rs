@@ -1,0 +1,599 @@
+//! `cargo xtask bench`: kiln against numpy, numexpr, numba and scikit-learn, in one run.
+//!
+//! 1. Creates a virtualenv at `<target>/bench-venv` once (`python3 -m venv`) and installs the
+//!    pinned [`PACKAGES`] into it with pip; a marker file records the pins, so later runs
+//!    reuse it and a change of pins reinstalls.
+//! 2. Builds `kiln-bench` in release mode, then runs `benches/python/baselines.py` (with
+//!    `OPENBLAS_CORETYPE` / `OPENBLAS_L2_SIZE` removed from that process's environment only:
+//!    they slow a current numpy), then `kiln-bench`. Nothing else runs meanwhile.
+//! 3. Reads both flat JSON objects and prints the table of the ratios issue 3 names, also
+//!    written to `<target>/bench-report.md`.
+//!
+//! `<target>` is `CARGO_TARGET_DIR` when set, else `target/` in the workspace. A part that
+//! cannot run (no python3, a pip failure, a kernel error) becomes a "not measured" row with
+//! the reason; the rest still runs. Benchmarks are measured, never asserted: missing a
+//! target does not fail the command.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+/// The Python packages and the versions verified to install and run together here.
+pub const PACKAGES: [&str; 5] =
+    ["numpy==2.4.6", "numexpr==2.14.2", "numba==0.68.1", "scikit-learn==1.9.1", "threadpoolctl==3.8.0"];
+
+const USAGE: &str = "usage: cargo xtask bench [--quick] [--skip-python] [--skip-kiln] [--device cpu|interp]";
+
+/// Entry point of `cargo xtask bench [options]`.
+pub fn run(args: &[String]) -> ExitCode {
+    let mut quick = false;
+    let (mut skip_python, mut skip_kiln) = (false, false);
+    let mut device: Option<String> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--quick" => quick = true,
+            "--skip-python" => skip_python = true,
+            "--skip-kiln" => skip_kiln = true,
+            "--device" => match it.next() {
+                Some(d) => device = Some(d.clone()),
+                None => return usage("--device needs a value"),
+            },
+            other => return usage(&format!("unknown argument `{other}`")),
+        }
+    }
+    let root = match Path::new(env!("CARGO_MANIFEST_DIR")).parent() {
+        Some(r) => r.to_path_buf(),
+        None => return usage("cannot find the workspace root"),
+    };
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(t) => root.join(t),
+        None => root.join("target"),
+    };
+
+    let mut kiln_args = Vec::new();
+    if quick {
+        kiln_args.push("--quick".to_string());
+    }
+    if let Some(d) = device {
+        kiln_args.extend(["--device".to_string(), d]);
+    }
+    // Build first, so compiling never overlaps a measurement.
+    let kiln_built = if skip_kiln { Err("skipped (--skip-kiln)".to_string()) } else { build_kiln() };
+    let py = if skip_python {
+        Err("skipped (--skip-python)".to_string())
+    } else {
+        ensure_venv(&target).and_then(|python| run_python(&python, &root, quick))
+    };
+    let kiln = kiln_built.and_then(|()| run_kiln(&kiln_args));
+    if let Err(e) = &py {
+        eprintln!("xtask bench: python baselines: {e}");
+    }
+    if let Err(e) = &kiln {
+        eprintln!("xtask bench: kiln: {e}");
+    }
+
+    let report = report(&kiln, &py);
+    println!("{report}");
+    let path = target.join("bench-report.md");
+    match std::fs::create_dir_all(&target).and_then(|()| std::fs::write(&path, &report)) {
+        Ok(()) => eprintln!("xtask bench: report written to {}", path.display()),
+        Err(e) => {
+            eprintln!("xtask bench: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn usage(why: &str) -> ExitCode {
+    eprintln!("xtask bench: {why}\n{USAGE}");
+    ExitCode::from(2)
+}
+
+/// A value of a flat JSON object.
+#[derive(Clone, Debug, PartialEq)]
+enum Json {
+    Num(f64),
+    Str(String),
+    Bool(bool),
+    Null,
+}
+
+/// The results of one side: key -> value.
+type Results = BTreeMap<String, Json>;
+
+// ---------------------------------------------------------------------------------------
+// Running the two sides.
+
+/// The virtualenv's python, creating the venv and installing [`PACKAGES`] when needed.
+fn ensure_venv(target: &Path) -> Result<PathBuf, String> {
+    let venv = target.join("bench-venv");
+    let python = venv.join("bin").join("python");
+    if !python.exists() {
+        eprintln!("xtask bench: creating virtualenv {}", venv.display());
+        let ok = Command::new("python3").arg("-m").arg("venv").arg(&venv).status();
+        match ok {
+            Ok(s) if s.success() => {}
+            Ok(s) => return Err(format!("`python3 -m venv` failed ({s})")),
+            Err(e) => return Err(format!("cannot run python3: {e}")),
+        }
+    }
+    let marker = venv.join(".kiln-bench-pins");
+    let pins = PACKAGES.join(" ");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(pins.as_str()) {
+        return Ok(python);
+    }
+    eprintln!("xtask bench: pip install {pins}");
+    if pip_install(&python, &PACKAGES) {
+        if let Err(e) = std::fs::write(&marker, &pins) {
+            eprintln!("xtask bench: cannot write {}: {e}", marker.display());
+        }
+        return Ok(python);
+    }
+    // One package failing must not cost the others: install what can be installed; the
+    // baselines script reports each library it cannot import.
+    let failed: Vec<&str> = PACKAGES.iter().copied().filter(|p| !pip_install(&python, &[p])).collect();
+    eprintln!("xtask bench: pip could not install: {}", failed.join(", "));
+    Ok(python)
+}
+
+fn pip_install(python: &Path, packages: &[&str]) -> bool {
+    let status = Command::new(python).args(["-m", "pip", "install", "--quiet"]).args(packages).status();
+    matches!(status, Ok(s) if s.success())
+}
+
+/// Run `benches/python/baselines.py`; its stdout's last line is one JSON object.
+fn run_python(python: &Path, root: &Path, quick: bool) -> Result<Results, String> {
+    let mut cmd = Command::new(python);
+    cmd.arg(root.join("benches").join("python").join("baselines.py"));
+    if quick {
+        cmd.arg("--quick");
+    }
+    // These variables work around old OpenBLAS builds and slow a current one: remove them for
+    // this process only (the script records which BLAS then runs, through threadpoolctl).
+    cmd.env_remove("OPENBLAS_CORETYPE").env_remove("OPENBLAS_L2_SIZE");
+    eprintln!("xtask bench: running the python baselines");
+    capture_json(cmd, "baselines.py")
+}
+
+/// `cargo build --release -p kiln-benches --bin kiln-bench`.
+fn build_kiln() -> Result<(), String> {
+    eprintln!("xtask bench: building kiln-bench (release)");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "-p", "kiln-benches", "--bin", "kiln-bench"])
+        .status();
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("building kiln-bench failed ({s})")),
+        Err(e) => Err(format!("cannot run cargo: {e}")),
+    }
+}
+
+/// `cargo run --release -p kiln-benches --bin kiln-bench -- <args>`.
+fn run_kiln(args: &[String]) -> Result<Results, String> {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["run", "--release", "--quiet", "-p", "kiln-benches", "--bin", "kiln-bench", "--"]).args(args);
+    eprintln!("xtask bench: running kiln-bench");
+    capture_json(cmd, "kiln-bench")
+}
+
+/// Run `cmd` with stderr shown, and parse the last stdout line that starts with `{`.
+fn capture_json(mut cmd: Command, what: &str) -> Result<Results, String> {
+    let out = cmd.stderr(Stdio::inherit()).output().map_err(|e| format!("cannot run {what}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{what} failed ({})", out.status));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .ok_or_else(|| format!("{what} printed no JSON object"))?;
+    parse_flat(line).map_err(|e| format!("{what} printed bad JSON: {e}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// A flat JSON object parser (xtask has no dependencies).
+
+/// Parse `{"key": value, ...}` where each value is a number, string, bool or null.
+fn parse_flat(text: &str) -> Result<Results, String> {
+    let mut p = Parser { s: text.as_bytes(), i: 0 };
+    let mut out = Results::new();
+    p.expect(b'{')?;
+    if p.peek() == Some(b'}') {
+        p.i += 1;
+    } else {
+        loop {
+            let key = p.string()?;
+            p.expect(b':')?;
+            let value = p.value()?;
+            out.insert(key, value);
+            match p.next() {
+                Some(b',') => continue,
+                Some(b'}') => break,
+                _ => return Err(format!("expected `,` or `}}` at byte {}", p.i)),
+            }
+        }
+    }
+    match p.peek() {
+        None => Ok(out),
+        Some(_) => Err(format!("trailing text at byte {}", p.i)),
+    }
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    /// The next non-space byte, not consumed.
+    fn peek(&mut self) -> Option<u8> {
+        while self.s.get(self.i).is_some_and(u8::is_ascii_whitespace) {
+            self.i += 1;
+        }
+        self.s.get(self.i).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let c = self.peek()?;
+        self.i += 1;
+        Some(c)
+    }
+
+    fn expect(&mut self, c: u8) -> Result<(), String> {
+        match self.next() {
+            Some(x) if x == c => Ok(()),
+            _ => Err(format!("expected `{}` at byte {}", c as char, self.i)),
+        }
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        self.expect(b'"')?;
+        let mut out = String::new();
+        loop {
+            let start = self.i;
+            while self.s.get(self.i).is_some_and(|c| *c != b'"' && *c != b'\\') {
+                self.i += 1;
+            }
+            out.push_str(std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?);
+            match self.s.get(self.i) {
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    let esc = self.s.get(self.i + 1).copied();
+                    self.i += 2;
+                    match esc {
+                        Some(b'n') => out.push('\n'),
+                        Some(b't') => out.push('\t'),
+                        Some(b'r') => out.push('\r'),
+                        Some(b'u') => {
+                            let hex = self.s.get(self.i..self.i + 4).ok_or("short \\u escape")?;
+                            let code = u32::from_str_radix(std::str::from_utf8(hex).map_err(|e| e.to_string())?, 16)
+                                .map_err(|e| format!("bad \\u escape: {e}"))?;
+                            // Surrogate pairs (non-BMP characters) are not needed here.
+                            out.push(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
+                            self.i += 4;
+                        }
+                        Some(c @ (b'"' | b'\\' | b'/')) => out.push(c as char),
+                        Some(b'b') => out.push('\u{8}'),
+                        Some(b'f') => out.push('\u{c}'),
+                        _ => return Err(format!("bad escape at byte {}", self.i)),
+                    }
+                }
+                _ => return Err("unterminated string".into()),
+            }
+        }
+    }
+
+    fn value(&mut self) -> Result<Json, String> {
+        match self.peek() {
+            Some(b'"') => self.string().map(Json::Str),
+            Some(b't') => self.word("true", Json::Bool(true)),
+            Some(b'f') => self.word("false", Json::Bool(false)),
+            Some(b'n') => self.word("null", Json::Null),
+            // Python's json writes NaN and Infinity for non-finite floats.
+            Some(b'N') => self.word("NaN", Json::Null),
+            Some(b'I') => self.word("Infinity", Json::Null),
+            Some(_) => {
+                let start = self.i;
+                while self.s.get(self.i).is_some_and(|c| b"+-.eE0123456789".contains(c)) {
+                    self.i += 1;
+                }
+                let t = std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?;
+                t.parse::<f64>().map(Json::Num).map_err(|_| format!("bad value at byte {start}"))
+            }
+            None => Err("unexpected end".into()),
+        }
+    }
+
+    fn word(&mut self, w: &str, v: Json) -> Result<Json, String> {
+        if self.s[self.i..].starts_with(w.as_bytes()) {
+            self.i += w.len();
+            Ok(v)
+        } else {
+            Err(format!("bad value at byte {}", self.i))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The table.
+
+/// One side's results, or why there are none.
+struct Side<'a>(&'a Result<Results, String>);
+
+impl Side<'_> {
+    fn num(&self, key: &str) -> Option<f64> {
+        match self.0.as_ref().ok()?.get(key)? {
+            Json::Num(x) => Some(*x),
+            _ => None,
+        }
+    }
+
+    fn text(&self, key: &str) -> Option<String> {
+        match self.0.as_ref().ok()?.get(key)? {
+            Json::Str(s) => Some(s.clone()),
+            Json::Num(x) => Some(format!("{x}")),
+            Json::Bool(b) => Some(b.to_string()),
+            Json::Null => None,
+        }
+    }
+
+    /// Why `<key>_ms` is missing: the side's failure, the `<key>_error` or `<lib>_error`
+    /// the side recorded, or "not measured".
+    fn why_missing(&self, key: &str) -> String {
+        let results = match self.0 {
+            Ok(r) => r,
+            Err(e) => return format!("not measured: {e}"),
+        };
+        let lib = key.split('_').next().unwrap_or(key);
+        for k in [format!("{key}_error"), format!("{lib}_error")] {
+            if let Some(Json::Str(e)) = results.get(&k) {
+                return format!("not measured: {e}");
+            }
+        }
+        "not measured".into()
+    }
+}
+
+/// A measured time per element, or the reason there is none.
+struct Timing {
+    /// Median milliseconds and the element count they were measured on.
+    ms_n: Result<(f64, f64), String>,
+    /// Bandwidth, where meaningful.
+    gbs: Option<f64>,
+}
+
+impl Timing {
+    fn of(side: &Side<'_>, key: &str, n: Option<f64>) -> Timing {
+        let ms_n = match (side.num(&format!("{key}_ms")), n) {
+            (Some(ms), Some(n)) => Ok((ms, n)),
+            _ => Err(side.why_missing(key)),
+        };
+        Timing { ms_n, gbs: side.num(&format!("{key}_gbs")) }
+    }
+
+    fn cell(&self, label: &str) -> String {
+        match &self.ms_n {
+            Ok((ms, n)) => {
+                let gbs = self.gbs.map(|g| format!(", {g:.1} GB/s")).unwrap_or_default();
+                format!("{label} ({ms:.2} ms{gbs}, n={n})")
+            }
+            Err(e) => format!("{label}: {e}"),
+        }
+    }
+}
+
+/// One row of the table.
+struct Row {
+    bench: String,
+    kiln: String,
+    reference: String,
+    ratio: String,
+    target: String,
+    result: String,
+}
+
+/// A throughput row: kiln's speed over the reference's, per element, against `target`.
+fn speed_row(bench: &str, kiln: &Timing, interp: bool, reference: &Timing, ref_label: &str, target: f64) -> Row {
+    let (ratio, result) = match (&kiln.ms_n, &reference.ms_n) {
+        (Ok((km, kn)), Ok((rm, rn))) => {
+            let r = (rm / rn) / (km / kn);
+            let verdict = if interp {
+                "n/a: kiln ran on the interpreter".to_string()
+            } else if r >= target {
+                "met".to_string()
+            } else {
+                format!("missed by {:.0}%", (1.0 - r / target) * 100.0)
+            };
+            let digits = if r < 0.1 { 4 } else { 2 };
+            (format!("{r:.digits$}x"), verdict)
+        }
+        _ => ("-".into(), "not measured".into()),
+    };
+    Row {
+        bench: bench.into(),
+        kiln: kiln.cell("kiln"),
+        reference: reference.cell(ref_label),
+        ratio,
+        target: if target > 0.0 { format!(">= {target}x") } else { "-".into() },
+        result,
+    }
+}
+
+/// The report: a header saying what ran where, the ratio table and the compile latencies.
+fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> String {
+    let (k, p) = (Side(kiln), Side(py));
+    let device = k.text("kiln_device").unwrap_or_else(|| "-".into());
+    let interp = device != "cpu";
+    let (n, kn, knn, pn, pnn) = (k.num("n"), k.num("kiln_n"), k.num("kiln_nearest_n"), p.num("n"), p.num("nearest_n"));
+    let kt = |key: &str, n: Option<f64>| Timing::of(&k, key, n);
+    let pt = |key: &str, n: Option<f64>| Timing::of(&p, key, n);
+
+    let rows = [
+        speed_row("a*x + b*y", &kt("kiln_axpby", kn), interp, &kt("triad", n), "STREAM triad", 0.9),
+        speed_row("a*x + b*y", &kt("kiln_axpby", kn), interp, &pt("numba_axpby", pn), "numba prange", 1.0),
+        speed_row("a*x + b*y", &kt("kiln_axpby", kn), interp, &pt("numpy_axpby", pn), "numpy", 2.0),
+        speed_row("a*x + b*y", &kt("kiln_axpby", kn), interp, &pt("numexpr_axpby", pn), "numexpr", 0.0),
+        speed_row("a*x + b*y", &kt("kiln_axpby", kn), interp, &kt("triad_alloc", n), "triad, fresh output", 0.0),
+        speed_row("x.sum()", &kt("kiln_sum", kn), interp, &kt("read", n), "read loop", 0.9),
+        speed_row("x.sum()", &kt("kiln_sum", kn), interp, &pt("numpy_sum", pn), "numpy", 1.0),
+        speed_row("x.exp() * y.sin()", &kt("kiln_exp_sin", kn), interp, &pt("numpy_exp_sin", pn), "numpy", 1.0),
+        speed_row("nearest", &kt("kiln_nearest", knn), interp, &pt("sklearn_nearest", pnn), "scikit-learn", 1.0),
+    ];
+
+    let mut s = String::from("# kiln benchmark report (`cargo xtask bench`)\n\n");
+    s += &format!("- kiln device: **{device}**");
+    if let Some(note) = k.text("kiln_device_note") {
+        s += &format!(" ({note})");
+    }
+    s += "\n";
+    s += &format!("- threads (rayon): {}\n", k.text("threads").unwrap_or_else(|| "-".into()));
+    match py {
+        Ok(_) => {
+            let v = |key: &str| p.text(key).unwrap_or_else(|| "not installed".into());
+            s += &format!(
+                "- python {}: numpy {}, numexpr {} ({} threads), numba {} ({} threads), scikit-learn {}\n",
+                v("python"),
+                v("numpy_version"),
+                v("numexpr_version"),
+                v("numexpr_threads"),
+                v("numba_version"),
+                v("numba_threads"),
+                v("sklearn_version")
+            );
+            s += &format!("- BLAS (threadpoolctl, OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset): {}\n", v("blas"));
+        }
+        Err(e) => s += &format!("- python baselines: not measured: {e}\n"),
+    }
+    s += "- ratio = kiln's speed / the reference's (time per element), so higher is better for kiln\n";
+    if interp {
+        s += "- kiln ran on the interpreter (`nearest` at a smaller n): ratios compare time per element, \
+              and the targets are for `Device::Cpu`\n";
+    }
+    s += "\n| benchmark | kiln | reference | ratio | target | result |\n|---|---|---|---|---|---|\n";
+    for r in &rows {
+        s += &format!("| {} | {} | {} | {} | {} | {} |\n", r.bench, r.kiln, r.reference, r.ratio, r.target, r.result);
+    }
+    s += &compile_rows(&k, &p, interp);
+    s
+}
+
+/// The compile-latency section: the median over kernels against its 1 ms target and
+/// numba's first call, then each kernel.
+fn compile_rows(k: &Side<'_>, p: &Side<'_>, interp: bool) -> String {
+    let mut s =
+        String::from("\n| compile latency | kiln | numba first call (compile + run) | ratio | target | result |\n");
+    s += "|---|---|---|---|---|---|\n";
+    let numba = p.num("numba_first_call_ms");
+    let numba_cell = numba.map(|m| format!("{m:.1} ms")).unwrap_or_else(|| p.why_missing("numba_first_call"));
+    match k.num("kiln_compile_median_ms") {
+        Some(med) => {
+            let ratio = numba.map(|m| format!("{:.0}x faster", m / med)).unwrap_or_else(|| "-".into());
+            let result = if interp {
+                "n/a: no native compile on the interpreter".into()
+            } else if med <= 1.0 {
+                "met".into()
+            } else {
+                format!("missed by {:.2} ms", med - 1.0)
+            };
+            s += &format!("| median of 4 kernels | {med:.3} ms | {numba_cell} | {ratio} | <= 1 ms | {result} |\n");
+        }
+        None => {
+            s += &format!(
+                "| median of 4 kernels | {} | {numba_cell} | - | <= 1 ms | not measured |\n",
+                k.why_missing("kiln")
+            )
+        }
+    }
+    for (name, key) in
+        [("axpby", "kiln_axpby"), ("sum", "kiln_sum"), ("exp_sin", "kiln_exp_sin"), ("nearest", "kiln_nearest")]
+    {
+        let cell = match k.num(&format!("{key}_compile_ms")) {
+            Some(ms) => {
+                let lowered = k.num(&format!("{key}_lowerings")).map(|l| format!(", lowered {l} time(s)"));
+                format!("{ms:.3} ms{}", lowered.unwrap_or_default())
+            }
+            None => k
+                .text(&format!("{key}_compile_error"))
+                .map(|e| format!("not measured: {e}"))
+                .unwrap_or_else(|| k.why_missing(key)),
+        };
+        s += &format!("| {name} | {cell} | | | | |\n");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_flat_object_with_every_value_kind() {
+        let r =
+            parse_flat(r#" {"a": 1.5, "b": -2e3, "s": "x\"y\\n\u0041", "t": true, "f": false, "z": null, "q": NaN} "#)
+                .expect("valid");
+        assert_eq!(r["a"], Json::Num(1.5));
+        assert_eq!(r["b"], Json::Num(-2000.0));
+        assert_eq!(r["s"], Json::Str("x\"y\\nA".into()));
+        assert_eq!(r["t"], Json::Bool(true));
+        assert_eq!(r["f"], Json::Bool(false));
+        assert_eq!(r["z"], Json::Null);
+        assert_eq!(r["q"], Json::Null);
+        assert_eq!(parse_flat("{}").expect("empty"), Results::new());
+    }
+
+    #[test]
+    fn rejects_malformed_objects() {
+        for bad in [r#"{"a": }"#, r#"{"a" 1}"#, r#"{"a": 1"#, r#"{"a": 1} x"#, r#"{"a": "x}"#, "[1]", ""] {
+            assert!(parse_flat(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn side(pairs: &[(&str, Json)]) -> Result<Results, String> {
+        Ok(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    #[test]
+    fn ratio_is_time_per_element_of_reference_over_kiln() {
+        // kiln: 10 ms for 1000 elements; reference: 40 ms for 2000 -> kiln is 2x faster.
+        let k = side(&[("kiln_axpby_ms", Json::Num(10.0))]);
+        let r = side(&[("numpy_axpby_ms", Json::Num(40.0))]);
+        let kt = Timing::of(&Side(&k), "kiln_axpby", Some(1000.0));
+        let rt = Timing::of(&Side(&r), "numpy_axpby", Some(2000.0));
+        let row = speed_row("a*x + b*y", &kt, false, &rt, "numpy", 2.0);
+        assert_eq!(row.ratio, "2.00x");
+        assert_eq!(row.result, "met");
+        let row = speed_row("a*x + b*y", &kt, false, &rt, "numpy", 2.5);
+        assert_eq!(row.result, "missed by 20%");
+        let row = speed_row("a*x + b*y", &kt, true, &rt, "numpy", 2.0);
+        assert!(row.result.contains("interpreter"), "{}", row.result);
+    }
+
+    #[test]
+    fn missing_results_say_why_and_the_rest_still_reports() {
+        let k = side(&[
+            ("kiln_device", Json::Str("cpu".into())),
+            ("n", Json::Num(100.0)),
+            ("kiln_n", Json::Num(100.0)),
+            ("kiln_axpby_ms", Json::Num(1.0)),
+            ("triad_ms", Json::Num(1.0)),
+            ("kiln_sum_error", Json::Str("unsupported op".into())),
+        ]);
+        let p: Result<Results, String> = Err("pip could not install numba".into());
+        let text = report(&k, &p);
+        assert!(
+            text.contains(
+                "| a*x + b*y | kiln (1.00 ms, n=100) | STREAM triad (1.00 ms, n=100) | 1.00x | >= 0.9x | met |"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("kiln: not measured: unsupported op"), "{text}");
+        assert!(text.contains("numba prange: not measured: pip could not install numba"), "{text}");
+        assert!(text.contains("python baselines: not measured: pip could not install numba"), "{text}");
+    }
+}
