@@ -178,6 +178,14 @@ impl Machine<'_> {
                         self.stmts(body)?;
                     }
                 }
+                Stmt::ForRange { var, extent, start, end, body } => {
+                    let lo = self.expr(start)?.as_i64().max(0);
+                    let hi = self.expr(end)?.as_i64().min(dim(*extent, self.syms) as i64);
+                    for i in lo..hi {
+                        self.set(*var, Scalar::I64(i))?;
+                        self.stmts(body)?;
+                    }
+                }
                 Stmt::If { cond, then, els } => {
                     if self.expr(cond)?.as_bool() {
                         self.stmts(then)?;

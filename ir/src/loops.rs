@@ -23,6 +23,9 @@
 //!     store out0[v0] = add(mul(load a[], load x[v0]), ...)
 //!   }
 //! ```
+//!
+//! A serial loop over a computed sub-range of an axis (one chunk of a two-phase reduction)
+//! prints as `for v3 < n from div(mul(v0, dim(n)), i64:64) to ... { .. }`.
 
 mod parse;
 pub mod scalar;
@@ -213,6 +216,12 @@ pub enum Stmt {
     Store { buf: BufId, idx: Vec<Expr>, value: Expr },
     /// `for v < extent { .. }`: a serial loop, `v` from 0 up.
     For { var: Var, extent: Dim, body: Vec<Stmt> },
+    /// `for v < extent from start to end { .. }`: a serial loop over a computed sub-range,
+    /// `v` from `max(start, 0)` up to `min(end, extent)` (exclusive; no iteration when that is
+    /// empty). `start` and `end` are `i64` expressions evaluated once, before the first
+    /// iteration. The clamp keeps `v` provably inside `0..extent`, so it indexes that axis
+    /// without a check. Two-phase reductions use it for one chunk of the reduction range.
+    ForRange { var: Var, extent: Dim, start: Expr, end: Expr, body: Vec<Stmt> },
     /// `if c { .. } else { .. }` (`else` omitted when empty).
     If { cond: Expr, then: Vec<Stmt>, els: Vec<Stmt> },
     /// `flag name`: raise an error flag for the call and go on.
@@ -237,6 +246,12 @@ impl Stmt {
             }
             Stmt::For { var, body, .. } => {
                 *var = f(*var);
+                body.iter_mut().for_each(|s| s.map_vars(f));
+            }
+            Stmt::ForRange { var, start, end, body, .. } => {
+                *var = f(*var);
+                start.map_vars(f);
+                end.map_vars(f);
                 body.iter_mut().for_each(|s| s.map_vars(f));
             }
             Stmt::If { cond, then, els } => {
@@ -300,6 +315,12 @@ impl LoopProgram {
                     }
                     Stmt::For { var, body, .. } => {
                         see(*var);
+                        stmts(body, m);
+                    }
+                    Stmt::ForRange { var, start, end, body, .. } => {
+                        see(*var);
+                        start.for_each_var(&mut see);
+                        end.for_each_var(&mut see);
                         stmts(body, m);
                     }
                     Stmt::If { cond, then, els } => {
@@ -409,6 +430,15 @@ impl LoopProgram {
                 }
                 Stmt::For { var, extent, body } => {
                     writeln!(f, "for {var} < {} {{", self.dim_text(*extent))?;
+                    self.write_stmts(f, body, depth + 1)?;
+                    write!(f, "{pad}}}")?;
+                }
+                Stmt::ForRange { var, extent, start, end, body } => {
+                    write!(f, "for {var} < {} from ", self.dim_text(*extent))?;
+                    self.write_expr(f, start)?;
+                    f.write_str(" to ")?;
+                    self.write_expr(f, end)?;
+                    f.write_str(" {\n")?;
                     self.write_stmts(f, body, depth + 1)?;
                     write!(f, "{pad}}}")?;
                 }

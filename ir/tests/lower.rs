@@ -95,6 +95,20 @@ fn lower_ok(p: &Program) -> LoopProgram {
     lp
 }
 
+/// The temporaries of `lp`: materialized values, and the partials of two-phase reductions
+/// (named `p<node>`, with a leading axis of 64 chunks).
+fn split_temps(lp: &LoopProgram) -> (Vec<Vec<Dim>>, Vec<Vec<Dim>>) {
+    let (mut stats, mut partials) = (vec![], vec![]);
+    for (_, b) in lp.temps() {
+        if b.name.starts_with('p') && b.shape.first() == Some(&Dim::Const(64)) {
+            partials.push(b.shape.clone());
+        } else {
+            stats.push(b.shape.clone());
+        }
+    }
+    (stats, partials)
+}
+
 #[test]
 fn axpby_golden_and_values() {
     let p = axpby();
@@ -125,8 +139,10 @@ fn standardize_materializes_exactly_the_two_statistics() {
     insta::assert_snapshot!("standardize_loops", lp.to_string());
     insta::assert_snapshot!("standardize_schedule", schedule(&simplify(&p)).to_string());
     let d = Dim::Sym(kiln_ir::SymId(1));
-    let temps: Vec<_> = lp.temps().map(|(_, b)| b.shape.clone()).collect();
-    assert_eq!(temps, vec![vec![d], vec![d]], "{lp}");
+    let (stats, partials) = split_temps(&lp);
+    assert_eq!(stats, vec![vec![d], vec![d]], "{lp}");
+    // Both column sums are two-phase: 64 partial rows each, combined in chunk order.
+    assert_eq!(partials, vec![vec![Dim::Const(64), d], vec![Dim::Const(64), d]], "{lp}");
     // Column statistics computed serially in row order, as a reference.
     let (n, dd) = (9, 4);
     let x = f32s(&[n, dd], 3);
@@ -312,7 +328,9 @@ fn broadcast_insert_axis_and_strided_views() {
     p.outputs.push(out);
     let sched = schedule(&simplify(&p));
     let lp = lower_ok(&p);
-    assert_eq!(lp.temps().map(|(_, b)| b.shape.len()).collect::<Vec<_>>(), vec![0], "{sched}\n{lp}");
+    let (stats, partials) = split_temps(&lp);
+    assert_eq!(stats, vec![Vec::<Dim>::new()], "{sched}\n{lp}");
+    assert_eq!(partials, vec![vec![Dim::Const(64)]], "{sched}\n{lp}");
     let big = ArrayD::from_shape_fn(IxDyn(&[5, 6]), |i| (i[0] * 6 + i[1]) as f64 * 0.25);
     let xv =
         big.slice_each_axis(|ax| ndarray::Slice::new(0, None, if ax.axis.index() == 1 { 2 } else { 1 })).to_owned();

@@ -253,6 +253,13 @@ impl Parser<'_> {
                 let var = self.var()?;
                 self.expect(b'<')?;
                 let extent = self.dim()?;
+                if self.peek_word().as_deref() == Some("from") {
+                    self.keyword("from")?;
+                    let start = self.expr()?;
+                    self.keyword("to")?;
+                    let end = self.expr()?;
+                    return Ok(Stmt::ForRange { var, extent, start, end, body: self.block()? });
+                }
                 Stmt::For { var, extent, body: self.block()? }
             }
             "if" => {

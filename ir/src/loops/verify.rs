@@ -12,9 +12,11 @@
 //!    values have the declared type, a stored value has the buffer's dtype.
 //! 5. Ranks: every load and store has one index per buffer axis.
 //! 6. Index safety: every load/store index is provably inside its axis: a domain or `for`
-//!    variable whose extent is that dimension, a `let` bound to such a variable, to a
+//!    variable whose extent is that dimension (a `for .. from .. to ..` clamps its range to
+//!    its extent, so its variable counts too), a `let` bound to such a variable, to a
 //!    `check(.., d)` with the same dimension or to a constant below a constant dimension, a
 //!    `check(.., d)` itself, or a constant below a constant dimension.
+//!    Range bounds (`from`/`to`) are `i64` expressions.
 //! 7. `check` appears only as the whole value of a `let` (its flag is ordered by statements).
 //! 8. Inputs are never stored to; a temporary is read only by a kernel after one that writes it.
 
@@ -98,6 +100,11 @@ fn collect_bufs(body: &[Stmt], reads: &mut Vec<BufId>, writes: &mut Vec<BufId>) 
                 writes.push(*buf);
             }
             Stmt::For { body, .. } => collect_bufs(body, reads, writes),
+            Stmt::ForRange { start, end, body, .. } => {
+                start.for_each_load(&mut r);
+                end.for_each_load(&mut r);
+                collect_bufs(body, reads, writes);
+            }
             Stmt::If { cond, then, els } => {
                 cond.for_each_load(&mut r);
                 collect_bufs(then, reads, writes);
@@ -217,6 +224,14 @@ impl Verifier<'_> {
                 }
                 Stmt::For { var, extent, body } => {
                     self.dim(*extent);
+                    let mut inner = scope.clone();
+                    self.define(*var, DType::I64, false, Some(*extent), &mut inner);
+                    self.stmts(body, &mut inner);
+                }
+                Stmt::ForRange { var, extent, start, end, body } => {
+                    self.dim(*extent);
+                    self.expect_ty(start, DType::I64, scope, "range start");
+                    self.expect_ty(end, DType::I64, scope, "range end");
                     let mut inner = scope.clone();
                     self.define(*var, DType::I64, false, Some(*extent), &mut inner);
                     self.stmts(body, &mut inner);

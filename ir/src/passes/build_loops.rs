@@ -8,7 +8,7 @@
 //! Adjacent kernels over the same domain are merged when the second reads nothing the first
 //! writes (so `nearest`'s `argmin` and `min` run in one kernel).
 
-use super::schedule::{Placement, Schedule};
+use super::schedule::{Placement, ReduceStrategy, Schedule};
 use crate::loops::{BufId, BufKind, Buffer, Expr, Flag, Kernel, LoopProgram, Scalar, Stmt, Var};
 use crate::program::{BinOp, NodeId, Op, Program, ReduceOp, VarId};
 use crate::types::{DType, Dim, ElemTy, Type};
@@ -83,9 +83,32 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
             _ => {}
         }
     }
+    // The partials of every two-phase reduction: `[chunks, output..]`, plus indices for arg
+    // reductions.
+    let mut partials: HashMap<NodeId, Partials> = HashMap::new();
+    for (id, strat) in &s.reductions {
+        let ReduceStrategy::TwoPhase { chunks } = *strat else { continue };
+        let n = p.node(*id);
+        let (op, elem) = match &n.op {
+            Op::Reduce { op, arg, .. } => (*op, dtype(&p.node(*arg).ty)?),
+            Op::RangeReduce { op, body, .. } => (*op, dtype(&p.node(*body).ty)?),
+            _ => return Err(format!("{id} has a reduction strategy but is no reduction")),
+        };
+        let mut shape = vec![Dim::Const(u64::from(chunks))];
+        shape.extend(n.ty.shape.iter().copied());
+        let mut temp = |name: String, dt: DType| {
+            let b = BufId(lp.buffers.len() as u32);
+            lp.buffers.push(Buffer { name, kind: BufKind::Temp, dtype: dt, shape: shape.clone() });
+            b
+        };
+        let val = temp(fresh_name(format!("p{}", id.0)), elem);
+        let idx = op.is_arg().then(|| temp(fresh_name(format!("p{}_idx", id.0)), DType::I64));
+        partials.insert(*id, Partials { val, idx, chunks });
+    }
     let mut b = Builder {
         p,
         buf_of,
+        partials,
         env: HashMap::new(),
         ranges: HashMap::new(),
         cache: vec![],
@@ -95,6 +118,9 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
     };
     for (i, n) in p.nodes.iter().enumerate() {
         let id = NodeId(i as u32);
+        if let Some(k) = b.partial_kernel(id)? {
+            lp.kernels.push(k);
+        }
         let Some(targets) = stores.get(&id) else { continue };
         b.cache = vec![HashMap::new()];
         let domain: Vec<(Var, Dim)> = n.ty.shape.iter().map(|d| (b.var(Some(*d)), *d)).collect();
@@ -161,6 +187,11 @@ fn bufs(body: &[Stmt], reads: &mut Vec<BufId>, writes: &mut Vec<BufId>) {
                 writes.push(*buf);
             }
             Stmt::For { body, .. } => bufs(body, reads, writes),
+            Stmt::ForRange { start, end, body, .. } => {
+                start.for_each_load(&mut r);
+                end.for_each_load(&mut r);
+                bufs(body, reads, writes);
+            }
             Stmt::If { cond, then, els } => {
                 cond.for_each_load(&mut r);
                 bufs(then, reads, writes);
@@ -171,10 +202,20 @@ fn bufs(body: &[Stmt], reads: &mut Vec<BufId>, writes: &mut Vec<BufId>) {
     }
 }
 
+/// The temporaries of one two-phase reduction.
+struct Partials {
+    /// Partial accumulators, `[chunks, output..]`.
+    val: BufId,
+    /// For `argmin`/`argmax`: the flat index of each partial (-1 for an empty chunk).
+    idx: Option<BufId>,
+    chunks: u32,
+}
+
 /// Builds scalar expressions of nodes at given indices, emitting statements as it goes.
 struct Builder<'a> {
     p: &'a Program,
     buf_of: HashMap<NodeId, BufId>,
+    partials: HashMap<NodeId, Partials>,
     /// The loop variable each bound array IR index variable currently stands for.
     env: HashMap<VarId, Var>,
     /// Variables provably inside `0..d`.
@@ -351,23 +392,12 @@ impl Builder<'_> {
                 }
                 self.expr(*a, &i, out)?
             }
-            Op::Reduce { op, arg, axes } => {
-                let ashape = p.node(*arg).ty.shape.clone();
-                let extents: Vec<Dim> = axes.iter().map(|&a| ashape[a as usize]).collect();
-                let elem = self.dtype(*arg)?;
-                self.reduce(*op, dt, elem, &extents, out, |s, vars, o| {
-                    let (mut kept, mut red) = (idx.iter(), vars.iter());
-                    let mut i = vec![];
-                    for a in 0..ashape.len() {
-                        let e = if axes.contains(&(a as u32)) {
-                            red.next().map(|v| Expr::Var(*v))
-                        } else {
-                            kept.next().cloned()
-                        };
-                        i.push(e.ok_or_else(|| format!("{id}: reduce axes do not match the operand's rank"))?);
-                    }
-                    s.expr(*arg, &i, o)
-                })?
+            Op::Reduce { op, .. } | Op::RangeReduce { op, .. } if self.partials.contains_key(&id) => {
+                self.combine(id, *op, dt, idx, out)?
+            }
+            Op::Reduce { .. } | Op::RangeReduce { .. } => {
+                let (acc, best, elem) = self.reduce_parts(id, idx, None, out)?;
+                self.finish(dt, elem, acc, best, out)
             }
             Op::Load { array, indices } => {
                 let ashape = p.node(*array).ty.shape.clone();
@@ -400,15 +430,6 @@ impl Builder<'_> {
                 self.restore(saved);
                 r?
             }
-            Op::RangeReduce { op, vars, extents, body } => {
-                let elem = self.dtype(*body)?;
-                self.reduce(*op, dt, elem, extents, out, |s, lvars, o| {
-                    let saved: Vec<_> = vars.iter().zip(lvars).map(|(v, lv)| (*v, s.env.insert(*v, *lv))).collect();
-                    let r = s.expr(*body, &[], o);
-                    s.restore(saved);
-                    r
-                })?
-            }
         })
     }
 
@@ -421,25 +442,175 @@ impl Builder<'_> {
         }
     }
 
-    /// A serial reduction over the box `extents` in row-major order; `body` builds the value
-    /// at the loop variables. Returns the accumulator.
-    fn reduce(
+    /// The loops of reduction node `id` (a `Reduce` or `RangeReduce`) at output index `idx`:
+    /// the whole box, or with `chunk = Some((c, chunks))` only chunk `c` of its outermost
+    /// axis. Returns the accumulator, the arg index (arg reductions) and the element type.
+    fn reduce_parts(
+        &mut self,
+        id: NodeId,
+        idx: &[Expr],
+        chunk: Option<(Expr, u32)>,
+        out: &mut Vec<Stmt>,
+    ) -> R<(Var, Option<Var>, DType)> {
+        let p = self.p;
+        match &p.node(id).op {
+            Op::Reduce { op, arg, axes } => {
+                let ashape = p.node(*arg).ty.shape.clone();
+                let extents: Vec<Dim> = axes.iter().map(|&a| ashape[a as usize]).collect();
+                let elem = self.dtype(*arg)?;
+                let (acc, best) = self.reduce_loops(*op, elem, &extents, chunk, out, |s, vars, o| {
+                    let (mut kept, mut red) = (idx.iter(), vars.iter());
+                    let mut i = vec![];
+                    for a in 0..ashape.len() {
+                        let e = if axes.contains(&(a as u32)) {
+                            red.next().map(|v| Expr::Var(*v))
+                        } else {
+                            kept.next().cloned()
+                        };
+                        i.push(e.ok_or_else(|| format!("{id}: reduce axes do not match the operand's rank"))?);
+                    }
+                    s.expr(*arg, &i, o)
+                })?;
+                Ok((acc, best, elem))
+            }
+            Op::RangeReduce { op, vars, extents, body } => {
+                let elem = self.dtype(*body)?;
+                let (acc, best) = self.reduce_loops(*op, elem, extents, chunk, out, |s, lvars, o| {
+                    let saved: Vec<_> = vars.iter().zip(lvars).map(|(v, lv)| (*v, s.env.insert(*v, *lv))).collect();
+                    let r = s.expr(*body, &[], o);
+                    s.restore(saved);
+                    r
+                })?;
+                Ok((acc, best, elem))
+            }
+            _ => Err(format!("{id} is not a reduction")),
+        }
+    }
+
+    /// The first kernel of a two-phase reduction `id` (`None` for any other node): over
+    /// `chunks x output`, each point reduces its chunk into the partials.
+    fn partial_kernel(&mut self, id: NodeId) -> R<Option<Kernel>> {
+        let Some(part) = self.partials.get(&id) else { return Ok(None) };
+        let (val, pidx, chunks) = (part.val, part.idx, part.chunks);
+        self.cache = vec![HashMap::new()];
+        let c = self.var(Some(Dim::Const(u64::from(chunks))));
+        let mut domain = vec![(c, Dim::Const(u64::from(chunks)))];
+        for d in self.p.node(id).ty.shape.clone() {
+            domain.push((self.var(Some(d)), d));
+        }
+        let idx: Vec<Expr> = domain.iter().map(|(v, _)| Expr::Var(*v)).collect();
+        let mut body = vec![];
+        let (acc, best, _) = self.reduce_parts(id, &idx[1..], Some((Expr::Var(c), chunks)), &mut body)?;
+        body.push(Stmt::Store { buf: val, idx: idx.clone(), value: Expr::Var(acc) });
+        if let (Some(pi), Some(b)) = (pidx, best) {
+            body.push(Stmt::Store { buf: pi, idx, value: Expr::Var(b) });
+        }
+        Ok(Some(Kernel { name: String::new(), domain, body }))
+    }
+
+    /// The second phase of two-phase reduction `id` at output index `idx`: reduce its partials
+    /// in chunk order. Arg reductions combine (value, index) pairs with the serial loop's rule
+    /// (a later chunk wins only when strictly better, or with the first NaN), skipping empty
+    /// chunks, so first occurrences and NaNs come out as in one serial loop.
+    fn combine(&mut self, id: NodeId, op: ReduceOp, result: DType, idx: &[Expr], out: &mut Vec<Stmt>) -> R<Expr> {
+        let part = self.partials.get(&id).ok_or_else(|| format!("{id} has no partials"))?;
+        let (val, pidx, chunks) = (part.val, part.idx, Dim::Const(u64::from(part.chunks)));
+        let elem = match &self.p.node(id).op {
+            Op::Reduce { arg, .. } => self.dtype(*arg)?,
+            Op::RangeReduce { body, .. } => self.dtype(*body)?,
+            _ => return Err(format!("{id} is not a reduction")),
+        };
+        let acc = self.var(None);
+        out.push(Stmt::Mut { var: acc, ty: elem, init: Expr::Const(init_value(op, elem)) });
+        let best = if op.is_arg() {
+            let b = self.var(None);
+            out.push(Stmt::Mut { var: b, ty: DType::I64, init: Expr::i64(-1) });
+            Some(b)
+        } else {
+            None
+        };
+        let c = self.var(Some(chunks));
+        let mut at = vec![Expr::Var(c)];
+        at.extend(idx.iter().cloned());
+        let x = self.var(None);
+        let mut inner = vec![Stmt::Let { var: x, ty: elem, value: Expr::Load { buf: val, idx: at.clone() } }];
+        match (best, pidx) {
+            (Some(b), Some(pi)) => {
+                let i = self.var(None);
+                inner.push(Stmt::Let { var: i, ty: DType::I64, value: Expr::Load { buf: pi, idx: at } });
+                let nonempty = Expr::binary(BinOp::Ge, Expr::Var(i), Expr::i64(0));
+                self.arg_step(op, elem, Expr::Var(x), Expr::Var(i), acc, b, Some(nonempty), &mut inner);
+            }
+            _ => inner.push(Stmt::Assign { var: acc, value: Expr::binary(fold_op(op), Expr::Var(acc), Expr::Var(x)) }),
+        }
+        out.push(Stmt::For { var: c, extent: chunks, body: inner });
+        Ok(self.finish(result, elem, acc, best, out))
+    }
+
+    /// The statements of one arg-reduction step: take `(x, i)` over `(acc, best)` when it is
+    /// the first, strictly better, or the first NaN (and `guard` holds, when given).
+    #[allow(clippy::too_many_arguments)]
+    fn arg_step(
         &mut self,
         op: ReduceOp,
-        result: DType,
+        elem: DType,
+        x: Expr,
+        i: Expr,
+        acc: Var,
+        b: Var,
+        guard: Option<Expr>,
+        inner: &mut Vec<Stmt>,
+    ) {
+        let a = Expr::Var(acc);
+        let cmp = if op == ReduceOp::ArgMin { BinOp::Lt } else { BinOp::Gt };
+        let mut better = Expr::binary(cmp, x.clone(), a.clone());
+        if elem.is_float() {
+            // NaN wins: the first NaN is taken, and nothing replaces it.
+            let x_nan = Expr::binary(BinOp::Ne, x.clone(), x.clone());
+            let a_num = Expr::binary(BinOp::Eq, a.clone(), a.clone());
+            better = Expr::binary(BinOp::Or, better, Expr::binary(BinOp::And, x_nan, a_num));
+        }
+        let first = Expr::binary(BinOp::Eq, Expr::Var(b), Expr::i64(-1));
+        let mut take_e = Expr::binary(BinOp::Or, first, better);
+        if let Some(g) = guard {
+            take_e = Expr::binary(BinOp::And, g, take_e);
+        }
+        let take = self.var(None);
+        inner.push(Stmt::Let { var: take, ty: DType::Bool, value: take_e });
+        let t = || Box::new(Expr::Var(take));
+        inner.push(Stmt::Assign { var: acc, value: Expr::Select(t(), Box::new(x), Box::new(a)) });
+        inner.push(Stmt::Assign { var: b, value: Expr::Select(t(), Box::new(i), Box::new(Expr::Var(b))) });
+    }
+
+    /// The value of a finished reduction: the arg index (raising the empty flag when nothing
+    /// was seen), or the accumulator cast to the result type.
+    fn finish(&mut self, result: DType, elem: DType, acc: Var, best: Option<Var>, out: &mut Vec<Stmt>) -> Expr {
+        if let Some(b) = best {
+            let empty = Expr::binary(BinOp::Lt, Expr::Var(b), Expr::i64(0));
+            let then = vec![Stmt::Flag(Flag::EmptyArgReduce), Stmt::Assign { var: b, value: Expr::i64(0) }];
+            out.push(Stmt::If { cond: empty, then, els: vec![] });
+            return Expr::Var(b);
+        }
+        if result != elem {
+            return Expr::Cast(result, Box::new(Expr::Var(acc)));
+        }
+        Expr::Var(acc)
+    }
+
+    /// A serial reduction over the box `extents` in row-major order (with `chunk`, only that
+    /// chunk of the outermost axis); `body` builds the value at the loop variables. Returns the
+    /// accumulator and, for arg reductions, the index variable (-1 when nothing was seen).
+    fn reduce_loops(
+        &mut self,
+        op: ReduceOp,
         elem: DType,
         extents: &[Dim],
+        chunk: Option<(Expr, u32)>,
         out: &mut Vec<Stmt>,
         body: impl FnOnce(&mut Self, &[Var], &mut Vec<Stmt>) -> R<Expr>,
-    ) -> R<Expr> {
+    ) -> R<(Var, Option<Var>)> {
         let acc = self.var(None);
-        let init = match op {
-            ReduceOp::Sum => Scalar::zero(elem),
-            ReduceOp::Prod => Scalar::one(elem),
-            ReduceOp::Min | ReduceOp::ArgMin => Scalar::max_value(elem),
-            ReduceOp::Max | ReduceOp::ArgMax => Scalar::min_value(elem),
-        };
-        out.push(Stmt::Mut { var: acc, ty: elem, init: Expr::Const(init) });
+        out.push(Stmt::Mut { var: acc, ty: elem, init: Expr::Const(init_value(op, elem)) });
         let best = if op.is_arg() {
             let b = self.var(None);
             out.push(Stmt::Mut { var: b, ty: DType::I64, init: Expr::i64(-1) });
@@ -452,52 +623,51 @@ impl Builder<'_> {
             let x = body(s, &vars, o)?;
             Ok(s.bind(x, elem, o))
         })?;
-        let a = Expr::Var(acc);
-        match (op, best) {
-            (ReduceOp::ArgMin | ReduceOp::ArgMax, Some(b)) => {
-                let cmp = if op == ReduceOp::ArgMin { BinOp::Lt } else { BinOp::Gt };
-                let mut better = Expr::binary(cmp, x.clone(), a.clone());
-                if elem.is_float() {
-                    // NaN wins: the first NaN is taken, and nothing replaces it.
-                    let x_nan = Expr::binary(BinOp::Ne, x.clone(), x.clone());
-                    let a_num = Expr::binary(BinOp::Eq, a.clone(), a.clone());
-                    better = Expr::binary(BinOp::Or, better, Expr::binary(BinOp::And, x_nan, a_num));
-                }
-                let first = Expr::binary(BinOp::Eq, Expr::Var(b), Expr::i64(-1));
-                let take = self.var(None);
-                inner.push(Stmt::Let { var: take, ty: DType::Bool, value: Expr::binary(BinOp::Or, first, better) });
-                let t = || Box::new(Expr::Var(take));
-                inner.push(Stmt::Assign { var: acc, value: Expr::Select(t(), Box::new(x), Box::new(a.clone())) });
+        match best {
+            Some(b) => {
                 let mut flat = vars.first().map_or(Expr::i64(0), |v| Expr::Var(*v));
                 for (v, d) in vars.iter().zip(extents).skip(1) {
                     flat = Expr::binary(BinOp::Add, Expr::binary(BinOp::Mul, flat, Expr::Dim(*d)), Expr::Var(*v));
                 }
-                inner.push(Stmt::Assign { var: b, value: Expr::Select(t(), Box::new(flat), Box::new(Expr::Var(b))) });
+                self.arg_step(op, elem, x, flat, acc, b, None, &mut inner);
             }
-            _ => {
-                let bop = match op {
-                    ReduceOp::Sum => BinOp::Add,
-                    ReduceOp::Prod => BinOp::Mul,
-                    ReduceOp::Min => BinOp::Min,
-                    _ => BinOp::Max,
-                };
-                inner.push(Stmt::Assign { var: acc, value: Expr::binary(bop, a.clone(), x) });
-            }
+            None => inner.push(Stmt::Assign { var: acc, value: Expr::binary(fold_op(op), Expr::Var(acc), x) }),
         }
         let mut stmts = inner;
-        for (v, d) in vars.iter().zip(extents).rev() {
-            stmts = vec![Stmt::For { var: *v, extent: *d, body: stmts }];
+        for (k, (v, d)) in vars.iter().zip(extents).enumerate().rev() {
+            stmts = match (&chunk, k) {
+                (Some((c, n)), 0) => {
+                    let bound = |c: Expr| {
+                        let n = Expr::i64(i64::from(*n));
+                        Expr::binary(BinOp::Div, Expr::binary(BinOp::Mul, c, Expr::Dim(*d)), n)
+                    };
+                    let next = Expr::binary(BinOp::Add, c.clone(), Expr::i64(1));
+                    vec![Stmt::ForRange { var: *v, extent: *d, start: bound(c.clone()), end: bound(next), body: stmts }]
+                }
+                _ => vec![Stmt::For { var: *v, extent: *d, body: stmts }],
+            };
         }
         out.extend(stmts);
-        if let Some(b) = best {
-            let empty = Expr::binary(BinOp::Lt, Expr::Var(b), Expr::i64(0));
-            let then = vec![Stmt::Flag(Flag::EmptyArgReduce), Stmt::Assign { var: b, value: Expr::i64(0) }];
-            out.push(Stmt::If { cond: empty, then, els: vec![] });
-            return Ok(Expr::Var(b));
-        }
-        if result != elem {
-            return Ok(Expr::Cast(result, Box::new(a)));
-        }
-        Ok(a)
+        Ok((acc, best))
+    }
+}
+
+/// The identity of a reduction: where its accumulator starts.
+fn init_value(op: ReduceOp, elem: DType) -> Scalar {
+    match op {
+        ReduceOp::Sum => Scalar::zero(elem),
+        ReduceOp::Prod => Scalar::one(elem),
+        ReduceOp::Min | ReduceOp::ArgMin => Scalar::max_value(elem),
+        ReduceOp::Max | ReduceOp::ArgMax => Scalar::min_value(elem),
+    }
+}
+
+/// The binary op folding one element into a non-arg reduction's accumulator.
+fn fold_op(op: ReduceOp) -> BinOp {
+    match op {
+        ReduceOp::Sum => BinOp::Add,
+        ReduceOp::Prod => BinOp::Mul,
+        ReduceOp::Min | ReduceOp::ArgMin => BinOp::Min,
+        ReduceOp::Max | ReduceOp::ArgMax => BinOp::Max,
     }
 }

@@ -25,7 +25,7 @@ pub fn loop_simplify(mut lp: LoopProgram) -> LoopProgram {
 fn count(body: &[Stmt]) -> usize {
     body.iter()
         .map(|s| match s {
-            Stmt::For { body, .. } => 1 + count(body),
+            Stmt::For { body, .. } | Stmt::ForRange { body, .. } => 1 + count(body),
             Stmt::If { then, els, .. } => 1 + count(then) + count(els),
             _ => 1,
         })
@@ -47,6 +47,11 @@ fn uses(body: &[Stmt], used: &mut HashSet<Var>) {
                 value.for_each_var(&mut u);
             }
             Stmt::For { body, .. } => uses(body, used),
+            Stmt::ForRange { start, end, body, .. } => {
+                start.for_each_var(&mut u);
+                end.for_each_var(&mut u);
+                uses(body, used);
+            }
             Stmt::If { cond, then, els } => {
                 cond.for_each_var(&mut u);
                 uses(then, used);
@@ -66,6 +71,9 @@ fn drop_unused(body: Vec<Stmt>, used: &HashSet<Var>) -> Vec<Stmt> {
         .filter_map(|s| match s {
             Stmt::Let { var, ref value, .. } if !used.contains(&var) && !has_check(value) => None,
             Stmt::For { var, extent, body } => Some(Stmt::For { var, extent, body: drop_unused(body, used) }),
+            Stmt::ForRange { var, extent, start, end, body } => {
+                Some(Stmt::ForRange { var, extent, start, end, body: drop_unused(body, used) })
+            }
             Stmt::If { cond, then, els } => {
                 Some(Stmt::If { cond, then: drop_unused(then, used), els: drop_unused(els, used) })
             }
@@ -81,7 +89,7 @@ fn defined(body: &[Stmt], out: &mut HashSet<Var>) {
             Stmt::Let { var, .. } | Stmt::Mut { var, .. } | Stmt::Assign { var, .. } => {
                 out.insert(*var);
             }
-            Stmt::For { var, body, .. } => {
+            Stmt::For { var, body, .. } | Stmt::ForRange { var, body, .. } => {
                 out.insert(*var);
                 defined(body, out);
             }
@@ -101,34 +109,45 @@ fn hoist(body: Vec<Stmt>) -> Vec<Stmt> {
     for s in body {
         match s {
             Stmt::For { var, extent, body } => {
-                let body = hoist(body);
-                let mut varying = HashSet::new();
-                defined(&body, &mut varying);
-                varying.insert(var);
-                let mut kept = vec![];
-                for st in body {
-                    let invariant = match &st {
-                        Stmt::Let { value, var: v, .. } if !has_check(value) => {
-                            let mut ok = true;
-                            value.for_each_var(&mut |u| ok &= !varying.contains(&u));
-                            if ok {
-                                varying.remove(v);
-                            }
-                            ok
-                        }
-                        _ => false,
-                    };
-                    if invariant {
-                        out.push(st);
-                    } else {
-                        kept.push(st);
-                    }
-                }
-                out.push(Stmt::For { var, extent, body: kept });
+                let body = hoist_from(var, body, &mut out);
+                out.push(Stmt::For { var, extent, body });
+            }
+            Stmt::ForRange { var, extent, start, end, body } => {
+                let body = hoist_from(var, body, &mut out);
+                out.push(Stmt::ForRange { var, extent, start, end, body });
             }
             Stmt::If { cond, then, els } => out.push(Stmt::If { cond, then: hoist(then), els: hoist(els) }),
             s => out.push(s),
         }
     }
     out
+}
+
+/// Hoist inside the body of a loop over `var`, push its invariant `let`s to `out`, and return
+/// the statements that stay in the loop.
+fn hoist_from(var: Var, body: Vec<Stmt>, out: &mut Vec<Stmt>) -> Vec<Stmt> {
+    let body = hoist(body);
+    let mut varying = HashSet::new();
+    defined(&body, &mut varying);
+    varying.insert(var);
+    let mut kept = vec![];
+    for st in body {
+        let invariant = match &st {
+            Stmt::Let { value, var: v, .. } if !has_check(value) => {
+                let mut ok = true;
+                value.for_each_var(&mut |u| ok &= !varying.contains(&u));
+                if ok {
+                    varying.remove(v);
+                }
+                ok
+            }
+            _ => false,
+        };
+        if invariant {
+            out.push(st);
+        } else {
+            kept.push(st);
+        }
+    }
+    kept
 }

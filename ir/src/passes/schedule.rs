@@ -8,8 +8,12 @@
 //! element: it has several uses, or a consumer expands it (a broadcast, a gather, a use inside
 //! a comprehension body), or a consumer that is itself evaluated repeatedly. Recomputing
 //! elementwise values is fine, recomputing reductions is not.
+//!
+//! Reductions are serial loops, except array-level reductions with a tiny output over a large
+//! domain, which get the two-phase split ([`ReduceStrategy::TwoPhase`]).
 
 use crate::program::{NodeId, Op, Program};
+use crate::types::Dim;
 use std::fmt;
 
 /// Where a node's values live.
@@ -24,14 +28,27 @@ pub enum Placement {
     Materialize,
 }
 
-/// How a reduction is computed. Only the serial strategy exists so far; the two-phase split
-/// (tiny outputs) and tiled contractions (GEMM-shaped reductions) come with later backends.
+/// How a reduction is computed. Tiled contractions (GEMM-shaped reductions) come later.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReduceStrategy {
     /// A serial loop inside the consumer's parallel domain, in row-major order.
     Serial,
+    /// A two-phase parallel split for a tiny output over a large reduction domain: a first
+    /// kernel over `chunks x output` reduces chunk `c` of the outermost reduction axis (rows
+    /// `c*e/chunks .. (c+1)*e/chunks`, in order) into a temporary of partials; the consumer
+    /// then reduces the `chunks` partials of each output element in chunk order. The order of
+    /// every float operation depends only on the extents and `chunks`, a constant of the
+    /// schedule, never on the thread count.
+    TwoPhase { chunks: u32 },
 }
+
+/// The number of chunks of every two-phase reduction: enough to keep any core count of today
+/// busy, few enough that the combine is negligible.
+pub const TWO_PHASE_CHUNKS: u32 = 64;
+
+/// Reduction boxes with a constant size below this stay serial even when their output is tiny.
+const TWO_PHASE_MIN_ELEMS: u64 = 1 << 14;
 
 /// The schedule of one program: a placement for every node and a strategy for every reduction.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,12 +76,43 @@ impl fmt::Display for Schedule {
             if let Some((_, s)) = self.reductions.iter().find(|(n, _)| n.index() == i) {
                 match s {
                     ReduceStrategy::Serial => f.write_str(", reduce serial")?,
+                    ReduceStrategy::TwoPhase { chunks } => write!(f, ", reduce two_phase {chunks}")?,
                 }
             }
             f.write_str("\n")?;
         }
         Ok(())
     }
+}
+
+/// The strategy of reduction node `id`: two-phase when it is array-level (not inside a
+/// comprehension body), its output is tiny and its reduction box is not known to be small.
+/// "Tiny" is read from the program alone: a rank-0 result (`x.sum()`, `sum(0..n, ..)`), or a
+/// rank-1 result of reducing axis 0 of a rank-2 operand (column statistics of an `[n, d]`
+/// matrix: `mean_axis(Axis(0))`), where rows are the long axis by convention.
+fn strategy(p: &Program, id: NodeId, free: &[Vec<crate::program::VarId>]) -> ReduceStrategy {
+    if !free[id.index()].is_empty() {
+        return ReduceStrategy::Serial;
+    }
+    let n = p.node(id);
+    let (extents, tiny): (Vec<Dim>, bool) = match &n.op {
+        Op::Reduce { arg, axes, .. } => {
+            let shape = &p.node(*arg).ty.shape;
+            let ext = axes.iter().filter_map(|a| shape.get(*a as usize).copied()).collect();
+            let columns = shape.len() == 2 && axes.as_slice() == [0];
+            (ext, n.ty.shape.is_empty() || columns)
+        }
+        Op::RangeReduce { extents, .. } => (extents.clone(), n.ty.shape.is_empty()),
+        _ => return ReduceStrategy::Serial,
+    };
+    let small = extents.iter().try_fold(1u64, |acc, d| match d {
+        Dim::Const(c) => acc.checked_mul(*c),
+        Dim::Sym(_) => None,
+    });
+    if !tiny || extents.is_empty() || small.is_some_and(|c| c < TWO_PHASE_MIN_ELEMS) {
+        return ReduceStrategy::Serial;
+    }
+    ReduceStrategy::TwoPhase { chunks: TWO_PHASE_CHUNKS }
 }
 
 /// Whether consumer `u` evaluates operand `x` more than once per element of `x`.
@@ -118,7 +166,7 @@ pub fn schedule(p: &Program) -> Schedule {
     let mut reductions = vec![];
     for i in 0..n {
         if is_red(i) {
-            reductions.push((NodeId(i as u32), ReduceStrategy::Serial));
+            reductions.push((NodeId(i as u32), strategy(p, NodeId(i as u32), &free)));
         }
         has_reduction[i] = is_red(i)
             || p.nodes[i]
