@@ -438,3 +438,124 @@ fn random_programs_lower_and_match_the_interpreter() {
     );
     assert!(exact > 300, "only {exact} exact matches");
 }
+
+/// `x.<op>()` over a whole `[n]` array and `x.<op>_axis(Axis(0))` over `[n, d]`: the shapes
+/// the schedule gives the two-phase strategy.
+fn full_and_column(op: ReduceOp, elem: ElemTy) -> Program {
+    let mut p = Program::new(format!("{}_all", op.name()));
+    let (n, d) = (Dim::Sym(p.sym("n")), Dim::Sym(p.sym("d")));
+    let x = param(&mut p, "x", arr(elem, vec![n]));
+    let y = param(&mut p, "y", arr(elem, vec![n, d]));
+    let out = |e: ElemTy| if op.is_arg() { ElemTy::I64 } else { e };
+    let a = p.push(Op::Reduce { op, arg: x, axes: vec![0] }, Type::scalar(out(elem)));
+    let b = p.push(Op::Reduce { op, arg: y, axes: vec![0] }, arr(out(elem), vec![d]));
+    p.outputs = vec![a, b];
+    p
+}
+
+fn ints(shape: &[usize], seed: u32) -> ArrayD<i32> {
+    f32s(shape, seed).mapv(|v| (v * 7.0) as i32)
+}
+
+#[test]
+fn two_phase_reductions_match_the_interpreter_at_chunk_edges() {
+    use kiln_ir::interp::run;
+    use kiln_ir::passes::ReduceStrategy;
+    for op in ReduceOp::ALL {
+        for elem in [ElemTy::F32, ElemTy::I32] {
+            let p = full_and_column(op, elem);
+            let s = schedule(&simplify(&p));
+            assert!(
+                s.reductions.iter().all(|(_, st)| *st == ReduceStrategy::TwoPhase { chunks: 64 }),
+                "{}: {s}",
+                p.name
+            );
+            let lp = lower_ok(&p);
+            // 0, 1, P-1, P+1 elements and a large range with a ragged last chunk.
+            for n in [0usize, 1, 63, 65, 10_007] {
+                // Float products stay near 1 so that no ordering overflows.
+                let scale = |a: ArrayD<f32>| if op == ReduceOp::Prod { a.mapv(|v| 1.0 + v / 1000.0) } else { a };
+                let (xs, ys) = if elem == ElemTy::F32 {
+                    (Value::F32(scale(f32s(&[n], n as u32))), Value::F32(scale(f32s(&[n, 3], 7))))
+                } else {
+                    (Value::I32(ints(&[n], n as u32)), Value::I32(ints(&[n, 3], 7)))
+                };
+                let args = [xs, ys];
+                let want = run(&p, &args);
+                let got = run_loops(&lp, &args);
+                match (want, got) {
+                    (Ok(w), Ok(g)) => {
+                        for (w, g) in w.iter().zip(&g) {
+                            // Chunked float sums reassociate: 1e-4 relative at 10k elements.
+                            close(w, g, 1e-4).unwrap_or_else(|e| panic!("{} n={n}: {e}", p.name));
+                        }
+                    }
+                    (Err(_), Err(LoopInterpError::EmptyArgReduce { .. })) => assert!(op.is_arg() && n == 0),
+                    (w, g) => panic!("{} n={n}: interpreter {w:?}, loops {g:?}", p.name),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn two_phase_argmin_keeps_first_occurrence_and_first_nan_across_chunks() {
+    let p = full_and_column(ReduceOp::ArgMin, ElemTy::F32);
+    let lp = lower_ok(&p);
+    let n = 1000;
+    let run = |x: &ArrayD<f32>| {
+        let y = ArrayD::from_shape_fn(IxDyn(&[n, 1]), |i| x[[i[0]]]);
+        let out = run_loops(&lp, &[Value::F32(x.clone()), Value::F32(y)]).unwrap();
+        let (Value::I64(a), Value::I64(b)) = (&out[0], &out[1]) else { panic!("dtype") };
+        assert_eq!(a[[]], b[[0]]);
+        a[[]]
+    };
+    // The minimum -5 occurs in chunk 3 and again in chunks 10 and 40: the first one wins.
+    let mut x = ArrayD::from_elem(IxDyn(&[n]), 1.0f32);
+    for i in [47, 160, 640] {
+        x[[i]] = -5.0;
+    }
+    assert_eq!(run(&x), 47);
+    // A NaN in a later chunk beats every number; of two NaNs, the first.
+    x[[900]] = f32::NAN;
+    x[[500]] = f32::NAN;
+    assert_eq!(run(&x), 500);
+}
+
+#[test]
+fn for_range_round_trips_and_is_verified() {
+    let text = "program r
+  sym n
+  in x: f32[n]
+  out out0: f32[4]
+  kernel k0 (v0 < 4) {
+    mut v1: f32 = f32:0.0
+    for v2 < n from div(mul(v0, dim(n)), i64:4) to div(mul(add(v0, i64:1), dim(n)), i64:4) {
+      v1 = add(v1, load x[v2])
+    }
+    store out0[v0] = v1
+  }
+";
+    let lp = parse_loop_program(text).unwrap();
+    assert_eq!(lp.to_string(), text);
+    verify_loops(&lp).unwrap();
+    let x = ArrayD::from_shape_fn(IxDyn(&[10]), |i| i[0] as f32);
+    // Chunks 0..2, 2..5, 5..7, 7..10.
+    let out = run_loops(&lp, &[Value::F32(x)]).unwrap();
+    assert_eq!(out, vec![Value::F32(ArrayD::from_shape_vec(IxDyn(&[4]), vec![1.0, 9.0, 11.0, 24.0]).unwrap())]);
+    // Bounds past the extent are clamped: the loop variable stays a proven index (n = 3:
+    // starts 0, 0, 1, 2).
+    let wide = text.replace("to div(mul(add(v0, i64:1), dim(n)), i64:4)", "to i64:1000");
+    let lp = parse_loop_program(&wide).unwrap();
+    verify_loops(&lp).unwrap();
+    let x = ArrayD::from_shape_fn(IxDyn(&[3]), |i| i[0] as f32 + 1.0);
+    let out = run_loops(&lp, &[Value::F32(x)]).unwrap();
+    assert_eq!(out, vec![Value::F32(ArrayD::from_shape_vec(IxDyn(&[4]), vec![6.0, 6.0, 5.0, 3.0]).unwrap())]);
+    // The verifier rejects bounds that are not i64, and the variable indexing another axis.
+    let bad = text.replace("to div(mul(add(v0, i64:1), dim(n)), i64:4)", "to f32:1.0");
+    let e = verify_loops(&parse_loop_program(&bad).unwrap()).unwrap_err().to_string();
+    assert!(e.contains("range end has type f32"), "{e}");
+    let bad = text.replace("for v2 < n", "for v2 < 4");
+    let e = verify_loops(&parse_loop_program(&bad).unwrap()).unwrap_err().to_string();
+    assert!(e.contains("not provably in range"), "{e}");
+}
