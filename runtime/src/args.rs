@@ -29,6 +29,7 @@ macro_rules! with_arg {
         }
     };
 }
+pub(crate) use with_arg;
 
 impl<'a> Arg<'a> {
     pub fn dtype(&self) -> DType {

@@ -35,7 +35,7 @@ pub fn with_device<R>(device: Device, f: impl FnOnce() -> R) -> R {
 pub enum Device {
     /// The reference interpreter of the array IR: slow, simple, the definition of every op.
     Interp,
-    /// Native code through Cranelift (not built yet: issue 3).
+    /// Native code through Cranelift, on all cores (the default).
     Cpu,
     /// The generated CUDA C run on the CPU by the CUDA simulator (not built yet: issue 4).
     CudaSim,
@@ -45,13 +45,12 @@ pub enum Device {
 
 impl Device {
     /// The device host data runs on: the innermost [`with_device`] scope of this thread,
-    /// else `KILN_DEVICE` if set to a device name, else the interpreter (the only device
-    /// built so far; `Cpu` takes over once it exists).
+    /// else `KILN_DEVICE` if set to a device name, else [`Device::Cpu`].
     pub fn default_device() -> Device {
         if let Some(d) = SCOPED.with(|s| s.get()) {
             return d;
         }
-        std::env::var("KILN_DEVICE").ok().and_then(|s| s.parse().ok()).unwrap_or(Device::Interp)
+        std::env::var("KILN_DEVICE").ok().and_then(|s| s.parse().ok()).unwrap_or(Device::Cpu)
     }
 }
 

@@ -31,6 +31,9 @@ pub enum Error {
     /// Lowering array IR to loop IR failed.
     #[error("kernel `{kernel}`: lowering failed: {message}")]
     Lower { kernel: String, message: String },
+    /// A backend could not compile the kernel (an unsupported op, a code generator bug).
+    #[error("kernel `{kernel}`: the {device} backend failed: {message}")]
+    Backend { kernel: String, device: String, message: String },
     /// The device cannot run this yet or at all.
     #[error("device {device} is not available: {why}")]
     DeviceUnavailable { device: String, why: String },

@@ -22,6 +22,7 @@ pub struct Kernel {
     program: Program,
     instances: Mutex<HashMap<Option<DType>, Arc<Instance>>>,
     lowerings: AtomicUsize,
+    cpu_compiles: AtomicUsize,
 }
 
 /// One instantiation (the generic `F` fixed, or the concrete kernel itself).
@@ -29,6 +30,7 @@ pub struct Kernel {
 struct Instance {
     program: Program,
     lowered: OnceLock<std::result::Result<Lowered, String>>,
+    cpu: OnceLock<std::result::Result<kiln_cpu::CpuProgram, String>>,
 }
 
 #[derive(Debug)]
@@ -41,7 +43,12 @@ impl Kernel {
     /// Build a kernel from array IR, verifying it first.
     pub fn from_program(program: Program) -> Result<Kernel> {
         kiln_ir::verify::verify(&program).map_err(|e| Error::InvalidIr(e.to_string()))?;
-        Ok(Kernel { program, instances: Mutex::new(HashMap::new()), lowerings: AtomicUsize::new(0) })
+        Ok(Kernel {
+            program,
+            instances: Mutex::new(HashMap::new()),
+            lowerings: AtomicUsize::new(0),
+            cpu_compiles: AtomicUsize::new(0),
+        })
     }
 
     /// Build a kernel from the text form of its array IR.
@@ -74,6 +81,45 @@ impl Kernel {
         self.lowerings.load(Ordering::Relaxed)
     }
 
+    /// How many instantiations have been JIT-compiled for `Device::Cpu` so far.
+    pub fn cpu_compile_count(&self) -> usize {
+        self.cpu_compiles.load(Ordering::Relaxed)
+    }
+
+    /// Microseconds spent lowering and JIT-compiling the instantiation `float` for the CPU
+    /// (compiling it first if needed).
+    pub fn cpu_compile_micros(&self, float: Option<DType>) -> Result<u128> {
+        let inst = self.instance(float)?;
+        let lowered = self.lowered(&inst)?;
+        let lower_us: u128 = lowered.passes.iter().map(|p| p.micros).sum();
+        Ok(lower_us + self.cpu_program(&inst)?.compile_micros())
+    }
+
+    /// Cranelift IR of every kernel of the instantiation `float`, before and after
+    /// Cranelift's optimizer.
+    pub fn clif(&self, float: Option<DType>) -> Result<String> {
+        Ok(self.inspect_cpu(float)?.clif().to_string())
+    }
+
+    /// Machine code of every kernel of the instantiation `float`: x86 assembly with the
+    /// `disas` feature, else Cranelift's listing of machine instructions.
+    pub fn asm(&self, float: Option<DType>) -> Result<String> {
+        Ok(self.inspect_cpu(float)?.asm().unwrap_or_default().to_string())
+    }
+
+    /// A separate compilation that keeps the inspection text (it costs compile time, so the
+    /// cached program does not carry it).
+    fn inspect_cpu(&self, float: Option<DType>) -> Result<kiln_cpu::CpuProgram> {
+        let inst = self.instance(float)?;
+        let lowered = self.lowered(&inst)?;
+        let opts = kiln_cpu::CompileOptions { inspect: true, ..Default::default() };
+        kiln_cpu::compile_with(&lowered.loops, &opts).map_err(|e| Error::Backend {
+            kernel: self.name().into(),
+            device: "cpu".into(),
+            message: e.to_string(),
+        })
+    }
+
     /// The program after each lowering pass, for the instantiation `float`
     /// (`None` for non-generic kernels).
     pub fn passes(&self, float: Option<DType>) -> Result<Vec<PassRecord>> {
@@ -101,16 +147,29 @@ impl Kernel {
         let float = self.resolve_float(float, &args)?;
         let inst = self.instance(float)?;
         let shapes: Vec<(DType, &[usize])> = args.iter().map(|a| (a.dtype(), a.shape())).collect();
-        kiln_ir::bind(&inst.program, None, &shapes)?;
+        let syms = kiln_ir::bind(&inst.program, None, &shapes)?;
         if debug::level() >= 2 {
             // Show the lowering even on the interpreter, which runs the array IR itself.
             self.lowered(&inst)?;
         }
         let start = Instant::now();
         let outs = match device {
-            Device::Interp => {
-                let values: Vec<Value> = args.iter().map(Arg::to_value).collect();
-                kiln_ir::interp::run(&inst.program, &values).map_err(|e| self.interp_error(e))?
+            Device::Interp => self.run_interp(&inst, &args)?,
+            Device::Cpu => {
+                let program = self.cpu_program(&inst)?;
+                let lowered = self.lowered(&inst)?;
+                match crate::cpu::run(program, &lowered.loops, &args, &syms) {
+                    Ok(outs) => outs,
+                    // The native code only knows that a flag was raised; the interpreter
+                    // names the array, axis and index (and is only run on this error path).
+                    Err(flag) => {
+                        self.run_interp(&inst, &args)?;
+                        return Err(Error::Execution {
+                            kernel: self.name().into(),
+                            message: format!("the cpu kernel raised `{}`", flag.name()),
+                        });
+                    }
+                }
             }
             other => {
                 return Err(Error::DeviceUnavailable {
@@ -167,7 +226,7 @@ impl Kernel {
                 Some(f) => self.program.instantiate(f),
                 None => self.program.clone(),
             };
-            Arc::new(Instance { program, lowered: OnceLock::new() })
+            Arc::new(Instance { program, lowered: OnceLock::new(), cpu: OnceLock::new() })
         });
         Ok(inst.clone())
     }
@@ -199,6 +258,45 @@ impl Kernel {
             }
         });
         lowered.as_ref().map_err(|m| Error::Lower { kernel: self.name().into(), message: m.clone() })
+    }
+
+    fn run_interp(&self, inst: &Instance, args: &[Arg<'_>]) -> Result<Vec<Value>> {
+        let values: Vec<Value> = args.iter().map(Arg::to_value).collect();
+        kiln_ir::interp::run(&inst.program, &values).map_err(|e| self.interp_error(e))
+    }
+
+    /// The instantiation's native code, compiled on first use (once, whatever the number of
+    /// threads asking).
+    fn cpu_program<'i>(&self, inst: &'i Instance) -> Result<&'i kiln_cpu::CpuProgram> {
+        let lowered = self.lowered(inst)?;
+        let program = inst.cpu.get_or_init(|| {
+            self.cpu_compiles.fetch_add(1, Ordering::Relaxed);
+            let result = kiln_cpu::compile(&lowered.loops).map_err(|e| e.to_string());
+            if let Ok(p) = &result {
+                if debug::level() >= 1 {
+                    tracing::info!(
+                        "kernel {}: compiled for cpu in {:.3} ms",
+                        self.name(),
+                        p.compile_micros() as f64 / 1e3
+                    );
+                }
+                if debug::level() >= 3 {
+                    let opts = kiln_cpu::CompileOptions { inspect: true, ..Default::default() };
+                    if let Ok(text) = kiln_cpu::compile_with(&lowered.loops, &opts) {
+                        tracing::info!("kernel {} CLIF:\n{}", self.name(), text.clif());
+                        if debug::level() >= 4 {
+                            tracing::info!("kernel {} assembly:\n{}", self.name(), text.asm().unwrap_or_default());
+                        }
+                    }
+                }
+            }
+            result
+        });
+        program.as_ref().map_err(|m| Error::Backend {
+            kernel: self.name().into(),
+            device: "cpu".into(),
+            message: m.clone(),
+        })
     }
 
     fn interp_error(&self, e: InterpError) -> Error {

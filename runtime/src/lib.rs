@@ -6,6 +6,7 @@
 //! against the signature before anything runs, and dispatches to a [`Device`].
 
 mod args;
+mod cpu;
 mod debug;
 mod device;
 mod error;

@@ -60,6 +60,13 @@ fn inspect_emits_ir_passes_and_loops() {
     assert!(text.contains("program standardize") && text.contains("f64"), "{text}");
     assert_eq!(text.matches("temp ").count(), 2, "mean and std are the only temporaries: {text}");
 
+    let clif = kiln(&["inspect", f, "--kernel", "axpby", "--emit", "clif"], &[]);
+    let text = stdout(&clif);
+    assert!(text.contains("function") && text.contains("fadd"), "CLIF: {text}");
+    let asm = kiln(&["inspect", f, "--kernel", "axpby", "--emit", "asm"], &[]);
+    let text = stdout(&asm);
+    assert!(text.contains("addps") || text.contains("vaddps"), "x86 vector adds in the assembly: {text}");
+
     let all = kiln(&["inspect", f], &[]);
     assert!(stdout(&all).matches("kernel ").count() >= 3, "every kernel of the file");
 }
@@ -224,7 +231,8 @@ fn kiln_debug_reports_kernels_and_passes() {
         ["run", f.to_str().unwrap(), "--kernel", "axpby", "--arg", "a=1", "--arg", &x, "--arg", "b=2", "--arg", &y];
     let one = kiln(&args, &[("KILN_DEBUG", "1")]);
     assert!(one.status.success());
-    assert!(stderr(&one).contains("kernel axpby on interp"), "{}", stderr(&one));
+    assert!(stderr(&one).contains("kernel axpby on cpu"), "{}", stderr(&one));
+    assert!(stderr(&one).contains("compiled for cpu in"), "{}", stderr(&one));
     assert!(!stderr(&one).contains("after simplify"), "level 1 shows no IR");
     let two = kiln(&args, &[("KILN_DEBUG", "2")]);
     let err = stderr(&two);

@@ -1,6 +1,6 @@
 //! The conformance suite: every case is written once, as a function that calls kernels with
-//! host arrays, and [`conformance!`] instantiates it once per device (only `Device::Interp`
-//! exists so far; `Cpu`, `CudaSim` and `Cuda` join by adding a line to the macro). Each case
+//! host arrays, and [`conformance!`] instantiates it once per device (`Device::Interp` and
+//! `Device::Cpu` so far; `CudaSim` and `Cuda` join by adding a module to the macro). Each case
 //! checks its kernel against a plain-Rust reference loop.
 
 mod comprehensions;
@@ -17,6 +17,15 @@ macro_rules! conformance {
                 #[test]
                 fn $case() {
                     kiln::with_device(kiln::Device::Interp, super::$module::$case)
+                }
+            )*
+        }
+        /// Native code from the Cranelift backend.
+        mod cpu {
+            $(
+                #[test]
+                fn $case() {
+                    kiln::with_device(kiln::Device::Cpu, super::$module::$case)
                 }
             )*
         }

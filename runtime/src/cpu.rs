@@ -1,0 +1,111 @@
+//! `Device::Cpu`: running a JIT-compiled loop program on host arrays, each kernel's domain
+//! split into ranges over rayon's thread pool.
+//!
+//! Everything that makes the native call sound is established here, before any native code
+//! runs: the caller's arguments were validated against the signature (`kiln_ir::bind`, done
+//! by the kernel handle), outputs and temporaries are freshly allocated with exactly the
+//! shapes the loop program declares under the bound symbols, and inputs are never written.
+
+use crate::args::Arg;
+use kiln_cpu::{ArgPack, BufDesc, CpuProgram};
+use kiln_ir::loops::{BufKind, Flag, LoopProgram, Stmt};
+use kiln_ir::{with_value, Dim, Value};
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Below this much work (domain points times inner loop trips) a kernel runs on the calling
+/// thread: splitting costs more than it saves.
+const SERIAL_WORK: u64 = 1 << 15;
+
+/// The argument pack, shared by the threads that run disjoint ranges of one kernel.
+struct SharedPack(ArgPack);
+
+// SAFETY: the pack only holds pointers into buffers that outlive the parallel loop (they are
+// owned by `run`'s frame); concurrent kernel calls over disjoint ranges are allowed by
+// `CpuProgram::run`'s contract.
+unsafe impl Sync for SharedPack {}
+
+impl SharedPack {
+    fn get(&self) -> &ArgPack {
+        &self.0
+    }
+}
+
+/// Run `lp` (compiled into `prog`) on validated `args` with symbol values `syms`. Returns
+/// the outputs, or the first error flag a kernel raised.
+pub fn run(prog: &CpuProgram, lp: &LoopProgram, args: &[Arg<'_>], syms: &[usize]) -> Result<Vec<Value>, Flag> {
+    let syms_i64: Vec<i64> = syms.iter().map(|&s| s as i64).collect();
+    let dims = |shape: &[Dim]| -> Vec<usize> { shape.iter().map(|d| kiln_ir::shapes::dim_value(*d, syms)).collect() };
+    let mut owned: Vec<Option<Value>> =
+        lp.buffers.iter().map(|b| (b.kind != BufKind::Input).then(|| Value::zeros(b.dtype, &dims(&b.shape)))).collect();
+    let mut param_of = vec![None; lp.buffers.len()];
+    for (i, b) in lp.params.iter().enumerate() {
+        param_of[b.index()] = Some(i);
+    }
+    let mut strides: Vec<Vec<i64>> = Vec::with_capacity(lp.buffers.len());
+    let mut ptrs: Vec<*mut u8> = Vec::with_capacity(lp.buffers.len());
+    for (slot, param) in owned.iter_mut().zip(&param_of) {
+        let (ptr, st): (*mut u8, Vec<i64>) = match (slot, param) {
+            (Some(v), _) => {
+                with_value!(v, a => (a.as_mut_ptr() as *mut u8, a.strides().iter().map(|s| *s as i64).collect()))
+            }
+            (None, Some(k)) => {
+                crate::args::with_arg!(&args[*k], a => (a.as_ptr() as *mut u8, a.strides().iter().map(|s| *s as i64).collect()))
+            }
+            // A verified loop program has an input buffer per parameter and no others.
+            (None, None) => (std::ptr::null_mut(), Vec::new()),
+        };
+        ptrs.push(ptr);
+        strides.push(st);
+    }
+    let descs: Vec<BufDesc> =
+        ptrs.iter().zip(&strides).map(|(p, s)| BufDesc { ptr: *p, strides: s.as_ptr() }).collect();
+    let flags: Vec<AtomicU32> = Flag::ALL.iter().map(|_| AtomicU32::new(0)).collect();
+    let pack = SharedPack(ArgPack {
+        bufs: descs.as_ptr(),
+        syms: syms_i64.as_ptr(),
+        // AtomicU32 has the layout of u32; kernels only ever store 1.
+        flags: flags.as_ptr() as *mut u32,
+    });
+    for (ki, k) in lp.kernels.iter().enumerate() {
+        let len: u64 = k.domain.iter().map(|(_, d)| kiln_ir::shapes::dim_value(*d, syms) as u64).product();
+        let work = len.saturating_mul(trips(&k.body, syms));
+        // SAFETY (both calls): `descs` describes every buffer with the shape the loop
+        // program declares under `syms`: inputs were validated against the signature by
+        // `kiln_ir::bind` before this call, outputs and temporaries were just allocated with
+        // those shapes; strides are the arrays' own; inputs are only read (a loop IR
+        // invariant); the ranges are disjoint and inside `0..len`; `flags` has one slot per
+        // flag; all of it lives until this function returns.
+        let threads = rayon::current_num_threads() as u64;
+        if work < SERIAL_WORK || threads < 2 || len < 2 {
+            unsafe { prog.run(ki, pack.get(), 0, len as i64) };
+        } else {
+            let chunks = (threads * 4).min(len);
+            (0..chunks).into_par_iter().for_each(|c| {
+                let (lo, hi) = (len * c / chunks, len * (c + 1) / chunks);
+                unsafe { prog.run(ki, pack.get(), lo as i64, hi as i64) };
+            });
+        }
+        if let Some(i) = flags.iter().position(|f| f.load(Ordering::Relaxed) != 0) {
+            return Err(Flag::ALL[i]);
+        }
+    }
+    Ok(lp
+        .outputs
+        .iter()
+        .map(|b| owned[b.index()].take().unwrap_or_else(|| Value::zeros(kiln_ir::DType::F32, &[])))
+        .collect())
+}
+
+/// Inner loop trips per domain point (at least 1): how much work one point is.
+fn trips(body: &[Stmt], syms: &[usize]) -> u64 {
+    body.iter()
+        .map(|s| match s {
+            Stmt::For { extent, body, .. } => {
+                (kiln_ir::shapes::dim_value(*extent, syms) as u64).saturating_mul(trips(body, syms))
+            }
+            Stmt::If { then, els, .. } => trips(then, syms).max(trips(els, syms)),
+            _ => 1,
+        })
+        .fold(1u64, u64::saturating_add)
+}
