@@ -51,6 +51,8 @@ pub(crate) struct Lower<'a, 'f> {
     pub bufs: Vec<Option<BufVals>>,
     syms: Vec<Value>,
     flags: Value,
+    /// Whether serial reduction loops may get a vector version ([`simd::reduce`]).
+    simd: bool,
 }
 
 /// Flags for loads and stores the loop IR proves in bounds and naturally aligned.
@@ -86,6 +88,7 @@ pub(crate) fn build_kernel(
         bufs: vec![],
         syms: vec![],
         flags: Value::from_u32(0),
+        simd,
     };
     if let Err(e) = l.kernel(k, plan.as_ref()) {
         // The builder stops half way: reset its context so the next function starts clean.
@@ -293,25 +296,22 @@ impl Lower<'_, '_> {
                 self.b.ins().store(mem(), v, addr, 0);
             }
             Stmt::For { var, extent, body } => {
-                let n = self.dim(*extent);
-                let cv = self.declare(*var, DType::I64);
+                let lo = self.b.ins().iconst(types::I64, 0);
+                let hi = self.dim(*extent);
+                self.serial_loop(*var, lo, hi, body)?;
+            }
+            Stmt::ForRange { var, extent, start, end, body } => {
+                let (s, st) = self.expr(start)?;
+                let (e, et) = self.expr(end)?;
+                if st != DType::I64 || et != DType::I64 {
+                    return unsupported(format!("range bounds of types {st} and {et}"));
+                }
+                // Clamped to `0..extent`, which keeps every index the loop variable feeds in range.
                 let zero = self.b.ins().iconst(types::I64, 0);
-                self.b.def_var(cv, zero);
-                let head = self.b.create_block();
-                let blk = self.b.create_block();
-                let after = self.b.create_block();
-                self.b.ins().jump(head, &[]);
-                self.b.switch_to_block(head);
-                let i = self.b.use_var(cv);
-                let c = self.b.ins().icmp(IntCC::SignedLessThan, i, n);
-                self.b.ins().brif(c, blk, &[], after, &[]);
-                self.b.switch_to_block(blk);
-                self.stmts(body)?;
-                let i = self.b.use_var(cv);
-                let i1 = self.b.ins().iadd_imm_s(i, 1);
-                self.b.def_var(cv, i1);
-                self.b.ins().jump(head, &[]);
-                self.b.switch_to_block(after);
+                let lo = self.b.ins().smax(s, zero);
+                let n = self.dim(*extent);
+                let hi = self.b.ins().smin(e, n);
+                self.serial_loop(*var, lo, hi, body)?;
             }
             Stmt::If { cond, then, els } => {
                 let (c, t) = self.expr(cond)?;
@@ -332,6 +332,34 @@ impl Lower<'_, '_> {
             }
             Stmt::Flag(f) => self.raise(*f)?,
         }
+        Ok(())
+    }
+
+    /// A serial loop of `var` over `lo..hi`. A reduction loop [`simd::reduce::plan`] accepts
+    /// first gets a vector version (taken when its accesses are contiguous), then the scalar
+    /// loop finishes what is left.
+    fn serial_loop(&mut self, var: Var, lo: Value, hi: Value, body: &[Stmt]) -> Result<(), CpuError> {
+        let cv = self.declare(var, DType::I64);
+        self.b.def_var(cv, lo);
+        let head = self.b.create_block();
+        if let Some(plan) = self.simd.then(|| simd::reduce::plan(self, var, body)).flatten() {
+            simd::reduce::vector_loop(self, &plan, body, cv, hi, head)?;
+        } else {
+            self.b.ins().jump(head, &[]);
+        }
+        let blk = self.b.create_block();
+        let after = self.b.create_block();
+        self.b.switch_to_block(head);
+        let i = self.b.use_var(cv);
+        let c = self.b.ins().icmp(IntCC::SignedLessThan, i, hi);
+        self.b.ins().brif(c, blk, &[], after, &[]);
+        self.b.switch_to_block(blk);
+        self.stmts(body)?;
+        let i = self.b.use_var(cv);
+        let i1 = self.b.ins().iadd_imm_s(i, 1);
+        self.b.def_var(cv, i1);
+        self.b.ins().jump(head, &[]);
+        self.b.switch_to_block(after);
         Ok(())
     }
 

@@ -28,6 +28,8 @@ use kiln_ir::loops::{BufId, Expr, Kernel, LoopProgram, Stmt, Var};
 use kiln_ir::{BinOp, DType, UnOp};
 use std::collections::{HashMap, HashSet};
 
+pub(crate) mod reduce;
+
 /// Vectors per iteration of the main vector loop.
 pub const UNROLL: i64 = 4;
 
@@ -64,6 +66,11 @@ pub fn visit_buffers(body: &[Stmt], f: &mut impl FnMut(BufId)) {
                 value.for_each_load(f);
             }
             Stmt::For { body, .. } => visit_buffers(body, f),
+            Stmt::ForRange { start, end, body, .. } => {
+                start.for_each_load(f);
+                end.for_each_load(f);
+                visit_buffers(body, f);
+            }
             Stmt::If { cond, then, els } => {
                 cond.for_each_load(f);
                 visit_buffers(then, f);
