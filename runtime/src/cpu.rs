@@ -38,6 +38,9 @@ pub fn run(prog: &CpuProgram, lp: &LoopProgram, args: &[Arg<'_>], syms: &[usize]
     let dims = |shape: &[Dim]| -> Vec<usize> { shape.iter().map(|d| kiln_ir::shapes::dim_value(*d, syms)).collect() };
     let mut owned: Vec<Option<Value>> =
         lp.buffers.iter().map(|b| (b.kind != BufKind::Input).then(|| Value::zeros(b.dtype, &dims(&b.shape)))).collect();
+    for v in owned.iter_mut().flatten() {
+        with_value!(v, a => advise_huge_pages(a.as_mut_ptr() as *mut u8, std::mem::size_of_val(a.as_slice_memory_order().unwrap_or(&[]))));
+    }
     let mut param_of = vec![None; lp.buffers.len()];
     for (i, b) in lp.params.iter().enumerate() {
         param_of[b.index()] = Some(i);
@@ -95,6 +98,27 @@ pub fn run(prog: &CpuProgram, lp: &LoopProgram, args: &[Arg<'_>], syms: &[usize]
         .iter()
         .map(|b| owned[b.index()].take().unwrap_or_else(|| Value::zeros(kiln_ir::DType::F32, &[])))
         .collect())
+}
+
+/// Buffers at least this large are backed by transparent huge pages where the kernel allows.
+const HUGE_PAGE_BYTES: usize = 4 << 20;
+
+/// Ask the kernel to back a large, freshly allocated (and not yet touched) buffer with
+/// transparent huge pages, as numpy does: the first writes then fault 2 MiB at a time instead
+/// of 4 KiB, which is most of the cost of writing a new output once.
+fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
+    const HUGE: usize = 2 << 20;
+    if bytes < HUGE_PAGE_BYTES {
+        return;
+    }
+    let start = (ptr as usize).next_multiple_of(HUGE);
+    let end = (ptr as usize + bytes) / HUGE * HUGE;
+    if end > start {
+        // SAFETY: `start..end` lies inside one live allocation owned by the caller;
+        // MADV_HUGEPAGE changes only how the kernel backs those pages, never their contents.
+        // A failure (THP disabled) is harmless and ignored.
+        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+    }
 }
 
 /// Inner loop trips per domain point (at least 1): how much work one point is.
