@@ -1,10 +1,14 @@
-//! Timings of the CPU backend (measured, never asserted): compile latency per kernel, and the
-//! throughput of `a*x + b*y` on 16M f32 against a plain Rust loop in the same run, one thread.
+//! Timings of the CPU backend (measured, never asserted): compile latency per kernel, the
+//! throughput of `a*x + b*y` on 16M f32 against a plain Rust loop in the same run, one thread,
+//! and of `x.exp() * y.sin()` on 16M f32 with the polynomial math (`poly_math`, the default),
+//! with one libm call per element, and as a Rust loop over std's `exp`/`sin`.
 //!
 //! `cargo run --release -p kiln-cpu --example bench`
 
-use kiln_cpu::{compile, ArgPack, BufDesc};
+use kiln_cpu::{compile, compile_with, run_program, ArgPack, BufDesc, CompileOptions};
 use kiln_ir::loops::parse_loop_program;
+use kiln_ir::Value;
+use ndarray::{ArrayD, IxDyn};
 use std::time::Instant;
 
 const AXPBY: &str = "program axpby
@@ -16,6 +20,16 @@ const AXPBY: &str = "program axpby
   out out0: f32[n]
   kernel k0 (v0 < n) {
     store out0[v0] = add(mul(load a[], load x[v0]), mul(load b[], load y[v0]))
+  }
+";
+
+const EXP_SIN: &str = "program expsin
+  sym n
+  in x: f32[n]
+  in y: f32[n]
+  out out0: f32[n]
+  kernel k0 (v0 < n) {
+    store out0[v0] = mul(exp(load x[v0]), sin(load y[v0]))
   }
 ";
 
@@ -93,4 +107,57 @@ fn main() {
     // SAFETY: as above.
     unsafe { prog.run(0, &pack, 0, n as i64) };
     println!("kiln result equals the rust loop: {}", out == want);
+
+    exp_sin();
+}
+
+/// `x.exp() * y.sin()` on 16M f32, one thread: polynomial math, libm calls, and a Rust loop.
+fn exp_sin() {
+    let n = 16 << 20;
+    let xs: Vec<f32> = (0..n).map(|i| ((i % 2000) as f32 - 1000.0) * 0.01).collect();
+    let ys: Vec<f32> = (0..n).map(|i| ((i % 3001) as f32 - 1500.0) * 0.07).collect();
+    let arr = |v: &[f32]| Value::F32(ArrayD::from_shape_vec(IxDyn(&[v.len()]), v.to_vec()).expect("shape"));
+    let args = [arr(&xs), arr(&ys)];
+    let lp = parse_loop_program(EXP_SIN).expect("parse");
+    let poly = compile(&lp).expect("compile");
+    let libm = compile_with(&lp, &CompileOptions { poly_math: false, ..CompileOptions::default() }).expect("compile");
+    let mut out = vec![0f32; n];
+    let (mut tp, mut tl, mut tr) = (vec![], vec![], vec![]);
+    let mut results = (vec![], vec![]);
+    for _ in 0..7 {
+        let t = Instant::now();
+        let r = run_program(&poly, &lp, &args).expect("run");
+        tp.push(t.elapsed().as_secs_f64());
+        results.0 = r;
+        let t = Instant::now();
+        let r = run_program(&libm, &lp, &args).expect("run");
+        tl.push(t.elapsed().as_secs_f64());
+        results.1 = r;
+        let t = Instant::now();
+        for ((o, x), y) in out.iter_mut().zip(&xs).zip(&ys) {
+            *o = x.exp() * y.sin();
+        }
+        std::hint::black_box(&mut out);
+        tr.push(t.elapsed().as_secs_f64());
+    }
+    let (p, l, r) = (median(tp), median(tl), median(tr));
+    println!(
+        "exp(x)*sin(y) 16M f32, 1 thread: kiln poly {:.1} ms ({:.0} M/s), kiln libm {:.1} ms, rust std loop {:.1} ms; \
+         libm/poly {:.2}, rust/poly {:.2}",
+        p * 1e3,
+        n as f64 / p / 1e6,
+        l * 1e3,
+        r * 1e3,
+        l / p,
+        r / p
+    );
+    // Agreement with the Rust loop, relative to the result's magnitude.
+    let mut worst = 0f64;
+    if let (Some(Value::F32(a)), Some(Value::F32(b))) = (results.0.first(), results.1.first()) {
+        for ((p, q), w) in a.iter().zip(b.iter()).zip(&out) {
+            let scale = (*w as f64).abs().max(1e-30);
+            worst = worst.max((*p as f64 - *w as f64).abs() / scale).max((*q as f64 - *w as f64).abs() / scale);
+        }
+    }
+    println!("exp(x)*sin(y): max relative difference of kiln (poly, libm) from the rust loop: {worst:.2e}");
 }

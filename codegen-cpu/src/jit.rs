@@ -129,11 +129,14 @@ pub struct CompileOptions {
     pub inspect: bool,
     /// Give kernels a vector inner loop where [`crate::simd::plan`] allows (on by default).
     pub simd: bool,
+    /// Emit `exp ln tanh sigmoid sin cos` as inline polynomials ([`crate::vmath`], on by
+    /// default) rather than one libm call per element (kept for comparison and timing).
+    pub poly_math: bool,
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions { inspect: false, simd: true }
+        CompileOptions { inspect: false, simd: true, poly_math: true }
     }
 }
 
@@ -185,10 +188,12 @@ pub fn compile_with(lp: &LoopProgram, opts: &CompileOptions) -> Result<CpuProgra
             .declare_function(&format!("kiln_{ki}_{}", k.name), Linkage::Local, &sig)
             .map_err(|e| cl_err(&k.name, e))?;
         let inspect = opts.inspect;
-        let first = define(&mut module, &mut fctx, &imports, &sig, lp, k, id, ki, opts.simd, inspect);
+        let first = define(&mut module, &mut fctx, &imports, &sig, lp, k, id, ki, opts.simd, opts.poly_math, inspect);
         let (text, asm, vectorized) = match first {
             Ok(r) => r,
-            Err(_) if opts.simd => define(&mut module, &mut fctx, &imports, &sig, lp, k, id, ki, false, inspect)?,
+            Err(_) if opts.simd => {
+                define(&mut module, &mut fctx, &imports, &sig, lp, k, id, ki, false, opts.poly_math, inspect)?
+            }
             Err(e) => return Err(e),
         };
         out.clif.push_str(&text);
@@ -224,13 +229,14 @@ fn define(
     id: FuncId,
     index: usize,
     simd: bool,
+    poly_math: bool,
     inspect: bool,
 ) -> Result<(String, String, bool), CpuError> {
     let mut ctx = module.make_context();
     ctx.func.signature = sig.clone();
     ctx.func.name = UserFuncName::user(0, index as u32);
     ctx.set_disasm(inspect);
-    let vectorized = build_kernel(&mut ctx.func, fctx, module, imports, lp, k, simd)?;
+    let vectorized = build_kernel(&mut ctx.func, fctx, module, imports, lp, k, simd, poly_math)?;
     let mut text = String::new();
     if inspect {
         let _ = writeln!(text, "; kernel {} (clif before optimization)\n{}", k.name, ctx.func.display());

@@ -10,6 +10,7 @@
 
 use crate::math::{libm_symbol, MathOp};
 use crate::simd::{self, Plan};
+use crate::vmath;
 use crate::CpuError;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, Block, FuncRef, Function, InstBuilder, MemFlagsData, Type, Value};
@@ -51,6 +52,10 @@ pub(crate) struct Lower<'a, 'f> {
     pub bufs: Vec<Option<BufVals>>,
     syms: Vec<Value>,
     flags: Value,
+    /// Emit `exp ln tanh sigmoid sin cos` as polynomials ([`crate::vmath`]) instead of libm calls.
+    pub poly_math: bool,
+    /// The host ISA has FMA: polynomials use `fma`.
+    pub fma: bool,
     /// Whether serial reduction loops may get a vector version ([`simd::reduce`]).
     simd: bool,
 }
@@ -74,7 +79,9 @@ pub(crate) fn build_kernel(
     lp: &LoopProgram,
     k: &Kernel,
     simd: bool,
+    poly_math: bool,
 ) -> Result<bool, CpuError> {
+    let fma = module.isa().isa_flags().iter().any(|f| f.name == "has_fma" && f.as_bool() == Some(true));
     let plan = if simd { simd::plan(lp, k) } else { None };
     let vectorized = plan.is_some();
     let b = FunctionBuilder::new(func, fctx);
@@ -88,6 +95,8 @@ pub(crate) fn build_kernel(
         bufs: vec![],
         syms: vec![],
         flags: Value::from_u32(0),
+        poly_math,
+        fma,
         simd,
     };
     if let Err(e) = l.kernel(k, plan.as_ref()) {
@@ -545,6 +554,11 @@ impl Lower<'_, '_> {
     pub(crate) fn unary(&mut self, op: UnOp, x: Value, t: DType) -> Result<Value, CpuError> {
         let bad = || unsupported(format!("`{}` on {t}", op.name()));
         if t.is_float() {
+            if self.poly_math {
+                if let Some(v) = vmath::unary(self, op, x, t)? {
+                    return Ok(v);
+                }
+            }
             if let Some(name) = libm_symbol(MathOp::Unary(op), t) {
                 return self.call_libm(name, &[x]);
             }

@@ -15,11 +15,13 @@
 //! 3. the scalar loop for the tail.
 //!
 //! The vector loop runs only when every varying access has stride 1 on its `j` axis, checked
-//! once per call ([`stride_check`]); otherwise the whole row takes the scalar loop. Ops with
-//! no vector instruction (libm calls, integer division) run lane by lane through the scalar
-//! emitters, so a vector loop computes exactly what the scalar loop does, lane by lane.
+//! once per call ([`stride_check`]); otherwise the whole row takes the scalar loop. The
+//! polynomial math of [`crate::vmath`] is emitted on whole vectors; other ops with no vector
+//! instruction (libm calls, integer division) run lane by lane through the scalar emitters,
+//! so a vector loop computes exactly what the scalar loop does, lane by lane.
 
 use crate::kernel::{clif_type, float_cc, int_cc, Lower};
+use crate::vmath;
 use crate::CpuError;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, Block, InstBuilder, MemFlagsData, Type, Value};
@@ -522,6 +524,10 @@ impl Vec_<'_> {
             (UnOp::Neg, DType::I32 | DType::I64) => l.b.ins().ineg(x),
             (UnOp::Abs, DType::I32) => l.b.ins().iabs(x),
             (UnOp::Abs, DType::U32) => x,
+            _ if l.poly_math && vmath::covers(op, t) => match vmath::unary(l, op, x, t)? {
+                Some(v) => v,
+                None => return Err(CpuError::Unsupported(format!("vector `{}` on {t}", op.name()))),
+            },
             _ => self.lanewise(l, x, None, |l, a, _| l.unary(op, a, t))?,
         })
     }
