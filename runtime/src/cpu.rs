@@ -125,7 +125,7 @@ fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
 fn trips(body: &[Stmt], syms: &[usize]) -> u64 {
     body.iter()
         .map(|s| match s {
-            Stmt::For { extent, body, .. } => {
+            Stmt::For { extent, body, .. } | Stmt::ForRange { extent, body, .. } => {
                 (kiln_ir::shapes::dim_value(*extent, syms) as u64).saturating_mul(trips(body, syms))
             }
             Stmt::If { then, els, .. } => trips(then, syms).max(trips(els, syms)),
