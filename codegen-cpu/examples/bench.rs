@@ -121,6 +121,7 @@ fn exp_sin() {
     let lp = parse_loop_program(EXP_SIN).expect("parse");
     let poly = compile(&lp).expect("compile");
     let libm = compile_with(&lp, &CompileOptions { poly_math: false, ..CompileOptions::default() }).expect("compile");
+    println!("exp(x)*sin(y): vector loop: poly {:?}, libm {:?}", poly.vectorized(), libm.vectorized());
     let mut out = vec![0f32; n];
     let (mut tp, mut tl, mut tr) = (vec![], vec![], vec![]);
     let mut results = (vec![], vec![]);

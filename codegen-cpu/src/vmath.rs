@@ -44,7 +44,7 @@ use crate::kernel::Lower;
 use crate::math::{libm_symbol, MathOp};
 use crate::CpuError;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{types, BlockArg, InstBuilder, MemFlagsData, Type, Value};
+use cranelift_codegen::ir::{types, BlockArg, ConstantData, InstBuilder, MemFlagsData, Type, Value};
 use kiln_ir::{DType, UnOp};
 
 /// pi/2 as the sum of three f32 (each the f32 nearest the remainder of the previous ones).
@@ -100,11 +100,19 @@ impl<'x, 'a, 'f> M<'x, 'a, 'f> {
 
     /// A float constant of the emitter's type (splatted for vectors).
     fn c(&mut self, v: f64) -> Value {
-        let s = if self.f64 { self.l.b.ins().f64const(v) } else { self.l.b.ins().f32const(v as f32) };
         if self.ty.is_vector() {
-            self.l.b.ins().splat(self.ty, s)
+            // A constant-pool vector (one load, often folded into its user) rather than a
+            // scalar constant splatted in the loop: Cranelift does not hoist splats.
+            let lane: Vec<u8> =
+                if self.f64 { v.to_bits().to_le_bytes().to_vec() } else { (v as f32).to_bits().to_le_bytes().to_vec() };
+            let bytes: Vec<u8> = lane.iter().copied().cycle().take(16).collect();
+            let h = self.l.b.func.dfg.constants.insert(ConstantData::from(bytes));
+            return self.l.b.ins().vconst(self.ty, h);
+        }
+        if self.f64 {
+            self.l.b.ins().f64const(v)
         } else {
-            s
+            self.l.b.ins().f32const(v as f32)
         }
     }
 
