@@ -4,11 +4,18 @@
 //!   the whole test suite (unit, integration, doctests, compile-fail cases), and every
 //!   example in `examples/`.
 //!
-//! Later capabilities add `bench` (kiln against numpy/numba/scikit-learn in one run),
-//! `fixtures` (regenerate scikit-learn parity numbers) and `test-gpu`.
+//!   Before the tests it installs the pinned CUDA tool wheels into `target/cuda-tools`
+//!   (once) and exports `KILN_CUDA_TOOLS`, so NVRTC and ptxas checks run on every machine.
+//! * `cargo xtask test-gpu` — the tests that launch kernels on `Device::Cuda(0)`; without a
+//!   CUDA driver or GPU they print "skipped: no CUDA driver/GPU".
+//!
+//! Later capabilities add `bench` (kiln against numpy/numba/scikit-learn in one run) and
+//! `fixtures` (regenerate scikit-learn parity numbers).
 
 mod bench;
+mod cuda_tools;
 
+use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
@@ -16,9 +23,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
+        Some("test-gpu") => test_gpu(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask test [-- extra cargo test args]");
+            eprintln!("       cargo xtask test-gpu [-- extra cargo test args]");
             eprintln!("       cargo xtask bench [--quick] [--skip-python] [--skip-kiln] [--device cpu|interp]");
             ExitCode::from(2)
         }
@@ -47,7 +56,50 @@ fn step(name: &str, args: &[&str]) -> Result<(), ExitCode> {
     }
 }
 
+/// Installs the CUDA tools (once) and exports `KILN_CUDA_TOOLS` for the cargo runs that follow.
+/// A failed install stops the run, unless `KILN_SKIP_CUDA_TOOLS=1` asked to do without them.
+fn cuda_tools() -> Result<(), ExitCode> {
+    match cuda_tools::ensure() {
+        Ok(dir) => {
+            // xtask is single-threaded: nothing reads the environment concurrently.
+            std::env::set_var(cuda_tools::TOOLS_ENV, &dir);
+            Ok(())
+        }
+        Err(e) if std::env::var("KILN_SKIP_CUDA_TOOLS").is_ok_and(|v| v == "1") => {
+            eprintln!("xtask: cuda tools: {e}; continuing because KILN_SKIP_CUDA_TOOLS=1");
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("xtask: cuda tools: {e}");
+            eprintln!("xtask: set KILN_SKIP_CUDA_TOOLS=1 to run the suite without NVRTC/ptxas checks");
+            Err(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn test_gpu(extra: &[String]) -> ExitCode {
+    if let Err(code) = cuda_tools() {
+        return code;
+    }
+    if !Path::new("/proc/driver/nvidia/version").exists() {
+        eprintln!("xtask: test-gpu: no NVIDIA driver on this machine: the GPU tests will print \"skipped: no CUDA driver/GPU\"");
+    }
+    let mut args = vec!["test", "-p", "kiln-cuda", "--test", "nvrtc_gpu"];
+    args.extend(extra.iter().map(String::as_str));
+    if !extra.iter().any(|a| a == "--") {
+        args.push("--");
+    }
+    args.extend(["--nocapture", "--test-threads=1"]);
+    match step("gpu tests", &args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
 fn test(extra: &[String]) -> ExitCode {
+    if let Err(code) = cuda_tools() {
+        return code;
+    }
     let mut test_args = vec!["test", "--workspace"];
     test_args.extend(extra.iter().map(String::as_str));
     let steps: [(&str, Vec<&str>); 4] = [
