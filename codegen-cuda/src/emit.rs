@@ -1,0 +1,232 @@
+//! Loop IR -> CUDA C. Pure text generation, always built, golden-tested.
+//!
+//! # ABI
+//!
+//! A program becomes one translation unit: the [`prelude`](PRELUDE) (no `#include`: NVRTC
+//! gets no headers), one argument struct `KilnArgs`, and one
+//! `extern "C" __global__ void name(const KilnArgs args)` per loop kernel, launched with
+//! [`BLOCK`] threads per block in one dimension (`blockDim.x`; `gridDim.x` from
+//! [`LaunchShape::grid_dim`]).
+//!
+//! `KilnArgs` is passed by value and consists of 8-byte fields only, so it has no padding and
+//! its host image is a `[u64]` ([`CudaProgram::pack_args`] builds it), in this order:
+//! * for each buffer of the loop program, in buffer order: its element pointer (`{name}_`,
+//!   the address of element `[0, 0, ..]`), then one stride per axis in elements
+//!   (`{name}_s0`, `{name}_s1`, ..; any sign, so strided views need no copy);
+//! * the value of each shape symbol, in symbol order (`dim_{name}`);
+//! * `flags`: a pointer to one `unsigned int` per `Flag::ALL` entry, which kernels set with
+//!   `atomicOr(.., 1)` and never clear.
+//!
+//! Element types are `float double int long long unsigned bool` (bool as one byte, 0 or 1).
+//!
+//! # Mapping
+//!
+//! The parallel domain is flattened row-major (last axis fastest). A [`Mapping::GridStride`]
+//! kernel runs a grid-stride loop over it (any grid size is correct); a
+//! [`Mapping::BlockPerPoint`] kernel (a two-phase partial reduction: tiny domain, long
+//! reduction) gives each domain point a whole block, whose threads split the reduction range,
+//! combine with warp shuffles and shared memory, and let thread 0 finish the body. Both use
+//! `long long` indices throughout.
+
+mod body;
+mod prelude;
+
+pub use prelude::PRELUDE;
+
+use kiln_ir::loops::{BufKind, Kernel, LoopProgram};
+use kiln_ir::{DType, Dim};
+use std::fmt::Write as _;
+use thiserror::Error;
+
+/// Threads per block of every kernel.
+pub const BLOCK: u32 = 256;
+
+/// Why a loop program could not be rendered as CUDA C.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum EmitError {
+    /// A name (program, kernel, buffer, symbol) that is not a C identifier.
+    #[error("cuda emit: {what} name `{name}` is not a C identifier")]
+    BadName { what: &'static str, name: String },
+    /// A construct the emitter cannot render (an invalid, unverified loop program).
+    #[error("cuda emit: kernel `{kernel}`: unsupported {what}")]
+    Unsupported { kernel: String, what: String },
+}
+
+/// How a kernel's domain maps onto the grid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Mapping {
+    /// Each thread takes domain points `blockIdx.x * blockDim.x + threadIdx.x`, then every
+    /// `gridDim.x * blockDim.x`-th one after it.
+    GridStride,
+    /// Each block takes domain points `blockIdx.x`, then every `gridDim.x`-th one; the block's
+    /// threads cooperate on each point (and synchronize: `__syncthreads`, shuffles).
+    BlockPerPoint,
+}
+
+/// How to launch one kernel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LaunchShape {
+    /// Threads per block (`blockDim.x`); always [`BLOCK`].
+    pub block_dim: u32,
+    /// The extents of the parallel domain (their product is the number of points).
+    pub domain: Vec<Dim>,
+    pub mapping: Mapping,
+}
+
+impl LaunchShape {
+    /// The number of domain points under the symbol values `syms`, or `None` on overflow.
+    pub fn len(&self, syms: &[i64]) -> Option<i64> {
+        self.domain.iter().try_fold(1i64, |acc, d| {
+            let n = match d {
+                Dim::Const(c) => i64::try_from(*c).ok()?,
+                Dim::Sym(s) => *syms.get(s.0 as usize)?,
+            };
+            acc.checked_mul(n.max(0))
+        })
+    }
+
+    /// The number of blocks to launch for `len` domain points: enough to give every point its
+    /// own thread (grid-stride) or block (block-per-point), at most `max_grid` (the loops
+    /// cover the rest). 0 when there is nothing to do: launch nothing then.
+    pub fn grid_dim(&self, len: i64, max_grid: u32) -> u32 {
+        let len = len.max(0) as u64;
+        let blocks = match self.mapping {
+            Mapping::GridStride => len.div_ceil(u64::from(self.block_dim.max(1))),
+            Mapping::BlockPerPoint => len,
+        };
+        blocks.min(u64::from(max_grid)) as u32
+    }
+
+    /// Whether the kernel synchronizes threads within a block (a launcher without real
+    /// threads must then run each block's threads as coroutines).
+    pub fn uses_barriers(&self) -> bool {
+        self.mapping == Mapping::BlockPerPoint
+    }
+}
+
+/// One emitted kernel: its `extern "C"` name and how to launch it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CudaKernel {
+    pub name: String,
+    pub launch: LaunchShape,
+}
+
+/// A whole program as CUDA C: the source NVRTC (or the simulator) compiles, and its kernels
+/// in loop-program order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CudaProgram {
+    pub source: String,
+    pub kernels: Vec<CudaKernel>,
+    /// The rank of every buffer, in buffer order (the layout of `KilnArgs`).
+    pub ranks: Vec<usize>,
+    /// The number of shape symbols.
+    pub syms: usize,
+}
+
+impl CudaProgram {
+    /// The host image of `KilnArgs` (see the module documentation): `ptrs[b]` and
+    /// `strides[b]` (in elements) for every buffer, the symbol values, the flags pointer.
+    ///
+    /// Returns `None` when the counts do not match the program (a buffer count, a rank, the
+    /// symbol count).
+    pub fn pack_args(&self, ptrs: &[u64], strides: &[Vec<i64>], syms: &[i64], flags: u64) -> Option<Vec<u64>> {
+        if ptrs.len() != self.ranks.len() || strides.len() != self.ranks.len() || syms.len() != self.syms {
+            return None;
+        }
+        let mut words = Vec::with_capacity(self.arg_words());
+        for ((p, s), r) in ptrs.iter().zip(strides).zip(&self.ranks) {
+            if s.len() != *r {
+                return None;
+            }
+            words.push(*p);
+            words.extend(s.iter().map(|x| *x as u64));
+        }
+        words.extend(syms.iter().map(|x| *x as u64));
+        words.push(flags);
+        Some(words)
+    }
+
+    /// The size of `KilnArgs` in 8-byte words.
+    pub fn arg_words(&self) -> usize {
+        self.ranks.iter().map(|r| r + 1).sum::<usize>() + self.syms + 1
+    }
+}
+
+/// The C++ spelling of an element type.
+pub(crate) fn c_type(t: DType) -> &'static str {
+    match t {
+        DType::F32 => "float",
+        DType::F64 => "double",
+        DType::I32 => "int",
+        DType::I64 => "long long",
+        DType::U32 => "unsigned",
+        DType::Bool => "bool",
+    }
+}
+
+/// Whether `s` is a C identifier kiln may use as (part of) a field name.
+fn is_ident(s: &str) -> bool {
+    let mut cs = s.chars();
+    matches!(cs.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Render `lp` as CUDA C.
+///
+/// # Errors
+/// [`EmitError::BadName`] for a name that is not a C identifier; [`EmitError::Unsupported`]
+/// for a malformed (unverified) program.
+pub fn emit(lp: &LoopProgram) -> Result<CudaProgram, EmitError> {
+    for (what, name) in std::iter::once(("buffer", &lp.buffers))
+        .flat_map(|(w, bs)| bs.iter().map(move |b| (w, &b.name)))
+        .chain(lp.syms.iter().map(|s| ("symbol", s)))
+        .chain(lp.kernels.iter().map(|k| ("kernel", &k.name)))
+    {
+        if !is_ident(name) {
+            return Err(EmitError::BadName { what, name: name.clone() });
+        }
+    }
+    let mut src = String::from(PRELUDE);
+    let _ = writeln!(src, "\n// ---- program {} ----", lp.name);
+    src.push_str(&args_struct(lp));
+    let mut kernels = vec![];
+    for k in &lp.kernels {
+        let (text, mapping) = body::kernel(lp, k)?;
+        src.push('\n');
+        src.push_str(&text);
+        kernels.push(CudaKernel {
+            name: k.name.clone(),
+            launch: LaunchShape { block_dim: BLOCK, domain: domain_dims(k), mapping },
+        });
+    }
+    Ok(CudaProgram {
+        source: src,
+        kernels,
+        ranks: lp.buffers.iter().map(|b| b.shape.len()).collect(),
+        syms: lp.syms.len(),
+    })
+}
+
+fn domain_dims(k: &Kernel) -> Vec<Dim> {
+    k.domain.iter().map(|(_, d)| *d).collect()
+}
+
+/// The `KilnArgs` struct: buffers (pointer, strides), symbols, flags.
+fn args_struct(lp: &LoopProgram) -> String {
+    let mut s = String::from("struct KilnArgs {\n");
+    for b in &lp.buffers {
+        let constness = if b.kind == BufKind::Input { "const " } else { "" };
+        let _ = write!(s, "  {constness}{}* {}_;", c_type(b.dtype), b.name);
+        for i in 0..b.shape.len() {
+            let _ = write!(s, " long long {}_s{i};", b.name);
+        }
+        s.push('\n');
+    }
+    for sym in &lp.syms {
+        let _ = writeln!(s, "  long long dim_{sym};");
+    }
+    s.push_str("  unsigned* flags;\n};\n");
+    s
+}

@@ -1,0 +1,460 @@
+//! Kernel bodies: the domain loop (grid-stride or block-per-point), statements and scalar
+//! expressions. Expressions are typed here (the loop IR is typed at its `let`s, loads and
+//! constants) so that float arithmetic is written with C operators and everything whose C
+//! meaning differs from kiln's (integer overflow and division, casts, NaN-propagating
+//! `min`/`max`) goes through a prelude helper.
+
+use super::{c_type, EmitError};
+use crate::emit::Mapping;
+use kiln_ir::loops::{Expr, Flag, Kernel, LoopProgram, Scalar, Stmt, Var};
+use kiln_ir::{BinOp, DType, Dim, UnOp};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+type R<T> = Result<T, EmitError>;
+
+/// Render one kernel; also says how it maps onto the grid.
+pub(super) fn kernel(lp: &LoopProgram, k: &Kernel) -> R<(String, Mapping)> {
+    let mut e = Emitter { lp, kernel: &k.name, vars: HashMap::new(), out: String::new() };
+    for (v, _) in &k.domain {
+        e.vars.insert(*v, DType::I64);
+    }
+    let reduce = block_reduction(k);
+    let mapping = if reduce.is_some() { Mapping::BlockPerPoint } else { Mapping::GridStride };
+    let _ = writeln!(
+        e.out,
+        "extern \"C\" __global__ void __launch_bounds__({}) {}(const KilnArgs args) {{",
+        super::BLOCK,
+        k.name
+    );
+    if let Some(r) = &reduce {
+        let _ = writeln!(e.out, "  __shared__ {} kiln_red[32];", c_type(r.ty));
+    }
+    let extents: Vec<String> = k.domain.iter().map(|(_, d)| e.dim(*d)).collect();
+    for (i, x) in extents.iter().enumerate() {
+        let _ = writeln!(e.out, "  const long long kiln_e{i} = {x};");
+    }
+    let len = if extents.is_empty() {
+        "1ll".to_string()
+    } else {
+        (0..extents.len()).map(|i| format!("kiln_e{i}")).collect::<Vec<_>>().join(" * ")
+    };
+    let _ = writeln!(e.out, "  const long long kiln_len = {len};");
+    match mapping {
+        Mapping::GridStride => e.out.push_str(
+            "  for (long long kiln_i = (long long)blockIdx.x * blockDim.x + threadIdx.x; kiln_i < kiln_len;\n       \
+             kiln_i += (long long)gridDim.x * blockDim.x) {\n",
+        ),
+        _ => e.out.push_str("  for (long long kiln_i = blockIdx.x; kiln_i < kiln_len; kiln_i += gridDim.x) {\n"),
+    }
+    if !k.domain.is_empty() {
+        e.out.push_str("    long long kiln_r = kiln_i;\n");
+    }
+    for (i, (v, _)) in k.domain.iter().enumerate().rev() {
+        if i == 0 {
+            let _ = writeln!(e.out, "    const long long {v} = kiln_r;");
+        } else {
+            let _ = writeln!(e.out, "    const long long {v} = kiln_r % kiln_e{i};");
+            let _ = writeln!(e.out, "    kiln_r /= kiln_e{i};");
+        }
+    }
+    match reduce {
+        None => e.stmts(&k.body, 2)?,
+        Some(r) => e.block_reduce(k, &r)?,
+    }
+    e.out.push_str("  }\n}\n");
+    Ok((e.out, mapping))
+}
+
+/// A kernel body of the form `let ..; mut acc = init; for v < n from a to b { ..; acc =
+/// op(acc, x) }; ..` (a two-phase partial reduction), where the loop body touches `acc` only
+/// in its last statement and stores nothing: its iterations can be split across a block.
+struct BlockReduce {
+    /// Index of the `mut` in the body.
+    at: usize,
+    acc: Var,
+    ty: DType,
+    op: BinOp,
+}
+
+fn block_reduction(k: &Kernel) -> Option<BlockReduce> {
+    let at = k.body.iter().position(|s| !matches!(s, Stmt::Let { .. }))?;
+    let Stmt::Mut { var: acc, ty, .. } = k.body.get(at)? else { return None };
+    let Stmt::ForRange { body, .. } = k.body.get(at + 1)? else { return None };
+    if matches!(ty, DType::Bool) {
+        return None;
+    }
+    let (last, rest) = body.split_last()?;
+    let Stmt::Assign { var, value: Expr::Binary(op, a, b) } = last else { return None };
+    if var != acc || **a != Expr::Var(*acc) || !matches!(op, BinOp::Add | BinOp::Mul | BinOp::Min | BinOp::Max) {
+        return None;
+    }
+    let mut ok = !reads(b, *acc);
+    for s in rest {
+        ok &= stmt_ok(s, *acc);
+    }
+    ok.then_some(BlockReduce { at, acc: *acc, ty: *ty, op: *op })
+}
+
+fn reads(e: &Expr, v: Var) -> bool {
+    let mut found = false;
+    e.for_each_var(&mut |x| found |= x == v);
+    found
+}
+
+/// A statement of the reduction loop that neither reads `acc`, nor assigns a variable it does
+/// not itself declare, nor stores.
+fn stmt_ok(s: &Stmt, acc: Var) -> bool {
+    fn walk(s: &Stmt, acc: Var, local: &mut Vec<Var>) -> bool {
+        match s {
+            Stmt::Let { var, value, .. } | Stmt::Mut { var, init: value, .. } => {
+                local.push(*var);
+                !reads(value, acc)
+            }
+            Stmt::Assign { var, value } => local.contains(var) && !reads(value, acc),
+            Stmt::Store { .. } => false,
+            Stmt::For { var, body, .. } => {
+                local.push(*var);
+                body.iter().all(|s| walk(s, acc, local))
+            }
+            Stmt::ForRange { var, start, end, body, .. } => {
+                local.push(*var);
+                !reads(start, acc) && !reads(end, acc) && body.iter().all(|s| walk(s, acc, local))
+            }
+            Stmt::If { cond, then, els } => !reads(cond, acc) && then.iter().chain(els).all(|s| walk(s, acc, local)),
+            Stmt::Flag(_) => true,
+        }
+    }
+    walk(s, acc, &mut vec![])
+}
+
+struct Emitter<'a> {
+    lp: &'a LoopProgram,
+    kernel: &'a str,
+    vars: HashMap<Var, DType>,
+    out: String,
+}
+
+impl Emitter<'_> {
+    fn unsupported<T>(&self, what: impl Into<String>) -> R<T> {
+        Err(EmitError::Unsupported { kernel: self.kernel.to_string(), what: what.into() })
+    }
+
+    fn dim(&self, d: Dim) -> String {
+        match d {
+            Dim::Const(c) => format!("{c}ll"),
+            Dim::Sym(s) => format!("args.dim_{}", self.lp.dim_text(Dim::Sym(s))),
+        }
+    }
+
+    fn line(&mut self, depth: usize, text: &str) {
+        for _ in 0..depth {
+            self.out.push_str("  ");
+        }
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    /// The block-per-point body: the prefix `let`s, the reduction loop split across the
+    /// block's threads, the block reduction, and the rest of the body in thread 0.
+    fn block_reduce(&mut self, k: &Kernel, r: &BlockReduce) -> R<()> {
+        self.stmts(&k.body[..r.at], 2)?;
+        let Some(Stmt::Mut { init, .. }) = k.body.get(r.at) else { return self.unsupported("block reduction") };
+        let Some(Stmt::ForRange { var, extent, start, end, body }) = k.body.get(r.at + 1) else {
+            return self.unsupported("block reduction");
+        };
+        let identity = match r.op {
+            BinOp::Add => Scalar::zero(r.ty),
+            BinOp::Mul => Scalar::one(r.ty),
+            BinOp::Min => Scalar::max_value(r.ty),
+            _ => Scalar::min_value(r.ty),
+        };
+        let (ty, acc, id) = (c_type(r.ty), r.acc, constant(identity));
+        self.vars.insert(acc, r.ty);
+        self.vars.insert(*var, DType::I64);
+        // Thread 0 starts from the program's initial value, the others from the identity.
+        let init = self.expr(init)?;
+        if init == id {
+            self.line(2, &format!("{ty} {acc} = {init};"));
+        } else {
+            self.line(2, &format!("{ty} {acc} = threadIdx.x == 0 ? {init} : {id};"));
+        }
+        let (lo, hi, ext) = (self.expr(start)?, self.expr(end)?, self.dim(*extent));
+        self.line(2, "{");
+        self.line(3, &format!("const long long {var}_lo = kiln_max({lo}, 0ll), {var}_hi = kiln_min({hi}, {ext});"));
+        self.line(
+            3,
+            &format!("for (long long {var} = {var}_lo + threadIdx.x; {var} < {var}_hi; {var} += blockDim.x) {{"),
+        );
+        self.stmts(body, 4)?;
+        self.line(3, "}");
+        self.line(2, "}");
+        let op = match (r.op, r.ty.is_float()) {
+            (BinOp::Add, true) => "kiln_op_addf",
+            (BinOp::Add, false) => "kiln_op_add",
+            (BinOp::Mul, true) => "kiln_op_mulf",
+            (BinOp::Mul, false) => "kiln_op_mul",
+            (BinOp::Min, _) => "kiln_op_min",
+            _ => "kiln_op_max",
+        };
+        self.line(2, &format!("{acc} = kiln_block_reduce({acc}, {id}, kiln_red, {op}());"));
+        self.line(2, "if (threadIdx.x == 0) {");
+        self.stmts(&k.body[r.at + 2..], 3)?;
+        self.line(2, "}");
+        Ok(())
+    }
+
+    fn stmts(&mut self, body: &[Stmt], depth: usize) -> R<()> {
+        for s in body {
+            match s {
+                Stmt::Let { var, ty, value } => {
+                    let x = self.expr(value)?;
+                    self.vars.insert(*var, *ty);
+                    self.line(depth, &format!("const {} {var} = {x};", c_type(*ty)));
+                }
+                Stmt::Mut { var, ty, init } => {
+                    let x = self.expr(init)?;
+                    self.vars.insert(*var, *ty);
+                    self.line(depth, &format!("{} {var} = {x};", c_type(*ty)));
+                }
+                Stmt::Assign { var, value } => {
+                    let x = self.expr(value)?;
+                    self.line(depth, &format!("{var} = {x};"));
+                }
+                Stmt::Store { buf, idx, value } => {
+                    let (x, at) = (self.expr(value)?, self.access(*buf, idx)?);
+                    self.line(depth, &format!("{at} = {x};"));
+                }
+                Stmt::For { var, extent, body } => {
+                    self.vars.insert(*var, DType::I64);
+                    let n = self.dim(*extent);
+                    self.line(depth, &format!("for (long long {var} = 0; {var} < {n}; ++{var}) {{"));
+                    self.stmts(body, depth + 1)?;
+                    self.line(depth, "}");
+                }
+                Stmt::ForRange { var, extent, start, end, body } => {
+                    self.vars.insert(*var, DType::I64);
+                    let (lo, hi, ext) = (self.expr(start)?, self.expr(end)?, self.dim(*extent));
+                    self.line(depth, "{");
+                    self.line(
+                        depth + 1,
+                        &format!("const long long {var}_lo = kiln_max({lo}, 0ll), {var}_hi = kiln_min({hi}, {ext});"),
+                    );
+                    self.line(depth + 1, &format!("for (long long {var} = {var}_lo; {var} < {var}_hi; ++{var}) {{"));
+                    self.stmts(body, depth + 2)?;
+                    self.line(depth + 1, "}");
+                    self.line(depth, "}");
+                }
+                Stmt::If { cond, then, els } => {
+                    let c = self.expr(cond)?;
+                    self.line(depth, &format!("if ({c}) {{"));
+                    self.stmts(then, depth + 1)?;
+                    if !els.is_empty() {
+                        self.line(depth, "} else {");
+                        self.stmts(els, depth + 1)?;
+                    }
+                    self.line(depth, "}");
+                }
+                Stmt::Flag(f) => {
+                    let k = flag_index(*f);
+                    self.line(depth, &format!("atomicOr(args.flags + {k}, 1u); // {}", f.name()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `args.x_[i0 * args.x_s0 + ..]`.
+    fn access(&mut self, buf: kiln_ir::loops::BufId, idx: &[Expr]) -> R<String> {
+        let Some(b) = self.lp.buffers.get(buf.index()) else { return self.unsupported(format!("buffer #{}", buf.0)) };
+        if idx.len() != b.shape.len() {
+            return self.unsupported(format!("access to `{}` with {} indices", b.name, idx.len()));
+        }
+        let name = b.name.clone();
+        let mut terms = vec![];
+        for (i, e) in idx.iter().enumerate() {
+            terms.push(format!("{} * args.{name}_s{i}", self.expr(e)?));
+        }
+        if terms.is_empty() {
+            terms.push("0".into());
+        }
+        Ok(format!("args.{name}_[{}]", terms.join(" + ")))
+    }
+
+    fn ty(&self, e: &Expr) -> R<DType> {
+        Ok(match e {
+            Expr::Var(v) => match self.vars.get(v) {
+                Some(t) => *t,
+                None => return self.unsupported(format!("variable {v} used before its definition")),
+            },
+            Expr::Const(c) => c.dtype(),
+            Expr::Dim(_) | Expr::Check(..) => DType::I64,
+            Expr::Load { buf, .. } => match self.lp.buffers.get(buf.index()) {
+                Some(b) => b.dtype,
+                None => return self.unsupported(format!("buffer #{}", buf.0)),
+            },
+            Expr::Unary(_, a) => self.ty(a)?,
+            Expr::Binary(op, a, _) => {
+                if op.is_comparison() {
+                    DType::Bool
+                } else {
+                    self.ty(a)?
+                }
+            }
+            Expr::Select(_, a, _) => self.ty(a)?,
+            Expr::Cast(t, _) => *t,
+        })
+    }
+
+    fn expr(&mut self, e: &Expr) -> R<String> {
+        Ok(match e {
+            Expr::Var(v) => v.to_string(),
+            Expr::Const(c) => constant(*c),
+            Expr::Dim(d) => self.dim(*d),
+            Expr::Load { buf, idx } => self.access(*buf, idx)?,
+            Expr::Check(i, d) => {
+                let k = flag_index(Flag::IndexOutOfRange);
+                format!("kiln_check({}, {}, args.flags + {k})", self.expr(i)?, self.dim(*d))
+            }
+            Expr::Unary(op, a) => {
+                let t = self.ty(a)?;
+                let x = self.expr(a)?;
+                self.unary(*op, t, x)?
+            }
+            Expr::Binary(op, a, b) => {
+                let t = self.ty(a)?;
+                let (x, y) = (self.expr(a)?, self.expr(b)?);
+                self.binary(*op, t, x, y)?
+            }
+            Expr::Select(c, a, b) => format!("({} ? {} : {})", self.expr(c)?, self.expr(a)?, self.expr(b)?),
+            Expr::Cast(t, a) => {
+                let from = self.ty(a)?;
+                let x = self.expr(a)?;
+                cast(from, *t, x)
+            }
+        })
+    }
+
+    fn unary(&self, op: UnOp, t: DType, x: String) -> R<String> {
+        let f = t == DType::F32;
+        Ok(match (op, t) {
+            (UnOp::Neg, DType::F32 | DType::F64) => format!("(-{x})"),
+            (UnOp::Neg, DType::I32 | DType::I64) => format!("kiln_neg({x})"),
+            (UnOp::Not, DType::Bool) => format!("(!{x})"),
+            (UnOp::Not, DType::I32 | DType::I64 | DType::U32) => format!("(~{x})"),
+            (UnOp::Abs, DType::F32 | DType::F64) => format!("{}({x})", if f { "fabsf" } else { "fabs" }),
+            (UnOp::Abs, DType::I32 | DType::I64) => format!("kiln_abs({x})"),
+            (UnOp::Abs, DType::U32) => x,
+            (op, DType::F32 | DType::F64) if op.float_only() => {
+                let m = |a: &str, b: &str| format!("{}({x})", if f { a } else { b });
+                match op {
+                    UnOp::Exp => m("expf", "exp"),
+                    UnOp::Ln => m("logf", "log"),
+                    UnOp::Log1p => m("log1pf", "log1p"),
+                    UnOp::Sqrt => m("sqrtf", "sqrt"),
+                    UnOp::Rsqrt => format!("({} / {})", if f { "1.0f" } else { "1.0" }, m("sqrtf", "sqrt")),
+                    UnOp::Sin => m("sinf", "sin"),
+                    UnOp::Cos => m("cosf", "cos"),
+                    UnOp::Tanh => m("tanhf", "tanh"),
+                    UnOp::Sigmoid => format!("kiln_sigmoid({x})"),
+                    UnOp::Floor => m("floorf", "floor"),
+                    UnOp::Ceil => m("ceilf", "ceil"),
+                    UnOp::PowI(n) => format!("kiln_powi({x}, {})", int_const(i64::from(n), DType::I32)),
+                    _ => return self.unsupported(format!("{} of {t}", op.name())),
+                }
+            }
+            _ => return self.unsupported(format!("{} of {t}", op.name())),
+        })
+    }
+
+    fn binary(&self, op: BinOp, t: DType, x: String, y: String) -> R<String> {
+        if op.is_comparison() {
+            let c = match op {
+                BinOp::Eq => "==",
+                BinOp::Ne => "!=",
+                BinOp::Lt => "<",
+                BinOp::Le => "<=",
+                BinOp::Gt => ">",
+                _ => ">=",
+            };
+            return Ok(format!("({x} {c} {y})"));
+        }
+        let f = t == DType::F32;
+        Ok(match (op, t) {
+            (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div, DType::F32 | DType::F64) => {
+                let c = match op {
+                    BinOp::Add => "+",
+                    BinOp::Sub => "-",
+                    BinOp::Mul => "*",
+                    _ => "/",
+                };
+                format!("({x} {c} {y})")
+            }
+            (BinOp::Rem, DType::F32 | DType::F64) => format!("{}({x}, {y})", if f { "fmodf" } else { "fmod" }),
+            (BinOp::Pow, DType::F32 | DType::F64) => format!("{}({x}, {y})", if f { "powf" } else { "pow" }),
+            (BinOp::Min, DType::Bool) | (BinOp::And | BinOp::Mul, DType::Bool) => format!("({x} && {y})"),
+            (BinOp::Max, DType::Bool) | (BinOp::Or | BinOp::Add, DType::Bool) => format!("({x} || {y})"),
+            (BinOp::Xor, DType::Bool) => format!("({x} != {y})"),
+            (BinOp::Min | BinOp::Max, _) => format!("kiln_{}({x}, {y})", op.name()),
+            (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem, DType::I32 | DType::I64 | DType::U32) => {
+                format!("kiln_{}({x}, {y})", op.name())
+            }
+            (BinOp::And | BinOp::Or | BinOp::Xor, DType::I32 | DType::I64 | DType::U32) => {
+                let c = match op {
+                    BinOp::And => "&",
+                    BinOp::Or => "|",
+                    _ => "^",
+                };
+                format!("({x} {c} {y})")
+            }
+            _ => return self.unsupported(format!("{} of {t}", op.name())),
+        })
+    }
+}
+
+/// Position of `f` in the flags array (`Flag::ALL` order).
+fn flag_index(f: Flag) -> usize {
+    Flag::ALL.iter().position(|g| *g == f).unwrap_or(0)
+}
+
+/// `x as t` in Rust's meaning.
+fn cast(from: DType, to: DType, x: String) -> String {
+    if from == to {
+        return x;
+    }
+    match (from.is_float(), to) {
+        (_, DType::Bool) => format!("({x} != 0)"),
+        (true, DType::I32) => format!("kiln_f2i32({x})"),
+        (true, DType::I64) => format!("kiln_f2i64({x})"),
+        (true, DType::U32) => format!("kiln_f2u32({x})"),
+        (_, t) => format!("(({}){x})", c_type(t)),
+    }
+}
+
+fn int_const(v: i64, t: DType) -> String {
+    match t {
+        DType::I32 if v == i64::from(i32::MIN) => "(-2147483647 - 1)".into(),
+        DType::I64 if v == i64::MIN => "(-9223372036854775807ll - 1)".into(),
+        DType::I64 if v < 0 => format!("({v}ll)"),
+        DType::I64 => format!("{v}ll"),
+        _ if v < 0 => format!("({v})"),
+        _ => v.to_string(),
+    }
+}
+
+/// A constant as a C literal of exactly its type (floats exact: shortest round-trip
+/// decimals, bit patterns for infinities and NaN).
+pub(super) fn constant(c: Scalar) -> String {
+    match c {
+        Scalar::F32(v) if !v.is_finite() => format!("kiln_f32_bits(0x{:08x}u)", v.to_bits()),
+        Scalar::F64(v) if !v.is_finite() => format!("kiln_f64_bits(0x{:016x}ull)", v.to_bits()),
+        Scalar::F32(v) if v.is_sign_negative() => format!("({v:?}f)"),
+        Scalar::F32(v) => format!("{v:?}f"),
+        Scalar::F64(v) if v.is_sign_negative() => format!("({v:?})"),
+        Scalar::F64(v) => format!("{v:?}"),
+        Scalar::I32(v) => int_const(i64::from(v), DType::I32),
+        Scalar::I64(v) => int_const(v, DType::I64),
+        Scalar::U32(v) => format!("{v}u"),
+        Scalar::Bool(v) => v.to_string(),
+    }
+}
