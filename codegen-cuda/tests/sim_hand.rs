@@ -267,3 +267,20 @@ fn wrong_arguments_are_typed_errors() {
     let other = lowered(&nearest());
     assert!(matches!(run_sim(&sp, &other, &[x.clone(), x]), Err(SimError::BadArgument(_))));
 }
+
+#[test]
+fn concurrent_launches_of_one_program_agree() {
+    // The simulator's state is static per library; launches from several host threads must
+    // serialize, not interleave.
+    let lp = lowered(&standardize(DType::F64));
+    let sp = sim(&lp);
+    let x = Value::F64(f32s(&[700, 3], 9).mapv(f64::from));
+    let want = run_sim(&sp, &lp, std::slice::from_ref(&x)).unwrap_or_else(|e| panic!("{e}"));
+    std::thread::scope(|s| {
+        let runs: Vec<_> = (0..4).map(|_| s.spawn(|| run_sim(&sp, &lp, std::slice::from_ref(&x)))).collect();
+        for r in runs {
+            let got = r.join().unwrap_or_else(|_| panic!("thread panicked")).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(got, want, "bitwise identical across threads");
+        }
+    });
+}
