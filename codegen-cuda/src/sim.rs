@@ -5,7 +5,8 @@
 //! Compiled libraries are cached on disk, keyed by a hash of the whole C++ text, the compiler
 //! command and its version, in `$KILN_CACHE_DIR`, else `$XDG_CACHE_HOME/kiln/cudasim`, else
 //! `~/.cache/kiln/cudasim`, else the system temp directory. A library that fails to load is
-//! rebuilt.
+//! rebuilt. Launches of one library are serialized (its simulated thread state is static);
+//! different programs run in parallel.
 
 mod host;
 
@@ -281,7 +282,9 @@ pub fn run_sim_with(
         // every index the verified loop program computes is in bounds; outputs and temporaries
         // are exclusively borrowed here and inputs are never stored to; `flags` holds one
         // `u32` per flag; the kernel index is in range.
+        let start = std::time::Instant::now();
         let code = unsafe { (sp.launch)(ki as u32, words.as_ptr(), grid, k.launch.block_dim) };
+        tracing::debug!(kernel = %k.name, grid, micros = start.elapsed().as_micros() as u64, "cuda sim: launch");
         if code != 0 {
             return Err(SimError::Launch { kernel: k.name.clone(), code });
         }
