@@ -179,8 +179,11 @@ fn nearest_builds_no_n_k_d_buffer() {
             assert!(!b.shape.contains(&d), "buffer {} mentions d", b.name);
         }
     }
-    // argmin and min share one kernel after the distance kernel.
-    assert_eq!(lp.kernels.len(), 2, "{lp}");
+    // argmin and min are fused into one loop that consumes each distance as it is produced:
+    // one kernel over rows and no temporary at all (not even the `[n, k]` distances).
+    assert_eq!(lp.kernels.len(), 1, "{lp}");
+    assert_eq!(lp.temps().count(), 0, "{lp}");
+    assert_eq!(schedule(&simplify(&p)).fused.len(), 1);
     let (n, k, dd) = (6, 5, 3);
     let (x, c) = (f32s(&[n, dd], 4), f32s(&[k, dd], 5));
     let out = run_loops(&lp, &[Value::F32(x.clone()), Value::F32(c.clone())]).unwrap();
@@ -558,4 +561,92 @@ fn for_range_round_trips_and_is_verified() {
     let bad = text.replace("for v2 < n", "for v2 < 4");
     let e = verify_loops(&parse_loop_program(&bad).unwrap()).unwrap_err().to_string();
     assert!(e.contains("not provably in range"), "{e}");
+}
+
+/// `e = x * x - x` over `[n, m]` and, from `reds`, one output per reduction over axis 1.
+fn siblings(reds: &[ReduceOp], extra_use: bool) -> Program {
+    let mut p = Program::new("siblings");
+    let (n, m) = (Dim::Sym(p.sym("n")), Dim::Sym(p.sym("m")));
+    let t = arr(ElemTy::F32, vec![n, m]);
+    let x = param(&mut p, "x", t.clone());
+    let sq = p.push(Op::Binary(BinOp::Mul, x, x), t.clone());
+    let e = p.push(Op::Binary(BinOp::Sub, sq, x), t);
+    for &op in reds {
+        let elem = if op.is_arg() { ElemTy::I64 } else { ElemTy::F32 };
+        let r = p.push(Op::Reduce { op, arg: e, axes: vec![1] }, arr(elem, vec![n]));
+        p.outputs.push(r);
+    }
+    if extra_use {
+        // A further use of one sibling's operand that is no output: no fusion.
+        let mx = p.push(Op::Reduce { op: ReduceOp::Max, arg: e, axes: vec![1] }, arr(ElemTy::F32, vec![n]));
+        let one = p.push(Op::Const(Literal::Float(1.0)), Type::scalar(ElemTy::F32));
+        let y = p.push(Op::Binary(BinOp::Add, mx, one), arr(ElemTy::F32, vec![n]));
+        p.outputs.push(y);
+    }
+    p
+}
+
+#[test]
+fn fused_sibling_reductions_match_plain_loops() {
+    use ReduceOp::{ArgMax, ArgMin, Max, Min, Sum};
+    let p = siblings(&[ArgMin, Min, Sum, ArgMax, Max], false);
+    let s = schedule(&simplify(&p));
+    assert_eq!(s.fused.len(), 1, "{s}");
+    assert_eq!(s.fused[0].len(), 5, "{s}");
+    let lp = lower_ok(&p);
+    assert_eq!(lp.kernels.len(), 1, "{lp}");
+    assert_eq!(lp.temps().count(), 0, "{lp}");
+    let mut x = f32s(&[5, 7], 11);
+    // Ties (x and 1 - x give the same e) and NaNs (first occurrence wins for arg reductions).
+    x[[1, 2]] = 1.0 - x[[1, 5]];
+    x[[3, 4]] = f32::NAN;
+    x[[3, 6]] = f32::NAN;
+    let out = run_loops(&lp, &[Value::F32(x.clone())]).unwrap();
+    for i in 0..5 {
+        let row: Vec<f32> = (0..7).map(|j| x[[i, j]] * x[[i, j]] - x[[i, j]]).collect();
+        let (mut amin, mut amax) = (0usize, 0usize);
+        for (j, v) in row.iter().enumerate() {
+            let (a, b) = (row[amin], row[amax]);
+            if !a.is_nan() && (v.is_nan() || *v < a) {
+                amin = j;
+            }
+            if !b.is_nan() && (v.is_nan() || *v > b) {
+                amax = j;
+            }
+        }
+        let sum = row.iter().fold(0f32, |a, v| a + v);
+        let nan = row.iter().any(|v| v.is_nan());
+        let Value::I64(am) = &out[0] else { panic!("argmin dtype") };
+        let Value::F32(mn) = &out[1] else { panic!("min dtype") };
+        let Value::F32(sm) = &out[2] else { panic!("sum dtype") };
+        let Value::I64(ax) = &out[3] else { panic!("argmax dtype") };
+        let Value::F32(mx) = &out[4] else { panic!("max dtype") };
+        assert_eq!(am[[i]], amin as i64, "argmin row {i}");
+        assert_eq!(ax[[i]], amax as i64, "argmax row {i}");
+        assert_eq!(sm[[i]].to_bits(), sum.to_bits(), "sum row {i}");
+        if nan {
+            assert!(mn[[i]].is_nan() && mx[[i]].is_nan(), "row {i} has a NaN");
+        } else {
+            assert_eq!(mn[[i]], row.iter().copied().fold(f32::INFINITY, f32::min), "min row {i}");
+            assert_eq!(mx[[i]], row.iter().copied().fold(f32::NEG_INFINITY, f32::max), "max row {i}");
+        }
+    }
+    // Fused or not, the results are the interpreter's, and an empty row still raises the
+    // arg reduction's flag.
+    let want = kiln_ir::interp::run(&p, &[Value::F32(x.clone())]).unwrap();
+    assert_eq!(format!("{out:?}"), format!("{want:?}"));
+    let empty = ArrayD::<f32>::zeros(IxDyn(&[2, 0]));
+    assert!(run_loops(&lp, &[Value::F32(empty)]).is_err());
+}
+
+#[test]
+fn siblings_with_another_use_are_not_fused() {
+    let p = siblings(&[ReduceOp::ArgMin, ReduceOp::Min], true);
+    let s = schedule(&simplify(&p));
+    assert!(s.fused.is_empty(), "{s}");
+    let lp = lower_ok(&p);
+    let x = f32s(&[4, 6], 3);
+    let got = run_loops(&lp, &[Value::F32(x.clone())]).unwrap();
+    let want = kiln_ir::interp::run(&p, &[Value::F32(x)]).unwrap();
+    assert_eq!(format!("{got:?}"), format!("{want:?}"));
 }

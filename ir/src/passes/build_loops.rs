@@ -6,7 +6,9 @@
 //! reductions become serial loops over accumulators emitted as statements before their use,
 //! gathers become checked indices, and materialized nodes become loads from their buffer.
 //! Adjacent kernels over the same domain are merged when the second reads nothing the first
-//! writes (so `nearest`'s `argmin` and `min` run in one kernel).
+//! writes. Sibling reductions the schedule fused ([`Schedule::fused`], `nearest`'s `argmin` and
+//! `min` of one row of distances) are built as one loop with one accumulator each, in one
+//! kernel: the shared operand is evaluated once per point and consumed at once.
 
 use super::schedule::{Placement, ReduceStrategy, Schedule};
 use crate::loops::{BufId, BufKind, Buffer, Expr, Flag, Kernel, LoopProgram, Scalar, Stmt, Var};
@@ -126,6 +128,21 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         let domain: Vec<(Var, Dim)> = n.ty.shape.iter().map(|d| (b.var(Some(*d)), *d)).collect();
         let idx: Vec<Expr> = domain.iter().map(|(v, _)| Expr::Var(*v)).collect();
         let mut body = vec![];
+        if let Some(group) = s.fused_group(id) {
+            // The first sibling builds the whole group's kernel; the others are done by then.
+            if group.first() != Some(&id) {
+                continue;
+            }
+            let values = b.fused_reduce(group, &idx, &mut body)?;
+            for (g, value) in group.iter().zip(values) {
+                let ts = stores.get(g).ok_or_else(|| format!("fused reduction {g} has no buffer"))?;
+                for t in ts {
+                    body.push(Stmt::Store { buf: *t, idx: idx.clone(), value: value.clone() });
+                }
+            }
+            lp.kernels.push(Kernel { name: String::new(), domain, body });
+            continue;
+        }
         // A parameter output copies its input; anything else is computed here.
         let value =
             if matches!(n.op, Op::Param(_)) { b.expr(id, &idx, &mut body)? } else { b.node(id, &idx, &mut body)? };
@@ -609,29 +626,53 @@ impl Builder<'_> {
         out: &mut Vec<Stmt>,
         body: impl FnOnce(&mut Self, &[Var], &mut Vec<Stmt>) -> R<Expr>,
     ) -> R<(Var, Option<Var>)> {
-        let acc = self.var(None);
-        out.push(Stmt::Mut { var: acc, ty: elem, init: Expr::Const(init_value(op, elem)) });
-        let best = if op.is_arg() {
-            let b = self.var(None);
-            out.push(Stmt::Mut { var: b, ty: DType::I64, init: Expr::i64(-1) });
-            Some(b)
-        } else {
-            None
-        };
+        let accs = self.reduce_loops_multi(&[op], elem, extents, chunk, out, body)?;
+        accs.first().copied().ok_or_else(|| "a reduction loop without an accumulator".to_string())
+    }
+
+    /// [`Self::reduce_loops`] for several reductions of the same values: one loop evaluates
+    /// `body` once per point and folds it into one accumulator per op, in the order of `ops`.
+    /// Each accumulator sees the same values in the same order as in a loop of its own.
+    fn reduce_loops_multi(
+        &mut self,
+        ops: &[ReduceOp],
+        elem: DType,
+        extents: &[Dim],
+        chunk: Option<(Expr, u32)>,
+        out: &mut Vec<Stmt>,
+        body: impl FnOnce(&mut Self, &[Var], &mut Vec<Stmt>) -> R<Expr>,
+    ) -> R<Vec<(Var, Option<Var>)>> {
+        let mut accs = vec![];
+        for &op in ops {
+            let acc = self.var(None);
+            out.push(Stmt::Mut { var: acc, ty: elem, init: Expr::Const(init_value(op, elem)) });
+            let best = if op.is_arg() {
+                let b = self.var(None);
+                out.push(Stmt::Mut { var: b, ty: DType::I64, init: Expr::i64(-1) });
+                Some(b)
+            } else {
+                None
+            };
+            accs.push((acc, best));
+        }
         let vars: Vec<Var> = extents.iter().map(|d| self.var(Some(*d))).collect();
         let (x, mut inner) = self.block(|s, o| {
             let x = body(s, &vars, o)?;
             Ok(s.bind(x, elem, o))
         })?;
-        match best {
-            Some(b) => {
-                let mut flat = vars.first().map_or(Expr::i64(0), |v| Expr::Var(*v));
-                for (v, d) in vars.iter().zip(extents).skip(1) {
-                    flat = Expr::binary(BinOp::Add, Expr::binary(BinOp::Mul, flat, Expr::Dim(*d)), Expr::Var(*v));
+        for (&op, &(acc, best)) in ops.iter().zip(&accs) {
+            match best {
+                Some(b) => {
+                    let mut flat = vars.first().map_or(Expr::i64(0), |v| Expr::Var(*v));
+                    for (v, d) in vars.iter().zip(extents).skip(1) {
+                        flat = Expr::binary(BinOp::Add, Expr::binary(BinOp::Mul, flat, Expr::Dim(*d)), Expr::Var(*v));
+                    }
+                    self.arg_step(op, elem, x.clone(), flat, acc, b, None, &mut inner);
                 }
-                self.arg_step(op, elem, x, flat, acc, b, None, &mut inner);
+                None => {
+                    inner.push(Stmt::Assign { var: acc, value: Expr::binary(fold_op(op), Expr::Var(acc), x.clone()) })
+                }
             }
-            None => inner.push(Stmt::Assign { var: acc, value: Expr::binary(fold_op(op), Expr::Var(acc), x) }),
         }
         let mut stmts = inner;
         for (k, (v, d)) in vars.iter().zip(extents).enumerate().rev() {
@@ -648,7 +689,47 @@ impl Builder<'_> {
             };
         }
         out.extend(stmts);
-        Ok((acc, best))
+        Ok(accs)
+    }
+
+    /// The values at output index `idx` of a fused group of sibling reductions (`Reduce`
+    /// nodes of one operand over the same axes): one loop, one accumulator per sibling.
+    fn fused_reduce(&mut self, group: &[NodeId], idx: &[Expr], out: &mut Vec<Stmt>) -> R<Vec<Expr>> {
+        let p = self.p;
+        let first = *group.first().ok_or("an empty fused group")?;
+        let Op::Reduce { arg, axes, .. } = &p.node(first).op else {
+            return Err(format!("fused {first} is not an array reduction"));
+        };
+        let (arg, axes) = (*arg, axes.clone());
+        let mut ops = vec![];
+        for g in group {
+            match &p.node(*g).op {
+                Op::Reduce { op, arg: a, axes: x } if *a == arg && *x == axes => ops.push(*op),
+                _ => return Err(format!("fused {g} does not reduce {arg} over the same axes")),
+            }
+        }
+        let ashape = p.node(arg).ty.shape.clone();
+        let extents: Vec<Dim> = axes
+            .iter()
+            .map(|&a| ashape.get(a as usize).copied().ok_or_else(|| format!("{first}: reduce axis out of range")))
+            .collect::<R<_>>()?;
+        let elem = self.dtype(arg)?;
+        let accs = self.reduce_loops_multi(&ops, elem, &extents, None, out, |s, vars, o| {
+            let (mut kept, mut red) = (idx.iter(), vars.iter());
+            let mut i = vec![];
+            for a in 0..ashape.len() {
+                let e =
+                    if axes.contains(&(a as u32)) { red.next().map(|v| Expr::Var(*v)) } else { kept.next().cloned() };
+                i.push(e.ok_or_else(|| format!("{first}: reduce axes do not match the operand's rank"))?);
+            }
+            s.expr(arg, &i, o)
+        })?;
+        let mut values = vec![];
+        for (g, (acc, best)) in group.iter().zip(accs) {
+            let dt = self.dtype(*g)?;
+            values.push(self.finish(dt, elem, acc, best, out));
+        }
+        Ok(values)
     }
 }
 

@@ -11,8 +11,14 @@
 //!
 //! Reductions are serial loops, except array-level reductions with a tiny output over a large
 //! domain, which get the two-phase split ([`ReduceStrategy::TwoPhase`]).
+//!
+//! Sibling reductions — serial, array-level output reductions of the same operand over the
+//! same axes, like `nearest`'s `argmin_axis(Axis(1))` and `min_axis(Axis(1))` — are *fused*:
+//! one loop over the reduced axes evaluates the operand once per point and feeds every
+//! sibling's accumulator ([`Schedule::fused`]). Their shared operand then counts as used once,
+//! so it is inlined into that loop instead of materialized (no `[n, k]` distance buffer).
 
-use crate::program::{NodeId, Op, Program};
+use crate::program::{NodeId, Op, Program, VarId};
 use crate::types::Dim;
 use std::fmt;
 
@@ -56,11 +62,19 @@ pub struct Schedule {
     pub placement: Vec<Placement>,
     /// Reduction nodes (`Reduce` and `RangeReduce`) in node order.
     pub reductions: Vec<(NodeId, ReduceStrategy)>,
+    /// Groups of sibling reductions (two or more, in node order) computed by one loop in one
+    /// kernel: the same operand, the same axes, every one a serial array-level output.
+    pub fused: Vec<Vec<NodeId>>,
 }
 
 impl Schedule {
     pub fn placement(&self, id: NodeId) -> Placement {
         self.placement.get(id.index()).copied().unwrap_or(Placement::Inline)
+    }
+
+    /// The fused group `id` belongs to, if any.
+    pub fn fused_group(&self, id: NodeId) -> Option<&[NodeId]> {
+        self.fused.iter().find(|g| g.contains(&id)).map(|g| g.as_slice())
     }
 }
 
@@ -81,6 +95,10 @@ impl fmt::Display for Schedule {
             }
             f.write_str("\n")?;
         }
+        for g in &self.fused {
+            let ids: Vec<String> = g.iter().map(|n| n.to_string()).collect();
+            writeln!(f, "fuse {}", ids.join(" "))?;
+        }
         Ok(())
     }
 }
@@ -90,7 +108,7 @@ impl fmt::Display for Schedule {
 /// "Tiny" is read from the program alone: a rank-0 result (`x.sum()`, `sum(0..n, ..)`), or a
 /// rank-1 result of reducing axis 0 of a rank-2 operand (column statistics of an `[n, d]`
 /// matrix: `mean_axis(Axis(0))`), where rows are the long axis by convention.
-fn strategy(p: &Program, id: NodeId, free: &[Vec<crate::program::VarId>]) -> ReduceStrategy {
+fn strategy(p: &Program, id: NodeId, free: &[Vec<VarId>]) -> ReduceStrategy {
     if !free[id.index()].is_empty() {
         return ReduceStrategy::Serial;
     }
@@ -116,7 +134,7 @@ fn strategy(p: &Program, id: NodeId, free: &[Vec<crate::program::VarId>]) -> Red
 }
 
 /// Whether consumer `u` evaluates operand `x` more than once per element of `x`.
-fn expands(p: &Program, free: &[Vec<crate::program::VarId>], u: NodeId, x: NodeId) -> bool {
+fn expands(p: &Program, free: &[Vec<VarId>], u: NodeId, x: NodeId) -> bool {
     let (un, xn) = (p.node(u), p.node(x));
     if free[x.index()].is_empty() && (!free[u.index()].is_empty() || !un.op.bound_vars().is_empty()) {
         // An array-level value used inside a loop body is evaluated once per iteration.
@@ -129,11 +147,54 @@ fn expands(p: &Program, free: &[Vec<crate::program::VarId>], u: NodeId, x: NodeI
     }
 }
 
+/// The sibling reduction groups of `p` (see the module documentation): for every operand
+/// whose users are all serial, array-level `Reduce` outputs over the same axes, those users,
+/// when there are at least two. Outputs listed twice stay unfused (they are already one node).
+fn sibling_groups(p: &Program, free: &[Vec<VarId>]) -> Vec<Vec<NodeId>> {
+    let n = p.nodes.len();
+    let mut users: Vec<Vec<NodeId>> = vec![vec![]; n];
+    for (i, node) in p.nodes.iter().enumerate() {
+        for o in node.op.operands() {
+            users[o.index()].push(NodeId(i as u32));
+        }
+    }
+    let mut groups = vec![];
+    for (x, us) in users.iter().enumerate() {
+        if us.len() < 2 || p.outputs.contains(&NodeId(x as u32)) {
+            continue;
+        }
+        let axes_of = |u: NodeId| match &p.node(u).op {
+            Op::Reduce { axes, .. } => Some(axes.clone()),
+            _ => None,
+        };
+        let Some(axes) = axes_of(us[0]) else { continue };
+        let ok = us.iter().all(|&u| {
+            axes_of(u).as_ref() == Some(&axes)
+                && free[u.index()].is_empty()
+                && p.outputs.iter().filter(|o| **o == u).count() == 1
+                && strategy(p, u, free) == ReduceStrategy::Serial
+        });
+        let mut g = us.clone();
+        g.dedup();
+        if ok && g.len() == us.len() {
+            groups.push(g);
+        }
+    }
+    groups
+}
+
 /// The default schedule of `p` (a verified, concrete program).
 pub fn schedule(p: &Program) -> Schedule {
     let n = p.nodes.len();
     let free = p.free_vars();
-    let uses = p.use_counts();
+    let fused = sibling_groups(p, &free);
+    let mut uses = p.use_counts();
+    for g in &fused {
+        // The fused loop evaluates the shared operand once per point.
+        if let Some(Op::Reduce { arg, .. }) = g.first().map(|u| &p.node(*u).op) {
+            uses[arg.index()] = 1;
+        }
+    }
     let is_red = |i: usize| matches!(p.nodes[i].op, Op::Reduce { .. } | Op::RangeReduce { .. });
     let is_output = |i: usize| p.outputs.contains(&NodeId(i as u32));
     // Forward: which nodes contain a reduction at all.
@@ -178,5 +239,5 @@ pub fn schedule(p: &Program) -> Schedule {
             placement[i] = Placement::Inline;
         }
     }
-    Schedule { placement, reductions }
+    Schedule { placement, reductions, fused }
 }
