@@ -344,12 +344,17 @@ impl Lower<'_, '_> {
         Ok(())
     }
 
-    /// A serial loop of `var` over `lo..hi`. A reduction loop [`simd::reduce::plan`] accepts
-    /// first gets a vector version (taken when its accesses are contiguous), then the scalar
-    /// loop finishes what is left.
+    /// A serial loop of `var` over `lo..hi`. A loop around a contraction that
+    /// [`simd::reduce::block_plan`] accepts first runs blocks of columns together; a reduction
+    /// loop [`simd::reduce::plan`] accepts first gets a vector version (taken when its accesses
+    /// are contiguous); then the scalar loop finishes what is left.
     fn serial_loop(&mut self, var: Var, lo: Value, hi: Value, body: &[Stmt]) -> Result<(), CpuError> {
         let cv = self.declare(var, DType::I64);
         self.b.def_var(cv, lo);
+        if let Some(bp) = self.simd.then(|| simd::reduce::block_plan(self, var, body)).flatten() {
+            // Blocks of columns first; the plain loop below finishes the last few.
+            simd::reduce::blocked_loop(self, &bp, var, cv, hi)?;
+        }
         let head = self.b.create_block();
         if let Some(plan) = self.simd.then(|| simd::reduce::plan(self, var, body)).flatten() {
             simd::reduce::vector_loop(self, &plan, body, cv, hi, head)?;

@@ -128,6 +128,17 @@ pub(crate) fn plan(l: &Lower<'_, '_>, var: Var, body: &[Stmt]) -> Option<ReduceP
     Some(ReducePlan { plan: p.plan, accs })
 }
 
+/// The loop IR variables one copy of a blocked reduction rebinds (its `j` and accumulator),
+/// swapped into [`Lower::vars`] while that copy's code is emitted. Empty for a plain loop.
+pub(crate) type Binds = Vec<(Var, (Variable, DType))>;
+
+/// Point [`Lower::vars`] at the variables of one copy.
+pub(crate) fn bind(l: &mut Lower<'_, '_>, binds: &Binds) {
+    for (v, e) in binds {
+        l.vars.insert(*v, *e);
+    }
+}
+
 /// Emit the vector part of a reduction loop into the current block. `cv` holds the loop
 /// variable (the first iteration on entry), `hi` is the loop's end; control ends in `tail`
 /// (the scalar loop's head) with `cv` at the first iteration left to the scalar loop.
@@ -138,6 +149,23 @@ pub(crate) fn vector_loop(
     cv: Variable,
     hi: Value,
     tail: Block,
+) -> Result<(), CpuError> {
+    vector_loop_copies(l, rp, body, cv, hi, tail, &[vec![]])
+}
+
+/// [`vector_loop`] for several copies of the same reduction loop sharing one loop counter
+/// (a blocked contraction: `copies[g]` binds the reduction to column `j + g`). Each copy keeps
+/// its own [`UNROLL`] accumulators and does exactly the operations, in exactly the order, of a
+/// loop of its own; only the loop control and the loads they share (Cranelift merges repeated
+/// loads with no store in between) are emitted once.
+pub(crate) fn vector_loop_copies(
+    l: &mut Lower<'_, '_>,
+    rp: &ReducePlan,
+    body: &[Stmt],
+    cv: Variable,
+    hi: Value,
+    tail: Block,
+    copies: &[Binds],
 ) -> Result<(), CpuError> {
     let plan = &rp.plan;
     let lanes = plan.lanes();
@@ -151,31 +179,40 @@ pub(crate) fn vector_loop(
     l.b.ins().brif(go, vpre, &[], tail, &[]);
     l.b.switch_to_block(vpre);
 
-    let mut v = Vec_ { plan, hoisted: HashMap::new(), bases: HashMap::new(), vars: HashMap::new() };
-    for s in body {
-        match s {
-            Stmt::Let { var, .. } if !plan.varying.contains(var) => l.stmts(std::slice::from_ref(s))?,
-            Stmt::Let { value, .. } => v.hoist(l, value)?,
-            _ => match fold(s) {
-                Some((_, _, x)) => v.hoist(l, x)?,
-                None => return Err(CpuError::Unsupported("statement in a vector reduction".into())),
-            },
+    let mut vs = vec![];
+    for binds in copies {
+        bind(l, binds);
+        let mut v = Vec_ { plan, hoisted: HashMap::new(), bases: HashMap::new(), vars: HashMap::new() };
+        for s in body {
+            match s {
+                Stmt::Let { var, .. } if !plan.varying.contains(var) => l.stmts(std::slice::from_ref(s))?,
+                Stmt::Let { value, .. } => v.hoist(l, value)?,
+                _ => match fold(s) {
+                    Some((_, _, x)) => v.hoist(l, x)?,
+                    None => return Err(CpuError::Unsupported("statement in a vector reduction".into())),
+                },
+            }
         }
+        vs.push(v);
     }
-    // UNROLL vector accumulators per `mut`, at the identity.
-    let mut vacc: Vec<Vec<Variable>> = vec![];
-    for a in &rp.accs {
-        let vt = vec_type(a.ty, plan.width);
-        let id = identity(l, a);
-        let splat = l.b.ins().splat(vt, id);
-        let vars: Vec<Variable> = (0..UNROLL)
-            .map(|_| {
-                let var = l.b.declare_var(vt);
-                l.b.def_var(var, splat);
-                var
-            })
-            .collect();
-        vacc.push(vars);
+    // UNROLL vector accumulators per `mut` and copy, at the identity.
+    let mut vaccs: Vec<Vec<Vec<Variable>>> = vec![];
+    for _ in copies {
+        let mut vacc: Vec<Vec<Variable>> = vec![];
+        for a in &rp.accs {
+            let vt = vec_type(a.ty, plan.width);
+            let id = identity(l, a);
+            let splat = l.b.ins().splat(vt, id);
+            let vars: Vec<Variable> = (0..UNROLL)
+                .map(|_| {
+                    let var = l.b.declare_var(vt);
+                    l.b.def_var(var, splat);
+                    var
+                })
+                .collect();
+            vacc.push(vars);
+        }
+        vaccs.push(vacc);
     }
     let v4head = l.b.create_block();
     let v4body = l.b.create_block();
@@ -192,8 +229,11 @@ pub(crate) fn vector_loop(
         l.b.switch_to_block(blk);
         let j = l.b.use_var(cv);
         for u in 0..n {
-            v.vars.clear();
-            copy(l, &mut v, rp, &vacc, body, j, u)?;
+            for ((binds, v), vacc) in copies.iter().zip(&mut vs).zip(&vaccs) {
+                bind(l, binds);
+                v.vars.clear();
+                copy(l, v, rp, vacc, body, j, u)?;
+            }
         }
         let j1 = l.b.ins().iadd_imm_s(j, n * lanes);
         l.b.def_var(cv, j1);
@@ -201,17 +241,20 @@ pub(crate) fn vector_loop(
     }
     // Combine in a fixed order and fold into the scalar accumulators once.
     l.b.switch_to_block(done);
-    for (a, vars) in rp.accs.iter().zip(&vacc) {
-        let vals: Vec<Value> = vars.iter().map(|x| l.b.use_var(*x)).collect();
-        let v = tree(l, &v, a, &vals)?;
-        let lanes_v: Vec<Value> = (0..lanes as u8).map(|k| l.b.ins().extractlane(v, k)).collect();
-        let h = scalar_tree(l, a, &lanes_v)?;
-        let Some(&(sv, _)) = l.vars.get(&a.var) else {
-            return Err(CpuError::Unsupported(format!("accumulator {} out of scope", a.var)));
-        };
-        let cur = l.b.use_var(sv);
-        let (r, _) = l.binary(a.op, cur, h, a.ty)?;
-        l.b.def_var(sv, r);
+    for ((binds, v), vacc) in copies.iter().zip(&vs).zip(&vaccs) {
+        bind(l, binds);
+        for (a, vars) in rp.accs.iter().zip(vacc) {
+            let vals: Vec<Value> = vars.iter().map(|x| l.b.use_var(*x)).collect();
+            let v = tree(l, v, a, &vals)?;
+            let lanes_v: Vec<Value> = (0..lanes as u8).map(|k| l.b.ins().extractlane(v, k)).collect();
+            let h = scalar_tree(l, a, &lanes_v)?;
+            let Some(&(sv, _)) = l.vars.get(&a.var) else {
+                return Err(CpuError::Unsupported(format!("accumulator {} out of scope", a.var)));
+            };
+            let cur = l.b.use_var(sv);
+            let (r, _) = l.binary(a.op, cur, h, a.ty)?;
+            l.b.def_var(sv, r);
+        }
     }
     l.b.ins().jump(tail, &[]);
     Ok(())
@@ -288,4 +331,150 @@ fn identity(l: &mut Lower<'_, '_>, a: &Acc) -> Value {
         _ => Scalar::min_value(a.ty),
     };
     l.constant(c).0
+}
+
+/// Columns per block of a blocked contraction ([`block_plan`]): two copies of a reduction
+/// keep `2 * UNROLL` vector accumulators live, which fits the 16 xmm registers with room for
+/// the loaded operands.
+pub const BLOCK: i64 = 2;
+
+/// A serial loop over `j` whose body starts with a vectorizable reduction that reads `j`:
+/// `mut acc = init; for l < e { ..; acc = op(acc, f(j, l)) }; rest..`. This is the GEMM shape
+/// `out[i, j] = reduce_l f(a[i, l], b[j, l])` with its consumer (`nearest`'s argmin over `j`).
+pub(crate) struct BlockPlan<'s> {
+    acc: Var,
+    ty: DType,
+    init: &'s Expr,
+    lvar: Var,
+    extent: kiln_ir::Dim,
+    rbody: &'s [Stmt],
+    rest: &'s [Stmt],
+    rp: ReducePlan,
+}
+
+/// Whether any statement of `body` (recursively) is a store, or assigns a variable in `read`.
+fn writes(body: &[Stmt], read: &HashSet<Var>) -> bool {
+    body.iter().any(|s| match s {
+        Stmt::Store { .. } => true,
+        Stmt::Assign { var, .. } => read.contains(var),
+        Stmt::For { body, .. } | Stmt::ForRange { body, .. } => writes(body, read),
+        Stmt::If { then, els, .. } => writes(then, read) || writes(els, read),
+        Stmt::Let { .. } | Stmt::Mut { .. } | Stmt::Flag(_) => false,
+    })
+}
+
+/// Decide whether the serial loop over `var` with `body` is blocked (see [`BlockPlan`]).
+/// Blocking evaluates the reductions of columns `j .. j + BLOCK` before the `rest` of column
+/// `j`, so `rest` may not store nor assign anything the reduction reads.
+pub(crate) fn block_plan<'s>(l: &mut Lower<'_, '_>, var: Var, body: &'s [Stmt]) -> Option<BlockPlan<'s>> {
+    let [Stmt::Mut { var: acc, ty, init }, Stmt::For { var: lvar, extent, body: rbody }, rest @ ..] = body else {
+        return None;
+    };
+    if super::has_check(init) {
+        return None;
+    }
+    let mut read = HashSet::new();
+    init.for_each_var(&mut |v| {
+        read.insert(v);
+    });
+    let mut reads_j = false;
+    for s in rbody {
+        let (Stmt::Let { value, .. } | Stmt::Assign { value, .. }) = s else { return None };
+        value.for_each_var(&mut |v| {
+            reads_j |= v == var;
+            read.insert(v);
+        });
+    }
+    if !reads_j || writes(rest, &read) {
+        return None;
+    }
+    // The planner reads the accumulator's type from the variables in scope.
+    let placeholder = l.b.declare_var(crate::kernel::clif_type(*ty));
+    let saved = l.vars.insert(*acc, (placeholder, *ty));
+    let rp = plan(l, *lvar, rbody);
+    match saved {
+        Some(e) => l.vars.insert(*acc, e),
+        None => l.vars.remove(acc),
+    };
+    let rp = rp?;
+    if rp.accs.len() != 1 || rp.accs[0].var != *acc {
+        return None;
+    }
+    Some(BlockPlan { acc: *acc, ty: *ty, init, lvar: *lvar, extent: *extent, rbody, rest, rp })
+}
+
+/// Emit the blocked part of the loop over `var` (counter `cv`, end `hi`): while `BLOCK`
+/// columns fit, their reductions run together in one vector loop ([`vector_loop_copies`])
+/// and one scalar tail, then `rest` runs for each column in order. Control ends in the current
+/// block with `cv` at the first column left to the plain loop.
+pub(crate) fn blocked_loop(
+    l: &mut Lower<'_, '_>,
+    bp: &BlockPlan<'_>,
+    var: Var,
+    cv: Variable,
+    hi: Value,
+) -> Result<(), CpuError> {
+    let i64t = cranelift_codegen::ir::types::I64;
+    let bhead = l.b.create_block();
+    let bbody = l.b.create_block();
+    let bexit = l.b.create_block();
+    l.b.ins().jump(bhead, &[]);
+    l.b.switch_to_block(bhead);
+    let j = l.b.use_var(cv);
+    let t = l.b.ins().iadd_imm_s(j, BLOCK);
+    let fits = l.b.ins().icmp(IntCC::SignedLessThanOrEqual, t, hi);
+    l.b.ins().brif(fits, bbody, &[], bexit, &[]);
+
+    l.b.switch_to_block(bbody);
+    let j = l.b.use_var(cv);
+    let mut copies: Vec<Binds> = vec![];
+    for g in 0..BLOCK {
+        let jg = l.b.ins().iadd_imm_s(j, g);
+        let jv = l.b.declare_var(i64t);
+        l.b.def_var(jv, jg);
+        l.vars.insert(var, (jv, DType::I64));
+        let (iv, it) = l.expr(bp.init)?;
+        if it != bp.ty {
+            return Err(CpuError::Unsupported(format!("`mut {}: {}` given a value of type {it}", bp.acc, bp.ty)));
+        }
+        let av = l.b.declare_var(crate::kernel::clif_type(bp.ty));
+        l.b.def_var(av, iv);
+        copies.push(vec![(var, (jv, DType::I64)), (bp.acc, (av, bp.ty))]);
+    }
+    // The reduction loop of every copy: vector part, then the scalar tail, copy by copy.
+    let lc = l.b.declare_var(i64t);
+    l.vars.insert(bp.lvar, (lc, DType::I64));
+    let zero = l.b.ins().iconst(i64t, 0);
+    l.b.def_var(lc, zero);
+    let lhi = l.dim(bp.extent);
+    let lhead = l.b.create_block();
+    vector_loop_copies(l, &bp.rp, bp.rbody, lc, lhi, lhead, &copies)?;
+    let lbody = l.b.create_block();
+    let lafter = l.b.create_block();
+    l.b.switch_to_block(lhead);
+    let i = l.b.use_var(lc);
+    let c = l.b.ins().icmp(IntCC::SignedLessThan, i, lhi);
+    l.b.ins().brif(c, lbody, &[], lafter, &[]);
+    l.b.switch_to_block(lbody);
+    for binds in &copies {
+        bind(l, binds);
+        l.stmts(bp.rbody)?;
+    }
+    let i = l.b.use_var(lc);
+    let i1 = l.b.ins().iadd_imm_s(i, 1);
+    l.b.def_var(lc, i1);
+    l.b.ins().jump(lhead, &[]);
+    // The consumers, column by column in order.
+    l.b.switch_to_block(lafter);
+    for binds in &copies {
+        bind(l, binds);
+        l.stmts(bp.rest)?;
+    }
+    let j = l.b.use_var(cv);
+    let j1 = l.b.ins().iadd_imm_s(j, BLOCK);
+    l.b.def_var(cv, j1);
+    l.b.ins().jump(bhead, &[]);
+    l.b.switch_to_block(bexit);
+    l.vars.insert(var, (cv, DType::I64));
+    Ok(())
 }
