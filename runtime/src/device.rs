@@ -37,7 +37,8 @@ pub enum Device {
     Interp,
     /// Native code through Cranelift, on all cores (the default).
     Cpu,
-    /// The generated CUDA C run on the CPU by the CUDA simulator (not built yet: issue 4).
+    /// The generated CUDA C run on the CPU by the CUDA simulator: slow, for tests and for
+    /// debugging GPU kernels without a GPU.
     CudaSim,
     /// An NVIDIA GPU by ordinal (not built yet: issue 4).
     Cuda(usize),

@@ -31,6 +31,8 @@ struct Instance {
     program: Program,
     lowered: OnceLock<std::result::Result<Lowered, String>>,
     cpu: OnceLock<std::result::Result<kiln_cpu::CpuProgram, String>>,
+    cuda: OnceLock<std::result::Result<kiln_cuda::CudaProgram, String>>,
+    sim: OnceLock<std::result::Result<kiln_cuda::SimProgram, String>>,
 }
 
 #[derive(Debug)]
@@ -120,6 +122,33 @@ impl Kernel {
         })
     }
 
+    /// The CUDA C of the instantiation `float`: exactly the text NVRTC and the simulator
+    /// compile.
+    pub fn cuda(&self, float: Option<DType>) -> Result<String> {
+        let inst = self.instance(float)?;
+        Ok(self.cuda_program(&inst)?.source.clone())
+    }
+
+    /// PTX of the instantiation `float` for `arch` (NVRTC must be available; see
+    /// `kiln_cuda::tools`).
+    pub fn ptx(&self, float: Option<DType>, arch: kiln_cuda::nvrtc::Arch) -> Result<String> {
+        let inst = self.instance(float)?;
+        let source = &self.cuda_program(&inst)?.source;
+        let compiled = kiln_cuda::nvrtc::compile_ptx(source, arch).map_err(|e| self.backend_error("cuda", e))?;
+        Ok(compiled.ptx)
+    }
+
+    /// `ptxas -v`'s resource report (registers, spills, shared memory) of every kernel of the
+    /// instantiation `float` for `arch`.
+    pub fn ptxas(
+        &self,
+        float: Option<DType>,
+        arch: kiln_cuda::nvrtc::Arch,
+    ) -> Result<Vec<kiln_cuda::tools::KernelResources>> {
+        let ptx = self.ptx(float, arch)?;
+        kiln_cuda::tools::ptxas_report(&ptx, arch).map_err(|e| self.backend_error("cuda", e))
+    }
+
     /// The program after each lowering pass, for the instantiation `float`
     /// (`None` for non-generic kernels).
     pub fn passes(&self, float: Option<DType>) -> Result<Vec<PassRecord>> {
@@ -169,6 +198,23 @@ impl Kernel {
                             message: format!("the cpu kernel raised `{}`", flag.name()),
                         });
                     }
+                }
+            }
+            Device::CudaSim => {
+                let sim = self.sim_program(&inst)?;
+                let lowered = self.lowered(&inst)?;
+                let values: Vec<Value> = args.iter().map(Arg::to_value).collect();
+                match kiln_cuda::run_sim(sim, &lowered.loops, &values) {
+                    Ok(outs) => outs,
+                    Err(kiln_cuda::SimError::Flag(flag)) => {
+                        // As on the CPU: the interpreter names the array, axis and index.
+                        self.run_interp(&inst, &args)?;
+                        return Err(Error::Execution {
+                            kernel: self.name().into(),
+                            message: format!("the cuda-sim kernel raised `{}`", flag.name()),
+                        });
+                    }
+                    Err(e) => return Err(self.backend_error("cuda-sim", e)),
                 }
             }
             other => {
@@ -226,7 +272,13 @@ impl Kernel {
                 Some(f) => self.program.instantiate(f),
                 None => self.program.clone(),
             };
-            Arc::new(Instance { program, lowered: OnceLock::new(), cpu: OnceLock::new() })
+            Arc::new(Instance {
+                program,
+                lowered: OnceLock::new(),
+                cpu: OnceLock::new(),
+                cuda: OnceLock::new(),
+                sim: OnceLock::new(),
+            })
         });
         Ok(inst.clone())
     }
@@ -297,6 +349,49 @@ impl Kernel {
             device: "cpu".into(),
             message: m.clone(),
         })
+    }
+
+    /// The instantiation's CUDA C, emitted once.
+    fn cuda_program<'i>(&self, inst: &'i Instance) -> Result<&'i kiln_cuda::CudaProgram> {
+        let lowered = self.lowered(inst)?;
+        let program = inst.cuda.get_or_init(|| {
+            let result = kiln_cuda::emit(&lowered.loops).map_err(|e| e.to_string());
+            if let (Ok(p), true) = (&result, debug::level() >= 3) {
+                tracing::info!("kernel {} CUDA C:\n{}", self.name(), p.source);
+            }
+            result
+        });
+        program.as_ref().map_err(|m| Error::Backend {
+            kernel: self.name().into(),
+            device: "cuda".into(),
+            message: m.clone(),
+        })
+    }
+
+    /// The instantiation compiled for the CUDA simulator, once.
+    fn sim_program<'i>(&self, inst: &'i Instance) -> Result<&'i kiln_cuda::SimProgram> {
+        let cuda = self.cuda_program(inst)?;
+        let program = inst.sim.get_or_init(|| {
+            let start = Instant::now();
+            let result = kiln_cuda::compile_sim(cuda).map_err(|e| e.to_string());
+            if debug::level() >= 1 {
+                tracing::info!(
+                    "kernel {}: compiled for cuda-sim in {:.1} ms",
+                    self.name(),
+                    start.elapsed().as_secs_f64() * 1e3
+                );
+            }
+            result
+        });
+        program.as_ref().map_err(|m| Error::Backend {
+            kernel: self.name().into(),
+            device: "cuda-sim".into(),
+            message: m.clone(),
+        })
+    }
+
+    fn backend_error(&self, device: &str, e: impl std::fmt::Display) -> Error {
+        Error::Backend { kernel: self.name().into(), device: device.into(), message: e.to_string() }
     }
 
     fn interp_error(&self, e: InterpError) -> Error {

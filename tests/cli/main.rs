@@ -70,6 +70,18 @@ fn inspect_emits_ir_passes_and_loops() {
     let text = stdout(&asm);
     assert!(text.contains("addps") || text.contains("vaddps"), "x86 vector adds in the assembly: {text}");
 
+    let cuda = kiln(&["inspect", f, "--kernel", "nearest", "--emit", "cuda"], &[]);
+    let text = stdout(&cuda);
+    assert!(text.contains("__global__") && !text.contains("#include"), "CUDA C without includes: {text}");
+    if std::env::var_os("KILN_CUDA_TOOLS").is_some() {
+        let ptxas = kiln(&["inspect", f, "--kernel", "nearest", "--emit", "ptxas", "--arch", "sm_80"], &[]);
+        let text = stdout(&ptxas);
+        assert!(ptxas.status.success(), "{}", stderr(&ptxas));
+        assert!(text.contains("sm_80") && text.contains("spill_stores=0 spill_loads=0"), "{text}");
+    } else {
+        eprintln!("skipped: --emit ptxas needs the CUDA tools (KILN_CUDA_TOOLS, set by `cargo xtask test`)");
+    }
+
     let all = kiln(&["inspect", f], &[]);
     assert!(stdout(&all).matches("kernel ").count() >= 3, "every kernel of the file");
 }
@@ -241,4 +253,9 @@ fn kiln_debug_reports_kernels_and_passes() {
     let err = stderr(&two);
     assert!(err.contains("after simplify") && err.contains("unchanged") && err.contains("program axpby"), "{err}");
     assert!(stdout(&two).contains("output 0"), "outputs print without --out");
+    let mut sim_args = args.to_vec();
+    sim_args.extend(["--device", "cuda-sim"]);
+    let sim = kiln(&sim_args, &[]);
+    assert!(sim.status.success(), "{}", stderr(&sim));
+    assert!(stdout(&sim).contains("[3, 3, 3]"), "1*1 + 2*1 on the simulator: {}", stdout(&sim));
 }

@@ -3,8 +3,9 @@
 //! exactly what the macro builds.
 //!
 //! ```text
-//! kiln inspect FILE.rs [--kernel NAME] [--emit ir|passes|loops|clif|asm] [--dtype f32|f64]
-//! kiln run FILE.rs --kernel NAME [--device cpu|interp] [--dtype f32|f64]
+//! kiln inspect FILE.rs [--kernel NAME] [--emit ir|passes|loops|clif|asm|cuda|ptx|ptxas]
+//!              [--dtype f32|f64] [--arch sm_90]
+//! kiln run FILE.rs --kernel NAME [--device cpu|interp|cuda-sim|cuda] [--dtype f32|f64]
 //!          --arg NAME=PATH.npy --arg NAME=SCALAR ... [--out PATH.npy ...] [--bench N]
 //! ```
 
@@ -39,13 +40,17 @@ enum Command {
         /// The float type of a generic `F: Float` kernel.
         #[arg(long, value_parser = parse_float_dtype)]
         dtype: Option<DType>,
+        /// GPU architecture for `--emit ptx|ptxas` (sm_80, sm_90, ...).
+        #[arg(long, default_value = "sm_90", value_parser = parse_arch)]
+        arch: kiln::runtime::Arch,
     },
     /// Run a kernel on `.npy` files and scalars, writing `.npy` outputs.
     Run {
         file: PathBuf,
         #[arg(long)]
         kernel: String,
-        /// cpu (native code, the default) or interp (the reference interpreter).
+        /// cpu (native code, the default), interp (the reference interpreter), cuda-sim (the
+        /// generated CUDA C on the CUDA simulator) or cuda / cuda:N (a GPU).
         #[arg(long, default_value = "cpu")]
         device: String,
         /// The float type of a generic `F: Float` kernel (default: the type of the first F array).
@@ -75,6 +80,19 @@ enum Emit {
     Clif,
     /// x86 assembly of the CPU kernels.
     Asm,
+    /// CUDA C, exactly as NVRTC and the CUDA simulator get it.
+    Cuda,
+    /// PTX from NVRTC for `--arch`.
+    Ptx,
+    /// `ptxas -v`'s registers, spills and shared memory per kernel for `--arch`.
+    Ptxas,
+}
+
+fn parse_arch(s: &str) -> Result<kiln::runtime::Arch, String> {
+    s.strip_prefix("sm_")
+        .and_then(|n| n.parse().ok())
+        .map(kiln::runtime::Arch)
+        .ok_or_else(|| format!("`{s}` is not a GPU architecture like sm_90"))
 }
 
 fn parse_float_dtype(s: &str) -> Result<DType, String> {
@@ -87,7 +105,7 @@ fn parse_float_dtype(s: &str) -> Result<DType, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Inspect { file, kernel, emit, dtype } => inspect(&file, kernel.as_deref(), emit, dtype),
+        Command::Inspect { file, kernel, emit, dtype, arch } => inspect(&file, kernel.as_deref(), emit, dtype, arch),
         Command::Run { file, kernel, device, dtype, args, outs, bench } => {
             run(&file, &kernel, &device, dtype, &args, &outs, bench)
         }
@@ -110,7 +128,13 @@ fn default_float(kernel: &Kernel, dtype: Option<DType>) -> Option<DType> {
     }
 }
 
-fn inspect(file: &Path, only: Option<&str>, emit: Emit, dtype: Option<DType>) -> Result<(), String> {
+fn inspect(
+    file: &Path,
+    only: Option<&str>,
+    emit: Emit,
+    dtype: Option<DType>,
+    arch: kiln::runtime::Arch,
+) -> Result<(), String> {
     let kernels = source::load(file, only)?;
     for (i, kernel) in kernels.iter().enumerate() {
         if i > 0 {
@@ -134,6 +158,16 @@ fn inspect(file: &Path, only: Option<&str>, emit: Emit, dtype: Option<DType>) ->
             Emit::Loops => print!("{}", kernel.loops(float).map_err(|e| e.to_string())?),
             Emit::Clif => print!("{}", kernel.clif(float).map_err(|e| e.to_string())?),
             Emit::Asm => print!("{}", kernel.asm(float).map_err(|e| e.to_string())?),
+            Emit::Cuda => print!("{}", kernel.cuda(float).map_err(|e| e.to_string())?),
+            Emit::Ptx => print!("{}", kernel.ptx(float, arch).map_err(|e| e.to_string())?),
+            Emit::Ptxas => {
+                for r in kernel.ptxas(float, arch).map_err(|e| e.to_string())? {
+                    println!(
+                        "{} {}: registers={} spill_stores={} spill_loads={} stack={} shared={}",
+                        r.arch, r.name, r.registers, r.spill_stores, r.spill_loads, r.stack_frame, r.shared_bytes
+                    );
+                }
+            }
         }
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! The conformance suite: every case is written once, as a function that calls kernels with
 //! host arrays, and [`conformance!`] instantiates it once per device (`Device::Interp` and
-//! `Device::Cpu` so far; `CudaSim` and `Cuda` join by adding a module to the macro). Each case
+//! `Device::Cpu` and `Device::CudaSim`; `Cuda` runs through `cargo xtask test-gpu`). Each case
 //! checks its kernel against a plain-Rust reference loop.
 
 mod comprehensions;
@@ -26,6 +26,15 @@ macro_rules! conformance {
                 #[test]
                 fn $case() {
                     kiln::with_device(kiln::Device::Cpu, super::$module::$case)
+                }
+            )*
+        }
+        /// The generated CUDA C, executed by the CUDA simulator.
+        mod cuda_sim {
+            $(
+                #[test]
+                fn $case() {
+                    kiln::with_device(kiln::Device::CudaSim, super::$module::$case)
                 }
             )*
         }
