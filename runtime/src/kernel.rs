@@ -423,10 +423,23 @@ impl KernelCell {
     /// # Panics
     /// If the embedded IR does not parse: the macro checked it at build time, so this is an
     /// internal bug (a kiln-macros / kiln-runtime version mismatch), never bad user input.
-    pub fn get(&self) -> &Kernel {
+    pub fn get(&'static self) -> &'static Kernel {
         self.cell.get_or_init(|| match Kernel::from_ir(self.text) {
-            Ok(k) => k,
+            Ok(k) => {
+                REGISTRY.lock().unwrap_or_else(|e| e.into_inner()).push(self);
+                k
+            }
             Err(e) => panic!("internal error: #[kernel] embedded invalid IR: {e}\n{}", self.text),
         })
     }
+}
+
+/// Every `#[kernel]` used so far in this process, in first-use order.
+static REGISTRY: Mutex<Vec<&'static KernelCell>> = Mutex::new(Vec::new());
+
+/// The `#[kernel]` functions this process has called (or asked for a handle) so far, in
+/// first-use order: what a test suite or a tool uses to check "every kernel" at once.
+pub fn used_kernels() -> Vec<&'static Kernel> {
+    let cells: Vec<&'static KernelCell> = REGISTRY.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    cells.into_iter().map(KernelCell::get).collect()
 }

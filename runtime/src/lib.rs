@@ -15,7 +15,7 @@ mod kernel;
 pub use args::{array_arg, scalar_arg, Arg, Element, Float, IntoArg};
 pub use device::{with_device, Device};
 pub use error::{Error, Result};
-pub use kernel::{Kernel, KernelCell};
+pub use kernel::{used_kernels, Kernel, KernelCell};
 pub use kiln_cuda::nvrtc::Arch;
 pub use kiln_ir::lower::PassRecord;
 pub use kiln_ir::{DType, Value};

@@ -38,8 +38,51 @@ macro_rules! conformance {
                 }
             )*
         }
+        /// Every kernel of the suite compiles with NVRTC for sm_80 and sm_90 and assembles
+        /// with ptxas without spilling (each dtype instantiation of generic kernels).
+        mod nvrtc {
+            #[test]
+            fn every_kernel_compiles_for_sm80_and_sm90_without_spills() {
+                let Some(_tools) = kiln_cuda::tools::tools_for_test("conformance kernels through NVRTC and ptxas") else {
+                    return;
+                };
+                // Calling every case on the interpreter instantiates every kernel handle.
+                $( kiln::with_device(kiln::Device::Interp, super::$module::$case); )*
+                let kernels = kiln::runtime::used_kernels();
+                assert!(kernels.len() >= 40, "the suite has {} kernels", kernels.len());
+                let mut worst = (0, String::new());
+                let mut spilling = Vec::new();
+                for k in kernels {
+                    let floats: Vec<Option<kiln::DType>> =
+                        if k.is_generic() { vec![Some(kiln::DType::F32), Some(kiln::DType::F64)] } else { vec![None] };
+                    for float in floats {
+                        for arch in [kiln::runtime::Arch(80), kiln::runtime::Arch(90)] {
+                            let report = k.ptxas(float, arch).unwrap_or_else(|e| panic!("{}: {e}", k.name()));
+                            assert!(!report.is_empty(), "{}: ptxas reported no kernels", k.name());
+                            for r in report {
+                                if r.spills() {
+                                    spilling.push(format!("{}/{}", k.name(), r.arch));
+                                }
+                                if r.registers > worst.0 {
+                                    worst = (r.registers, format!("{} ({}, {})", r.name, k.name(), r.arch));
+                                }
+                            }
+                        }
+                    }
+                }
+                eprintln!("worst register count: {} in {}", worst.0, worst.1);
+                spilling.sort();
+                // FIXME(issue 4): these kernels spill 4-24 bytes with NVRTC 13.5.37 while using
+                // only 32-40 registers; not investigated yet. The list pins today's behaviour so
+                // a new spill fails the test, and a fix shows up as a change to update here.
+                assert_eq!(spilling, super::KNOWN_SPILLS, "kernels that spill");
+            }
+        }
     };
 }
+
+/// Kernels (and the arch) whose PTX spills today; see the FIXME in the `nvrtc` test.
+const KNOWN_SPILLS: [&str; 4] = ["compare/sm_80", "logic/sm_80", "lse/sm_90", "row_stats/sm_90"];
 
 conformance! {
     elementwise::axpby_f32,
