@@ -102,17 +102,53 @@ fn test(extra: &[String]) -> ExitCode {
     }
     let mut test_args = vec!["test", "--workspace"];
     test_args.extend(extra.iter().map(String::as_str));
-    let steps: [(&str, Vec<&str>); 4] = [
+    let steps: [(&str, Vec<&str>); 3] = [
         ("format", vec!["fmt", "--all", "--", "--check"]),
         ("clippy", vec!["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
         ("tests", test_args),
-        ("examples", vec!["run", "--quiet", "--example", "kernels"]),
     ];
     for (name, args) in &steps {
         if let Err(code) = step(name, args) {
             return code;
         }
     }
+    if let Err(code) = run_examples() {
+        return code;
+    }
     eprintln!("xtask: all checks passed");
     ExitCode::SUCCESS
+}
+
+/// Run every example of `examples/`. `cargo test --workspace` has just built them with the
+/// workspace's feature set; running those binaries avoids a `cargo run` that would resolve
+/// features for the root package alone and rebuild half the dependency graph.
+fn run_examples() -> Result<(), ExitCode> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new("."));
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(|t| root.join(t)).unwrap_or_else(|| root.join("target"));
+    let examples = std::fs::read_dir(root.join("examples")).map_err(|e| {
+        eprintln!("xtask: examples: cannot list examples/: {e}");
+        ExitCode::FAILURE
+    })?;
+    for entry in examples.flatten() {
+        let path = entry.path();
+        let Some(name) =
+            path.file_stem().and_then(|s| s.to_str()).filter(|_| path.extension().is_some_and(|e| e == "rs"))
+        else {
+            continue;
+        };
+        let exe = target.join("debug").join("examples").join(name);
+        if !exe.exists() {
+            step(&format!("example {name}"), &["run", "--quiet", "--example", name])?;
+            continue;
+        }
+        eprintln!("xtask: example {name}: {}", exe.display());
+        match Command::new(&exe).status() {
+            Ok(s) if s.success() => eprintln!("xtask: example {name}: ok"),
+            other => {
+                eprintln!("xtask: example {name}: FAILED ({other:?})");
+                return Err(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(())
 }
