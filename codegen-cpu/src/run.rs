@@ -6,7 +6,7 @@
 
 use crate::{ArgPack, BufDesc, CpuError, CpuProgram};
 use kiln_ir::loops::{BufKind, Flag, LoopProgram};
-use kiln_ir::{with_value, DType, Dim, Value};
+use kiln_ir::{with_value, Dim, Value};
 
 /// Run every kernel of `lp` (compiled into `p`) in order over its whole domain, on `args`
 /// (one value per parameter, any strides), and return the outputs in standard layout.
@@ -37,8 +37,9 @@ pub fn run_program_chunked(
     if args.len() != lp.params.len() {
         return bad(format!("program `{}` takes {} arguments, got {}", lp.name, lp.params.len(), args.len()));
     }
-    let syms = bind_syms(lp, args)?;
-    let dims = |shape: &[Dim]| -> Vec<usize> { shape.iter().map(|d| dim_value(*d, &syms) as usize).collect() };
+    let syms = kiln_ir::loops::bind_syms(lp, args).map_err(CpuError::BadArgument)?;
+    let dims =
+        |shape: &[Dim]| -> Vec<usize> { shape.iter().map(|d| kiln_ir::loops::dim_len(*d, &syms) as usize).collect() };
 
     // One value per buffer: the caller's for inputs, fresh zeros for the rest.
     let mut owned: Vec<Option<Value>> =
@@ -70,7 +71,7 @@ pub fn run_program_chunked(
     for (ki, k) in lp.kernels.iter().enumerate() {
         let mut len: i64 = 1;
         for (_, d) in &k.domain {
-            len = match len.checked_mul(dim_value(*d, &syms)) {
+            len = match len.checked_mul(kiln_ir::loops::dim_len(*d, &syms)) {
                 Some(n) => n,
                 None => return bad(format!("domain of kernel `{}` overflows i64", k.name)),
             };
@@ -99,56 +100,4 @@ pub fn run_program_chunked(
         }
     }
     Ok(outs)
-}
-
-fn dim_value(d: Dim, syms: &[i64]) -> i64 {
-    match d {
-        Dim::Const(c) => c as i64,
-        Dim::Sym(s) => syms.get(s.0 as usize).copied().unwrap_or(0),
-    }
-}
-
-/// Bind every symbol from the parameters' shapes, checking dtypes, ranks and constants.
-fn bind_syms(lp: &LoopProgram, args: &[Value]) -> Result<Vec<i64>, CpuError> {
-    let mut syms: Vec<Option<i64>> = vec![None; lp.syms.len()];
-    for (i, (b, v)) in lp.params.iter().zip(args).enumerate() {
-        let Some(buf) = lp.buffers.get(b.index()) else {
-            return Err(CpuError::BadArgument(format!("parameter {i} names no buffer")));
-        };
-        let (dt, shape): (DType, &[usize]) = (v.dtype(), v.shape());
-        if dt != buf.dtype || shape.len() != buf.shape.len() {
-            return Err(CpuError::BadArgument(format!(
-                "argument `{}` must be {}[rank {}], got {dt}[rank {}]",
-                buf.name,
-                buf.dtype,
-                buf.shape.len(),
-                shape.len()
-            )));
-        }
-        for (axis, (d, n)) in buf.shape.iter().zip(shape).enumerate() {
-            let n = *n as i64;
-            let ok = match d {
-                Dim::Const(c) => *c as i64 == n,
-                Dim::Sym(s) => match syms.get_mut(s.0 as usize) {
-                    Some(slot @ None) => {
-                        *slot = Some(n);
-                        true
-                    }
-                    Some(Some(m)) => *m == n,
-                    None => false,
-                },
-            };
-            if !ok {
-                return Err(CpuError::BadArgument(format!(
-                    "argument `{}` axis {axis} has length {n}, which disagrees with `{}`",
-                    buf.name,
-                    lp.dim_text(*d)
-                )));
-            }
-        }
-    }
-    syms.iter()
-        .zip(&lp.syms)
-        .map(|(v, name)| v.ok_or_else(|| CpuError::BadArgument(format!("symbol `{name}` is bound by no argument"))))
-        .collect()
 }

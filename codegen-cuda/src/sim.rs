@@ -12,7 +12,7 @@ mod host;
 
 use crate::emit::CudaProgram;
 use kiln_ir::loops::{BufKind, Flag, LoopProgram};
-use kiln_ir::{with_value, DType, Dim, Value};
+use kiln_ir::{with_value, Dim, Value};
 use libloading::Library;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -241,8 +241,9 @@ pub fn run_sim_with(
     if args.len() != lp.params.len() {
         return bad(format!("program `{}` takes {} arguments, got {}", lp.name, lp.params.len(), args.len()));
     }
-    let syms = bind_syms(lp, args)?;
-    let dims = |shape: &[Dim]| -> Vec<usize> { shape.iter().map(|d| dim_value(*d, &syms) as usize).collect() };
+    let syms = kiln_ir::loops::bind_syms(lp, args).map_err(SimError::BadArgument)?;
+    let dims =
+        |shape: &[Dim]| -> Vec<usize> { shape.iter().map(|d| kiln_ir::loops::dim_len(*d, &syms) as usize).collect() };
     let mut owned: Vec<Option<Value>> =
         lp.buffers.iter().map(|b| (b.kind != BufKind::Input).then(|| Value::zeros(b.dtype, &dims(&b.shape)))).collect();
     let mut input_of = vec![None; lp.buffers.len()];
@@ -300,56 +301,4 @@ pub fn run_sim_with(
         }
     }
     Ok(outs)
-}
-
-fn dim_value(d: Dim, syms: &[i64]) -> i64 {
-    match d {
-        Dim::Const(c) => c as i64,
-        Dim::Sym(s) => syms.get(s.0 as usize).copied().unwrap_or(0),
-    }
-}
-
-/// Bind every symbol from the parameters' shapes, checking dtypes, ranks and constants.
-fn bind_syms(lp: &LoopProgram, args: &[Value]) -> Result<Vec<i64>, SimError> {
-    let mut syms: Vec<Option<i64>> = vec![None; lp.syms.len()];
-    for (i, (b, v)) in lp.params.iter().zip(args).enumerate() {
-        let Some(buf) = lp.buffers.get(b.index()) else {
-            return Err(SimError::BadArgument(format!("parameter {i} names no buffer")));
-        };
-        let (dt, shape): (DType, &[usize]) = (v.dtype(), v.shape());
-        if dt != buf.dtype || shape.len() != buf.shape.len() {
-            return Err(SimError::BadArgument(format!(
-                "argument `{}` must be {}[rank {}], got {dt}[rank {}]",
-                buf.name,
-                buf.dtype,
-                buf.shape.len(),
-                shape.len()
-            )));
-        }
-        for (axis, (d, n)) in buf.shape.iter().zip(shape).enumerate() {
-            let n = *n as i64;
-            let ok = match d {
-                Dim::Const(c) => *c as i64 == n,
-                Dim::Sym(s) => match syms.get_mut(s.0 as usize) {
-                    Some(slot @ None) => {
-                        *slot = Some(n);
-                        true
-                    }
-                    Some(Some(m)) => *m == n,
-                    None => false,
-                },
-            };
-            if !ok {
-                return Err(SimError::BadArgument(format!(
-                    "argument `{}` axis {axis} has length {n}, which disagrees with `{}`",
-                    buf.name,
-                    lp.dim_text(*d)
-                )));
-            }
-        }
-    }
-    syms.iter()
-        .zip(&lp.syms)
-        .map(|(v, name)| v.ok_or_else(|| SimError::BadArgument(format!("symbol `{name}` is bound by no argument"))))
-        .collect()
 }

@@ -480,3 +480,87 @@ impl fmt::Display for LoopProgram {
         Ok(())
     }
 }
+
+/// Every buffer `body` loads from (into `reads`) and stores to (into `writes`), in statement
+/// order, duplicates kept.
+pub fn buffer_accesses(body: &[Stmt], reads: &mut Vec<BufId>, writes: &mut Vec<BufId>) {
+    for s in body {
+        let mut r = |b| reads.push(b);
+        match s {
+            Stmt::Let { value, .. } | Stmt::Assign { value, .. } | Stmt::Mut { init: value, .. } => {
+                value.for_each_load(&mut r)
+            }
+            Stmt::Store { buf, idx, value } => {
+                idx.iter().for_each(|e| e.for_each_load(&mut r));
+                value.for_each_load(&mut r);
+                writes.push(*buf);
+            }
+            Stmt::For { body, .. } => buffer_accesses(body, reads, writes),
+            Stmt::ForRange { start, end, body, .. } => {
+                start.for_each_load(&mut r);
+                end.for_each_load(&mut r);
+                buffer_accesses(body, reads, writes);
+            }
+            Stmt::If { cond, then, els } => {
+                cond.for_each_load(&mut r);
+                buffer_accesses(then, reads, writes);
+                buffer_accesses(els, reads, writes);
+            }
+            Stmt::Flag(_) => {}
+        }
+    }
+}
+
+/// The length of `d` under bound symbol values (0 for a symbol out of range).
+pub fn dim_len(d: Dim, syms: &[i64]) -> i64 {
+    match d {
+        Dim::Const(c) => c as i64,
+        Dim::Sym(s) => syms.get(s.0 as usize).copied().unwrap_or(0),
+    }
+}
+
+/// Bind every symbol of `lp` from its arguments' shapes, checking dtypes, ranks and constant
+/// dimensions: what a backend runs before native code may index the buffers.
+pub fn bind_syms(lp: &LoopProgram, args: &[crate::Value]) -> Result<Vec<i64>, String> {
+    let mut syms: Vec<Option<i64>> = vec![None; lp.syms.len()];
+    for (i, (b, v)) in lp.params.iter().zip(args).enumerate() {
+        let Some(buf) = lp.buffers.get(b.index()) else {
+            return Err(format!("parameter {i} names no buffer"));
+        };
+        let (dt, shape): (DType, &[usize]) = (v.dtype(), v.shape());
+        if dt != buf.dtype || shape.len() != buf.shape.len() {
+            return Err(format!(
+                "argument `{}` must be {}[rank {}], got {dt}[rank {}]",
+                buf.name,
+                buf.dtype,
+                buf.shape.len(),
+                shape.len()
+            ));
+        }
+        for (axis, (d, n)) in buf.shape.iter().zip(shape).enumerate() {
+            let n = *n as i64;
+            let ok = match d {
+                Dim::Const(c) => *c as i64 == n,
+                Dim::Sym(s) => match syms.get_mut(s.0 as usize) {
+                    Some(slot @ None) => {
+                        *slot = Some(n);
+                        true
+                    }
+                    Some(Some(m)) => *m == n,
+                    None => false,
+                },
+            };
+            if !ok {
+                return Err(format!(
+                    "argument `{}` axis {axis} has length {n}, which disagrees with `{}`",
+                    buf.name,
+                    lp.dim_text(*d)
+                ));
+            }
+        }
+    }
+    syms.iter()
+        .zip(&lp.syms)
+        .map(|(v, name)| v.ok_or_else(|| format!("symbol `{name}` is bound by no argument")))
+        .collect()
+}

@@ -71,7 +71,7 @@ pub fn verify_loops(lp: &LoopProgram) -> Result<(), LoopVerifyErrors> {
         v.stmts(&k.body, &mut scope);
         let mut reads = vec![];
         let mut writes = vec![];
-        collect_bufs(&k.body, &mut reads, &mut writes);
+        super::buffer_accesses(&k.body, &mut reads, &mut writes);
         for b in reads {
             if lp.buffers.get(b.index()).is_some_and(|x| x.kind != BufKind::Input) && !written.contains(&b) {
                 let name = lp.buffer(b).name.clone();
@@ -84,34 +84,6 @@ pub fn verify_loops(lp: &LoopProgram) -> Result<(), LoopVerifyErrors> {
         Ok(())
     } else {
         Err(LoopVerifyErrors(v.errors))
-    }
-}
-
-fn collect_bufs(body: &[Stmt], reads: &mut Vec<BufId>, writes: &mut Vec<BufId>) {
-    for s in body {
-        let mut r = |b| reads.push(b);
-        match s {
-            Stmt::Let { value, .. } | Stmt::Assign { value, .. } | Stmt::Mut { init: value, .. } => {
-                value.for_each_load(&mut r)
-            }
-            Stmt::Store { buf, idx, value } => {
-                idx.iter().for_each(|e| e.for_each_load(&mut r));
-                value.for_each_load(&mut r);
-                writes.push(*buf);
-            }
-            Stmt::For { body, .. } => collect_bufs(body, reads, writes),
-            Stmt::ForRange { start, end, body, .. } => {
-                start.for_each_load(&mut r);
-                end.for_each_load(&mut r);
-                collect_bufs(body, reads, writes);
-            }
-            Stmt::If { cond, then, els } => {
-                cond.for_each_load(&mut r);
-                collect_bufs(then, reads, writes);
-                collect_bufs(els, reads, writes);
-            }
-            Stmt::Flag(_) => {}
-        }
     }
 }
 

@@ -174,8 +174,8 @@ fn merge_kernels(kernels: Vec<Kernel>) -> Vec<Kernel> {
             let same =
                 prev.domain.len() == k.domain.len() && prev.domain.iter().zip(&k.domain).all(|(a, b)| a.1 == b.1);
             let (mut pr, mut pw, mut kr, mut kw) = (vec![], vec![], vec![], vec![]);
-            bufs(&prev.body, &mut pr, &mut pw);
-            bufs(&k.body, &mut kr, &mut kw);
+            crate::loops::buffer_accesses(&prev.body, &mut pr, &mut pw);
+            crate::loops::buffer_accesses(&k.body, &mut kr, &mut kw);
             if same && !kr.iter().any(|b| pw.contains(b)) {
                 let map: HashMap<Var, Var> = k.domain.iter().zip(&prev.domain).map(|(a, b)| (a.0, b.0)).collect();
                 let f = |v: Var| map.get(&v).copied().unwrap_or(v);
@@ -189,34 +189,6 @@ fn merge_kernels(kernels: Vec<Kernel>) -> Vec<Kernel> {
         out.push(k);
     }
     out
-}
-
-fn bufs(body: &[Stmt], reads: &mut Vec<BufId>, writes: &mut Vec<BufId>) {
-    for s in body {
-        let mut r = |b| reads.push(b);
-        match s {
-            Stmt::Let { value, .. } | Stmt::Assign { value, .. } | Stmt::Mut { init: value, .. } => {
-                value.for_each_load(&mut r)
-            }
-            Stmt::Store { buf, idx, value } => {
-                idx.iter().for_each(|e| e.for_each_load(&mut r));
-                value.for_each_load(&mut r);
-                writes.push(*buf);
-            }
-            Stmt::For { body, .. } => bufs(body, reads, writes),
-            Stmt::ForRange { start, end, body, .. } => {
-                start.for_each_load(&mut r);
-                end.for_each_load(&mut r);
-                bufs(body, reads, writes);
-            }
-            Stmt::If { cond, then, els } => {
-                cond.for_each_load(&mut r);
-                bufs(then, reads, writes);
-                bufs(els, reads, writes);
-            }
-            Stmt::Flag(_) => {}
-        }
-    }
 }
 
 /// The temporaries of one two-phase reduction.
