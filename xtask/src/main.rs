@@ -14,6 +14,7 @@
 
 mod bench;
 mod cuda_tools;
+mod fixtures;
 
 use std::path::Path;
 use std::process::{Command, ExitCode};
@@ -25,10 +26,12 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("test-gpu") => test_gpu(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("fixtures") => fixtures::run(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask test [-- extra cargo test args]");
             eprintln!("       cargo xtask test-gpu [-- extra cargo test args]");
             eprintln!("       cargo xtask bench [--quick] [--skip-python] [--skip-kiln] [--device cpu|interp]");
+            eprintln!("       cargo xtask fixtures");
             ExitCode::from(2)
         }
     }
