@@ -30,14 +30,16 @@ pub use kiln_dsl as dsl;
 pub use kiln_ir as ir;
 pub use kiln_macros::kernel;
 pub use kiln_runtime as runtime;
-pub use kiln_runtime::{with_device, Arg, DType, Device, Element, Error, Float, Kernel, PassRecord, Result, Value};
+pub use kiln_runtime::{
+    with_device, Arg, DType, Device, Element, Error, Float, Kernel, PassRecord, Result, Tensor, Value,
+};
 /// The ndarray version kiln's kernels take and return, so users never match versions by hand.
 pub use ndarray;
 
 /// What a kernel file needs: `use kiln::prelude::*;`.
 pub mod prelude {
     pub use kiln_macros::kernel;
-    pub use kiln_runtime::{Device, Element, Float};
+    pub use kiln_runtime::{Device, Element, Float, Tensor};
     pub use ndarray::{s, Array, Array0, Array1, Array2, Array3, ArrayView1, ArrayView2, ArrayView3, Axis};
 }
 

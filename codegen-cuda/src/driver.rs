@@ -14,10 +14,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use cudarc::driver::{
-    CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr, DeviceRepr, DriverError, ValidAsZeroBits,
+    CudaContext, CudaFunction, CudaModule, CudaStream, DevicePtr, DeviceRepr, DriverError, ValidAsZeroBits,
 };
 
 use crate::nvrtc::{self, Arch, CudaError};
+
+/// Device buffers, as [`CudaDevice::alloc_zeros`] and [`CudaDevice::upload`] return them.
+pub use cudarc::driver::CudaSlice;
 
 /// Whether `libcuda.so` can be loaded (it cannot on machines without an NVIDIA driver).
 pub fn driver_available() -> bool {

@@ -127,8 +127,8 @@ pub fn emit(k: &syn::Path, func: &syn::ItemFn, sig: &KernelSig, ir_text: &str) -
     let name = &func.sig.ident;
     let vis = &func.vis;
     let attrs: Vec<_> = func.attrs.iter().filter(|a| !kiln_dsl::is_kernel_attr(a)).collect();
-    let mut params = Vec::new();
-    let mut args = Vec::new();
+    let (mut params, mut args) = (Vec::new(), Vec::new());
+    let (mut tparams, mut targs) = (Vec::new(), Vec::new());
     for p in &sig.params {
         let n = &p.name;
         let e = elem_tokens(p.ty.elem, g);
@@ -136,14 +136,39 @@ pub fn emit(k: &syn::Path, func: &syn::ItemFn, sig: &KernelSig, ir_text: &str) -
             TyKind::Scalar => {
                 params.push(quote!(#n: #e));
                 args.push(quote!(#k::__macro::scalar_arg(#n)));
+                tparams.push(quote!(#n: #e));
+                targs.push(quote!(#k::__macro::tensor_scalar(#n)));
             }
             TyKind::Array(r) => {
                 let d = ix(k, r);
                 params.push(quote!(#n: impl #k::__macro::IntoArg<'kiln, #e, #d>));
                 args.push(quote!(#k::__macro::array_arg(#n)));
+                tparams.push(quote!(#n: impl #k::__macro::IntoTensorArg<'kiln, #e, #d>));
+                targs.push(quote!(#k::__macro::tensor_arg(#n)));
             }
         }
     }
+    let trets: Vec<_> = sig
+        .ret
+        .iter()
+        .map(|t| {
+            let e = elem_tokens(t.elem, g);
+            quote!(#k::__macro::Tensor<#e>)
+        })
+        .collect();
+    let ttakes: Vec<_> = sig
+        .ret
+        .iter()
+        .map(|t| {
+            let e = elem_tokens(t.elem, g);
+            quote!(#k::__macro::take_tensor::<#e>(&mut __outs)?)
+        })
+        .collect();
+    let (tret_ty, tret_val) = if sig.ret_tuple {
+        (quote!((#(#trets,)*)), quote!((#(#ttakes,)*)))
+    } else {
+        (quote!(#(#trets)*), quote!(#(#ttakes)*))
+    };
     let rets: Vec<_> = sig.ret.iter().map(|t| ret_type(k, t, g)).collect();
     let takes: Vec<_> = sig.ret.iter().map(|t| take(k, t, g)).collect();
     let (ret_ty, ret_val) = if sig.ret_tuple {
@@ -159,6 +184,10 @@ pub fn emit(k: &syn::Path, func: &syn::ItemFn, sig: &KernelSig, ir_text: &str) -
         None => (quote!(<'kiln>), quote!(::std::option::Option::None)),
     };
     let doc = format!("The kiln kernel handle of [`{name}`] (its IR, compile caches and inspection).");
+    let tdoc = format!(
+        "[`{name}`](fn@super::{name}) on tensors: runs on the device the tensors live on and returns tensors there \
+         (scalar outputs as one-element tensors). Host arrays may be mixed in only with tensors in host memory."
+    );
     quote! {
         #[doc = #doc]
         #[allow(non_snake_case, dead_code)]
@@ -168,9 +197,17 @@ pub fn emit(k: &syn::Path, func: &syn::ItemFn, sig: &KernelSig, ir_text: &str) -
                 static CELL: #k::__macro::KernelCell = #k::__macro::KernelCell::new(#ir_text);
                 CELL.get()
             }
+
+            #[doc = #tdoc]
+            #[allow(clippy::needless_question_mark, clippy::too_many_arguments)]
+            pub fn tensors #generics (#(#tparams),*) -> #k::__macro::Result<#tret_ty> {
+                let __args = ::std::vec![#(#targs),*];
+                let mut __outs = kernel().call_tensors(#float, __args)?.into_iter();
+                ::std::result::Result::Ok(#tret_val)
+            }
         }
         #(#attrs)*
-        #[allow(clippy::needless_question_mark)]
+        #[allow(clippy::needless_question_mark, clippy::too_many_arguments)]
         #vis fn #name #generics (#(#params),*) -> #k::__macro::Result<#ret_ty> {
             let __args = ::std::vec![#(#args),*];
             let mut __outs = #name::kernel().call(#float, __args)?.into_iter();

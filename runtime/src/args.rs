@@ -84,6 +84,10 @@ pub trait Element: Copy + Send + Sync + std::fmt::Debug + 'static + sealed::Seal
     fn wrap(a: CowArray<'_, Self, IxDyn>) -> Arg<'_>;
     #[doc(hidden)]
     fn unwrap(v: Value) -> Option<ArrayD<Self>>;
+    #[doc(hidden)]
+    fn into_value(a: ArrayD<Self>) -> Value;
+    #[doc(hidden)]
+    fn view_value(v: &Value) -> Option<ndarray::ArrayViewD<'_, Self>>;
 }
 
 /// The float element types, the instantiations of a generic `fn k<F: Float>` kernel.
@@ -100,6 +104,15 @@ macro_rules! element {
             fn unwrap(v: Value) -> Option<ArrayD<Self>> {
                 match v {
                     Value::$variant(a) => Some(a),
+                    _ => None,
+                }
+            }
+            fn into_value(a: ArrayD<Self>) -> Value {
+                Value::$variant(a)
+            }
+            fn view_value(v: &Value) -> Option<ndarray::ArrayViewD<'_, Self>> {
+                match v {
+                    Value::$variant(a) => Some(a.view()),
                     _ => None,
                 }
             }

@@ -37,6 +37,9 @@ pub enum Error {
     /// The device cannot run this yet or at all.
     #[error("device {device} is not available: {why}")]
     DeviceUnavailable { device: String, why: String },
+    /// Arguments on different devices (kiln never copies between devices implicitly).
+    #[error("kernel `{kernel}`: {message}")]
+    DeviceMismatch { kernel: String, message: String },
     /// An output did not have the type the caller asked for (a bug in generated glue).
     #[error("a kernel output is {got}, expected {expected}")]
     OutputType { got: String, expected: String },

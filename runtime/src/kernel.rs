@@ -4,6 +4,7 @@ use crate::args::Arg;
 use crate::debug;
 use crate::device::Device;
 use crate::error::{Error, Result};
+use crate::tensor::{AnyTensor, TensorArg};
 use kiln_ir::interp::InterpError;
 use kiln_ir::loops::LoopProgram;
 use kiln_ir::lower::PassRecord;
@@ -33,6 +34,8 @@ struct Instance {
     cpu: OnceLock<std::result::Result<kiln_cpu::CpuProgram, String>>,
     cuda: OnceLock<std::result::Result<kiln_cuda::CudaProgram, String>>,
     sim: OnceLock<std::result::Result<kiln_cuda::SimProgram, String>>,
+    /// The CUDA module per device ordinal, loaded on first use there.
+    gpu: Mutex<HashMap<usize, Arc<kiln_cuda::driver::CudaModuleHandle>>>,
 }
 
 #[derive(Debug)]
@@ -217,11 +220,14 @@ impl Kernel {
                     Err(e) => return Err(self.backend_error("cuda-sim", e)),
                 }
             }
-            other => {
-                return Err(Error::DeviceUnavailable {
-                    device: other.to_string(),
-                    why: "this backend is not built yet; use Device::Interp".into(),
-                })
+            Device::Cuda(_) => {
+                // Host arrays on a GPU: the caller chose the device (`with_device`, `KILN_DEVICE`),
+                // so copy in, run, copy out.
+                let tensors =
+                    args.iter().map(|a| AnyTensor::from_value(&a.to_value(), device)).collect::<Result<Vec<_>>>()?;
+                let refs: Vec<&AnyTensor> = tensors.iter().collect();
+                let outs = self.run_gpu(&inst, device, &refs, &syms, &args)?;
+                outs.iter().map(AnyTensor::to_value).collect::<Result<Vec<_>>>()?
             }
         };
         if debug::level() >= 1 {
@@ -235,7 +241,166 @@ impl Kernel {
         Ok(outs)
     }
 
+    /// Call with tensors (or host arrays, or scalars): runs on the device the tensors live on
+    /// (host arrays alone run on [`Device::default_device`]) and returns the outputs as tensors
+    /// on that device. What `#[kernel]`'s `NAME::tensors(...)` entry point calls.
+    ///
+    /// # Errors
+    /// [`Error::DeviceMismatch`] for tensors on different devices, or a host array beside a
+    /// tensor on `CudaSim` or a GPU; everything [`Kernel::call_on`] rejects.
+    pub fn call_tensors(&self, float: Option<DType>, args: Vec<TensorArg<'_>>) -> Result<Vec<AnyTensor>> {
+        let device = self.tensor_device(&args)?;
+        if let Device::Cuda(_) = device {
+            let dtypes: Vec<DType> = args.iter().map(TensorArg::dtype).collect();
+            let float = self.resolve_float_dtypes(float, &dtypes)?;
+            let inst = self.instance(float)?;
+            let shapes: Vec<(DType, &[usize])> = args.iter().map(|a| (a.dtype(), a.shape())).collect();
+            let syms = kiln_ir::bind(&inst.program, None, &shapes)?;
+            // Scalars travel to the device with the call.
+            let uploaded: Vec<Option<AnyTensor>> = args
+                .iter()
+                .map(|a| match a {
+                    TensorArg::Scalar(s) => AnyTensor::from_value(&s.to_value(), device).map(Some),
+                    _ => Ok(None),
+                })
+                .collect::<Result<_>>()?;
+            let refs: Vec<&AnyTensor> = args
+                .iter()
+                .zip(&uploaded)
+                .map(|(a, up)| match (a, up) {
+                    (_, Some(t)) => Ok(t),
+                    (TensorArg::Tensor(t), None) => Ok(*t),
+                    _ => Err(self.mismatch(format!("a host array cannot be used on {device}"))),
+                })
+                .collect::<Result<_>>()?;
+            let host_args = || refs.iter().map(|t| t.to_value()).collect::<Result<Vec<_>>>();
+            return self.run_gpu_checked(&inst, device, &refs, &syms, host_args);
+        }
+        let host: Vec<Arg<'_>> = args
+            .iter()
+            .map(|a| match a {
+                TensorArg::Scalar(a) | TensorArg::Host(a) => Ok(a.clone()),
+                TensorArg::Tensor(t) => t
+                    .host_value()
+                    .map(Arg::from_value)
+                    .ok_or_else(|| self.mismatch(format!("a tensor on {} cannot run on {device}", t.device()))),
+            })
+            .collect::<Result<_>>()?;
+        let outs = self.call_on(device, float, host)?;
+        Ok(outs.into_iter().map(|v| AnyTensor::host(device, v)).collect())
+    }
+
+    /// The device a tensor call runs on: the one all its tensors share.
+    fn tensor_device(&self, args: &[TensorArg<'_>]) -> Result<Device> {
+        let name = |i: usize| self.program.params.get(i).map_or_else(|| format!("#{i}"), |p| p.name.clone());
+        let mut on: Option<(usize, Device)> = None;
+        for (i, a) in args.iter().enumerate() {
+            if let TensorArg::Tensor(t) = a {
+                match on {
+                    Some((j, d)) if d != t.device() => {
+                        return Err(self.mismatch(format!(
+                            "`{}` is on {d} but `{}` is on {}: move one with `Tensor::to_device`",
+                            name(j),
+                            name(i),
+                            t.device()
+                        )))
+                    }
+                    None => on = Some((i, t.device())),
+                    _ => {}
+                }
+            }
+        }
+        let Some((j, device)) = on else { return Ok(Device::default_device()) };
+        if matches!(device, Device::CudaSim | Device::Cuda(_)) {
+            if let Some(i) = args.iter().position(|a| matches!(a, TensorArg::Host(_))) {
+                return Err(self.mismatch(format!(
+                    "`{}` is a host array but `{}` is on {device}: make it a tensor there with \
+                     `Tensor::from_array(&{}, Device::{device:?})`",
+                    name(i),
+                    name(j),
+                    name(i)
+                )));
+            }
+        }
+        Ok(device)
+    }
+
+    fn mismatch(&self, message: String) -> Error {
+        Error::DeviceMismatch { kernel: self.name().into(), message }
+    }
+
+    /// Run on a GPU; an error flag raised there is reported precisely by the interpreter on
+    /// the host copies `host_args` makes (only on that error path).
+    fn run_gpu_checked(
+        &self,
+        inst: &Instance,
+        device: Device,
+        args: &[&AnyTensor],
+        syms: &[usize],
+        host_args: impl FnOnce() -> Result<Vec<Value>>,
+    ) -> Result<Vec<AnyTensor>> {
+        let Device::Cuda(ordinal) = device else { return Err(self.mismatch(format!("{device} is not a gpu"))) };
+        let dev = kiln_cuda::driver::CudaDevice::open(ordinal).map_err(|e| crate::tensor::cuda_error(device, e))?;
+        let module = self.gpu_module(inst, &dev)?;
+        let lowered = self.lowered(inst)?;
+        let prog = self.cuda_program(inst)?;
+        match crate::cuda::run(&dev, &module, prog, &lowered.loops, args, syms)? {
+            Ok(outs) => Ok(outs),
+            Err(flag) => {
+                let values = host_args()?;
+                kiln_ir::interp::run(&inst.program, &values).map_err(|e| self.interp_error(e))?;
+                Err(Error::Execution {
+                    kernel: self.name().into(),
+                    message: format!("the {device} kernel raised `{}`", flag.name()),
+                })
+            }
+        }
+    }
+
+    fn run_gpu(
+        &self,
+        inst: &Instance,
+        device: Device,
+        args: &[&AnyTensor],
+        syms: &[usize],
+        host: &[Arg<'_>],
+    ) -> Result<Vec<AnyTensor>> {
+        self.run_gpu_checked(inst, device, args, syms, || Ok(host.iter().map(Arg::to_value).collect()))
+    }
+
+    /// The instantiation's module on one GPU, compiled (NVRTC, for the device's architecture)
+    /// and loaded once per device.
+    fn gpu_module(
+        &self,
+        inst: &Instance,
+        dev: &Arc<kiln_cuda::driver::CudaDevice>,
+    ) -> Result<Arc<kiln_cuda::driver::CudaModuleHandle>> {
+        let mut map = inst.gpu.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = map.get(&dev.ordinal()) {
+            return Ok(m.clone());
+        }
+        let prog = self.cuda_program(inst)?;
+        let names: Vec<&str> = prog.kernels.iter().map(|k| k.name.as_str()).collect();
+        let start = Instant::now();
+        let module = Arc::new(dev.load(&prog.source, &names).map_err(|e| self.backend_error("cuda", e))?);
+        if debug::level() >= 1 {
+            tracing::info!(
+                "kernel {}: compiled and loaded for cuda:{} in {:.1} ms",
+                self.name(),
+                dev.ordinal(),
+                start.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        map.insert(dev.ordinal(), module.clone());
+        Ok(module)
+    }
+
     fn resolve_float(&self, float: Option<DType>, args: &[Arg<'_>]) -> Result<Option<DType>> {
+        let dtypes: Vec<DType> = args.iter().map(Arg::dtype).collect();
+        self.resolve_float_dtypes(float, &dtypes)
+    }
+
+    fn resolve_float_dtypes(&self, float: Option<DType>, dtypes: &[DType]) -> Result<Option<DType>> {
         if !self.is_generic() {
             return Ok(None);
         }
@@ -245,9 +410,9 @@ impl Kernel {
                 .program
                 .params
                 .iter()
-                .zip(args)
+                .zip(dtypes)
                 .find(|(p, _)| p.ty.elem == ElemTy::Float)
-                .map(|(_, a)| a.dtype())
+                .map(|(_, d)| *d)
                 .ok_or_else(|| Error::NeedsFloatType { kernel: self.name().into() })?,
         };
         if !float.is_float() {
@@ -278,6 +443,7 @@ impl Kernel {
                 cpu: OnceLock::new(),
                 cuda: OnceLock::new(),
                 sim: OnceLock::new(),
+                gpu: Mutex::new(HashMap::new()),
             })
         });
         Ok(inst.clone())

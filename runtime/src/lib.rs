@@ -7,23 +7,33 @@
 
 mod args;
 mod cpu;
+mod cuda;
 mod debug;
 mod device;
 mod error;
 mod kernel;
+mod tensor;
 
 pub use args::{array_arg, scalar_arg, Arg, Element, Float, IntoArg};
 pub use device::{with_device, Device};
+
+/// Whether a CUDA driver (`libcuda`) can be loaded here: without one, `Device::Cuda(n)` answers
+/// typed errors.
+pub fn cuda_available() -> bool {
+    kiln_cuda::driver::driver_available()
+}
 pub use error::{Error, Result};
 pub use kernel::{used_kernels, Kernel, KernelCell};
 pub use kiln_cuda::nvrtc::Arch;
 pub use kiln_ir::lower::PassRecord;
 pub use kiln_ir::{DType, Value};
+pub use tensor::{tensor_arg, tensor_scalar, AnyTensor, IntoTensorArg, Tensor, TensorArg};
 
 /// What `#[kernel]` expansions refer to. Not a stable API: only the macro uses it.
 #[doc(hidden)]
 pub mod __macro {
     pub use crate::args::{array_arg, scalar_arg, take_array, take_scalar, Element, Float, IntoArg};
+    pub use crate::tensor::{take_tensor, tensor_arg, tensor_scalar, IntoTensorArg, Tensor};
     pub use crate::{Kernel, KernelCell, Result};
     pub use ndarray::{Array1, Array2, Array3, Ix0, Ix1, Ix2, Ix3};
 }

@@ -2,9 +2,8 @@
 //! threads calling, and results bitwise identical for any thread count. (JIT memory given back
 //! on drop is tests/jit_memory.rs, a process of its own so no sibling test disturbs it.)
 
-use kiln::ndarray::Array2;
 use kiln::prelude::*;
-use kiln::{Device, Kernel};
+use kiln::Device;
 use kiln_tests::Rng;
 use std::sync::Barrier;
 
