@@ -1,1 +1,34 @@
-//! kiln-estimators: scikit-learn-like estimators. Not built yet (issue 5).
+//! kiln-estimators: scikit-learn's core estimators written as kiln kernels, one source for
+//! every device.
+//!
+//! Host code does the iterations, convergence tests and small dense algebra; every step that
+//! touches all n samples is a `#[kernel]`, called through its `tensors` entry point so it runs
+//! where the data lives (see [`data`]). Models fitted on ndarray input keep ndarray attributes;
+//! models fitted on [`kiln_runtime::Tensor`]s keep tensors on that device.
+//!
+//! ```
+//! use kiln_estimators::prelude::*;
+//! let x = ndarray::array![[1.0f64, 10.0], [3.0, 10.0], [5.0, 10.0]];
+//! let scaler = StandardScaler::params().fit(&x)?;
+//! assert_eq!(scaler.mean(), &ndarray::array![3.0, 10.0]);
+//! let z = scaler.transform(&x)?;
+//! assert!((z[[0, 0]] + 1.224744871391589).abs() < 1e-12);
+//! # Ok::<(), kiln_estimators::EstimatorError>(())
+//! ```
+
+pub mod data;
+pub mod datasets;
+mod error;
+pub mod preprocessing;
+
+pub use datasets::Real;
+pub use error::{EstimatorError, Result};
+
+/// `use kiln_estimators::prelude::*;` (or `kiln::estimators::prelude::*`): the estimators,
+/// the input traits and the device types.
+pub mod prelude {
+    pub use crate::data::{Host, Matrix, OnDevice, Storage, Vector};
+    pub use crate::preprocessing::{StandardScaler, StandardScalerParams};
+    pub use crate::{EstimatorError, Real};
+    pub use kiln_runtime::{Device, Tensor};
+}

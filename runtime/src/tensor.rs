@@ -276,6 +276,27 @@ impl<T: Element> Tensor<T> {
         dynamic.into_dimensionality::<D>().map_err(|_| self.rank_error::<D>())
     }
 
+    /// The elements on the host as an array of dimension `D`, without copying when this is
+    /// the only handle to host memory.
+    ///
+    /// # Errors
+    /// As [`Tensor::to_array`].
+    pub fn into_array<D: Dimension>(self) -> Result<Array<T, D>> {
+        let (e1, e2) = (self.rank_error::<D>(), self.rank_error::<D>());
+        let device = self.inner.device;
+        let dynamic = match self.inner.storage {
+            Storage::Host(v) => match Arc::try_unwrap(v) {
+                Ok(value) => T::unwrap(value),
+                Err(shared) => T::view_value(&shared).map(|a| a.to_owned()),
+            },
+            Storage::Cuda(_) => {
+                let value = AnyTensor { device, storage: self.inner.storage, ..self.inner }.to_value()?;
+                T::unwrap(value)
+            }
+        };
+        dynamic.ok_or(e1)?.into_dimensionality::<D>().map_err(|_| e2)
+    }
+
     /// The only element of a tensor of one element (a scalar kernel output), copied to the host.
     ///
     /// # Errors
@@ -359,6 +380,12 @@ impl<'a, T: Element, D: Dimension, S: Data<Elem = T>> IntoTensorArg<'a, T, D> fo
 impl<'a, T: Element, D: Dimension> IntoTensorArg<'a, T, D> for ndarray::ArrayView<'a, T, D> {
     fn into_tensor_arg(self) -> TensorArg<'a> {
         TensorArg::Host(crate::args::array_arg(self))
+    }
+}
+
+impl<'a, T: Element, D: Dimension> IntoTensorArg<'a, T, D> for TensorArg<'a> {
+    fn into_tensor_arg(self) -> TensorArg<'a> {
+        self
     }
 }
 

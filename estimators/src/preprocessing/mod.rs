@@ -1,0 +1,5 @@
+//! Preprocessing: scalers and feature maps (scikit-learn's `sklearn.preprocessing`).
+
+mod standard;
+
+pub use standard::{StandardScaler, StandardScalerParams};

@@ -1,0 +1,160 @@
+//! `StandardScaler`: remove the mean and scale to unit variance, per feature.
+//!
+//! Fitting is one kernel over X (mean, population variance, scale, and the finite check, fused
+//! into one pass plus the two-pass variance scikit-learn also uses); transform is one
+//! elementwise kernel. Constant features get scale 1, like scikit-learn.
+
+use crate::data::{check_features, check_x, Mat, Matrix, Storage, Vect};
+use crate::datasets::Real;
+use crate::error::Result;
+use kiln_macros::kernel;
+use std::marker::PhantomData;
+
+/// Mean, population variance and scale (`sqrt(var)`, 1 where the variance is 0) per column.
+#[kernel(crate = kiln_runtime)]
+fn fit_moments<F: Float>(x: Array2<F>) -> (Array1<F>, Array1<F>, Array1<F>) {
+    let mean = x.mean_axis(Axis(0));
+    let var = (&x - &mean).powi(2).mean_axis(Axis(0));
+    let scale = select(var > 0.0, var.sqrt(), 1.0);
+    (mean, var, scale)
+}
+
+/// `(x - mean) / scale` (a disabled step passes zeros or ones).
+#[kernel(crate = kiln_runtime)]
+fn standardize<F: Float>(x: Array2<F>, mean: Array1<F>, scale: Array1<F>) -> Array2<F> {
+    (x - mean) / scale
+}
+
+/// `x * scale + mean`.
+#[kernel(crate = kiln_runtime)]
+fn unstandardize<F: Float>(x: Array2<F>, mean: Array1<F>, scale: Array1<F>) -> Array2<F> {
+    x * scale + mean
+}
+
+/// Hyper-parameters of [`StandardScaler`] (scikit-learn's defaults: center and scale).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StandardScalerParams {
+    with_mean: bool,
+    with_std: bool,
+}
+
+/// A fitted standard scaler: per-feature `mean`, `var` and `scale`, kept where it was fitted
+/// (ndarray arrays for ndarray input, tensors on the device for tensor input).
+#[derive(Debug, Clone)]
+pub struct StandardScaler<F: Real, S: Storage> {
+    mean: S::Vec<F>,
+    var: S::Vec<F>,
+    scale: S::Vec<F>,
+    n_samples: usize,
+    n_features: usize,
+    params: StandardScalerParams,
+    _f: PhantomData<F>,
+}
+
+impl StandardScaler<f64, crate::data::Host> {
+    /// The default hyper-parameters: `with_mean = true`, `with_std = true`.
+    pub fn params() -> StandardScalerParams {
+        StandardScalerParams { with_mean: true, with_std: true }
+    }
+}
+
+impl StandardScalerParams {
+    /// Whether to subtract the mean (`with_mean`).
+    pub fn with_mean(mut self, yes: bool) -> Self {
+        self.with_mean = yes;
+        self
+    }
+
+    /// Whether to divide by the standard deviation (`with_std`).
+    pub fn with_std(mut self, yes: bool) -> Self {
+        self.with_std = yes;
+        self
+    }
+
+    /// Compute the per-feature statistics of `x`.
+    ///
+    /// # Errors
+    /// Empty or non-finite X; kernel errors.
+    pub fn fit<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<StandardScaler<F, X::Storage>> {
+        let (n, d) = check_x("StandardScaler", x, 1)?;
+        let (mean, var, scale) = fit_moments::tensors(x.arg())?;
+        Ok(StandardScaler {
+            mean: X::Storage::vec(mean)?,
+            var: X::Storage::vec(var)?,
+            scale: X::Storage::vec(scale)?,
+            n_samples: n,
+            n_features: d,
+            params: *self,
+            _f: PhantomData,
+        })
+    }
+
+    /// Fit, then transform the same data.
+    ///
+    /// # Errors
+    /// As [`StandardScalerParams::fit`].
+    pub fn fit_transform<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
+        self.fit(x)?.transform(x)
+    }
+}
+
+impl<F: Real, S: Storage> StandardScaler<F, S> {
+    /// The per-feature mean (`mean_`; computed even with `with_mean(false)`, which only
+    /// changes what transform does).
+    pub fn mean(&self) -> &S::Vec<F> {
+        &self.mean
+    }
+
+    /// The per-feature population variance (`var_`).
+    pub fn var(&self) -> &S::Vec<F> {
+        &self.var
+    }
+
+    /// The per-feature scale (`scale_`): the standard deviation, 1 for constant features.
+    pub fn scale(&self) -> &S::Vec<F> {
+        &self.scale
+    }
+
+    /// The number of samples seen when fitting (`n_samples_seen_`).
+    pub fn n_samples_seen(&self) -> usize {
+        self.n_samples
+    }
+
+    /// The number of features seen when fitting (`n_features_in_`).
+    pub fn n_features_in(&self) -> usize {
+        self.n_features
+    }
+
+    /// Standardize `x` (ndarray in, ndarray out; tensor in, tensor out on its device).
+    ///
+    /// # Errors
+    /// A different feature count than at fit time; `x` on another device than the model.
+    pub fn transform<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
+        let (_, d) = x.dims()?;
+        check_features("StandardScaler", self.n_features, d)?;
+        let (mean, scale) = self.effective()?;
+        let z = standardize::tensors(x.arg(), S::vec_arg(&mean), S::vec_arg(&scale))?;
+        X::Storage::mat(z)
+    }
+
+    /// Undo [`StandardScaler::transform`].
+    ///
+    /// # Errors
+    /// As [`StandardScaler::transform`].
+    pub fn inverse_transform<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
+        let (_, d) = x.dims()?;
+        check_features("StandardScaler", self.n_features, d)?;
+        let (mean, scale) = self.effective()?;
+        let z = unstandardize::tensors(x.arg(), S::vec_arg(&mean), S::vec_arg(&scale))?;
+        X::Storage::mat(z)
+    }
+
+    /// The mean and scale transform applies: zeros / ones for a disabled step.
+    fn effective(&self) -> Result<(Vect<S, F>, Vect<S, F>)> {
+        let device = S::vec_device(&self.mean);
+        let fill = |v: f64| S::vec_from_host(ndarray::Array1::from_elem(self.n_features, F::from_f64(v)), device);
+        let mean = if self.params.with_mean { self.mean.clone() } else { fill(0.0)? };
+        let scale = if self.params.with_std { self.scale.clone() } else { fill(1.0)? };
+        Ok((mean, scale))
+    }
+}
