@@ -19,7 +19,9 @@
 pub mod data;
 pub mod datasets;
 mod error;
+pub mod metrics;
 pub mod preprocessing;
+pub mod traits;
 
 pub use datasets::Real;
 pub use error::{EstimatorError, Result};
@@ -29,6 +31,7 @@ pub use error::{EstimatorError, Result};
 pub mod prelude {
     pub use crate::data::{Host, Matrix, OnDevice, Storage, Vector};
     pub use crate::preprocessing::{StandardScaler, StandardScalerParams};
+    pub use crate::traits::{Predictor, SupervisedParams, Transformer, TransformerParams};
     pub use crate::{EstimatorError, Real};
     pub use kiln_runtime::{Device, Tensor};
 }

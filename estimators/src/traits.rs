@@ -1,0 +1,57 @@
+//! The traits that let estimators be composed (Pipeline, cross-validation, GridSearchCV) on host
+//! data, whatever their concrete types. Each estimator keeps its own inherent, generic
+//! `fit` / `transform` / `predict` (ndarray or tensors); these traits are the object-safe,
+//! host-array face the model-selection tools drive.
+
+use crate::datasets::Real;
+use crate::error::Result;
+use kiln_runtime::Element;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+
+/// Hyper-parameters of a transformer (a scaler, PCA, ...): fit on host data.
+pub trait TransformerParams<F: Real>: Send + Sync {
+    /// Fit on `x` and return the fitted transformer.
+    ///
+    /// # Errors
+    /// Whatever the estimator's own `fit` rejects.
+    fn fit_host(&self, x: ArrayView2<'_, F>) -> Result<Box<dyn Transformer<F>>>;
+}
+
+/// A fitted transformer.
+pub trait Transformer<F: Real>: Send + Sync {
+    /// Transform `x`.
+    ///
+    /// # Errors
+    /// Whatever the estimator's own `transform` rejects.
+    fn transform_host(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>>;
+}
+
+/// Hyper-parameters of a supervised estimator (classifier or regressor): fit on host data.
+pub trait SupervisedParams<F: Real>: Send + Sync {
+    /// The target type: `i64` class labels for classifiers, `F` for regressors.
+    type Target: Element;
+    /// The fitted model.
+    type Model: Predictor<F, Target = Self::Target>;
+    /// Fit on `x`, `y`.
+    ///
+    /// # Errors
+    /// Whatever the estimator's own `fit` rejects.
+    fn fit_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, Self::Target>) -> Result<Self::Model>;
+}
+
+/// A fitted supervised model.
+pub trait Predictor<F: Real>: Send + Sync {
+    /// See [`SupervisedParams::Target`].
+    type Target: Element;
+    /// Predict targets for `x`.
+    ///
+    /// # Errors
+    /// Whatever the estimator's own `predict` rejects.
+    fn predict_host(&self, x: ArrayView2<'_, F>) -> Result<Array1<Self::Target>>;
+    /// scikit-learn's default `score`: mean accuracy for classifiers
+    /// ([`crate::metrics::accuracy_score`]), R² for regressors ([`crate::metrics::r2_score`]).
+    ///
+    /// # Errors
+    /// Whatever `predict` or the metric rejects.
+    fn score_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, Self::Target>) -> Result<f64>;
+}
