@@ -1,1 +1,3 @@
 //! kiln-estimators: scikit-learn-like estimators. Not built yet (issue 5).
+
+pub mod datasets;
