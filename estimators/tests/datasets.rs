@@ -120,6 +120,23 @@ fn fixtures_load_and_agree_with_the_bundled_copy() {
 }
 
 #[test]
+fn every_file_the_manifest_lists_loads_with_its_recorded_rank() {
+    let manifest = std::fs::read_to_string(fixture("MANIFEST.json")).expect("MANIFEST.json");
+    // Each entry reads `"file": "<name>", "shape": [<dims>]` (json.dumps with indent=1).
+    let mut checked = 0;
+    for entry in manifest.split("\"file\": \"").skip(1) {
+        let name = &entry[..entry.find('"').expect("closing quote")];
+        let shape = entry.split("\"shape\": [").nth(1).expect("shape after file");
+        let dims = shape[..shape.find(']').expect("closing bracket")].split(',').filter(|d| !d.trim().is_empty());
+        let dims: Vec<usize> = dims.map(|d| d.trim().parse().expect("dimension")).collect();
+        let a = load_npy_as::<f64, IxDyn>(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(a.shape(), dims.as_slice(), "{name}");
+        checked += 1;
+    }
+    assert!(checked > 100, "only {checked} files listed");
+}
+
+#[test]
 fn npy_element_types_convert_to_the_requested_one() {
     let dir = tempfile::tempdir().expect("temp dir");
     let write = |name: &str, f: &dyn Fn(&mut std::fs::File)| {
@@ -375,7 +392,7 @@ fn classification_weights_flips_shift_scale_and_seeds() {
     assert_eq!((&a, &ya), (&b, &yb));
     let (a32, _) = make_classification::<f32>(100, 6, 3, 1, 2, 5).expect("f32");
     assert_eq!(a32, a.mapv(|v| v as f32));
-    // Shuffled: both samples and features are permuted, so no column is all-informative order.
+    // Shuffled: samples of different classes interleave.
     assert!(ya.windows(2).into_iter().filter(|w| w[0] != w[1]).count() > 20);
 }
 
