@@ -27,6 +27,7 @@
 //! (the front end the macro and the CLI share), [`runtime`] (devices, kernel handles).
 
 pub use kiln_dsl as dsl;
+pub use kiln_estimators as estimators;
 pub use kiln_ir as ir;
 pub use kiln_macros::kernel;
 pub use kiln_runtime as runtime;

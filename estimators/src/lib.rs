@@ -20,6 +20,8 @@ pub mod data;
 pub mod datasets;
 mod error;
 pub mod metrics;
+pub mod model_selection;
+pub mod pipeline;
 pub mod preprocessing;
 pub mod traits;
 
