@@ -22,6 +22,11 @@ pub use device::{with_device, Device};
 pub fn cuda_available() -> bool {
     kiln_cuda::driver::driver_available()
 }
+
+/// The number of CUDA devices (0 without a driver).
+pub fn cuda_device_count() -> usize {
+    kiln_cuda::driver::device_count()
+}
 pub use error::{Error, Result};
 pub use kernel::{used_kernels, Kernel, KernelCell};
 pub use kiln_cuda::nvrtc::Arch;

@@ -45,7 +45,13 @@ fn kernels_on_tensors_run_where_the_data_is_and_stay_there() {
     let x = Rng::new(4).arr2_f64(33, 9, -2.0, 2.0);
     let w = Rng::new(5).arr1_f64(33, -1.0, 1.0);
     let (want_y, want_sum) = reference(&x, &w, 1.5);
-    for device in [Device::Cpu, Device::Interp, Device::CudaSim] {
+    let mut devices = vec![Device::Cpu, Device::Interp, Device::CudaSim];
+    if kiln::runtime::cuda_device_count() > 0 {
+        devices.push(Device::Cuda(0));
+    } else {
+        println!("Device::Cuda(0) skipped: no CUDA driver/GPU");
+    }
+    for device in devices {
         let xt = Tensor::from_array(&x, device).unwrap();
         let wt = Tensor::from_array(&w, device).unwrap();
         let (y, s) = scale_rows::tensors(&xt, &wt, 1.5).unwrap();

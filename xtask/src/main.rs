@@ -87,16 +87,27 @@ fn test_gpu(extra: &[String]) -> ExitCode {
     if !Path::new("/proc/driver/nvidia/version").exists() {
         eprintln!("xtask: test-gpu: no NVIDIA driver on this machine: the GPU tests will print \"skipped: no CUDA driver/GPU\"");
     }
-    let mut args = vec!["test", "-p", "kiln-cuda", "--test", "nvrtc_gpu"];
-    args.extend(extra.iter().map(String::as_str));
-    if !extra.iter().any(|a| a == "--") {
-        args.push("--");
+    // The driver-level tests, then the whole conformance suite and the tensor tests on
+    // Device::Cuda(0), then the estimators (whose device tests use CudaSim and, where a GPU
+    // exists, Cuda).
+    let runs: [(&str, Vec<&str>, Option<&str>); 4] = [
+        ("gpu driver tests", vec!["test", "-p", "kiln-cuda", "--test", "nvrtc_gpu"], None),
+        ("gpu conformance", vec!["test", "-p", "kiln-tests", "--test", "conformance"], Some("cuda::")),
+        ("gpu tensors", vec!["test", "-p", "kiln-tests", "--test", "tensors"], None),
+        ("estimators", vec!["test", "-p", "kiln-estimators"], None),
+    ];
+    for (name, mut args, filter) in runs {
+        args.extend(extra.iter().map(String::as_str));
+        if !extra.iter().any(|a| a == "--") {
+            args.push("--");
+        }
+        args.extend(filter);
+        args.extend(["--nocapture", "--test-threads=1"]);
+        if let Err(code) = step(name, &args) {
+            return code;
+        }
     }
-    args.extend(["--nocapture", "--test-threads=1"]);
-    match step("gpu tests", &args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(code) => code,
-    }
+    ExitCode::SUCCESS
 }
 
 fn test(extra: &[String]) -> ExitCode {

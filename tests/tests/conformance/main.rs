@@ -1,6 +1,6 @@
 //! The conformance suite: every case is written once, as a function that calls kernels with
 //! host arrays, and [`conformance!`] instantiates it once per device (`Device::Interp` and
-//! `Device::Cpu` and `Device::CudaSim`; `Cuda` runs through `cargo xtask test-gpu`). Each case
+//! `Device::Cpu`, `Device::CudaSim`, and `Device::Cuda(0)` where a GPU exists: `cargo xtask test-gpu`). Each case
 //! checks its kernel against a plain-Rust reference loop.
 
 mod comprehensions;
@@ -35,6 +35,20 @@ macro_rules! conformance {
                 #[test]
                 fn $case() {
                     kiln::with_device(kiln::Device::CudaSim, super::$module::$case)
+                }
+            )*
+        }
+        /// A real GPU, `Device::Cuda(0)`, where one exists (`cargo xtask test-gpu`); elsewhere
+        /// each case prints that it skipped.
+        mod cuda {
+            $(
+                #[test]
+                fn $case() {
+                    if kiln::runtime::cuda_device_count() == 0 {
+                        println!("skipped: no CUDA driver/GPU");
+                        return;
+                    }
+                    kiln::with_device(kiln::Device::Cuda(0), super::$module::$case)
                 }
             )*
         }
