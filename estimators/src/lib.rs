@@ -19,6 +19,7 @@
 pub mod data;
 pub mod datasets;
 mod error;
+pub mod linear_model;
 pub mod metrics;
 pub mod model_selection;
 pub mod pipeline;
@@ -32,6 +33,9 @@ pub use error::{EstimatorError, Result};
 /// the input traits and the device types.
 pub mod prelude {
     pub use crate::data::{Host, Matrix, OnDevice, Storage, Vector};
+    pub use crate::linear_model::{
+        LinearRegression, LinearRegressionParams, LogisticRegression, LogisticRegressionParams, Ridge, RidgeParams,
+    };
     pub use crate::preprocessing::{StandardScaler, StandardScalerParams};
     pub use crate::traits::{Predictor, SupervisedParams, Transformer, TransformerParams};
     pub use crate::{EstimatorError, Real};

@@ -1,0 +1,290 @@
+//! `LinearRegression` (ordinary least squares) and `Ridge` (L2-penalized least squares).
+//!
+//! Both fit the same way: one kernel over X and t returns the column means, the mean of t and
+//! the Gram system `Xc^T Xc`, `Xc^T tc` of the centered data (uncentered when `fit_intercept`
+//! is off); the d x d system is solved on the host in f64 with faer, and the intercept is
+//! `t_mean - x_mean . coef` (the intercept is never penalized, like scikit-learn). Ridge solves
+//! `(G + alpha I) w = b` by Cholesky (scikit-learn's `cholesky` solver, what `auto` picks for
+//! dense X). LinearRegression takes the minimum-norm solution through an eigendecomposition of G,
+//! dropping eigenvalues below `d * eps * max eigenvalue`, which equals scikit-learn's `lstsq`
+//! result for full-rank X and stays defined for rank-deficient X.
+
+use crate::data::{check_features, check_len, check_x, Host, Matrix, Storage, Vect, Vector};
+use crate::datasets::Real;
+use crate::error::{EstimatorError, Result};
+use faer::{Mat as FMat, Side};
+use kiln_macros::kernel;
+use ndarray::{Array1, ArrayView1, ArrayView2, Ix1, Ix2};
+
+/// Column means of X and the mean of t (scaled by `center`, 1 or 0), and the Gram system of the
+/// data centered by them.
+#[kernel(crate = kiln_runtime)]
+fn gram_system<F: Float>(x: Array2<F>, t: Array1<F>, center: F) -> (Array1<F>, F, Array2<F>, Array1<F>) {
+    let x_mean = x.mean_axis(Axis(0)) * center;
+    let t_mean = t.mean() * center;
+    let xc = &x - &x_mean;
+    let tc = &t - t_mean;
+    (x_mean, t_mean, xc.t().dot(&xc), xc.t().dot(&tc))
+}
+
+/// `X coef + intercept`.
+#[kernel(crate = kiln_runtime)]
+fn linear_predict<F: Float>(x: Array2<F>, coef: Array1<F>, intercept: F) -> Array1<F> {
+    x.dot(&coef) + intercept
+}
+
+/// Which penalized least-squares problem a fit solves.
+#[derive(Debug, Clone, Copy)]
+enum Solver {
+    /// Minimum-norm least squares (LinearRegression).
+    Lstsq,
+    /// `(G + alpha I)` by Cholesky (Ridge).
+    Cholesky { alpha: f64 },
+}
+
+/// A fitted linear regressor: `coef` (d) kept where it was fitted, and the intercept. `P` is
+/// the hyper-parameters type it was fitted with ([`LinearRegressionParams`] or [`RidgeParams`]).
+#[derive(Debug, Clone)]
+pub struct LinearModel<F: Real, S: Storage, P> {
+    coef: S::Vec<F>,
+    intercept: F,
+    n_features: usize,
+    params: P,
+}
+
+/// A fitted ordinary least squares model (`LinearRegression::params().fit(&x, &t)?`).
+pub type LinearRegression<F, S> = LinearModel<F, S, LinearRegressionParams>;
+/// A fitted ridge regression model (`Ridge::params().alpha(1.0).fit(&x, &t)?`).
+pub type Ridge<F, S> = LinearModel<F, S, RidgeParams>;
+
+/// Hyper-parameters of [`LinearRegression`] (scikit-learn's defaults: `fit_intercept = true`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinearRegressionParams {
+    fit_intercept: bool,
+}
+
+/// Hyper-parameters of [`Ridge`] (scikit-learn's defaults: `alpha = 1`, `fit_intercept = true`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RidgeParams {
+    alpha: f64,
+    fit_intercept: bool,
+}
+
+/// The estimator's name in messages.
+pub trait EstimatorName {
+    /// scikit-learn's class name.
+    const NAME: &'static str;
+}
+
+impl EstimatorName for LinearRegressionParams {
+    const NAME: &'static str = "LinearRegression";
+}
+
+impl EstimatorName for RidgeParams {
+    const NAME: &'static str = "Ridge";
+}
+
+impl LinearRegression<f64, Host> {
+    /// Ordinary least squares with scikit-learn's defaults.
+    pub fn params() -> LinearRegressionParams {
+        LinearRegressionParams { fit_intercept: true }
+    }
+}
+
+impl Ridge<f64, Host> {
+    /// Ridge regression with scikit-learn's defaults (`alpha = 1`).
+    pub fn params() -> RidgeParams {
+        RidgeParams { alpha: 1.0, fit_intercept: true }
+    }
+}
+
+impl LinearRegressionParams {
+    /// Whether to fit an intercept (`fit_intercept`); without one the data is not centered.
+    pub fn fit_intercept(mut self, yes: bool) -> Self {
+        self.fit_intercept = yes;
+        self
+    }
+
+    /// Fit `t ~ X coef + intercept` by least squares.
+    ///
+    /// # Errors
+    /// Empty or non-finite X or t, t of another length than X's rows; kernel errors.
+    pub fn fit<F: Real, X: Matrix<F>, T: Vector<F>>(&self, x: &X, t: &T) -> Result<LinearRegression<F, X::Storage>> {
+        fit(*self, x, t, self.fit_intercept, Solver::Lstsq)
+    }
+}
+
+impl RidgeParams {
+    /// The L2 penalty strength (`alpha`, at least 0).
+    pub fn alpha(mut self, alpha: f64) -> Self {
+        self.alpha = alpha;
+        self
+    }
+
+    /// Whether to fit an (unpenalized) intercept (`fit_intercept`).
+    pub fn fit_intercept(mut self, yes: bool) -> Self {
+        self.fit_intercept = yes;
+        self
+    }
+
+    /// Fit `t ~ X coef + intercept` minimizing `||t - X coef - intercept||^2 + alpha ||coef||^2`.
+    ///
+    /// # Errors
+    /// `alpha` negative or not finite; empty or non-finite X or t; t of another length than X's
+    /// rows; kernel errors.
+    pub fn fit<F: Real, X: Matrix<F>, T: Vector<F>>(&self, x: &X, t: &T) -> Result<Ridge<F, X::Storage>> {
+        if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
+            return Err(EstimatorError::param("Ridge", "alpha", "a float in the range [0.0, inf)", self.alpha));
+        }
+        fit(*self, x, t, self.fit_intercept, Solver::Cholesky { alpha: self.alpha })
+    }
+}
+
+/// The fit shared by both estimators.
+fn fit<F: Real, X: Matrix<F>, T: Vector<F>, P: EstimatorName>(
+    params: P,
+    x: &X,
+    t: &T,
+    fit_intercept: bool,
+    solver: Solver,
+) -> Result<LinearModel<F, X::Storage, P>> {
+    let (n, d) = check_x(P::NAME, x, 1)?;
+    check_len("y", t.length()?, n)?;
+    let center = F::from_f64(if fit_intercept { 1.0 } else { 0.0 });
+    let (x_mean, t_mean, gram, xty) = gram_system::tensors::<F>(x.arg(), t.arg(), center)?;
+    let t_mean = t_mean.item()?.to_f64();
+    if !t_mean.is_finite() {
+        return Err(EstimatorError::NonFinite { what: "y" });
+    }
+    let gram = gram.to_array::<Ix2>()?;
+    let xty = xty.to_array::<Ix1>()?;
+    if xty.iter().any(|v| !v.to_f64().is_finite()) {
+        return Err(EstimatorError::NonFinite { what: "y" });
+    }
+    let g = FMat::<f64>::from_fn(d, d, |i, j| gram[[i, j]].to_f64());
+    let b = FMat::<f64>::from_fn(d, 1, |i, _| xty[i].to_f64());
+    let coef = match solver {
+        Solver::Cholesky { alpha } => solve_ridge(&g, &b, alpha)?,
+        Solver::Lstsq => solve_lstsq(&g, &b, n.max(d), eps_of::<F>())?,
+    };
+    let x_mean = x_mean.to_array::<Ix1>()?;
+    let intercept = t_mean - coef.iter().zip(x_mean.iter()).map(|(c, m)| c * m.to_f64()).sum::<f64>();
+    let coef = Array1::from_iter(coef.into_iter().map(F::from_f64));
+    Ok(LinearModel {
+        coef: X::Storage::vec_from_host(coef, x.device())?,
+        intercept: F::from_f64(intercept),
+        n_features: d,
+        params,
+    })
+}
+
+/// The unit roundoff of `F` (the Gram matrix is computed in `F`).
+fn eps_of<F: Real>() -> f64 {
+    if std::mem::size_of::<F>() == 4 {
+        f64::from(f32::EPSILON)
+    } else {
+        f64::EPSILON
+    }
+}
+
+/// `(G + alpha I) w = b` by Cholesky.
+fn solve_ridge(g: &FMat<f64>, b: &FMat<f64>, alpha: f64) -> Result<Vec<f64>> {
+    let d = g.nrows();
+    let a = FMat::<f64>::from_fn(d, d, |i, j| g[(i, j)] + if i == j { alpha } else { 0.0 });
+    let llt = a
+        .llt(Side::Lower)
+        .map_err(|e| EstimatorError::Linalg(format!("Ridge: X^T X + alpha I is not positive definite ({e:?})")))?;
+    let w = faer::linalg::solvers::Solve::solve(&llt, b);
+    Ok((0..d).map(|i| w[(i, 0)]).collect())
+}
+
+/// The minimum-norm solution of `G w = b` (G symmetric positive semi-definite), dropping
+/// eigenvalues below `max(n, d) * eps * max eigenvalue` like `lstsq`'s default cutoff.
+fn solve_lstsq(g: &FMat<f64>, b: &FMat<f64>, m: usize, eps: f64) -> Result<Vec<f64>> {
+    let d = g.nrows();
+    let evd = g
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|e| EstimatorError::Linalg(format!("LinearRegression: eigendecomposition of X^T X failed ({e:?})")))?;
+    let (u, s) = (evd.U(), evd.S());
+    let lmax = (0..d).map(|i| s[i]).fold(0.0f64, f64::max);
+    let cutoff = m as f64 * eps * lmax;
+    let mut w = vec![0.0; d];
+    for k in 0..d {
+        if s[k] > cutoff {
+            let proj: f64 = (0..d).map(|i| u[(i, k)] * b[(i, 0)]).sum::<f64>() / s[k];
+            w.iter_mut().enumerate().for_each(|(i, wi)| *wi += proj * u[(i, k)]);
+        }
+    }
+    Ok(w)
+}
+
+impl<F: Real, S: Storage, P: EstimatorName> LinearModel<F, S, P> {
+    /// The coefficients (`coef_`, one per feature).
+    pub fn coef(&self) -> &S::Vec<F> {
+        &self.coef
+    }
+
+    /// The intercept (`intercept_`; 0 when `fit_intercept` is off).
+    pub fn intercept(&self) -> F {
+        self.intercept
+    }
+
+    /// The number of features seen when fitting (`n_features_in_`).
+    pub fn n_features_in(&self) -> usize {
+        self.n_features
+    }
+
+    /// The hyper-parameters the model was fitted with.
+    pub fn fitted_params(&self) -> &P {
+        &self.params
+    }
+
+    /// `X coef + intercept` (ndarray in, ndarray out; tensor in, tensor out on its device).
+    ///
+    /// # Errors
+    /// A different feature count than at fit time; `x` on another device than the model.
+    pub fn predict<X: Matrix<F>>(&self, x: &X) -> Result<Vect<X::Storage, F>> {
+        let (_, d) = x.dims()?;
+        check_features(P::NAME, self.n_features, d)?;
+        let p = linear_predict::tensors::<F>(x.arg(), S::vec_arg(&self.coef), self.intercept)?;
+        X::Storage::vec(p)
+    }
+
+    /// R² of the prediction on `x` against `t` (scikit-learn's regressor `score`).
+    ///
+    /// # Errors
+    /// As [`LinearModel::predict`]; `t` of another length than X's rows.
+    pub fn score<X: Matrix<F>, T: Vector<F>>(&self, x: &X, t: &T) -> Result<f64>
+    where
+        Vect<X::Storage, F>: Vector<F>,
+    {
+        let p = self.predict(x)?;
+        crate::metrics::r2_score::<F, _, _>(t, &p)
+    }
+}
+
+impl<F: Real> crate::traits::SupervisedParams<F> for LinearRegressionParams {
+    type Target = F;
+    type Model = LinearRegression<F, Host>;
+    fn fit_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, F>) -> Result<Self::Model> {
+        self.fit(&x, &y)
+    }
+}
+
+impl<F: Real> crate::traits::SupervisedParams<F> for RidgeParams {
+    type Target = F;
+    type Model = Ridge<F, Host>;
+    fn fit_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, F>) -> Result<Self::Model> {
+        self.fit(&x, &y)
+    }
+}
+
+impl<F: Real, P: EstimatorName + Send + Sync> crate::traits::Predictor<F> for LinearModel<F, Host, P> {
+    type Target = F;
+    fn predict_host(&self, x: ArrayView2<'_, F>) -> Result<Array1<F>> {
+        self.predict(&x)
+    }
+    fn score_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, F>) -> Result<f64> {
+        self.score(&x, &y)
+    }
+}
