@@ -30,6 +30,10 @@ pub use error::{EstimatorError, Result};
 /// the input traits and the device types.
 pub mod prelude {
     pub use crate::data::{Host, Matrix, OnDevice, Storage, Vector};
+    pub use crate::preprocessing::{
+        MaxAbsScaler, MaxAbsScalerParams, MinMaxScaler, MinMaxScalerParams, Norm, Normalizer, NormalizerParams,
+        PolynomialFeatures, PolynomialFeaturesParams,
+    };
     pub use crate::preprocessing::{StandardScaler, StandardScalerParams};
     pub use crate::traits::{Predictor, SupervisedParams, Transformer, TransformerParams};
     pub use crate::{EstimatorError, Real};
