@@ -10,15 +10,15 @@ use kiln_estimators::traits::TransformerParams;
 use kiln_estimators::EstimatorError;
 use ndarray::{array, Array2, Ix1, Ix2};
 
-/// The absolute tolerance for outputs that cancel to (near) zero, e.g. a column's minimum mapped
-/// to the low end of the range: an error of a few ulps of the operands' scale (the blobs data is
-/// O(10)), which rtol cannot express at 0. For f32 input, scikit-learn's numbers are float64 of
-/// the unrounded data, so the rounding of the data itself (~1e-6 at O(10)) bounds agreement.
+/// The absolute tolerance: none in f64. In f32, outputs that cancel to near zero (a value just
+/// above a column's minimum mapped near the low end of the range: `x * scale_ + min_` with
+/// O(1) terms) carry an error of a few f32 ulps of those terms (1.2e-7 each), which rtol
+/// cannot express near 0.
 fn atol<F: Real>() -> f64 {
     if rtol::<F>() > 1e-6 {
-        1e-5
+        1e-6
     } else {
-        1e-12
+        0.0
     }
 }
 
