@@ -33,6 +33,11 @@ pub enum EstimatorError {
         "this solver needs samples of at least 2 classes in the data, but the data contains only one class: {class}"
     )]
     SingleClass { class: i64 },
+    /// Labels, targets or scores a metric cannot use: a multiclass target with a binary
+    /// average, a label outside the given labels, a single class where two are needed,
+    /// probabilities that do not sum to one.
+    #[error("{0}")]
+    InvalidTarget(String),
     /// Data on a device an operation cannot use together with the model's.
     #[error("{0}")]
     Device(String),

@@ -36,6 +36,10 @@ pub mod prelude {
     pub use crate::linear_model::{
         LinearRegression, LinearRegressionParams, LogisticRegression, LogisticRegressionParams, Ridge, RidgeParams,
     };
+    pub use crate::preprocessing::{
+        MaxAbsScaler, MaxAbsScalerParams, MinMaxScaler, MinMaxScalerParams, Norm, Normalizer, NormalizerParams,
+        PolynomialFeatures, PolynomialFeaturesParams,
+    };
     pub use crate::preprocessing::{StandardScaler, StandardScalerParams};
     pub use crate::traits::{Predictor, SupervisedParams, Transformer, TransformerParams};
     pub use crate::{EstimatorError, Real};

@@ -1,5 +1,17 @@
 //! Metrics (scikit-learn's `sklearn.metrics`): every pass over the n samples is a kernel, so
-//! metrics run on the device the predictions live on.
+//! metrics run on the device the predictions live on. Classification scores finish on the host
+//! over the (few) labels; `roc_auc_score` sorts on the host.
+
+mod classification;
+mod labels;
+mod pairwise;
+mod probabilistic;
+mod regression;
+
+pub use classification::{confusion_matrix, f1_score, precision_score, recall_score, Average};
+pub use pairwise::{pairwise_distances, Metric};
+pub use probabilistic::{log_loss, log_loss_binary, roc_auc_score};
+pub use regression::{mean_absolute_error, mean_squared_error};
 
 use crate::data::{check_len, Vector};
 use crate::datasets::Real;

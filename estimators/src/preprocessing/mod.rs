@@ -1,5 +1,21 @@
 //! Preprocessing: scalers and feature maps (scikit-learn's `sklearn.preprocessing`).
 
+mod affine;
+mod maxabs;
+mod minmax;
+mod normalizer;
+mod polynomial;
 mod standard;
 
+pub use maxabs::{MaxAbsScaler, MaxAbsScalerParams};
+pub use minmax::{MinMaxScaler, MinMaxScalerParams};
+pub use normalizer::{Norm, Normalizer, NormalizerParams};
+pub use polynomial::{PolynomialFeatures, PolynomialFeaturesParams};
 pub use standard::{StandardScaler, StandardScalerParams};
+
+/// scikit-learn's `_handle_zeros_in_scale` threshold: a scale below `10 * eps` of the float
+/// type is treated as zero (and replaced by 1), so constant features pass through unscaled.
+pub(crate) fn zero_scale_threshold<F: crate::datasets::Real>() -> F {
+    let eps = if std::mem::size_of::<F>() == 4 { f64::from(f32::EPSILON) } else { f64::EPSILON };
+    F::from_f64(10.0 * eps)
+}

@@ -1,0 +1,160 @@
+//! Metrics of predicted probabilities and scores: log loss (a kernel) and ROC AUC (a host sort).
+//!
+//! `log_loss` clips probabilities to `[eps, 1 - eps]` (`eps` of the float type) and rejects rows
+//! that do not sum to one, like scikit-learn >= 1.5. `roc_auc_score` needs the samples in score
+//! order: it copies labels and scores to the host and sorts them there (the DSL has no sort);
+//! tied scores form one step of the ROC curve, integrated with the trapezoid rule, as
+//! scikit-learn does.
+
+use super::labels::{label_counts_of, Placed};
+use crate::data::{check_len, Matrix, Vector};
+use crate::datasets::Real;
+use crate::error::{EstimatorError, Result};
+use kiln_macros::kernel;
+
+/// The mean of `-ln(clip(p[i, class of y_i]))` and the largest `|row sum - 1|`.
+#[kernel(crate = kiln_runtime)]
+fn log_loss_terms<F: Float>(y: Array1<i64>, p: Array2<F>, labels: Array1<i64>, eps: F) -> (F, F) {
+    let n = y.len();
+    let k = labels.len();
+    let picked = Array1::from_shape_fn(n, |i| sum(0..k, |c| select(y[[i]] == labels[[c]], p[[i, c]], 0.0)));
+    let loss = -(picked.clamp(eps, 1.0 - eps).ln()).mean();
+    (loss, (p.sum_axis(Axis(1)) - 1.0).abs().max())
+}
+
+/// The mean of `-ln(clip(p_i))` for samples of label `positive`, `-ln(clip(1 - p_i))` otherwise.
+#[kernel(crate = kiln_runtime)]
+fn binary_log_loss_terms<F: Float>(y: Array1<i64>, p: Array1<F>, positive: i64, eps: F) -> F {
+    let picked = select(y == positive, p, 1.0 - p);
+    -(picked.clamp(eps, 1.0 - eps).ln()).mean()
+}
+
+/// The machine epsilon of `F`, scikit-learn's clipping bound.
+fn eps<F: Real>() -> f64 {
+    if std::mem::size_of::<F>() == 4 {
+        f64::from(f32::EPSILON)
+    } else {
+        f64::EPSILON
+    }
+}
+
+/// The sorted labels of `y_true` (at least two of them).
+fn true_labels<A: Vector<i64>>(y_true: &A) -> Result<Vec<i64>> {
+    let labels = label_counts_of(y_true, y_true)?.labels;
+    if labels.len() < 2 {
+        return Err(EstimatorError::InvalidTarget(format!(
+            "y_true contains only one label ({}); the log loss needs at least two",
+            labels[0]
+        )));
+    }
+    Ok(labels)
+}
+
+/// The cross-entropy of class probabilities `y_proba` (`n_samples x n_classes`, columns in the
+/// sorted order of the labels of `y_true`) against the true labels (`log_loss`).
+///
+/// # Errors
+/// Lengths differ or no samples; a single label in `y_true`
+/// ([`EstimatorError::InvalidTarget`]); as many columns as labels
+/// ([`EstimatorError::Shape`]); rows that do not sum to one within `sqrt(eps)`.
+pub fn log_loss<F: Real, A: Vector<i64>, P: Matrix<F>>(y_true: &A, y_proba: &P) -> Result<f64> {
+    let n = y_true.length()?;
+    let (rows, k) = y_proba.dims()?;
+    check_len("y_proba", rows, n)?;
+    if n == 0 {
+        return Err(EstimatorError::Shape("log_loss of zero samples".into()));
+    }
+    let labels = true_labels(y_true)?;
+    if labels.len() != k {
+        return Err(EstimatorError::Shape(format!(
+            "y_true and y_proba contain different numbers of classes {}, {k}; classes found in y_true: {labels:?}",
+            labels.len()
+        )));
+    }
+    let placed = Placed::beside(ndarray::Array1::from(labels), &y_true.arg())?;
+    let eps = eps::<F>();
+    let (loss, off) = log_loss_terms::tensors(y_true.arg(), y_proba.arg(), placed.arg(), F::from_f64(eps))?;
+    // numpy's allclose(row_sums, 1, rtol=sqrt(eps)): |s - 1| <= 1e-8 + sqrt(eps).
+    let off = off.item()?.to_f64();
+    if off.is_nan() || off > 1e-8 + eps.sqrt() {
+        return Err(EstimatorError::InvalidTarget(
+            "the y_proba values do not sum to one; make sure to pass probabilities".into(),
+        ));
+    }
+    Ok(loss.item()?.to_f64())
+}
+
+/// The log loss of binary predictions given as the probability of the larger of the two labels
+/// of `y_true` (a 1-D `y_score`, as scikit-learn accepts).
+///
+/// # Errors
+/// Lengths differ or no samples; not exactly two labels in `y_true`.
+pub fn log_loss_binary<F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &A, y_prob: &B) -> Result<f64> {
+    let n = y_true.length()?;
+    check_len("y_prob", y_prob.length()?, n)?;
+    if n == 0 {
+        return Err(EstimatorError::Shape("log_loss of zero samples".into()));
+    }
+    let labels = true_labels(y_true)?;
+    if labels.len() != 2 {
+        return Err(EstimatorError::InvalidTarget(format!(
+            "a 1-D y_prob needs exactly two labels in y_true; found {labels:?}"
+        )));
+    }
+    let loss = binary_log_loss_terms::tensors(y_true.arg(), y_prob.arg(), labels[1], F::from_f64(eps::<F>()))?;
+    Ok(loss.item()?.to_f64())
+}
+
+/// The area under the ROC curve of binary labels (0/1 or -1/1; 1 is positive) and scores
+/// (`roc_auc_score`). Tied scores count half, exactly as the trapezoid over scikit-learn's
+/// curve. Sorts on the host: labels and scores are copied there.
+///
+/// # Errors
+/// Lengths differ or no samples; labels other than 0/1 or -1/1, or a single class
+/// ([`EstimatorError::InvalidTarget`]); NaN or infinite scores.
+pub fn roc_auc_score<F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &A, y_score: &B) -> Result<f64> {
+    let n = y_true.length()?;
+    check_len("y_score", y_score.length()?, n)?;
+    if n == 0 {
+        return Err(EstimatorError::Shape("roc_auc_score of zero samples".into()));
+    }
+    let (y, s) = (y_true.to_host()?, y_score.to_host()?);
+    if let Some(&bad) = y.iter().find(|&&l| !(l == 1 || l == 0 || l == -1)) {
+        return Err(EstimatorError::InvalidTarget(format!(
+            "y_true takes value {bad}; roc_auc_score expects binary labels 0/1 or -1/1 (1 is positive)"
+        )));
+    }
+    if y.iter().any(|&l| l == 0) && y.iter().any(|&l| l == -1) {
+        return Err(EstimatorError::InvalidTarget("y_true mixes 0 and -1 as the negative label".into()));
+    }
+    if s.iter().any(|v| !v.to_f64().is_finite()) {
+        return Err(EstimatorError::NonFinite { what: "y_score" });
+    }
+    let mut order: Vec<(f64, bool)> = s.iter().zip(&y).map(|(v, &l)| (v.to_f64(), l == 1)).collect();
+    order.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let positives = order.iter().filter(|o| o.1).count();
+    let negatives = n - positives;
+    if positives == 0 || negatives == 0 {
+        return Err(EstimatorError::InvalidTarget(
+            "only one class is present in y_true; ROC AUC score is not defined in that case".into(),
+        ));
+    }
+    // Walk the thresholds from the highest score; each group of tied scores is one curve step.
+    let (mut tp, mut fp, mut area) = (0u64, 0u64, 0u64);
+    let mut i = 0;
+    while i < order.len() {
+        let (tp0, fp0) = (tp, fp);
+        let score = order[i].0;
+        while i < order.len() && order[i].0 == score {
+            if order[i].1 {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            i += 1;
+        }
+        // Twice the trapezoid, in counts: exact in integers.
+        area += (fp - fp0) * (tp + tp0);
+    }
+    Ok(area as f64 / 2.0 / (positives as f64 * negatives as f64))
+}

@@ -1,0 +1,181 @@
+//! `PolynomialFeatures`: all products of features up to a degree, in scikit-learn's column
+//! order (bias, the features, then each degree's combinations in lexicographic order, with
+//! replacement unless `interaction_only`).
+//!
+//! The expansion is one kernel: a comprehension over (sample, output column) that multiplies the
+//! features an index table names (`cols`, padded and masked by `used`). Each column's factors
+//! are listed last feature first, so the product rounds exactly as scikit-learn's incremental
+//! `XP[:, (b, c)] * X[:, a]` does.
+
+use crate::data::{check_features, check_x, Mat, Matrix, Storage};
+use crate::datasets::Real;
+use crate::error::{EstimatorError, Result};
+use kiln_macros::kernel;
+use ndarray::Array2;
+use std::marker::PhantomData;
+
+/// Output column `j` of sample `i`: the product of `x[i, cols[j, l]]` over the slots `l` with
+/// `used[j, l] > 0` (1 for the bias column, whose slots are all unused).
+#[kernel(crate = kiln_runtime)]
+fn poly_expand<F: Float>(x: Array2<F>, cols: Array2<i64>, used: Array2<i64>) -> Array2<F> {
+    let (n, _) = x.dim();
+    let (m, k) = cols.dim();
+    Array2::from_shape_fn((n, m), |(i, j)| prod(0..k, |l| if used[[j, l]] > 0 { x[[i, cols[[j, l]]]] } else { 1.0 }))
+}
+
+/// Hyper-parameters of [`PolynomialFeatures`] (scikit-learn's defaults: degree 2, all
+/// monomials, with a bias column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PolynomialFeaturesParams {
+    degree: usize,
+    interaction_only: bool,
+    include_bias: bool,
+}
+
+/// A fitted polynomial feature map: the exponent table (`powers_`, on the host) and the
+/// kernel's index tables, kept where the model was fitted.
+#[derive(Debug, Clone)]
+pub struct PolynomialFeatures<F: Real, S: Storage> {
+    powers: Array2<i64>,
+    cols: S::Mat<i64>,
+    used: S::Mat<i64>,
+    n_features: usize,
+    _f: PhantomData<F>,
+}
+
+impl PolynomialFeatures<f64, crate::data::Host> {
+    /// The default hyper-parameters: `degree = 2`, `interaction_only = false`,
+    /// `include_bias = true`.
+    pub fn params() -> PolynomialFeaturesParams {
+        PolynomialFeaturesParams { degree: 2, interaction_only: false, include_bias: true }
+    }
+}
+
+impl PolynomialFeaturesParams {
+    /// The maximal degree of the products (`degree`).
+    pub fn degree(mut self, degree: usize) -> Self {
+        self.degree = degree;
+        self
+    }
+
+    /// Only products of distinct features, no powers (`interaction_only`).
+    pub fn interaction_only(mut self, yes: bool) -> Self {
+        self.interaction_only = yes;
+        self
+    }
+
+    /// Whether the first column is the constant 1 (`include_bias`).
+    pub fn include_bias(mut self, yes: bool) -> Self {
+        self.include_bias = yes;
+        self
+    }
+
+    /// Build the column table for `x`'s feature count.
+    ///
+    /// # Errors
+    /// Degree 0 without the bias (an empty output); empty or non-finite X.
+    pub fn fit<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<PolynomialFeatures<F, X::Storage>> {
+        if self.degree == 0 && !self.include_bias {
+            return Err(EstimatorError::param(
+                "PolynomialFeatures",
+                "degree",
+                "at least 1 when include_bias is false (degree 0 would give an empty output)",
+                0,
+            ));
+        }
+        let (_, d) = check_x("PolynomialFeatures", x, 1)?;
+        let combos = combinations(d, self.degree, self.interaction_only, self.include_bias);
+        let m = combos.len();
+        let k = self.degree.max(1);
+        let mut powers = Array2::<i64>::zeros((m, d));
+        let mut cols = Array2::<i64>::zeros((m, k));
+        let mut used = Array2::<i64>::zeros((m, k));
+        for (j, combo) in combos.iter().enumerate() {
+            // Last feature first: the order scikit-learn's incremental products multiply in.
+            for (l, &c) in combo.iter().rev().enumerate() {
+                powers[[j, c]] += 1;
+                cols[[j, l]] = c as i64;
+                used[[j, l]] = 1;
+            }
+        }
+        let device = x.device();
+        Ok(PolynomialFeatures {
+            powers,
+            cols: X::Storage::mat_from_host(cols, device)?,
+            used: X::Storage::mat_from_host(used, device)?,
+            n_features: d,
+            _f: PhantomData,
+        })
+    }
+
+    /// Fit, then transform the same data.
+    ///
+    /// # Errors
+    /// As [`PolynomialFeaturesParams::fit`].
+    pub fn fit_transform<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
+        self.fit(x)?.transform(x)
+    }
+}
+
+/// The feature index lists of every output column, in scikit-learn's order: `()` for the bias,
+/// then for each degree its (ascending) index combinations in lexicographic order.
+fn combinations(d: usize, degree: usize, interaction_only: bool, include_bias: bool) -> Vec<Vec<usize>> {
+    fn extend(out: &mut Vec<Vec<usize>>, prefix: &mut Vec<usize>, from: usize, d: usize, left: usize, distinct: bool) {
+        if left == 0 {
+            out.push(prefix.clone());
+            return;
+        }
+        for c in from..d {
+            prefix.push(c);
+            extend(out, prefix, if distinct { c + 1 } else { c }, d, left - 1, distinct);
+            prefix.pop();
+        }
+    }
+    let mut out = Vec::new();
+    for deg in usize::from(!include_bias)..=degree {
+        extend(&mut out, &mut Vec::with_capacity(deg), 0, d, deg, interaction_only);
+    }
+    out
+}
+
+impl<F: Real, S: Storage> PolynomialFeatures<F, S> {
+    /// The exponent of each input feature in each output column (`powers_`,
+    /// `n_output_features x n_features`).
+    pub fn powers(&self) -> &Array2<i64> {
+        &self.powers
+    }
+
+    /// The number of output columns (`n_output_features_`).
+    pub fn n_output_features(&self) -> usize {
+        self.powers.nrows()
+    }
+
+    /// The number of features seen when fitting (`n_features_in_`).
+    pub fn n_features_in(&self) -> usize {
+        self.n_features
+    }
+
+    /// The polynomial features of `x` (ndarray in, ndarray out; tensor in, tensor out on its
+    /// device).
+    ///
+    /// # Errors
+    /// A different feature count than at fit time; `x` on another device than the model.
+    pub fn transform<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
+        let (_, d) = x.dims()?;
+        check_features("PolynomialFeatures", self.n_features, d)?;
+        let z = poly_expand::tensors(x.arg(), S::mat_arg(&self.cols), S::mat_arg(&self.used))?;
+        X::Storage::mat(z)
+    }
+}
+
+impl<F: Real> crate::traits::TransformerParams<F> for PolynomialFeaturesParams {
+    fn fit_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<Box<dyn crate::traits::Transformer<F>>> {
+        Ok(Box::new(self.fit(&x)?))
+    }
+}
+
+impl<F: Real> crate::traits::Transformer<F> for PolynomialFeatures<F, crate::data::Host> {
+    fn transform_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<ndarray::Array2<F>> {
+        self.transform(&x)
+    }
+}
