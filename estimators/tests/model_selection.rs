@@ -144,3 +144,11 @@ fn a_pipeline_scales_then_fits_and_is_searchable() {
     let search = GridSearchCV::new(grid, KFold::new(3)).fit(x.view(), y.view()).unwrap();
     assert_eq!(search.cv_results().len(), 2);
 }
+
+#[test]
+fn cross_val_score_of_ridge_matches_scikit_learn() {
+    let x = common::input::<f64>("reg_x");
+    let y = load_npy_as::<f64, Ix1>(fixture("input_reg_y.npy")).unwrap();
+    let scores = cross_val_score(&Ridge::params().alpha(1.0), x.view(), y.view(), &KFold::new(5)).unwrap();
+    common::assert_allclose(&scores, &common::expected::<Ix1>("cross_val_score_ridge_reg.scores"), 1e-7, 0.0, "scores");
+}
