@@ -143,7 +143,59 @@ def main():
     except Exception as e:  # noqa: BLE001
         out["sklearn_error"] = f"{type(e).__name__}: {e}"
 
+    try:
+        estimators(np, out, quick)
+    except Exception as e:  # noqa: BLE001
+        out["estimators_error"] = f"{type(e).__name__}: {e}"
+
     print(json.dumps(out))
+
+
+EST_N, EST_D, EST_K, EST_CLASSES = 200_000, 32, 16, 4
+
+
+def estimator_data(np, n, d, k, classes):
+    """The estimator benchmark's data: blobs in d dimensions (f32), class labels, a linear
+    target and the KMeans initial centers, seeded. Written to .npy for kiln-bench-estimators,
+    so both sides fit exactly the same numbers."""
+    from sklearn.datasets import make_blobs
+
+    x, y = make_blobs(n_samples=n, n_features=d, centers=classes, cluster_std=3.0, random_state=0)
+    x = x.astype(np.float32)
+    rng = np.random.default_rng(0)
+    coef = rng.normal(size=d).astype(np.float32)
+    t = (x @ coef + rng.normal(scale=0.5, size=n)).astype(np.float32)
+    init = x[rng.choice(n, size=k, replace=False)].copy()
+    return x, y.astype(np.int64), t, init
+
+
+def estimators(np, out, quick):
+    """scikit-learn's estimators on the data kiln-bench-estimators reads (`KILN_BENCH_DATA`)."""
+    import sklearn
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.preprocessing import StandardScaler
+
+    n = EST_N // 16 if quick else EST_N
+    x, y, t, init = estimator_data(np, n, EST_D, EST_K, EST_CLASSES)
+    folder = os.environ.get("KILN_BENCH_DATA")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for name, a in (("x", x), ("y", y), ("t", t), ("init", init)):
+            np.save(os.path.join(folder, f"est_{name}.npy"), a)
+    out["est_n"], out["est_d"] = n, EST_D
+    runs = 3 if quick else 5
+    log(f"estimators: scikit-learn {sklearn.__version__}, X {n} x {EST_D} f32")
+    record(out, "sk_standard_scaler", lambda: StandardScaler().fit_transform(x), 1, runs)
+    record(out, "sk_ridge", lambda: Ridge(alpha=1.0).fit(x, t), 1, runs)
+    record(out, "sk_pca", lambda: PCA(n_components=8, svd_solver="covariance_eigh").fit(x), 1, runs)
+    km = KMeans(n_clusters=EST_K, init=init, n_init=1, max_iter=50, tol=0.0, algorithm="lloyd")
+    record(out, "sk_kmeans", lambda: km.fit(x), 1, runs)
+    out["sk_kmeans_n_iter"] = int(km.n_iter_)
+    lr = LogisticRegression(C=1.0, max_iter=100, tol=0.0)
+    record(out, "sk_logistic", lambda: lr.fit(x, y), 1, max(2, runs - 2))
+    out["sk_logistic_n_iter"] = int(lr.n_iter_[0])
 
 
 if __name__ == "__main__":

@@ -58,14 +58,16 @@ pub fn run(args: &[String]) -> ExitCode {
     if let Some(d) = device {
         kiln_args.extend(["--device".to_string(), d]);
     }
+    // The estimator benchmarks' data: written by the baselines, read by kiln.
+    let data = target.join("bench-data");
     // Build first, so compiling never overlaps a measurement.
     let kiln_built = if skip_kiln { Err("skipped (--skip-kiln)".to_string()) } else { build_kiln() };
     let py = if skip_python {
         Err("skipped (--skip-python)".to_string())
     } else {
-        ensure_venv(&target).and_then(|python| run_python(&python, &root, quick))
+        ensure_venv(&target).and_then(|python| run_python(&python, &root, quick, &data))
     };
-    let kiln = kiln_built.and_then(|()| run_kiln(&kiln_args));
+    let kiln = kiln_built.and_then(|()| run_kiln(&kiln_args, &data));
     if let Err(e) = &py {
         eprintln!("xtask bench: python baselines: {e}");
     }
@@ -144,8 +146,9 @@ fn pip_install(python: &Path, packages: &[&str]) -> bool {
 }
 
 /// Run `benches/python/baselines.py`; its stdout's last line is one JSON object.
-fn run_python(python: &Path, root: &Path, quick: bool) -> Result<Results, String> {
+fn run_python(python: &Path, root: &Path, quick: bool, data: &Path) -> Result<Results, String> {
     let mut cmd = Command::new(python);
+    cmd.env("KILN_BENCH_DATA", data);
     cmd.arg(root.join("benches").join("python").join("baselines.py"));
     if quick {
         cmd.arg("--quick");
@@ -161,7 +164,17 @@ fn run_python(python: &Path, root: &Path, quick: bool) -> Result<Results, String
 fn build_kiln() -> Result<(), String> {
     eprintln!("xtask bench: building kiln-bench (release)");
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "-p", "kiln-benches", "--bin", "kiln-bench"])
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "kiln-benches",
+            "--bin",
+            "kiln-bench",
+            "--bin",
+            "kiln-bench-estimators",
+        ])
         .status();
     match status {
         Ok(s) if s.success() => Ok(()),
@@ -170,12 +183,25 @@ fn build_kiln() -> Result<(), String> {
     }
 }
 
-/// `cargo run --release -p kiln-benches --bin kiln-bench -- <args>`.
-fn run_kiln(args: &[String]) -> Result<Results, String> {
+/// `cargo run --release -p kiln-benches --bin kiln-bench -- <args>`, then
+/// `kiln-bench-estimators` on the data the baselines wrote to `data` (its keys merged in; a
+/// failure there is recorded as `kiln_estimators_error` and the kernel results kept).
+fn run_kiln(args: &[String], data: &Path) -> Result<Results, String> {
     let mut cmd = Command::new(env!("CARGO"));
     cmd.args(["run", "--release", "--quiet", "-p", "kiln-benches", "--bin", "kiln-bench", "--"]).args(args);
     eprintln!("xtask bench: running kiln-bench");
-    capture_json(cmd, "kiln-bench")
+    let mut results = capture_json(cmd, "kiln-bench")?;
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["run", "--release", "--quiet", "-p", "kiln-benches", "--bin", "kiln-bench-estimators", "--"]);
+    cmd.args(args.iter().filter(|a| *a == "--quick")).env("KILN_BENCH_DATA", data);
+    eprintln!("xtask bench: running kiln-bench-estimators");
+    match capture_json(cmd, "kiln-bench-estimators") {
+        Ok(est) => results.extend(est),
+        Err(e) => {
+            results.insert("kiln_estimators_error".into(), Json::Str(e));
+        }
+    }
+    Ok(results)
 }
 
 /// Run `cmd` with stderr shown, and parse the last stdout line that starts with `{`.
@@ -446,6 +472,16 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
         speed_row("nearest", &kt("kiln_nearest", knn), interp, &pt("sklearn_nearest", pnn), "scikit-learn", 1.0),
     ];
 
+    let (ken, pen) = (k.num("kiln_est_n"), p.num("est_n"));
+    let est = |name: &str, kk: &str, pk: &str| speed_row(name, &kt(kk, ken), interp, &pt(pk, pen), "scikit-learn", 1.0);
+    let est_rows = [
+        est("StandardScaler.fit_transform", "kiln_standard_scaler", "sk_standard_scaler"),
+        est("Ridge.fit", "kiln_ridge", "sk_ridge"),
+        est("PCA.fit (covariance-eigh, 8)", "kiln_pca", "sk_pca"),
+        est("KMeans.fit (k=16, 50 Lloyd iters)", "kiln_kmeans", "sk_kmeans"),
+        est("LogisticRegression.fit (lbfgs, 100 iters)", "kiln_logistic", "sk_logistic"),
+    ];
+
     let mut s = String::from("# kiln benchmark report (`cargo xtask bench`)\n\n");
     s += &format!("- kiln device: **{device}**");
     if let Some(note) = k.text("kiln_device_note") {
@@ -480,6 +516,26 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
         s += &format!("| {} | {} | {} | {} | {} | {} |\n", r.bench, r.kiln, r.reference, r.ratio, r.target, r.result);
     }
     s += &compile_rows(&k, &p, interp);
+    s += &format!(
+        "\n## Estimators: {} x {} f32 (goal 2x)\n\n",
+        k.num("kiln_est_n").map_or("-".into(), |v| v.to_string()),
+        k.num("kiln_est_d").map_or("-".into(), |v| v.to_string())
+    );
+    if let Some(e) = k.text("kiln_estimators_error") {
+        s += &format!("- kiln estimators: not measured: {e}\n");
+    }
+    let iters = |key: &str, side: &Side<'_>| side.num(key).map_or("-".into(), |v| v.to_string());
+    s += &format!(
+        "- iterations: KMeans kiln {} / scikit-learn {}; LogisticRegression kiln {} / scikit-learn {}\n\n",
+        iters("kiln_kmeans_n_iter", &k),
+        iters("sk_kmeans_n_iter", &p),
+        iters("kiln_logistic_n_iter", &k),
+        iters("sk_logistic_n_iter", &p)
+    );
+    s += "| benchmark | kiln | reference | ratio | target | result |\n|---|---|---|---|---|---|\n";
+    for r in &est_rows {
+        s += &format!("| {} | {} | {} | {} | {} | {} |\n", r.bench, r.kiln, r.reference, r.ratio, r.target, r.result);
+    }
     s
 }
 

@@ -1,0 +1,59 @@
+//! `kiln-bench-estimators`: kiln's estimators on the data `benches/python/baselines.py` wrote
+//! (`KILN_BENCH_DATA/est_{x,y,t,init}.npy`: the same numbers scikit-learn fitted), timed like
+//! the Python side (median of N runs after one warm-up, which also compiles every kernel), as
+//! one flat JSON object on stdout. Run by `cargo xtask bench` after the baselines.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use kiln::estimators::datasets::{load_npy, load_npy_as};
+use kiln::estimators::prelude::*;
+use kiln::ndarray::{Array1, Ix1};
+use kiln_benches::json::JsonObject;
+use kiln_benches::measure;
+
+fn main() -> ExitCode {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let Some(dir) = std::env::var_os("KILN_BENCH_DATA").map(PathBuf::from) else {
+        eprintln!("kiln-bench-estimators: set KILN_BENCH_DATA to the folder baselines.py wrote");
+        return ExitCode::from(2);
+    };
+    let mut out = JsonObject::new();
+    if let Err(e) = run(&dir, quick, &mut out) {
+        out.str("kiln_estimators_error", &e);
+        eprintln!("kiln-bench-estimators: {e}");
+    }
+    println!("{out}");
+    ExitCode::SUCCESS
+}
+
+fn run(dir: &std::path::Path, quick: bool, out: &mut JsonObject) -> Result<(), String> {
+    let x = load_npy::<f32>(dir.join("est_x.npy")).map_err(|e| e.to_string())?;
+    let y: Array1<i64> = load_npy_as::<i64, Ix1>(dir.join("est_y.npy")).map_err(|e| e.to_string())?;
+    let t: Array1<f32> = load_npy_as::<f32, Ix1>(dir.join("est_t.npy")).map_err(|e| e.to_string())?;
+    let init = load_npy::<f32>(dir.join("est_init.npy")).map_err(|e| e.to_string())?;
+    let (n, d) = x.dim();
+    out.num("kiln_est_n", n as f64);
+    out.num("kiln_est_d", d as f64);
+    let runs = if quick { 3 } else { 5 };
+    let err = |e: EstimatorError| e.to_string();
+    let mut record = |key: &str, runs: usize, f: &mut dyn FnMut() -> Result<(), String>| -> Result<(), String> {
+        f()?; // warm-up: compiles the kernels, checks the call works
+        let stats = measure(0, runs, || f().map_err(|e| eprintln!("{key}: {e}")).ok());
+        out.num(&format!("{key}_ms"), stats.median_s * 1e3);
+        out.num(&format!("{key}_min_ms"), stats.min_s * 1e3);
+        eprintln!("kiln-bench-estimators: {key}: median {:.2} ms", stats.median_s * 1e3);
+        Ok(())
+    };
+    record("kiln_standard_scaler", runs, &mut || StandardScaler::params().fit_transform(&x).map(drop).map_err(err))?;
+    record("kiln_ridge", runs, &mut || Ridge::params().alpha(1.0).fit(&x, &t).map(drop).map_err(err))?;
+    let mut iters = 0;
+    record("kiln_logistic", runs.saturating_sub(2).max(2), &mut || {
+        let m = LogisticRegression::params().c(1.0).max_iter(100).tol(0.0).fit(&x, &y).map_err(err)?;
+        iters = m.n_iter();
+        Ok(())
+    })?;
+    out.num("kiln_logistic_n_iter", iters as f64);
+    let _ = &init;
+    Ok(())
+}
