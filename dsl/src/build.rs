@@ -8,7 +8,7 @@
 //! and the runtime checks it when binding arguments.
 
 use crate::DslError;
-use kiln_ir::{Dim, ElemTy, Literal, NodeId, Op, Program, SymId, Type, VarId};
+use kiln_ir::{DerivedSym, Dim, ElemTy, Literal, NodeId, Op, Program, SliceRange, SymId, Type, VarId};
 use proc_macro2::Span;
 use std::collections::HashMap;
 
@@ -61,6 +61,8 @@ pub(crate) struct Builder {
     next_var: u32,
     scopes: Vec<HashMap<String, Binding>>,
     pub errors: Vec<DslError>,
+    /// Derived symbols (slice lengths): the symbol, its definition and the slice's span.
+    derived: Vec<(SymId, Dim, SliceRange, Span)>,
 }
 
 impl Builder {
@@ -73,6 +75,7 @@ impl Builder {
             next_var: 0,
             scopes: vec![HashMap::new()],
             errors: Vec::new(),
+            derived: Vec::new(),
         }
     }
 
@@ -189,9 +192,65 @@ impl Builder {
         }
     }
 
-    /// Make two dimensions equal. Fails only for two different constants.
+    /// The symbol for the length of the slice `range` of an axis of length `of` (a canonical
+    /// definition from [`kiln_ir::shapes::slice_dim`]): the existing one with the same
+    /// definition, or a new one.
+    pub fn derived_sym(&mut self, of: Dim, range: SliceRange, span: Span) -> Dim {
+        let of = self.resolve(of);
+        for i in 0..self.derived.len() {
+            let (s, o, r, _) = self.derived[i];
+            if r == range && self.resolve(o) == of {
+                return self.resolve(Dim::Sym(s));
+            }
+        }
+        let base = match of {
+            Dim::Const(c) => format!("len{c}"),
+            Dim::Sym(s) => self.syms[s.0 as usize].name.clone(),
+        };
+        let s = self.new_sym(format!("{base}_slice"));
+        self.derived.push((s, of, range, span));
+        Dim::Sym(s)
+    }
+
+    /// The derivation of the class of symbol `s`, if it is a derived symbol.
+    fn derivation(&mut self, s: SymId) -> Option<(Dim, SliceRange)> {
+        let r = self.find(s.0 as usize);
+        let (o, range) = self.derived.iter().find(|d| d.0 .0 as usize == r).map(|d| (d.1, d.2))?;
+        Some((self.resolve(o), range))
+    }
+
+    /// Settle derived symbols whose axis became a constant after they were made (a later
+    /// broadcast fixed it): their length is a constant too, and a slice out of range on it is
+    /// reported with the slice's span. Call once, before [`Builder::finish`].
+    pub fn settle_derived(&mut self) {
+        for i in 0..self.derived.len() {
+            let (s, o, range, span) = self.derived[i];
+            let Dim::Const(n) = self.resolve(o) else { continue };
+            match kiln_ir::shapes::slice_dim(Dim::Const(n), &range) {
+                Ok(kiln_ir::shapes::SliceDim::Dim(Dim::Const(c))) => {
+                    let r = self.find(s.0 as usize);
+                    self.syms[r].konst = Some(c);
+                }
+                Ok(_) => {}
+                Err(why) => self.errors.push(DslError::new(span, why)),
+            }
+        }
+    }
+
+    /// Make two dimensions equal. Fails for two different constants, and for a derived
+    /// symbol (a slice length) meeting anything but the same derivation: its value is
+    /// computed, not bound, so it cannot take on another dimension's constraint.
     pub fn unify(&mut self, a: Dim, b: Dim) -> Result<Dim, ()> {
         let (a, b) = (self.resolve(a), self.resolve(b));
+        if a != b {
+            let da = if let Dim::Sym(s) = a { self.derivation(s) } else { None };
+            let db = if let Dim::Sym(s) = b { self.derivation(s) } else { None };
+            match (da, db) {
+                (None, None) => {}
+                (Some(x), Some(y)) if x == y => {}
+                _ => return Err(()),
+            }
+        }
         match (a, b) {
             _ if a == b => Ok(a),
             (Dim::Const(_), Dim::Const(_)) => Err(()),
@@ -314,7 +373,16 @@ impl Builder {
                 _ => {}
             }
         }
+        let mut derived: Vec<DerivedSym> = vec![];
+        for i in 0..self.derived.len() {
+            let (s, o, range, _) = self.derived[i];
+            let (Dim::Sym(sym), of) = (fix(&mut self, Dim::Sym(s)), fix(&mut self, o)) else { continue };
+            if !derived.iter().any(|d| d.sym == sym) {
+                derived.push(DerivedSym { sym, of, range });
+            }
+        }
         let mut prog = std::mem::replace(&mut self.prog, Program::new(""));
+        prog.derived = derived;
         prog.params = params;
         prog.nodes = nodes;
         prog.syms = names;

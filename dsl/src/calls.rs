@@ -50,8 +50,8 @@ fn method_arity(name: &str) -> Option<&'static [usize]> {
         "sum" | "prod" | "argmin" | "argmax" | "mean" | "logsumexp" | "t" | "reversed_axes" | "dim" | "len"
         | "nrows" | "ncols" | "view" | "to_owned" | "clone" | "into_owned" => &[0],
         "powi" | "powf" | "var" | "std" | "dot" | "insert_axis" | "len_of" | "mapv" | "sum_axis" | "prod_axis"
-        | "min_axis" | "max_axis" | "argmin_axis" | "argmax_axis" | "mean_axis" | "logsumexp_axis" => &[1],
-        "clamp" | "var_axis" | "std_axis" => &[2],
+        | "min_axis" | "max_axis" | "argmin_axis" | "argmax_axis" | "mean_axis" | "logsumexp_axis" | "slice" => &[1],
+        "clamp" | "var_axis" | "std_axis" | "slice_axis" => &[2],
         _ => return None,
     })
 }
@@ -194,6 +194,11 @@ pub(crate) fn lower_method(b: &mut Builder, mc: &syn::ExprMethodCall) -> R<Val> 
             Ok(Val::Dim(ty.shape[k as usize]))
         }
         "view" | "to_owned" | "clone" | "into_owned" => Ok(Val::Node(x)),
+        "slice" => crate::slice::lower_slice(b, x, &args[0], mspan),
+        "slice_axis" => {
+            let k = axis_arg(b, &args[0], ty.rank(), false)?;
+            crate::slice::lower_slice_axis(b, x, k, &args[1], mspan)
+        }
         "mapv" => mapv(b, x, &args[0], span),
         _ => {
             let t = b.type_text(&ty);

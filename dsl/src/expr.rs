@@ -26,6 +26,9 @@ pub(crate) fn lower_kernel(item: &syn::ItemFn, sig: &KernelSig) -> Result<Progra
         Ok((val, span)) => check_return(&mut b, val, span, sig),
         Err(Fail) => None,
     };
+    if outputs.is_some() && b.errors.is_empty() {
+        b.settle_derived();
+    }
     match outputs {
         Some(outs) if b.errors.is_empty() => Ok(b.finish(outs)),
         _ => {

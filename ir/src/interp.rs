@@ -23,7 +23,7 @@ mod elem;
 mod scalar;
 
 use crate::program::{NodeId, Op, Program, VarId};
-use crate::shapes::{bind, dim_value, BindError, SymValues};
+use crate::shapes::{bind_with_scalars, dim_value, BindError, SymValues};
 use crate::types::{DType, Dim, ElemTy};
 use crate::value::Value;
 use elem::{map_value, Scalar};
@@ -72,9 +72,25 @@ pub fn run(p: &Program, args: &[Value]) -> Result<Vec<Value>, InterpError> {
         )));
     }
     let shapes: Vec<(DType, &[usize])> = args.iter().map(|a| (a.dtype(), a.shape())).collect();
-    let syms = bind(p, None, &shapes)?;
+    let scalars = scalar_ints(args);
+    let syms = bind_with_scalars(p, None, &shapes, &scalars)?;
     tracing::trace!(kernel = %p.name, ?syms, "interpreting");
-    Interp::new(p, args, syms)?.run()
+    let mut interp = Interp::new(p, args, syms)?;
+    interp.scalars_of_args = scalars;
+    interp.run()
+}
+
+/// The value of every rank-0 integer argument (what slice bounds may read), `None` for the
+/// others.
+pub fn scalar_ints(args: &[Value]) -> Vec<Option<i64>> {
+    args.iter()
+        .map(|a| match a {
+            Value::I32(x) if x.ndim() == 0 => x.first().map(|&v| i64::from(v)),
+            Value::I64(x) if x.ndim() == 0 => x.first().copied(),
+            Value::U32(x) if x.ndim() == 0 => x.first().map(|&v| i64::from(v)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Run a possibly generic program: `F` is replaced by `float` first. With `float` = `None`,
@@ -117,6 +133,8 @@ struct Interp<'a> {
     env: Env,
     /// Per-node cache of scalar-body values: `(clock when computed, value)`.
     cache: Vec<(u64, Option<Scalar>)>,
+    /// The integer scalar arguments, for slice bounds.
+    scalars_of_args: Vec<Option<i64>>,
 }
 
 /// Index-variable values. Each assignment ticks `clock` and stamps the variable, so a cached
@@ -179,6 +197,7 @@ impl<'a> Interp<'a> {
             scalars: vec![None; n],
             env: Env { value: vec![0; n_vars], bound: vec![false; n_vars], set_at: vec![0; n_vars], clock: 0 },
             cache: vec![(0, None); n],
+            scalars_of_args: Vec::new(),
         })
     }
 

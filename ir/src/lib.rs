@@ -21,7 +21,10 @@ pub mod types;
 pub mod value;
 pub mod verify;
 
-pub use program::{BinOp, Literal, Node, NodeId, Op, Param, Program, ReduceOp, UnOp, VarId};
+pub use program::{
+    AxisSlice, BinOp, DerivedSym, Literal, Node, NodeId, Op, Param, Program, ReduceOp, SliceBound, SliceRange, UnOp,
+    VarId,
+};
 pub use shapes::{bind, BindError, SymValues};
 pub use types::{DType, Dim, ElemTy, SymId, Type};
 pub use value::Value;

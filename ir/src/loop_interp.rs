@@ -128,7 +128,11 @@ fn bind(lp: &LoopProgram, args: &[Value]) -> Result<Vec<usize>, LoopInterpError>
             }
         }
     }
-    Ok(syms.into_iter().map(|s| s.unwrap_or(0)).collect())
+    let mut syms: Vec<Option<i64>> = syms.into_iter().map(|s| s.map(|v| v as i64)).collect();
+    let scalars = crate::interp::scalar_ints(args);
+    crate::loops::derive_syms(lp, &mut syms, &scalars)
+        .map_err(|message| LoopInterpError::Invalid { kernel: lp.name.clone(), message })?;
+    Ok(syms.into_iter().map(|s| s.unwrap_or(0).max(0) as usize).collect())
 }
 
 struct Machine<'a> {

@@ -283,6 +283,10 @@ pub struct LoopProgram {
     pub kernels: Vec<Kernel>,
     /// The output buffer of each result, in order.
     pub outputs: Vec<BufId>,
+    /// Symbols computed from others when arguments are bound (slice lengths), in order; a
+    /// parameter bound `pK` reads the scalar input of parameter `K`. See
+    /// [`crate::program::DerivedSym`].
+    pub derived: Vec<crate::program::DerivedSym>,
 }
 
 impl LoopProgram {
@@ -467,6 +471,10 @@ impl fmt::Display for LoopProgram {
         for s in &self.syms {
             writeln!(f, "  sym {s}")?;
         }
+        for d in &self.derived {
+            let range = crate::shapes::range_text(&d.range);
+            writeln!(f, "  derive {} = {}[{range}]", self.dim_text(Dim::Sym(d.sym)), self.dim_text(d.of))?;
+        }
         for b in &self.buffers {
             let dims: Vec<String> = b.shape.iter().map(|d| self.dim_text(*d)).collect();
             writeln!(f, "  {} {}: {}[{}]", b.kind.keyword(), b.name, b.dtype, dims.join(", "))?;
@@ -559,8 +567,40 @@ pub fn bind_syms(lp: &LoopProgram, args: &[crate::Value]) -> Result<Vec<i64>, St
             }
         }
     }
+    let scalars = crate::interp::scalar_ints(args);
+    derive_syms(lp, &mut syms, &scalars)?;
     syms.iter()
         .zip(&lp.syms)
         .map(|(v, name)| v.ok_or_else(|| format!("symbol `{name}` is bound by no argument")))
         .collect()
+}
+
+/// Compute every derived symbol of `lp` in order, from the symbols bound so far and the
+/// integer scalar arguments (`scalars[k]` for parameter `k`).
+///
+/// # Errors
+/// A symbol derived from one not bound yet, or a bound that reads no integer scalar.
+pub fn derive_syms(lp: &LoopProgram, syms: &mut [Option<i64>], scalars: &[Option<i64>]) -> Result<(), String> {
+    for d in &lp.derived {
+        let of = match d.of {
+            Dim::Const(c) => Some(c as i64),
+            Dim::Sym(s) => syms.get(s.0 as usize).copied().flatten(),
+        };
+        let of =
+            of.ok_or_else(|| format!("derived symbol `{}` slices an unbound symbol", lp.dim_text(Dim::Sym(d.sym))))?;
+        let value = |b: crate::program::SliceBound| match b {
+            crate::program::SliceBound::Const(c) => Ok(c),
+            crate::program::SliceBound::Param(k) => scalars
+                .get(k as usize)
+                .copied()
+                .flatten()
+                .ok_or_else(|| format!("slice bound `p{k}` reads no integer scalar argument")),
+        };
+        let len = crate::shapes::derived_len(of.max(0) as usize, &d.range, &value)?;
+        match syms.get_mut(d.sym.0 as usize) {
+            Some(slot) => *slot = Some(len as i64),
+            None => return Err(format!("derived symbol id {} is out of range", d.sym.0)),
+        }
+    }
+    Ok(())
 }

@@ -121,6 +121,7 @@ impl Trace {
             buffers: vec![],
             kernels: vec![],
             outputs: vec![],
+            derived: vec![],
         };
         let out = pass(before.unwrap_or(&empty))?;
         verify_loops(&out).map_err(|e| self.internal(name, format!("{e}\n{out}")))?;

@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! program  := "kernel" IDENT ["<" "F" ">"] "(" [param ("," param)*] ")" "->" outputs
-//!             "{" ["syms" IDENT ("," IDENT)*] node* "return" [VALUE ("," VALUE)*] "}"
+//!             "{" ["syms" IDENT ("," IDENT)*] derive* node* "return" [VALUE ("," VALUE)*] "}"
+//! derive   := "derive" IDENT "=" dim "[" range "]"      a derived symbol (slice length)
 //! param    := IDENT ":" type
 //! outputs  := type | "(" [type ("," type)*] ")"
 //! type     := ELEM "[" [dim ("," dim)*] "]"           ELEM: f32 f64 i32 i64 u32 bool F
@@ -18,6 +19,10 @@
 //!           | "insert_axis" VALUE INTEGER | "reduce" REDOP VALUE "axes" "[" ints "]"
 //!           | "load" VALUE "[" [VALUE ("," VALUE)*] "]"
 //!           | "generate" bindings VALUE | "range_reduce" REDOP bindings VALUE
+//!           | "slice" VALUE "[" [axis ("," axis)*] "]"
+//! axis     := range | bound                            a bound alone is an index
+//! range    := [bound] "." "." [bound] [";" INTEGER]     ndarray's `start..end;step`
+//! bound    := INTEGER | PARAM                          PARAM: p0, p1, ... (a parameter)
 //! bindings := "(" [VAR "<" dim ("," VAR "<" dim)*] ")"  VAR: i0, i1, ...
 //! ```
 //!
@@ -27,7 +32,9 @@
 //! nodes. Everything else (types follow op rules, index variables in scope, ...) is the
 //! verifier's job ([`crate::verify::verify`]). It never panics, whatever the input.
 
-use crate::program::{BinOp, Literal, NodeId, Op, Param, Program, ReduceOp, UnOp, VarId};
+use crate::program::{
+    AxisSlice, BinOp, DerivedSym, Literal, NodeId, Op, Param, Program, ReduceOp, SliceBound, SliceRange, UnOp, VarId,
+};
 use crate::types::{DType, Dim, ElemTy, SymId, Type};
 use std::str::FromStr;
 use thiserror::Error;
@@ -117,7 +124,7 @@ fn lex(text: &str) -> Result<Vec<Token>, ParseError> {
         } else if c == '-' && chars.get(i + 1) == Some(&'>') {
             j = i + 2;
             Some(Tok::Arrow)
-        } else if "()[]{}<>,:=.-".contains(c) {
+        } else if "()[]{}<>,:=.-;".contains(c) {
             Some(Tok::Punct(c))
         } else {
             return Err(ParseError { line, col, message: format!("unexpected character `{}`", c.escape_default()) });
@@ -390,6 +397,39 @@ impl Parser {
         Ok(lit)
     }
 
+    /// A slice bound, if one is next: an integer or `pN`.
+    fn slice_bound(&mut self) -> PResult<Option<SliceBound>> {
+        let t = self.peek().clone();
+        match &t.tok {
+            Tok::Num(_) => Ok(Some(SliceBound::Const(self.int("a slice bound (an i64)")?))),
+            Tok::Ident(s) if s.starts_with('p') => Ok(Some(SliceBound::Param(self.prefixed('p', "a parameter")?))),
+            _ => Ok(None),
+        }
+    }
+
+    /// `start..end;step` (each part optional) or a bare bound (an index).
+    fn slice_range_or_index(&mut self) -> PResult<Result<SliceRange, SliceBound>> {
+        let start = self.slice_bound()?;
+        if !self.is_punct('.') {
+            return match start {
+                Some(b) => Ok(Err(b)),
+                None => self.expected("a slice (`a..b;s`) or an index"),
+            };
+        }
+        self.punct('.')?;
+        self.punct('.')?;
+        let end = self.slice_bound()?;
+        let step = if self.eat_punct(';') { self.int("a slice step (an i64)")? } else { 1 };
+        Ok(Ok(SliceRange { start, end, step }))
+    }
+
+    fn axis_slice(&mut self) -> PResult<AxisSlice> {
+        Ok(match self.slice_range_or_index()? {
+            Ok(r) => AxisSlice::Range(r),
+            Err(b) => AxisSlice::Index(b),
+        })
+    }
+
     fn reduce_op(&mut self) -> PResult<ReduceOp> {
         let t = self.peek().clone();
         if let Tok::Ident(s) = &t.tok {
@@ -465,6 +505,10 @@ impl Parser {
                 let (vars, extents) = self.bindings()?;
                 Op::Generate { vars, extents, body: self.operand(n)? }
             }
+            "slice" => {
+                let a = self.operand(n)?;
+                Op::Slice(a, self.bracket_list(|p| p.axis_slice())?)
+            }
             "range_reduce" => {
                 let op = self.reduce_op()?;
                 let (vars, extents) = self.bindings()?;
@@ -535,6 +579,20 @@ impl Parser {
         } else {
             None
         };
+        let mut derived = Vec::new();
+        while self.is_keyword("derive") {
+            self.bump();
+            let Dim::Sym(sym) = self.dim()? else { return self.expected("a derived symbol's name") };
+            self.punct('=')?;
+            let of = self.dim()?;
+            self.punct('[')?;
+            let t = self.peek().clone();
+            let Ok(range) = self.slice_range_or_index()? else {
+                return self.err_at(&t, "expected a slice range (`a..b;s`)".to_string());
+            };
+            self.punct(']')?;
+            derived.push(DerivedSym { sym, of, range });
+        }
         let mut nodes = Vec::new();
         while !self.is_keyword("return") {
             let t = self.peek().clone();
@@ -567,8 +625,8 @@ impl Parser {
             let message = "the generic float `F` is used, but the kernel is not marked `<F>`".to_string();
             return Err(ParseError { line, col, message });
         }
-        let syms = self.resolve_syms(explicit_syms, &mut params, &mut nodes, &mut declared_outs)?;
-        let p = Program { name, syms, params, nodes, outputs };
+        let syms = self.resolve_syms(explicit_syms, &mut params, &mut nodes, &mut declared_outs, &mut derived)?;
+        let p = Program { name, syms, params, nodes, outputs, derived };
         if declared_outs.len() != p.outputs.len() {
             let message =
                 format!("the header declares {} outputs, but `return` has {}", declared_outs.len(), p.outputs.len());
@@ -595,6 +653,7 @@ impl Parser {
         params: &mut [Param],
         nodes: &mut [crate::program::Node],
         outs: &mut [Type],
+        derived: &mut [DerivedSym],
     ) -> PResult<Vec<String>> {
         let Some(list) = explicit else {
             return Ok(self.syms.iter().map(|(s, _, _)| s.clone()).collect());
@@ -619,6 +678,14 @@ impl Parser {
         };
         params.iter_mut().flat_map(|p| p.ty.shape.iter_mut()).for_each(fix);
         outs.iter_mut().flat_map(|t| t.shape.iter_mut()).for_each(fix);
+        for d in derived.iter_mut() {
+            let mut sym = Dim::Sym(d.sym);
+            fix(&mut sym);
+            if let Dim::Sym(s) = sym {
+                d.sym = s;
+            }
+            fix(&mut d.of);
+        }
         for n in nodes.iter_mut() {
             n.ty.shape.iter_mut().for_each(fix);
             match &mut n.op {

@@ -27,7 +27,7 @@
 //! The printer never panics, even on programs the verifier rejects: an out-of-range symbol
 //! prints as `?sN` and the type of an undefined output as `?` (such text does not parse).
 
-use crate::program::{Literal, Op, Program, UnOp, VarId};
+use crate::program::{AxisSlice, Literal, Op, Program, UnOp, VarId};
 use crate::types::{Dim, SymId, Type};
 use std::fmt;
 
@@ -147,6 +147,19 @@ fn write_op(f: &mut fmt::Formatter<'_>, p: &Program, op: &Op) -> fmt::Result {
             f.write_str("]")
         }
         Op::InsertAxis(a, axis) => write!(f, "insert_axis {a} {axis}"),
+        Op::Slice(a, axes) => {
+            write!(f, "slice {a} [")?;
+            for (i, s) in axes.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                match s {
+                    AxisSlice::Range(r) => f.write_str(&crate::shapes::range_text(r))?,
+                    AxisSlice::Index(b) => f.write_str(&crate::shapes::bound_text(*b))?,
+                }
+            }
+            f.write_str("]")
+        }
         Op::Reduce { op, arg, axes } => {
             write!(f, "reduce {} {arg} axes [", op.name())?;
             write_list(f, axes)?;
@@ -210,6 +223,10 @@ fn text_sym_order(p: &Program) -> Vec<SymId> {
 
 /// True when the text of `p` needs an explicit `syms` line to restore `p.syms` exactly.
 fn needs_syms_line(p: &Program) -> bool {
+    if !p.derived.is_empty() {
+        // Derived symbols are declared by name, so every symbol is listed up front.
+        return true;
+    }
     let order = text_sym_order(p);
     order.len() != p.syms.len() || order.iter().enumerate().any(|(i, s)| s.0 as usize != i)
 }
@@ -252,6 +269,16 @@ impl fmt::Display for Program {
                 f.write_str(s)?;
             }
             f.write_str("\n")?;
+        }
+        for d in &self.derived {
+            let name = Dim::Sym(d.sym);
+            writeln!(
+                f,
+                "  derive {} = {}[{}]",
+                name.display(self),
+                d.of.display(self),
+                crate::shapes::range_text(&d.range)
+            )?;
         }
         for (i, n) in self.nodes.iter().enumerate() {
             write!(f, "  v{i}: {} = ", n.ty.display(self))?;

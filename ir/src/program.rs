@@ -250,6 +250,58 @@ impl ReduceOp {
     }
 }
 
+/// A bound of a slice (start, end or index): a literal, or the value of a rank-0 integer
+/// parameter. Negative values count from the end of the axis, as in ndarray's `s![]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SliceBound {
+    Const(i64),
+    /// The parameter with this index (`s![k..]` with `k: i64`).
+    Param(u32),
+}
+
+/// `start..end;step` on one axis, ndarray's `Slice`: `start` defaults to 0, `end` to the
+/// axis length; a negative step walks the selected range backwards (`s![..;-1]` reverses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SliceRange {
+    pub start: Option<SliceBound>,
+    pub end: Option<SliceBound>,
+    /// Never 0.
+    pub step: i64,
+}
+
+impl SliceRange {
+    /// `..` with step 1: the whole axis, unchanged.
+    pub const FULL: SliceRange = SliceRange { start: None, end: None, step: 1 };
+
+    /// The parameters this range reads.
+    pub fn params(&self) -> impl Iterator<Item = u32> {
+        [self.start, self.end].into_iter().flatten().filter_map(|b| match b {
+            SliceBound::Param(k) => Some(k),
+            SliceBound::Const(_) => None,
+        })
+    }
+}
+
+/// What [`Op::Slice`] does to one axis of its operand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AxisSlice {
+    /// Keep the elements of a range (the axis stays).
+    Range(SliceRange),
+    /// Take one index (the axis is dropped); negative counts from the end.
+    Index(SliceBound),
+}
+
+/// A shape symbol whose value is not read from an argument but computed when shapes are bound:
+/// the length of the slice `range` of an axis of length `of` (ndarray's rule, with bounds
+/// clamped into the axis, so the value exists even for bounds a slice check rejects).
+/// `of` is a constant, a symbol some parameter binds, or an earlier derived symbol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DerivedSym {
+    pub sym: SymId,
+    pub of: Dim,
+    pub range: SliceRange,
+}
+
 /// One operation. Each variant lists its operands and what its result type must be; the
 /// verifier checks exactly these rules.
 #[derive(Clone, Debug, PartialEq)]
@@ -279,6 +331,11 @@ pub enum Op {
     Transpose(NodeId, Vec<u32>),
     /// Insert a length-1 axis at position `axis` of the result.
     InsertAxis(NodeId, u32),
+    /// `x.slice(s![..])`: one [`AxisSlice`] per operand axis, with ndarray's semantics. A range
+    /// axis keeps its position with the length [`crate::shapes::slice_dim`] gives (a constant,
+    /// the operand's own dimension, or a [`DerivedSym`]); an index axis is dropped. Bounds out
+    /// of range are a run-time error raised when shapes are bound ([`crate::shapes::bind`]).
+    Slice(NodeId, Vec<AxisSlice>),
     /// Reduce the operand over `axes` (sorted, distinct); the result drops those axes.
     Reduce { op: ReduceOp, arg: NodeId, axes: Vec<u32> },
     /// `array[[i0, i1, ...]]`: one element of an array-level node; indices are integer scalars
@@ -303,6 +360,7 @@ impl Op {
             | Op::Broadcast(a)
             | Op::Transpose(a, _)
             | Op::InsertAxis(a, _)
+            | Op::Slice(a, _)
             | Op::Reduce { arg: a, .. } => vec![*a],
             Op::Binary(_, a, b) => vec![*a, *b],
             Op::Select(c, a, b) => vec![*c, *a, *b],
@@ -324,6 +382,7 @@ impl Op {
             | Op::Broadcast(a)
             | Op::Transpose(a, _)
             | Op::InsertAxis(a, _)
+            | Op::Slice(a, _)
             | Op::Reduce { arg: a, .. } => *a = f(*a),
             Op::Binary(_, a, b) => {
                 *a = f(*a);
@@ -370,7 +429,8 @@ pub struct Param {
 /// A whole kernel in array IR.
 ///
 /// Shapes are symbolic: `syms` names the symbols that parameter shapes bind at call time
-/// (a symbol used by two parameters requires their dimensions to agree). A program is generic
+/// (a symbol used by two parameters requires their dimensions to agree), and the symbols
+/// `derived` computes from them (the lengths of slices). A program is generic
 /// when some type mentions [`ElemTy::Float`]; [`Program::instantiate`] makes it concrete.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Program {
@@ -379,11 +439,26 @@ pub struct Program {
     pub params: Vec<Param>,
     pub nodes: Vec<Node>,
     pub outputs: Vec<NodeId>,
+    /// Symbols computed from other symbols when shapes are bound (slice lengths), in the
+    /// order they are computed. Symbols listed here are bound by no parameter.
+    pub derived: Vec<DerivedSym>,
 }
 
 impl Program {
     pub fn new(name: impl Into<String>) -> Program {
-        Program { name: name.into(), syms: Vec::new(), params: Vec::new(), nodes: Vec::new(), outputs: Vec::new() }
+        Program {
+            name: name.into(),
+            syms: Vec::new(),
+            params: Vec::new(),
+            nodes: Vec::new(),
+            outputs: Vec::new(),
+            derived: Vec::new(),
+        }
+    }
+
+    /// The derivation of symbol `s`, when it is a derived symbol.
+    pub fn derived_sym(&self, s: SymId) -> Option<&DerivedSym> {
+        self.derived.iter().find(|d| d.sym == s)
     }
 
     pub fn node(&self, id: NodeId) -> &Node {

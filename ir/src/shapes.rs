@@ -3,8 +3,14 @@
 //!
 //! Every backend runs this before anything executes: it is what makes the symbolic shapes
 //! of a kernel concrete and what guarantees generated code never indexes past an input.
+//!
+//! Slices live here too: [`resolve_range`] and [`resolve_index`] are ndarray's slicing rules
+//! (the interpreter and the checks in [`bind`] share them), [`slice_dim`] is the length a
+//! slice has in a program's types, and [`derived_len`] computes a derived symbol's value.
+//! Where ndarray panics on a bound out of range, binding returns
+//! [`BindError::SliceOutOfRange`] before anything runs.
 
-use crate::program::Program;
+use crate::program::{AxisSlice, NodeId, Op, Program, SliceBound, SliceRange};
 use crate::types::{DType, Dim, ElemTy};
 use thiserror::Error;
 
@@ -20,6 +26,12 @@ pub enum BindError {
     Rank { kernel: String, param: String, expected: usize, decl: String, got: Vec<usize> },
     #[error("parameter `{param}` of `{kernel}` has shape {got:?}, but its axis {axis} must be {expected} ({why})")]
     Dim { kernel: String, param: String, axis: usize, expected: usize, got: Vec<usize>, why: String },
+    /// A slice or index in the kernel falls outside its axis (ndarray panics here).
+    #[error("kernel `{kernel}`: slice `{bounds}` is out of range for axis {axis} of `{array}` (length {len})")]
+    SliceOutOfRange { kernel: String, array: String, axis: usize, bounds: String, len: usize },
+    /// A slice bound is a scalar parameter, but only the arguments' shapes were given.
+    #[error("kernel `{kernel}` slices with scalar parameter `{param}`: binding its shapes needs that value (`bind_with_scalars`)")]
+    ScalarNeeded { kernel: String, param: String },
 }
 
 /// The concrete value of every shape symbol of one call, indexed by [`crate::SymId`].
@@ -29,7 +41,26 @@ pub type SymValues = Vec<usize>;
 /// signature of `program` and return the value of each shape symbol.
 ///
 /// `float` is the dtype the generic float `F` stands for, if the program is generic.
+///
+/// # Errors
+/// A [`BindError`] naming the parameter and the shapes when an argument does not fit, a slice
+/// out of range, or [`BindError::ScalarNeeded`] when a slice bound is a scalar parameter
+/// (use [`bind_with_scalars`] for those programs).
 pub fn bind(program: &Program, float: Option<DType>, args: &[(DType, &[usize])]) -> Result<SymValues, BindError> {
+    bind_with_scalars(program, float, args, &[])
+}
+
+/// [`bind`], also given the value of each integer scalar argument (`scalars[k]` for
+/// parameter `k`, `None` or missing for the others), which slice bounds may read.
+///
+/// # Errors
+/// As [`bind`]; [`BindError::ScalarNeeded`] only when a bound's value is missing.
+pub fn bind_with_scalars(
+    program: &Program,
+    float: Option<DType>,
+    args: &[(DType, &[usize])],
+    scalars: &[Option<i64>],
+) -> Result<SymValues, BindError> {
     let kernel = &program.name;
     if args.len() != program.params.len() {
         return Err(BindError::ArgCount { kernel: kernel.clone(), expected: program.params.len(), got: args.len() });
@@ -90,8 +121,241 @@ pub fn bind(program: &Program, float: Option<DType>, args: &[(DType, &[usize])])
             }
         }
     }
-    // Symbols no parameter binds cannot occur in a verified program; give them 0 defensively.
-    Ok(values.into_iter().map(|v| v.map(|(n, _)| n).unwrap_or(0)).collect())
+    // Symbols no parameter binds nor derives cannot occur in a verified program; give them 0.
+    let mut syms: SymValues = values.into_iter().map(|v| v.map(|(n, _)| n).unwrap_or(0)).collect();
+    let value = |b: SliceBound| -> Result<i64, BindError> {
+        match b {
+            SliceBound::Const(c) => Ok(c),
+            SliceBound::Param(k) => scalars.get(k as usize).copied().flatten().ok_or_else(|| BindError::ScalarNeeded {
+                kernel: kernel.clone(),
+                param: program.params.get(k as usize).map_or_else(|| format!("#{k}"), |q| q.name.clone()),
+            }),
+        }
+    };
+    for d in &program.derived {
+        let len = derived_len(dim_value_or_zero(d.of, &syms), &d.range, &value)?;
+        if let Some(slot) = syms.get_mut(d.sym.0 as usize) {
+            *slot = len;
+        }
+    }
+    for n in &program.nodes {
+        let Op::Slice(a, axes) = &n.op else { continue };
+        let Some(src) = program.nodes.get(a.index()) else { continue };
+        for (axis, (s, d)) in axes.iter().zip(&src.ty.shape).enumerate() {
+            let len = dim_value_or_zero(*d, &syms);
+            let ok = match s {
+                AxisSlice::Range(r) => resolve_range(len, r, &value)?.is_some(),
+                AxisSlice::Index(b) => resolve_index(len, value(*b)?).is_some(),
+            };
+            if !ok {
+                return Err(BindError::SliceOutOfRange {
+                    kernel: kernel.clone(),
+                    array: array_name(program, *a),
+                    axis,
+                    bounds: slice_text(program, s, &value),
+                    len,
+                });
+            }
+        }
+    }
+    Ok(syms)
+}
+
+/// How errors name an array: the parameter's name, else the node (`v7`).
+fn array_name(p: &Program, id: NodeId) -> String {
+    match p.nodes.get(id.index()).map(|n| &n.op) {
+        Some(Op::Param(k)) => p.params.get(*k as usize).map_or_else(|| id.to_string(), |q| q.name.clone()),
+        _ => id.to_string(),
+    }
+}
+
+/// `1..-1;2`, `k..` or `-1` in `s![]` syntax, with each parameter's value: `k.. (k = 7)`.
+fn slice_text(p: &Program, s: &AxisSlice, value: &dyn Fn(SliceBound) -> Result<i64, BindError>) -> String {
+    let mut values = vec![];
+    let mut bound = |b: Option<SliceBound>| match b {
+        None => String::new(),
+        Some(SliceBound::Const(c)) => c.to_string(),
+        Some(b @ SliceBound::Param(k)) => {
+            let name = p.params.get(k as usize).map_or_else(|| format!("#{k}"), |q| q.name.clone());
+            if let Ok(v) = value(b) {
+                values.push(format!("{name} = {v}"));
+            }
+            name
+        }
+    };
+    let text = match s {
+        AxisSlice::Index(b) => bound(Some(*b)),
+        AxisSlice::Range(r) => {
+            let mut t = format!("{}..{}", bound(r.start), bound(r.end));
+            if r.step != 1 {
+                t.push_str(&format!(";{}", r.step));
+            }
+            t
+        }
+    };
+    if values.is_empty() {
+        text
+    } else {
+        format!("{text} ({})", values.join(", "))
+    }
+}
+
+fn dim_value_or_zero(d: Dim, syms: &[usize]) -> usize {
+    match d {
+        Dim::Const(c) => c as usize,
+        Dim::Sym(s) => syms.get(s.0 as usize).copied().unwrap_or(0),
+    }
+}
+
+/// The elements a valid slice takes: `len` of them, the first at `first`, then every `step`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub first: i64,
+    pub step: i64,
+    pub len: usize,
+}
+
+/// ndarray's absolute position of a bound on an axis of length `len`: negative counts from
+/// the end; `None` when it lands before the start (ndarray panics on that too).
+fn abs_bound(len: usize, b: i64) -> Option<i64> {
+    let r = if b < 0 { (len as i64).checked_add(b)? } else { b };
+    (r >= 0).then_some(r)
+}
+
+/// ndarray's slicing rule for `range` on an axis of length `len`, with bound values from
+/// `value`: `Ok(None)` when ndarray would panic (a bound past either end, a zero step).
+///
+/// # Errors
+/// Only what `value` returns (a parameter value that is not available).
+pub fn resolve_range<E>(
+    len: usize,
+    r: &SliceRange,
+    value: &dyn Fn(SliceBound) -> Result<i64, E>,
+) -> Result<Option<Resolved>, E> {
+    let start = match r.start {
+        Some(b) => abs_bound(len, value(b)?),
+        None => Some(0),
+    };
+    let end = match r.end {
+        Some(b) => abs_bound(len, value(b)?),
+        None => Some(len as i64),
+    };
+    let (Some(start), Some(end)) = (start, end) else { return Ok(None) };
+    // As ndarray: an end before the start selects nothing.
+    let end = end.max(start);
+    if start > len as i64 || end > len as i64 || r.step == 0 {
+        return Ok(None);
+    }
+    let m = (end - start) as u64;
+    let count = m.div_ceil(r.step.unsigned_abs());
+    let first = if r.step > 0 { start } else { end - 1 };
+    Ok(Some(Resolved { first, step: r.step, len: count as usize }))
+}
+
+/// ndarray's rule for an integer index on an axis of length `len`: the absolute index, or
+/// `None` when it is out of range.
+pub fn resolve_index(len: usize, i: i64) -> Option<usize> {
+    abs_bound(len, i).filter(|&a| a < len as i64).map(|a| a as usize)
+}
+
+/// The value of a derived symbol: the length of `range` on an axis of length `len`, with the
+/// bounds clamped into `0..=len` (so it exists for any bounds; when the slice is valid it is
+/// exactly the slice's length).
+///
+/// # Errors
+/// Only what `value` returns.
+pub fn derived_len<E>(len: usize, r: &SliceRange, value: &dyn Fn(SliceBound) -> Result<i64, E>) -> Result<usize, E> {
+    let n = len as i64;
+    let clamp = |b: i64| if b < 0 { n.saturating_add(b).max(0) } else { b.min(n) };
+    let start = match r.start {
+        Some(b) => clamp(value(b)?),
+        None => 0,
+    };
+    let end = match r.end {
+        Some(b) => clamp(value(b)?),
+        None => n,
+    };
+    let m = (end - start).max(0) as u64;
+    Ok(m.div_ceil(r.step.unsigned_abs().max(1)) as usize)
+}
+
+/// The length of a slice of an axis of length `of`, as a program's type states it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SliceDim {
+    /// A dimension known when the program is built: a constant, or `of` itself.
+    Dim(Dim),
+    /// A derived symbol with this (canonical) definition.
+    Derived(Dim, SliceRange),
+}
+
+/// The length of the slice `r` of an axis of length `of`. Slices whose lengths are always
+/// equal when valid get the same canonical definition (`s![1..]` and `s![..-1]` both have
+/// length `n - 1`, so they broadcast together). `Err` when the slice is out of range for a
+/// constant `of` (or has step 0).
+///
+/// # Errors
+/// Why the slice is invalid, in words.
+pub fn slice_dim(of: Dim, r: &SliceRange) -> Result<SliceDim, String> {
+    if r.step == 0 {
+        return Err("a slice step must not be zero".into());
+    }
+    let step = r.step.unsigned_abs();
+    let konst = |b: Option<SliceBound>| match b {
+        None => Some(None),
+        Some(SliceBound::Const(c)) => Some(Some(c)),
+        Some(SliceBound::Param(_)) => None,
+    };
+    let count = |m: i64| SliceDim::Dim(Dim::Const((m.max(0) as u64).div_ceil(step)));
+    let derived = |start: Option<SliceBound>, end: Option<SliceBound>| {
+        SliceDim::Derived(of, SliceRange { start, end, step: step as i64 })
+    };
+    if r.start.is_none() && r.end.is_none() && step == 1 {
+        return Ok(SliceDim::Dim(of));
+    }
+    let (Some(start), Some(end)) = (konst(r.start), konst(r.end)) else {
+        return Ok(derived(r.start, r.end));
+    };
+    if let Dim::Const(n) = of {
+        let cv = |b: SliceBound| match b {
+            SliceBound::Const(c) => Ok(c),
+            SliceBound::Param(_) => Err(()),
+        };
+        return match resolve_range(n as usize, r, &cv) {
+            Ok(Some(res)) => Ok(SliceDim::Dim(Dim::Const(res.len as u64))),
+            _ => Err(format!("slice `{}` is out of range for an axis of length {n}", range_text(r))),
+        };
+    }
+    let s = start.unwrap_or(0);
+    Ok(match end {
+        // `s..` and `s..e` with e < 0: n - s and n + e - s, the canonical `..-(s-e)`.
+        None if s >= 0 => derived(None, (s > 0).then_some(SliceBound::Const(-s))),
+        Some(e) if s >= 0 && e < 0 => match e.checked_sub(s) {
+            Some(k) => derived(None, Some(SliceBound::Const(k))),
+            None => derived(r.start, r.end),
+        },
+        // Both bounds on one side of the axis: a constant length (checked at bind time).
+        Some(e) if (s >= 0) == (e >= 0) => count(e.saturating_sub(s)),
+        None => count(s.saturating_neg()),
+        _ => derived(r.start, r.end),
+    })
+}
+
+/// A bound as IR text: the literal, or `pN` for parameter `N`.
+pub fn bound_text(b: SliceBound) -> String {
+    match b {
+        SliceBound::Const(c) => c.to_string(),
+        SliceBound::Param(k) => format!("p{k}"),
+    }
+}
+
+/// A range in `s![]` syntax with parameters as `pN`: `1..-1;2` (`;1` is left out).
+pub fn range_text(r: &SliceRange) -> String {
+    let b = |b: Option<SliceBound>| b.map(bound_text).unwrap_or_default();
+    let mut t = format!("{}..{}", b(r.start), b(r.end));
+    if r.step != 1 {
+        t.push_str(&format!(";{}", r.step));
+    }
+    t
 }
 
 /// The concrete length of a dimension under `syms`.

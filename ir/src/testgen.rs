@@ -12,7 +12,9 @@
 //! outputs, `ln`/`sqrt`/`rsqrt`/`log1p` and divisors see `|x| + 1`, `prod` sees `tanh`
 //! outputs, integer ops avoid `mul` (no overflow) and `u32` avoids `sub`.
 
-use crate::program::{BinOp, Literal, NodeId, Op, Param, Program, ReduceOp, UnOp, VarId};
+use crate::program::{
+    AxisSlice, BinOp, Literal, NodeId, Op, Param, Program, ReduceOp, SliceBound, SliceRange, UnOp, VarId,
+};
 use crate::shapes::dim_value;
 use crate::types::{DType, Dim, ElemTy, Type};
 use crate::value::Value;
@@ -102,9 +104,16 @@ pub fn random_args(p: &Program, seed: u64) -> Vec<Value> {
     let mut rng = XorShift::new(seed ^ 0xA5A5_5A5A_0F0F_F0F0);
     let mut nonzero = vec![false; p.syms.len()];
     let mut bounds: Vec<Vec<Dim>> = vec![Vec::new(); p.params.len()];
-    let mut mark = |d: Dim| {
-        if let Some(b) = sym_slot(d).and_then(|s| nonzero.get_mut(s)) {
-            *b = true;
+    let mut mark = |mut d: Dim| {
+        // A derived length is nonzero when the axis it slices is (whole-axis steps only).
+        for _ in 0..=p.derived.len() {
+            if let Some(b) = sym_slot(d).and_then(|s| nonzero.get_mut(s)) {
+                *b = true;
+            }
+            match p.derived.iter().find(|e| Dim::Sym(e.sym) == d) {
+                Some(e) => d = e.of,
+                None => break,
+            }
         }
     };
     for n in &p.nodes {
@@ -129,8 +138,23 @@ pub fn random_args(p: &Program, seed: u64) -> Vec<Value> {
             _ => {}
         }
     }
-    let syms: Vec<usize> =
+    let mut syms: Vec<usize> =
         nonzero.iter().map(|&nz| if nz { rng.pick(&SYM_VALUES[1..]) } else { rng.pick(&SYM_VALUES) }).collect();
+    for e in &p.derived {
+        let of = match e.of {
+            Dim::Sym(s) if s.0 as usize >= syms.len() => 0,
+            d => dim_value(d, &syms),
+        };
+        let konst = |b: SliceBound| match b {
+            SliceBound::Const(c) => Ok(c),
+            SliceBound::Param(_) => Err(()),
+        };
+        if let (Ok(len), Some(slot)) =
+            (crate::shapes::derived_len(of, &e.range, &konst), syms.get_mut(e.sym.0 as usize))
+        {
+            *slot = len;
+        }
+    }
     let value = |d: Dim| match d {
         Dim::Sym(s) if s.0 as usize >= syms.len() => 0,
         d => dim_value(d, &syms),
@@ -313,6 +337,7 @@ impl Gen {
                     self.push(Op::Transpose(a, perm), ty);
                 }
             }
+            11 if self.rng.chance(1, 2) => self.slice(),
             11 => {
                 if let Some(a) = self.pick_where(|t| t.rank() <= 2) {
                     let t = self.ty(a).clone();
@@ -334,6 +359,57 @@ impl Gen {
                 }
             }
         }
+    }
+
+    /// A slice of a random array that is in range whatever the symbols' values: on a symbolic
+    /// axis a whole-axis range with a step (`..;-1`, `..;2`, ..., which may derive a length);
+    /// on a constant axis any bounds in range (negative ends included), or an index.
+    fn slice(&mut self) {
+        let Some(a) = self.pick_where(|t| t.rank() >= 1) else { return };
+        let t = self.ty(a).clone();
+        let (mut axes, mut shape) = (vec![], vec![]);
+        for &d in &t.shape {
+            let r = match d {
+                Dim::Const(n) if n > 0 && self.rng.chance(1, 4) => {
+                    let i = self.rng.below(n as usize) as i64;
+                    axes.push(AxisSlice::Index(SliceBound::Const(if self.rng.chance(1, 2) {
+                        i - n as i64
+                    } else {
+                        i
+                    })));
+                    continue;
+                }
+                Dim::Const(n) => {
+                    let s = self.rng.below(n as usize + 1) as i64;
+                    let e = self.rng.below(n as usize + 1) as i64;
+                    let step = self.rng.pick(&[1i64, 2, -1, -3]);
+                    SliceRange { start: Some(SliceBound::Const(s)), end: Some(SliceBound::Const(e - n as i64)), step }
+                }
+                Dim::Sym(_) => SliceRange { start: None, end: None, step: self.rng.pick(&[1i64, 2, -1, -2, 3]) },
+            };
+            let len = match crate::shapes::slice_dim(d, &r) {
+                Ok(crate::shapes::SliceDim::Dim(x)) => x,
+                Ok(crate::shapes::SliceDim::Derived(of, range)) => {
+                    match self.p.derived.iter().find(|e| e.of == of && e.range == range) {
+                        Some(e) => Dim::Sym(e.sym),
+                        None => {
+                            let name = format!("sliced{}", self.p.syms.len());
+                            let sym = self.p.sym(&name);
+                            self.p.derived.push(crate::program::DerivedSym { sym, of, range });
+                            Dim::Sym(sym)
+                        }
+                    }
+                }
+                Err(_) => return,
+            };
+            if len == Dim::Const(0) {
+                // Gathers into a constant empty axis could not be given in-range indices.
+                return;
+            }
+            axes.push(AxisSlice::Range(r));
+            shape.push(len);
+        }
+        self.push(Op::Slice(a, axes), Type::array(t.elem, shape));
     }
 
     fn constant(&mut self, elem: ElemTy) -> NodeId {

@@ -8,8 +8,11 @@
 //! * The kernel name, parameter names and symbol names are identifiers (so the text format
 //!   can print them); parameter names are distinct, symbol names are distinct.
 //! * Every [`SymId`] (in parameter types, node types, `dim`, binder extents) is in range.
-//! * Every symbol used by a node is bound by some parameter's shape (otherwise its value
-//!   would be unknown at call time).
+//! * Every symbol used by a node is bound by some parameter's shape or derived (otherwise
+//!   its value would be unknown at call time).
+//! * Derived symbols: each is derived once and bound by no parameter; its `of` is a constant,
+//!   a parameter-bound symbol or an earlier derived symbol; its step is not 0 and its
+//!   parameter bounds name rank-0 integer parameters.
 //!
 //! **Dataflow**
 //! * Operands precede their users (so every sweep is a single forward pass).
@@ -33,6 +36,11 @@
 //! * `transpose`: the permutation is a permutation of the operand's axes; result axis `k`
 //!   is operand axis `perm[k]`.
 //! * `insert_axis`: the position is at most the operand's rank; a `1` is inserted there.
+//! * `slice`: one entry per operand axis; steps are not 0; a parameter bound names a rank-0
+//!   integer parameter; index entries drop their axis, and range entries keep it with the
+//!   length [`crate::shapes::slice_dim`] gives: that dimension itself, or a derived symbol
+//!   whose definition is exactly the canonical one; with a constant operand dimension and
+//!   literal bounds, the slice (or index) is in range.
 //! * `reduce`: axes strictly increasing and in range; the result drops them; `argmin` /
 //!   `argmax` give `i64`, the others keep the element type; `sum`/`prod` not on bool
 //!   (`min`/`max` of bool are all/any).
@@ -51,7 +59,7 @@
 //!   of a `load`, and outputs have no free index variables. (An unused node with free
 //!   variables is dead code, left for dead-code elimination, and is allowed.)
 
-use crate::program::{BinOp, Literal, NodeId, Op, Program, ReduceOp, UnOp, VarId};
+use crate::program::{AxisSlice, BinOp, Literal, NodeId, Op, Program, ReduceOp, SliceBound, UnOp, VarId};
 use crate::types::{DType, Dim, ElemTy, Type};
 use std::collections::HashMap;
 use std::fmt;
@@ -114,6 +122,7 @@ impl std::error::Error for VerifyErrors {}
 pub fn verify(p: &Program) -> Result<(), VerifyErrors> {
     let mut v = Verifier { p, errors: Vec::new(), free: Vec::with_capacity(p.nodes.len()), ok: Vec::new() };
     v.check_names();
+    v.check_derived();
     v.check_binders();
     for i in 0..p.nodes.len() {
         v.check_node(NodeId(i as u32));
@@ -206,6 +215,57 @@ impl Verifier<'_> {
                     self.err(at.clone(), format!("symbol id {} is out of range ({} symbols)", s.0, self.p.syms.len()));
                 }
             }
+        }
+    }
+
+    /// The derived-symbol invariants of the module documentation.
+    fn check_derived(&mut self) {
+        let p = self.p;
+        let mut param_bound = vec![false; p.syms.len()];
+        for d in p.params.iter().flat_map(|q| &q.ty.shape) {
+            if let Some(b) = sym_index(*d).and_then(|s| param_bound.get_mut(s)) {
+                *b = true;
+            }
+        }
+        let mut ready = param_bound.clone();
+        for (i, d) in p.derived.iter().enumerate() {
+            let s = d.sym.0 as usize;
+            let name = p.syms.get(s).cloned().unwrap_or_else(|| format!("?s{s}"));
+            if s >= p.syms.len() {
+                self.err(Location::Kernel, format!("derived symbol id {s} is out of range ({} symbols)", p.syms.len()));
+            } else if param_bound[s] {
+                self.err(Location::Kernel, format!("derived symbol `{name}` is also bound by a parameter"));
+            } else if p.derived[..i].iter().any(|e| e.sym == d.sym) {
+                self.err(Location::Kernel, format!("symbol `{name}` is derived twice"));
+            }
+            let of_ok = match d.of {
+                Dim::Const(_) => true,
+                Dim::Sym(o) => ready.get(o.0 as usize).copied().unwrap_or(false),
+            };
+            if !of_ok {
+                self.err(Location::Kernel, format!("derived symbol `{name}` slices a symbol not bound before it"));
+            }
+            if d.range.step == 0 {
+                self.err(Location::Kernel, format!("derived symbol `{name}` has step 0"));
+            }
+            for k in d.range.params() {
+                self.check_bound_param(Location::Kernel, k);
+            }
+            if let Some(r) = ready.get_mut(s) {
+                *r = true;
+            }
+        }
+    }
+
+    /// A slice bound read from parameter `k` must be a rank-0 integer parameter.
+    fn check_bound_param(&mut self, at: Location, k: u32) {
+        match self.p.params.get(k as usize) {
+            Some(q) if q.ty.is_scalar() && q.ty.elem.is_int() => {}
+            Some(q) => {
+                let t = self.show(&q.ty);
+                self.err(at, format!("slice bound `p{k}` (`{}`) is `{t}`, not a scalar integer", q.name))
+            }
+            None => self.err(at, format!("slice bound `p{k}` names no parameter")),
         }
     }
 
@@ -385,6 +445,7 @@ impl Verifier<'_> {
                     self.expect_ty(id, "insert_axis", &Type::array(t.elem, shape));
                 }
             }
+            Op::Slice(a, axes) => self.check_slice(id, ty(a), axes),
             Op::Reduce { op, arg, axes } => {
                 let t = ty(arg);
                 let sorted = axes.windows(2).all(|w| w[0] < w[1]);
@@ -438,6 +499,53 @@ impl Verifier<'_> {
                 self.expect_ty(id, &format!("range_reduce {}", op.name()), &Type::scalar(elem));
             }
         }
+    }
+
+    fn check_slice(&mut self, id: NodeId, t: &Type, axes: &[AxisSlice]) {
+        if axes.len() != t.rank() {
+            self.node_err(id, format!("slice has {} entries for an array of rank {}", axes.len(), t.rank()));
+            return;
+        }
+        let mut shape = vec![];
+        for (k, (s, &d)) in axes.iter().zip(&t.shape).enumerate() {
+            match s {
+                AxisSlice::Index(b) => match *b {
+                    SliceBound::Param(q) => self.check_bound_param(Location::Node(id), q),
+                    SliceBound::Const(i) => {
+                        if let Dim::Const(n) = d {
+                            if crate::shapes::resolve_index(n as usize, i).is_none() {
+                                self.node_err(id, format!("index {i} is out of range for axis {k} of length {n}"));
+                            }
+                        }
+                    }
+                },
+                AxisSlice::Range(r) => {
+                    for q in r.params() {
+                        self.check_bound_param(Location::Node(id), q);
+                    }
+                    match crate::shapes::slice_dim(d, r) {
+                        Ok(crate::shapes::SliceDim::Dim(x)) => shape.push(x),
+                        Ok(crate::shapes::SliceDim::Derived(of, canon)) => {
+                            let found = self.p.derived.iter().find(|e| e.of == of && e.range == canon).map(|e| e.sym);
+                            match found {
+                                Some(sym) => shape.push(Dim::Sym(sym)),
+                                None => {
+                                    let r = crate::shapes::range_text(&canon);
+                                    let of = of.display(self.p).to_string();
+                                    self.node_err(id, format!("axis {k}: no derived symbol is `{of}[{r}]`"));
+                                    return;
+                                }
+                            }
+                        }
+                        Err(why) => {
+                            self.node_err(id, format!("axis {k}: {why}"));
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        self.expect_ty(id, "slice", &Type::array(t.elem, shape));
     }
 
     fn check_const(&mut self, id: NodeId, lit: &Literal) {
@@ -506,6 +614,11 @@ impl Verifier<'_> {
     fn check_syms_bound(&mut self) {
         let p = self.p;
         let mut bound = vec![false; p.syms.len()];
+        for d in &p.derived {
+            if let Some(b) = bound.get_mut(d.sym.0 as usize) {
+                *b = true;
+            }
+        }
         for param in &p.params {
             for d in &param.ty.shape {
                 if let Some(b) = sym_index(*d).and_then(|s| bound.get_mut(s)) {
@@ -522,7 +635,7 @@ impl Verifier<'_> {
                         let name = &p.syms[s];
                         self.node_err(
                             NodeId(i as u32),
-                            format!("uses symbol `{name}`, which no parameter's shape binds"),
+                            format!("uses symbol `{name}`, which no parameter's shape binds nor a slice derives"),
                         );
                     }
                 }

@@ -335,8 +335,10 @@ proptest! {
         let syms = bind(&p, None, &sigs);
         prop_assert!(syms.is_ok(), "{:?}", syms);
         let syms = syms.unwrap_or_default();
-        for s in &syms {
-            prop_assert!(SYM_VALUES.contains(s), "symbol value {}", s);
+        for (i, s) in syms.iter().enumerate() {
+            // Derived symbols (slice lengths) are computed from the others, not drawn.
+            let derived = p.derived.iter().any(|d| d.sym.0 as usize == i);
+            prop_assert!(derived || SYM_VALUES.contains(s), "symbol value {}", s);
         }
         // Every gather index parameter holds values below the length of each axis it indexes.
         for n in &p.nodes {
@@ -381,6 +383,7 @@ fn random_programs_cover_every_kind_of_op_and_zero_lengths() {
                 Op::Broadcast(_) => "broadcast",
                 Op::Transpose(..) => "transpose",
                 Op::InsertAxis(..) => "insert_axis",
+                Op::Slice(..) => "slice",
                 Op::Reduce { .. } => "reduce",
                 Op::Load { indices, .. }
                     if indices.iter().any(|i| matches!(p.nodes[i.index()].op, Op::Load { .. })) =>
@@ -409,6 +412,7 @@ fn random_programs_cover_every_kind_of_op_and_zero_lengths() {
         "broadcast",
         "transpose",
         "insert_axis",
+        "slice",
         "reduce",
         "load",
         "gather",

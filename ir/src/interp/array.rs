@@ -7,7 +7,8 @@
 
 use super::elem::{cast_array, compare, map_value, Acc, Elem, Scalar};
 use super::{Interp, InterpError};
-use crate::program::{BinOp, NodeId, Op, ReduceOp, UnOp};
+use crate::program::{AxisSlice, BinOp, NodeId, Op, ReduceOp, SliceBound, UnOp};
+use crate::shapes::{resolve_index, resolve_range};
 use crate::value::Value;
 use crate::with_value;
 use ndarray::{ArrayD, Axis, IxDyn, Zip};
@@ -41,6 +42,10 @@ impl<'a> Interp<'a> {
             Op::Broadcast(a) => broadcast(self.val(*a)?, &shape),
             Op::Transpose(a, perm) => transpose(self.val(*a)?, perm),
             Op::InsertAxis(a, axis) => insert_axis(self.val(*a)?, *axis as usize),
+            Op::Slice(a, axes) => {
+                let scalars = &self.scalars_of_args;
+                slice(self.val(*a)?, axes, scalars)
+            }
             Op::Reduce { op, arg, axes } => reduce(*op, self.val(*arg)?, axes),
             Op::Generate { .. } => return self.generate(id),
         };
@@ -136,6 +141,53 @@ fn insert_axis(v: &Value, axis: usize) -> Result<Value, OpError> {
         return Err(OpError::Malformed(format!("axis {axis} is past the end of a rank-{} array", v.shape().len())));
     }
     Ok(map_value!(v, a => a.clone().insert_axis(Axis(axis))))
+}
+
+/// ndarray's `slice` with the bounds checked first (binding the arguments already rejected
+/// every out-of-range slice; a malformed program gets an error here, never a panic).
+fn slice(v: &Value, axes: &[AxisSlice], scalars: &[Option<i64>]) -> Result<Value, OpError> {
+    fn go<T: Elem>(a: &ArrayD<T>, axes: &[AxisSlice], scalars: &[Option<i64>]) -> Result<ArrayD<T>, OpError> {
+        if axes.len() != a.ndim() {
+            return Err(OpError::Malformed(format!("{} slice entries for a rank-{} array", axes.len(), a.ndim())));
+        }
+        let value = |b: SliceBound| match b {
+            SliceBound::Const(c) => Ok(c),
+            SliceBound::Param(k) => scalars
+                .get(k as usize)
+                .copied()
+                .flatten()
+                .ok_or_else(|| OpError::Malformed(format!("slice bound `p{k}` is not an integer scalar argument"))),
+        };
+        let out_of_range = |k: usize| OpError::Malformed(format!("slice of axis {k} is out of range"));
+        let mut view = a.view();
+        // Index axes are taken last to first, so the positions of the others do not move.
+        for (k, s) in axes.iter().enumerate() {
+            if let AxisSlice::Range(r) = s {
+                let res = resolve_range(view.shape()[k], r, &value)?.ok_or_else(|| out_of_range(k))?;
+                // The same elements as ndarray's `Slice::new(start, end, step)`: first, then
+                // every `step` (a negative step walks down from the last element).
+                let (lo, hi) = if res.len == 0 {
+                    (0, 0)
+                } else if res.step > 0 {
+                    (res.first, res.first + res.step * (res.len as i64 - 1) + 1)
+                } else {
+                    (res.first + res.step * (res.len as i64 - 1), res.first + 1)
+                };
+                view.slice_axis_inplace(
+                    Axis(k),
+                    ndarray::Slice::new(lo as isize, Some(hi as isize), res.step as isize),
+                );
+            }
+        }
+        for (k, s) in axes.iter().enumerate().rev() {
+            if let AxisSlice::Index(b) = s {
+                let i = resolve_index(view.shape()[k], value(*b)?).ok_or_else(|| out_of_range(k))?;
+                view.index_axis_inplace(Axis(k), i);
+            }
+        }
+        Ok(view.to_owned())
+    }
+    Ok(map_value!(v, a => go(a, axes, scalars)?))
 }
 
 fn reduce(op: ReduceOp, v: &Value, axes: &[u32]) -> Result<Value, OpError> {

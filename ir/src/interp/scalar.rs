@@ -86,9 +86,12 @@ impl<'a> Interp<'a> {
                     DType::Bool => self.range_reduce::<bool>(id, op, &vars, &ext, body),
                 }
             }
-            Op::Param(_) | Op::Transpose(..) | Op::InsertAxis(..) | Op::Reduce { .. } | Op::Generate { .. } => {
-                Err(self.unsupported(id, "this op cannot depend on index variables".into()))
-            }
+            Op::Param(_)
+            | Op::Transpose(..)
+            | Op::InsertAxis(..)
+            | Op::Slice(..)
+            | Op::Reduce { .. }
+            | Op::Generate { .. } => Err(self.unsupported(id, "this op cannot depend on index variables".into())),
         }
     }
 

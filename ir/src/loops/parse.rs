@@ -140,8 +140,15 @@ impl Parser<'_> {
     fn program(&mut self) -> R<LoopProgram> {
         self.keyword("program")?;
         let name = self.word()?;
-        self.prog =
-            Some(LoopProgram { name, syms: vec![], params: vec![], buffers: vec![], kernels: vec![], outputs: vec![] });
+        self.prog = Some(LoopProgram {
+            name,
+            syms: vec![],
+            params: vec![],
+            buffers: vec![],
+            kernels: vec![],
+            outputs: vec![],
+            derived: vec![],
+        });
         while let Some(w) = self.peek_word() {
             self.word()?;
             match w.as_str() {
@@ -149,18 +156,71 @@ impl Parser<'_> {
                     let s = self.word()?;
                     self.prog.as_mut().expect("set above").syms.push(s);
                 }
+                "derive" => {
+                    let Dim::Sym(sym) = self.dim()? else { return self.err("expected a derived symbol's name") };
+                    self.expect(b'=')?;
+                    let of = self.dim()?;
+                    self.expect(b'[')?;
+                    let range = self.slice_range()?;
+                    self.expect(b']')?;
+                    self.prog.as_mut().expect("set above").derived.push(crate::program::DerivedSym { sym, of, range });
+                }
                 "in" | "out" | "temp" => self.buffer_decl(&w)?,
                 "kernel" => {
                     let k = self.kernel()?;
                     self.prog.as_mut().expect("set above").kernels.push(k);
                 }
-                _ => return self.err(format!("expected `sym`, `in`, `out`, `temp` or `kernel`, found `{w}`")),
+                _ => {
+                    return self.err(format!("expected `sym`, `derive`, `in`, `out`, `temp` or `kernel`, found `{w}`"))
+                }
             }
         }
         if self.peek().is_some() {
             return self.err("unexpected text after the program");
         }
         Ok(self.prog.take().expect("set above"))
+    }
+
+    /// A slice bound if one is next: a signed integer or `pK`.
+    fn slice_bound(&mut self) -> R<Option<crate::program::SliceBound>> {
+        use crate::program::SliceBound;
+        let neg = self.eat(b'-');
+        match self.peek() {
+            Some(b'p') if !neg => {
+                let w = self.word()?;
+                match w[1..].parse::<u32>() {
+                    Ok(k) => Ok(Some(SliceBound::Param(k))),
+                    Err(_) => self.err(format!("expected a parameter bound `pK`, found `{w}`")),
+                }
+            }
+            Some(c) if c.is_ascii_digit() => {
+                let w = self.word()?;
+                let text = if neg { format!("-{w}") } else { w };
+                match text.parse::<i64>() {
+                    Ok(v) => Ok(Some(SliceBound::Const(v))),
+                    Err(_) => self.err(format!("expected an i64 slice bound, found `{text}`")),
+                }
+            }
+            _ if neg => self.err("expected digits after `-`"),
+            _ => Ok(None),
+        }
+    }
+
+    /// `start..end;step`, each part optional (the step defaults to 1).
+    fn slice_range(&mut self) -> R<crate::program::SliceRange> {
+        let start = self.slice_bound()?;
+        self.expect(b'.')?;
+        self.expect(b'.')?;
+        let end = self.slice_bound()?;
+        let step = if self.eat(b';') {
+            match self.slice_bound()? {
+                Some(crate::program::SliceBound::Const(s)) => s,
+                _ => return self.err("expected an integer slice step after `;`"),
+            }
+        } else {
+            1
+        };
+        Ok(crate::program::SliceRange { start, end, step })
     }
 
     fn buffer_decl(&mut self, kw: &str) -> R<()> {

@@ -1,7 +1,8 @@
 //! The loop IR verifier. It runs after every loop pass and before any backend sees a program.
 //!
 //! Invariants checked (every violation is collected, with the kernel it is in):
-//! 1. Buffers: names are unique; every dimension names an existing symbol; `params` lists
+//! 1. Buffers: names are unique; every dimension names an existing symbol (derived symbols
+//!    too, whose step is not 0 and whose `pK` bounds are scalar integer parameters); `params` lists
 //!    exactly the input buffers and `outputs` exactly the output buffers, in buffer order.
 //! 2. Variables: each variable is defined once in the whole program (by a kernel domain, a
 //!    `for`, a `let` or a `mut`), and every use is inside the scope of its definition, after it.
@@ -125,6 +126,23 @@ impl Verifier<'_> {
 
     fn buffers(&mut self) {
         let lp = self.lp;
+        for d in &lp.derived {
+            self.dim(Dim::Sym(d.sym));
+            self.dim(d.of);
+            if d.range.step == 0 {
+                self.error(format!("derived symbol `{}` has step 0", lp.dim_text(Dim::Sym(d.sym))));
+            }
+            for k in d.range.params() {
+                let ok = lp
+                    .params
+                    .get(k as usize)
+                    .and_then(|b| lp.buffers.get(b.index()))
+                    .is_some_and(|b| b.shape.is_empty() && b.dtype.is_int());
+                if !ok {
+                    self.error(format!("slice bound `p{k}` is not a scalar integer parameter"));
+                }
+            }
+        }
         let mut names = HashSet::new();
         for b in &lp.buffers {
             if !names.insert(b.name.as_str()) {

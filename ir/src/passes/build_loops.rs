@@ -2,7 +2,7 @@
 //!
 //! Every materialized node gets one kernel whose domain is the node's shape; its body is the
 //! node's *scalar expression at the domain index*, built by [`Builder::expr`], which inlines
-//! recursively: index maps (broadcast, transpose, insert_axis) become index rewrites,
+//! recursively: index maps (broadcast, transpose, insert_axis, slice) become index rewrites,
 //! reductions become serial loops over accumulators emitted as statements before their use,
 //! gathers become checked indices, and materialized nodes become loads from their buffer.
 //! Adjacent kernels over the same domain are merged when the second reads nothing the first
@@ -12,7 +12,7 @@
 
 use super::schedule::{Placement, ReduceStrategy, Schedule};
 use crate::loops::{BufId, BufKind, Buffer, Expr, Flag, Kernel, LoopProgram, Scalar, Stmt, Var};
-use crate::program::{BinOp, NodeId, Op, Program, ReduceOp, VarId};
+use crate::program::{AxisSlice, BinOp, NodeId, Op, Program, ReduceOp, SliceBound, SliceRange, VarId};
 use crate::types::{DType, Dim, ElemTy, Type};
 use std::collections::HashMap;
 
@@ -26,6 +26,7 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         buffers: vec![],
         kernels: vec![],
         outputs: vec![],
+        derived: p.derived.clone(),
     };
     let mut names: Vec<String> = p.params.iter().map(|q| q.name.clone()).collect();
     let mut fresh_name = |base: String| {
@@ -109,6 +110,7 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
     }
     let mut b = Builder {
         p,
+        param_bufs: lp.params.clone(),
         buf_of,
         partials,
         env: HashMap::new(),
@@ -203,6 +205,8 @@ struct Partials {
 /// Builds scalar expressions of nodes at given indices, emitting statements as it goes.
 struct Builder<'a> {
     p: &'a Program,
+    /// The input buffer of each parameter (slice bounds read scalar parameters).
+    param_bufs: Vec<BufId>,
     buf_of: HashMap<NodeId, BufId>,
     partials: HashMap<NodeId, Partials>,
     /// The loop variable each bound array IR index variable currently stands for.
@@ -381,6 +385,10 @@ impl Builder<'_> {
                 }
                 self.expr(*a, &i, out)?
             }
+            Op::Slice(a, axes) => {
+                let i = self.slice_idx(id, *a, axes, idx, out)?;
+                self.expr(*a, &i, out)?
+            }
             Op::Reduce { op, .. } | Op::RangeReduce { op, .. } if self.partials.contains_key(&id) => {
                 self.combine(id, *op, dt, idx, out)?
             }
@@ -420,6 +428,70 @@ impl Builder<'_> {
                 r?
             }
         })
+    }
+
+    /// The operand index of slice node `id` for its element `idx`: on each range axis
+    /// `first + step * i` (ndarray's rule; `first` is the last selected element for a negative
+    /// step), on each index axis the index, both counted from the end when negative. Every
+    /// index is checked against its axis unless provably inside it: binding rejected slices out
+    /// of range already, and the check keeps the loop program safe on its own.
+    fn slice_idx(
+        &mut self,
+        id: NodeId,
+        a: NodeId,
+        axes: &[AxisSlice],
+        idx: &[Expr],
+        out: &mut Vec<Stmt>,
+    ) -> R<Vec<Expr>> {
+        let shape = self.p.node(a).ty.shape.clone();
+        let mut res = idx.iter();
+        let mut i = vec![];
+        for (s, &d) in axes.iter().zip(&shape) {
+            let e = match s {
+                AxisSlice::Index(b) => self.abs_bound(*b, d),
+                AxisSlice::Range(r) => {
+                    let x = res.next().cloned().ok_or_else(|| format!("{id}: slice result has too few axes"))?;
+                    if *r == SliceRange::FULL {
+                        x
+                    } else {
+                        let start = r.start.map_or(Expr::i64(0), |b| self.abs_bound(b, d));
+                        let first = if r.step > 0 {
+                            start
+                        } else {
+                            let end = r.end.map_or(Expr::Dim(d), |b| self.abs_bound(b, d));
+                            Expr::binary(BinOp::Sub, Expr::binary(BinOp::Max, end, start), Expr::i64(1))
+                        };
+                        let walk = if r.step == 1 { x } else { Expr::binary(BinOp::Mul, Expr::i64(r.step), x) };
+                        match first {
+                            Expr::Const(Scalar::I64(0)) => walk,
+                            first => Expr::binary(BinOp::Add, first, walk),
+                        }
+                    }
+                }
+            };
+            i.push(self.checked(e, d, out));
+        }
+        Ok(i)
+    }
+
+    /// A slice bound as an absolute `i64` position on an axis of length `d` (negative values
+    /// count from the end).
+    fn abs_bound(&mut self, b: SliceBound, d: Dim) -> Expr {
+        match b {
+            SliceBound::Const(c) if c >= 0 => Expr::i64(c),
+            SliceBound::Const(c) => Expr::binary(BinOp::Add, Expr::Dim(d), Expr::i64(c)),
+            SliceBound::Param(k) => {
+                let buf = self.param_bufs.get(k as usize).copied().unwrap_or(BufId(k));
+                let mut v = Expr::Load { buf, idx: vec![] };
+                let elem = self.p.params.get(k as usize).map(|q| q.ty.elem);
+                if elem != Some(ElemTy::I64) {
+                    v = Expr::Cast(DType::I64, Box::new(v));
+                }
+                let neg = Expr::binary(BinOp::Lt, v.clone(), Expr::i64(0));
+                let from_end = Expr::binary(BinOp::Add, Expr::Dim(d), v.clone());
+                Expr::Select(Box::new(neg), Box::new(from_end), Box::new(v))
+            }
+        }
     }
 
     fn restore(&mut self, saved: Vec<(VarId, Option<Var>)>) {
