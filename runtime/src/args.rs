@@ -47,6 +47,17 @@ impl<'a> Arg<'a> {
         with_arg!(self, a => a.shape())
     }
 
+    /// The value of an integer scalar (a 0-d i32, i64 or u32 array): what slice bounds given
+    /// by scalar parameters need at bind time.
+    pub fn as_index(&self) -> Option<i64> {
+        match self {
+            Arg::I64(a) if a.ndim() == 0 => a.first().copied(),
+            Arg::I32(a) if a.ndim() == 0 => a.first().map(|&v| i64::from(v)),
+            Arg::U32(a) if a.ndim() == 0 => a.first().map(|&v| i64::from(v)),
+            _ => None,
+        }
+    }
+
     /// An owned copy as a [`Value`] (keeps the logical layout; strides are not required to
     /// be standard).
     pub fn to_value(&self) -> Value {

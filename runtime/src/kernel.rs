@@ -179,7 +179,8 @@ impl Kernel {
         let float = self.resolve_float(float, &args)?;
         let inst = self.instance(float)?;
         let shapes: Vec<(DType, &[usize])> = args.iter().map(|a| (a.dtype(), a.shape())).collect();
-        let syms = kiln_ir::bind(&inst.program, None, &shapes)?;
+        let scalars: Vec<Option<i64>> = args.iter().map(Arg::as_index).collect();
+        let syms = kiln_ir::shapes::bind_with_scalars(&inst.program, None, &shapes, &scalars)?;
         if debug::level() >= 2 {
             // Show the lowering even on the interpreter, which runs the array IR itself.
             self.lowered(&inst)?;
@@ -255,7 +256,14 @@ impl Kernel {
             let float = self.resolve_float_dtypes(float, &dtypes)?;
             let inst = self.instance(float)?;
             let shapes: Vec<(DType, &[usize])> = args.iter().map(|a| (a.dtype(), a.shape())).collect();
-            let syms = kiln_ir::bind(&inst.program, None, &shapes)?;
+            let scalars: Vec<Option<i64>> = args
+                .iter()
+                .map(|a| match a {
+                    TensorArg::Scalar(s) => s.as_index(),
+                    _ => None,
+                })
+                .collect();
+            let syms = kiln_ir::shapes::bind_with_scalars(&inst.program, None, &shapes, &scalars)?;
             // Scalars travel to the device with the call.
             let uploaded: Vec<Option<AnyTensor>> = args
                 .iter()

@@ -180,13 +180,30 @@ fn drop_first(x: Array1<f32>, k: i64) -> Array1<f32> {
     x.slice(s![k..])
 }
 
-pub fn parameter_bounds_need_the_runtime_to_pass_scalars() {
-    // FIXME(h13): the runtime binds shapes with `kiln_ir::bind`, which sees no scalar values,
-    // so a slice bound given by a scalar parameter is a typed `ScalarNeeded` error on every
-    // device today. The IR, the interpreter and the loop programs support it (see
-    // ir/tests/interp.rs `slice_with_parameter_bounds`); the runtime must call
-    // `kiln_ir::shapes::bind_with_scalars`. This pins today's behaviour.
-    let x = Array1::<f32>::zeros(4);
-    let err = drop_first(&x, 1).unwrap_err();
-    assert!(err.to_string().contains("scalar parameter `k`"), "{err}");
+#[kernel]
+fn window(x: Array2<f64>, a: i64, b: i32) -> Array2<f64> {
+    x.slice(s![a..b;2, ..])
+}
+
+pub fn parameter_bounds() {
+    // Slice bounds given by scalar parameters are bound at call time, like literal ones.
+    for n in [0usize, 1, 4, 7] {
+        let x = Array1::from_shape_fn(n, |i| i as f32 * 1.5 - 2.0);
+        for k in -(n as i64)..=(n as i64) {
+            let start = if k < 0 { (n as i64 + k) as usize } else { k as usize };
+            let want: Vec<f32> = (start..n).map(|i| x[i]).collect();
+            assert_eq!(drop_first(&x, k).unwrap().to_vec(), want, "n={n} k={k}");
+        }
+        let err = drop_first(&x, n as i64 + 1).unwrap_err();
+        assert!(err.to_string().contains("out of range"), "{err}");
+    }
+    let x = Array2::from_shape_fn((9, 3), |(i, j)| (10 * i + j) as f64);
+    let got = window(&x, 1, -2).unwrap();
+    let rows: Vec<usize> = (1..7).step_by(2).collect();
+    assert_eq!(got.shape(), &[rows.len(), 3]);
+    for (r, &i) in rows.iter().enumerate() {
+        for j in 0..3 {
+            assert_eq!(got[[r, j]], x[[i, j]]);
+        }
+    }
 }
