@@ -18,6 +18,7 @@
 
 pub mod data;
 pub mod datasets;
+pub mod decomposition;
 mod error;
 pub mod metrics;
 pub mod preprocessing;
@@ -30,6 +31,7 @@ pub use error::{EstimatorError, Result};
 /// the input traits and the device types.
 pub mod prelude {
     pub use crate::data::{Host, Matrix, OnDevice, Storage, Vector};
+    pub use crate::decomposition::{Pca, PcaParams, SvdSolver};
     pub use crate::preprocessing::{StandardScaler, StandardScalerParams};
     pub use crate::traits::{Predictor, SupervisedParams, Transformer, TransformerParams};
     pub use crate::{EstimatorError, Real};
