@@ -16,8 +16,10 @@
 //! # Ok::<(), kiln_estimators::EstimatorError>(())
 //! ```
 
+pub mod cluster;
 pub mod data;
 pub mod datasets;
+pub mod decomposition;
 mod error;
 pub mod linear_model;
 pub mod metrics;
@@ -32,7 +34,9 @@ pub use error::{EstimatorError, Result};
 /// `use kiln_estimators::prelude::*;` (or `kiln::estimators::prelude::*`): the estimators,
 /// the input traits and the device types.
 pub mod prelude {
+    pub use crate::cluster::{KMeans, KMeansParams};
     pub use crate::data::{Host, Matrix, OnDevice, Storage, Vector};
+    pub use crate::decomposition::{Pca, PcaParams, SvdSolver};
     pub use crate::linear_model::{
         LinearRegression, LinearRegressionParams, LogisticRegression, LogisticRegressionParams, Ridge, RidgeParams,
     };

@@ -1,0 +1,7 @@
+//! Clustering (scikit-learn's `sklearn.cluster`): KMeans.
+
+mod kmeans;
+mod lloyd;
+mod plusplus;
+
+pub use kmeans::{KMeans, KMeansParams};

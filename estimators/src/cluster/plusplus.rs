@@ -1,0 +1,77 @@
+//! Greedy k-means++ seeding as scikit-learn runs it (`_kmeans_plusplus`): the first center is a
+//! uniformly drawn point; each next one is the best of `2 + ln(k)` candidates drawn with
+//! probability proportional to their squared distance to the nearest center so far, "best"
+//! meaning the lowest potential (summed squared distances) once it is added.
+//!
+//! One kernel per center computes every candidate's distances to all points, clipped by the
+//! current nearest distances, and their potentials; the cumulative sum and the draws are on the
+//! host (n floats per center).
+
+use crate::data::{Matrix, Storage};
+use crate::datasets::{Real, Xoshiro256};
+use crate::error::Result;
+use kiln_macros::kernel;
+use ndarray::{Array1, Array2, Ix1, Ix2};
+
+/// Rows `idx` of `x`.
+#[kernel(crate = kiln_runtime)]
+fn gather_rows<F: Float>(x: Array2<F>, idx: Array1<i64>) -> Array2<F> {
+    let (_, d) = x.dim();
+    let m = idx.len();
+    Array2::from_shape_fn((m, d), |(i, j)| x[[idx[i], j]])
+}
+
+/// For each candidate (row of `cand`): the squared distance of every point to its nearest
+/// center if the candidate were added, and the potential (their sum).
+#[kernel(crate = kiln_runtime)]
+fn candidate_potentials<F: Float>(x: Array2<F>, cand: Array2<F>, closest: Array1<F>) -> (Array2<F>, Array1<F>) {
+    let (n, d) = x.dim();
+    let (t, _) = cand.dim();
+    let dist = Array2::from_shape_fn((t, n), |(j, i)| sum(0..d, |l| (x[[i, l]] - cand[[j, l]]).powi(2)));
+    let clipped = dist.min(&closest);
+    (clipped, clipped.sum_axis(Axis(1)))
+}
+
+/// `k` initial centers (host, k x d) chosen from the rows of `x` by greedy k-means++.
+pub(super) fn kmeans_plusplus<F: Real, X: Matrix<F>>(x: &X, k: usize, rng: &mut Xoshiro256) -> Result<Array2<F>> {
+    let device = x.device();
+    let n = x.dims()?.0;
+    let trials = 2 + (k as f64).ln() as usize;
+    // Evaluate candidates `ids` against the current nearest distances.
+    let evaluate = |ids: &[usize], closest: Array1<F>| -> Result<(Array2<F>, Array1<F>)> {
+        let idx = X::Storage::vec_from_host(ids.iter().map(|&i| i as i64).collect::<Array1<i64>>(), device)?;
+        let cand = X::Storage::mat(gather_rows::tensors::<F>(x.arg(), X::Storage::vec_arg(&idx))?)?;
+        let closest = X::Storage::vec_from_host(closest, device)?;
+        let (dist, pots) =
+            candidate_potentials::tensors::<F>(x.arg(), X::Storage::mat_arg(&cand), X::Storage::vec_arg(&closest))?;
+        Ok((dist.to_array::<Ix2>()?, pots.to_array::<Ix1>()?))
+    };
+
+    let first = rng.below(n);
+    let mut chosen = vec![first];
+    let (dist, pots) = evaluate(&[first], Array1::from_elem(n, F::from_f64(f64::INFINITY)))?;
+    let mut closest = dist.row(0).to_owned();
+    let mut potential = pots[0].to_f64();
+    for _ in 1..k {
+        // Draw candidates with probability proportional to their squared distance.
+        let mut cumsum = Vec::with_capacity(n);
+        let mut acc = 0.0f64;
+        for v in &closest {
+            acc += v.to_f64();
+            cumsum.push(acc);
+        }
+        let ids: Vec<usize> = (0..trials)
+            .map(|_| {
+                let r = rng.uniform() * potential;
+                cumsum.partition_point(|&c| c < r).min(n - 1)
+            })
+            .collect();
+        let (dist, pots) = evaluate(&ids, closest)?;
+        let best = (0..ids.len()).fold(0, |b, j| if pots[j].to_f64() < pots[b].to_f64() { j } else { b });
+        potential = pots[best].to_f64();
+        closest = dist.row(best).to_owned();
+        chosen.push(ids[best]);
+    }
+    let idx = X::Storage::vec_from_host(chosen.iter().map(|&i| i as i64).collect::<Array1<i64>>(), device)?;
+    Ok(gather_rows::tensors::<F>(x.arg(), X::Storage::vec_arg(&idx))?.to_array::<Ix2>()?)
+}

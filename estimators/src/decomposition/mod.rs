@@ -1,0 +1,7 @@
+//! Matrix decompositions (scikit-learn's `sklearn.decomposition`): PCA.
+
+mod linalg;
+mod pca;
+mod randomized;
+
+pub use pca::{Pca, PcaParams, SvdSolver};
