@@ -53,7 +53,14 @@ fn run(dir: &std::path::Path, quick: bool, out: &mut JsonObject) -> Result<(), S
         iters = m.n_iter();
         Ok(())
     })?;
+    record("kiln_pca", runs, &mut || Pca::params(8).fit(&x).map(drop).map_err(err))?;
+    let mut km_iters = 0;
+    record("kiln_kmeans", runs.min(3), &mut || {
+        let km = KMeans::params(init.nrows()).init(init.clone()).max_iter(50).tol(0.0).fit(&x).map_err(err)?;
+        km_iters = km.n_iter();
+        Ok(())
+    })?;
     out.num("kiln_logistic_n_iter", iters as f64);
-    let _ = &init;
+    out.num("kiln_kmeans_n_iter", km_iters as f64);
     Ok(())
 }
