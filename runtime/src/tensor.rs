@@ -192,7 +192,11 @@ impl<T: Element> Tensor<T> {
     ///
     /// # Errors
     /// [`Error::DeviceUnavailable`] when `device` is a GPU that cannot be opened.
-    pub fn from_array<S: Data<Elem = T>, D: Dimension>(a: &ArrayBase<S, D>, device: Device) -> Result<Tensor<T>> {
+    pub fn from_array<S: Data<Elem = T>, D: Dimension>(
+        a: &ArrayBase<S, D>,
+        device: impl std::borrow::Borrow<Device>,
+    ) -> Result<Tensor<T>> {
+        let device = *device.borrow();
         let owned: ArrayD<T> = a.as_standard_layout().into_owned().into_dyn();
         let value = T::into_value(owned);
         match device {
@@ -201,11 +205,13 @@ impl<T: Element> Tensor<T> {
         }
     }
 
-    /// Take ownership of an array as a tensor on a host device without copying.
+    /// Take ownership of an array as a tensor: no copy on a host device (`Cpu`, `Interp`,
+    /// `CudaSim`), one copy to a GPU.
     ///
     /// # Errors
-    /// [`Error::DeviceMismatch`] when `device` is a GPU (use [`Tensor::from_array`]).
-    pub fn from_owned<D: Dimension>(a: Array<T, D>, device: Device) -> Result<Tensor<T>> {
+    /// [`Error::DeviceUnavailable`] when `device` is a GPU that cannot be opened.
+    pub fn from_owned<D: Dimension>(a: Array<T, D>, device: impl std::borrow::Borrow<Device>) -> Result<Tensor<T>> {
+        let device = *device.borrow();
         match device {
             Device::Cpu | Device::Interp | Device::CudaSim => {
                 Ok(Tensor::wrap(AnyTensor::host(device, T::into_value(a.into_dyn()))))
@@ -316,8 +322,8 @@ impl<T: Element> Tensor<T> {
     ///
     /// # Errors
     /// Device errors for a GPU.
-    pub fn to_device(&self, device: Device) -> Result<Tensor<T>> {
-        Ok(Tensor::wrap(self.inner.to_device(device)?))
+    pub fn to_device(&self, device: impl std::borrow::Borrow<Device>) -> Result<Tensor<T>> {
+        Ok(Tensor::wrap(self.inner.to_device(*device.borrow())?))
     }
 
     fn rank_error<D: Dimension>(&self) -> Error {
