@@ -650,3 +650,63 @@ fn siblings_with_another_use_are_not_fused() {
     let want = kiln_ir::interp::run(&p, &[Value::F32(x)]).unwrap();
     assert_eq!(format!("{got:?}"), format!("{want:?}"));
 }
+
+/// `gram(x: [n, d], r: [n, k]) = x.t().dot(&r)` as the front end lowers `dot`:
+/// `generate (i < d, j < k) (range_reduce sum (l < n) (x^T[i, l] * r[l, j]))`.
+fn gram() -> Program {
+    let mut p = Program::new("gram");
+    let (n, d, k) = (Dim::Sym(p.sym("n")), Dim::Sym(p.sym("d")), Dim::Sym(p.sym("k")));
+    let f = ElemTy::F32;
+    let x = param(&mut p, "x", arr(f, vec![n, d]));
+    let r = param(&mut p, "r", arr(f, vec![n, k]));
+    let xt = p.push(Op::Transpose(x, vec![1, 0]), arr(f, vec![d, n]));
+    let (i, j, l) = (VarId(0), VarId(1), VarId(2));
+    let iv = p.push(Op::Index(i), Type::scalar(ElemTy::I64));
+    let jv = p.push(Op::Index(j), Type::scalar(ElemTy::I64));
+    let lv = p.push(Op::Index(l), Type::scalar(ElemTy::I64));
+    let xl = p.push(Op::Load { array: xt, indices: vec![iv, lv] }, Type::scalar(f));
+    let rl = p.push(Op::Load { array: r, indices: vec![lv, jv] }, Type::scalar(f));
+    let m = p.push(Op::Binary(BinOp::Mul, xl, rl), Type::scalar(f));
+    let s = p.push(Op::RangeReduce { op: ReduceOp::Sum, vars: vec![l], extents: vec![n], body: m }, Type::scalar(f));
+    let g = p.push(Op::Generate { vars: vec![i, j], extents: vec![d, k], body: s }, arr(f, vec![d, k]));
+    p.outputs.push(g);
+    p
+}
+
+#[test]
+fn contraction_over_rows_is_two_phase() {
+    use kiln_ir::passes::ReduceStrategy;
+    let p = gram();
+    let lp = lower_ok(&p);
+    insta::assert_snapshot!("gram_loops", lp.to_string());
+    let s = schedule(&simplify(&p));
+    assert_eq!(s.reductions.len(), 1);
+    assert_eq!(s.reductions[0].1, ReduceStrategy::TwoPhase { chunks: 64 }, "{s}");
+    // Partials [64, d, k], a chunk kernel over (c, i, j) and a combine over (i, j).
+    assert_eq!(lp.temps().count(), 1, "{lp}");
+    assert_eq!(lp.kernels.len(), 2, "{lp}");
+    assert_eq!(lp.kernels[0].domain.len(), 3, "{lp}");
+    // nearest's distances reduce `d`, not the rows: still serial.
+    let sn = schedule(&simplify(&nearest()));
+    assert!(sn.reductions.iter().all(|(_, st)| *st == ReduceStrategy::Serial), "{sn}");
+    for (n, d, k) in [(0usize, 3usize, 2usize), (1, 2, 3), (65, 4, 3), (1_000, 3, 2)] {
+        let (x, r) = (f32s(&[n, d], 11), f32s(&[n, k], 12));
+        let out = run_loops(&lp, &[Value::F32(x.clone()), Value::F32(r.clone())]).unwrap();
+        // Plain loops in the schedule's order: 64 chunks of rows in order, then the partials.
+        let mut want = ArrayD::zeros(IxDyn(&[d, k]));
+        for i in 0..d {
+            for j in 0..k {
+                let mut total = 0f32;
+                for c in 0..64 {
+                    let mut part = 0f32;
+                    for l in c * n / 64..(c + 1) * n / 64 {
+                        part += x[[l, i]] * r[[l, j]];
+                    }
+                    total += part;
+                }
+                want[[i, j]] = total;
+            }
+        }
+        assert_eq!(out[0], Value::F32(want), "n = {n}");
+    }
+}

@@ -10,7 +10,7 @@
 //! `min` of one row of distances) are built as one loop with one accumulator each, in one
 //! kernel: the shared operand is evaluated once per point and consumed at once.
 
-use super::schedule::{Placement, ReduceStrategy, Schedule};
+use super::schedule::{contraction_host, Placement, ReduceStrategy, Schedule};
 use crate::loops::{BufId, BufKind, Buffer, Expr, Flag, Kernel, LoopProgram, Scalar, Stmt, Var};
 use crate::program::{AxisSlice, BinOp, NodeId, Op, Program, ReduceOp, SliceBound, SliceRange, VarId};
 use crate::types::{DType, Dim, ElemTy, Type};
@@ -89,6 +89,7 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
     // The partials of every two-phase reduction: `[chunks, output..]`, plus indices for arg
     // reductions.
     let mut partials: HashMap<NodeId, Partials> = HashMap::new();
+    let free = p.free_vars();
     for (id, strat) in &s.reductions {
         let ReduceStrategy::TwoPhase { chunks } = *strat else { continue };
         let n = p.node(*id);
@@ -99,6 +100,16 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         };
         let mut shape = vec![Dim::Const(u64::from(chunks))];
         shape.extend(n.ty.shape.iter().copied());
+        // A contraction inside a comprehension: one partial per chunk and comprehension point.
+        let mut outer = vec![];
+        if !free[id.index()].is_empty() {
+            let host = contraction_host(p, *id, &free).ok_or_else(|| format!("two-phase {id} is no contraction"))?;
+            let Op::Generate { vars, extents, .. } = &p.node(host).op else {
+                return Err(format!("{host} hosts {id} but is no generate"));
+            };
+            shape.extend(extents.iter().copied());
+            outer = vars.iter().copied().zip(extents.iter().copied()).collect();
+        }
         let mut temp = |name: String, dt: DType| {
             let b = BufId(lp.buffers.len() as u32);
             lp.buffers.push(Buffer { name, kind: BufKind::Temp, dtype: dt, shape: shape.clone() });
@@ -106,7 +117,7 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         };
         let val = temp(fresh_name(format!("p{}", id.0)), elem);
         let idx = op.is_arg().then(|| temp(fresh_name(format!("p{}_idx", id.0)), DType::I64));
-        partials.insert(*id, Partials { val, idx, chunks });
+        partials.insert(*id, Partials { val, idx, chunks, outer });
     }
     let mut b = Builder {
         p,
@@ -118,7 +129,7 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         cache: vec![],
         next_var: 0,
         uses: p.use_counts(),
-        free: p.free_vars(),
+        free,
     };
     for (i, n) in p.nodes.iter().enumerate() {
         let id = NodeId(i as u32);
@@ -200,6 +211,9 @@ struct Partials {
     /// For `argmin`/`argmax`: the flat index of each partial (-1 for an empty chunk).
     idx: Option<BufId>,
     chunks: u32,
+    /// For a contraction inside a comprehension: the comprehension's variables and extents,
+    /// the trailing axes of the partials.
+    outer: Vec<(VarId, Dim)>,
 }
 
 /// Builds scalar expressions of nodes at given indices, emitting statements as it goes.
@@ -552,16 +566,26 @@ impl Builder<'_> {
     /// `chunks x output`, each point reduces its chunk into the partials.
     fn partial_kernel(&mut self, id: NodeId) -> R<Option<Kernel>> {
         let Some(part) = self.partials.get(&id) else { return Ok(None) };
-        let (val, pidx, chunks) = (part.val, part.idx, part.chunks);
+        let (val, pidx, chunks, outer) = (part.val, part.idx, part.chunks, part.outer.clone());
         self.cache = vec![HashMap::new()];
         let c = self.var(Some(Dim::Const(u64::from(chunks))));
         let mut domain = vec![(c, Dim::Const(u64::from(chunks)))];
+        let rank = self.p.node(id).ty.shape.len();
         for d in self.p.node(id).ty.shape.clone() {
             domain.push((self.var(Some(d)), d));
         }
+        // The comprehension's variables stand for the trailing domain variables.
+        let mut saved = vec![];
+        for (v, d) in &outer {
+            let lv = self.var(Some(*d));
+            domain.push((lv, *d));
+            saved.push((*v, self.env.insert(*v, lv)));
+        }
         let idx: Vec<Expr> = domain.iter().map(|(v, _)| Expr::Var(*v)).collect();
         let mut body = vec![];
-        let (acc, best, _) = self.reduce_parts(id, &idx[1..], Some((Expr::Var(c), chunks)), &mut body)?;
+        let r = self.reduce_parts(id, &idx[1..=rank], Some((Expr::Var(c), chunks)), &mut body);
+        self.restore(saved);
+        let (acc, best, _) = r?;
         body.push(Stmt::Store { buf: val, idx: idx.clone(), value: Expr::Var(acc) });
         if let (Some(pi), Some(b)) = (pidx, best) {
             body.push(Stmt::Store { buf: pi, idx, value: Expr::Var(b) });
@@ -576,6 +600,11 @@ impl Builder<'_> {
     fn combine(&mut self, id: NodeId, op: ReduceOp, result: DType, idx: &[Expr], out: &mut Vec<Stmt>) -> R<Expr> {
         let part = self.partials.get(&id).ok_or_else(|| format!("{id} has no partials"))?;
         let (val, pidx, chunks) = (part.val, part.idx, Dim::Const(u64::from(part.chunks)));
+        let mut outer = vec![];
+        for (v, _) in &part.outer {
+            let lv = self.env.get(v).ok_or_else(|| format!("{id}: comprehension index {v} is not bound"))?;
+            outer.push(Expr::Var(*lv));
+        }
         let elem = match &self.p.node(id).op {
             Op::Reduce { arg, .. } => self.dtype(*arg)?,
             Op::RangeReduce { body, .. } => self.dtype(*body)?,
@@ -593,6 +622,7 @@ impl Builder<'_> {
         let c = self.var(Some(chunks));
         let mut at = vec![Expr::Var(c)];
         at.extend(idx.iter().cloned());
+        at.extend(outer);
         let x = self.var(None);
         let mut inner = vec![Stmt::Let { var: x, ty: elem, value: Expr::Load { buf: val, idx: at.clone() } }];
         match (best, pidx) {

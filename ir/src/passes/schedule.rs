@@ -10,7 +10,9 @@
 //! elementwise values is fine, recomputing reductions is not.
 //!
 //! Reductions are serial loops, except array-level reductions with a tiny output over a large
-//! domain, which get the two-phase split ([`ReduceStrategy::TwoPhase`]).
+//! domain, and contractions over the rows (a `range_reduce` over the long axis that is the
+//! whole body of a comprehension with a small domain: `x.t().dot(&r)`, Gram matrices,
+//! gradients), which get the two-phase split ([`ReduceStrategy::TwoPhase`]).
 //!
 //! Sibling reductions — serial, array-level output reductions of the same operand over the
 //! same axes, like `nearest`'s `argmin_axis(Axis(1))` and `min_axis(Axis(1))` — are *fused*:
@@ -45,7 +47,10 @@ pub enum ReduceStrategy {
     /// `c*e/chunks .. (c+1)*e/chunks`, in order) into a temporary of partials; the consumer
     /// then reduces the `chunks` partials of each output element in chunk order. The order of
     /// every float operation depends only on the extents and `chunks`, a constant of the
-    /// schedule, never on the thread count.
+    /// schedule, never on the thread count. For a contraction inside a comprehension the
+    /// output is the comprehension's domain: partials `[chunks, domain..]`, the first kernel
+    /// over `(c, domain..)` with `c` outermost (each thread keeps one chunk of rows in cache
+    /// for many outputs), the combine inside the comprehension's own kernel.
     TwoPhase { chunks: u32 },
 }
 
@@ -103,14 +108,25 @@ impl fmt::Display for Schedule {
     }
 }
 
+/// Contractions whose reduction box is a constant get the two-phase split only when their
+/// output (the comprehension's domain, also a constant) has at most this many elements.
+const TWO_PHASE_MAX_CONTRACTION_OUT: u64 = 1 << 12;
+
 /// The strategy of reduction node `id`: two-phase when it is array-level (not inside a
 /// comprehension body), its output is tiny and its reduction box is not known to be small.
 /// "Tiny" is read from the program alone: a rank-0 result (`x.sum()`, `sum(0..n, ..)`), or a
 /// rank-1 result of reducing axis 0 of a rank-2 operand (column statistics of an `[n, d]`
 /// matrix: `mean_axis(Axis(0))`), where rows are the long axis by convention.
+///
+/// A `range_reduce` inside a comprehension is two-phase only when it is a *contraction over
+/// the rows* (see [`contraction_host`]); then its partials are indexed by the chunk and the
+/// comprehension's domain.
 fn strategy(p: &Program, id: NodeId, free: &[Vec<VarId>]) -> ReduceStrategy {
     if !free[id.index()].is_empty() {
-        return ReduceStrategy::Serial;
+        return match contraction_host(p, id, free) {
+            Some(_) => ReduceStrategy::TwoPhase { chunks: TWO_PHASE_CHUNKS },
+            None => ReduceStrategy::Serial,
+        };
     }
     let n = p.node(id);
     let (extents, tiny): (Vec<Dim>, bool) = match &n.op {
@@ -131,6 +147,50 @@ fn strategy(p: &Program, id: NodeId, free: &[Vec<VarId>]) -> ReduceStrategy {
         return ReduceStrategy::Serial;
     }
     ReduceStrategy::TwoPhase { chunks: TWO_PHASE_CHUNKS }
+}
+
+/// The row symbols of `p`: those that are the first axis of some rank-2 parameter and the
+/// second axis of none (`n` of `x: [n, d]`, not `d` of a `w: [d, k]` beside it).
+fn row_syms(p: &Program) -> Vec<Dim> {
+    let rank2 = || p.params.iter().filter(|q| q.ty.shape.len() == 2).map(|q| &q.ty.shape);
+    let mut rows: Vec<Dim> =
+        rank2().map(|s| s[0]).filter(|d| matches!(d, Dim::Sym(_)) && !rank2().any(|s| s[1] == *d)).collect();
+    rows.dedup();
+    rows
+}
+
+/// The comprehension whose whole body is `range_reduce` node `id`, when `id` is a
+/// *contraction over the rows* that gets the two-phase split: `dot`'s lowering
+/// `generate (i, j) (range_reduce sum (l < n) ..)` or a user `from_shape_fn((a, b), |(i, j)|
+/// sum(0..n, |l| ..))`. The rule: `id` is a non-arg `range_reduce` used once, as the whole
+/// body of an array-level `generate` that binds every variable free in it, and either
+/// - its outermost extent is a row symbol (see [`row_syms`]) that is no extent of the
+///   `generate` (the output does not span the long axis), or
+/// - its box is a constant of at least `TWO_PHASE_MIN_ELEMS` elements and the `generate`'s
+///   domain a constant of at most `TWO_PHASE_MAX_CONTRACTION_OUT`.
+///
+/// Everything else inside a comprehension (the distances of `nearest`, reducing `d`) stays a
+/// serial loop.
+pub(crate) fn contraction_host(p: &Program, id: NodeId, free: &[Vec<VarId>]) -> Option<NodeId> {
+    let Op::RangeReduce { op, extents, .. } = &p.node(id).op else { return None };
+    if op.is_arg() || extents.is_empty() || p.use_counts()[id.index()] != 1 {
+        return None;
+    }
+    let host = p.nodes.iter().position(|n| matches!(n.op, Op::Generate { body, .. } if body == id))?;
+    let Op::Generate { vars, extents: gext, .. } = &p.nodes[host].op else { return None };
+    if !free[host].is_empty() || !free[id.index()].iter().all(|v| vars.contains(v)) {
+        return None;
+    }
+    let konst = |ds: &[Dim]| {
+        ds.iter().try_fold(1u64, |acc, d| match d {
+            Dim::Const(c) => acc.checked_mul(*c),
+            Dim::Sym(_) => None,
+        })
+    };
+    let rows = matches!(extents[0], Dim::Sym(_)) && row_syms(p).contains(&extents[0]) && !gext.contains(&extents[0]);
+    let consts = konst(extents).is_some_and(|c| c >= TWO_PHASE_MIN_ELEMS)
+        && konst(gext).is_some_and(|c| c <= TWO_PHASE_MAX_CONTRACTION_OUT);
+    (rows || consts).then_some(NodeId(host as u32))
 }
 
 /// Whether consumer `u` evaluates operand `x` more than once per element of `x`.

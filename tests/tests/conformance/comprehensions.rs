@@ -172,3 +172,34 @@ pub fn index_values_and_reversal() {
         assert_close(&rev, &Array1::from_shape_fn(m, |i| x[m - 1 - i]), "x[m-1-i]");
     }
 }
+
+#[kernel]
+fn row_contractions(x: Array2<f32>, r: Array2<f32>) -> (Array2<f32>, Array2<f32>) {
+    let (n, d) = x.dim();
+    let (_, k) = r.dim();
+    // Both reduce over the rows `n` into a small `[d, k]`: the two-phase split of the schedule.
+    let by_hand = Array2::from_shape_fn((d, k), |(i, j)| sum(0..n, |l| x[[l, i]] * r[[l, j]] + x[[l, i]]));
+    (x.t().dot(&r), by_hand)
+}
+
+/// Contractions over the rows (`X^T R`, Gram matrices, gradients) with odd row counts: none,
+/// one, fewer than the 64 chunks, one more than them, and a strided view.
+pub fn contractions_over_rows() {
+    let mut rng = Rng::new(48);
+    let check = |x: kiln::ndarray::ArrayView2<f32>, r: kiln::ndarray::ArrayView2<f32>| {
+        let ((n, d), k) = (x.dim(), r.ncols());
+        let (g, h) = row_contractions(x, r).unwrap();
+        let want = Array2::from_shape_fn((d, k), |(i, j)| (0..n).map(|l| x[[l, i]] * r[[l, j]]).sum::<f32>());
+        let want_h =
+            Array2::from_shape_fn((d, k), |(i, j)| (0..n).map(|l| x[[l, i]] * r[[l, j]] + x[[l, i]]).sum::<f32>());
+        assert_close(&g, &want, &format!("x.t().dot(r) with {n} rows"));
+        assert_close(&h, &want_h, &format!("from_shape_fn sum over {n} rows"));
+    };
+    for (n, d, k) in [(0, 3, 2), (1, 2, 3), (7, 3, 1), (65, 4, 3), (200, 5, 2)] {
+        let (x, r) = (rng.arr2_f32(n, d, -1.0, 1.0), rng.arr2_f32(n, k, -1.0, 1.0));
+        check(x.view(), r.view());
+    }
+    // Every other row of a larger matrix, and a transposed one: strided inputs.
+    let (x, rt) = (rng.arr2_f32(130, 4, -1.0, 1.0), rng.arr2_f32(3, 65, -1.0, 1.0));
+    check(x.slice(kiln::ndarray::s![..;2, ..]), rt.t());
+}
