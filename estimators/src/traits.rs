@@ -55,3 +55,26 @@ pub trait Predictor<F: Real>: Send + Sync {
     /// Whatever `predict` or the metric rejects.
     fn score_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, Self::Target>) -> Result<f64>;
 }
+
+/// Implements [`TransformerParams`] and [`Transformer`] for an estimator whose inherent `fit`
+/// and `transform` take any [`crate::data::Matrix`]: the host-array face is just those called
+/// on a view. `host_transformer!(Params => Fitted<F, Host>)`.
+macro_rules! host_transformer {
+    ($params:ty => $fitted:ty) => {
+        impl<F: $crate::datasets::Real> $crate::traits::TransformerParams<F> for $params {
+            fn fit_host(
+                &self,
+                x: ::ndarray::ArrayView2<'_, F>,
+            ) -> $crate::Result<Box<dyn $crate::traits::Transformer<F>>> {
+                Ok(Box::new(self.fit(&x)?))
+            }
+        }
+
+        impl<F: $crate::datasets::Real> $crate::traits::Transformer<F> for $fitted {
+            fn transform_host(&self, x: ::ndarray::ArrayView2<'_, F>) -> $crate::Result<::ndarray::Array2<F>> {
+                self.transform(&x)
+            }
+        }
+    };
+}
+pub(crate) use host_transformer;

@@ -278,14 +278,4 @@ impl<F: Real, S: Storage> Pca<F, S> {
     }
 }
 
-impl<F: Real> crate::traits::TransformerParams<F> for PcaParams {
-    fn fit_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<Box<dyn crate::traits::Transformer<F>>> {
-        Ok(Box::new(self.fit(&x)?))
-    }
-}
-
-impl<F: Real> crate::traits::Transformer<F> for Pca<F, crate::data::Host> {
-    fn transform_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<ndarray::Array2<F>> {
-        self.transform(&x)
-    }
-}
+crate::traits::host_transformer!(PcaParams => Pca<F, crate::data::Host>);

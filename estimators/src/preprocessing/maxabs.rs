@@ -115,14 +115,4 @@ impl<F: Real, S: Storage> MaxAbsScaler<F, S> {
     }
 }
 
-impl<F: Real> crate::traits::TransformerParams<F> for MaxAbsScalerParams {
-    fn fit_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<Box<dyn crate::traits::Transformer<F>>> {
-        Ok(Box::new(self.fit(&x)?))
-    }
-}
-
-impl<F: Real> crate::traits::Transformer<F> for MaxAbsScaler<F, crate::data::Host> {
-    fn transform_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<ndarray::Array2<F>> {
-        self.transform(&x)
-    }
-}
+crate::traits::host_transformer!(MaxAbsScalerParams => MaxAbsScaler<F, crate::data::Host>);

@@ -112,14 +112,4 @@ impl NormalizerParams {
     }
 }
 
-impl<F: Real> crate::traits::TransformerParams<F> for NormalizerParams {
-    fn fit_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<Box<dyn crate::traits::Transformer<F>>> {
-        Ok(Box::new(self.fit(&x)?))
-    }
-}
-
-impl<F: Real> crate::traits::Transformer<F> for Normalizer {
-    fn transform_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<ndarray::Array2<F>> {
-        self.transform(&x)
-    }
-}
+crate::traits::host_transformer!(NormalizerParams => Normalizer);

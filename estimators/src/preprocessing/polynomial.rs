@@ -168,14 +168,4 @@ impl<F: Real, S: Storage> PolynomialFeatures<F, S> {
     }
 }
 
-impl<F: Real> crate::traits::TransformerParams<F> for PolynomialFeaturesParams {
-    fn fit_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<Box<dyn crate::traits::Transformer<F>>> {
-        Ok(Box::new(self.fit(&x)?))
-    }
-}
-
-impl<F: Real> crate::traits::Transformer<F> for PolynomialFeatures<F, crate::data::Host> {
-    fn transform_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<ndarray::Array2<F>> {
-        self.transform(&x)
-    }
-}
+crate::traits::host_transformer!(PolynomialFeaturesParams => PolynomialFeatures<F, crate::data::Host>);
