@@ -379,7 +379,7 @@ impl Lower<'_, '_> {
 
     /// Declare a Cranelift variable for `var` (a fresh one each time: a statement lowered twice,
     /// as in the vector and the scalar loop, shadows the earlier definition).
-    fn declare(&mut self, var: Var, ty: DType) -> Variable {
+    pub(crate) fn declare(&mut self, var: Var, ty: DType) -> Variable {
         let cv = self.b.declare_var(clif_type(ty));
         self.vars.insert(var, (cv, ty));
         cv

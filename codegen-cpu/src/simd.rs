@@ -5,9 +5,16 @@
 //! with `j` itself (so it is contiguous when that axis has stride 1) and every value that
 //! varies with `j` has one lane width: 4 bytes (f32x4, i32x4 for i32 and u32) or 8 bytes
 //! (f64x2, i64x2). Bools that vary are lane masks of that width (all ones for true); bool
-//! buffers, `check`s, loops and `if`s keep the kernel scalar.
+//! buffers, `check`s and `if`s keep the kernel scalar.
 //!
-//! The generated inner loop, per row of the domain:
+//! It also accepts bodies with serial loops, `mut`s and assignments (*ordered* plans): the
+//! shape of a contraction over rows, `p[c, i, j] = sum_r a[r, i] * b[r, j]`, where `j` is
+//! contiguous in `b` and the loop runs over `r`. The vector loop then keeps [`UNROLL`] vector
+//! accumulators of consecutive `j`s in registers while `r` runs (one scalar `a[r, i]`
+//! broadcast per row against four vectors of `b[r, ..]`); every lane adds its terms in the
+//! scalar loop's order, so the results are bitwise those of the scalar loop.
+//!
+//! The generated inner loop of a straight-line body, per row of the domain:
 //! 1. once: every `let` and sub-expression that does not vary with `j` is computed as a
 //!    scalar and splatted (Cranelift neither hoists splats nor loads), and every varying
 //!    access gets its row base address;
@@ -44,8 +51,11 @@ pub struct Plan {
     pub width: usize,
     /// Every (buffer, axis) indexed by the inner variable: each needs stride 1.
     pub contiguous: Vec<(BufId, usize)>,
-    /// The `let` variables whose value varies with the inner variable.
+    /// The `let` and `mut` variables whose value varies with the inner variable.
     pub varying: HashSet<Var>,
+    /// The body has serial loops and `mut`s: it is emitted statement by statement in order
+    /// ([`vector_loops`]), with nothing hoisted out of the row's vector iterations.
+    pub ordered: bool,
 }
 
 impl Plan {
@@ -83,15 +93,53 @@ pub fn visit_buffers(body: &[Stmt], f: &mut impl FnMut(BufId)) {
     }
 }
 
+/// Every buffer a statement list loads from, loop bounds and store indices included.
+fn visit_loads(body: &[Stmt], f: &mut impl FnMut(BufId)) {
+    for s in body {
+        match s {
+            Stmt::Let { value, .. } | Stmt::Assign { value, .. } | Stmt::Mut { init: value, .. } => {
+                value.for_each_load(f)
+            }
+            Stmt::Store { idx, value, .. } => {
+                idx.iter().for_each(|e| e.for_each_load(f));
+                value.for_each_load(f);
+            }
+            Stmt::For { body, .. } => visit_loads(body, f),
+            Stmt::ForRange { start, end, body, .. } => {
+                start.for_each_load(f);
+                end.for_each_load(f);
+                visit_loads(body, f);
+            }
+            Stmt::If { cond, then, els } => {
+                cond.for_each_load(f);
+                visit_loads(then, f);
+                visit_loads(els, f);
+            }
+            Stmt::Flag(_) => {}
+        }
+    }
+}
+
 /// Decide whether kernel `k` gets a vector inner loop (see the module documentation).
+///
+/// Besides straight-line bodies, a body with serial loops is accepted (an *ordered* plan):
+/// `mut`s, their assignments and `for` loops whose bounds do not vary with `j`, at any depth,
+/// with the stores at the top level. A `mut` varies when its initial value or any assignment
+/// to it does; its vector copies then live across the loop, so `out[i, j] = sum_r f(a[r, i],
+/// b[r, j])` keeps [`UNROLL`] vector accumulators of `j` in registers while `r` runs, each
+/// lane adding its terms in exactly the scalar loop's order. Varying accesses of an ordered
+/// plan must index their buffer's last axis with `j` (a row-major buffer can then be
+/// contiguous; anything else would always fail the stride check).
 pub fn plan(lp: &LoopProgram, k: &Kernel) -> Option<Plan> {
     let inner = k.domain.last()?.0;
     // The lane width comes from the stores; they must all agree.
     let mut width = None;
     let mut stored = HashSet::new();
+    let mut ordered = false;
     for s in &k.body {
         match s {
             Stmt::Let { .. } => {}
+            Stmt::Mut { .. } | Stmt::Assign { .. } | Stmt::For { .. } | Stmt::ForRange { .. } => ordered = true,
             Stmt::Store { buf, .. } => {
                 let dt = lp.buffers.get(buf.index())?.dtype;
                 if dt == DType::Bool || width.is_some_and(|w| w != dt.size()) {
@@ -104,49 +152,27 @@ pub fn plan(lp: &LoopProgram, k: &Kernel) -> Option<Plan> {
         }
     }
     // A buffer both read and written here could see its own stores in another order.
-    let mut read_only = HashSet::new();
-    for s in &k.body {
-        if let Stmt::Let { value, .. } | Stmt::Store { value, .. } = s {
-            value.for_each_load(&mut |b| {
-                read_only.insert(b);
-            });
-        }
-    }
-    if stored.iter().any(|b| read_only.contains(b)) {
+    let mut read = HashSet::new();
+    visit_loads(&k.body, &mut |b| {
+        read.insert(b);
+    });
+    if stored.iter().any(|b| read.contains(b)) {
         return None;
     }
     let mut p = Planner {
         lp,
-        plan: Plan { inner, width: width?, contiguous: vec![], varying: HashSet::new() },
+        plan: Plan { inner, width: width?, contiguous: vec![], varying: HashSet::new(), ordered },
         types: k.domain.iter().map(|(v, _)| (*v, DType::I64)).collect(),
     };
-    for s in &k.body {
-        match s {
-            Stmt::Let { var, ty, value } => {
-                if has_check(value) {
-                    return None;
-                }
-                if p.varies(value) {
-                    p.check(value)?;
-                    if !p.fits(*ty) {
-                        return None;
-                    }
-                    p.plan.varying.insert(*var);
-                }
-                p.types.insert(*var, *ty);
-            }
-            Stmt::Store { buf, idx, value } => {
-                if has_check(value) || idx.iter().any(has_check) {
-                    return None;
-                }
-                p.access(*buf, idx)?;
-                if p.varies(value) {
-                    p.check(value)?;
-                }
-            }
-            _ => return None,
+    // Which variables vary: a fixed point, since a loop feeds its `mut`s back into themselves.
+    loop {
+        let before = p.plan.varying.len();
+        p.mark(&k.body);
+        if p.plan.varying.len() == before {
+            break;
         }
     }
+    p.check_body(&k.body, true)?;
     Some(p.plan)
 }
 
@@ -168,6 +194,79 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
+    /// Record the types of `body`'s variables and add those that vary to the plan.
+    fn mark(&mut self, body: &[Stmt]) {
+        for s in body {
+            match s {
+                Stmt::Let { var, ty, value } | Stmt::Mut { var, ty, init: value } => {
+                    self.types.insert(*var, *ty);
+                    if self.varies(value) {
+                        self.plan.varying.insert(*var);
+                    }
+                }
+                Stmt::Assign { var, value } => {
+                    if self.varies(value) {
+                        self.plan.varying.insert(*var);
+                    }
+                }
+                Stmt::For { var, body, .. } | Stmt::ForRange { var, body, .. } => {
+                    self.types.insert(*var, DType::I64);
+                    self.mark(body);
+                }
+                Stmt::Store { .. } | Stmt::If { .. } | Stmt::Flag(_) => {}
+            }
+        }
+    }
+
+    /// Whether every statement of `body` can be emitted in vector form (stores only at the
+    /// top level; no `if`s, flags or checks).
+    fn check_body(&mut self, body: &[Stmt], top: bool) -> Option<()> {
+        for s in body {
+            match s {
+                Stmt::Let { var, ty, value } | Stmt::Mut { var, ty, init: value } => {
+                    if has_check(value) {
+                        return None;
+                    }
+                    if self.plan.varying.contains(var) {
+                        self.check(value)?;
+                        if !self.fits(*ty) {
+                            return None;
+                        }
+                    }
+                }
+                Stmt::Assign { var, value } => {
+                    if has_check(value) {
+                        return None;
+                    }
+                    if self.plan.varying.contains(var) {
+                        self.check(value)?;
+                        if !self.fits(*self.types.get(var)?) {
+                            return None;
+                        }
+                    }
+                }
+                Stmt::For { body, .. } => self.check_body(body, false)?,
+                Stmt::ForRange { start, end, body, .. } => {
+                    if has_check(start) || has_check(end) || self.varies(start) || self.varies(end) {
+                        return None;
+                    }
+                    self.check_body(body, false)?;
+                }
+                Stmt::Store { buf, idx, value } if top => {
+                    if has_check(value) || idx.iter().any(has_check) {
+                        return None;
+                    }
+                    self.access(*buf, idx)?;
+                    if self.varies(value) {
+                        self.check(value)?;
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some(())
+    }
+
     fn varies(&self, e: &Expr) -> bool {
         let mut v = false;
         e.for_each_var(&mut |x| v |= x == self.plan.inner || self.plan.varying.contains(&x));
@@ -211,7 +310,11 @@ impl Planner<'_> {
         if dt == DType::Bool || dt.size() != self.plan.width {
             return None;
         }
-        self.plan.contiguous.push((buf, axis?));
+        let axis = axis?;
+        if self.plan.ordered && axis + 1 != idx.len() {
+            return None;
+        }
+        self.plan.contiguous.push((buf, axis));
         Some(())
     }
 
@@ -288,8 +391,10 @@ fn vmem() -> MemFlagsData {
 }
 
 /// Emit the vector loops for one row into the current block (`vpre`): hoisted values, the
-/// 4x-unrolled loop, the single-vector loop, then a jump to `scalar_head` for the tail.
-/// `jvar` holds the inner index (the row's first point on entry) and `jn` the row's end.
+/// unrolled loop ([`UNROLL`] vectors per iteration), the single-vector loop, then a jump to
+/// `scalar_head` for the tail. `jvar` holds the inner index (the row's first point on entry)
+/// and `jn` the row's end. An ordered plan hoists nothing: each iteration runs the body's
+/// statements in order, every varying one for all its vectors before the next statement.
 pub(crate) fn vector_loops(
     l: &mut Lower<'_, '_>,
     plan: &Plan,
@@ -298,8 +403,10 @@ pub(crate) fn vector_loops(
     jn: Value,
     scalar_head: Block,
 ) -> Result<(), CpuError> {
-    let mut v = Vec_ { plan, hoisted: HashMap::new(), bases: HashMap::new(), vars: HashMap::new() };
-    v.prepare(l, body)?;
+    let mut v = Vec_::new(plan);
+    if !plan.ordered {
+        v.prepare(l, body)?;
+    }
     let lanes = plan.lanes();
     let v4head = l.b.create_block();
     let v4body = l.b.create_block();
@@ -314,9 +421,18 @@ pub(crate) fn vector_loops(
         l.b.ins().brif(fits, blk, &[], next, &[]);
         l.b.switch_to_block(blk);
         let j = l.b.use_var(jvar);
-        for u in 0..n {
+        if plan.ordered {
+            // Values computed in the other loop's blocks do not dominate this one.
+            v.hoisted.clear();
+            v.bases.clear();
             v.vars.clear();
-            v.copy(l, body, j, u)?;
+            v.muts.clear();
+            v.ordered(l, body, j, n)?;
+        } else {
+            for u in 0..n {
+                v.vars.clear();
+                v.copy(l, body, j, u)?;
+            }
         }
         let j1 = l.b.ins().iadd_imm_s(j, n * lanes);
         l.b.def_var(jvar, j1);
@@ -332,11 +448,123 @@ struct Vec_<'p> {
     hoisted: HashMap<*const Expr, (Value, DType)>,
     /// Row base address of each varying access, by address of its load or store.
     bases: HashMap<usize, Value>,
-    /// Varying `let`s of the copy being emitted.
-    vars: HashMap<Var, (Value, DType)>,
+    /// Varying `let`s, by variable and copy.
+    vars: HashMap<(Var, i64), (Value, DType)>,
+    /// Varying `mut`s of an ordered plan, by variable and copy.
+    muts: HashMap<(Var, i64), (Variable, DType)>,
 }
 
-impl Vec_<'_> {
+impl<'p> Vec_<'p> {
+    fn new(plan: &'p Plan) -> Self {
+        Vec_ { plan, hoisted: HashMap::new(), bases: HashMap::new(), vars: HashMap::new(), muts: HashMap::new() }
+    }
+
+    /// Whether a statement list assigns or defines a varying variable (a loop that does
+    /// nothing else is left to the scalar lowering).
+    fn defines_varying(&self, body: &[Stmt]) -> bool {
+        body.iter().any(|s| match s {
+            Stmt::Let { var, .. } | Stmt::Mut { var, .. } | Stmt::Assign { var, .. } => self.plan.varying.contains(var),
+            Stmt::For { body, .. } | Stmt::ForRange { body, .. } => self.defines_varying(body),
+            _ => false,
+        })
+    }
+
+    /// Emit an ordered plan's `body` for `n` vectors from column `j`: uniform statements once
+    /// through the scalar lowering, varying ones for copies `0..n` (see [`vector_loops`]).
+    fn ordered(&mut self, l: &mut Lower<'_, '_>, body: &[Stmt], j: Value, n: i64) -> Result<(), CpuError> {
+        for s in body {
+            match s {
+                Stmt::Let { var, value, .. } if self.plan.varying.contains(var) => {
+                    self.hoist(l, value)?;
+                    for u in 0..n {
+                        let r = self.vexpr(l, value, j, u)?;
+                        self.vars.insert((*var, u), r);
+                    }
+                }
+                Stmt::Mut { var, ty, init } if self.plan.varying.contains(var) => {
+                    self.hoist(l, init)?;
+                    let vt = vec_type(*ty, self.plan.width);
+                    for u in 0..n {
+                        let (x, _) = self.vexpr(l, init, j, u)?;
+                        let cv = l.b.declare_var(vt);
+                        l.b.def_var(cv, x);
+                        self.muts.insert((*var, u), (cv, *ty));
+                    }
+                }
+                Stmt::Assign { var, value } if self.plan.varying.contains(var) => {
+                    self.hoist(l, value)?;
+                    let mut xs = vec![];
+                    for u in 0..n {
+                        xs.push(self.vexpr(l, value, j, u)?.0);
+                    }
+                    for (u, x) in (0..n).zip(xs) {
+                        let Some(&(cv, _)) = self.muts.get(&(*var, u)) else {
+                            return Err(CpuError::Unsupported(format!("vector assignment to {var} before its `mut`")));
+                        };
+                        l.b.def_var(cv, x);
+                    }
+                }
+                Stmt::For { var, extent, body } if self.defines_varying(body) => {
+                    let lo = l.b.ins().iconst(types::I64, 0);
+                    let hi = l.dim(*extent);
+                    self.ordered_loop(l, *var, lo, hi, body, j, n)?;
+                }
+                Stmt::ForRange { var, extent, start, end, body } if self.defines_varying(body) => {
+                    // Clamped to `0..extent`, exactly as the scalar lowering does.
+                    let (s, _) = l.expr(start)?;
+                    let (e, _) = l.expr(end)?;
+                    let zero = l.b.ins().iconst(types::I64, 0);
+                    let lo = l.b.ins().smax(s, zero);
+                    let ext = l.dim(*extent);
+                    let hi = l.b.ins().smin(e, ext);
+                    self.ordered_loop(l, *var, lo, hi, body, j, n)?;
+                }
+                Stmt::Store { buf, idx, value } => {
+                    self.hoist(l, value)?;
+                    let base = self.row_base(l, *buf, idx)?;
+                    for u in 0..n {
+                        let (x, _) = self.vexpr(l, value, j, u)?;
+                        let (addr, off) = self.lane_addr(l, *buf, base, j, u);
+                        l.b.ins().store(vmem(), x, addr, off);
+                    }
+                }
+                _ => l.stmts(std::slice::from_ref(s))?,
+            }
+        }
+        Ok(())
+    }
+
+    /// A serial loop of `var` over `lo..hi` whose body has varying statements.
+    #[allow(clippy::too_many_arguments)]
+    fn ordered_loop(
+        &mut self,
+        l: &mut Lower<'_, '_>,
+        var: Var,
+        lo: Value,
+        hi: Value,
+        body: &[Stmt],
+        j: Value,
+        n: i64,
+    ) -> Result<(), CpuError> {
+        let cv = l.declare(var, DType::I64);
+        l.b.def_var(cv, lo);
+        let head = l.b.create_block();
+        let blk = l.b.create_block();
+        let after = l.b.create_block();
+        l.b.ins().jump(head, &[]);
+        l.b.switch_to_block(head);
+        let i = l.b.use_var(cv);
+        let c = l.b.ins().icmp(IntCC::SignedLessThan, i, hi);
+        l.b.ins().brif(c, blk, &[], after, &[]);
+        l.b.switch_to_block(blk);
+        self.ordered(l, body, j, n)?;
+        let i = l.b.use_var(cv);
+        let i1 = l.b.ins().iadd_imm_s(i, 1);
+        l.b.def_var(cv, i1);
+        l.b.ins().jump(head, &[]);
+        l.b.switch_to_block(after);
+        Ok(())
+    }
     fn varies(&self, e: &Expr) -> bool {
         let mut v = false;
         e.for_each_var(&mut |x| v |= x == self.plan.inner || self.plan.varying.contains(&x));
@@ -418,7 +646,7 @@ impl Vec_<'_> {
             match s {
                 Stmt::Let { var, value, .. } if self.plan.varying.contains(var) => {
                     let r = self.vexpr(l, value, j, u)?;
-                    self.vars.insert(*var, r);
+                    self.vars.insert((*var, u), r);
                 }
                 Stmt::Let { .. } => {}
                 Stmt::Store { buf, value, .. } => {
@@ -446,9 +674,10 @@ impl Vec_<'_> {
         }
         let bad = || Err(CpuError::Unsupported("expression in a vector loop".into()));
         Ok(match e {
-            Expr::Var(v) => match self.vars.get(v) {
-                Some(x) => *x,
-                None => return bad(),
+            Expr::Var(v) => match (self.vars.get(&(*v, u)), self.muts.get(&(*v, u))) {
+                (Some(x), _) => *x,
+                (None, Some(&(cv, t))) => (l.b.use_var(cv), t),
+                (None, None) => return bad(),
             },
             Expr::Load { buf, .. } => {
                 let dt = l.lp.buffer(*buf).dtype;

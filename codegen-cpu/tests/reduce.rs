@@ -193,9 +193,12 @@ fn two_phase_reductions_are_split_independent_and_match_the_interpreter() {
             let p = full_and_column(op, elem);
             let lp = lower(&p).expect("lower");
             let prog = compile(&lp);
-            // The partial kernel's chunk loop is contiguous in `x`: vectorized (argmin/argmax
-            // loops stay scalar).
-            assert_eq!(prog.clif().contains(vector_type(dt)), !op.is_arg(), "{}\n{}", p.name, prog.clif());
+            // The partial kernel's chunk loop is contiguous in `x`: vectorized. (Arg
+            // reductions vectorize only over `y`'s columns, and only where the value and its
+            // i64 index have one lane width: f64.)
+            if !op.is_arg() || dt == DType::F64 {
+                assert!(prog.clif().contains(vector_type(dt)), "{}\n{}", p.name, prog.clif());
+            }
             let opname = if op == ReduceOp::Prod { "mul" } else { "add" };
             for n in [0usize, 1, 63, 65, 1000, 100_003] {
                 let args = [array(dt, &[n], |k| value(dt, opname, k)), array(dt, &[n, 3], |k| value(dt, opname, k))];

@@ -67,7 +67,13 @@ pub fn run(args: &[String]) -> ExitCode {
     } else {
         ensure_venv(&target).and_then(|python| run_python(&python, &root, quick, &data))
     };
-    let kiln = kiln_built.and_then(|()| run_kiln(&kiln_args, &data));
+    // LogisticRegression runs as many iterations as scikit-learn's did (lbfgs stops early on
+    // its own `ftol` even at `tol = 0`), so the two times cover the same work.
+    let sk_iters = py.as_ref().ok().and_then(|p| match p.get("sk_logistic_n_iter") {
+        Some(Json::Num(v)) => Some(*v as usize),
+        _ => None,
+    });
+    let kiln = kiln_built.and_then(|()| run_kiln(&kiln_args, &data, sk_iters));
     if let Err(e) = &py {
         eprintln!("xtask bench: python baselines: {e}");
     }
@@ -186,7 +192,7 @@ fn build_kiln() -> Result<(), String> {
 /// `cargo run --release -p kiln-benches --bin kiln-bench -- <args>`, then
 /// `kiln-bench-estimators` on the data the baselines wrote to `data` (its keys merged in; a
 /// failure there is recorded as `kiln_estimators_error` and the kernel results kept).
-fn run_kiln(args: &[String], data: &Path) -> Result<Results, String> {
+fn run_kiln(args: &[String], data: &Path, logistic_iters: Option<usize>) -> Result<Results, String> {
     let mut cmd = Command::new(env!("CARGO"));
     cmd.args(["run", "--release", "--quiet", "-p", "kiln-benches", "--bin", "kiln-bench", "--"]).args(args);
     eprintln!("xtask bench: running kiln-bench");
@@ -194,6 +200,9 @@ fn run_kiln(args: &[String], data: &Path) -> Result<Results, String> {
     let mut cmd = Command::new(env!("CARGO"));
     cmd.args(["run", "--release", "--quiet", "-p", "kiln-benches", "--bin", "kiln-bench-estimators", "--"]);
     cmd.args(args.iter().filter(|a| *a == "--quick")).env("KILN_BENCH_DATA", data);
+    if let Some(n) = logistic_iters {
+        cmd.env("KILN_BENCH_LOGISTIC_ITERS", n.to_string());
+    }
     eprintln!("xtask bench: running kiln-bench-estimators");
     match capture_json(cmd, "kiln-bench-estimators") {
         Ok(est) => results.extend(est),
@@ -479,7 +488,7 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
         est("Ridge.fit", "kiln_ridge", "sk_ridge"),
         est("PCA.fit (covariance-eigh, 8)", "kiln_pca", "sk_pca"),
         est("KMeans.fit (k=16, 50 Lloyd iters)", "kiln_kmeans", "sk_kmeans"),
-        est("LogisticRegression.fit (lbfgs, 100 iters)", "kiln_logistic", "sk_logistic"),
+        est("LogisticRegression.fit (lbfgs, max_iter 100, same iterations)", "kiln_logistic", "sk_logistic"),
     ];
 
     let mut s = String::from("# kiln benchmark report (`cargo xtask bench`)\n\n");

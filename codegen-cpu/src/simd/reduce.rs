@@ -89,7 +89,7 @@ pub(crate) fn plan(l: &Lower<'_, '_>, var: Var, body: &[Stmt]) -> Option<ReduceP
     };
     let mut p = Planner {
         lp: l.lp,
-        plan: Plan { inner: var, width, contiguous: vec![], varying: HashSet::new() },
+        plan: Plan { inner: var, width, contiguous: vec![], varying: HashSet::new(), ordered: false },
         types: l.vars.iter().map(|(v, (_, t))| (*v, *t)).collect::<HashMap<_, _>>(),
     };
     p.types.insert(var, DType::I64);
@@ -182,7 +182,7 @@ pub(crate) fn vector_loop_copies(
     let mut vs = vec![];
     for binds in copies {
         bind(l, binds);
-        let mut v = Vec_ { plan, hoisted: HashMap::new(), bases: HashMap::new(), vars: HashMap::new() };
+        let mut v = Vec_::new(plan);
         for s in body {
             match s {
                 Stmt::Let { var, .. } if !plan.varying.contains(var) => l.stmts(std::slice::from_ref(s))?,
@@ -274,7 +274,7 @@ fn copy(
         match s {
             Stmt::Let { var, value, .. } if rp.plan.varying.contains(var) => {
                 let r = v.vexpr(l, value, j, u)?;
-                v.vars.insert(*var, r);
+                v.vars.insert((*var, u), r);
             }
             Stmt::Let { .. } => {}
             _ => {

@@ -15,35 +15,30 @@
 
 use crate::data::{Matrix, Storage, Vect};
 use crate::datasets::Real;
-use crate::error::{EstimatorError, Result};
+use crate::error::Result;
 use kiln_macros::kernel;
 use kiln_runtime::TensorArg;
-use ndarray::{Array1, Array2, Ix1};
+use ndarray::{Array1, Array2, Ix1, Ix2};
 
 /// One Lloyd iteration: labels, distance to the nearest center, inertia, the number of labels
-/// that differ from `old`, and per-cluster sums (flattened, k * d; `c_flat` is the centers
-/// flattened, which gives that extent) and counts.
+/// that differ from `old`, and per-cluster sums (k x d: the one-hot matrix of the labels times
+/// X) and counts.
 ///
-/// The sums are a column reduction of an `[n, k * d]` comprehension: kiln splits such
-/// reductions over row chunks (two-phase, both cores, cache-sized chunks). The direct
-/// `onehot.t().dot(&x)` reduces over n with a stride of d per step, once per output entry, and
-/// was ten times slower at 200k x 64 (kiln has no tiled contractions yet).
+/// The sums reduce over the rows: the schedule splits them over row chunks (two-phase, both
+/// cores) and each chunk carries vectors of X's columns through its rows.
 #[kernel(crate = kiln_runtime)]
 fn lloyd_step<F: Float>(
     x: Array2<F>,
     c: Array2<F>,
-    c_flat: Array1<F>,
     old: Array1<i64>,
-) -> (Array1<i64>, Array1<F>, F, i64, Array1<F>, Array1<i64>) {
+) -> (Array1<i64>, Array1<F>, F, i64, Array2<F>, Array1<i64>) {
     let (n, d) = x.dim();
     let (k, _) = c.dim();
-    let kd = c_flat.len();
     let dist = Array2::from_shape_fn((n, k), |(i, j)| sum(0..d, |l| (x[[i, l]] - c[[j, l]]).powi(2)));
     let labels = dist.argmin_axis(Axis(1));
     let mind = dist.min_axis(Axis(1));
     let changed = select(labels != old, 1, 0).sum();
-    let sums =
-        Array2::from_shape_fn((n, kd), |(i, m)| select(labels[[i]] == m / d, x[[i, m % d]], 0.0)).sum_axis(Axis(0));
+    let sums = Array2::from_shape_fn((k, d), |(j, l)| sum(0..n, |i| select(labels[[i]] == j, x[[i, l]], 0.0)));
     let ids = Array1::from_shape_fn(k, |j| j);
     let counts = select(labels.insert_axis(Axis(1)) == ids.insert_axis(Axis(0)), 1, 0).sum_axis(Axis(0));
     (labels, mind, mind.sum(), changed, sums, counts)
@@ -101,15 +96,9 @@ pub(super) fn lloyd<F: Real, X: Matrix<F>>(
     let mut n_iter = 0;
     for _ in 0..max_iter {
         let c = X::Storage::mat_from_host(centers.clone(), device)?;
-        let c_flat = X::Storage::vec_from_host(Array1::from_iter(centers.iter().copied()), device)?;
-        let (labels, mind, inertia, changed, sums, counts) = lloyd_step::tensors::<F>(
-            x.arg(),
-            X::Storage::mat_arg(&c),
-            X::Storage::vec_arg(&c_flat),
-            X::Storage::vec_arg(&old),
-        )?;
-        let sums = sums.to_array::<Ix1>()?.mapv(|v| v.to_f64());
-        let mut sums = sums.into_shape_with_order(centers.dim()).map_err(|e| EstimatorError::Shape(e.to_string()))?;
+        let (labels, mind, inertia, changed, sums, counts) =
+            lloyd_step::tensors::<F>(x.arg(), X::Storage::mat_arg(&c), X::Storage::vec_arg(&old))?;
+        let mut sums = sums.to_array::<Ix2>()?.mapv(|v| v.to_f64());
         let mut counts = counts.to_array::<Ix1>()?.mapv(|v| v as f64);
         if counts.iter().any(|&c| c == 0.0) {
             let mind = mind.to_array::<Ix1>()?.mapv(|v| v.to_f64());

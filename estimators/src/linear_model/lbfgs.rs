@@ -2,7 +2,7 @@
 //!
 //! It plays the part scipy's L-BFGS-B plays for scikit-learn's `lbfgs` solver (without bounds):
 //! the same memory (10 pairs), the same first step (`1 / ||d||`), the same line-search constants
-//! (`c1 = 1e-3`, `c2 = 0.9`, at most 50 evaluations) and the same stopping rules (`gtol` on the
+//! (`c1 = 1e-3`, `c2 = 0.9`, `xtol = 0.1`, at most 50 evaluations) and the same stopping rules (`gtol` on the
 //! largest gradient component, `ftol` on the relative decrease of the objective, `max_iter`).
 //! Each evaluation is one call of the caller's objective (for logistic regression: one kernel
 //! pass over X returning the loss and its gradient).
@@ -18,6 +18,9 @@ use std::collections::VecDeque;
 const C1: f64 = 1e-3;
 /// Curvature constant (scipy's `dcsrch` `gtol`).
 const C2: f64 = 0.9;
+/// Relative width at which a bracketing interval is small enough (scipy's `dcsrch` `xtol`):
+/// the search then ends with the best step that satisfies sufficient decrease.
+const XTOL: f64 = 0.1;
 
 /// How [`minimize`] runs and when it stops.
 #[derive(Debug, Clone, Copy)]
@@ -235,7 +238,10 @@ fn line_search<E>(
     while evals < opt.max_ls {
         let (l, h) = (lo.a.min(hi.a), lo.a.max(hi.a));
         let width = h - l;
-        if width <= f64::EPSILON * h {
+        // scipy's XTOL test: once the bracket is this narrow, more evaluations only resolve
+        // noise (an f32 objective along a nearly linear direction never meets the curvature
+        // condition and would spend every evaluation left).
+        if width <= XTOL * h {
             break;
         }
         let a =
