@@ -41,6 +41,9 @@ pub(crate) mod reduce;
 
 /// Vectors per iteration of the main vector loop.
 pub const UNROLL: i64 = 4;
+/// Vectors per iteration of an ordered plan's vector loop: its accumulators stay in registers
+/// across the serial loop (8 of the 16 xmm registers), each broadcast feeds this many.
+pub const ORDERED_UNROLL: i64 = 8;
 
 /// What the vectorizer decided for one kernel.
 #[derive(Clone, Debug)]
@@ -413,7 +416,8 @@ pub(crate) fn vector_loops(
     let v1head = l.b.create_block();
     let v1body = l.b.create_block();
     l.b.ins().jump(v4head, &[]);
-    for (head, blk, next, n) in [(v4head, v4body, v1head, UNROLL), (v1head, v1body, scalar_head, 1)] {
+    let unroll = if plan.ordered { ORDERED_UNROLL } else { UNROLL };
+    for (head, blk, next, n) in [(v4head, v4body, v1head, unroll), (v1head, v1body, scalar_head, 1)] {
         l.b.switch_to_block(head);
         let j = l.b.use_var(jvar);
         let t = l.b.ins().iadd_imm_s(j, n * lanes);
@@ -472,15 +476,17 @@ impl<'p> Vec_<'p> {
     /// Emit an ordered plan's `body` for `n` vectors from column `j`: uniform statements once
     /// through the scalar lowering, varying ones for copies `0..n` (see [`vector_loops`]).
     fn ordered(&mut self, l: &mut Lower<'_, '_>, body: &[Stmt], j: Value, n: i64) -> Result<(), CpuError> {
-        for s in body {
+        let mut k = 0;
+        while k < body.len() {
+            let run = body[k..].iter().take_while(|s| self.in_run(s)).count();
+            if run > 0 {
+                self.run(l, &body[k..k + run], j, n)?;
+                k += run;
+                continue;
+            }
+            let s = &body[k];
+            k += 1;
             match s {
-                Stmt::Let { var, value, .. } if self.plan.varying.contains(var) => {
-                    self.hoist(l, value)?;
-                    for u in 0..n {
-                        let r = self.vexpr(l, value, j, u)?;
-                        self.vars.insert((*var, u), r);
-                    }
-                }
                 Stmt::Mut { var, ty, init } if self.plan.varying.contains(var) => {
                     self.hoist(l, init)?;
                     let vt = vec_type(*ty, self.plan.width);
@@ -489,19 +495,6 @@ impl<'p> Vec_<'p> {
                         let cv = l.b.declare_var(vt);
                         l.b.def_var(cv, x);
                         self.muts.insert((*var, u), (cv, *ty));
-                    }
-                }
-                Stmt::Assign { var, value } if self.plan.varying.contains(var) => {
-                    self.hoist(l, value)?;
-                    let mut xs = vec![];
-                    for u in 0..n {
-                        xs.push(self.vexpr(l, value, j, u)?.0);
-                    }
-                    for (u, x) in (0..n).zip(xs) {
-                        let Some(&(cv, _)) = self.muts.get(&(*var, u)) else {
-                            return Err(CpuError::Unsupported(format!("vector assignment to {var} before its `mut`")));
-                        };
-                        l.b.def_var(cv, x);
                     }
                 }
                 Stmt::For { var, extent, body } if self.defines_varying(body) => {
@@ -519,16 +512,65 @@ impl<'p> Vec_<'p> {
                     let hi = l.b.ins().smin(e, ext);
                     self.ordered_loop(l, *var, lo, hi, body, j, n)?;
                 }
+                _ => l.stmts(std::slice::from_ref(s))?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a statement joins a straight-line run ([`Self::run`]): `let`s, stores and
+    /// assignments of varying `mut`s. (A uniform assignment ends the run: a varying statement
+    /// before it must read the old value.)
+    fn in_run(&self, s: &Stmt) -> bool {
+        match s {
+            Stmt::Let { .. } | Stmt::Store { .. } => true,
+            Stmt::Assign { var, .. } => self.plan.varying.contains(var),
+            _ => false,
+        }
+    }
+
+    /// A straight-line run: its uniform `let`s once (they read nothing varying), the uniform
+    /// parts of its varying statements once, then copy by copy every varying statement, so
+    /// only one copy's temporaries are live at a time (statement by statement, all copies'
+    /// temporaries would be live at once beside the accumulators, and spill).
+    fn run(&mut self, l: &mut Lower<'_, '_>, run: &[Stmt], j: Value, n: i64) -> Result<(), CpuError> {
+        let mut bases = vec![];
+        for s in run {
+            match s {
+                Stmt::Let { var, .. } if !self.plan.varying.contains(var) => l.stmts(std::slice::from_ref(s))?,
+                Stmt::Let { value, .. } | Stmt::Assign { value, .. } => self.hoist(l, value)?,
                 Stmt::Store { buf, idx, value } => {
                     self.hoist(l, value)?;
-                    let base = self.row_base(l, *buf, idx)?;
-                    for u in 0..n {
+                    bases.push(self.row_base(l, *buf, idx)?);
+                }
+                _ => return Err(CpuError::Unsupported("statement in a vector run".into())),
+            }
+        }
+        for u in 0..n {
+            let mut base = bases.iter();
+            for s in run {
+                match s {
+                    Stmt::Let { var, value, .. } if self.plan.varying.contains(var) => {
+                        let r = self.vexpr(l, value, j, u)?;
+                        self.vars.insert((*var, u), r);
+                    }
+                    Stmt::Assign { var, value } => {
                         let (x, _) = self.vexpr(l, value, j, u)?;
-                        let (addr, off) = self.lane_addr(l, *buf, base, j, u);
+                        let Some(&(cv, _)) = self.muts.get(&(*var, u)) else {
+                            return Err(CpuError::Unsupported(format!("vector assignment to {var} before its `mut`")));
+                        };
+                        l.b.def_var(cv, x);
+                    }
+                    Stmt::Store { buf, value, .. } => {
+                        let (x, _) = self.vexpr(l, value, j, u)?;
+                        let Some(&b) = base.next() else {
+                            return Err(CpuError::Unsupported("store without a row base".into()));
+                        };
+                        let (addr, off) = self.lane_addr(l, *buf, b, j, u);
                         l.b.ins().store(vmem(), x, addr, off);
                     }
+                    _ => {}
                 }
-                _ => l.stmts(std::slice::from_ref(s))?,
             }
         }
         Ok(())
@@ -683,7 +725,12 @@ impl<'p> Vec_<'p> {
                 let dt = l.lp.buffer(*buf).dtype;
                 let Some(base) = self.bases.get(&(e as *const Expr as usize)).copied() else { return bad() };
                 let (addr, off) = self.lane_addr(l, *buf, base, j, u);
-                (l.b.ins().load(vec_type(dt, self.plan.width), vmem(), addr, off), dt)
+                // An ordered plan's loads read buffers no store of the kernel touches (see
+                // [`plan`]) at in-bounds indices of the current point: pure, so Cranelift
+                // computes each copy's chain at its use (copy by copy, few registers live) and
+                // hoists the ones invariant in the serial loop (`m[j..]` of a centred Gram).
+                let flags = if self.plan.ordered { vmem().with_readonly().with_can_move() } else { vmem() };
+                (l.b.ins().load(vec_type(dt, self.plan.width), flags, addr, off), dt)
             }
             Expr::Unary(op, a) => {
                 let (x, t) = self.vexpr(l, a, j, u)?;
