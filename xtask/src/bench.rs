@@ -488,7 +488,7 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
         est("Ridge.fit", "kiln_ridge", "sk_ridge"),
         est("PCA.fit (covariance-eigh, 8)", "kiln_pca", "sk_pca"),
         est("KMeans.fit (k=16, 50 Lloyd iters)", "kiln_kmeans", "sk_kmeans"),
-        est("LogisticRegression.fit (lbfgs, max_iter 100, same iterations)", "kiln_logistic", "sk_logistic"),
+        est("LogisticRegression.fit (lbfgs, max_iter = scikit-learn's n_iter)", "kiln_logistic", "sk_logistic"),
     ];
 
     let mut s = String::from("# kiln benchmark report (`cargo xtask bench`)\n\n");
