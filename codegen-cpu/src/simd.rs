@@ -70,53 +70,34 @@ impl Plan {
 
 /// Call `f` on every buffer a statement list loads from or stores to.
 pub fn visit_buffers(body: &[Stmt], f: &mut impl FnMut(BufId)) {
+    visit(body, true, f)
+}
+
+/// Call `f` on every buffer a statement list loads from (loop bounds and store indices
+/// included), and with `stores` on every buffer it stores to.
+fn visit(body: &[Stmt], stores: bool, f: &mut impl FnMut(BufId)) {
     for s in body {
         match s {
             Stmt::Let { value, .. } | Stmt::Assign { value, .. } | Stmt::Mut { init: value, .. } => {
                 value.for_each_load(f)
             }
             Stmt::Store { buf, idx, value } => {
-                f(*buf);
+                if stores {
+                    f(*buf);
+                }
                 idx.iter().for_each(|e| e.for_each_load(f));
                 value.for_each_load(f);
             }
-            Stmt::For { body, .. } => visit_buffers(body, f),
+            Stmt::For { body, .. } => visit(body, stores, f),
             Stmt::ForRange { start, end, body, .. } => {
                 start.for_each_load(f);
                 end.for_each_load(f);
-                visit_buffers(body, f);
+                visit(body, stores, f);
             }
             Stmt::If { cond, then, els } => {
                 cond.for_each_load(f);
-                visit_buffers(then, f);
-                visit_buffers(els, f);
-            }
-            Stmt::Flag(_) => {}
-        }
-    }
-}
-
-/// Every buffer a statement list loads from, loop bounds and store indices included.
-fn visit_loads(body: &[Stmt], f: &mut impl FnMut(BufId)) {
-    for s in body {
-        match s {
-            Stmt::Let { value, .. } | Stmt::Assign { value, .. } | Stmt::Mut { init: value, .. } => {
-                value.for_each_load(f)
-            }
-            Stmt::Store { idx, value, .. } => {
-                idx.iter().for_each(|e| e.for_each_load(f));
-                value.for_each_load(f);
-            }
-            Stmt::For { body, .. } => visit_loads(body, f),
-            Stmt::ForRange { start, end, body, .. } => {
-                start.for_each_load(f);
-                end.for_each_load(f);
-                visit_loads(body, f);
-            }
-            Stmt::If { cond, then, els } => {
-                cond.for_each_load(f);
-                visit_loads(then, f);
-                visit_loads(els, f);
+                visit(then, stores, f);
+                visit(els, stores, f);
             }
             Stmt::Flag(_) => {}
         }
@@ -156,7 +137,7 @@ pub fn plan(lp: &LoopProgram, k: &Kernel) -> Option<Plan> {
     }
     // A buffer both read and written here could see its own stores in another order.
     let mut read = HashSet::new();
-    visit_loads(&k.body, &mut |b| {
+    visit(&k.body, false, &mut |b| {
         read.insert(b);
     });
     if stored.iter().any(|b| read.contains(b)) {

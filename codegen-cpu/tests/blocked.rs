@@ -5,16 +5,13 @@
 //! the loop interpreter, that consumers run in column order (argmin ties keep the first
 //! column), and that loops the blocking must not touch (stores in the consumer) stay correct.
 
-use kiln_cpu::{compile_with, run_program_chunked, CompileOptions, CpuProgram};
+mod common;
+
+use common::{compile_inspect as compile, run_chunks as run};
 use kiln_ir::loop_interp::run_loops;
-use kiln_ir::loops::{parse_loop_program, LoopProgram};
+use kiln_ir::loops::parse_loop_program;
 use kiln_ir::Value;
 use ndarray::{ArrayD, IxDyn};
-
-fn compile(lp: &LoopProgram, simd: bool) -> CpuProgram {
-    let opts = CompileOptions { inspect: true, simd, ..CompileOptions::default() };
-    compile_with(lp, &opts).unwrap_or_else(|e| panic!("{e}\n{lp}"))
-}
 
 /// `nearest`'s fused kernel, plus the largest distance of each row (`out2`).
 const NEAREST: &str = "program nearest
@@ -59,10 +56,6 @@ fn f32s(shape: &[usize], seed: u64, f: impl Fn(u64) -> f32) -> ArrayD<f32> {
         s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         f(s >> 33)
     })
-}
-
-fn run(p: &CpuProgram, lp: &LoopProgram, args: &[Value], chunks: usize) -> Vec<Value> {
-    run_program_chunked(p, lp, args, chunks).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]

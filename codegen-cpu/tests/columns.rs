@@ -6,16 +6,13 @@
 //! path plus scalar tail for every column count), strided inputs (the scalar fallback), a
 //! uniform `mut` beside the varying ones, and an argmin carried in vectors.
 
-use kiln_cpu::{compile_with, run_program_chunked, CompileOptions, CpuProgram};
+mod common;
+
+use common::{compile_inspect as compile, run_chunks as run};
 use kiln_ir::loop_interp::run_loops;
 use kiln_ir::loops::{parse_loop_program, LoopProgram};
 use kiln_ir::Value;
 use ndarray::{s, ArrayD, IxDyn};
-
-fn compile(lp: &LoopProgram, simd: bool) -> CpuProgram {
-    let opts = CompileOptions { inspect: true, simd, ..CompileOptions::default() };
-    compile_with(lp, &opts).unwrap_or_else(|e| panic!("{e}\n{lp}"))
-}
 
 /// The schedule's Gram partials for centred columns (what `xc.t().dot(&xc)` lowers to).
 const GRAM: &str = "program gram
@@ -97,10 +94,6 @@ fn spread(a: &ArrayD<f64>) -> ArrayD<f64> {
     let mut f = ArrayD::from_elem(IxDyn(&[n, 2 * d]), f64::NAN).slice_move(s![.., ..;2]).into_dyn();
     f.assign(a);
     f
-}
-
-fn run(p: &CpuProgram, lp: &LoopProgram, args: &[Value], chunks: usize) -> Vec<Value> {
-    run_program_chunked(p, lp, args, chunks).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn bits(v: &[Value]) -> String {

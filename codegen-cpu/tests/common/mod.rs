@@ -2,7 +2,7 @@
 //! (transposed, reversed strides) and checking a loop program against the loop interpreter.
 #![allow(dead_code)]
 
-use kiln_cpu::{compile, compile_with, run_program_chunked, CompileOptions};
+use kiln_cpu::{compile, compile_with, run_program_chunked, CompileOptions, CpuProgram};
 use kiln_ir::loop_interp::run_loops;
 use kiln_ir::loops::LoopProgram;
 use kiln_ir::{with_value, Value};
@@ -115,4 +115,15 @@ pub fn check_against_interp(lp: &LoopProgram, args: &[Value], what: &str) -> boo
         }
     }
     want.is_ok()
+}
+
+/// Compile with inspection on (CLIF and asm kept), vector loops on or off.
+pub fn compile_inspect(lp: &LoopProgram, simd: bool) -> CpuProgram {
+    let opts = CompileOptions { inspect: true, simd, ..CompileOptions::default() };
+    compile_with(lp, &opts).unwrap_or_else(|e| panic!("{e}\n{lp}"))
+}
+
+/// Run a compiled program with its parallel domain split in `chunks` ranges.
+pub fn run_chunks(p: &CpuProgram, lp: &LoopProgram, args: &[Value], chunks: usize) -> Vec<Value> {
+    run_program_chunked(p, lp, args, chunks).unwrap_or_else(|e| panic!("{e}"))
 }
