@@ -1,7 +1,7 @@
 //! `Pca`: principal component analysis (scikit-learn's `PCA`), with the covariance-eigh and
 //! randomized solvers.
 //!
-//! Every pass over the n samples is a kernel: the mean and the scatter matrix `X_c^T X_c` for
+//! Every pass over the n samples is a kernel: the mean and the Gram matrix `X^T X` for
 //! covariance-eigh, the range-finding products for the randomized solver, and transform /
 //! inverse_transform. The d x d (or l x l) eigendecompositions run on the host in f64 through
 //! `faer`. Components follow scikit-learn 1.9's sign convention (`svd_flip` with
@@ -14,16 +14,15 @@ use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
 use kiln_macros::kernel;
 use kiln_runtime::Device;
-use ndarray::{Array1, Array2, Ix2};
+use ndarray::{Array1, Array2, Ix1, Ix2};
 use std::marker::PhantomData;
 
-/// Per-feature mean and the scatter matrix `X_c^T X_c`. The product is a contraction over the
-/// rows: two-phase partials whose inner loop carries vectors of columns through the rows.
+/// Per-feature mean and the uncentred Gram matrix `X^T X`; the host centres it (`X^T X - n m
+/// m^T`, in f64), as scikit-learn's covariance-eigh solver does. The product is a contraction
+/// over the rows: two-phase partials whose inner loop carries vectors of columns through them.
 #[kernel(crate = kiln_runtime)]
-fn mean_and_scatter<F: Float>(x: Array2<F>) -> (Array1<F>, Array2<F>) {
-    let mean = x.mean_axis(Axis(0));
-    let xc = &x - &mean;
-    (mean, xc.t().dot(&xc))
+fn mean_and_gram<F: Float>(x: Array2<F>) -> (Array1<F>, Array2<F>) {
+    (x.mean_axis(Axis(0)), x.t().dot(&x))
 }
 
 /// `((x - mean) @ components^T) / scale` (scale is 1 without whitening).
@@ -175,8 +174,11 @@ impl PcaParams {
 /// The covariance-eigh solver: the mean and scatter in one kernel, eigh of the d x d
 /// covariance on the host.
 fn covariance_spectrum<F: Real, X: Matrix<F>>(x: &X, n: usize, k: usize) -> Result<(Vect<X::Storage, F>, Spectrum)> {
-    let (mean, scatter) = mean_and_scatter::tensors::<F>(x.arg())?;
-    let cov = scatter.to_array::<Ix2>()?.mapv(|v| v.to_f64() / (n - 1) as f64);
+    let (mean, gram) = mean_and_gram::tensors::<F>(x.arg())?;
+    let m = mean.to_array::<Ix1>()?.mapv(|v| v.to_f64());
+    let gram = gram.to_array::<Ix2>()?;
+    let cov =
+        Array2::from_shape_fn(gram.dim(), |(i, j)| (gram[[i, j]].to_f64() - n as f64 * m[i] * m[j]) / (n - 1) as f64);
     let (mut values, vectors) = eigh_descending(&cov)?;
     values.mapv_inplace(|v| v.max(0.0));
     let mut vt = vectors.t().to_owned();
