@@ -375,8 +375,9 @@ fn vmem() -> MemFlagsData {
 }
 
 /// Emit the vector loops for one row into the current block (`vpre`): hoisted values, the
-/// unrolled loop ([`UNROLL`] vectors per iteration), the single-vector loop, then a jump to
-/// `scalar_head` for the tail. `jvar` holds the inner index (the row's first point on entry)
+/// unrolled loop ([`UNROLL`] vectors per iteration; an ordered plan first runs
+/// [`ORDERED_UNROLL`], then [`UNROLL`]), the single-vector loop, then a jump to `scalar_head`
+/// for the tail. `jvar` holds the inner index (the row's first point on entry)
 /// and `jn` the row's end. An ordered plan hoists nothing: each iteration runs the body's
 /// statements in order, every varying one for all its vectors before the next statement.
 pub(crate) fn vector_loops(
@@ -392,13 +393,16 @@ pub(crate) fn vector_loops(
         v.prepare(l, body)?;
     }
     let lanes = plan.lanes();
-    let v4head = l.b.create_block();
-    let v4body = l.b.create_block();
-    let v1head = l.b.create_block();
-    let v1body = l.b.create_block();
-    l.b.ins().jump(v4head, &[]);
-    let unroll = if plan.ordered { ORDERED_UNROLL } else { UNROLL };
-    for (head, blk, next, n) in [(v4head, v4body, v1head, unroll), (v1head, v1body, scalar_head, 1)] {
+    // Vectors per iteration, widest first; each loop runs while its width fits, then hands the
+    // rest of the row to the next (the last to the scalar tail). An ordered plan adds a
+    // 4-vector loop so that 16..31 remaining columns (k = 16 centres, say) still share each
+    // broadcast.
+    let tiers: &[i64] = if plan.ordered { &[ORDERED_UNROLL, UNROLL, 1] } else { &[UNROLL, 1] };
+    let heads: Vec<(Block, Block)> = tiers.iter().map(|_| (l.b.create_block(), l.b.create_block())).collect();
+    l.b.ins().jump(heads[0].0, &[]);
+    for (t, &n) in tiers.iter().enumerate() {
+        let (head, blk) = heads[t];
+        let next = heads.get(t + 1).map_or(scalar_head, |h| h.0);
         l.b.switch_to_block(head);
         let j = l.b.use_var(jvar);
         let t = l.b.ins().iadd_imm_s(j, n * lanes);
@@ -407,7 +411,7 @@ pub(crate) fn vector_loops(
         l.b.switch_to_block(blk);
         let j = l.b.use_var(jvar);
         if plan.ordered {
-            // Values computed in the other loop's blocks do not dominate this one.
+            // Values computed in the other loops' blocks do not dominate this one.
             v.hoisted.clear();
             v.bases.clear();
             v.vars.clear();
