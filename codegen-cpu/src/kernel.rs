@@ -310,16 +310,7 @@ impl Lower<'_, '_> {
                 self.serial_loop(*var, lo, hi, body)?;
             }
             Stmt::ForRange { var, extent, start, end, body } => {
-                let (s, st) = self.expr(start)?;
-                let (e, et) = self.expr(end)?;
-                if st != DType::I64 || et != DType::I64 {
-                    return unsupported(format!("range bounds of types {st} and {et}"));
-                }
-                // Clamped to `0..extent`, which keeps every index the loop variable feeds in range.
-                let zero = self.b.ins().iconst(types::I64, 0);
-                let lo = self.b.ins().smax(s, zero);
-                let n = self.dim(*extent);
-                let hi = self.b.ins().smin(e, n);
+                let (lo, hi) = self.range(*extent, start, end)?;
                 self.serial_loop(*var, lo, hi, body)?;
             }
             Stmt::If { cond, then, els } => {
@@ -361,6 +352,33 @@ impl Lower<'_, '_> {
         } else {
             self.b.ins().jump(head, &[]);
         }
+        self.counted_loop(head, cv, hi, |l| l.stmts(body))
+    }
+
+    /// The bounds of `for .. < extent from start to end`, clamped to `0..extent`, which keeps
+    /// every index the loop variable feeds in range.
+    pub(crate) fn range(&mut self, extent: Dim, start: &Expr, end: &Expr) -> Result<(Value, Value), CpuError> {
+        let (s, st) = self.expr(start)?;
+        let (e, et) = self.expr(end)?;
+        if st != DType::I64 || et != DType::I64 {
+            return unsupported(format!("range bounds of types {st} and {et}"));
+        }
+        let zero = self.b.ins().iconst(types::I64, 0);
+        let lo = self.b.ins().smax(s, zero);
+        let n = self.dim(extent);
+        let hi = self.b.ins().smin(e, n);
+        Ok((lo, hi))
+    }
+
+    /// The loop `while cv < hi { body; cv += 1 }` from `head` (already the target of the jump
+    /// that enters it); `emit` lowers the body. Ends in the block after the loop.
+    pub(crate) fn counted_loop(
+        &mut self,
+        head: Block,
+        cv: Variable,
+        hi: Value,
+        emit: impl FnOnce(&mut Self) -> Result<(), CpuError>,
+    ) -> Result<(), CpuError> {
         let blk = self.b.create_block();
         let after = self.b.create_block();
         self.b.switch_to_block(head);
@@ -368,7 +386,7 @@ impl Lower<'_, '_> {
         let c = self.b.ins().icmp(IntCC::SignedLessThan, i, hi);
         self.b.ins().brif(c, blk, &[], after, &[]);
         self.b.switch_to_block(blk);
-        self.stmts(body)?;
+        emit(self)?;
         let i = self.b.use_var(cv);
         let i1 = self.b.ins().iadd_imm_s(i, 1);
         self.b.def_var(cv, i1);

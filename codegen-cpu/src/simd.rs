@@ -488,13 +488,7 @@ impl<'p> Vec_<'p> {
                     self.ordered_loop(l, *var, lo, hi, body, j, n)?;
                 }
                 Stmt::ForRange { var, extent, start, end, body } if self.defines_varying(body) => {
-                    // Clamped to `0..extent`, exactly as the scalar lowering does.
-                    let (s, _) = l.expr(start)?;
-                    let (e, _) = l.expr(end)?;
-                    let zero = l.b.ins().iconst(types::I64, 0);
-                    let lo = l.b.ins().smax(s, zero);
-                    let ext = l.dim(*extent);
-                    let hi = l.b.ins().smin(e, ext);
+                    let (lo, hi) = l.range(*extent, start, end)?;
                     self.ordered_loop(l, *var, lo, hi, body, j, n)?;
                 }
                 _ => l.stmts(std::slice::from_ref(s))?,
@@ -576,21 +570,8 @@ impl<'p> Vec_<'p> {
         let cv = l.declare(var, DType::I64);
         l.b.def_var(cv, lo);
         let head = l.b.create_block();
-        let blk = l.b.create_block();
-        let after = l.b.create_block();
         l.b.ins().jump(head, &[]);
-        l.b.switch_to_block(head);
-        let i = l.b.use_var(cv);
-        let c = l.b.ins().icmp(IntCC::SignedLessThan, i, hi);
-        l.b.ins().brif(c, blk, &[], after, &[]);
-        l.b.switch_to_block(blk);
-        self.ordered(l, body, j, n)?;
-        let i = l.b.use_var(cv);
-        let i1 = l.b.ins().iadd_imm_s(i, 1);
-        l.b.def_var(cv, i1);
-        l.b.ins().jump(head, &[]);
-        l.b.switch_to_block(after);
-        Ok(())
+        l.counted_loop(head, cv, hi, |l| self.ordered(l, body, j, n))
     }
     fn varies(&self, e: &Expr) -> bool {
         let mut v = false;
