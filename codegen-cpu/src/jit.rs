@@ -13,7 +13,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
-use kiln_ir::loops::{Kernel, LoopProgram};
+use kiln_ir::loops::{BufId, Kernel, LoopProgram};
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::time::Instant;
@@ -27,6 +27,7 @@ pub struct CpuProgram {
     fns: Vec<KernelFn>,
     names: Vec<String>,
     vectorized: Vec<bool>,
+    repacks: Vec<Vec<(BufId, usize)>>,
     clif: String,
     asm: Option<String>,
     compile_micros: u128,
@@ -93,6 +94,17 @@ impl CpuProgram {
     /// Whether each kernel got a vector inner loop.
     pub fn vectorized(&self) -> &[bool] {
         &self.vectorized
+    }
+
+    /// The inputs (and axes) kernel `kernel`'s vector loop wants with stride 1 and reads many
+    /// times over ([`crate::simd::Plan::repack`]): a caller whose input lacks stride 1 there
+    /// should pass a copy that has it ([`crate::contiguous_along`]); otherwise the kernel runs
+    /// its scalar loop, which is correct but slower. Empty for a scalar kernel.
+    ///
+    /// # Panics
+    /// If `kernel >= self.kernels()`.
+    pub fn repacks(&self, kernel: usize) -> &[(BufId, usize)] {
+        &self.repacks[kernel]
     }
 
     /// CLIF of every kernel, before and after Cranelift's optimizer, labelled; empty unless
@@ -177,6 +189,7 @@ pub fn compile_with(lp: &LoopProgram, opts: &CompileOptions) -> Result<CpuProgra
         fns: vec![],
         names: vec![],
         vectorized: vec![],
+        repacks: vec![],
         clif: String::new(),
         asm: opts.inspect.then(String::new),
         compile_micros: 0,
@@ -189,7 +202,7 @@ pub fn compile_with(lp: &LoopProgram, opts: &CompileOptions) -> Result<CpuProgra
             .map_err(|e| cl_err(&k.name, e))?;
         let inspect = opts.inspect;
         let first = define(&mut module, &mut fctx, &imports, &sig, lp, k, id, ki, opts.simd, opts.poly_math, inspect);
-        let (text, asm, vectorized) = match first {
+        let (text, asm, repack) = match first {
             Ok(r) => r,
             Err(_) if opts.simd => {
                 define(&mut module, &mut fctx, &imports, &sig, lp, k, id, ki, false, opts.poly_math, inspect)?
@@ -201,7 +214,8 @@ pub fn compile_with(lp: &LoopProgram, opts: &CompileOptions) -> Result<CpuProgra
             a.push_str(&asm);
         }
         out.names.push(k.name.clone());
-        out.vectorized.push(vectorized);
+        out.vectorized.push(repack.is_some());
+        out.repacks.push(repack.unwrap_or_default());
         out.kernel_micros.push(tk.elapsed().as_micros());
         ids.push(id);
     }
@@ -231,24 +245,24 @@ fn define(
     simd: bool,
     poly_math: bool,
     inspect: bool,
-) -> Result<(String, String, bool), CpuError> {
+) -> Result<(String, String, Option<Vec<(BufId, usize)>>), CpuError> {
     let mut ctx = module.make_context();
     ctx.func.signature = sig.clone();
     ctx.func.name = UserFuncName::user(0, index as u32);
     ctx.set_disasm(inspect);
-    let vectorized = build_kernel(&mut ctx.func, fctx, module, imports, lp, k, simd, poly_math)?;
+    let repack = build_kernel(&mut ctx.func, fctx, module, imports, lp, k, simd, poly_math)?;
     let mut text = String::new();
     if inspect {
         let _ = writeln!(text, "; kernel {} (clif before optimization)\n{}", k.name, ctx.func.display());
     }
     module.define_function(id, &mut ctx).map_err(|e| cl_err(&k.name, e))?;
     if !inspect {
-        return Ok((text, String::new(), vectorized));
+        return Ok((text, String::new(), repack));
     }
     let _ = writeln!(text, "; kernel {} (clif after optimization)\n{}", k.name, ctx.func.display());
     let listing = machine_code(module, &ctx);
     let asm = format!("; kernel {}\n{listing}\n", k.name);
-    Ok((text, asm, vectorized))
+    Ok((text, asm, repack))
 }
 
 #[cfg(feature = "disas")]

@@ -21,6 +21,81 @@ use kiln_ir::loops::{BufId, Expr, Flag, Kernel, LoopProgram, Scalar, Stmt, Var};
 use kiln_ir::{BinOp, DType, Dim, UnOp};
 use std::collections::HashMap;
 
+/// Every variable defined in `body` (`let`, `mut`, loop variables), at any depth.
+fn defined_vars(body: &[Stmt], out: &mut Vec<Var>) {
+    for s in body {
+        match s {
+            Stmt::Let { var, .. } | Stmt::Mut { var, .. } => out.push(*var),
+            Stmt::For { var, body, .. } | Stmt::ForRange { var, body, .. } => {
+                out.push(*var);
+                defined_vars(body, out);
+            }
+            Stmt::If { then, els, .. } => {
+                defined_vars(then, out);
+                defined_vars(els, out);
+            }
+            Stmt::Assign { .. } | Stmt::Store { .. } | Stmt::Flag(_) => {}
+        }
+    }
+}
+
+/// The loads (keyed by the address of the expression) and stores (of the statement) of every
+/// iteration of a loop with body `body`: those of its statements, `if`s included, but not
+/// those inside nested loops' bodies. Loads come first within a statement.
+fn direct_accesses<'e>(body: &'e [Stmt], out: &mut Vec<(usize, BufId, &'e [Expr])>) {
+    fn expr<'e>(e: &'e Expr, out: &mut Vec<(usize, BufId, &'e [Expr])>) {
+        match e {
+            Expr::Load { buf, idx } => {
+                out.push((e as *const Expr as usize, *buf, idx));
+                idx.iter().for_each(|x| expr(x, out));
+            }
+            Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => {}
+            Expr::Check(a, _) | Expr::Unary(_, a) | Expr::Cast(_, a) => expr(a, out),
+            Expr::Binary(_, a, b) => {
+                expr(a, out);
+                expr(b, out);
+            }
+            Expr::Select(c, a, b) => {
+                expr(c, out);
+                expr(a, out);
+                expr(b, out);
+            }
+        }
+    }
+    for s in body {
+        match s {
+            Stmt::Let { value, .. } | Stmt::Mut { init: value, .. } | Stmt::Assign { value, .. } => expr(value, out),
+            Stmt::Store { buf, idx, value } => {
+                idx.iter().for_each(|x| expr(x, out));
+                expr(value, out);
+                out.push((s as *const Stmt as usize, *buf, idx));
+            }
+            Stmt::ForRange { start, end, .. } => {
+                expr(start, out);
+                expr(end, out);
+            }
+            Stmt::If { cond, then, els } => {
+                expr(cond, out);
+                direct_accesses(then, out);
+                direct_accesses(els, out);
+            }
+            Stmt::For { .. } | Stmt::Flag(_) => {}
+        }
+    }
+}
+
+/// Whether an index expression has a `check` (an effect) or a load (a gather) in it: such an
+/// index is evaluated where it stands, never ahead of its loop.
+fn contains_check_or_load(e: &Expr) -> bool {
+    match e {
+        Expr::Check(..) | Expr::Load { .. } => true,
+        Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => false,
+        Expr::Unary(_, a) | Expr::Cast(_, a) => contains_check_or_load(a),
+        Expr::Binary(_, a, b) => contains_check_or_load(a) || contains_check_or_load(b),
+        Expr::Select(c, a, b) => contains_check_or_load(c) || contains_check_or_load(a) || contains_check_or_load(b),
+    }
+}
+
 /// The Cranelift type holding one element of `dt` (bool is one byte, 0 or 1).
 pub(crate) fn clif_type(dt: DType) -> Type {
     match dt {
@@ -58,6 +133,16 @@ pub(crate) struct Lower<'a, 'f> {
     pub fma: bool,
     /// Whether serial reduction loops may get a vector version ([`simd::reduce`]).
     simd: bool,
+    /// Loads and stores whose address a serial loop keeps in a variable and advances each
+    /// iteration ([`Lower::start_walks`]), by address of the load expression or store
+    /// statement.
+    pub walkers: HashMap<usize, Variable>,
+}
+
+/// The address walkers of one serial loop: each variable and its byte step per iteration.
+pub(crate) struct Walks {
+    keys: Vec<usize>,
+    steps: Vec<(Variable, Value)>,
 }
 
 /// Flags for loads and stores the loop IR proves in bounds and naturally aligned.
@@ -70,7 +155,8 @@ fn unsupported<T>(what: impl Into<String>) -> Result<T, CpuError> {
 }
 
 /// Build the function of kernel `k` into `func`. With `simd`, the innermost axis also gets a
-/// vector loop when [`simd::plan`] accepts the kernel; returns whether it did.
+/// vector loop when [`simd::plan`] accepts the kernel; returns that plan's
+/// [`Plan::repack`] list when it did.
 pub(crate) fn build_kernel(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
@@ -80,10 +166,10 @@ pub(crate) fn build_kernel(
     k: &Kernel,
     simd: bool,
     poly_math: bool,
-) -> Result<bool, CpuError> {
+) -> Result<Option<Vec<(BufId, usize)>>, CpuError> {
     let fma = module.isa().isa_flags().iter().any(|f| f.name == "has_fma" && f.as_bool() == Some(true));
     let plan = if simd { simd::plan(lp, k) } else { None };
-    let vectorized = plan.is_some();
+    let repack = plan.as_ref().map(|p| p.repack.clone());
     let b = FunctionBuilder::new(func, fctx);
     let mut l = Lower {
         b,
@@ -98,6 +184,7 @@ pub(crate) fn build_kernel(
         poly_math,
         fma,
         simd,
+        walkers: HashMap::new(),
     };
     if let Err(e) = l.kernel(k, plan.as_ref()) {
         // The builder stops half way: reset its context so the next function starts clean.
@@ -108,7 +195,7 @@ pub(crate) fn build_kernel(
     l.b.seal_all_blocks();
     let config = l.module.target_config();
     l.b.finalize(config);
-    Ok(vectorized)
+    Ok(repack)
 }
 
 impl Lower<'_, '_> {
@@ -238,7 +325,9 @@ impl Lower<'_, '_> {
         } else {
             self.b.ins().jump(scalar_head, &[]);
         }
-        // The scalar inner loop (the whole row, or the tail after the vector loops).
+        // The scalar inner loop (the whole row, or the tail after the vector loops). When the
+        // runtime always satisfies the stride check, it only ever runs the last few points of
+        // a row: its reductions are left plain (less code to compile).
         let body = self.b.create_block();
         let done = self.b.create_block();
         self.b.switch_to_block(scalar_head);
@@ -246,7 +335,10 @@ impl Lower<'_, '_> {
         let c = self.b.ins().icmp(IntCC::SignedLessThan, j, jn);
         self.b.ins().brif(c, body, &[], done, &[]);
         self.b.switch_to_block(body);
+        let simd = self.simd;
+        self.simd &= !plan.is_some_and(|p| p.always_contiguous(self.lp));
         self.stmts(&k.body)?;
+        self.simd = simd;
         let j = self.b.use_var(jvar);
         let j1 = self.b.ins().iadd_imm_s(j, 1);
         self.b.def_var(jvar, j1);
@@ -297,7 +389,10 @@ impl Lower<'_, '_> {
                 self.b.def_var(cv, v);
             }
             Stmt::Store { buf, idx, value } => {
-                let addr = self.addr(*buf, idx)?;
+                let addr = match self.walkers.get(&(s as *const Stmt as usize)) {
+                    Some(&w) => self.b.use_var(w),
+                    None => self.addr(*buf, idx)?,
+                };
                 let (v, t) = self.expr(value)?;
                 if t != self.lp.buffer(*buf).dtype {
                     return unsupported(format!("store of {t} into buffer `{}`", self.lp.buffer(*buf).name));
@@ -346,13 +441,94 @@ impl Lower<'_, '_> {
             // Blocks of columns first; the plain loop below finishes the last few.
             simd::reduce::blocked_loop(self, &bp, var, cv, hi)?;
         }
-        let head = self.b.create_block();
+        // The scalar loop (after the vector part, if any): its walkers start where that part
+        // left the loop variable.
+        let pre = self.b.create_block();
         if let Some(plan) = self.simd.then(|| simd::reduce::plan(self, var, body)).flatten() {
-            simd::reduce::vector_loop(self, &plan, body, cv, hi, head)?;
+            simd::reduce::vector_loop(self, &plan, body, cv, hi, pre)?;
         } else {
-            self.b.ins().jump(head, &[]);
+            self.b.ins().jump(pre, &[]);
         }
-        self.counted_loop(head, cv, hi, |l| l.stmts(body))
+        self.b.switch_to_block(pre);
+        let walks = self.start_walks(var, None, body)?;
+        let head = self.b.create_block();
+        self.b.ins().jump(head, &[]);
+        self.counted_loop(head, cv, hi, |l| {
+            l.stmts(body)?;
+            l.step_walks(&walks);
+            Ok(())
+        })?;
+        self.end_walks(walks);
+        Ok(())
+    }
+
+    /// Strength reduction for the serial loop of `var`, whose variable holds its first value:
+    /// every load directly in `body` (nested loops have their own) whose indices are each
+    /// `var` itself or invariant in the loop gets a variable holding its address, computed
+    /// here once and advanced by [`Self::step_walks`] at the end of each iteration, instead
+    /// of a multiply and add per axis per iteration (Cranelift does not strength-reduce). With
+    /// `inner` (a vector loop's inner variable), that variable counts as index 0: the walker
+    /// then holds the row base the vector code adds its lanes' offset to.
+    pub(crate) fn start_walks(&mut self, var: Var, inner: Option<Var>, body: &[Stmt]) -> Result<Walks, CpuError> {
+        let mut defined = vec![var];
+        defined_vars(body, &mut defined);
+        let mut accesses = vec![];
+        direct_accesses(body, &mut accesses);
+        let mut walks = Walks { keys: vec![], steps: vec![] };
+        // A store to the element a load reads (`p[..] = add(load p[..], x)`) shares its walker.
+        let mut shared: Vec<(BufId, &[Expr], Variable)> = vec![];
+        for (key, buf, idx) in accesses {
+            if let Some(&(_, _, w)) = shared.iter().find(|(b, i, _)| *b == buf && *i == idx) {
+                self.walkers.insert(key, w);
+                walks.keys.push(key);
+                continue;
+            }
+            let walkable = |x: &Expr| {
+                let mut ok = !contains_check_or_load(x);
+                x.for_each_var(&mut |v| ok &= !defined.contains(&v));
+                ok
+            };
+            if !idx.contains(&Expr::Var(var)) || !idx.iter().all(|x| *x == Expr::Var(var) || walkable(x)) {
+                continue;
+            }
+            let at = |x: &Expr| match (inner, x) {
+                (Some(i), Expr::Var(v)) if *v == i => Expr::i64(0),
+                _ => x.clone(),
+            };
+            let start: Vec<Expr> = idx.iter().map(at).collect();
+            let addr = self.addr(buf, &start)?;
+            let mut step = self.b.ins().iconst(types::I64, 0);
+            for (a, x) in idx.iter().enumerate() {
+                if *x == Expr::Var(var) {
+                    let s = self.buf_vals(buf)?.byte_strides[a];
+                    step = self.b.ins().iadd(step, s);
+                }
+            }
+            let w = self.b.declare_var(types::I64);
+            self.b.def_var(w, addr);
+            self.walkers.insert(key, w);
+            walks.keys.push(key);
+            walks.steps.push((w, step));
+            shared.push((buf, idx, w));
+        }
+        Ok(walks)
+    }
+
+    /// Advance every walker of a loop by one iteration.
+    pub(crate) fn step_walks(&mut self, walks: &Walks) {
+        for &(w, step) in &walks.steps {
+            let a = self.b.use_var(w);
+            let a = self.b.ins().iadd(a, step);
+            self.b.def_var(w, a);
+        }
+    }
+
+    /// Forget a finished loop's walkers (the same expressions, emitted again elsewhere, get
+    /// their own loop's or none).
+    pub(crate) fn end_walks(&mut self, walks: Walks) {
+        for k in walks.keys {
+            self.walkers.remove(&k);
+        }
     }
 
     /// The bounds of `for .. < extent from start to end`, clamped to `0..extent`, which keeps
@@ -403,7 +579,7 @@ impl Lower<'_, '_> {
         cv
     }
 
-    fn raise(&mut self, f: Flag) -> Result<(), CpuError> {
+    pub(crate) fn raise(&mut self, f: Flag) -> Result<(), CpuError> {
         let Some(k) = Flag::ALL.iter().position(|x| *x == f) else {
             return unsupported(format!("flag `{}`", f.name()));
         };
@@ -472,7 +648,10 @@ impl Lower<'_, '_> {
             Expr::Const(c) => self.constant(*c),
             Expr::Dim(d) => (self.dim(*d), DType::I64),
             Expr::Load { buf, idx } => {
-                let addr = self.addr(*buf, idx)?;
+                let addr = match self.walkers.get(&(e as *const Expr as usize)) {
+                    Some(&w) => self.b.use_var(w),
+                    None => self.addr(*buf, idx)?,
+                };
                 let dt = self.lp.buffer(*buf).dtype;
                 (self.b.ins().load(clif_type(dt), mem(), addr, 0), dt)
             }

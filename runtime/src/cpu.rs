@@ -8,7 +8,7 @@
 
 use crate::args::Arg;
 use kiln_cpu::{ArgPack, BufDesc, CpuProgram};
-use kiln_ir::loops::{BufKind, Flag, LoopProgram, Stmt};
+use kiln_ir::loops::{BufId, BufKind, Flag, LoopProgram, Stmt};
 use kiln_ir::{with_value, Dim, Value};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -63,22 +63,48 @@ pub fn run(prog: &CpuProgram, lp: &LoopProgram, args: &[Arg<'_>], syms: &[usize]
     }
     let descs: Vec<BufDesc> =
         ptrs.iter().zip(&strides).map(|(p, s)| BufDesc { ptr: *p, strides: s.as_ptr() }).collect();
+    // Inputs some kernel's vector loop wants with stride 1 on an axis they lack it on: copied
+    // once per call (see `repack`), and given to those kernels only.
+    let mut copies: Vec<((BufId, usize), Value, Vec<i64>)> = vec![];
+    for ki in 0..lp.kernels.len() {
+        for &(b, axis) in prog.repacks(ki) {
+            let Some(k) = param_of.get(b.index()).copied().flatten() else { continue };
+            if copies.iter().any(|(key, ..)| *key == (b, axis)) || !crate::repack::needs_copy(&args[k], axis) {
+                continue;
+            }
+            let v = crate::repack::contiguous_along(&args[k], axis);
+            let st = with_value!(&v, a => a.strides().iter().map(|s| *s as i64).collect());
+            tracing::debug!(kernel = %lp.kernels[ki].name, buffer = %lp.buffer(b).name, axis, "input copied for stride 1");
+            copies.push(((b, axis), v, st));
+        }
+    }
     let flags: Vec<AtomicU32> = Flag::ALL.iter().map(|_| AtomicU32::new(0)).collect();
-    let pack = SharedPack(ArgPack {
-        bufs: descs.as_ptr(),
-        syms: syms_i64.as_ptr(),
-        // AtomicU32 has the layout of u32; kernels only ever store 1.
-        flags: flags.as_ptr() as *mut u32,
-    });
+    let pack_of = |descs: &[BufDesc]| {
+        SharedPack(ArgPack {
+            bufs: descs.as_ptr(),
+            syms: syms_i64.as_ptr(),
+            // AtomicU32 has the layout of u32; kernels only ever store 1.
+            flags: flags.as_ptr() as *mut u32,
+        })
+    };
     for (ki, k) in lp.kernels.iter().enumerate() {
+        let mut own = None;
+        for ((b, axis), v, st) in &copies {
+            if prog.repacks(ki).contains(&(*b, *axis)) {
+                let d = own.get_or_insert_with(|| descs.clone());
+                d[b.index()] = BufDesc { ptr: with_value!(v, a => a.as_ptr() as *mut u8), strides: st.as_ptr() };
+            }
+        }
+        let pack = pack_of(own.as_deref().unwrap_or(&descs));
         let len: u64 = k.domain.iter().map(|(_, d)| kiln_ir::shapes::dim_value(*d, syms) as u64).product();
         let work = len.saturating_mul(trips(&k.body, syms));
         // SAFETY (both calls): `descs` describes every buffer with the shape the loop
         // program declares under `syms`: inputs were validated against the signature by
-        // `kiln_ir::bind` before this call, outputs and temporaries were just allocated with
-        // those shapes; strides are the arrays' own; inputs are only read (a loop IR
-        // invariant); the ranges are disjoint and inside `0..len`; `flags` has one slot per
-        // flag; all of it lives until this function returns.
+        // `kiln_ir::bind` before this call (a repacked copy has the input's shape and values,
+        // with its own strides), outputs and temporaries were just allocated with those
+        // shapes; strides are the arrays' own; inputs are only read (a loop IR invariant);
+        // the ranges are disjoint and inside `0..len`; `flags` has one slot per flag; all of
+        // it lives until this function returns.
         let threads = rayon::current_num_threads() as u64;
         if work < SERIAL_WORK || threads < 2 || len < 2 {
             unsafe { prog.run(ki, pack.get(), 0, len as i64) };
@@ -106,7 +132,7 @@ const HUGE_PAGE_BYTES: usize = 4 << 20;
 /// Ask the kernel to back a large, freshly allocated (and not yet touched) buffer with
 /// transparent huge pages, as numpy does: the first writes then fault 2 MiB at a time instead
 /// of 4 KiB, which is most of the cost of writing a new output once.
-fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
+pub(crate) fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
     const HUGE: usize = 2 << 20;
     if bytes < HUGE_PAGE_BYTES {
         return;

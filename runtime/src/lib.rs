@@ -12,6 +12,7 @@ mod debug;
 mod device;
 mod error;
 mod kernel;
+pub mod repack;
 mod tensor;
 
 pub use args::{array_arg, scalar_arg, Arg, Element, Float, IntoArg};

@@ -89,8 +89,9 @@ pub(crate) fn plan(l: &Lower<'_, '_>, var: Var, body: &[Stmt]) -> Option<ReduceP
     };
     let mut p = Planner {
         lp: l.lp,
-        plan: Plan { inner: var, width, contiguous: vec![], varying: HashSet::new(), ordered: false },
+        plan: Plan { inner: var, width, contiguous: vec![], varying: HashSet::new(), ordered: false, repack: vec![] },
         types: l.vars.iter().map(|(v, (_, t))| (*v, *t)).collect::<HashMap<_, _>>(),
+        loops: vec![],
     };
     p.types.insert(var, DType::I64);
     for s in body {
@@ -273,7 +274,7 @@ fn copy(
     for s in body {
         match s {
             Stmt::Let { var, value, .. } if rp.plan.varying.contains(var) => {
-                let r = v.vexpr(l, value, j, u)?;
+                let r = v.vx(l, value, j, u)?;
                 v.vars.insert((*var, u), r);
             }
             Stmt::Let { .. } => {}

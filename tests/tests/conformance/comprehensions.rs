@@ -16,9 +16,9 @@ fn nearest(x: Array2<f32>, c: Array2<f32>) -> (Array1<i64>, Array1<f32>) {
 
 pub fn nearest_centroid() {
     let mut rng = Rng::new(40);
-    for (n, k, d) in [(1, 1, 1), (7, 3, 5), (33, 4, 2), (0, 2, 3)] {
-        let (x, c) = (rng.arr2_f32(n, d, -1.0, 1.0), rng.arr2_f32(k, d, -1.0, 1.0));
-        let (label, dist) = nearest(&x, &c).unwrap();
+    let check = |x: kiln::ndarray::ArrayView2<f32>, c: &Array2<f32>| {
+        let ((n, d), k) = (x.dim(), c.nrows());
+        let (label, dist) = nearest(x, c).unwrap();
         for i in 0..n {
             let dists: Vec<f32> = (0..k).map(|j| (0..d).map(|l| (x[[i, l]] - c[[j, l]]).powi(2)).sum()).collect();
             let best = (0..k).fold(0, |b, j| if dists[j] < dists[b] { j } else { b });
@@ -26,7 +26,17 @@ pub fn nearest_centroid() {
             assert_close_scalar(dist[i], dists[best], "distance");
         }
         assert_eq!(label.len(), n);
+    };
+    for (n, k, d) in [(1, 1, 1), (7, 3, 5), (33, 4, 2), (0, 2, 3), (70, 5, 9)] {
+        let (x, c) = (rng.arr2_f32(n, d, -1.0, 1.0), rng.arr2_f32(k, d, -1.0, 1.0));
+        check(x.view(), &c);
     }
+    // Column-major points (the layout the CPU's vector loop over rows reads; a row-major `x`
+    // is copied into it) and every other row of a larger matrix.
+    let (xt, c) = (rng.arr2_f32(6, 45, -1.0, 1.0), rng.arr2_f32(4, 6, -1.0, 1.0));
+    check(xt.t(), &c);
+    let x = rng.arr2_f32(90, 6, -1.0, 1.0);
+    check(x.slice(kiln::ndarray::s![..;2, ..]), &c);
 }
 
 #[kernel]
@@ -202,4 +212,47 @@ pub fn contractions_over_rows() {
     // Every other row of a larger matrix, and a transposed one: strided inputs.
     let (x, rt) = (rng.arr2_f32(130, 4, -1.0, 1.0), rng.arr2_f32(3, 65, -1.0, 1.0));
     check(x.slice(kiln::ndarray::s![..;2, ..]), rt.t());
+}
+
+#[kernel]
+fn cluster_sums(x: Array2<f64>, labels: Array1<i64>, centers: Array2<f64>) -> (Array2<f64>, Array1<i64>) {
+    let (n, d) = x.dim();
+    let (k, _) = centers.dim();
+    // One-hot sums over the rows: the schedule scatters each row into the one output row its
+    // label names (a label outside 0..k names none).
+    let sums = Array2::from_shape_fn((k, d), |(j, l)| sum(0..n, |i| select(labels[[i]] == j, x[[i, l]], 0.0)));
+    let counts = Array1::from_shape_fn(k, |j| sum(0..n, |i| select(labels[[i]] == j, 1, 0)));
+    (sums, counts)
+}
+
+/// Per-cluster sums and counts (KMeans' M-step) for row counts around the scatter's 16
+/// chunks, labels outside `0..k` (which count nowhere), and strided inputs.
+pub fn one_hot_sums_over_rows() {
+    let mut rng = Rng::new(49);
+    let check = |x: kiln::ndarray::ArrayView2<f64>, labels: kiln::ndarray::ArrayView1<i64>, k: usize| {
+        let (n, d) = x.dim();
+        let (sums, counts) = cluster_sums(x, labels, &Array2::zeros((k, d))).unwrap();
+        let mut want = Array2::<f64>::zeros((k, d));
+        let mut want_counts = Array1::<i64>::zeros(k);
+        for i in 0..n {
+            if let Ok(j) = usize::try_from(labels[i]) {
+                if j < k {
+                    want_counts[j] += 1;
+                    for l in 0..d {
+                        want[[j, l]] += x[[i, l]];
+                    }
+                }
+            }
+        }
+        assert_close(&sums, &want, &format!("sums over {n} rows, k = {k}"));
+        assert_eq!(counts, want_counts, "counts over {n} rows, k = {k}");
+    };
+    for (n, d, k) in [(0, 3, 2), (1, 2, 3), (15, 3, 1), (17, 4, 3), (200, 5, 4), (9, 0, 2), (5, 2, 0)] {
+        let x = rng.arr2_f64(n, d, -1.0, 1.0);
+        // Labels from -1 to k: the ends are outside 0..k.
+        let labels = rng.arr1_i64(n, -1, k as i64 + 1);
+        check(x.view(), labels.view(), k);
+    }
+    let (xt, labels) = (rng.arr2_f64(3, 130, -1.0, 1.0), rng.arr1_i64(260, 0, 5));
+    check(xt.t(), labels.slice(kiln::ndarray::s![..;2]), 5);
 }

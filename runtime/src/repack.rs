@@ -1,0 +1,132 @@
+//! Copies of kernel inputs in the layout a vector loop wants.
+//!
+//! A CPU kernel whose vector loop reads an input many times over, along an axis that its
+//! inner variable walks (`nearest`'s `x[v0, l]`, the rows of `x` as vector lanes), lists it in
+//! [`kiln_cpu::CpuProgram::repacks`]. When the caller's array does not have stride 1 on that
+//! axis (a row-major `x` read down its columns), the runtime passes the kernel a copy that has
+//! it: one pass over the input buys vector loads for every later read, and the values, hence
+//! the results, are the same.
+
+use crate::args::{with_arg, Arg};
+use kiln_ir::Value;
+use ndarray::{Array2, ArrayD, ArrayView2, ArrayViewD, Ix2, ShapeBuilder};
+use rayon::prelude::*;
+
+/// Whether `a` lacks stride 1 on `axis` (and so would send the kernel to its scalar loop).
+/// An empty array has nothing to copy.
+pub fn needs_copy(a: &Arg<'_>, axis: usize) -> bool {
+    with_arg!(a, x => !x.is_empty() && x.shape().get(axis).is_some_and(|&n| n > 1) && x.strides().get(axis) != Some(&1))
+}
+
+/// A copy of `a` whose `axis` has stride 1 (the other axes in row-major order among
+/// themselves): column-major for axis 0 of a matrix.
+pub fn contiguous_along(a: &Arg<'_>, axis: usize) -> Value {
+    match a {
+        Arg::F32(x) => Value::F32(along(x.view(), axis)),
+        Arg::F64(x) => Value::F64(along(x.view(), axis)),
+        Arg::I32(x) => Value::I32(along(x.view(), axis)),
+        Arg::I64(x) => Value::I64(along(x.view(), axis)),
+        Arg::U32(x) => Value::U32(along(x.view(), axis)),
+        Arg::Bool(x) => Value::Bool(along(x.view(), axis)),
+    }
+}
+
+fn along<T: Copy + Send + Sync>(x: ArrayViewD<'_, T>, axis: usize) -> ArrayD<T> {
+    if axis == 0 && x.ndim() == 2 {
+        if let Ok(m) = x.view().into_dimensionality::<Ix2>() {
+            return column_major(m).into_dyn();
+        }
+    }
+    let last = x.ndim().saturating_sub(1);
+    let mut v = x;
+    v.swap_axes(axis, last);
+    let mut out = v.as_standard_layout().into_owned();
+    out.swap_axes(axis, last);
+    out
+}
+
+/// Rows of the source per task: few enough tasks to balance the cores, enough work each.
+const ROWS: usize = 256;
+/// Columns per tile: a tile's source rows are read whole, its destination columns written
+/// as this many short runs that stay in cache until their lines are complete.
+const COLS: usize = 16;
+
+/// Raw element pointers shared by tasks that write disjoint elements.
+#[derive(Clone, Copy)]
+struct Ptr<T>(*mut T);
+// SAFETY: only used by `columns`, whose tasks write disjoint rows of the destination.
+unsafe impl<T: Send> Send for Ptr<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Ptr<T> {}
+
+/// `x` copied into column-major order, in parallel over blocks of rows, tile by tile. The
+/// destination is written once, with no zero-fill first (on huge pages when large). What the
+/// runtime does per call for a kernel that wants it (see the module documentation), and what
+/// an algorithm calling such a kernel many times on the same data can do once.
+pub fn column_major<T: Copy + Send + Sync>(x: ArrayView2<'_, T>) -> Array2<T> {
+    let (n, d) = x.dim();
+    let (s0, s1) = (x.strides()[0], x.strides()[1]);
+    let mut out = Array2::<T>::uninit((n, d).f());
+    crate::cpu::advise_huge_pages(out.as_mut_ptr() as *mut u8, n * d * std::mem::size_of::<T>());
+    let dst = Ptr(out.as_mut_ptr() as *mut T);
+    let src = x.as_ptr();
+    let src = Ptr(src as *mut T);
+    (0..n.div_ceil(ROWS)).into_par_iter().for_each(|b| {
+        let (dst, src) = (dst, src);
+        let (r0, r1) = (b * ROWS, ((b + 1) * ROWS).min(n));
+        for l0 in (0..d).step_by(COLS) {
+            let l1 = (l0 + COLS).min(d);
+            for i in r0..r1 {
+                for l in l0..l1 {
+                    // SAFETY: `i < n` and `l < d`: `src` offsets address element `[i, l]` of
+                    // the view through its own strides; `l * n + i` is element `[i, l]` of the
+                    // column-major destination, written by this task alone (its rows).
+                    unsafe {
+                        let v = *src.0.offset(i as isize * s0 + l as isize * s1);
+                        dst.0.add(l * n + i).write(v);
+                    }
+                }
+            }
+        }
+    });
+    // SAFETY: the tasks partition the rows and each wrote every column of its rows.
+    unsafe { out.assume_init() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{s, Array3};
+
+    #[test]
+    fn a_row_major_matrix_becomes_column_major_with_the_same_values() {
+        for (n, d) in [(0, 3), (3, 0), (1, 1), (5, 1), (130, 7), (257, 32)] {
+            let x = ndarray::Array2::from_shape_fn((n, d), |(i, j)| (i * 1000 + j) as f32);
+            let a = Arg::F32(x.view().into_dyn().into());
+            let Value::F32(c) = contiguous_along(&a, 0) else { panic!("dtype changed") };
+            assert_eq!(c, x.view().into_dyn(), "{n} x {d}");
+            if n > 1 && d > 0 {
+                assert_eq!(c.strides()[0], 1, "{n} x {d}: rows are the contiguous axis");
+            }
+        }
+    }
+
+    #[test]
+    fn strided_and_rank_3_inputs_keep_their_values() {
+        let x = Array3::from_shape_fn((4, 5, 6), |(i, j, k)| (i * 100 + j * 10 + k) as i64);
+        let v = x.slice(s![.., ..;2, ..;-1]);
+        for axis in 0..3 {
+            let a = Arg::I64(v.into_dyn().into());
+            assert!(needs_copy(&a, axis), "axis {axis} of a strided view");
+            let Value::I64(c) = contiguous_along(&a, axis) else { panic!("dtype changed") };
+            assert_eq!(c, v.into_dyn(), "axis {axis}");
+            assert_eq!(c.strides()[axis], 1, "axis {axis}");
+        }
+        let m = ndarray::Array2::from_shape_fn((9, 4), |(i, j)| (i + 10 * j) as f64);
+        let t = m.t();
+        let a = Arg::F64(t.into_dyn().into());
+        assert!(!needs_copy(&a, 0), "a transposed row-major matrix is column-major already");
+        let Value::F64(c) = contiguous_along(&Arg::F64(m.view().into_dyn().into()), 0) else { panic!() };
+        assert_eq!(c, m.into_dyn());
+    }
+}
