@@ -94,6 +94,8 @@ fn verifier_rejects_each_broken_invariant() {
         ("let v0: f32 = f32:1.0\nstore o[v0] = load x[v0]\n", "variable v0 defined twice"),
         ("store x[v0] = f32:1.0\nstore o[v0] = f32:1.0\n", "store to input buffer `x`"),
         ("store o[v0] = load t[v0]\n", "reads `t` before any earlier kernel writes it"),
+        // A kernel may accumulate into what it writes only in its own slab (axis 0 = v0).
+        ("store t[v0] = f32:1.0\nstore o[v0] = load t[i64:0]\n", "reads `t` before any earlier kernel writes it"),
         ("store o[v0] = sqrt(i64:4)\n", "sqrt applied to i64"),
         ("if i64:1 {\n}\nstore o[v0] = f32:0.0\n", "if condition has type i64"),
         ("for v1 < m {\nlet v2: f32 = f32:1.0\n}\nstore o[v0] = v2\n", "v2 is used outside the scope"),
@@ -103,4 +105,12 @@ fn verifier_rejects_each_broken_invariant() {
         let e = bad(&text);
         assert!(e.contains(msg), "expected `{msg}` for\n{text}\ngot: {e}");
     }
+}
+
+#[test]
+fn a_kernel_may_accumulate_in_its_own_slab_of_a_temporary() {
+    // Each point `v0` reads and writes only `t[v0, ..]`: a scatter's partials.
+    let text = "program p\n  sym n\n  sym m\n  in x: f32[n]\n  out o: f32[n]\n  temp t: f32[n, m]\n  kernel k (v0 < n) {\n    for v1 < m {\n      store t[v0, v1] = f32:0.0\n    }\n    for v2 < m {\n      store t[v0, v2] = add(load t[v0, v2], load x[v0])\n    }\n  }\n  kernel k1 (v3 < n) {\n    mut v4: f32 = f32:0.0\n    for v5 < m {\n      v4 = add(v4, load t[v3, v5])\n    }\n    store o[v3] = v4\n  }\n";
+    let lp = parse_loop_program(text).expect("parse");
+    verify_loops(&lp).unwrap_or_else(|e| panic!("{e}"));
 }

@@ -710,3 +710,79 @@ fn contraction_over_rows_is_two_phase() {
         assert_eq!(out[0], Value::F32(want), "n = {n}");
     }
 }
+
+/// KMeans' per-cluster sums as a one-hot contraction over the rows:
+/// `from_shape_fn((k, d), |(j, l)| sum(0..n, |i| select(labels[i] == j, x[i, l], zero)))`.
+fn one_hot_sums(zero: f64) -> Program {
+    let mut p = Program::new("sums");
+    let (n, d, k) = (Dim::Sym(p.sym("n")), Dim::Sym(p.sym("d")), Dim::Sym(p.sym("k")));
+    let f = ElemTy::F32;
+    let x = param(&mut p, "x", arr(f, vec![n, d]));
+    let labels = param(&mut p, "labels", arr(ElemTy::I64, vec![n]));
+    let _c = param(&mut p, "c", arr(f, vec![k, d]));
+    let (i, j, l) = (VarId(0), VarId(1), VarId(2));
+    let iv = p.push(Op::Index(i), Type::scalar(ElemTy::I64));
+    let jv = p.push(Op::Index(j), Type::scalar(ElemTy::I64));
+    let lv = p.push(Op::Index(l), Type::scalar(ElemTy::I64));
+    let lab = p.push(Op::Load { array: labels, indices: vec![iv] }, Type::scalar(ElemTy::I64));
+    let hit = p.push(Op::Binary(BinOp::Eq, jv, lab), Type::scalar(ElemTy::BOOL));
+    let xl = p.push(Op::Load { array: x, indices: vec![iv, lv] }, Type::scalar(f));
+    let z = p.push(Op::Const(Literal::Float(zero)), Type::scalar(f));
+    let sel = p.push(Op::Select(hit, xl, z), Type::scalar(f));
+    let s = p.push(Op::RangeReduce { op: ReduceOp::Sum, vars: vec![i], extents: vec![n], body: sel }, Type::scalar(f));
+    let g = p.push(Op::Generate { vars: vec![j, l], extents: vec![k, d], body: s }, arr(f, vec![k, d]));
+    p.outputs.push(g);
+    p
+}
+
+#[test]
+fn one_hot_contraction_over_rows_scatters() {
+    use kiln_ir::passes::ReduceStrategy;
+    let p = one_hot_sums(0.0);
+    let lp = lower_ok(&p);
+    insta::assert_snapshot!("one_hot_sums_loops", lp.to_string());
+    let s = schedule(&simplify(&p));
+    assert_eq!(s.reductions, vec![(s.reductions[0].0, ReduceStrategy::Scatter { chunks: 16 })], "{s}");
+    // A scatter kernel over the 16 chunks, then the combine over (j, l).
+    assert_eq!(lp.kernels.len(), 2, "{lp}");
+    assert_eq!(lp.kernels[0].domain.len(), 1, "{lp}");
+    // A select whose other branch is not zero is no one-hot product: two-phase as before.
+    let s1 = schedule(&simplify(&one_hot_sums(1.0)));
+    assert_eq!(s1.reductions[0].1, ReduceStrategy::TwoPhase { chunks: 64 }, "{s1}");
+    for (n, d, k) in [(0usize, 3usize, 2usize), (1, 2, 3), (15, 2, 4), (17, 4, 3), (1_000, 3, 5)] {
+        let x = f32s(&[n, d], 21);
+        // Labels -1 ..= k: both ends match no cluster.
+        let labels = ArrayD::from_shape_fn(IxDyn(&[n]), |i| ((i[0] * 7919) % (k + 2)) as i64 - 1);
+        let c = ArrayD::<f32>::zeros(IxDyn(&[k, d]));
+        let args = [Value::F32(x.clone()), Value::I64(labels.clone()), Value::F32(c)];
+        let out = run_loops(&lp, &args).unwrap();
+        // Plain loops in the schedule's order: 16 chunks of rows in order, then the partials.
+        let mut want = ArrayD::zeros(IxDyn(&[k, d]));
+        for j in 0..k {
+            for l in 0..d {
+                let mut total = 0f32;
+                for c in 0..16 {
+                    let mut part = 0f32;
+                    for i in c * n / 16..(c + 1) * n / 16 {
+                        if labels[[i]] == j as i64 {
+                            part += x[[i, l]];
+                        }
+                    }
+                    total += part;
+                }
+                want[[j, l]] = total;
+            }
+        }
+        assert_eq!(out[0], Value::F32(want), "n = {n}, d = {d}, k = {k}");
+        // The same bits as the array interpreter's one-hot sum (its own order: one pass).
+        let direct = kiln_ir::interp::run(&p, &args).unwrap();
+        match (&out[0], &direct[0]) {
+            (Value::F32(a), Value::F32(b)) => {
+                for (u, v) in a.iter().zip(b) {
+                    assert!((u - v).abs() <= 1e-4 * v.abs().max(1.0), "n = {n}: {u} vs {v}");
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -19,7 +19,10 @@
 //!    `check(.., d)` itself, or a constant below a constant dimension.
 //!    Range bounds (`from`/`to`) are `i64` expressions.
 //! 7. `check` appears only as the whole value of a `let` (its flag is ordered by statements).
-//! 8. Inputs are never stored to; a temporary is read only by a kernel after one that writes it.
+//! 8. Inputs are never stored to; a temporary is read only by a kernel after one that writes it,
+//!    or by the kernel that writes it when every load and store of it there indexes its first
+//!    axis with the kernel's first domain variable (each point then owns a slab: a scatter's
+//!    partials, accumulated in place).
 
 use super::{BufId, BufKind, Expr, LoopProgram, Scalar, Stmt, Var};
 use crate::program::{BinOp, UnOp};
@@ -54,6 +57,35 @@ impl fmt::Display for LoopVerifyErrors {
     }
 }
 
+/// Whether every load and store of `buf` in `body` indexes its first axis with `var`.
+fn slab_only(body: &[Stmt], buf: BufId, var: Var) -> bool {
+    fn expr(e: &Expr, buf: BufId, var: Var) -> bool {
+        match e {
+            Expr::Load { buf: b, idx } => {
+                (*b != buf || idx.first() == Some(&Expr::Var(var))) && idx.iter().all(|i| expr(i, buf, var))
+            }
+            Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => true,
+            Expr::Check(a, _) | Expr::Unary(_, a) | Expr::Cast(_, a) => expr(a, buf, var),
+            Expr::Binary(_, a, b) => expr(a, buf, var) && expr(b, buf, var),
+            Expr::Select(c, a, b) => expr(c, buf, var) && expr(a, buf, var) && expr(b, buf, var),
+        }
+    }
+    body.iter().all(|s| match s {
+        Stmt::Let { value, .. } | Stmt::Mut { init: value, .. } | Stmt::Assign { value, .. } => expr(value, buf, var),
+        Stmt::Store { buf: b, idx, value } => {
+            (*b != buf || idx.first() == Some(&Expr::Var(var)))
+                && idx.iter().all(|i| expr(i, buf, var))
+                && expr(value, buf, var)
+        }
+        Stmt::For { body, .. } => slab_only(body, buf, var),
+        Stmt::ForRange { start, end, body, .. } => {
+            expr(start, buf, var) && expr(end, buf, var) && slab_only(body, buf, var)
+        }
+        Stmt::If { cond, then, els } => expr(cond, buf, var) && slab_only(then, buf, var) && slab_only(els, buf, var),
+        Stmt::Flag(_) => true,
+    })
+}
+
 /// Check every invariant listed in this module.
 ///
 /// # Errors
@@ -74,7 +106,9 @@ pub fn verify_loops(lp: &LoopProgram) -> Result<(), LoopVerifyErrors> {
         let mut writes = vec![];
         super::buffer_accesses(&k.body, &mut reads, &mut writes);
         for b in reads {
-            if lp.buffers.get(b.index()).is_some_and(|x| x.kind != BufKind::Input) && !written.contains(&b) {
+            let own_slab = writes.contains(&b) && k.domain.first().is_some_and(|(d, _)| slab_only(&k.body, b, *d));
+            if lp.buffers.get(b.index()).is_some_and(|x| x.kind != BufKind::Input) && !written.contains(&b) && !own_slab
+            {
                 let name = lp.buffer(b).name.clone();
                 v.error(format!("reads `{name}` before any earlier kernel writes it"));
             }

@@ -10,7 +10,7 @@
 //! `min` of one row of distances) are built as one loop with one accumulator each, in one
 //! kernel: the shared operand is evaluated once per point and consumed at once.
 
-use super::schedule::{contraction_host, Placement, ReduceStrategy, Schedule};
+use super::schedule::{contraction_host, one_hot, OneHot, Placement, ReduceStrategy, Schedule};
 use crate::loops::{BufId, BufKind, Buffer, Expr, Flag, Kernel, LoopProgram, Scalar, Stmt, Var};
 use crate::program::{AxisSlice, BinOp, NodeId, Op, Program, ReduceOp, SliceBound, SliceRange, VarId};
 use crate::types::{DType, Dim, ElemTy, Type};
@@ -91,7 +91,11 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
     let mut partials: HashMap<NodeId, Partials> = HashMap::new();
     let free = p.free_vars();
     for (id, strat) in &s.reductions {
-        let ReduceStrategy::TwoPhase { chunks } = *strat else { continue };
+        let (chunks, scatter) = match *strat {
+            ReduceStrategy::TwoPhase { chunks } => (chunks, false),
+            ReduceStrategy::Scatter { chunks } => (chunks, true),
+            _ => continue,
+        };
         let n = p.node(*id);
         let (op, elem) = match &n.op {
             Op::Reduce { op, arg, .. } => (*op, dtype(&p.node(*arg).ty)?),
@@ -102,6 +106,7 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         shape.extend(n.ty.shape.iter().copied());
         // A contraction inside a comprehension: one partial per chunk and comprehension point.
         let mut outer = vec![];
+        let mut hot = None;
         if !free[id.index()].is_empty() {
             let host = contraction_host(p, *id, &free).ok_or_else(|| format!("two-phase {id} is no contraction"))?;
             let Op::Generate { vars, extents, .. } = &p.node(host).op else {
@@ -109,6 +114,12 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
             };
             shape.extend(extents.iter().copied());
             outer = vars.iter().copied().zip(extents.iter().copied()).collect();
+            if scatter {
+                hot = Some(one_hot(p, *id, host, &free).ok_or_else(|| format!("scatter {id} is no one-hot sum"))?);
+            }
+        }
+        if scatter && hot.is_none() {
+            return Err(format!("scatter {id} is not inside a comprehension"));
         }
         let mut temp = |name: String, dt: DType| {
             let b = BufId(lp.buffers.len() as u32);
@@ -117,7 +128,7 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         };
         let val = temp(fresh_name(format!("p{}", id.0)), elem);
         let idx = op.is_arg().then(|| temp(fresh_name(format!("p{}_idx", id.0)), DType::I64));
-        partials.insert(*id, Partials { val, idx, chunks, outer });
+        partials.insert(*id, Partials { val, idx, chunks, outer, hot });
     }
     let mut b = Builder {
         p,
@@ -214,6 +225,8 @@ struct Partials {
     /// For a contraction inside a comprehension: the comprehension's variables and extents,
     /// the trailing axes of the partials.
     outer: Vec<(VarId, Dim)>,
+    /// For a scatter: the one-hot product it computes.
+    hot: Option<OneHot>,
 }
 
 /// Builds scalar expressions of nodes at given indices, emitting statements as it goes.
@@ -566,6 +579,9 @@ impl Builder<'_> {
     /// `chunks x output`, each point reduces its chunk into the partials.
     fn partial_kernel(&mut self, id: NodeId) -> R<Option<Kernel>> {
         let Some(part) = self.partials.get(&id) else { return Ok(None) };
+        if let Some(hot) = part.hot {
+            return self.scatter_kernel(id, hot).map(Some);
+        }
         let (val, pidx, chunks, outer) = (part.val, part.idx, part.chunks, part.outer.clone());
         self.cache = vec![HashMap::new()];
         let c = self.var(Some(Dim::Const(u64::from(chunks))));
@@ -591,6 +607,115 @@ impl Builder<'_> {
             body.push(Stmt::Store { buf: pi, idx, value: Expr::Var(b) });
         }
         Ok(Some(Kernel { name: String::new(), domain, body }))
+    }
+
+    /// The first kernel of scatter `id` ([`ReduceStrategy::Scatter`]), over the chunks: zero
+    /// this chunk's partials, then for each of its rows `i`, in order, with `t = g(i)` in
+    /// `0..extent`, add `v(i, ..)` to the partials of output row `t`:
+    ///
+    /// ```text
+    /// kernel (c < chunks) {
+    ///   for j < k { for l < d { store p[c, j, l] = 0 } }
+    ///   for i < n from c*n/chunks to (c+1)*n/chunks {
+    ///     let t = g(i)
+    ///     if and(ge(t, 0), lt(t, dim(k))) {
+    ///       let tj = check(t, k)
+    ///       for l < d { store p[c, tj, l] = add(load p[c, tj, l], v(i, l)) }
+    ///     }
+    ///   }
+    /// }
+    /// ```
+    /// Each point reads and writes only its own chunk's partials.
+    fn scatter_kernel(&mut self, id: NodeId, hot: OneHot) -> R<Kernel> {
+        let part = self.partials.get(&id).ok_or_else(|| format!("{id} has no partials"))?;
+        let (val, chunks, outer) = (part.val, part.chunks, part.outer.clone());
+        let Op::RangeReduce { vars, extents, .. } = &self.p.node(id).op else {
+            return Err(format!("scatter {id} is no range reduction"));
+        };
+        let (row, rows) = match (vars.as_slice(), extents.as_slice()) {
+            ([v], [e]) => (*v, *e),
+            _ => return Err(format!("scatter {id} reduces over more than one variable")),
+        };
+        let elem = self.dtype(id)?;
+        let zero = Expr::Const(init_value(ReduceOp::Sum, elem));
+        self.cache = vec![HashMap::new()];
+        let cd = Dim::Const(u64::from(chunks));
+        let c = self.var(Some(cd));
+        // Zero this chunk's partials.
+        let zvars: Vec<Var> = outer.iter().map(|(_, d)| self.var(Some(*d))).collect();
+        let mut zidx = vec![Expr::Var(c)];
+        zidx.extend(zvars.iter().map(|v| Expr::Var(*v)));
+        let mut zero_loops = vec![Stmt::Store { buf: val, idx: zidx, value: zero }];
+        for (v, (_, d)) in zvars.iter().zip(&outer).rev() {
+            zero_loops = vec![Stmt::For { var: *v, extent: *d, body: zero_loops }];
+        }
+        let mut body = zero_loops;
+        // The rows of chunk `c`.
+        let i = self.var(Some(rows));
+        let saved = vec![(row, self.env.insert(row, i))];
+        let r = self.block(|s, o| {
+            let t = s.expr(hot.target, &[], o)?;
+            let t = s.bind(t, DType::I64, o);
+            let extent = outer.iter().find(|(v, _)| *v == hot.var).map(|(_, d)| *d);
+            let extent = extent.ok_or_else(|| format!("scatter {id}: its variable is not the comprehension's"))?;
+            let hit = Expr::binary(
+                BinOp::And,
+                Expr::binary(BinOp::Ge, t.clone(), Expr::i64(0)),
+                Expr::binary(BinOp::Lt, t.clone(), Expr::Dim(extent)),
+            );
+            let (_, then) = s.block(|s, o| {
+                let tj = s.checked(t.clone(), extent, o);
+                // The other comprehension variables run over their extents.
+                let mut lvars = vec![];
+                let mut saved = vec![];
+                for (v, d) in &outer {
+                    if *v != hot.var {
+                        let lv = s.var(Some(*d));
+                        lvars.push((lv, *d));
+                        saved.push((*v, s.env.insert(*v, lv)));
+                    }
+                }
+                let inner = s.block(|s, o| {
+                    let x = s.expr(hot.value, &[], o)?;
+                    let mut at = vec![Expr::Var(c)];
+                    let mut rest = lvars.iter();
+                    for (v, _) in &outer {
+                        at.push(if *v == hot.var {
+                            tj.clone()
+                        } else {
+                            Expr::Var(rest.next().map(|l| l.0).unwrap_or(c))
+                        });
+                    }
+                    let sum = Expr::binary(BinOp::Add, Expr::Load { buf: val, idx: at.clone() }, x);
+                    o.push(Stmt::Store { buf: val, idx: at, value: sum });
+                    Ok(())
+                });
+                s.restore(saved);
+                let (_, mut stmts) = inner?;
+                for (lv, d) in lvars.iter().rev() {
+                    stmts = vec![Stmt::For { var: *lv, extent: *d, body: stmts }];
+                }
+                o.extend(stmts);
+                Ok(())
+            })?;
+            o.push(Stmt::If { cond: hit, then, els: vec![] });
+            Ok(())
+        });
+        self.restore(saved);
+        let (_, rows_body) = r?;
+        let bound = |c: Expr| {
+            let n = Expr::i64(i64::from(chunks));
+            Expr::binary(BinOp::Div, Expr::binary(BinOp::Mul, c, Expr::Dim(rows)), n)
+        };
+        let next = Expr::binary(BinOp::Add, Expr::Var(c), Expr::i64(1));
+        body.push(Stmt::ForRange {
+            var: i,
+            extent: rows,
+            start: bound(Expr::Var(c)),
+            end: bound(next),
+            body: rows_body,
+        });
+        Ok(Kernel { name: String::new(), domain: vec![(c, cd)], body })
     }
 
     /// The second phase of two-phase reduction `id` at output index `idx`: reduce its partials

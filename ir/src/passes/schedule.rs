@@ -12,7 +12,10 @@
 //! Reductions are serial loops, except array-level reductions with a tiny output over a large
 //! domain, and contractions over the rows (a `range_reduce` over the long axis that is the
 //! whole body of a comprehension with a small domain: `x.t().dot(&r)`, Gram matrices,
-//! gradients), which get the two-phase split ([`ReduceStrategy::TwoPhase`]).
+//! gradients), which get the two-phase split ([`ReduceStrategy::TwoPhase`]). A contraction
+//! over the rows of a one-hot product, `sum(0..n, |i| select(labels[i] == j, v(i, ..), 0))`
+//! (per-cluster sums and counts), becomes a scatter ([`ReduceStrategy::Scatter`]): each row
+//! adds its value to the one output row its label names, instead of a select per output.
 //!
 //! Sibling reductions — serial, array-level output reductions of the same operand over the
 //! same axes, like `nearest`'s `argmin_axis(Axis(1))` and `min_axis(Axis(1))` — are *fused*:
@@ -52,11 +55,24 @@ pub enum ReduceStrategy {
     /// over `(c, domain..)` with `c` outermost (each thread keeps one chunk of rows in cache
     /// for many outputs), the combine inside the comprehension's own kernel.
     TwoPhase { chunks: u32 },
+    /// A one-hot contraction over the rows ([`one_hot`]): `out[j, ..] = sum_i select(g(i) ==
+    /// j, v(i, ..), 0)`. A first kernel over `chunks` zeroes its partials `[chunks, domain..]`,
+    /// then walks chunk `c` of the rows in order, adding `v(i, ..)` to the partials of output
+    /// row `g(i)` (rows whose `g(i)` is outside `0..extent` match no output and are skipped);
+    /// the combine is the two-phase one. Each partial adds the same non-zero terms in the same
+    /// order as the select would, and adding the select's `+0` to a sum that starts at `+0`
+    /// never changes it, so the results are bitwise those of `TwoPhase`, with `n x d` work
+    /// instead of `n x k x d`.
+    Scatter { chunks: u32 },
 }
 
 /// The number of chunks of every two-phase reduction: enough to keep any core count of today
 /// busy, few enough that the combine is negligible.
 pub const TWO_PHASE_CHUNKS: u32 = 64;
+
+/// The number of chunks of a scatter: few, since each chunk keeps partials for the whole
+/// output (`[chunks, k, d]`), enough to share the rows among the cores.
+pub const SCATTER_CHUNKS: u32 = 16;
 
 /// Reduction boxes with a constant size below this stay serial even when their output is tiny.
 const TWO_PHASE_MIN_ELEMS: u64 = 1 << 14;
@@ -96,6 +112,7 @@ impl fmt::Display for Schedule {
                 match s {
                     ReduceStrategy::Serial => f.write_str(", reduce serial")?,
                     ReduceStrategy::TwoPhase { chunks } => write!(f, ", reduce two_phase {chunks}")?,
+                    ReduceStrategy::Scatter { chunks } => write!(f, ", reduce scatter {chunks}")?,
                 }
             }
             f.write_str("\n")?;
@@ -124,6 +141,7 @@ const TWO_PHASE_MAX_CONTRACTION_OUT: u64 = 1 << 12;
 fn strategy(p: &Program, id: NodeId, free: &[Vec<VarId>]) -> ReduceStrategy {
     if !free[id.index()].is_empty() {
         return match contraction_host(p, id, free) {
+            Some(host) if one_hot(p, id, host, free).is_some() => ReduceStrategy::Scatter { chunks: SCATTER_CHUNKS },
             Some(_) => ReduceStrategy::TwoPhase { chunks: TWO_PHASE_CHUNKS },
             None => ReduceStrategy::Serial,
         };
@@ -191,6 +209,45 @@ pub(crate) fn contraction_host(p: &Program, id: NodeId, free: &[Vec<VarId>]) -> 
     let consts = konst(extents).is_some_and(|c| c >= TWO_PHASE_MIN_ELEMS)
         && konst(gext).is_some_and(|c| c <= TWO_PHASE_MAX_CONTRACTION_OUT);
     (rows || consts).then_some(NodeId(host as u32))
+}
+
+/// A one-hot contraction: what [`ReduceStrategy::Scatter`] computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OneHot {
+    /// The comprehension variable the rows are matched against (`j`).
+    pub var: VarId,
+    /// The row's target, an `i64` depending on the row variable alone (`labels[i]`).
+    pub target: NodeId,
+    /// The value a matching row adds (`x[i, l]`; not depending on `var`).
+    pub value: NodeId,
+}
+
+/// Whether contraction `id` (hosted by comprehension `host`, see [`contraction_host`]) is a
+/// one-hot product: a `sum` over one row variable `i` of `select(g(i) == j, v, 0)` (either
+/// side of the `==`), with `j` a variable of `host`, `g` an `i64` of `i` alone and `v` free
+/// of `j`.
+pub(crate) fn one_hot(p: &Program, id: NodeId, host: NodeId, free: &[Vec<VarId>]) -> Option<OneHot> {
+    let Op::RangeReduce { op: crate::program::ReduceOp::Sum, vars, body, .. } = &p.node(id).op else { return None };
+    let Op::Generate { vars: gvars, .. } = &p.node(host).op else { return None };
+    let [i] = vars.as_slice() else { return None };
+    let Op::Select(cond, value, zero) = p.node(*body).op else { return None };
+    use crate::program::Literal;
+    let is_zero = matches!(&p.node(zero).op, Op::Const(Literal::Float(0.0) | Literal::Int(0)))
+        && !p.node(value).ty.elem.is_bool();
+    let Op::Binary(crate::program::BinOp::Eq, a, b) = p.node(cond).op else { return None };
+    let index_var = |n: NodeId| match p.node(n).op {
+        Op::Index(v) if gvars.contains(&v) => Some(v),
+        _ => None,
+    };
+    let (var, target) = match (index_var(a), index_var(b)) {
+        (Some(v), _) => (v, b),
+        (None, Some(v)) => (v, a),
+        (None, None) => return None,
+    };
+    let target_ok = free[target.index()].iter().all(|v| v == i)
+        && p.node(target).ty.shape.is_empty()
+        && p.node(target).ty.elem == crate::types::ElemTy::I64;
+    (is_zero && target_ok && !free[value.index()].contains(&var)).then_some(OneHot { var, target, value })
 }
 
 /// Whether consumer `u` evaluates operand `x` more than once per element of `x`.

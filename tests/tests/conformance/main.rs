@@ -143,6 +143,7 @@ conformance! {
     comprehensions::pairwise_manhattan,
     comprehensions::index_values_and_reversal,
     comprehensions::contractions_over_rows,
+    comprehensions::one_hot_sums_over_rows,
     errors::shape_mismatch_names_parameter_and_shapes,
     errors::dot_inner_dimension_mismatch,
     errors::dynamic_call_wrong_dtype_rank_and_count,
