@@ -11,7 +11,7 @@
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
 use kiln_runtime::{Device, Element, Tensor, TensorArg};
-use ndarray::{Array1, Array2, ArrayBase, Data, Ix1, Ix2};
+use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Data, Ix1, Ix2};
 use std::fmt::Debug;
 
 /// Where a fitted model keeps its attributes: [`Host`] (ndarray) or [`OnDevice`] (tensors).
@@ -129,6 +129,8 @@ pub trait Matrix<F: Element> {
     /// A host copy (for host-side steps such as k-means++ seeding); no copy for host arrays
     /// would be possible to express here, so callers use it sparingly.
     fn to_host(&self) -> Result<Array2<F>>;
+    /// The data itself when it lives in host memory as an ndarray (`None` for tensors).
+    fn host_view(&self) -> Option<ArrayView2<'_, F>>;
 }
 
 impl<F: Element, S: Data<Elem = F>> Matrix<F> for ArrayBase<S, Ix2> {
@@ -144,6 +146,9 @@ impl<F: Element, S: Data<Elem = F>> Matrix<F> for ArrayBase<S, Ix2> {
     }
     fn to_host(&self) -> Result<Array2<F>> {
         Ok(self.to_owned())
+    }
+    fn host_view(&self) -> Option<ArrayView2<'_, F>> {
+        Some(self.view())
     }
 }
 
@@ -163,6 +168,9 @@ impl<F: Element> Matrix<F> for Tensor<F> {
     }
     fn to_host(&self) -> Result<Array2<F>> {
         Ok(self.to_array::<Ix2>()?)
+    }
+    fn host_view(&self) -> Option<ArrayView2<'_, F>> {
+        None
     }
 }
 

@@ -17,15 +17,16 @@ use crate::data::{Matrix, Storage, Vect};
 use crate::datasets::Real;
 use crate::error::Result;
 use kiln_macros::kernel;
-use kiln_runtime::TensorArg;
+use kiln_runtime::{Device, TensorArg};
 use ndarray::{Array1, Array2, Ix1, Ix2};
 
 /// One Lloyd iteration: labels, distance to the nearest center, inertia, the number of labels
 /// that differ from `old`, and per-cluster sums (k x d: the one-hot matrix of the labels times
 /// X) and counts.
 ///
-/// The sums reduce over the rows: the schedule splits them over row chunks (two-phase, both
-/// cores) and each chunk carries vectors of X's columns through its rows.
+/// The sums and counts are one-hot contractions over the rows, which the schedule turns into a
+/// scatter: each chunk of rows adds every row to the partial sums of its own cluster (`n x d`
+/// additions, not `n x k x d` selects), then the chunks' partials are combined in order.
 #[kernel(crate = kiln_runtime)]
 fn lloyd_step<F: Float>(
     x: Array2<F>,
@@ -39,8 +40,7 @@ fn lloyd_step<F: Float>(
     let mind = dist.min_axis(Axis(1));
     let changed = select(labels != old, 1, 0).sum();
     let sums = Array2::from_shape_fn((k, d), |(j, l)| sum(0..n, |i| select(labels[[i]] == j, x[[i, l]], 0.0)));
-    let ids = Array1::from_shape_fn(k, |j| j);
-    let counts = select(labels.insert_axis(Axis(1)) == ids.insert_axis(Axis(0)), 1, 0).sum_axis(Axis(0));
+    let counts = Array1::from_shape_fn(k, |j| sum(0..n, |i| select(labels[[i]] == j, 1, 0)));
     (labels, mind, mind.sum(), changed, sums, counts)
 }
 
@@ -91,13 +91,19 @@ pub(super) fn lloyd<F: Real, X: Matrix<F>>(
 ) -> Result<Run<F, X::Storage>> {
     let device = x.device();
     let n = x.dims()?.0;
+    // Each iteration's distance kernel reads X down its columns (its vector loop takes rows as
+    // lanes): host data gets a column-major copy once, instead of one by the runtime per call.
+    let columns = x.host_view().filter(|_| device == Device::Cpu).map(kiln_runtime::repack::column_major);
     let mut centers = init;
     let mut old = X::Storage::vec_from_host(Array1::from_elem(n, -1i64), device)?;
     let mut n_iter = 0;
     for _ in 0..max_iter {
         let c = X::Storage::mat_from_host(centers.clone(), device)?;
-        let (labels, mind, inertia, changed, sums, counts) =
-            lloyd_step::tensors::<F>(x.arg(), X::Storage::mat_arg(&c), X::Storage::vec_arg(&old))?;
+        let (labels, mind, inertia, changed, sums, counts) = lloyd_step::tensors::<F>(
+            columns.as_ref().map_or_else(|| x.arg(), kiln_runtime::tensor_arg),
+            X::Storage::mat_arg(&c),
+            X::Storage::vec_arg(&old),
+        )?;
         let mut sums = sums.to_array::<Ix2>()?.mapv(|v| v.to_f64());
         let mut counts = counts.to_array::<Ix1>()?.mapv(|v| v as f64);
         if counts.iter().any(|&c| c == 0.0) {
