@@ -432,8 +432,9 @@ impl Lower<'_, '_> {
 
     /// A serial loop of `var` over `lo..hi`. A loop around a contraction that
     /// [`simd::reduce::block_plan`] accepts first runs blocks of columns together; a reduction
-    /// loop [`simd::reduce::plan`] accepts first gets a vector version (taken when its accesses
-    /// are contiguous); then the scalar loop finishes what is left.
+    /// loop [`simd::reduce::plan`] accepts, or a map [`simd::map_plan`] accepts, first gets a
+    /// vector version (taken when its accesses are contiguous); then the scalar loop finishes
+    /// what is left.
     fn serial_loop(&mut self, var: Var, lo: Value, hi: Value, body: &[Stmt]) -> Result<(), CpuError> {
         let cv = self.declare(var, DType::I64);
         self.b.def_var(cv, lo);
@@ -446,6 +447,8 @@ impl Lower<'_, '_> {
         let pre = self.b.create_block();
         if let Some(plan) = self.simd.then(|| simd::reduce::plan(self, var, body)).flatten() {
             simd::reduce::vector_loop(self, &plan, body, cv, hi, pre)?;
+        } else if let Some(plan) = self.simd.then(|| simd::map_plan(self, var, body)).flatten() {
+            simd::map_loop(self, &plan, body, cv, hi, pre)?;
         } else {
             self.b.ins().jump(pre, &[]);
         }

@@ -36,7 +36,7 @@ use cranelift_codegen::ir::{
     Value,
 };
 use cranelift_frontend::Variable;
-use kiln_ir::loops::{BufId, BufKind, Expr, Kernel, LoopProgram, Stmt, Var};
+use kiln_ir::loops::{BufId, BufKind, Expr, Kernel, LoopProgram, Scalar, Stmt, Var};
 use kiln_ir::{BinOp, DType, UnOp};
 use std::collections::{HashMap, HashSet};
 
@@ -201,6 +201,105 @@ pub fn plan(lp: &LoopProgram, k: &Kernel) -> Option<Plan> {
     }
     p.check_body(&k.body, true)?;
     Some(p.plan)
+}
+
+/// Whether the serial loop of `var` with `body` is a *map* that gets a vector version: a
+/// straight line of `let`s and stores, each store indexing the last axis of its buffer with
+/// `var` (so it is contiguous when that axis has stride 1) and a buffer it stores to loaded
+/// only at the very element stored (`p[c, t, l] = add(load p[c, t, l], x[i, l])`, a
+/// scatter's row update). Iterations then touch disjoint elements, and `UNROLL` vectors of
+/// them run at once, each lane exactly the scalar iteration's operations.
+pub(crate) fn map_plan(l: &Lower<'_, '_>, var: Var, body: &[Stmt]) -> Option<Plan> {
+    let mut sizes = vec![];
+    let mut stores: Vec<(BufId, &[Expr])> = vec![];
+    for s in body {
+        match s {
+            Stmt::Let { .. } => {}
+            Stmt::Store { buf, idx, .. } => {
+                let dt = l.lp.buffers.get(buf.index())?.dtype;
+                if dt == DType::Bool || idx.last() != Some(&Expr::Var(var)) {
+                    return None;
+                }
+                sizes.push(dt.size());
+                stores.push((*buf, idx));
+            }
+            _ => return None,
+        }
+    }
+    let width = *sizes.first()?;
+    if sizes.iter().any(|s| *s != width) {
+        return None;
+    }
+    // Loads of a stored buffer read exactly the element that is stored.
+    let mut ok = true;
+    let mut see = |e: &Expr| {
+        fn walk(e: &Expr, stores: &[(BufId, &[Expr])], ok: &mut bool) {
+            match e {
+                Expr::Load { buf, idx } => {
+                    let mine = stores.iter().filter(|(b, _)| b == buf);
+                    *ok &= mine.clone().count() == 0 || mine.into_iter().all(|(_, i)| *i == idx.as_slice());
+                    idx.iter().for_each(|x| walk(x, stores, ok));
+                }
+                Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => {}
+                Expr::Check(a, _) | Expr::Unary(_, a) | Expr::Cast(_, a) => walk(a, stores, ok),
+                Expr::Binary(_, a, b) => {
+                    walk(a, stores, ok);
+                    walk(b, stores, ok);
+                }
+                Expr::Select(c, a, b) => {
+                    walk(c, stores, ok);
+                    walk(a, stores, ok);
+                    walk(b, stores, ok);
+                }
+            }
+        }
+        walk(e, &stores, &mut ok)
+    };
+    for s in body {
+        match s {
+            Stmt::Let { value, .. } => see(value),
+            Stmt::Store { idx, value, .. } => {
+                idx.iter().for_each(&mut see);
+                see(value);
+            }
+            _ => {}
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let mut p = Planner {
+        lp: l.lp,
+        plan: Plan { inner: var, width, contiguous: vec![], varying: HashSet::new(), ordered: false, repack: vec![] },
+        types: l.vars.iter().map(|(v, (_, t))| (*v, *t)).collect(),
+        loops: vec![],
+    };
+    p.types.insert(var, DType::I64);
+    p.mark(body);
+    p.check_body(body, true)?;
+    (!p.plan.contiguous.is_empty()).then_some(p.plan)
+}
+
+/// The vector part of a map loop ([`map_plan`]) into the current block: entered when every
+/// access is contiguous and one vector fits; `cv` holds the loop variable and ends where the
+/// vectors stopped; control ends in `tail`, the scalar loop's entry.
+pub(crate) fn map_loop(
+    l: &mut Lower<'_, '_>,
+    plan: &Plan,
+    body: &[Stmt],
+    cv: Variable,
+    hi: Value,
+    tail: Block,
+) -> Result<(), CpuError> {
+    let ok = stride_check(l, plan);
+    let lo = l.b.use_var(cv);
+    let first = l.b.ins().iadd_imm_s(lo, plan.lanes());
+    let enough = l.b.ins().icmp(IntCC::SignedLessThanOrEqual, first, hi);
+    let go = l.b.ins().band(ok, enough);
+    let vpre = l.b.create_block();
+    l.b.ins().brif(go, vpre, &[], tail, &[]);
+    l.b.switch_to_block(vpre);
+    vector_loops(l, plan, body, cv, hi, tail)
 }
 
 fn has_check(e: &Expr) -> bool {
@@ -923,6 +1022,11 @@ impl<'p> Vec_<'p> {
     }
 
     fn hoist(&mut self, l: &mut Lower<'_, '_>, e: &Expr) -> Result<(), CpuError> {
+        if let Expr::Const(c) = e {
+            let sv = self.vconst(l, *c);
+            self.hoisted.insert(e as *const Expr, sv);
+            return Ok(());
+        }
         if !self.varies(e) {
             let (x, t) = l.expr(e)?;
             let sv = self.splat(l, x, t);
@@ -971,6 +1075,29 @@ impl<'p> Vec_<'p> {
             return VVal::one(l.b.ins().splat(vt, m), t);
         }
         let v = l.b.ins().splat(vt, x);
+        VVal { lo: v, hi: self.plan.is_wide(t).then_some(v), t }
+    }
+
+    /// A constant in every lane, from the constant pool: Cranelift hoists pure values out of
+    /// loops, and a splatted constant would then hold a register through every loop of the
+    /// kernel, while a pool constant folds into its users as a memory operand.
+    fn vconst(&self, l: &mut Lower<'_, '_>, c: Scalar) -> VVal {
+        let t = c.dtype();
+        let bytes: Vec<u8> = match c {
+            Scalar::F32(x) => x.to_le_bytes().to_vec(),
+            Scalar::F64(x) => x.to_le_bytes().to_vec(),
+            Scalar::I32(x) => x.to_le_bytes().to_vec(),
+            Scalar::U32(x) => x.to_le_bytes().to_vec(),
+            Scalar::I64(x) => x.to_le_bytes().to_vec(),
+            // A mask lane: all ones for true, of the plan's lane width.
+            Scalar::Bool(b) => vec![if b { 0xff } else { 0 }; self.plan.width],
+        };
+        let lane = bytes.len();
+        let data: Vec<u8> = bytes.iter().copied().cycle().take(16).collect();
+        debug_assert_eq!(16 % lane, 0);
+        let vt = vec_type(t, self.plan.width);
+        let k = l.b.func.dfg.constants.insert(ConstantData::from(data));
+        let v = l.b.ins().vconst(vt, k);
         VVal { lo: v, hi: self.plan.is_wide(t).then_some(v), t }
     }
 
@@ -1054,8 +1181,12 @@ impl<'p> Vec_<'p> {
                 VVal::one(self.unary(l, *op, x.lo, x.t)?, x.t)
             }
             Expr::Binary(op, a, b) => {
-                let x = self.vx(l, a, j, u)?;
-                let y = self.vx(l, b, j, u)?;
+                let (mut x, mut y) = (self.vx(l, a, j, u)?, self.vx(l, b, j, u)?);
+                // A constant second operand of a commutative op folds into the instruction as
+                // a memory operand; first, it would take a register.
+                if matches!(op, BinOp::Add | BinOp::Mul) && matches!(**a, Expr::Const(_)) {
+                    std::mem::swap(&mut x, &mut y);
+                }
                 match (x.hi, y.hi) {
                     (Some(xh), Some(yh)) => {
                         let (lo, t) = self.binary(l, *op, x.lo, y.lo, x.t)?;

@@ -2,7 +2,8 @@
 //! elimination and dead-node elimination, in one forward sweep plus a renumbering.
 //!
 //! Every rewrite is exact (bit-for-bit the same results): `x * 1`, `x / 1`, `x - 0` for every
-//! type, but `x + 0` only for integers (for floats `-0.0 + 0.0` is `+0.0`). Constant folding
+//! type, but `x + 0` only for integers (for floats `-0.0 + 0.0` is `+0.0`); `2 * x` becomes
+//! `x + x`. Constant folding
 //! uses [`Scalar`]'s semantics, the same ones the loop interpreter runs.
 
 use crate::loops::Scalar;
@@ -109,6 +110,15 @@ fn rewrite(p: &Program, op: &Op, ty: &Type) -> Rewrite {
             };
             if keep_y && same(*y) {
                 return Rewrite::To(*y);
+            }
+            // `2 * v` is `v + v` exactly (and one constant fewer for a backend to keep in a
+            // register through its loops).
+            if *b == BinOp::Mul && dt != DType::Bool {
+                for (k, v) in [(*x, *y), (*y, *x)] {
+                    if is_value(p, k, 2) && same(v) {
+                        return Rewrite::Op(Op::Binary(BinOp::Add, v, v));
+                    }
+                }
             }
             Rewrite::Keep
         }
