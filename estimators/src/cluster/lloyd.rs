@@ -20,37 +20,52 @@ use kiln_macros::kernel;
 use kiln_runtime::{Device, TensorArg};
 use ndarray::{Array1, Array2, Ix1, Ix2};
 
-/// One Lloyd iteration: labels, distance to the nearest center, inertia, the number of labels
-/// that differ from `old`, and per-cluster sums (k x d: the one-hot matrix of the labels times
-/// X) and counts.
+/// One Lloyd iteration: labels, the number of labels that differ from `old`, and per-cluster
+/// sums (k x d: the one-hot matrix of the labels times X) and counts.
 ///
-/// The sums and counts are one-hot contractions over the rows, which the schedule turns into a
-/// scatter: each chunk of rows adds every row to the partial sums of its own cluster (`n x d`
-/// additions, not `n x k x d` selects), then the chunks' partials are combined in order.
+/// `x` and `xd` hold the same values, laid out for the two halves of the step: the distances
+/// read `xd` down its columns (on the CPU the rows are the vector lanes: `xd` should be
+/// column-major), the sums read `x` along its rows. The sums and counts are one-hot
+/// contractions over the rows, which the schedule turns into a scatter: each chunk of rows
+/// adds every row to the partial sums of its own cluster (`n x d` additions, not `n x k x d`
+/// selects; a row-major `x` makes each row's update one vector loop), then the chunks'
+/// partials are combined in order.
 #[kernel(crate = kiln_runtime)]
 fn lloyd_step<F: Float>(
     x: Array2<F>,
+    xd: Array2<F>,
     c: Array2<F>,
     old: Array1<i64>,
-) -> (Array1<i64>, Array1<F>, F, i64, Array2<F>, Array1<i64>) {
+) -> (Array1<i64>, i64, Array2<F>, Array1<i64>) {
     let (n, d) = x.dim();
     let (k, _) = c.dim();
-    let dist = Array2::from_shape_fn((n, k), |(i, j)| sum(0..d, |l| (x[[i, l]] - c[[j, l]]).powi(2)));
+    let cc = Array1::from_shape_fn(k, |j| sum(0..d, |l| c[[j, l]] * c[[j, l]]));
+    let dist = Array2::from_shape_fn((n, k), |(i, j)| cc[[j]] - 2.0 * sum(0..d, |l| xd[[i, l]] * c[[j, l]]));
     let labels = dist.argmin_axis(Axis(1));
-    let mind = dist.min_axis(Axis(1));
     let changed = select(labels != old, 1, 0).sum();
     let sums = Array2::from_shape_fn((k, d), |(j, l)| sum(0..n, |i| select(labels[[i]] == j, x[[i, l]], 0.0)));
     let counts = Array1::from_shape_fn(k, |j| sum(0..n, |i| select(labels[[i]] == j, 1, 0)));
-    (labels, mind, mind.sum(), changed, sums, counts)
+    (labels, changed, sums, counts)
 }
 
-/// The nearest center of every point and the inertia (an E-step; also `predict`).
+/// The nearest center of every point (an E-step; also `predict`) and the inertia: exact
+/// squared distances to the assigned centers, summed.
 #[kernel(crate = kiln_runtime)]
 fn assign<F: Float>(x: Array2<F>, c: Array2<F>) -> (Array1<i64>, F) {
     let (n, d) = x.dim();
     let (k, _) = c.dim();
-    let dist = Array2::from_shape_fn((n, k), |(i, j)| sum(0..d, |l| (x[[i, l]] - c[[j, l]]).powi(2)));
-    (dist.argmin_axis(Axis(1)), dist.min_axis(Axis(1)).sum())
+    let cc = Array1::from_shape_fn(k, |j| sum(0..d, |l| c[[j, l]] * c[[j, l]]));
+    let dist = Array2::from_shape_fn((n, k), |(i, j)| cc[[j]] - 2.0 * sum(0..d, |l| x[[i, l]] * c[[j, l]]));
+    let labels = dist.argmin_axis(Axis(1));
+    let sq = Array1::from_shape_fn(n, |i| sum(0..d, |l| (x[[i, l]] - c[[labels[[i]], l]]).powi(2)));
+    (labels, sq.sum())
+}
+
+/// The inertia of given labels: exact squared distances to the assigned centers, summed.
+#[kernel(crate = kiln_runtime)]
+fn inertia<F: Float>(x: Array2<F>, c: Array2<F>, labels: Array1<i64>) -> F {
+    let (n, d) = x.dim();
+    Array1::from_shape_fn(n, |i| sum(0..d, |l| (x[[i, l]] - c[[labels[[i]], l]]).powi(2))).sum()
 }
 
 /// The mean per-feature (population) variance of X: scikit-learn scales `tol` by it.
@@ -92,14 +107,16 @@ pub(super) fn lloyd<F: Real, X: Matrix<F>>(
     let device = x.device();
     let n = x.dims()?.0;
     // Each iteration's distance kernel reads X down its columns (its vector loop takes rows as
-    // lanes): host data gets a column-major copy once, instead of one by the runtime per call.
+    // lanes): host data gets a column-major copy once, instead of one by the runtime per call;
+    // the sums read the caller's X.
     let columns = x.host_view().filter(|_| device == Device::Cpu).map(kiln_runtime::repack::column_major);
     let mut centers = init;
     let mut old = X::Storage::vec_from_host(Array1::from_elem(n, -1i64), device)?;
     let mut n_iter = 0;
     for _ in 0..max_iter {
         let c = X::Storage::mat_from_host(centers.clone(), device)?;
-        let (labels, mind, inertia, changed, sums, counts) = lloyd_step::tensors::<F>(
+        let (labels, changed, sums, counts) = lloyd_step::tensors::<F>(
+            x.arg(),
             columns.as_ref().map_or_else(|| x.arg(), kiln_runtime::tensor_arg),
             X::Storage::mat_arg(&c),
             X::Storage::vec_arg(&old),
@@ -107,9 +124,8 @@ pub(super) fn lloyd<F: Real, X: Matrix<F>>(
         let mut sums = sums.to_array::<Ix2>()?.mapv(|v| v.to_f64());
         let mut counts = counts.to_array::<Ix1>()?.mapv(|v| v as f64);
         if counts.iter().any(|&c| c == 0.0) {
-            let mind = mind.to_array::<Ix1>()?.mapv(|v| v.to_f64());
             let labels = labels.to_array::<Ix1>()?;
-            relocate_empty_clusters(&x.to_host()?, &mind, &labels, &mut sums, &mut counts);
+            relocate_empty_clusters(&x.to_host()?, &centers, &labels, &mut sums, &mut counts);
         }
         let new = average::<F>(&sums, &counts);
         let shift = squared_shift(&centers, &new);
@@ -117,7 +133,8 @@ pub(super) fn lloyd<F: Real, X: Matrix<F>>(
         n_iter += 1;
         let labels = X::Storage::vec(labels)?;
         if changed.item()? == 0 {
-            // The labels, hence the centers, did not change: the inertia is the final one.
+            // The labels, hence the centers, did not change: `c` and these labels are final.
+            let inertia = inertia::tensors::<F>(x.arg(), X::Storage::mat_arg(&c), X::Storage::vec_arg(&labels))?;
             return Ok(Run { centers, labels, inertia: inertia.item()?.to_f64(), n_iter });
         }
         if shift <= tol {
@@ -150,14 +167,24 @@ fn squared_shift<F: Real>(old: &Array2<F>, new: &Array2<F>) -> f64 {
 }
 
 /// scikit-learn's `_relocate_empty_clusters_dense`: each empty cluster takes one of the points
-/// farthest from their centers (farthest first), which leaves its old cluster.
+/// farthest from their (old) centers, farthest first, which leaves its old cluster.
 fn relocate_empty_clusters<F: Real>(
     x: &Array2<F>,
-    mind: &Array1<f64>,
+    centers: &Array2<F>,
     labels: &Array1<i64>,
     sums: &mut Array2<f64>,
     counts: &mut Array1<f64>,
 ) {
+    // Squared distances rounded to F at each step, summed feature by feature like
+    // `((X - C[labels]) ** 2).sum(1)`.
+    let round = |v: f64| F::from_f64(v).to_f64();
+    let mind: Array1<f64> = Array1::from_shape_fn(x.nrows(), |i| {
+        let c = centers.row(labels[i] as usize);
+        x.row(i).iter().zip(c).fold(0.0, |acc, (a, b)| {
+            let t = round(a.to_f64() - b.to_f64());
+            round(acc + round(t * t))
+        })
+    });
     let empty: Vec<usize> = (0..counts.len()).filter(|&j| counts[j] == 0.0).collect();
     let mut far: Vec<usize> = (0..mind.len()).collect();
     far.sort_by(|&a, &b| mind[b].total_cmp(&mind[a]));
