@@ -8,6 +8,13 @@
 //! [`BLOCK`] threads per block in one dimension (`blockDim.x`; `gridDim.x` from
 //! [`LaunchShape::grid_dim`]).
 //!
+//! Kernels carry no `__launch_bounds__`. Told that a block has at most 256 threads
+//! (`.maxntid 256` in the PTX), ptxas 13.5 trades spills for occupancy: a kernel that needs a
+//! few registers more than an occupancy step (32 a thread for 8 blocks of 256 on an SM, 40 for
+//! 6) is held to the step and spills 4-24 bytes to local memory (a grid-stride loop with three
+//! or four outputs, a strided inner reduction). Without the bound ptxas allocates what the
+//! kernel needs, and a launch of [`BLOCK`] threads fits any count it can give (at most 255).
+//!
 //! `KilnArgs` is passed by value and consists of 8-byte fields only, so it has no padding and
 //! its host image is a `[u64]` ([`CudaProgram::pack_args`] builds it), in this order:
 //! * for each buffer of the loop program, in buffer order: its element pointer (`{name}_`,

@@ -17,7 +17,7 @@ fn program_text(p: &kiln_ir::Program) -> String {
     let cp = emit(&lowered(p)).unwrap_or_else(|e| panic!("{e}"));
     assert!(!cp.source.contains("#include"), "NVRTC gets no headers");
     for k in &cp.kernels {
-        let decl = format!("extern \"C\" __global__ void __launch_bounds__(256) {}(const KilnArgs args)", k.name);
+        let decl = format!("extern \"C\" __global__ void {}(const KilnArgs args)", k.name);
         assert!(cp.source.contains(&decl), "{decl}");
     }
     cp.source.strip_prefix(PRELUDE).unwrap_or_else(|| panic!("the source starts with the prelude")).to_string()
