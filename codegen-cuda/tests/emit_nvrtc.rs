@@ -11,7 +11,7 @@ use kiln_cuda::tools::{self, ptxas};
 use kiln_ir::lower::lower;
 use kiln_ir::testgen::random_program;
 use kiln_ir::DType;
-use sim_common::{axpby, lowered, nearest, standardize};
+use sim_common::{axpby, lowered, nearest, standardize, TILED};
 
 #[test]
 fn emitted_programs_compile_with_nvrtc_without_spills() {
@@ -24,6 +24,9 @@ fn emitted_programs_compile_with_nvrtc_without_spills() {
     ];
     for seed in 0..12 {
         programs.push(lower(&random_program(seed)).unwrap_or_else(|e| panic!("seed {seed}: {e}")));
+    }
+    for text in TILED {
+        programs.push(kiln_ir::loops::parse_loop_program(text).unwrap_or_else(|e| panic!("{e}\n{text}")));
     }
     let mut worst = (0, String::new());
     for lp in &programs {
