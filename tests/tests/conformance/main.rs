@@ -8,6 +8,7 @@ mod elementwise;
 mod errors;
 mod reductions;
 mod slicing;
+mod tiles;
 
 /// One `#[test]` per case and device, running the case with that device as the default.
 macro_rules! conformance {
@@ -137,6 +138,9 @@ conformance! {
     comprehensions::pairwise_manhattan,
     comprehensions::index_values_and_reversal,
     comprehensions::contractions_over_rows,
+    tiles::matmul_at_tile_edges,
+    tiles::distances_at_tile_edges,
+    tiles::gram_at_tile_edges,
     errors::shape_mismatch_names_parameter_and_shapes,
     errors::dot_inner_dimension_mismatch,
     errors::dynamic_call_wrong_dtype_rank_and_count,
