@@ -14,6 +14,10 @@ use std::fmt::Write as _;
 
 type R<T> = Result<T, EmitError>;
 
+/// The most copies of a serial loop's body NVVM may make (loops with longer constant trip
+/// counts get `#pragma unroll` this): enough loads in flight, a bounded register count.
+const MAX_UNROLL: u64 = 16;
+
 /// Render one kernel; also says how it maps onto the grid.
 pub(super) fn kernel(lp: &LoopProgram, k: &Kernel) -> R<(String, Mapping)> {
     let mut e = Emitter::new(lp, &k.name);
@@ -276,6 +280,12 @@ impl Emitter<'_> {
                 Stmt::For { var, extent, body } => {
                     self.vars.insert(*var, DType::I64);
                     let (n, var) = (self.dim(*extent), self.name(*var));
+                    if matches!(extent, Dim::Const(c) if *c > MAX_UNROLL) {
+                        // NVVM unrolls a constant trip count completely and issues every load
+                        // first: the 64 partials of a two-phase reduction took 160-254
+                        // registers, and two such loops of i64 spilled.
+                        self.line(depth, &format!("#pragma unroll {MAX_UNROLL}"));
+                    }
                     self.line(depth, &format!("for (long long {var} = 0; {var} < {n}; ++{var}) {{"));
                     self.stmts(body, depth + 1)?;
                     self.line(depth, "}");
