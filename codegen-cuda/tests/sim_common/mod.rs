@@ -1,5 +1,6 @@
 //! Shared helpers of the emit and simulator tests: the representative programs (built as the
-//! front end builds them), value comparison with per-dtype tolerances, argument re-layouts.
+//! front end builds them), the contractions the emitter tiles (as loop IR text), value
+//! comparison with per-dtype tolerances, argument re-layouts.
 #![allow(dead_code)]
 
 use kiln_ir::loops::LoopProgram;
