@@ -8,6 +8,13 @@
 //! [`BLOCK`] threads per block in one dimension (`blockDim.x`; `gridDim.x` from
 //! [`LaunchShape::grid_dim`]).
 //!
+//! Kernels carry no `__launch_bounds__`. Told that a block has at most 256 threads
+//! (`.maxntid 256` in the PTX), ptxas 13.5 trades spills for occupancy: a kernel that needs a
+//! few registers more than an occupancy step (32 a thread for 8 blocks of 256 on an SM, 40 for
+//! 6) is held to the step and spills 4-24 bytes to local memory (a grid-stride loop with three
+//! or four outputs, a strided inner reduction). Without the bound ptxas allocates what the
+//! kernel needs, and a launch of [`BLOCK`] threads fits any count it can give (at most 255).
+//!
 //! `KilnArgs` is passed by value and consists of 8-byte fields only, so it has no padding and
 //! its host image is a `[u64]` ([`CudaProgram::pack_args`] builds it), in this order:
 //! * for each buffer of the loop program, in buffer order: its element pointer (`{name}_`,
@@ -25,11 +32,14 @@
 //! kernel runs a grid-stride loop over it (any grid size is correct); a
 //! [`Mapping::BlockPerPoint`] kernel (a two-phase partial reduction: tiny domain, long
 //! reduction) gives each domain point a whole block, whose threads split the reduction range,
-//! combine with warp shuffles and shared memory, and let thread 0 finish the body. Both use
-//! `long long` indices throughout.
+//! combine with warp shuffles and shared memory, and let thread 0 finish the body. A
+//! [`Mapping::Tiled`] kernel (a contraction, the GEMM shape; see [`tiled`]) gives each block a
+//! tile of 64 x 64 points and stages its operands through shared memory. All use `long long`
+//! indices throughout.
 
 mod body;
 mod prelude;
+mod tiled;
 
 pub use prelude::PRELUDE;
 
@@ -63,9 +73,17 @@ pub enum Mapping {
     /// Each block takes domain points `blockIdx.x`, then every `gridDim.x`-th one; the block's
     /// threads cooperate on each point (and synchronize: `__syncthreads`, shuffles).
     BlockPerPoint,
+    /// A contraction (the GEMM shape): the last two domain axes are cut into tiles of `rows`
+    /// x `cols` points, the axes before them are batch axes. Each block takes tile
+    /// `blockIdx.x`, then every `gridDim.x`-th one, in row-major order over (batch axes, tile
+    /// row, tile column); its threads stage operands in shared memory between barriers.
+    /// Launched with exactly [`BLOCK`] threads.
+    Tiled { rows: u32, cols: u32 },
 }
 
-/// How to launch one kernel.
+/// How to launch one kernel: a launcher computes [`LaunchShape::len`] from the symbol values,
+/// then [`LaunchShape::grid_dim`] from it, and launches that many blocks of `block_dim`
+/// threads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LaunchShape {
     /// Threads per block (`blockDim.x`); always [`BLOCK`].
@@ -76,25 +94,40 @@ pub struct LaunchShape {
 }
 
 impl LaunchShape {
-    /// The number of domain points under the symbol values `syms`, or `None` on overflow.
+    /// The number of work items the grid is sized by under the symbol values `syms`: domain
+    /// points, or for a [`Mapping::Tiled`] kernel its tiles (partial ones included); `None`
+    /// on overflow.
     pub fn len(&self, syms: &[i64]) -> Option<i64> {
-        self.domain.iter().try_fold(1i64, |acc, d| {
-            let n = match d {
-                Dim::Const(c) => i64::try_from(*c).ok()?,
-                Dim::Sym(s) => *syms.get(s.0 as usize)?,
-            };
-            acc.checked_mul(n.max(0))
-        })
+        let extent = |d: &Dim| match d {
+            Dim::Const(c) => i64::try_from(*c).ok(),
+            Dim::Sym(s) => syms.get(s.0 as usize).map(|n| (*n).max(0)),
+        };
+        let (points, tiled) = match self.mapping {
+            Mapping::Tiled { rows, cols } if self.domain.len() >= 2 => {
+                let n = self.domain.len();
+                let tiles = |d: &Dim, t: u32| {
+                    let (x, t) = (extent(d)?, i64::from(t.max(1)));
+                    Some(x / t + i64::from(x % t != 0))
+                };
+                (
+                    &self.domain[..n - 2],
+                    Some(tiles(&self.domain[n - 2], rows)?.checked_mul(tiles(&self.domain[n - 1], cols)?)?),
+                )
+            }
+            _ => (&self.domain[..], None),
+        };
+        points.iter().try_fold(tiled.unwrap_or(1), |acc, d| acc.checked_mul(extent(d)?))
     }
 
-    /// The number of blocks to launch for `len` domain points: enough to give every point its
-    /// own thread (grid-stride) or block (block-per-point), at most `max_grid` (the loops
-    /// cover the rest). 0 when there is nothing to do: launch nothing then.
+    /// The number of blocks to launch for `len` work items: enough to give every point its
+    /// own thread (grid-stride) or block (block-per-point), every tile its own block (tiled),
+    /// at most `max_grid` (the loops cover the rest). 0 when there is nothing to do: launch
+    /// nothing then.
     pub fn grid_dim(&self, len: i64, max_grid: u32) -> u32 {
         let len = len.max(0) as u64;
         let blocks = match self.mapping {
             Mapping::GridStride => len.div_ceil(u64::from(self.block_dim.max(1))),
-            Mapping::BlockPerPoint => len,
+            Mapping::BlockPerPoint | Mapping::Tiled { .. } => len,
         };
         blocks.min(u64::from(max_grid)) as u32
     }
@@ -102,7 +135,7 @@ impl LaunchShape {
     /// Whether the kernel synchronizes threads within a block (a launcher without real
     /// threads must then run each block's threads as coroutines).
     pub fn uses_barriers(&self) -> bool {
-        self.mapping == Mapping::BlockPerPoint
+        matches!(self.mapping, Mapping::BlockPerPoint | Mapping::Tiled { .. })
     }
 }
 

@@ -10,14 +10,14 @@ use kiln_cuda::emit::{emit, Mapping, PRELUDE};
 use kiln_cuda::EmitError;
 use kiln_ir::loops::parse_loop_program;
 use kiln_ir::DType;
-use sim_common::{axpby, lowered, nearest, standardize};
+use sim_common::{axpby, lowered, nearest, standardize, TILED_MATMUL, TILED_XTR};
 
 /// The emitted text after the shared prelude.
 fn program_text(p: &kiln_ir::Program) -> String {
     let cp = emit(&lowered(p)).unwrap_or_else(|e| panic!("{e}"));
     assert!(!cp.source.contains("#include"), "NVRTC gets no headers");
     for k in &cp.kernels {
-        let decl = format!("extern \"C\" __global__ void __launch_bounds__(256) {}(const KilnArgs args)", k.name);
+        let decl = format!("extern \"C\" __global__ void {}(const KilnArgs args)", k.name);
         assert!(cp.source.contains(&decl), "{decl}");
     }
     cp.source.strip_prefix(PRELUDE).unwrap_or_else(|| panic!("the source starts with the prelude")).to_string()
@@ -105,4 +105,132 @@ fn names_that_are_not_identifiers_are_rejected() {
     let mut lp = lowered(&axpby());
     lp.buffers[0].name = "a-b".into();
     assert_eq!(emit(&lp), Err(EmitError::BadName { what: "buffer", name: "a-b".into() }));
+}
+
+fn emitted(text: &str) -> kiln_cuda::CudaProgram {
+    let lp = parse_loop_program(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    emit(&lp).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn matmul_tiled_cuda() {
+    let cp = emitted(TILED_MATMUL);
+    assert_eq!(cp.kernels[0].launch.mapping, Mapping::Tiled { rows: 64, cols: 64 });
+    insta::assert_snapshot!("matmul_tiled", cp.source.strip_prefix(PRELUDE).unwrap_or_default());
+}
+
+#[test]
+fn batched_partial_contraction_tiled_cuda() {
+    let cp = emitted(TILED_XTR);
+    assert_eq!(cp.kernels[0].launch.mapping, Mapping::Tiled { rows: 64, cols: 64 });
+    insta::assert_snapshot!("xtr_tiled", cp.source.strip_prefix(PRELUDE).unwrap_or_default());
+}
+
+/// A kernel over `(v0 < n, v1 < m)` with `body`, over buffers of every shape the cases need.
+fn case(body: &str) -> Mapping {
+    let text = format!(
+        "program t
+  sym n
+  sym d
+  sym m
+  in a: f64[n, d]
+  in b: f64[d, m]
+  in c: f64[m, d]
+  in w: f64[d]
+  in s: f64[n]
+  in p: f64[d, n, m]
+  in e: f64[n, m]
+  out out0: f64[n, m]
+  out sq: f64[n, n]
+  kernel t_k0 (v0 < n, v1 < m) {{
+{body}
+  }}
+"
+    );
+    emitted(&text).kernels[0].launch.mapping
+}
+
+#[test]
+fn only_contractions_are_tiled() {
+    const TILED: Mapping = Mapping::Tiled { rows: 64, cols: 64 };
+    let loop_of = |term: &str, epilogue: &str| {
+        format!("    mut v2: f64 = f64:0.0\n    for v3 < d {{\n      v2 = add(v2, {term})\n    }}\n{epilogue}")
+    };
+    let store = "    store out0[v0, v1] = v2";
+    // Tiled: both operand layouts on either side, extra loads, a pure prefix, any epilogue.
+    assert_eq!(case(&loop_of("mul(load a[v0, v3], load b[v3, v1])", store)), TILED);
+    assert_eq!(case(&loop_of("powi.2(sub(load a[v0, v3], load c[v1, v3]))", store)), TILED);
+    assert_eq!(case(&loop_of("mul(mul(load a[v0, v3], load c[v1, v3]), add(load w[v3], load s[v0]))", store)), TILED);
+    let prefix = "    let v9: i64 = add(v0, v1)\n";
+    assert_eq!(case(&format!("{prefix}{}", loop_of("mul(load a[v0, v3], load b[v3, v1])", store))), TILED);
+    let guarded = "    if lt(v2, f64:0.0) {\n      store out0[v0, v1] = load e[v0, v1]\n    } else {\n      store out0[v0, v1] = v2\n    }";
+    assert_eq!(case(&loop_of("mul(load a[v0, v3], load b[v3, v1])", guarded)), TILED);
+    // Not tiled: no row operand, no column operand, a load indexed by both, an index that
+    // is not a plain variable, a load in the prefix, a store in the loop.
+    assert_eq!(case(&loop_of("mul(load w[v3], load b[v3, v1])", store)), Mapping::GridStride);
+    assert_eq!(case(&loop_of("mul(load a[v0, v3], load w[v3])", store)), Mapping::GridStride);
+    assert_eq!(case(&loop_of("load p[v3, v0, v1]", store)), Mapping::GridStride);
+    let shifted = "mul(load a[v0, v3], load b[check(sub(v3, i64:1), d), v1])";
+    assert_eq!(case(&loop_of(shifted, store)), Mapping::GridStride);
+    let loaded = format!("    let v9: f64 = load s[v0]\n{}", loop_of("mul(load a[v0, v3], load b[v3, v1])", store));
+    assert_eq!(case(&loaded), Mapping::GridStride);
+    let stores = "    mut v2: f64 = f64:0.0\n    for v3 < d {\n      v2 = add(v2, mul(load a[v0, v3], load b[v3, v1]))\n      store out0[v0, v1] = v2\n    }";
+    assert_eq!(case(stores), Mapping::GridStride);
+    // A loop whose range depends on the row: the threads of a block would run different
+    // iterations (the two-phase partial kernels: block reductions).
+    let ranged = "    mut v2: f64 = f64:0.0\n    for v3 < d from v0 to dim(d) {\n      v2 = add(v2, mul(load a[v0, v3], load b[v3, v1]))\n    }\n    store out0[v0, v1] = v2";
+    assert_eq!(case(ranged), Mapping::BlockPerPoint);
+    // A kernel that stores to what it stages.
+    let own = "program own
+  sym n
+  in b: f64[n, n]
+  out sq: f64[n, n]
+  kernel own_k0 (v0 < n, v1 < n) {
+    mut v2: f64 = f64:0.0
+    for v3 < n {
+      v2 = add(v2, mul(load sq[v0, v3], load b[v3, v1]))
+    }
+    store sq[v0, v1] = v2
+  }
+";
+    assert_eq!(emitted(own).kernels[0].launch.mapping, Mapping::GridStride);
+}
+
+#[test]
+fn operands_beyond_the_shared_memory_budget_keep_the_grid_stride_mapping() {
+    // Each f64 row slice takes 64 x 17 x 8 = 8704 bytes, each column slice 16 x 65 x 8 =
+    // 8320: four operands fit in 40 KiB, five do not.
+    let terms = |rows: usize, cols: usize| {
+        let mut t: Vec<String> = (0..rows).map(|i| format!("load r{i}[v0, v3]")).collect();
+        t.extend((0..cols).map(|j| format!("load c{j}[v3, v1]")));
+        t.into_iter().reduce(|a, b| format!("mul({a}, {b})")).unwrap_or_default()
+    };
+    let program = |rows: usize, cols: usize| {
+        let mut text = "program big\n  sym n\n  sym d\n  sym m\n".to_string();
+        text.extend((0..rows).map(|i| format!("  in r{i}: f64[n, d]\n")));
+        text.extend((0..cols).map(|j| format!("  in c{j}: f64[d, m]\n")));
+        text.push_str("  out out0: f64[n, m]\n  kernel big_k0 (v0 < n, v1 < m) {\n    mut v2: f64 = f64:0.0\n");
+        text.push_str(&format!("    for v3 < d {{\n      v2 = add(v2, {})\n    }}\n", terms(rows, cols)));
+        text.push_str("    store out0[v0, v1] = v2\n  }\n");
+        emitted(&text).kernels[0].launch.mapping
+    };
+    assert_eq!(program(2, 2), Mapping::Tiled { rows: 64, cols: 64 });
+    assert_eq!(program(3, 2), Mapping::GridStride);
+}
+
+#[test]
+fn tiled_launch_shapes_count_tiles() {
+    let cp = emitted(TILED_XTR);
+    let launch = &cp.kernels[0].launch;
+    assert_eq!(launch.block_dim, 256);
+    assert!(launch.uses_barriers());
+    // syms: n = 1000 rows, d = 130 (3 tile rows), k = 64 (1 tile column); 4 chunks.
+    assert_eq!(launch.len(&[1000, 130, 64]), Some(12));
+    assert_eq!(launch.len(&[1000, 128, 65]), Some(16));
+    assert_eq!(launch.len(&[1000, 1, 1]), Some(4));
+    assert_eq!(launch.len(&[1000, 0, 64]), Some(0));
+    assert_eq!(launch.grid_dim(12, 1024), 12);
+    assert_eq!(launch.grid_dim(12, 5), 5);
+    assert_eq!(launch.grid_dim(0, 1024), 0);
+    assert_eq!(launch.len(&[1, i64::MAX, i64::MAX]), None, "overflow is detected");
 }

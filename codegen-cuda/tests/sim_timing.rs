@@ -1,13 +1,15 @@
 //! Simulator costs, measured and printed (never asserted): a cold C++ compile, a cache hit, and
-//! launches of an elementwise kernel (warp as loop) and of block reductions (fibers).
+//! launches of an elementwise kernel (warp as loop), of block reductions and of a tiled
+//! contraction (fibers).
 //! Run with `--nocapture` to see them.
 
 mod sim_common;
 
 use kiln_cuda::{compile_sim, emit, run_sim};
+use kiln_ir::loops::parse_loop_program;
 use kiln_ir::{DType, Value};
 use ndarray::{ArrayD, IxDyn};
-use sim_common::{axpby, lowered, standardize};
+use sim_common::{axpby, lowered, standardize, TILED_MATMUL};
 use std::time::Instant;
 
 #[test]
@@ -15,8 +17,10 @@ fn simulator_timings() {
     // A cache directory of its own, so the first compile is cold.
     let dir = std::env::temp_dir().join(format!("kiln-sim-timing-{}", std::process::id()));
     std::env::set_var("KILN_CACHE_DIR", &dir);
-    for (name, p) in [("axpby", axpby()), ("standardize", standardize(DType::F32))] {
-        let lp = lowered(&p);
+    let matmul = parse_loop_program(TILED_MATMUL).unwrap_or_else(|e| panic!("{e}"));
+    for (name, lp) in
+        [("axpby", lowered(&axpby())), ("standardize", lowered(&standardize(DType::F32))), ("matmul", matmul)]
+    {
         let cp = emit(&lp).unwrap_or_else(|e| panic!("{e}"));
         let t = Instant::now();
         let sp = compile_sim(&cp).unwrap_or_else(|e| panic!("{e}"));
@@ -32,7 +36,8 @@ fn simulator_timings() {
                 let s = Value::F32(ArrayD::from_elem(IxDyn(&[]), 2.0));
                 vec![s.clone(), Value::F32(sim_common::f32s(&[n], 1)), s, Value::F32(sim_common::f32s(&[n], 2))]
             }
-            _ => vec![Value::F32(sim_common::f32s(&[100_000, 16], 3))],
+            "standardize" => vec![Value::F32(sim_common::f32s(&[100_000, 16], 3))],
+            _ => vec![Value::F32(sim_common::f32s(&[256, 256], 4)), Value::F32(sim_common::f32s(&[256, 256], 5))],
         };
         let t = Instant::now();
         let out = run_sim(&sp, &lp, &args).unwrap_or_else(|e| panic!("{e}"));

@@ -1,45 +1,50 @@
-//! Kernel bodies: the domain loop (grid-stride or block-per-point), statements and scalar
+//! Kernel bodies: the domain loop (grid-stride or block-per-point; tiled contractions are
+//! laid out by [`super::tiled`] with this emitter's statements), statements and scalar
 //! expressions. Expressions are typed here (the loop IR is typed at its `let`s, loads and
 //! constants) so that float arithmetic is written with C operators and everything whose C
 //! meaning differs from kiln's (integer overflow and division, casts, NaN-propagating
 //! `min`/`max`) goes through a prelude helper.
 
-use super::{c_type, EmitError};
+use super::{c_type, tiled, EmitError};
 use crate::emit::Mapping;
-use kiln_ir::loops::{Expr, Flag, Kernel, LoopProgram, Scalar, Stmt, Var};
+use kiln_ir::loops::{BufId, Expr, Flag, Kernel, LoopProgram, Scalar, Stmt, Var};
 use kiln_ir::{BinOp, DType, Dim, UnOp};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
 type R<T> = Result<T, EmitError>;
 
+/// The most copies of a serial loop's body NVVM may make (loops with longer constant trip
+/// counts get `#pragma unroll` this): enough loads in flight, a bounded register count.
+const MAX_UNROLL: u64 = 16;
+
 /// Render one kernel; also says how it maps onto the grid.
 pub(super) fn kernel(lp: &LoopProgram, k: &Kernel) -> R<(String, Mapping)> {
-    let mut e = Emitter { lp, kernel: &k.name, vars: HashMap::new(), out: String::new() };
+    let mut e = Emitter::new(lp, &k.name);
     for (v, _) in &k.domain {
         e.vars.insert(*v, DType::I64);
     }
+    let _ = writeln!(e.out, "extern \"C\" __global__ void {}(const KilnArgs args) {{", k.name);
+    if let Some(c) = tiled::contraction(lp, k) {
+        e.tiled(k, &c)?;
+        e.out.push_str("}\n");
+        return Ok((e.out, c.mapping()));
+    }
     let reduce = block_reduction(k);
     let mapping = if reduce.is_some() { Mapping::BlockPerPoint } else { Mapping::GridStride };
-    let _ = writeln!(
-        e.out,
-        "extern \"C\" __global__ void __launch_bounds__({}) {}(const KilnArgs args) {{",
-        super::BLOCK,
-        k.name
-    );
     if let Some(r) = &reduce {
         let _ = writeln!(e.out, "  __shared__ {} kiln_red[32];", c_type(r.ty));
     }
-    let extents: Vec<String> = k.domain.iter().map(|(_, d)| e.dim(*d)).collect();
-    for (i, x) in extents.iter().enumerate() {
-        let _ = writeln!(e.out, "  const long long kiln_e{i} = {x};");
-    }
-    let len = if extents.is_empty() {
+    let extents = e.extents(k);
+    let len = if extents == 0 {
         "1ll".to_string()
     } else {
-        (0..extents.len()).map(|i| format!("kiln_e{i}")).collect::<Vec<_>>().join(" * ")
+        (0..extents).map(|i| format!("kiln_e{i}")).collect::<Vec<_>>().join(" * ")
     };
     let _ = writeln!(e.out, "  const long long kiln_len = {len};");
+    // One iteration per thread (or block) is the common case: the grid covers the domain up to
+    // 2^16 blocks. Unrolled, the loop only adds a 64-bit trip-count division and registers.
+    e.out.push_str("  #pragma unroll 1\n");
     match mapping {
         Mapping::GridStride => e.out.push_str(
             "  for (long long kiln_i = (long long)blockIdx.x * blockDim.x + threadIdx.x; kiln_i < kiln_len;\n       \
@@ -47,17 +52,7 @@ pub(super) fn kernel(lp: &LoopProgram, k: &Kernel) -> R<(String, Mapping)> {
         ),
         _ => e.out.push_str("  for (long long kiln_i = blockIdx.x; kiln_i < kiln_len; kiln_i += gridDim.x) {\n"),
     }
-    if !k.domain.is_empty() {
-        e.out.push_str("    long long kiln_r = kiln_i;\n");
-    }
-    for (i, (v, _)) in k.domain.iter().enumerate().rev() {
-        if i == 0 {
-            let _ = writeln!(e.out, "    const long long {v} = kiln_r;");
-        } else {
-            let _ = writeln!(e.out, "    const long long {v} = kiln_r % kiln_e{i};");
-            let _ = writeln!(e.out, "    kiln_r /= kiln_e{i};");
-        }
-    }
+    e.split_index("kiln_i", &k.domain, 4);
     match reduce {
         None => e.stmts(&k.body, 2)?,
         Some(r) => e.block_reduce(k, &r)?,
@@ -128,26 +123,81 @@ fn stmt_ok(s: &Stmt, acc: Var) -> bool {
     walk(s, acc, &mut vec![])
 }
 
-struct Emitter<'a> {
-    lp: &'a LoopProgram,
+pub(super) struct Emitter<'a> {
+    pub(super) lp: &'a LoopProgram,
     kernel: &'a str,
-    vars: HashMap<Var, DType>,
-    out: String,
+    /// The type of every variable defined so far.
+    pub(super) vars: HashMap<Var, DType>,
+    /// C names of variables that do not print as themselves (the copies of a tiled kernel).
+    pub(super) names: HashMap<Var, String>,
+    /// Loads rendered as something else than a global access (a tiled kernel's operands,
+    /// read from shared memory): `(buffer, indices, C text)`.
+    pub(super) loads: Vec<(BufId, Vec<Expr>, String)>,
+    /// The next unused variable id (for variables the emitter makes up).
+    next_var: u32,
+    pub(super) out: String,
+}
+
+impl<'a> Emitter<'a> {
+    fn new(lp: &'a LoopProgram, kernel: &'a str) -> Self {
+        let next_var = lp.next_var();
+        Emitter { lp, kernel, vars: HashMap::new(), names: HashMap::new(), loads: vec![], next_var, out: String::new() }
+    }
 }
 
 impl Emitter<'_> {
-    fn unsupported<T>(&self, what: impl Into<String>) -> R<T> {
+    pub(super) fn unsupported<T>(&self, what: impl Into<String>) -> R<T> {
         Err(EmitError::Unsupported { kernel: self.kernel.to_string(), what: what.into() })
     }
 
-    fn dim(&self, d: Dim) -> String {
+    /// A variable no statement of the program uses, printed as `name` (typed where it is
+    /// defined, like the program's own).
+    pub(super) fn fresh(&mut self, name: String) -> Var {
+        let v = Var(self.next_var);
+        self.next_var += 1;
+        self.names.insert(v, name);
+        v
+    }
+
+    /// The C name of `v`.
+    pub(super) fn name(&self, v: Var) -> String {
+        self.names.get(&v).cloned().unwrap_or_else(|| v.to_string())
+    }
+
+    /// `const long long kiln_e{i} = extent;` for each domain axis; returns how many.
+    pub(super) fn extents(&mut self, k: &Kernel) -> usize {
+        for (i, (_, d)) in k.domain.iter().enumerate() {
+            let x = self.dim(*d);
+            let _ = writeln!(self.out, "  const long long kiln_e{i} = {x};");
+        }
+        k.domain.len()
+    }
+
+    /// Define the domain variables `axes` (row-major, extents `kiln_e{i}`) from the flat
+    /// index `flat`, at `depth` spaces.
+    pub(super) fn split_index(&mut self, flat: &str, axes: &[(Var, Dim)], depth: usize) {
+        let pad = " ".repeat(depth);
+        if !axes.is_empty() {
+            let _ = writeln!(self.out, "{pad}long long kiln_r = {flat};");
+        }
+        for (i, (v, _)) in axes.iter().enumerate().rev() {
+            if i == 0 {
+                let _ = writeln!(self.out, "{pad}const long long {v} = kiln_r;");
+            } else {
+                let _ = writeln!(self.out, "{pad}const long long {v} = kiln_r % kiln_e{i};");
+                let _ = writeln!(self.out, "{pad}kiln_r /= kiln_e{i};");
+            }
+        }
+    }
+
+    pub(super) fn dim(&self, d: Dim) -> String {
         match d {
             Dim::Const(c) => format!("{c}ll"),
             Dim::Sym(s) => format!("args.dim_{}", self.lp.dim_text(Dim::Sym(s))),
         }
     }
 
-    fn line(&mut self, depth: usize, text: &str) {
+    pub(super) fn line(&mut self, depth: usize, text: &str) {
         for _ in 0..depth {
             self.out.push_str("  ");
         }
@@ -204,21 +254,23 @@ impl Emitter<'_> {
         Ok(())
     }
 
-    fn stmts(&mut self, body: &[Stmt], depth: usize) -> R<()> {
+    pub(super) fn stmts(&mut self, body: &[Stmt], depth: usize) -> R<()> {
         for s in body {
             match s {
                 Stmt::Let { var, ty, value } => {
                     let x = self.expr(value)?;
                     self.vars.insert(*var, *ty);
+                    let var = self.name(*var);
                     self.line(depth, &format!("const {} {var} = {x};", c_type(*ty)));
                 }
                 Stmt::Mut { var, ty, init } => {
                     let x = self.expr(init)?;
                     self.vars.insert(*var, *ty);
+                    let var = self.name(*var);
                     self.line(depth, &format!("{} {var} = {x};", c_type(*ty)));
                 }
                 Stmt::Assign { var, value } => {
-                    let x = self.expr(value)?;
+                    let (x, var) = (self.expr(value)?, self.name(*var));
                     self.line(depth, &format!("{var} = {x};"));
                 }
                 Stmt::Store { buf, idx, value } => {
@@ -227,7 +279,13 @@ impl Emitter<'_> {
                 }
                 Stmt::For { var, extent, body } => {
                     self.vars.insert(*var, DType::I64);
-                    let n = self.dim(*extent);
+                    let (n, var) = (self.dim(*extent), self.name(*var));
+                    if matches!(extent, Dim::Const(c) if *c > MAX_UNROLL) {
+                        // NVVM unrolls a constant trip count completely and issues every load
+                        // first: the 64 partials of a two-phase reduction took 160-254
+                        // registers, and two such loops of i64 spilled.
+                        self.line(depth, &format!("#pragma unroll {MAX_UNROLL}"));
+                    }
                     self.line(depth, &format!("for (long long {var} = 0; {var} < {n}; ++{var}) {{"));
                     self.stmts(body, depth + 1)?;
                     self.line(depth, "}");
@@ -235,6 +293,7 @@ impl Emitter<'_> {
                 Stmt::ForRange { var, extent, start, end, body } => {
                     self.vars.insert(*var, DType::I64);
                     let (lo, hi, ext) = (self.expr(start)?, self.expr(end)?, self.dim(*extent));
+                    let var = self.name(*var);
                     self.line(depth, "{");
                     self.line(
                         depth + 1,
@@ -265,7 +324,7 @@ impl Emitter<'_> {
     }
 
     /// `args.x_[i0 * args.x_s0 + ..]`.
-    fn access(&mut self, buf: kiln_ir::loops::BufId, idx: &[Expr]) -> R<String> {
+    pub(super) fn access(&mut self, buf: BufId, idx: &[Expr]) -> R<String> {
         let Some(b) = self.lp.buffers.get(buf.index()) else { return self.unsupported(format!("buffer #{}", buf.0)) };
         if idx.len() != b.shape.len() {
             return self.unsupported(format!("access to `{}` with {} indices", b.name, idx.len()));
@@ -306,12 +365,15 @@ impl Emitter<'_> {
         })
     }
 
-    fn expr(&mut self, e: &Expr) -> R<String> {
+    pub(super) fn expr(&mut self, e: &Expr) -> R<String> {
         Ok(match e {
-            Expr::Var(v) => v.to_string(),
+            Expr::Var(v) => self.name(*v),
             Expr::Const(c) => constant(*c),
             Expr::Dim(d) => self.dim(*d),
-            Expr::Load { buf, idx } => self.access(*buf, idx)?,
+            Expr::Load { buf, idx } => match self.loads.iter().find(|(b, i, _)| b == buf && i == idx) {
+                Some((_, _, text)) => text.clone(),
+                None => self.access(*buf, idx)?,
+            },
             Expr::Check(i, d) => {
                 let k = flag_index(Flag::IndexOutOfRange);
                 format!("kiln_check({}, {}, args.flags + {k})", self.expr(i)?, self.dim(*d))

@@ -1,5 +1,6 @@
 //! Shared helpers of the emit and simulator tests: the representative programs (built as the
-//! front end builds them), value comparison with per-dtype tolerances, argument re-layouts.
+//! front end builds them), the contractions the emitter tiles (as loop IR text), value
+//! comparison with per-dtype tolerances, argument re-layouts.
 #![allow(dead_code)]
 
 use kiln_ir::loops::LoopProgram;
@@ -166,3 +167,125 @@ pub fn reversed(v: &Value) -> Value {
         Value::Bool(a) => Value::Bool(f(a)),
     }
 }
+
+// ---- contractions the emitter tiles (loop IR, as the front end lowers them) ----
+
+/// `a.dot(b)` over f32 as the front end lowers it: the GEMM shape the emitter tiles.
+pub const TILED_MATMUL: &str = "program matmul
+  sym n
+  sym d
+  sym m
+  in a: f32[n, d]
+  in b: f32[d, m]
+  out out0: f32[n, m]
+  kernel matmul_k0 (v0 < n, v1 < m) {
+    mut v2: f32 = f32:0.0
+    for v3 < d {
+      let v4: f32 = mul(load a[v0, v3], load b[v3, v1])
+      v2 = add(v2, v4)
+    }
+    store out0[v0, v1] = v2
+  }
+";
+
+/// Euclidean distances in f64: `c` indexed `c[j, l]`, and an epilogue (`sqrt`).
+pub const TILED_DISTS: &str = "program dists
+  sym n
+  sym d
+  sym m
+  in x: f64[n, d]
+  in c: f64[m, d]
+  out out0: f64[n, m]
+  kernel dists_k0 (v0 < n, v1 < m) {
+    mut v2: f64 = f64:0.0
+    for v3 < d {
+      let v4: f64 = powi.2(sub(load x[v0, v3], load c[v1, v3]))
+      v2 = add(v2, v4)
+    }
+    store out0[v0, v1] = sqrt(v2)
+  }
+";
+
+/// Partial sums of `x.t().dot(r) + colsum(x)` over four chunks of the rows (the two-phase
+/// split): a batch axis before the tile axes, a loop over a sub-range, `l` the slower axis of
+/// both operands.
+pub const TILED_XTR: &str = "program xtr
+  sym n
+  sym d
+  sym k
+  in x: f32[n, d]
+  in r: f32[n, k]
+  out out0: f32[4, d, k]
+  kernel xtr_k0 (v0 < 4, v1 < d, v2 < k) {
+    mut v3: f32 = f32:0.0
+    for v4 < n from div(mul(v0, dim(n)), i64:4) to div(mul(add(v0, i64:1), dim(n)), i64:4) {
+      let v5: f32 = load x[v4, v1]
+      let v6: f32 = add(mul(v5, load r[v4, v2]), v5)
+      v3 = add(v3, v6)
+    }
+    store out0[v0, v1, v2] = v3
+  }
+";
+
+/// A batched matmul of rank-3 operands: the batch variable indexes both.
+pub const TILED_BMM: &str = "program bmm
+  sym b
+  sym n
+  sym d
+  sym m
+  in x: f64[b, n, d]
+  in y: f64[b, d, m]
+  out out0: f64[b, n, m]
+  kernel bmm_k0 (v0 < b, v1 < n, v2 < m) {
+    mut v3: f64 = f64:0.0
+    for v4 < d {
+      let v5: f64 = mul(load x[v0, v1, v4], load y[v0, v4, v2])
+      v3 = add(v3, v5)
+    }
+    store out0[v0, v1, v2] = v3
+  }
+";
+
+/// Loads that are not operands (`w[l]`, the same for every output; `s[i]`, per row), a prefix
+/// and two accumulators per output.
+pub const TILED_MIXED: &str = "program mixed
+  sym n
+  sym d
+  sym m
+  in a: f64[n, d]
+  in b: f64[m, d]
+  in w: f64[d]
+  in s: f64[n]
+  out out0: f64[n, m]
+  kernel mixed_k0 (v0 < n, v1 < m) {
+    let v2: i64 = sub(v0, v1)
+    mut v3: f64 = cast.f64(v2)
+    mut v4: f64 = f64:-inf
+    for v5 < d {
+      let v6: f64 = mul(mul(load a[v0, v5], load b[v1, v5]), load w[v5])
+      v3 = add(v3, v6)
+      v4 = max(v4, add(v6, load s[v0]))
+    }
+    store out0[v0, v1] = sub(v3, v4)
+  }
+";
+
+/// Wrapping i32 arithmetic in an order-dependent recurrence (not a reduction at all).
+pub const TILED_IMM: &str = "program imm
+  sym n
+  sym d
+  sym m
+  in a: i32[n, d]
+  in b: i32[d, m]
+  out out0: i32[n, m]
+  kernel imm_k0 (v0 < n, v1 < m) {
+    mut v2: i32 = i32:7
+    for v3 < d {
+      v2 = add(mul(v2, i32:3), mul(load a[v0, v3], load b[v3, v1]))
+    }
+    store out0[v0, v1] = v2
+  }
+";
+
+/// Every tiled program above.
+pub const TILED: [&str; 6] = [TILED_MATMUL, TILED_DISTS, TILED_XTR, TILED_BMM, TILED_MIXED, TILED_IMM];

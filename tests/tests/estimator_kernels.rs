@@ -1,0 +1,137 @@
+//! Every `#[kernel]` of kiln-estimators compiles with NVRTC for sm_80 and sm_90 and assembles
+//! with ptxas without spilling, in f32 and f64. The estimators are run once on small data (on
+//! the interpreter, which compiles nothing) to instantiate their kernels; the list of kernels
+//! they must have used is read from the estimators' source, so a new kernel that this
+//! workload does not reach fails the test instead of going unchecked.
+//!
+//! Needs the CUDA tools (`cargo xtask test` installs them); without them the test fails with
+//! the install command, or prints a skip under `KILN_SKIP_CUDA_TOOLS=1`.
+
+use kiln::estimators::metrics::{
+    accuracy_score, confusion_matrix, log_loss, log_loss_binary, mean_absolute_error, mean_squared_error,
+    pairwise_distances, precision_score, r2_score, Average, Metric,
+};
+use kiln::estimators::prelude::*;
+use kiln::ndarray::{Array1, Array2};
+use kiln_tests::Rng;
+use std::path::Path;
+
+/// The names of the `#[kernel]` functions in the Rust files under `dir`.
+fn declared_kernels(dir: &Path, out: &mut Vec<String>) {
+    let mut entries: Vec<_> =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten().collect();
+    entries.sort_by_key(|e| e.path());
+    for entry in entries {
+        let path = entry.path();
+        if path.is_dir() {
+            declared_kernels(&path, out);
+            continue;
+        }
+        if path.extension().is_none_or(|x| x != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            if !line.trim_start().starts_with("#[kernel") {
+                continue;
+            }
+            let Some(sig) = lines.by_ref().find(|l| l.contains("fn ")) else { break };
+            let after = &sig[sig.find("fn ").unwrap_or(0) + 3..];
+            out.push(after.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect());
+        }
+    }
+}
+
+/// One pass over every estimator, transformer and metric, in `F`.
+fn workload<F: Real>(rng: &mut Rng) -> Result<(), EstimatorError> {
+    let x: Array2<F> = rng.arr2_f64(40, 5, -1.0, 1.0).mapv(F::from_f64);
+    let t: Array1<F> = rng.arr1_f64(40, -1.0, 1.0).mapv(F::from_f64);
+    let y: Array1<i64> = (0..40).map(|i| (i % 3) as i64).collect();
+    let yb: Array1<i64> = y.mapv(|v| v.min(1));
+
+    let s = StandardScaler::params().fit(&x)?;
+    s.inverse_transform(&s.transform(&x)?)?;
+    let m = MinMaxScaler::params().fit(&x)?;
+    m.inverse_transform(&m.transform(&x)?)?;
+    let a = MaxAbsScaler::params().fit(&x)?;
+    a.inverse_transform(&a.transform(&x)?)?;
+    Normalizer::params().fit(&x)?.transform(&x)?;
+    PolynomialFeatures::params().degree(2).fit(&x)?.transform(&x)?;
+
+    let p = Pca::params(2).fit(&x)?;
+    p.inverse_transform(&p.transform(&x)?)?;
+    Pca::params(2).svd_solver(SvdSolver::randomized(0)).fit(&x)?.transform(&x)?;
+    let km = KMeans::params(3).seed(0).fit(&x)?;
+    km.predict(&x)?;
+    km.transform(&x)?;
+
+    let ols = LinearRegression::params().fit(&x, &t)?;
+    let pred = ols.predict(&x)?;
+    Ridge::params().fit(&x, &t)?.predict(&x)?;
+    r2_score(&t, &pred)?;
+    mean_squared_error(&t, &pred)?;
+    mean_absolute_error(&t, &pred)?;
+
+    let clf = LogisticRegression::params().max_iter(20).fit(&x, &y)?;
+    let labels = clf.predict(&x)?;
+    log_loss(&y, &clf.predict_proba(&x)?)?;
+    let binary = LogisticRegression::params().max_iter(20).fit(&x, &yb)?;
+    let proba = binary.predict_proba(&x)?;
+    log_loss_binary(&yb, &proba.column(1).to_owned())?;
+    accuracy_score(&y, &labels)?;
+    confusion_matrix(&y, &labels, None)?;
+    precision_score(&y, &labels, Average::Macro)?;
+
+    for metric in [Metric::Euclidean, Metric::Manhattan, Metric::Cosine] {
+        pairwise_distances(&x, None, metric)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn every_estimator_kernel_compiles_for_sm80_and_sm90_without_spills() {
+    let Some(_tools) = kiln_cuda::tools::tools_for_test("estimator kernels through NVRTC and ptxas") else {
+        return;
+    };
+    let mut rng = Rng::new(90);
+    kiln::with_device(Device::Interp, || {
+        workload::<f32>(&mut rng).unwrap_or_else(|e| panic!("f32 workload: {e}"));
+        workload::<f64>(&mut rng).unwrap_or_else(|e| panic!("f64 workload: {e}"));
+    });
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../estimators/src");
+    let mut declared = vec![];
+    declared_kernels(&src, &mut declared);
+    assert!(declared.len() >= 30, "found only {declared:?} in {}", src.display());
+    let kernels = kiln::runtime::used_kernels();
+    let used: Vec<&str> = kernels.iter().map(|k| k.name()).collect();
+    let missed: Vec<&String> = declared.iter().filter(|d| !used.contains(&d.as_str())).collect();
+    assert!(missed.is_empty(), "the workload never calls these estimator kernels: {missed:?}");
+
+    // The largest register count per arch, and where.
+    let mut worst = std::collections::BTreeMap::<String, (u32, String)>::new();
+    let mut spilling = vec![];
+    for k in kernels {
+        let floats = if k.is_generic() { vec![Some(kiln::DType::F32), Some(kiln::DType::F64)] } else { vec![None] };
+        for float in floats {
+            for arch in [kiln::runtime::Arch(80), kiln::runtime::Arch(90)] {
+                let report = k.ptxas(float, arch).unwrap_or_else(|e| panic!("{} ({float:?}): {e}", k.name()));
+                assert!(!report.is_empty(), "{}: ptxas reported no kernels", k.name());
+                for r in report {
+                    if r.spills() {
+                        spilling.push(format!("{} ({float:?}, {}): {r:?}", k.name(), r.arch));
+                    }
+                    let w = worst.entry(r.arch.clone()).or_default();
+                    if r.registers > w.0 {
+                        *w = (r.registers, format!("{} ({}, {float:?})", r.name, k.name()));
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{} estimator kernels", used.len());
+    for (arch, (n, what)) in &worst {
+        eprintln!("worst register count on {arch}: {n} in {what}");
+    }
+    assert!(spilling.is_empty(), "kernels that spill: {spilling:#?}");
+}
