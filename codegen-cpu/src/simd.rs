@@ -68,6 +68,57 @@ pub struct Plan {
     /// `x[v0, l]` with `v0` the inner variable, becomes column-major). Entries whose axis is
     /// not the last exist only here: the plan accepts such accesses because of the copy.
     pub repack: Vec<(BufId, usize)>,
+    /// Vectors per iteration of each vector loop, widest first ([`tiers`]).
+    pub tiers: &'static [i64],
+}
+
+/// The vector loops of a plan, as vectors per iteration, widest first: each loop runs while
+/// its width fits, then hands the rest of the row to the next, the last to the scalar tail.
+/// Every loop is more code for Cranelift to compile, so only those that pay are emitted:
+/// * a body with polynomial math ([`vmath`]) runs one vector per iteration: it has enough
+///   independent work for the out-of-order core, and unrolling it only multiplies the code;
+/// * when the row is the whole parallel domain (`one_row`: a rank-1 domain, thousands of
+///   points per chunk), the widest loop and, for ordered plans, single vectors: what is left
+///   is a few points;
+/// * otherwise (rows of a matrix, as short as 8 columns) every width: [`UNROLL`] then single
+///   vectors, an ordered plan [`ORDERED_UNROLL`] first and a 4-vector loop in between so that
+///   16..31 remaining columns (k = 16 centres, say) still share each broadcast.
+fn tiers(ordered: bool, one_row: bool, heavy: bool) -> &'static [i64] {
+    match (heavy, ordered, one_row) {
+        (true, _, _) => &[1],
+        (false, true, true) => &[ORDERED_UNROLL, 1],
+        (false, true, false) => &[ORDERED_UNROLL, UNROLL, 1],
+        (false, false, true) => &[UNROLL],
+        (false, false, false) => &[UNROLL, 1],
+    }
+}
+
+/// Whether a statement list applies polynomial math ([`vmath::covers`]) to a varying value.
+fn heavy(body: &[Stmt], types: &HashMap<Var, DType>, lp: &LoopProgram) -> bool {
+    fn expr(e: &Expr, types: &HashMap<Var, DType>, lp: &LoopProgram) -> bool {
+        match e {
+            Expr::Unary(op, a) => {
+                let t = match &**a {
+                    Expr::Load { buf, .. } => lp.buffers.get(buf.index()).map(|b| b.dtype),
+                    Expr::Var(v) => types.get(v).copied(),
+                    _ => Some(DType::F32),
+                };
+                t.is_some_and(|t| vmath::covers(*op, t)) || expr(a, types, lp)
+            }
+            Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => false,
+            Expr::Load { idx, .. } => idx.iter().any(|x| expr(x, types, lp)),
+            Expr::Check(a, _) | Expr::Cast(_, a) => expr(a, types, lp),
+            Expr::Binary(_, a, b) => expr(a, types, lp) || expr(b, types, lp),
+            Expr::Select(c, a, b) => expr(c, types, lp) || expr(a, types, lp) || expr(b, types, lp),
+        }
+    }
+    body.iter().any(|s| match s {
+        Stmt::Let { value, .. } | Stmt::Mut { init: value, .. } | Stmt::Assign { value, .. } => expr(value, types, lp),
+        Stmt::Store { value, .. } => expr(value, types, lp),
+        Stmt::For { body, .. } | Stmt::ForRange { body, .. } => heavy(body, types, lp),
+        Stmt::If { then, els, .. } => heavy(then, types, lp) || heavy(els, types, lp),
+        Stmt::Flag(_) => false,
+    })
 }
 
 impl Plan {
@@ -176,7 +227,15 @@ pub fn plan(lp: &LoopProgram, k: &Kernel) -> Option<Plan> {
     }
     let mut p = Planner {
         lp,
-        plan: Plan { inner, width: 0, contiguous: vec![], varying: HashSet::new(), ordered, repack: vec![] },
+        plan: Plan {
+            inner,
+            width: 0,
+            contiguous: vec![],
+            varying: HashSet::new(),
+            ordered,
+            repack: vec![],
+            tiers: &[],
+        },
         types: k.domain.iter().map(|(v, _)| (*v, DType::I64)).collect(),
         loops: k.domain.iter().map(|(v, _)| *v).collect(),
     };
@@ -200,6 +259,7 @@ pub fn plan(lp: &LoopProgram, k: &Kernel) -> Option<Plan> {
         }
     }
     p.check_body(&k.body, true)?;
+    p.plan.tiers = tiers(ordered, k.domain.len() == 1, heavy(&k.body, &p.types, lp));
     Some(p.plan)
 }
 
@@ -270,13 +330,22 @@ pub(crate) fn map_plan(l: &Lower<'_, '_>, var: Var, body: &[Stmt]) -> Option<Pla
     }
     let mut p = Planner {
         lp: l.lp,
-        plan: Plan { inner: var, width, contiguous: vec![], varying: HashSet::new(), ordered: false, repack: vec![] },
+        plan: Plan {
+            inner: var,
+            width,
+            contiguous: vec![],
+            varying: HashSet::new(),
+            ordered: false,
+            repack: vec![],
+            tiers: &[],
+        },
         types: l.vars.iter().map(|(v, (_, t))| (*v, *t)).collect(),
         loops: vec![],
     };
     p.types.insert(var, DType::I64);
     p.mark(body);
     p.check_body(body, true)?;
+    p.plan.tiers = tiers(false, false, heavy(body, &p.types, l.lp));
     (!p.plan.contiguous.is_empty()).then_some(p.plan)
 }
 
@@ -616,9 +685,7 @@ fn vmem() -> MemFlagsData {
 }
 
 /// Emit the vector loops for one row into the current block (`vpre`): hoisted values, the
-/// unrolled loop ([`UNROLL`] vectors per iteration; an ordered plan first runs
-/// [`ORDERED_UNROLL`], then [`UNROLL`]), the single-vector loop, then a jump to `scalar_head`
-/// for the tail. `jvar` holds the inner index (the row's first point on entry)
+/// loops of [`Plan::tiers`], then a jump to `scalar_head` for the tail. `jvar` holds the inner index (the row's first point on entry)
 /// and `jn` the row's end. An ordered plan hoists nothing: each iteration runs the body's
 /// statements in order, every varying one for all its vectors before the next statement.
 pub(crate) fn vector_loops(
@@ -634,11 +701,7 @@ pub(crate) fn vector_loops(
         v.prepare(l, body)?;
     }
     let lanes = plan.lanes();
-    // Vectors per iteration, widest first; each loop runs while its width fits, then hands the
-    // rest of the row to the next (the last to the scalar tail). An ordered plan adds a
-    // 4-vector loop so that 16..31 remaining columns (k = 16 centres, say) still share each
-    // broadcast.
-    let tiers: &[i64] = if plan.ordered { &[ORDERED_UNROLL, UNROLL, 1] } else { &[UNROLL, 1] };
+    let tiers = plan.tiers;
     let heads: Vec<(Block, Block)> = tiers.iter().map(|_| (l.b.create_block(), l.b.create_block())).collect();
     l.b.ins().jump(heads[0].0, &[]);
     for (t, &n) in tiers.iter().enumerate() {

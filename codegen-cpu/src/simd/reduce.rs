@@ -89,7 +89,15 @@ pub(crate) fn plan(l: &Lower<'_, '_>, var: Var, body: &[Stmt]) -> Option<ReduceP
     };
     let mut p = Planner {
         lp: l.lp,
-        plan: Plan { inner: var, width, contiguous: vec![], varying: HashSet::new(), ordered: false, repack: vec![] },
+        plan: Plan {
+            inner: var,
+            width,
+            contiguous: vec![],
+            varying: HashSet::new(),
+            ordered: false,
+            repack: vec![],
+            tiers: &[],
+        },
         types: l.vars.iter().map(|(v, (_, t))| (*v, *t)).collect::<HashMap<_, _>>(),
         loops: vec![],
     };
