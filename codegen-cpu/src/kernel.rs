@@ -133,10 +133,27 @@ pub(crate) struct Lower<'a, 'f> {
     pub fma: bool,
     /// Whether serial reduction loops may get a vector version ([`simd::reduce`]).
     simd: bool,
+    /// Where a vector copy being emitted may hand its point and the rest of the row to the
+    /// scalar loop ([`Bail`]); `None` outside straight-line vector loops.
+    pub bail: Option<Bail>,
     /// Loads and stores whose address a serial loop keeps in a variable and advances each
     /// iteration ([`Lower::start_walks`]), by address of the load expression or store
     /// statement.
     pub walkers: HashMap<usize, Variable>,
+}
+
+/// The scalar loop a straight-line vector copy can hand the rest of its row to: `jvar` set to
+/// `at` (the copy's first point), then a jump to `head`. Polynomial math does this when a lane
+/// is beyond its polynomial's range (`sin` of a huge argument), instead of calling libm in the
+/// vector loop: a call clobbers every vector register, and with one anywhere in the loop the
+/// register allocator spills the polynomials' constants on every iteration. The copy may have
+/// stored some of its outputs already; the scalar loop stores the same values again (the plan
+/// guarantees the kernel reads no buffer it stores to).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Bail {
+    pub head: Block,
+    pub jvar: Variable,
+    pub at: Value,
 }
 
 /// The address walkers of one serial loop: each variable and its byte step per iteration.
@@ -184,6 +201,7 @@ pub(crate) fn build_kernel(
         poly_math,
         fma,
         simd,
+        bail: None,
         walkers: HashMap::new(),
     };
     if let Err(e) = l.kernel(k, plan.as_ref()) {

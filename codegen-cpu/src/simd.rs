@@ -724,7 +724,11 @@ pub(crate) fn vector_loops(
         } else {
             for u in 0..n {
                 v.vars.clear();
-                v.copy(l, body, j, u)?;
+                let at = l.b.ins().iadd_imm_s(j, u * lanes);
+                l.bail = Some(crate::kernel::Bail { head: scalar_head, jvar, at });
+                let r = v.copy(l, body, j, u);
+                l.bail = None;
+                r?;
             }
         }
         let j1 = l.b.ins().iadd_imm_s(j, n * lanes);

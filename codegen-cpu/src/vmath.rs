@@ -263,10 +263,14 @@ impl<'x, 'a, 'f> M<'x, 'a, 'f> {
     fn exp(&mut self, x: Value) -> Value {
         // Clamp so that the scale stays representable: results saturate to inf / 0 anyway.
         let (lo, hi) = if self.f64 { (-746.0, 710.0) } else { (-104.0, 89.0) };
+        // `x < lo ? lo : x` and `hi < x ? hi : x` keep a NaN and are one `maxps`/`minps`
+        // each (Cranelift matches the pattern); `fmax`/`fmin` take seven instructions.
         let lo = self.c(lo);
+        let below = self.cmp(FloatCC::LessThan, x, lo);
+        let x = self.sel(below, lo, x);
         let hi = self.c(hi);
-        let x = self.l.b.ins().fmax(x, lo);
-        let x = self.l.b.ins().fmin(x, hi);
+        let above = self.cmp(FloatCC::LessThan, hi, x);
+        let x = self.sel(above, hi, x);
         let s = self.shifter();
         let sc = self.c(s);
         let k = self.maddk(x, std::f64::consts::LOG2_E, sc);
@@ -591,11 +595,24 @@ impl<'x, 'a, 'f> M<'x, 'a, 'f> {
         self.libm_where(far, x, poly, if cos { UnOp::Cos } else { UnOp::Sin })
     }
 
-    /// `mask ? libm(op)(x) : other` per lane; libm runs only when some lane needs it.
+    /// `mask ? libm(op)(x) : other` per lane; libm runs only when some lane needs it. In a
+    /// straight-line vector loop, such a vector instead hands the rest of its row to the scalar
+    /// loop ([`crate::kernel::Bail`]), which calls libm for its lane.
     fn libm_where(&mut self, mask: Value, x: Value, other: Value, op: UnOp) -> Result<Value, CpuError> {
         let Some(name) = libm_symbol(MathOp::Unary(op), self.dt) else {
             return Err(CpuError::Unsupported(format!("`{}` on {}", op.name(), self.dt)));
         };
+        if let (true, Some(bail)) = (self.ty.is_vector(), self.l.bail) {
+            let any = self.l.b.ins().vany_true(mask);
+            let out = self.l.b.create_block();
+            let go_on = self.l.b.create_block();
+            self.l.b.ins().brif(any, out, &[], go_on, &[]);
+            self.l.b.switch_to_block(out);
+            self.l.b.def_var(bail.jvar, bail.at);
+            self.l.b.ins().jump(bail.head, &[]);
+            self.l.b.switch_to_block(go_on);
+            return Ok(other);
+        }
         let slow = self.l.b.create_block();
         let join = self.l.b.create_block();
         let res = self.l.b.append_block_param(join, self.ty);

@@ -381,6 +381,26 @@ fn huge_sin_cos_arguments_are_libm_results() {
 }
 
 #[test]
+fn a_huge_argument_hands_the_rest_of_the_row_to_the_scalar_loop() {
+    // The vector loop runs polynomials only; a vector with a lane beyond their range hands its
+    // point and the rest of the row to the scalar loop (libm for those lanes). Every element
+    // must come out as the scalar build computes it, wherever the huge values fall.
+    for op in [UnOp::Sin, UnOp::Cos] {
+        let c = compiled(op, DType::F32);
+        for (n, at) in [(103usize, vec![21usize]), (64, vec![0, 63]), (37, vec![4, 5, 6, 30]), (9, vec![8])] {
+            let mut xs: Vec<f32> = (0..n).map(|i| (i as f32 - 50.0) * 0.173).collect();
+            for &i in &at {
+                xs[i] = 1e5 + i as f32;
+            }
+            let (v, s) = (run32(&c.vector, &c.lp, &xs), run32(&c.scalar, &c.lp, &xs));
+            for (i, (a, b)) in v.iter().zip(&s).enumerate() {
+                assert_eq!(a.to_bits(), b.to_bits(), "{}(x[{i}] = {}) with huge values at {at:?}", op.name(), xs[i]);
+            }
+        }
+    }
+}
+
+#[test]
 fn libm_path_still_matches_the_reference() {
     // `poly_math: false` keeps the glibc calls: within 2 ULP of the f64 reference (f32).
     let xs: Vec<f32> = (0..1000).map(|i| (i as f32 - 500.0) * 0.037).collect();
