@@ -38,11 +38,15 @@
 //!
 //! # Vectorization
 //!
-//! A kernel whose body is a straight line of `let`s and `store`s, where every access that
-//! moves with the innermost domain axis indexes that axis with the domain variable itself,
-//! gets a second inner loop over 128-bit vectors (f32x4, i32x4, f64x2, i64x2), unrolled four
-//! times, then one vector at a time, then a scalar tail. The vector loop runs only when every
-//! such access has stride 1 at run time; otherwise the scalar loop runs. See [`simd`].
+//! The innermost domain axis gets vector loops over 128-bit vectors (f32x4, i32x4, f64x2,
+//! i64x2), then a scalar tail ([`simd`]): straight-line bodies (elementwise maps), bodies with
+//! serial loops and `mut`s whose lanes keep the scalar loop's order (*ordered* plans:
+//! contractions over rows, distances with an argmin), serial map loops (a row update),
+//! and the serial reduction loops of reductions ([`simd`]'s `reduce`). The vector loops run
+//! only when every access that moves with the vector axis has stride 1 at run time,
+//! otherwise the scalar loop does; inputs read many times down their columns are copied
+//! column-major by the runtime instead ([`simd::Plan::repack`]). The module documentation of
+//! [`simd`] records what Cranelift does to such loops and why they are shaped as they are.
 
 pub mod math;
 pub mod run;
