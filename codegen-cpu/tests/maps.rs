@@ -6,9 +6,8 @@
 
 mod common;
 
-use common::{compile_inspect as compile, run_chunks as run};
-use kiln_ir::loop_interp::run_loops;
-use kiln_ir::loops::{parse_loop_program, LoopProgram};
+use common::{check_bitwise as check, compile_inspect as compile, values};
+use kiln_ir::loops::parse_loop_program;
 use kiln_ir::Value;
 use ndarray::{s, ArrayD, IxDyn};
 
@@ -70,33 +69,6 @@ const FIRST: &str = "program first
     store o[v5, v6] = load t[v5, v6]
   }
 ";
-
-fn values(shape: &[usize], seed: u64) -> ArrayD<f64> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    ArrayD::from_shape_fn(IxDyn(shape), |_| {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((s >> 11) as f64 / (1u64 << 53) as f64) * 4.0 - 1.7
-    })
-}
-
-fn bits(v: &[Value]) -> String {
-    v.iter()
-        .map(|v| match v {
-            Value::F32(a) => format!("{:?}", a.mapv(f32::to_bits)),
-            Value::F64(a) => format!("{:?}", a.mapv(f64::to_bits)),
-            other => format!("{other:?}"),
-        })
-        .collect()
-}
-
-fn check(lp: &LoopProgram, args: &[Value], what: &str) {
-    let want = bits(&run_loops(lp, args).unwrap_or_else(|e| panic!("{what}: {e}")));
-    let (vp, sp) = (compile(lp, true), compile(lp, false));
-    for chunks in [1, 3] {
-        assert_eq!(bits(&run(&vp, lp, args, chunks)), want, "{what}: vector build, {chunks} chunks");
-    }
-    assert_eq!(bits(&run(&sp, lp, args, 1)), want, "{what}: scalar build");
-}
 
 #[test]
 fn scatter_row_updates_run_as_vectors() {

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{compile_inspect as compile, relayout, run_chunks as run, Layout};
+use common::{bits, compile_inspect as compile, relayout, run_chunks as run, values, Layout};
 use kiln_cpu::{run_program_chunked, CpuError};
 use kiln_ir::loop_interp::run_loops;
 use kiln_ir::loops::{parse_loop_program, BufId, LoopProgram};
@@ -79,24 +79,6 @@ const SHIFTED_ARGMAX: &str = "program shifted
     store moved[v0] = select(ne(v7, v2), i32:1, i32:0)
   }
 ";
-
-fn values(shape: &[usize], seed: u64) -> ArrayD<f64> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    ArrayD::from_shape_fn(IxDyn(shape), |_| {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((s >> 11) as f64 / (1u64 << 53) as f64) * 4.0 - 1.7
-    })
-}
-
-fn bits(v: &[Value]) -> String {
-    v.iter()
-        .map(|v| match v {
-            Value::F32(a) => format!("{:?}", a.mapv(f32::to_bits)),
-            Value::F64(a) => format!("{:?}", a.mapv(f64::to_bits)),
-            other => format!("{other:?}"),
-        })
-        .collect()
-}
 
 /// The vector build on column-major (vector loop) and row-major (scalar loop) inputs, and the
 /// scalar build, against the interpreter, bit for bit, over 1 and 3 chunks; flags included.

@@ -127,3 +127,33 @@ pub fn compile_inspect(lp: &LoopProgram, simd: bool) -> CpuProgram {
 pub fn run_chunks(p: &CpuProgram, lp: &LoopProgram, args: &[Value], chunks: usize) -> Vec<Value> {
     run_program_chunked(p, lp, args, chunks).unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// Seeded values in `[-1.7, 2.3)`: no two runs of a test differ, no value is special.
+pub fn values(shape: &[usize], seed: u64) -> ArrayD<f64> {
+    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    ArrayD::from_shape_fn(ndarray::IxDyn(shape), |_| {
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((s >> 11) as f64 / (1u64 << 53) as f64) * 4.0 - 1.7
+    })
+}
+
+/// The bits of every value (floats as their integer representation), to compare exactly.
+pub fn bits(v: &[Value]) -> String {
+    v.iter()
+        .map(|v| match v {
+            Value::F32(a) => format!("{:?}", a.mapv(f32::to_bits)),
+            Value::F64(a) => format!("{:?}", a.mapv(f64::to_bits)),
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
+
+/// Vector and scalar builds against the interpreter, bit for bit, over 1 and 3 chunks.
+pub fn check_bitwise(lp: &LoopProgram, args: &[Value], what: &str) {
+    let want = bits(&run_loops(lp, args).unwrap_or_else(|e| panic!("{what}: {e}")));
+    let (vp, sp) = (compile_inspect(lp, true), compile_inspect(lp, false));
+    for chunks in [1, 3] {
+        assert_eq!(bits(&run_chunks(&vp, lp, args, chunks)), want, "{what}: vector build, {chunks} chunks");
+    }
+    assert_eq!(bits(&run_chunks(&sp, lp, args, 1)), want, "{what}: scalar build");
+}
