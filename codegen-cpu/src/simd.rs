@@ -256,20 +256,9 @@ pub fn plan(lp: &LoopProgram, k: &Kernel) -> Option<Plan> {
     if stored.iter().any(|b| read.contains(b)) {
         return None;
     }
-    let mut p = Planner {
-        lp,
-        plan: Plan {
-            inner,
-            width: 0,
-            contiguous: vec![],
-            varying: HashSet::new(),
-            ordered,
-            repack: vec![],
-            tiers: &[],
-        },
-        types: k.domain.iter().map(|(v, _)| (*v, DType::I64)).collect(),
-        loops: k.domain.iter().map(|(v, _)| *v).collect(),
-    };
+    let domain = k.domain.iter().map(|(v, _)| *v);
+    let mut p = Planner::new(lp, inner, 0, domain.clone().map(|v| (v, DType::I64)).collect(), domain.collect());
+    p.plan.ordered = ordered;
     // Which variables vary: a fixed point, since a loop feeds its `mut`s back into themselves.
     loop {
         let before = p.plan.varying.len();
@@ -359,21 +348,7 @@ pub(crate) fn map_plan(l: &Lower<'_, '_>, var: Var, body: &[Stmt]) -> Option<Pla
     if !ok {
         return None;
     }
-    let mut p = Planner {
-        lp: l.lp,
-        plan: Plan {
-            inner: var,
-            width,
-            contiguous: vec![],
-            varying: HashSet::new(),
-            ordered: false,
-            repack: vec![],
-            tiers: &[],
-        },
-        types: l.vars.iter().map(|(v, (_, t))| (*v, *t)).collect(),
-        loops: vec![],
-    };
-    p.types.insert(var, DType::I64);
+    let mut p = Planner::for_loop(l, var, width);
     p.mark(body);
     p.check_body(body, true)?;
     p.plan.tiers = tiers(false, false, heavy(body, &p.types, l.lp));
@@ -422,7 +397,30 @@ struct Planner<'a> {
     loops: Vec<Var>,
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
+    /// A planner for a vector loop over `inner` with lanes of `width` bytes (0: from the
+    /// stores), knowing the types of `types` and the loops around the body in `loops`.
+    fn new(lp: &'a LoopProgram, inner: Var, width: usize, types: HashMap<Var, DType>, loops: Vec<Var>) -> Self {
+        let plan = Plan {
+            inner,
+            width,
+            contiguous: vec![],
+            varying: HashSet::new(),
+            ordered: false,
+            repack: vec![],
+            tiers: &[],
+        };
+        Planner { lp, plan, types, loops }
+    }
+
+    /// A planner for the serial loop of `var` in kernel code being lowered: the variables
+    /// defined so far have the types [`Lower`] gave them, `var` is an `i64`.
+    fn for_loop(l: &Lower<'a, '_>, var: Var, width: usize) -> Self {
+        let mut types: HashMap<Var, DType> = l.vars.iter().map(|(v, (_, t))| (*v, *t)).collect();
+        types.insert(var, DType::I64);
+        Planner::new(l.lp, var, width, types, vec![])
+    }
+
     /// Record the types of `body`'s variables and add those that vary to the plan.
     fn mark(&mut self, body: &[Stmt]) {
         for s in body {
@@ -465,26 +463,10 @@ impl Planner<'_> {
         for s in body {
             match s {
                 Stmt::Let { var, ty, value } | Stmt::Mut { var, ty, init: value } => {
-                    if has_check(value) {
-                        return None;
-                    }
-                    if self.plan.varying.contains(var) {
-                        self.check(value)?;
-                        if !self.fits(*ty) {
-                            return None;
-                        }
-                    }
+                    self.check_def(value, Some(*ty), self.plan.varying.contains(var))?
                 }
                 Stmt::Assign { var, value } => {
-                    if has_check(value) {
-                        return None;
-                    }
-                    if self.plan.varying.contains(var) {
-                        self.check(value)?;
-                        if !self.fits(*self.types.get(var)?) {
-                            return None;
-                        }
-                    }
+                    self.check_def(value, self.types.get(var).copied(), self.plan.varying.contains(var))?
                 }
                 Stmt::For { var, body, .. } => {
                     self.loops.push(*var);
@@ -510,6 +492,21 @@ impl Planner<'_> {
                     }
                 }
                 _ => return None,
+            }
+        }
+        Some(())
+    }
+
+    /// A definition (`let`, `mut` or assignment) of a value of type `t`: no `check`, and when
+    /// it varies, an expression the vector code can emit in lanes of the plan's width.
+    fn check_def(&mut self, value: &Expr, t: Option<DType>, varying: bool) -> Option<()> {
+        if has_check(value) {
+            return None;
+        }
+        if varying {
+            self.check(value)?;
+            if !self.fits(t?) {
+                return None;
             }
         }
         Some(())
@@ -543,26 +540,9 @@ impl Planner<'_> {
         self.check(cond)?;
         for s in then.iter().chain(els) {
             match s {
-                Stmt::Let { var, ty, value } => {
-                    if has_check(value) {
-                        return None;
-                    }
-                    if self.plan.varying.contains(var) {
-                        self.check(value)?;
-                        if !self.fits(*ty) {
-                            return None;
-                        }
-                    }
-                }
-                Stmt::Assign { var, value } => {
-                    if has_check(value) {
-                        return None;
-                    }
-                    self.check(value)?;
-                    if !self.fits(*self.types.get(var)?) {
-                        return None;
-                    }
-                }
+                Stmt::Let { var, ty, value } => self.check_def(value, Some(*ty), self.plan.varying.contains(var))?,
+                // Every assignment of an if-converted branch is a select per lane.
+                Stmt::Assign { var, value } => self.check_def(value, self.types.get(var).copied(), true)?,
                 Stmt::Flag(_) => {}
                 _ => return None,
             }

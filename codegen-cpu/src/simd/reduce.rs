@@ -26,7 +26,7 @@ use cranelift_codegen::ir::{Block, InstBuilder, Value};
 use cranelift_frontend::Variable;
 use kiln_ir::loops::{Expr, Scalar, Stmt, Var};
 use kiln_ir::{BinOp, DType};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// One accumulator of a reduction loop.
 #[derive(Clone, Debug)]
@@ -87,21 +87,7 @@ pub(crate) fn plan(l: &Lower<'_, '_>, var: Var, body: &[Stmt]) -> Option<ReduceP
         e.for_each_var(&mut |v| r |= acc_vars.contains(&v));
         r
     };
-    let mut p = Planner {
-        lp: l.lp,
-        plan: Plan {
-            inner: var,
-            width,
-            contiguous: vec![],
-            varying: HashSet::new(),
-            ordered: false,
-            repack: vec![],
-            tiers: &[],
-        },
-        types: l.vars.iter().map(|(v, (_, t))| (*v, *t)).collect::<HashMap<_, _>>(),
-        loops: vec![],
-    };
-    p.types.insert(var, DType::I64);
+    let mut p = Planner::for_loop(l, var, width);
     for s in body {
         match s {
             Stmt::Let { var, ty, value } => {
