@@ -905,11 +905,7 @@ impl<'p> Vec_<'p> {
                         }
                         Stmt::Assign { var, value } => {
                             let x = self.vx(l, value, j, u)?;
-                            let Some(&cv) = self.muts.get(&(*var, u)) else {
-                                return Err(CpuError::Unsupported(format!(
-                                    "masked assignment to {var} before its `mut`"
-                                )));
-                            };
+                            let cv = self.mut_copy(*var, u)?;
                             let old = self.use_var(l, cv);
                             let new = self.vselect(l, mask, x, old);
                             self.def_var(l, cv, new);
@@ -938,6 +934,14 @@ impl<'p> Vec_<'p> {
             l.b.switch_to_block(after);
         }
         Ok(())
+    }
+
+    /// Copy `u` of the varying `mut` an assignment to `var` updates.
+    fn mut_copy(&self, var: Var, u: i64) -> Result<VVar, CpuError> {
+        self.muts
+            .get(&(var, u))
+            .copied()
+            .ok_or_else(|| CpuError::Unsupported(format!("vector assignment to {var} before its `mut`")))
     }
 
     fn use_var(&self, l: &mut Lower<'_, '_>, cv: VVar) -> VVal {
@@ -1033,9 +1037,7 @@ impl<'p> Vec_<'p> {
                     }
                     Stmt::Assign { var, value } => {
                         let x = self.vx(l, value, j, u)?;
-                        let Some(&cv) = self.muts.get(&(*var, u)) else {
-                            return Err(CpuError::Unsupported(format!("vector assignment to {var} before its `mut`")));
-                        };
+                        let cv = self.mut_copy(*var, u)?;
                         self.def_var(l, cv, x);
                     }
                     Stmt::Store { buf, value, .. } => {
