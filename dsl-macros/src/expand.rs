@@ -188,6 +188,27 @@ pub fn emit(k: &syn::Path, func: &syn::ItemFn, sig: &KernelSig, ir_text: &str) -
         "[`{name}`](fn@super::{name}) on tensors: runs on the device the tensors live on and returns tensors there \
          (scalar outputs as one-element tensors). Host arrays may be mixed in only with tensors in host memory."
     );
+    // `NAME::into(out, ..)` for a kernel with one array output: stores into the caller's array.
+    let into = match (&sig.ret[..], sig.ret_tuple) {
+        ([t @ TySig { kind: TyKind::Array(r), .. }], false) => {
+            let e = elem_tokens(t.elem, g);
+            let d = ix(k, *r);
+            let idoc = format!(
+                "[`{name}`](fn@super::{name}) writing its output into `out` (the output's shape, any layout) instead of \
+                 a new array, like numpy's `out=`: a loop reusing one output skips allocating and first-touching new \
+                 memory. On an error `out` may be partly written."
+            );
+            quote! {
+                #[doc = #idoc]
+                #[allow(clippy::too_many_arguments)]
+                pub fn into #generics (out: #k::__macro::ArrayViewMut<'_, #e, #d>, #(#params),*) -> #k::__macro::Result<()> {
+                    let __args = ::std::vec![#(#args),*];
+                    kernel().call_into(#float, __args, #k::__macro::out_arg(out))
+                }
+            }
+        }
+        _ => quote!(),
+    };
     quote! {
         #[doc = #doc]
         #[allow(non_snake_case, dead_code)]
@@ -205,6 +226,8 @@ pub fn emit(k: &syn::Path, func: &syn::ItemFn, sig: &KernelSig, ir_text: &str) -
                 let mut __outs = kernel().call_tensors(#float, __args)?.into_iter();
                 ::std::result::Result::Ok(#tret_val)
             }
+
+            #into
         }
         #(#attrs)*
         #[allow(clippy::needless_question_mark, clippy::too_many_arguments)]

@@ -99,6 +99,8 @@ pub trait Element: Copy + Send + Sync + std::fmt::Debug + 'static + sealed::Seal
     fn into_value(a: ArrayD<Self>) -> Value;
     #[doc(hidden)]
     fn view_value(v: &Value) -> Option<ndarray::ArrayViewD<'_, Self>>;
+    #[doc(hidden)]
+    fn wrap_out(a: ndarray::ArrayViewMutD<'_, Self>) -> OutArg<'_>;
 }
 
 /// The float element types, the instantiations of a generic `fn k<F: Float>` kernel.
@@ -126,6 +128,9 @@ macro_rules! element {
                     Value::$variant(a) => Some(a.view()),
                     _ => None,
                 }
+            }
+            fn wrap_out(a: ndarray::ArrayViewMutD<'_, Self>) -> OutArg<'_> {
+                OutArg::$variant(a)
             }
         }
     };
@@ -186,4 +191,81 @@ fn output_error(got: String, dtype: DType, rank: Option<usize>) -> Error {
         got,
         expected: format!("{dtype} of rank {}", rank.map(|r| r.to_string()).unwrap_or_else(|| "any".into())),
     }
+}
+
+/// A caller's array a kernel writes its one output into instead of allocating a new one
+/// (`NAME::into`, numpy's `out=`): a mutable view of any layout, strided or reversed.
+pub enum OutArg<'a> {
+    F32(ndarray::ArrayViewMutD<'a, f32>),
+    F64(ndarray::ArrayViewMutD<'a, f64>),
+    I32(ndarray::ArrayViewMutD<'a, i32>),
+    I64(ndarray::ArrayViewMutD<'a, i64>),
+    U32(ndarray::ArrayViewMutD<'a, u32>),
+    Bool(ndarray::ArrayViewMutD<'a, bool>),
+}
+
+macro_rules! with_out {
+    ($v:expr, $a:ident => $e:expr) => {
+        match $v {
+            OutArg::F32($a) => $e,
+            OutArg::F64($a) => $e,
+            OutArg::I32($a) => $e,
+            OutArg::I64($a) => $e,
+            OutArg::U32($a) => $e,
+            OutArg::Bool($a) => $e,
+        }
+    };
+}
+
+impl OutArg<'_> {
+    pub fn dtype(&self) -> DType {
+        match self {
+            OutArg::F32(_) => DType::F32,
+            OutArg::F64(_) => DType::F64,
+            OutArg::I32(_) => DType::I32,
+            OutArg::I64(_) => DType::I64,
+            OutArg::U32(_) => DType::U32,
+            OutArg::Bool(_) => DType::Bool,
+        }
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        with_out!(self, a => a.shape())
+    }
+
+    /// The address of element `[0, 0, ..]` and the strides in elements.
+    pub(crate) fn raw(&mut self) -> (*mut u8, Vec<i64>) {
+        with_out!(self, a => (a.as_mut_ptr() as *mut u8, a.strides().iter().map(|s| *s as i64).collect()))
+    }
+
+    /// Set every element to zero (false).
+    pub(crate) fn zero(&mut self) {
+        match self {
+            OutArg::F32(a) => a.fill(0.0),
+            OutArg::F64(a) => a.fill(0.0),
+            OutArg::I32(a) => a.fill(0),
+            OutArg::I64(a) => a.fill(0),
+            OutArg::U32(a) => a.fill(0),
+            OutArg::Bool(a) => a.fill(false),
+        }
+    }
+
+    /// Copy a computed output into the view; false when its dtype or shape differs.
+    pub(crate) fn assign(&mut self, v: &Value) -> bool {
+        fn put<T: Element>(out: &mut ndarray::ArrayViewMutD<'_, T>, v: &Value) -> bool {
+            match T::view_value(v) {
+                Some(a) if a.shape() == out.shape() => {
+                    out.assign(&a);
+                    true
+                }
+                _ => false,
+            }
+        }
+        with_out!(self, a => put(a, v))
+    }
+}
+
+/// Type-erase the output view of `NAME::into` (used by `#[kernel]` expansions).
+pub fn out_arg<T: Element, D: Dimension>(a: ndarray::ArrayViewMut<'_, T, D>) -> OutArg<'_> {
+    T::wrap_out(a.into_dyn())
 }

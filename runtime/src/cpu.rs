@@ -6,7 +6,7 @@
 //! by the kernel handle), outputs and temporaries are freshly allocated with exactly the
 //! shapes the loop program declares under the bound symbols, and inputs are never written.
 
-use crate::args::Arg;
+use crate::args::{Arg, OutArg};
 use kiln_cpu::{ArgPack, BufDesc, CpuProgram};
 use kiln_ir::loops::{BufId, BufKind, Flag, LoopProgram, Stmt};
 use kiln_ir::{with_value, Dim, Value};
@@ -33,11 +33,38 @@ impl SharedPack {
 
 /// Run `lp` (compiled into `prog`) on validated `args` with symbol values `syms`. Returns
 /// the outputs, or the first error flag a kernel raised.
-pub fn run(prog: &CpuProgram, lp: &LoopProgram, args: &[Arg<'_>], syms: &[usize]) -> Result<Vec<Value>, Flag> {
+///
+/// `into`: the caller's array for the one output (its dtype and shape checked by the caller),
+/// stored to in place of a new array; the output returned for it is an empty placeholder.
+pub fn run(
+    prog: &CpuProgram,
+    lp: &LoopProgram,
+    args: &[Arg<'_>],
+    syms: &[usize],
+    into: Option<&mut OutArg<'_>>,
+) -> Result<Vec<Value>, Flag> {
     let syms_i64: Vec<i64> = syms.iter().map(|&s| s as i64).collect();
     let dims = |shape: &[Dim]| -> Vec<usize> { shape.iter().map(|d| kiln_ir::shapes::dim_value(*d, syms)).collect() };
-    let mut owned: Vec<Option<Value>> =
-        lp.buffers.iter().map(|b| (b.kind != BufKind::Input).then(|| Value::zeros(b.dtype, &dims(&b.shape)))).collect();
+    let given = match (&lp.outputs[..], into) {
+        (&[b], Some(out)) => {
+            // A fresh output starts at zero; the caller's does too wherever the program might
+            // read it or leave an element unwritten.
+            if !overwrites(lp, b, syms) {
+                out.zero();
+            }
+            Some((b, out.raw()))
+        }
+        _ => None,
+    };
+    let mut owned: Vec<Option<Value>> = lp
+        .buffers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let mine = given.as_ref().is_some_and(|(g, _)| g.index() == i);
+            (b.kind != BufKind::Input && !mine).then(|| Value::zeros(b.dtype, &dims(&b.shape)))
+        })
+        .collect();
     for v in owned.iter_mut().flatten() {
         with_value!(v, a => advise_huge_pages(a.as_mut_ptr() as *mut u8, std::mem::size_of_val(a.as_slice_memory_order().unwrap_or(&[]))));
     }
@@ -47,8 +74,11 @@ pub fn run(prog: &CpuProgram, lp: &LoopProgram, args: &[Arg<'_>], syms: &[usize]
     }
     let mut strides: Vec<Vec<i64>> = Vec::with_capacity(lp.buffers.len());
     let mut ptrs: Vec<*mut u8> = Vec::with_capacity(lp.buffers.len());
-    for (slot, param) in owned.iter_mut().zip(&param_of) {
+    for (i, (slot, param)) in owned.iter_mut().zip(&param_of).enumerate() {
         let (ptr, st): (*mut u8, Vec<i64>) = match (slot, param) {
+            _ if given.as_ref().is_some_and(|(g, _)| g.index() == i) => {
+                given.as_ref().map(|(_, (p, st))| (*p, st.clone())).unwrap_or_default()
+            }
             (Some(v), _) => {
                 with_value!(v, a => (a.as_mut_ptr() as *mut u8, a.strides().iter().map(|s| *s as i64).collect()))
             }
@@ -102,7 +132,9 @@ pub fn run(prog: &CpuProgram, lp: &LoopProgram, args: &[Arg<'_>], syms: &[usize]
         // program declares under `syms`: inputs were validated against the signature by
         // `kiln_ir::bind` before this call (a repacked copy has the input's shape and values,
         // with its own strides), outputs and temporaries were just allocated with those
-        // shapes; strides are the arrays' own; inputs are only read (a loop IR invariant);
+        // shapes, or are the caller's `into` view, whose shape the caller checked and which
+        // cannot overlap an input (it is borrowed mutably beside their shared borrows);
+        // strides are the arrays' own; inputs are only read (a loop IR invariant);
         // the ranges are disjoint and inside `0..len`; `flags` has one slot per flag; all of
         // it lives until this function returns.
         let threads = rayon::current_num_threads() as u64;
@@ -124,6 +156,55 @@ pub fn run(prog: &CpuProgram, lp: &LoopProgram, args: &[Arg<'_>], syms: &[usize]
         .iter()
         .map(|b| owned[b.index()].take().unwrap_or_else(|| Value::zeros(kiln_ir::DType::F32, &[])))
         .collect())
+}
+
+/// Whether running `lp` stores every element of output `b` before anything could read it: no
+/// kernel loads `b`, and one kernel's top level stores `b[v0, v1, ..]` at every point of a
+/// domain `(v0, v1, ..)` with exactly `b`'s extents. A caller's array then needs no zeroing.
+fn overwrites(lp: &LoopProgram, b: BufId, syms: &[usize]) -> bool {
+    let mut loaded = false;
+    let mut see = |e: &kiln_ir::loops::Expr| e.for_each_load(&mut |x| loaded |= x == b);
+    fn stmts(body: &[Stmt], see: &mut impl FnMut(&kiln_ir::loops::Expr)) {
+        for s in body {
+            match s {
+                Stmt::Let { value, .. } | Stmt::Mut { init: value, .. } | Stmt::Assign { value, .. } => see(value),
+                Stmt::Store { idx, value, .. } => {
+                    idx.iter().for_each(&mut *see);
+                    see(value);
+                }
+                Stmt::For { body, .. } => stmts(body, see),
+                Stmt::ForRange { start, end, body, .. } => {
+                    see(start);
+                    see(end);
+                    stmts(body, see);
+                }
+                Stmt::If { cond, then, els } => {
+                    see(cond);
+                    stmts(then, see);
+                    stmts(els, see);
+                }
+                Stmt::Flag(_) => {}
+            }
+        }
+    }
+    for k in &lp.kernels {
+        stmts(&k.body, &mut see);
+    }
+    let shape = &lp.buffer(b).shape;
+    let covered = lp.kernels.iter().any(|k| {
+        k.domain.len() == shape.len()
+            && k.domain
+                .iter()
+                .zip(shape)
+                .all(|((_, d), s)| kiln_ir::shapes::dim_value(*d, syms) == kiln_ir::shapes::dim_value(*s, syms))
+            && k.body.iter().any(|s| match s {
+                Stmt::Store { buf, idx, .. } => {
+                    *buf == b && idx.iter().zip(&k.domain).all(|(e, (v, _))| *e == kiln_ir::loops::Expr::Var(*v))
+                }
+                _ => false,
+            })
+    });
+    !loaded && covered
 }
 
 /// Buffers at least this large are backed by transparent huge pages where the kernel allows.

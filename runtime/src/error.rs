@@ -46,4 +46,8 @@ pub enum Error {
     /// Anything else the interpreter reports.
     #[error("kernel `{kernel}`: {message}")]
     Execution { kernel: String, message: String },
+
+    /// `NAME::into(out, ..)` given an `out` that cannot take the output.
+    #[error("kernel `{kernel}`: `out` is {got} but the output is {expected}")]
+    OutMismatch { kernel: String, got: String, expected: String },
 }

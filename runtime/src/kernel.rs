@@ -1,6 +1,6 @@
 //! Kernel handles: a kernel's IR plus, per instantiation, its lowered forms, built once.
 
-use crate::args::Arg;
+use crate::args::{Arg, OutArg};
 use crate::debug;
 use crate::device::Device;
 use crate::error::{Error, Result};
@@ -176,11 +176,38 @@ impl Kernel {
 
     /// Call on an explicit device.
     pub fn call_on(&self, device: Device, float: Option<DType>, args: Vec<Arg<'_>>) -> Result<Vec<Value>> {
+        self.call_impl(device, float, args, None)
+    }
+
+    /// Call on host arrays (on [`Device::default_device`]) writing the kernel's one output into
+    /// `out`, a caller's array of the output's dtype and shape in any layout, instead of a new
+    /// array (numpy's `out=`: a loop that reuses its output skips allocating and first-touching
+    /// fresh memory). What `#[kernel]`'s `NAME::into(out, ...)` calls. On the CPU the kernel
+    /// stores straight into `out`; other devices compute a new array and copy it in.
+    ///
+    /// # Errors
+    /// [`Error::OutMismatch`] when the kernel has more than one output or `out` has another
+    /// dtype or shape; everything [`Kernel::call_on`] rejects. On an error `out` may have been
+    /// partly written.
+    pub fn call_into(&self, float: Option<DType>, args: Vec<Arg<'_>>, mut out: OutArg<'_>) -> Result<()> {
+        self.call_impl(Device::default_device(), float, args, Some(&mut out)).map(drop)
+    }
+
+    fn call_impl(
+        &self,
+        device: Device,
+        float: Option<DType>,
+        args: Vec<Arg<'_>>,
+        mut into: Option<&mut OutArg<'_>>,
+    ) -> Result<Vec<Value>> {
         let float = self.resolve_float(float, &args)?;
         let inst = self.instance(float)?;
         let shapes: Vec<(DType, &[usize])> = args.iter().map(|a| (a.dtype(), a.shape())).collect();
         let scalars: Vec<Option<i64>> = args.iter().map(Arg::as_index).collect();
         let syms = kiln_ir::shapes::bind_with_scalars(&inst.program, None, &shapes, &scalars)?;
+        if let Some(out) = into.as_deref() {
+            self.check_into(&inst, &syms, out)?;
+        }
         if debug::level() >= 2 {
             // Show the lowering even on the interpreter, which runs the array IR itself.
             self.lowered(&inst)?;
@@ -191,7 +218,7 @@ impl Kernel {
             Device::Cpu => {
                 let program = self.cpu_program(&inst)?;
                 let lowered = self.lowered(&inst)?;
-                match crate::cpu::run(program, &lowered.loops, &args, &syms) {
+                match crate::cpu::run(program, &lowered.loops, &args, &syms, into.as_deref_mut()) {
                     Ok(outs) => outs,
                     // The native code only knows that a flag was raised; the interpreter
                     // names the array, axis and index (and is only run on this error path).
@@ -231,6 +258,16 @@ impl Kernel {
                 outs.iter().map(AnyTensor::to_value).collect::<Result<Vec<_>>>()?
             }
         };
+        // Devices other than the CPU computed a new array: copy it into the caller's.
+        if let (Some(out), false) = (into, device == Device::Cpu) {
+            let have = format!("{}{:?}", out.dtype(), out.shape());
+            let mismatch =
+                |expected: String| Error::OutMismatch { kernel: self.name().into(), got: have.clone(), expected };
+            let v = outs.first().ok_or_else(|| mismatch("nothing".into()))?;
+            if !out.assign(v) {
+                return Err(mismatch(format!("{}{:?}", v.dtype(), v.shape())));
+            }
+        }
         if debug::level() >= 1 {
             tracing::info!(
                 "kernel {} on {device}: {:.3} ms (shapes {:?})",
@@ -240,6 +277,25 @@ impl Kernel {
             );
         }
         Ok(outs)
+    }
+
+    /// `out` can take the instantiation's one output under the bound symbols `syms`.
+    fn check_into(&self, inst: &Instance, syms: &[usize], out: &OutArg<'_>) -> Result<()> {
+        let lowered = self.lowered(inst)?;
+        let lp = &lowered.loops;
+        let want = match lp.outputs[..] {
+            [b] => {
+                let buf = lp.buffer(b);
+                let shape: Vec<usize> = buf.shape.iter().map(|d| kiln_ir::shapes::dim_value(*d, syms)).collect();
+                format!("{}{:?}", buf.dtype, shape)
+            }
+            _ => format!("{} outputs", lp.outputs.len()),
+        };
+        let got = format!("{}{:?}", out.dtype(), out.shape());
+        if got != want {
+            return Err(Error::OutMismatch { kernel: self.name().into(), got, expected: want });
+        }
+        Ok(())
     }
 
     /// Call with tensors (or host arrays, or scalars): runs on the device the tensors live on

@@ -38,8 +38,8 @@ pub use tensor::{tensor_arg, tensor_scalar, AnyTensor, IntoTensorArg, Tensor, Te
 /// What `#[kernel]` expansions refer to. Not a stable API: only the macro uses it.
 #[doc(hidden)]
 pub mod __macro {
-    pub use crate::args::{array_arg, scalar_arg, take_array, take_scalar, Element, Float, IntoArg};
+    pub use crate::args::{array_arg, out_arg, scalar_arg, take_array, take_scalar, Element, Float, IntoArg};
     pub use crate::tensor::{take_tensor, tensor_arg, tensor_scalar, IntoTensorArg, Tensor};
     pub use crate::{Kernel, KernelCell, Result};
-    pub use ndarray::{Array1, Array2, Array3, Ix0, Ix1, Ix2, Ix3};
+    pub use ndarray::{Array1, Array2, Array3, ArrayViewMut, Ix0, Ix1, Ix2, Ix3};
 }

@@ -48,3 +48,65 @@ fn bitwise_identical_with_one_and_two_threads() {
         assert!(p.3.iter().zip(q.3.iter()).all(|(u, v)| u.to_bits() == v.to_bits()), "exp(x - mean)");
     }
 }
+
+#[kernel]
+fn axpby(a: f32, x: kiln::ndarray::Array1<f32>, b: f32, y: kiln::ndarray::Array1<f32>) -> kiln::ndarray::Array1<f32> {
+    a * x + b * y
+}
+
+#[kernel]
+fn col_sums(x: Array2<f64>) -> kiln::ndarray::Array1<f64> {
+    x.sum_axis(Axis(0))
+}
+
+#[kernel]
+fn matmul(a: Array2<f32>, b: Array2<f32>) -> Array2<f32> {
+    a.dot(&b)
+}
+
+/// `NAME::into` stores into the caller's array (of any layout) exactly what `NAME` returns,
+/// on every device, whatever the array held before, and touches nothing outside the view.
+#[test]
+fn into_writes_the_callers_array_on_every_device() {
+    use kiln::ndarray::{s, Array1};
+    let n = 100_003;
+    let mut rng = Rng::new(3);
+    let x = rng.arr1_f32(n, -2.0, 2.0);
+    let y = rng.arr1_f32(n, -2.0, 2.0);
+    // The plain-Rust reference: the same two products and one sum per element.
+    let want: Vec<u32> = x.iter().zip(&y).map(|(x, y)| (1.5 * x + -0.5 * y).to_bits()).collect();
+    let m = rng.arr2_f64(3001, 9, -1.0, 1.0);
+    let (a, b) = (rng.arr2_f32(67, 33, -1.0, 1.0), rng.arr2_f32(33, 41, -1.0, 1.0));
+    for device in [Device::Interp, Device::Cpu, Device::CudaSim] {
+        kiln::with_device(device, || {
+            let mut out = Array1::from_elem(n, f32::NAN);
+            axpby::into(out.view_mut(), 1.5, &x, -0.5, &y).unwrap();
+            assert!(out.iter().map(|v| v.to_bits()).eq(want.iter().copied()), "{device}: contiguous out");
+            // Every other element of a longer array, backwards (the odd indices, last first).
+            let mut big = Array1::from_elem(2 * n, 7.0f32);
+            axpby::into(big.slice_mut(s![..;-2]), 1.5, &x, -0.5, &y).unwrap();
+            let got: Vec<u32> = big.slice(s![..;-2]).iter().map(|v| v.to_bits()).collect();
+            assert_eq!(got, want, "{device}: reversed, strided out");
+            assert!(big.slice(s![..;2]).iter().all(|v| *v == 7.0), "{device}: elements outside the view");
+            // A reduction and a contraction into garbage-filled and transposed outputs.
+            let mut sums = Array1::from_elem(9, f64::NAN);
+            col_sums::into(sums.view_mut(), &m).unwrap();
+            assert_eq!(sums, col_sums(&m).unwrap(), "{device}: sum_axis(0)");
+            let mut ct = Array2::from_elem((41, 67), f32::INFINITY);
+            matmul::into(ct.view_mut().reversed_axes(), &a, &b).unwrap();
+            assert_eq!(ct.t(), matmul(&a, &b).unwrap(), "{device}: column-major matmul out");
+        });
+    }
+}
+
+#[test]
+fn into_an_out_of_another_shape_is_a_typed_error() {
+    let x = Rng::new(4).arr1_f32(5, -1.0, 1.0);
+    for device in [Device::Interp, Device::Cpu] {
+        let mut out = kiln::ndarray::Array1::from_elem(4, 0.0f32);
+        let err = kiln::with_device(device, || axpby::into(out.view_mut(), 1.0, &x, 1.0, &x)).unwrap_err();
+        assert!(matches!(err, kiln::Error::OutMismatch { .. }), "{device}: {err}");
+        assert_eq!(err.to_string(), "kernel `axpby`: `out` is f32[4] but the output is f32[5]", "{device}");
+        assert!(out.iter().all(|v| *v == 0.0), "{device}: out untouched");
+    }
+}

@@ -471,6 +471,7 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
 
     let rows = [
         speed_row("a*x + b*y", &kt("kiln_axpby", kn), interp, &kt("triad", n), "STREAM triad", 0.9),
+        speed_row("a*x + b*y into out", &kt("kiln_axpby_into", kn), interp, &kt("triad", n), "STREAM triad", 0.9),
         speed_row("a*x + b*y", &kt("kiln_axpby", kn), interp, &pt("numba_axpby", pn), "numba prange", 1.0),
         speed_row("a*x + b*y", &kt("kiln_axpby", kn), interp, &pt("numpy_axpby", pn), "numpy", 2.0),
         speed_row("a*x + b*y", &kt("kiln_axpby", kn), interp, &pt("numexpr_axpby", pn), "numexpr", 0.0),

@@ -214,6 +214,12 @@ fn kiln_kernels(plan: &Plan, out: &mut JsonObject) {
     let n = plan.kiln_n;
     let (x, y) = (input_x(n), input_y(n));
     bench_kernel(plan, out, "kiln_axpby", Some(12 * n), || axpby(1.5, &x, -0.5, &y));
+    // The same into one output array reused by every call (numpy's `out=`), as the triad does.
+    let reused = std::cell::RefCell::new(kiln::ndarray::Array1::<f32>::zeros(n));
+    bench_kernel(plan, out, "kiln_axpby_into", Some(12 * n), || {
+        axpby::into(reused.borrow_mut().view_mut(), 1.5, &x, -0.5, &y)
+    });
+    drop(reused);
     bench_kernel(plan, out, "kiln_sum", Some(4 * n), || sum_all(&x));
     bench_kernel(plan, out, "kiln_exp_sin", Some(12 * n), || exp_sin(&x, &y));
     drop((x, y));
