@@ -144,11 +144,18 @@ pub struct CompileOptions {
     /// Emit `exp ln tanh sigmoid sin cos` as inline polynomials ([`crate::vmath`], on by
     /// default) rather than one libm call per element (kept for comparison and timing).
     pub poly_math: bool,
+    /// Tier 0, for a kernel's first small calls: compiled without Cranelift's optimizer
+    /// (`opt_level=none`), with its single-pass register allocator and without kernel-level
+    /// vector loops (maps, rows as lanes: each lane is exactly its scalar iteration; the
+    /// vector loops of reductions, which fix a summation order, stay). About half the compile
+    /// time (axpby ~0.6 ms against ~1.4 ms on this machine), code up to several times
+    /// slower, and bit for bit the same results (tests/tiers.rs). Off by default.
+    pub fast: bool,
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions { inspect: false, simd: true, poly_math: true }
+        CompileOptions { inspect: false, simd: true, poly_math: true, fast: false }
     }
 }
 
@@ -169,7 +176,7 @@ pub fn compile(lp: &LoopProgram) -> Result<CpuProgram, CpuError> {
 /// generated function.
 pub fn compile_with(lp: &LoopProgram, opts: &CompileOptions) -> Result<CpuProgram, CpuError> {
     let t0 = Instant::now();
-    let mut module = new_module()?;
+    let mut module = new_module(opts.fast)?;
     let mut imports = HashMap::new();
     for (name, _, arity, dt) in math::symbols() {
         let ty = crate::kernel::clif_type(dt);
@@ -201,12 +208,10 @@ pub fn compile_with(lp: &LoopProgram, opts: &CompileOptions) -> Result<CpuProgra
             .declare_function(&format!("kiln_{ki}_{}", k.name), Linkage::Local, &sig)
             .map_err(|e| cl_err(&k.name, e))?;
         let inspect = opts.inspect;
-        let first = define(&mut module, &mut fctx, &imports, &sig, lp, k, id, ki, opts.simd, opts.poly_math, inspect);
+        let first = define(&mut module, &mut fctx, &imports, &sig, lp, k, id, ki, opts.simd, opts, inspect);
         let (text, asm, repack) = match first {
             Ok(r) => r,
-            Err(_) if opts.simd => {
-                define(&mut module, &mut fctx, &imports, &sig, lp, k, id, ki, false, opts.poly_math, inspect)?
-            }
+            Err(_) if opts.simd => define(&mut module, &mut fctx, &imports, &sig, lp, k, id, ki, false, opts, inspect)?,
             Err(e) => return Err(e),
         };
         out.clif.push_str(&text);
@@ -243,14 +248,14 @@ fn define(
     id: FuncId,
     index: usize,
     simd: bool,
-    poly_math: bool,
+    opts: &CompileOptions,
     inspect: bool,
 ) -> Result<(String, String, Option<Vec<(BufId, usize)>>), CpuError> {
     let mut ctx = module.make_context();
     ctx.func.signature = sig.clone();
     ctx.func.name = UserFuncName::user(0, index as u32);
     ctx.set_disasm(inspect);
-    let repack = build_kernel(&mut ctx.func, fctx, module, imports, lp, k, simd, poly_math)?;
+    let repack = build_kernel(&mut ctx.func, fctx, module, imports, lp, k, simd, opts)?;
     let mut text = String::new();
     if inspect {
         let _ = writeln!(text, "; kernel {} (clif before optimization)\n{}", k.name, ctx.func.display());
@@ -281,15 +286,20 @@ fn machine_code(_module: &JITModule, ctx: &cranelift_codegen::Context) -> String
     ctx.compiled_code().and_then(|c| c.vcode.clone()).unwrap_or_default()
 }
 
-fn new_module() -> Result<JITModule, CpuError> {
+fn new_module(fast: bool) -> Result<JITModule, CpuError> {
     let err = |m: String| CpuError::Cranelift { kernel: "<isa>".into(), message: m };
     let mut flags = settings::builder();
     // Cranelift's IR verifier costs about a fifth of the compile time: on in debug builds
     // (tests), off in release.
     let verify = if cfg!(debug_assertions) { "true" } else { "false" };
-    for (k, v) in
-        [("enable_verifier", verify), ("opt_level", "speed"), ("use_colocated_libcalls", "false"), ("is_pic", "false")]
-    {
+    let (opt, regalloc) = if fast { ("none", "single_pass") } else { ("speed", "backtracking") };
+    for (k, v) in [
+        ("enable_verifier", verify),
+        ("opt_level", opt),
+        ("regalloc_algorithm", regalloc),
+        ("use_colocated_libcalls", "false"),
+        ("is_pic", "false"),
+    ] {
         flags.set(k, v).map_err(|e| err(e.to_string()))?;
     }
     let isa = cranelift_native::builder()

@@ -182,10 +182,13 @@ pub(crate) fn build_kernel(
     lp: &LoopProgram,
     k: &Kernel,
     simd: bool,
-    poly_math: bool,
+    opts: &crate::CompileOptions,
 ) -> Result<Option<Vec<(BufId, usize)>>, CpuError> {
     let fma = module.isa().isa_flags().iter().any(|f| f.name == "has_fma" && f.as_bool() == Some(true));
-    let plan = if simd { simd::plan(lp, k) } else { None };
+    // Tier 0 is about compile time: no kernel-level vector loop. Each of its lanes computes
+    // exactly its scalar iteration, so the results do not change (reductions' vector loops,
+    // which do fix a summation order, stay).
+    let plan = if simd && !opts.fast { simd::plan(lp, k) } else { None };
     let repack = plan.as_ref().map(|p| p.repack.clone());
     let b = FunctionBuilder::new(func, fctx);
     let mut l = Lower {
@@ -198,7 +201,7 @@ pub(crate) fn build_kernel(
         bufs: vec![],
         syms: vec![],
         flags: Value::from_u32(0),
-        poly_math,
+        poly_math: opts.poly_math,
         fma,
         simd,
         bail: None,

@@ -229,6 +229,18 @@ pub(crate) fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
 }
 
 /// Inner loop trips per domain point (at least 1): how much work one point is.
+/// The work of one call of `lp` under `syms`: every kernel's domain points times the trips of
+/// its inner loops (what [`SERIAL_WORK`] measures per kernel).
+pub(crate) fn work(lp: &LoopProgram, syms: &[usize]) -> u64 {
+    lp.kernels
+        .iter()
+        .map(|k| {
+            let len: u64 = k.domain.iter().map(|(_, d)| kiln_ir::shapes::dim_value(*d, syms) as u64).product();
+            len.saturating_mul(trips(&k.body, syms))
+        })
+        .fold(0u64, u64::saturating_add)
+}
+
 fn trips(body: &[Stmt], syms: &[usize]) -> u64 {
     body.iter()
         .map(|s| match s {

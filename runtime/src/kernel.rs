@@ -10,7 +10,7 @@ use kiln_ir::loops::LoopProgram;
 use kiln_ir::lower::PassRecord;
 use kiln_ir::{DType, ElemTy, Program, Value};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -32,6 +32,12 @@ struct Instance {
     program: Program,
     lowered: OnceLock<std::result::Result<Lowered, String>>,
     cpu: OnceLock<std::result::Result<kiln_cpu::CpuProgram, String>>,
+    /// Tier 0 (`CompileOptions::fast`), compiled for small calls while `cpu` is not ready.
+    cpu_fast: OnceLock<std::result::Result<kiln_cpu::CpuProgram, String>>,
+    /// Whether `cpu` has been asked for (by a caller or the background compile).
+    cpu_started: AtomicBool,
+    /// The background compile of `cpu`, joined when the kernel is dropped.
+    cpu_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     cuda: OnceLock<std::result::Result<kiln_cuda::CudaProgram, String>>,
     sim: OnceLock<std::result::Result<kiln_cuda::SimProgram, String>>,
     /// The CUDA module per device ordinal, loaded on first use there.
@@ -97,7 +103,7 @@ impl Kernel {
         let inst = self.instance(float)?;
         let lowered = self.lowered(&inst)?;
         let lower_us: u128 = lowered.passes.iter().map(|p| p.micros).sum();
-        Ok(lower_us + self.cpu_program(&inst)?.compile_micros())
+        Ok(lower_us + self.cpu_program(&inst, u64::MAX)?.compile_micros())
     }
 
     /// Cranelift IR of every kernel of the instantiation `float`, before and after
@@ -216,8 +222,8 @@ impl Kernel {
         let outs = match device {
             Device::Interp => self.run_interp(&inst, &args)?,
             Device::Cpu => {
-                let program = self.cpu_program(&inst)?;
                 let lowered = self.lowered(&inst)?;
+                let program = self.cpu_program(&inst, crate::cpu::work(&lowered.loops, &syms))?;
                 match crate::cpu::run(program, &lowered.loops, &args, &syms, into.as_deref_mut()) {
                     Ok(outs) => outs,
                     // The native code only knows that a flag was raised; the interpreter
@@ -505,6 +511,9 @@ impl Kernel {
                 program,
                 lowered: OnceLock::new(),
                 cpu: OnceLock::new(),
+                cpu_fast: OnceLock::new(),
+                cpu_started: AtomicBool::new(false),
+                cpu_thread: Mutex::new(None),
                 cuda: OnceLock::new(),
                 sim: OnceLock::new(),
                 gpu: Mutex::new(HashMap::new()),
@@ -547,41 +556,52 @@ impl Kernel {
         kiln_ir::interp::run(&inst.program, &values).map_err(|e| self.interp_error(e))
     }
 
-    /// The instantiation's native code, compiled on first use (once, whatever the number of
-    /// threads asking).
-    fn cpu_program<'i>(&self, inst: &'i Instance) -> Result<&'i kiln_cpu::CpuProgram> {
-        let lowered = self.lowered(inst)?;
-        let program = inst.cpu.get_or_init(|| {
+    /// The instantiation's native code for a call doing `work` (see [`crate::cpu::work`]),
+    /// compiled on first use (once, whatever the number of threads asking).
+    ///
+    /// Tiered like a JIT: while the optimized code is not ready, a call of less than
+    /// [`TIER0_WORK`] runs tier 0 (the same CLIF compiled without Cranelift's optimizer, in
+    /// about half the time, bit for bit the same results) and starts the optimized compile on
+    /// a background thread; later calls use the optimized code once it is there. A bigger call
+    /// compiles (or waits for) the optimized code itself: its run time dwarfs the compile.
+    fn cpu_program<'i>(&self, inst: &'i Arc<Instance>, work: u64) -> Result<&'i kiln_cpu::CpuProgram> {
+        let err = |m: &String| Error::Backend { kernel: self.name().into(), device: "cpu".into(), message: m.clone() };
+        if let Some(p) = inst.cpu.get() {
+            return p.as_ref().map_err(err);
+        }
+        let first = !inst.cpu_started.swap(true, Ordering::AcqRel);
+        if first {
             self.cpu_compiles.fetch_add(1, Ordering::Relaxed);
-            let result = kiln_cpu::compile(&lowered.loops).map_err(|e| e.to_string());
-            if let Ok(p) = &result {
-                if debug::level() >= 1 {
-                    tracing::info!(
-                        "kernel {}: compiled for cpu in {:.3} ms",
-                        self.name(),
-                        p.compile_micros() as f64 / 1e3
-                    );
+        }
+        if work < TIER0_WORK && tiering() {
+            let fast = inst.cpu_fast.get_or_init(|| {
+                let lowered = self.lowered(inst).map_err(|e| e.to_string())?;
+                let opts = kiln_cpu::CompileOptions { fast: true, ..Default::default() };
+                let result = kiln_cpu::compile_with(&lowered.loops, &opts).map_err(|e| e.to_string());
+                if let (Ok(p), true) = (&result, debug::level() >= 1) {
+                    let ms = p.compile_micros() as f64 / 1e3;
+                    tracing::info!("kernel {}: tier 0 compiled for cpu in {ms:.3} ms", self.name());
                 }
-                if debug::level() >= 3 {
-                    let opts = kiln_cpu::CompileOptions { inspect: true, ..Default::default() };
-                    if let Ok(text) = kiln_cpu::compile_with(&lowered.loops, &opts) {
-                        tracing::info!("kernel {} CLIF:\n{}", self.name(), text.clif());
-                        if debug::level() >= 4 {
-                            tracing::info!("kernel {} assembly:\n{}", self.name(), text.asm().unwrap_or_default());
-                        }
-                    }
-                }
+                result
+            });
+            // The first caller starts the optimized compile once its own code is ready (a
+            // failed spawn leaves the compile to this call, below).
+            let spawned = !first || {
+                let (bg, name) = (inst.clone(), self.name().to_string());
+                let h = std::thread::Builder::new().name("kiln-jit".into()).spawn(move || {
+                    bg.cpu.get_or_init(|| compile_optimized(&bg, &name));
+                });
+                h.map(|h| *inst.cpu_thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(h)).is_ok()
+            };
+            if let (true, Ok(p)) = (spawned, fast) {
+                // The optimized code may have finished meanwhile.
+                return Ok(inst.cpu.get().and_then(|r| r.as_ref().ok()).unwrap_or(p));
             }
-            result
-        });
-        program.as_ref().map_err(|m| Error::Backend {
-            kernel: self.name().into(),
-            device: "cpu".into(),
-            message: m.clone(),
-        })
+        }
+        self.lowered(inst)?;
+        inst.cpu.get_or_init(|| compile_optimized(inst, self.name())).as_ref().map_err(err)
     }
 
-    /// The instantiation's CUDA C, emitted once.
     fn cuda_program<'i>(&self, inst: &'i Instance) -> Result<&'i kiln_cuda::CudaProgram> {
         let lowered = self.lowered(inst)?;
         let program = inst.cuda.get_or_init(|| {
@@ -672,4 +692,54 @@ static REGISTRY: Mutex<Vec<&'static KernelCell>> = Mutex::new(Vec::new());
 pub fn used_kernels() -> Vec<&'static Kernel> {
     let cells: Vec<&'static KernelCell> = REGISTRY.lock().unwrap_or_else(|e| e.into_inner()).clone();
     cells.into_iter().map(KernelCell::get).collect()
+}
+
+/// Calls doing less work than this (domain points times inner trips) run tier-0 code while a
+/// kernel's optimized code is compiled in the background (see `Kernel::cpu_program`): tier 0
+/// saves about a millisecond of compile and costs at most about 2x the optimized run time,
+/// which stays under that below roughly this much work.
+pub const TIER0_WORK: u64 = 1 << 18;
+
+/// Tiered CPU compilation is on unless `KILN_TIERS=0` (to time the optimized compile alone).
+fn tiering() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var("KILN_TIERS").map(|v| v != "0").unwrap_or(true))
+}
+
+/// The optimized native code of `inst` (lowered already), with the debug output of
+/// `KILN_DEBUG` levels 1, 3 and 4.
+fn compile_optimized(inst: &Instance, name: &str) -> std::result::Result<kiln_cpu::CpuProgram, String> {
+    let lowered = match inst.lowered.get() {
+        Some(Ok(l)) => l,
+        Some(Err(m)) => return Err(m.clone()),
+        None => return Err("compiled before lowering".into()),
+    };
+    let result = kiln_cpu::compile(&lowered.loops).map_err(|e| e.to_string());
+    if let Ok(p) = &result {
+        if debug::level() >= 1 {
+            tracing::info!("kernel {name}: compiled for cpu in {:.3} ms", p.compile_micros() as f64 / 1e3);
+        }
+        if debug::level() >= 3 {
+            let opts = kiln_cpu::CompileOptions { inspect: true, ..Default::default() };
+            if let Ok(text) = kiln_cpu::compile_with(&lowered.loops, &opts) {
+                tracing::info!("kernel {name} CLIF:\n{}", text.clif());
+                if debug::level() >= 4 {
+                    tracing::info!("kernel {name} assembly:\n{}", text.asm().unwrap_or_default());
+                }
+            }
+        }
+    }
+    result
+}
+
+impl Drop for Kernel {
+    /// Wait for background compiles, so the JIT memory of a dropped kernel is given back now.
+    fn drop(&mut self) {
+        let map = self.instances.get_mut().unwrap_or_else(|e| e.into_inner());
+        for inst in map.values() {
+            if let Some(h) = inst.cpu_thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                let _ = h.join();
+            }
+        }
+    }
 }

@@ -156,4 +156,7 @@ pub fn check_bitwise(lp: &LoopProgram, args: &[Value], what: &str) {
         assert_eq!(bits(&run_chunks(&vp, lp, args, chunks)), want, "{what}: vector build, {chunks} chunks");
     }
     assert_eq!(bits(&run_chunks(&sp, lp, args, 1)), want, "{what}: scalar build");
+    let fast = compile_with(lp, &CompileOptions { fast: true, ..CompileOptions::default() })
+        .unwrap_or_else(|e| panic!("{what}: {e}\n{lp}"));
+    assert_eq!(bits(&run_chunks(&fast, lp, args, 3)), want, "{what}: tier-0 (fast) build");
 }
