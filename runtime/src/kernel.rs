@@ -36,8 +36,11 @@ struct Instance {
     cpu_fast: OnceLock<std::result::Result<kiln_cpu::CpuProgram, String>>,
     /// Whether `cpu` has been asked for (by a caller or the background compile).
     cpu_started: AtomicBool,
-    /// The background compile of `cpu`, joined when the kernel is dropped.
-    cpu_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The background compile of `cpu`: closed when it has run (or was skipped); the kernel's
+    /// drop cancels it and waits for that.
+    cpu_job: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
+    /// Set by the kernel's drop: a queued background compile is skipped.
+    cancelled: AtomicBool,
     cuda: OnceLock<std::result::Result<kiln_cuda::CudaProgram, String>>,
     sim: OnceLock<std::result::Result<kiln_cuda::SimProgram, String>>,
     /// The CUDA module per device ordinal, loaded on first use there.
@@ -513,7 +516,8 @@ impl Kernel {
                 cpu: OnceLock::new(),
                 cpu_fast: OnceLock::new(),
                 cpu_started: AtomicBool::new(false),
-                cpu_thread: Mutex::new(None),
+                cpu_job: Mutex::new(None),
+                cancelled: AtomicBool::new(false),
                 cuda: OnceLock::new(),
                 sim: OnceLock::new(),
                 gpu: Mutex::new(HashMap::new()),
@@ -584,14 +588,18 @@ impl Kernel {
                 }
                 result
             });
-            // The first caller starts the optimized compile once its own code is ready (a
-            // failed spawn leaves the compile to this call, below).
+            // The first caller queues the optimized compile once its own code is ready (if
+            // the queue is gone, this call compiles it, below).
             let spawned = !first || {
                 let (bg, name) = (inst.clone(), self.name().to_string());
-                let h = std::thread::Builder::new().name("kiln-jit".into()).spawn(move || {
-                    bg.cpu.get_or_init(|| compile_optimized(&bg, &name));
-                });
-                h.map(|h| *inst.cpu_thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(h)).is_ok()
+                let (done, rx) = std::sync::mpsc::channel::<()>();
+                *inst.cpu_job.lock().unwrap_or_else(|e| e.into_inner()) = Some(rx);
+                background(Box::new(move || {
+                    if !bg.cancelled.load(Ordering::Acquire) {
+                        bg.cpu.get_or_init(|| compile_optimized(&bg, &name));
+                    }
+                    drop(done);
+                }))
             };
             if let (true, Ok(p)) = (spawned, fast) {
                 // The optimized code may have finished meanwhile.
@@ -733,13 +741,41 @@ fn compile_optimized(inst: &Instance, name: &str) -> std::result::Result<kiln_cp
 }
 
 impl Drop for Kernel {
-    /// Wait for background compiles, so the JIT memory of a dropped kernel is given back now.
+    /// Cancel queued background compiles and wait for a running one, so the JIT memory of a
+    /// dropped kernel is given back now.
     fn drop(&mut self) {
         let map = self.instances.get_mut().unwrap_or_else(|e| e.into_inner());
         for inst in map.values() {
-            if let Some(h) = inst.cpu_thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
-                let _ = h.join();
+            inst.cancelled.store(true, Ordering::Release);
+            if let Some(rx) = inst.cpu_job.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                // Err once the job has run or was dropped unrun: either way it is over.
+                let _ = rx.recv();
             }
         }
+    }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Run `job` on the one background compile thread (started on first use, at the lowest CPU
+/// priority): optimized compiles run one at a time and yield to the threads running kernels,
+/// so a program calling several new kernels in a row is not slowed by their tier-up. False
+/// when the thread cannot be started.
+fn background(job: Job) -> bool {
+    static QUEUE: OnceLock<Option<Mutex<std::sync::mpsc::Sender<Job>>>> = OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let worker = move || {
+            // SAFETY: setpriority on the calling thread (Linux: a thread id names one thread).
+            unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+            while let Ok(job) = rx.recv() {
+                job();
+            }
+        };
+        std::thread::Builder::new().name("kiln-jit".into()).spawn(worker).ok().map(|_| Mutex::new(tx))
+    });
+    match queue {
+        Some(tx) => tx.lock().unwrap_or_else(|e| e.into_inner()).send(job).is_ok(),
+        None => false,
     }
 }

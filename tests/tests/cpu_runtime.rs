@@ -110,3 +110,30 @@ fn into_an_out_of_another_shape_is_a_typed_error() {
         assert!(out.iter().all(|v| *v == 0.0), "{device}: out untouched");
     }
 }
+
+#[kernel]
+fn tiered(x: Array2<f32>) -> (f32, kiln::ndarray::Array1<f32>, Array2<f32>) {
+    let mean = x.mean_axis(Axis(0));
+    (x.sum(), x.sum_axis(Axis(1)), (x - mean).exp())
+}
+
+/// A kernel's first small call runs tier-0 code; a big call compiles (or waits for) the
+/// optimized code; the same small call then runs that, with bit-for-bit the first results.
+#[test]
+fn tier_zero_and_optimized_calls_agree_bit_for_bit() {
+    let small = Rng::new(5).arr2_f32(61, 7, -3.0, 3.0);
+    let big = Rng::new(6).arr2_f32(100_000, 7, -3.0, 3.0);
+    let bits = |r: &(f32, kiln::ndarray::Array1<f32>, Array2<f32>)| {
+        let mut v = vec![r.0.to_bits()];
+        v.extend(r.1.iter().map(|x| x.to_bits()));
+        v.extend(r.2.iter().map(|x| x.to_bits()));
+        v
+    };
+    kiln::with_device(Device::Cpu, || {
+        let first = tiered(&small).unwrap();
+        tiered(&big).unwrap();
+        let again = tiered(&small).unwrap();
+        assert_eq!(bits(&first), bits(&again), "tier 0 and optimized results");
+    });
+    assert_eq!(tiered::kernel().cpu_compile_count(), 1, "one optimized compile");
+}
