@@ -786,3 +786,45 @@ fn one_hot_contraction_over_rows_scatters() {
         }
     }
 }
+
+/// `out[i] = sum(0..d, |l| c[idx[i], l])`: the gathered row's index is checked once per `i`,
+/// before the loop over `l` and only when that loop runs (`d > 0`), so the loop body has no
+/// check left (and can be vectorized).
+#[test]
+fn a_gathered_rows_index_is_checked_once_before_its_loop() {
+    let mut p = Program::new("rows");
+    let (n, k, d) = (Dim::Sym(p.sym("n")), Dim::Sym(p.sym("k")), Dim::Sym(p.sym("d")));
+    let c = param(&mut p, "c", arr(ElemTy::F64, vec![k, d]));
+    let idx = param(&mut p, "idx", arr(ElemTy::I64, vec![n]));
+    let (i, l) = (VarId(0), VarId(1));
+    let iv = p.push(Op::Index(i), Type::scalar(ElemTy::I64));
+    let lv = p.push(Op::Index(l), Type::scalar(ElemTy::I64));
+    let row = p.push(Op::Load { array: idx, indices: vec![iv] }, Type::scalar(ElemTy::I64));
+    let cl = p.push(Op::Load { array: c, indices: vec![row, lv] }, Type::scalar(ElemTy::F64));
+    let s = p.push(
+        Op::RangeReduce { op: ReduceOp::Sum, vars: vec![l], extents: vec![d], body: cl },
+        Type::scalar(ElemTy::F64),
+    );
+    let g = p.push(Op::Generate { vars: vec![i], extents: vec![n], body: s }, arr(ElemTy::F64, vec![n]));
+    p.outputs = vec![g];
+    let lp = lower_ok(&p);
+    let text = lp.to_string();
+    // `if lt(0, d) { let r = check(..); for l < d { .. } }`: guard, then check, then loop.
+    let guard = text.find("if lt(i64:0, dim(d))").unwrap_or_else(|| panic!("no guard:\n{text}"));
+    let check = text.find("check(load idx[").unwrap_or_else(|| panic!("no check:\n{text}"));
+    assert!(guard < check && text[check..].contains("for "), "{text}");
+    assert_eq!(text.matches("check(").count(), 1, "{text}");
+    // Values against plain loops, and the flag exactly when a bad row is read.
+    let c = ArrayD::from_shape_fn(IxDyn(&[3, 2]), |ix| (ix[0] * 10 + ix[1]) as f64);
+    let idx = ArrayD::from_shape_vec(IxDyn(&[4]), vec![2i64, 0, 1, 2]).unwrap();
+    let out = run_loops(&lp, &[Value::F64(c.clone()), Value::I64(idx)]).unwrap();
+    let want: Vec<f64> = [2usize, 0, 1, 2].iter().map(|&r| c[[r, 0]] + c[[r, 1]]).collect();
+    assert_eq!(out, vec![Value::F64(ArrayD::from_shape_vec(IxDyn(&[4]), want).unwrap())]);
+    let bad = ArrayD::from_shape_vec(IxDyn(&[2]), vec![0i64, 3]).unwrap();
+    let e = run_loops(&lp, &[Value::F64(c), Value::I64(bad.clone())]).unwrap_err();
+    assert!(matches!(e, LoopInterpError::IndexOutOfRange { .. }), "{e}");
+    // No columns: no row is read, so no index is out of range (the sums are 0).
+    let empty = ArrayD::<f64>::zeros(IxDyn(&[3, 0]));
+    let out = run_loops(&lp, &[Value::F64(empty), Value::I64(bad)]).unwrap();
+    assert_eq!(out, vec![Value::F64(ArrayD::zeros(IxDyn(&[2])))]);
+}

@@ -49,13 +49,15 @@ fn lloyd_step<F: Float>(
 }
 
 /// The nearest center of every point (an E-step; also `predict`) and the inertia: exact
-/// squared distances to the assigned centers, summed.
+/// squared distances to the assigned centers, summed. `x` and `xd` hold the same values, as
+/// in [`lloyd_step`]: the distances read `xd` down its columns (column-major is best), the
+/// exact distances read `x` along its rows.
 #[kernel(crate = kiln_runtime)]
-fn assign<F: Float>(x: Array2<F>, c: Array2<F>) -> (Array1<i64>, F) {
+fn assign<F: Float>(x: Array2<F>, xd: Array2<F>, c: Array2<F>) -> (Array1<i64>, F) {
     let (n, d) = x.dim();
     let (k, _) = c.dim();
     let cc = Array1::from_shape_fn(k, |j| sum(0..d, |l| c[[j, l]] * c[[j, l]]));
-    let dist = Array2::from_shape_fn((n, k), |(i, j)| cc[[j]] - 2.0 * sum(0..d, |l| x[[i, l]] * c[[j, l]]));
+    let dist = Array2::from_shape_fn((n, k), |(i, j)| cc[[j]] - 2.0 * sum(0..d, |l| xd[[i, l]] * c[[j, l]]));
     let labels = dist.argmin_axis(Axis(1));
     let sq = Array1::from_shape_fn(n, |i| sum(0..d, |l| (x[[i, l]] - c[[labels[[i]], l]]).powi(2)));
     (labels, sq.sum())
@@ -93,7 +95,16 @@ pub(super) fn nearest<'a, F: Real, X: Matrix<F>>(
     x: &'a X,
     centers: TensorArg<'a>,
 ) -> Result<(Vect<X::Storage, i64>, f64)> {
-    let (labels, inertia) = assign::tensors::<F>(x.arg(), centers)?;
+    nearest_with(x, x.arg(), centers)
+}
+
+/// [`nearest`] with `xd`, the same values as `x` in the layout the distances want.
+fn nearest_with<'a, F: Real, X: Matrix<F>>(
+    x: &'a X,
+    xd: TensorArg<'a>,
+    centers: TensorArg<'a>,
+) -> Result<(Vect<X::Storage, i64>, f64)> {
+    let (labels, inertia) = assign::tensors::<F>(x.arg(), xd, centers)?;
     Ok((X::Storage::vec(labels)?, inertia.item()?.to_f64()))
 }
 
@@ -143,7 +154,8 @@ pub(super) fn lloyd<F: Real, X: Matrix<F>>(
         old = labels;
     }
     let c = X::Storage::mat_from_host(centers.clone(), device)?;
-    let (labels, inertia) = nearest::<F, X>(x, X::Storage::mat_arg(&c))?;
+    let xd = columns.as_ref().map_or_else(|| x.arg(), kiln_runtime::tensor_arg);
+    let (labels, inertia) = nearest_with::<F, X>(x, xd, X::Storage::mat_arg(&c))?;
     Ok(Run { centers, labels, inertia, n_iter })
 }
 

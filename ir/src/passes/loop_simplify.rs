@@ -3,6 +3,7 @@
 //! `let`s holding a `check` (which can raise a flag) are never moved or dropped.
 
 use crate::loops::{Expr, LoopProgram, Stmt, Var};
+use crate::{BinOp, Dim};
 use std::collections::HashSet;
 
 /// Simplify every kernel of `lp`.
@@ -109,11 +110,26 @@ fn hoist(body: Vec<Stmt>) -> Vec<Stmt> {
     for s in body {
         match s {
             Stmt::For { var, extent, body } => {
-                let body = hoist_from(var, body, &mut out);
-                out.push(Stmt::For { var, extent, body });
+                let mut guarded = vec![];
+                let body = hoist_from(var, body, &mut out, Some(&mut guarded));
+                let mut lp = vec![Stmt::For { var, extent, body }];
+                if guarded.is_empty() {
+                    out.append(&mut lp);
+                } else {
+                    guarded.append(&mut lp);
+                    // Checks run only if the loop runs at least once, as before.
+                    match extent {
+                        Dim::Const(c) if c > 0 => out.append(&mut guarded),
+                        _ => out.push(Stmt::If {
+                            cond: Expr::binary(BinOp::Lt, Expr::i64(0), Expr::Dim(extent)),
+                            then: guarded,
+                            els: vec![],
+                        }),
+                    }
+                }
             }
             Stmt::ForRange { var, extent, start, end, body } => {
-                let body = hoist_from(var, body, &mut out);
+                let body = hoist_from(var, body, &mut out, None);
                 out.push(Stmt::ForRange { var, extent, start, end, body });
             }
             Stmt::If { cond, then, els } => out.push(Stmt::If { cond, then: hoist(then), els: hoist(els) }),
@@ -125,14 +141,31 @@ fn hoist(body: Vec<Stmt>) -> Vec<Stmt> {
 
 /// Hoist inside the body of a loop over `var`, push its invariant `let`s to `out`, and return
 /// the statements that stay in the loop.
-fn hoist_from(var: Var, body: Vec<Stmt>, out: &mut Vec<Stmt>) -> Vec<Stmt> {
+///
+/// With `guarded`, an invariant `let` holding a `check` (a gather's index, `c[labels[i], l]`
+/// inside a loop over `l`) moves too, into `guarded`, with every invariant `let` after it: the
+/// caller runs them only when the loop runs at least once, where the loop's first iteration
+/// would have raised the same flag. The loop body is then free of checks (and vectorizable).
+/// Statements stay in order, and a check's flag is raised exactly when it was before.
+fn hoist_from(var: Var, body: Vec<Stmt>, out: &mut Vec<Stmt>, mut guarded: Option<&mut Vec<Stmt>>) -> Vec<Stmt> {
     let body = hoist(body);
     let mut varying = HashSet::new();
     defined(&body, &mut varying);
     varying.insert(var);
     let mut kept = vec![];
+    // Only lets ahead of every statement that stays: a check must not move ahead of a
+    // statement it followed (the loop body has no other effects than checks and stores).
+    let mut prefix = true;
     for st in body {
         let invariant = match &st {
+            Stmt::Let { value, var: v, .. } if prefix && (!has_check(value) || guarded.is_some()) => {
+                let mut ok = true;
+                value.for_each_var(&mut |u| ok &= !varying.contains(&u));
+                if ok {
+                    varying.remove(v);
+                }
+                ok
+            }
             Stmt::Let { value, var: v, .. } if !has_check(value) => {
                 let mut ok = true;
                 value.for_each_var(&mut |u| ok &= !varying.contains(&u));
@@ -143,10 +176,14 @@ fn hoist_from(var: Var, body: Vec<Stmt>, out: &mut Vec<Stmt>) -> Vec<Stmt> {
             }
             _ => false,
         };
-        if invariant {
-            out.push(st);
-        } else {
-            kept.push(st);
+        let check = matches!(&st, Stmt::Let { value, .. } if has_check(value));
+        match (invariant, guarded.as_deref_mut()) {
+            (true, Some(g)) if check || !g.is_empty() => g.push(st),
+            (true, _) => out.push(st),
+            (false, _) => {
+                prefix &= !matches!(st, Stmt::Let { .. });
+                kept.push(st)
+            }
         }
     }
     kept
