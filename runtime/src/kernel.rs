@@ -598,6 +598,9 @@ impl Kernel {
                     if !bg.cancelled.load(Ordering::Acquire) {
                         bg.cpu.get_or_init(|| compile_optimized(&bg, &name));
                     }
+                    // Let go of the instance (its JIT memory, if the kernel is gone) before
+                    // saying the job is over.
+                    drop(bg);
                     drop(done);
                 }))
             };
