@@ -55,6 +55,33 @@ pub fn measure<R>(warmup: usize, runs: usize, mut f: impl FnMut() -> R) -> Stats
     Stats { median_s: times[runs / 2], min_s: times[0], runs }
 }
 
+/// Time several workloads in turns: every warm-up first, then rounds of one timed run of
+/// each. A slow or fast spell of a shared machine then falls on all of them alike, so the
+/// ratios between them hold even when their absolute times drift between runs.
+pub fn measure_interleaved(warmup: usize, runs: usize, fs: &mut [&mut dyn FnMut()]) -> Vec<Stats> {
+    for f in fs.iter_mut() {
+        for _ in 0..warmup {
+            f();
+        }
+    }
+    let runs = runs.max(1);
+    let mut times = vec![Vec::with_capacity(runs); fs.len()];
+    for _ in 0..runs {
+        for (f, t) in fs.iter_mut().zip(&mut times) {
+            let start = Instant::now();
+            f();
+            t.push(start.elapsed().as_secs_f64());
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut t| {
+            t.sort_by(f64::total_cmp);
+            Stats { median_s: t[runs / 2], min_s: t[0], runs }
+        })
+        .collect()
+}
+
 /// Time one call of `f`, returning its result and the seconds it took.
 pub fn time_once<R>(f: impl FnOnce() -> R) -> (R, f64) {
     let start = Instant::now();

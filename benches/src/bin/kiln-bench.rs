@@ -9,6 +9,7 @@
 //! into the runtime yet), the kernels fall back to `Device::Interp`, with `nearest` at a
 //! smaller size, and the JSON says so (`kiln_device`, `kiln_device_note`, `kiln_nearest_n`).
 
+use std::hint::black_box;
 use std::process::ExitCode;
 
 use kiln::{with_device, Device, Kernel};
@@ -89,8 +90,12 @@ fn main() -> ExitCode {
     out.num("kiln_nearest_n", plan.nearest_n as f64);
     out.num("threads", rayon::current_num_threads() as f64);
 
-    references(&plan, &mut out);
-    with_device(device, || kiln_kernels(&plan, &mut out));
+    // On the CPU the bandwidth-bound kernels are timed in turns with their references
+    // (`bandwidth_interleaved`); elsewhere the references run first, on their own.
+    if device != Device::Cpu {
+        references(&plan, &mut out);
+    }
+    with_device(device, || kiln_kernels(&plan, &mut out, device == Device::Cpu));
     println!("{out}");
     ExitCode::SUCCESS
 }
@@ -189,7 +194,7 @@ fn bench_kernel<R>(
 }
 
 /// Compile latency and throughput of every benchmarked kernel on the scoped device.
-fn kiln_kernels(plan: &Plan, out: &mut JsonObject) {
+fn kiln_kernels(plan: &Plan, out: &mut JsonObject, interleave: bool) {
     let (tx, ty) = (input_x(64), input_y(64));
     let (tp, tc) = (points(8, kiln_benches::NEAREST_D), centers(4, kiln_benches::NEAREST_D));
     let compiles = [
@@ -211,23 +216,78 @@ fn kiln_kernels(plan: &Plan, out: &mut JsonObject) {
         out.num("kiln_compile_max_ms", ms[ms.len() - 1]);
     }
 
-    let n = plan.kiln_n;
-    let (x, y) = (input_x(n), input_y(n));
-    bench_kernel(plan, out, "kiln_axpby", Some(12 * n), || axpby(1.5, &x, -0.5, &y));
-    // The same into one output array reused by every call (numpy's `out=`), as the triad does.
-    let reused = std::cell::RefCell::new(kiln::ndarray::Array1::<f32>::zeros(n));
-    bench_kernel(plan, out, "kiln_axpby_into", Some(12 * n), || {
-        axpby::into(reused.borrow_mut().view_mut(), 1.5, &x, -0.5, &y)
-    });
-    drop(reused);
-    bench_kernel(plan, out, "kiln_sum", Some(4 * n), || sum_all(&x));
-    bench_kernel(plan, out, "kiln_exp_sin", Some(12 * n), || exp_sin(&x, &y));
-    drop((x, y));
+    if interleave {
+        bandwidth_interleaved(plan, out);
+    } else {
+        let n = plan.kiln_n;
+        let (x, y) = (input_x(n), input_y(n));
+        bench_kernel(plan, out, "kiln_axpby", Some(12 * n), || axpby(1.5, &x, -0.5, &y));
+        // The same into one output array reused by every call (numpy's `out=`), as the triad does.
+        let reused = std::cell::RefCell::new(kiln::ndarray::Array1::<f32>::zeros(n));
+        bench_kernel(plan, out, "kiln_axpby_into", Some(12 * n), || {
+            axpby::into(reused.borrow_mut().view_mut(), 1.5, &x, -0.5, &y)
+        });
+        drop(reused);
+        bench_kernel(plan, out, "kiln_sum", Some(4 * n), || sum_all(&x));
+        bench_kernel(plan, out, "kiln_exp_sin", Some(12 * n), || exp_sin(&x, &y));
+    }
 
     let (k, d) = (kiln_benches::NEAREST_K, kiln_benches::NEAREST_D);
     let (p, c) = (points(plan.nearest_n, d), centers(k, d));
     if let Some(s) = bench_kernel(plan, out, "kiln_nearest", None, || nearest(&p, &c)) {
         // Three flops (subtract, multiply, add) per point, center and feature.
         out.num("kiln_nearest_gflops", 3.0 * (plan.nearest_n * k * d) as f64 / s.median_s / 1e9);
+    }
+}
+
+/// The elementwise and reduction kernels and their plain-Rust references (triad, triad into a
+/// fresh output, read loop) over the same `n`-element inputs, timed in turns
+/// ([`kiln_benches::measure_interleaved`]) so each ratio compares runs made under the same
+/// conditions. A kiln kernel whose checked first call fails is recorded as an error and left
+/// out.
+fn bandwidth_interleaved(plan: &Plan, out: &mut JsonObject) {
+    let n = plan.n;
+    let (x, y) = (input_x(n), input_y(n));
+    let (b, c) = (x.as_slice().unwrap_or(&[]), y.as_slice().unwrap_or(&[]));
+    let mut a = vec![0f32; n];
+    // The output `kiln_axpby_into` reuses call after call (numpy's `out=`), as the triad does.
+    let mut reused = kiln::ndarray::Array1::<f32>::zeros(n);
+    let mut checked = |key: &str, r: kiln::Result<()>| match r {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("kiln-bench: {key}: {e}");
+            out.str(&format!("{key}_error"), &e.to_string());
+            false
+        }
+    };
+    let ok = [
+        checked("kiln_axpby", axpby(1.5, &x, -0.5, &y).map(drop)),
+        checked("kiln_axpby_into", axpby::into(reused.view_mut(), 1.5, &x, -0.5, &y)),
+        checked("kiln_sum", sum_all(&x).map(drop)),
+        checked("kiln_exp_sin", exp_sin(&x, &y).map(drop)),
+    ];
+    let mut triad = || stream::triad(&mut a, b, c, 1.5);
+    let mut triad_alloc = || drop(black_box(stream::triad_alloc(b, c, 1.5)));
+    let mut read = || {
+        black_box(stream::read_sum(b));
+    };
+    let mut k_axpby = || drop(black_box(axpby(1.5, &x, -0.5, &y)));
+    let mut k_into = || drop(black_box(axpby::into(reused.view_mut(), 1.5, &x, -0.5, &y)));
+    let mut k_sum = || drop(black_box(sum_all(&x)));
+    let mut k_exp_sin = || drop(black_box(exp_sin(&x, &y)));
+    let mut all: Vec<(&str, usize, &mut dyn FnMut())> =
+        vec![("triad", 12 * n, &mut triad), ("triad_alloc", 12 * n, &mut triad_alloc), ("read", 4 * n, &mut read)];
+    let kiln: [(&str, usize, &mut dyn FnMut()); 4] = [
+        ("kiln_axpby", 12 * n, &mut k_axpby),
+        ("kiln_axpby_into", 12 * n, &mut k_into),
+        ("kiln_sum", 4 * n, &mut k_sum),
+        ("kiln_exp_sin", 12 * n, &mut k_exp_sin),
+    ];
+    all.extend(kiln.into_iter().zip(ok).filter(|(_, ok)| *ok).map(|(k, _)| k));
+    let (keys, mut fs): (Vec<(&str, usize)>, Vec<&mut dyn FnMut()>) =
+        all.into_iter().map(|(key, bytes, f)| ((key, bytes), f)).unzip();
+    let stats = kiln_benches::measure_interleaved(plan.warmup, plan.runs, &mut fs);
+    for ((key, bytes), s) in keys.into_iter().zip(stats) {
+        record(out, key, s, Some(bytes));
     }
 }
