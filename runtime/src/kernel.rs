@@ -24,6 +24,7 @@ pub struct Kernel {
     instances: Mutex<HashMap<Option<DType>, Arc<Instance>>>,
     lowerings: AtomicUsize,
     cpu_compiles: AtomicUsize,
+    cpu_tier0_compiles: AtomicUsize,
 }
 
 /// One instantiation (the generic `F` fixed, or the concrete kernel itself).
@@ -62,6 +63,7 @@ impl Kernel {
             instances: Mutex::new(HashMap::new()),
             lowerings: AtomicUsize::new(0),
             cpu_compiles: AtomicUsize::new(0),
+            cpu_tier0_compiles: AtomicUsize::new(0),
         })
     }
 
@@ -95,9 +97,16 @@ impl Kernel {
         self.lowerings.load(Ordering::Relaxed)
     }
 
-    /// How many instantiations have been JIT-compiled for `Device::Cpu` so far.
+    /// How many instantiations have been JIT-compiled for `Device::Cpu` so far (their
+    /// optimized code, started on first use, whatever the number of threads calling).
     pub fn cpu_compile_count(&self) -> usize {
         self.cpu_compiles.load(Ordering::Relaxed)
+    }
+
+    /// How many instantiations have had tier-0 code compiled for their first small calls
+    /// (see `KILN_TIERS` in the README): at most one per instantiation.
+    pub fn cpu_tier0_compile_count(&self) -> usize {
+        self.cpu_tier0_compiles.load(Ordering::Relaxed)
     }
 
     /// Microseconds spent lowering and JIT-compiling the instantiation `float` for the CPU
@@ -579,6 +588,7 @@ impl Kernel {
         }
         if work < TIER0_WORK && tiering() {
             let fast = inst.cpu_fast.get_or_init(|| {
+                self.cpu_tier0_compiles.fetch_add(1, Ordering::Relaxed);
                 let lowered = self.lowered(inst).map_err(|e| e.to_string())?;
                 let opts = kiln_cpu::CompileOptions { fast: true, ..Default::default() };
                 let result = kiln_cpu::compile_with(&lowered.loops, &opts).map_err(|e| e.to_string());

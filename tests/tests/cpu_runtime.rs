@@ -30,6 +30,9 @@ fn sixteen_threads_compile_once() {
     });
     assert!(results.iter().all(|r| r.to_bits() == results[0].to_bits()));
     assert_eq!(stats::kernel().cpu_compile_count(), 1, "compiled once for 16 concurrent callers");
+    // Small calls run tier-0 code until the optimized code is there, compiled once at most
+    // (not at all if a big call of `stats` in another test came first).
+    assert!(stats::kernel().cpu_tier0_compile_count() <= 1, "tier 0 compiled at most once");
     assert_eq!(stats::kernel().lowering_count(), 1, "lowered once");
 }
 
@@ -136,4 +139,5 @@ fn tier_zero_and_optimized_calls_agree_bit_for_bit() {
         assert_eq!(bits(&first), bits(&again), "tier 0 and optimized results");
     });
     assert_eq!(tiered::kernel().cpu_compile_count(), 1, "one optimized compile");
+    assert_eq!(tiered::kernel().cpu_tier0_compile_count(), 1, "one tier-0 compile, for the first call");
 }
