@@ -195,32 +195,7 @@ pub fn visit_buffers(body: &[Stmt], f: &mut impl FnMut(BufId)) {
 /// Call `f` on every buffer a statement list loads from (loop bounds and store indices
 /// included), and with `stores` on every buffer it stores to.
 fn visit(body: &[Stmt], stores: bool, f: &mut impl FnMut(BufId)) {
-    for s in body {
-        match s {
-            Stmt::Let { value, .. } | Stmt::Assign { value, .. } | Stmt::Mut { init: value, .. } => {
-                value.for_each_load(f)
-            }
-            Stmt::Store { buf, idx, value } => {
-                if stores {
-                    f(*buf);
-                }
-                idx.iter().for_each(|e| e.for_each_load(f));
-                value.for_each_load(f);
-            }
-            Stmt::For { body, .. } => visit(body, stores, f),
-            Stmt::ForRange { start, end, body, .. } => {
-                start.for_each_load(f);
-                end.for_each_load(f);
-                visit(body, stores, f);
-            }
-            Stmt::If { cond, then, els } => {
-                cond.for_each_load(f);
-                visit(then, stores, f);
-                visit(els, stores, f);
-            }
-            Stmt::Flag(_) => {}
-        }
-    }
+    body.iter().for_each(|s| s.for_each_buffer(stores, f))
 }
 
 /// Decide whether kernel `k` gets a vector inner loop (see the module documentation).

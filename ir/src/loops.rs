@@ -229,6 +229,34 @@ pub enum Stmt {
 }
 
 impl Stmt {
+    /// Call `f` on every buffer this statement (and every statement inside it) loads from,
+    /// loop bounds and store indices included, and with `stores` on every buffer it stores to.
+    pub fn for_each_buffer(&self, stores: bool, f: &mut impl FnMut(BufId)) {
+        match self {
+            Stmt::Let { value, .. } | Stmt::Assign { value, .. } | Stmt::Mut { init: value, .. } => {
+                value.for_each_load(f)
+            }
+            Stmt::Store { buf, idx, value } => {
+                if stores {
+                    f(*buf);
+                }
+                idx.iter().for_each(|e| e.for_each_load(f));
+                value.for_each_load(f);
+            }
+            Stmt::For { body, .. } => body.iter().for_each(|s| s.for_each_buffer(stores, f)),
+            Stmt::ForRange { start, end, body, .. } => {
+                start.for_each_load(f);
+                end.for_each_load(f);
+                body.iter().for_each(|s| s.for_each_buffer(stores, f));
+            }
+            Stmt::If { cond, then, els } => {
+                cond.for_each_load(f);
+                then.iter().chain(els).for_each(|s| s.for_each_buffer(stores, f));
+            }
+            Stmt::Flag(_) => {}
+        }
+    }
+
     /// Rename variables (definitions and uses) through `f`.
     pub fn map_vars(&mut self, f: &impl Fn(Var) -> Var) {
         match self {

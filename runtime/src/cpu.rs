@@ -56,14 +56,12 @@ pub fn run(
         }
         _ => None,
     };
+    let given_at = given.as_ref().map(|(b, _)| b.index());
     let mut owned: Vec<Option<Value>> = lp
         .buffers
         .iter()
         .enumerate()
-        .map(|(i, b)| {
-            let mine = given.as_ref().is_some_and(|(g, _)| g.index() == i);
-            (b.kind != BufKind::Input && !mine).then(|| Value::zeros(b.dtype, &dims(&b.shape)))
-        })
+        .map(|(i, b)| (b.kind != BufKind::Input && given_at != Some(i)).then(|| Value::zeros(b.dtype, &dims(&b.shape))))
         .collect();
     for v in owned.iter_mut().flatten() {
         with_value!(v, a => advise_huge_pages(a.as_mut_ptr() as *mut u8, std::mem::size_of_val(a.as_slice_memory_order().unwrap_or(&[]))));
@@ -76,9 +74,7 @@ pub fn run(
     let mut ptrs: Vec<*mut u8> = Vec::with_capacity(lp.buffers.len());
     for (i, (slot, param)) in owned.iter_mut().zip(&param_of).enumerate() {
         let (ptr, st): (*mut u8, Vec<i64>) = match (slot, param) {
-            _ if given.as_ref().is_some_and(|(g, _)| g.index() == i) => {
-                given.as_ref().map(|(_, (p, st))| (*p, st.clone())).unwrap_or_default()
-            }
+            _ if given_at == Some(i) => given.clone().map(|(_, raw)| raw).unwrap_or_default(),
             (Some(v), _) => {
                 with_value!(v, a => (a.as_mut_ptr() as *mut u8, a.strides().iter().map(|s| *s as i64).collect()))
             }
@@ -126,8 +122,7 @@ pub fn run(
             }
         }
         let pack = pack_of(own.as_deref().unwrap_or(&descs));
-        let len: u64 = k.domain.iter().map(|(_, d)| kiln_ir::shapes::dim_value(*d, syms) as u64).product();
-        let work = len.saturating_mul(trips(&k.body, syms));
+        let (len, work) = kernel_work(k, syms);
         // SAFETY (both calls): `descs` describes every buffer with the shape the loop
         // program declares under `syms`: inputs were validated against the signature by
         // `kiln_ir::bind` before this call (a repacked copy has the input's shape and values,
@@ -163,32 +158,8 @@ pub fn run(
 /// domain `(v0, v1, ..)` with exactly `b`'s extents. A caller's array then needs no zeroing.
 fn overwrites(lp: &LoopProgram, b: BufId, syms: &[usize]) -> bool {
     let mut loaded = false;
-    let mut see = |e: &kiln_ir::loops::Expr| e.for_each_load(&mut |x| loaded |= x == b);
-    fn stmts(body: &[Stmt], see: &mut impl FnMut(&kiln_ir::loops::Expr)) {
-        for s in body {
-            match s {
-                Stmt::Let { value, .. } | Stmt::Mut { init: value, .. } | Stmt::Assign { value, .. } => see(value),
-                Stmt::Store { idx, value, .. } => {
-                    idx.iter().for_each(&mut *see);
-                    see(value);
-                }
-                Stmt::For { body, .. } => stmts(body, see),
-                Stmt::ForRange { start, end, body, .. } => {
-                    see(start);
-                    see(end);
-                    stmts(body, see);
-                }
-                Stmt::If { cond, then, els } => {
-                    see(cond);
-                    stmts(then, see);
-                    stmts(els, see);
-                }
-                Stmt::Flag(_) => {}
-            }
-        }
-    }
     for k in &lp.kernels {
-        stmts(&k.body, &mut see);
+        k.body.iter().for_each(|s| s.for_each_buffer(false, &mut |x| loaded |= x == b));
     }
     let shape = &lp.buffer(b).shape;
     let covered = lp.kernels.iter().any(|k| {
@@ -228,19 +199,19 @@ pub(crate) fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
     }
 }
 
-/// Inner loop trips per domain point (at least 1): how much work one point is.
-/// The work of one call of `lp` under `syms`: every kernel's domain points times the trips of
-/// its inner loops (what [`SERIAL_WORK`] measures per kernel).
+/// The work of one call of `lp` under `syms`: the sum of its kernels' [`kernel_work`].
 pub(crate) fn work(lp: &LoopProgram, syms: &[usize]) -> u64 {
-    lp.kernels
-        .iter()
-        .map(|k| {
-            let len: u64 = k.domain.iter().map(|(_, d)| kiln_ir::shapes::dim_value(*d, syms) as u64).product();
-            len.saturating_mul(trips(&k.body, syms))
-        })
-        .fold(0u64, u64::saturating_add)
+    lp.kernels.iter().map(|k| kernel_work(k, syms).1).fold(0u64, u64::saturating_add)
 }
 
+/// A kernel's domain points, and its work: the points times the trips of its inner loops
+/// (what [`SERIAL_WORK`] measures).
+fn kernel_work(k: &kiln_ir::loops::Kernel, syms: &[usize]) -> (u64, u64) {
+    let len: u64 = k.domain.iter().map(|(_, d)| kiln_ir::shapes::dim_value(*d, syms) as u64).product();
+    (len, len.saturating_mul(trips(&k.body, syms)))
+}
+
+/// Inner loop trips per domain point (at least 1): how much work one point is.
 fn trips(body: &[Stmt], syms: &[usize]) -> u64 {
     body.iter()
         .map(|s| match s {
