@@ -85,6 +85,9 @@ pub const UNROLL: i64 = 4;
 /// Vectors per iteration of an ordered plan's vector loop: its accumulators stay in registers
 /// across the serial loop (8 of the 16 xmm registers), each broadcast feeds this many.
 pub const ORDERED_UNROLL: i64 = 8;
+/// Iterations per trip of an ordered plan's innermost serial loop (a straight-line body:
+/// the feature loop of a contraction), before the one-at-a-time loop finishes it.
+pub const INNER_UNROLL: i64 = 4;
 
 /// What the vectorizer decided for one kernel.
 #[derive(Clone, Debug)]
@@ -1051,6 +1054,32 @@ impl<'p> Vec_<'p> {
         let cv = l.declare(var, DType::I64);
         l.b.def_var(cv, lo);
         let walks = l.start_walks(var, Some(self.plan.inner), body)?;
+        let straight = body.iter().all(|s| matches!(s, Stmt::Let { .. } | Stmt::Assign { .. }));
+        if straight && INNER_UNROLL > 1 {
+            // `INNER_UNROLL` iterations per trip while that many are left, each exactly as
+            // the loop below runs it (same order, so the same results): the loop control, the
+            // walkers' strides and the limit (which the allocator tends to keep on the stack)
+            // are paid once per trip.
+            let head = l.b.create_block();
+            let blk = l.b.create_block();
+            let after = l.b.create_block();
+            let last = l.b.ins().iadd_imm_s(hi, 1 - INNER_UNROLL);
+            l.b.ins().jump(head, &[]);
+            l.b.switch_to_block(head);
+            let i = l.b.use_var(cv);
+            let more = l.b.ins().icmp(IntCC::SignedLessThan, i, last);
+            l.b.ins().brif(more, blk, &[], after, &[]);
+            l.b.switch_to_block(blk);
+            for _ in 0..INNER_UNROLL {
+                self.ordered(l, body, j, n)?;
+                l.step_walks(&walks);
+                let i = l.b.use_var(cv);
+                let i1 = l.b.ins().iadd_imm_s(i, 1);
+                l.b.def_var(cv, i1);
+            }
+            l.b.ins().jump(head, &[]);
+            l.b.switch_to_block(after);
+        }
         let head = l.b.create_block();
         l.b.ins().jump(head, &[]);
         l.counted_loop(head, cv, hi, |l| {
