@@ -6,7 +6,7 @@
 //! rejects that version (an op the x64 backend has no vector lowering for), the kernel is
 //! rebuilt scalar, so vectorization never turns a compilable kernel into an error.
 
-use crate::kernel::build_kernel;
+use crate::kernel::{build_kernel, Vectorized};
 use crate::{math, ArgPack, CpuError};
 use cranelift_codegen::ir::{types, AbiParam, Signature, UserFuncName};
 use cranelift_codegen::settings::{self, Configurable};
@@ -28,6 +28,7 @@ pub struct CpuProgram {
     names: Vec<String>,
     vectorized: Vec<bool>,
     repacks: Vec<Vec<(BufId, usize)>>,
+    blocks: Vec<usize>,
     clif: String,
     asm: Option<String>,
     compile_micros: u128,
@@ -105,6 +106,17 @@ impl CpuProgram {
     /// If `kernel >= self.kernels()`.
     pub fn repacks(&self, kernel: usize) -> &[(BufId, usize)] {
         &self.repacks[kernel]
+    }
+
+    /// Domain points per iteration of kernel `kernel`'s widest vector loop when it runs over
+    /// the whole (rank-1) domain, else 1. [`CpuProgram::run`] takes any range, but one that
+    /// does not end at a multiple of this from its start finishes in scalar iterations: a
+    /// caller splitting the domain between threads should cut at multiples.
+    ///
+    /// # Panics
+    /// If `kernel >= self.kernels()`.
+    pub fn block(&self, kernel: usize) -> usize {
+        self.blocks[kernel]
     }
 
     /// CLIF of every kernel, before and after Cranelift's optimizer, labelled; empty unless
@@ -197,6 +209,7 @@ pub fn compile_with(lp: &LoopProgram, opts: &CompileOptions) -> Result<CpuProgra
         names: vec![],
         vectorized: vec![],
         repacks: vec![],
+        blocks: vec![],
         clif: String::new(),
         asm: opts.inspect.then(String::new),
         compile_micros: 0,
@@ -220,7 +233,8 @@ pub fn compile_with(lp: &LoopProgram, opts: &CompileOptions) -> Result<CpuProgra
         }
         out.names.push(k.name.clone());
         out.vectorized.push(repack.is_some());
-        out.repacks.push(repack.unwrap_or_default());
+        out.blocks.push(repack.as_ref().map_or(1, |v| v.block.max(1) as usize));
+        out.repacks.push(repack.map(|v| v.repack).unwrap_or_default());
         out.kernel_micros.push(tk.elapsed().as_micros());
         ids.push(id);
     }
@@ -250,7 +264,7 @@ fn define(
     simd: bool,
     opts: &CompileOptions,
     inspect: bool,
-) -> Result<(String, String, Option<Vec<(BufId, usize)>>), CpuError> {
+) -> Result<(String, String, Option<Vectorized>), CpuError> {
     let mut ctx = module.make_context();
     ctx.func.signature = sig.clone();
     ctx.func.name = UserFuncName::user(0, index as u32);

@@ -172,8 +172,18 @@ fn unsupported<T>(what: impl Into<String>) -> Result<T, CpuError> {
 }
 
 /// Build the function of kernel `k` into `func`. With `simd`, the innermost axis also gets a
-/// vector loop when [`simd::plan`] accepts the kernel; returns that plan's
-/// [`Plan::repack`] list when it did.
+/// vector loop when [`simd::plan`] accepts the kernel; returns what the caller should know
+/// of that plan when it did ([`Vectorized`]).
+/// What a kernel's vector plan asks of its caller.
+pub(crate) struct Vectorized {
+    /// [`simd::Plan::repack`].
+    pub repack: Vec<(BufId, usize)>,
+    /// Domain points per iteration of the widest vector loop when that loop runs over the
+    /// whole (rank-1) domain, else 1: a range of the domain whose length is not a multiple
+    /// ends in scalar iterations, so a caller splitting the domain should cut at multiples.
+    pub block: i64,
+}
+
 pub(crate) fn build_kernel(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
@@ -183,13 +193,16 @@ pub(crate) fn build_kernel(
     k: &Kernel,
     simd: bool,
     opts: &crate::CompileOptions,
-) -> Result<Option<Vec<(BufId, usize)>>, CpuError> {
+) -> Result<Option<Vectorized>, CpuError> {
     let fma = module.isa().isa_flags().iter().any(|f| f.name == "has_fma" && f.as_bool() == Some(true));
     // Tier 0 is about compile time: no kernel-level vector loop. Each of its lanes computes
     // exactly its scalar iteration, so the results do not change (reductions' vector loops,
     // which do fix a summation order, stay).
     let plan = if simd && !opts.fast { simd::plan(lp, k) } else { None };
-    let repack = plan.as_ref().map(|p| p.repack.clone());
+    let repack = plan.as_ref().map(|p| Vectorized {
+        repack: p.repack.clone(),
+        block: if k.domain.len() == 1 { p.lanes() * p.tiers[0] } else { 1 },
+    });
     let b = FunctionBuilder::new(func, fctx);
     let mut l = Lower {
         b,

@@ -31,7 +31,7 @@ pub fn contiguous_along(a: &Arg<'_>, axis: usize) -> Value {
     }
 }
 
-fn along<T: Copy + Send + Sync>(x: ArrayViewD<'_, T>, axis: usize) -> ArrayD<T> {
+fn along<T: Copy + Send + Sync + Default>(x: ArrayViewD<'_, T>, axis: usize) -> ArrayD<T> {
     if axis == 0 && x.ndim() == 2 {
         if let Ok(m) = x.view().into_dimensionality::<Ix2>() {
             return column_major(m).into_dyn();
@@ -63,11 +63,18 @@ unsafe impl<T: Send> Sync for Ptr<T> {}
 /// destination is written once, with no zero-fill first (on huge pages when large). What the
 /// runtime does per call for a kernel that wants it (see the module documentation), and what
 /// an algorithm calling such a kernel many times on the same data can do once.
-pub fn column_major<T: Copy + Send + Sync>(x: ArrayView2<'_, T>) -> Array2<T> {
+///
+/// The columns are [`padded`] apart, as BLAS libraries lay out their panels: a vector loop
+/// that takes the rows as lanes reads a few cache lines of every column at once, and columns
+/// a power of two bytes apart would all fall into the same L1 cache set (`nearest`-shaped
+/// kernels ran 60% longer at 2048 rows than at 2000). The result is a view of the first `n`
+/// rows (strides `[1, padded(n)]`); the padding holds zeros.
+pub fn column_major<T: Copy + Send + Sync + Default>(x: ArrayView2<'_, T>) -> Array2<T> {
     let (n, d) = x.dim();
     let (s0, s1) = (x.strides()[0], x.strides()[1]);
-    let mut out = Array2::<T>::uninit((n, d).f());
-    crate::cpu::advise_huge_pages(out.as_mut_ptr() as *mut u8, n * d * std::mem::size_of::<T>());
+    let ld = padded::<T>(n);
+    let mut out = Array2::<T>::uninit((ld, d).f());
+    crate::cpu::advise_huge_pages(out.as_mut_ptr() as *mut u8, ld * d * std::mem::size_of::<T>());
     let dst = Ptr(out.as_mut_ptr() as *mut T);
     let src = x.as_ptr();
     let src = Ptr(src as *mut T);
@@ -79,18 +86,43 @@ pub fn column_major<T: Copy + Send + Sync>(x: ArrayView2<'_, T>) -> Array2<T> {
             for i in r0..r1 {
                 for l in l0..l1 {
                     // SAFETY: `i < n` and `l < d`: `src` offsets address element `[i, l]` of
-                    // the view through its own strides; `l * n + i` is element `[i, l]` of the
+                    // the view through its own strides; `l * ld + i` is element `[i, l]` of the
                     // column-major destination, written by this task alone (its rows).
                     unsafe {
                         let v = *src.0.offset(i as isize * s0 + l as isize * s1);
-                        dst.0.add(l * n + i).write(v);
+                        dst.0.add(l * ld + i).write(v);
                     }
                 }
             }
         }
     });
-    // SAFETY: the tasks partition the rows and each wrote every column of its rows.
-    unsafe { out.assume_init() }
+    for l in 0..d {
+        for i in n..ld {
+            // SAFETY: `i < ld` and `l < d`: element `[i, l]` of the destination, a padding row
+            // no task wrote.
+            unsafe { dst.0.add(l * ld + i).write(T::default()) };
+        }
+    }
+    // SAFETY: the tasks partition the rows `0..n` and each wrote every column of its rows;
+    // the loop above wrote the padding rows.
+    let out = unsafe { out.assume_init() };
+    out.slice_move(ndarray::s![..n, ..])
+}
+
+/// The distance between a column-major matrix's columns, in elements, for `n` rows: `n`
+/// rounded up to whole 64-byte cache lines, plus one line when that makes an even number of
+/// lines, so that consecutive columns start in different L1 sets (an odd line stride visits
+/// all 64 sets of a 32 KiB 8-way cache before it repeats one). Short columns (under 256
+/// elements, less than 16 pages apart even at 64 columns) and types whose size does not
+/// divide a line are not padded.
+pub fn padded<T>(n: usize) -> usize {
+    let size = std::mem::size_of::<T>();
+    if size == 0 || 64 % size != 0 || n < 256 {
+        return n;
+    }
+    let per_line = 64 / size;
+    let lines = n.div_ceil(per_line);
+    (lines + 1 - lines % 2) * per_line
 }
 
 #[cfg(test)]
@@ -109,6 +141,24 @@ mod tests {
                 assert_eq!(c.strides()[0], 1, "{n} x {d}: rows are the contiguous axis");
             }
         }
+    }
+
+    #[test]
+    fn long_columns_are_an_odd_number_of_cache_lines_apart() {
+        // f32: 16 per line. 2048 rows are 128 lines (even): one line more; 2000 are 125 (odd);
+        // 2001 need 126: 127.
+        for (n, ld) in [(2048usize, 2064usize), (2000, 2000), (2001, 2032), (255, 255), (200_000, 200_016)] {
+            assert_eq!(padded::<f32>(n), ld, "{n}");
+            let x = ndarray::Array2::from_shape_fn((n, 3), |(i, j)| (i * 10 + j) as f32);
+            let c = column_major(x.view());
+            assert_eq!(c, x, "{n}");
+            assert_eq!(c.strides(), [1, ld as isize], "{n}");
+        }
+        // f64: 8 per line; an odd line count already.
+        assert_eq!(padded::<f64>(1000), 1000);
+        assert_eq!(padded::<f64>(1024), 1032);
+        // Sizes that do not divide a line are not padded.
+        assert_eq!(padded::<[u8; 3]>(4096), 4096);
     }
 
     #[test]
