@@ -28,6 +28,39 @@ const NEAREST: &str = "program nearest
   out out1: f32[n]
   kernel nearest_k0 (v0 < n) {
     mut v1: f32 = f32:inf
+    mut v2: i64 = i64:0
+    mut v3: f32 = f32:inf
+    for v4 < k {
+      mut v5: f32 = f32:0.0
+      for v6 < d {
+        let v7: f32 = powi.2(sub(load x[v0, v6], load c[v4, v6]))
+        v5 = add(v5, v7)
+      }
+      let v8: bool = or(ge(v5, v1), ne(v1, v1))
+      v1 = select(v8, v1, v5)
+      v2 = select(v8, v2, v4)
+      v3 = min(v3, v5)
+    }
+    if eq(dim(k), i64:0) {
+      flag empty_arg_reduce
+    }
+    store out0[v0] = v2
+    store out1[v0] = v3
+  }
+";
+
+/// `nearest` as it lowered before the complement rule (an index starting at -1, taken first
+/// whatever the value): the vector plan must keep handling it.
+const NEAREST_FIRST: &str = "program nearest
+  sym n
+  sym d
+  sym k
+  in x: f32[n, d]
+  in c: f32[k, d]
+  out out0: i64[n]
+  out out1: f32[n]
+  kernel nearest_k0 (v0 < n) {
+    mut v1: f32 = f32:inf
     mut v2: i64 = i64:-1
     mut v3: f32 = f32:inf
     for v4 < k {
@@ -103,6 +136,8 @@ fn nearest_vectorizes_over_rows_and_asks_for_column_major_points() {
     let lp = parse_loop_program(NEAREST).expect("parse");
     let p = compile(&lp, true);
     assert_eq!(p.vectorized(), [true]);
+    // Eight 4-row vectors per iteration over the whole domain: thread ranges cut at 32 rows.
+    assert_eq!(p.block(0), 32);
     assert!(p.clif().contains("f32x4") && p.clif().contains("i64x2"), "{}", p.clif());
     // `x` is read once per centre: copied column-major when it is not; `c` is uniform.
     assert_eq!(p.repacks(0), [(BufId(0), 0)]);
@@ -125,7 +160,13 @@ fn nearest_is_bitwise_the_scalar_loop_for_every_row_count() {
 
 #[test]
 fn nan_points_and_nan_centres_win_like_the_scalar_loop() {
-    let lp = parse_loop_program(NEAREST).expect("parse");
+    for text in [NEAREST, NEAREST_FIRST] {
+        nan_points_and_nan_centres(text);
+    }
+}
+
+fn nan_points_and_nan_centres(text: &str) {
+    let lp = parse_loop_program(text).expect("parse");
     let (n, k, d) = (23usize, 6usize, 4usize);
     let mut x = values(&[n, d], 5).mapv(|v| v as f32);
     let mut c = values(&[k, d], 6).mapv(|v| v as f32);

@@ -14,7 +14,7 @@ use super::schedule::{contraction_host, one_hot, OneHot, Placement, ReduceStrate
 use crate::loops::{BufId, BufKind, Buffer, Expr, Flag, Kernel, LoopProgram, Scalar, Stmt, Var};
 use crate::program::{AxisSlice, BinOp, NodeId, Op, Program, ReduceOp, SliceBound, SliceRange, VarId};
 use crate::types::{DType, Dim, ElemTy, Type};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Lower `p` to loops following `s`. An `Err` is an internal bug (a broken invariant of the
 /// verified input), described in words.
@@ -141,6 +141,7 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         next_var: 0,
         uses: p.use_counts(),
         free,
+        whole: HashSet::new(),
     };
     for (i, n) in p.nodes.iter().enumerate() {
         let id = NodeId(i as u32);
@@ -245,6 +246,9 @@ struct Builder<'a> {
     next_var: u32,
     uses: Vec<u32>,
     free: Vec<Vec<VarId>>,
+    /// Index variables of arg reductions over a whole range: they start at the range's first
+    /// index (never -1), and the loop raises the empty flag itself.
+    whole: HashSet<Var>,
 }
 
 type R<T> = Result<T, String>;
@@ -755,7 +759,7 @@ impl Builder<'_> {
                 let i = self.var(None);
                 inner.push(Stmt::Let { var: i, ty: DType::I64, value: Expr::Load { buf: pi, idx: at } });
                 let nonempty = Expr::binary(BinOp::Ge, Expr::Var(i), Expr::i64(0));
-                self.arg_step(op, elem, Expr::Var(x), Expr::Var(i), acc, b, Some(nonempty), &mut inner);
+                self.arg_step(op, elem, Expr::Var(x), Expr::Var(i), acc, b, Some(nonempty), true, &mut inner);
             }
             _ => inner.push(Stmt::Assign { var: acc, value: Expr::binary(fold_op(op), Expr::Var(acc), Expr::Var(x)) }),
         }
@@ -764,7 +768,10 @@ impl Builder<'_> {
     }
 
     /// The statements of one arg-reduction step: take `(x, i)` over `(acc, best)` when it is
-    /// the first, strictly better, or the first NaN (and `guard` holds, when given).
+    /// strictly better or the first NaN, or (with `first`, when `best` starts at -1) the
+    /// first seen; and `guard` holds, when given. Without `first`, `best` starts at the
+    /// first index and `acc` at the fold's identity: a first element that is not taken
+    /// equals the identity, so the first index is already the answer.
     #[allow(clippy::too_many_arguments)]
     fn arg_step(
         &mut self,
@@ -775,9 +782,26 @@ impl Builder<'_> {
         acc: Var,
         b: Var,
         guard: Option<Expr>,
+        first: bool,
         inner: &mut Vec<Stmt>,
     ) {
         let a = Expr::Var(acc);
+        if !first && guard.is_none() {
+            // The same rule as its complement, which takes fewer operations: keep `(acc, best)`
+            // when `x` is not better (`x >= acc` for argmin, false when `x` is NaN) or `acc`
+            // is already NaN.
+            let cmp = if op == ReduceOp::ArgMin { BinOp::Ge } else { BinOp::Le };
+            let mut keep_e = Expr::binary(cmp, x.clone(), a.clone());
+            if elem.is_float() {
+                keep_e = Expr::binary(BinOp::Or, keep_e, Expr::binary(BinOp::Ne, a.clone(), a.clone()));
+            }
+            let keep = self.var(None);
+            inner.push(Stmt::Let { var: keep, ty: DType::Bool, value: keep_e });
+            let k = || Box::new(Expr::Var(keep));
+            inner.push(Stmt::Assign { var: acc, value: Expr::Select(k(), Box::new(a), Box::new(x)) });
+            inner.push(Stmt::Assign { var: b, value: Expr::Select(k(), Box::new(Expr::Var(b)), Box::new(i)) });
+            return;
+        }
         let cmp = if op == ReduceOp::ArgMin { BinOp::Lt } else { BinOp::Gt };
         let mut better = Expr::binary(cmp, x.clone(), a.clone());
         if elem.is_float() {
@@ -786,8 +810,11 @@ impl Builder<'_> {
             let a_num = Expr::binary(BinOp::Eq, a.clone(), a.clone());
             better = Expr::binary(BinOp::Or, better, Expr::binary(BinOp::And, x_nan, a_num));
         }
-        let first = Expr::binary(BinOp::Eq, Expr::Var(b), Expr::i64(-1));
-        let mut take_e = Expr::binary(BinOp::Or, first, better);
+        let mut take_e = if first {
+            Expr::binary(BinOp::Or, Expr::binary(BinOp::Eq, Expr::Var(b), Expr::i64(-1)), better)
+        } else {
+            better
+        };
         if let Some(g) = guard {
             take_e = Expr::binary(BinOp::And, g, take_e);
         }
@@ -802,6 +829,9 @@ impl Builder<'_> {
     /// was seen), or the accumulator cast to the result type.
     fn finish(&mut self, result: DType, elem: DType, acc: Var, best: Option<Var>, out: &mut Vec<Stmt>) -> Expr {
         if let Some(b) = best {
+            if self.whole.contains(&b) {
+                return Expr::Var(b);
+            }
             let empty = Expr::binary(BinOp::Lt, Expr::Var(b), Expr::i64(0));
             let then = vec![Stmt::Flag(Flag::EmptyArgReduce), Stmt::Assign { var: b, value: Expr::i64(0) }];
             out.push(Stmt::If { cond: empty, then, els: vec![] });
@@ -847,7 +877,13 @@ impl Builder<'_> {
             out.push(Stmt::Mut { var: acc, ty: elem, init: Expr::Const(init_value(op, elem)) });
             let best = if op.is_arg() {
                 let b = self.var(None);
-                out.push(Stmt::Mut { var: b, ty: DType::I64, init: Expr::i64(-1) });
+                // A chunk's partial may be empty (-1, which the combine skips); a whole range
+                // starts at its first index and is checked for emptiness after the loop.
+                let init = if chunk.is_some() { -1 } else { 0 };
+                out.push(Stmt::Mut { var: b, ty: DType::I64, init: Expr::i64(init) });
+                if chunk.is_none() {
+                    self.whole.insert(b);
+                }
                 Some(b)
             } else {
                 None
@@ -866,7 +902,7 @@ impl Builder<'_> {
                     for (v, d) in vars.iter().zip(extents).skip(1) {
                         flat = Expr::binary(BinOp::Add, Expr::binary(BinOp::Mul, flat, Expr::Dim(*d)), Expr::Var(*v));
                     }
-                    self.arg_step(op, elem, x.clone(), flat, acc, b, None, &mut inner);
+                    self.arg_step(op, elem, x.clone(), flat, acc, b, None, chunk.is_some(), &mut inner);
                 }
                 None => {
                     inner.push(Stmt::Assign { var: acc, value: Expr::binary(fold_op(op), Expr::Var(acc), x.clone()) })
@@ -888,6 +924,24 @@ impl Builder<'_> {
             };
         }
         out.extend(stmts);
+        if chunk.is_none() && accs.iter().any(|(_, b)| b.is_some()) {
+            // An empty range: flag it (the index stays 0, as `finish` leaves it).
+            let mut empty: Option<Expr> = None;
+            for d in extents {
+                let e = match d {
+                    Dim::Const(c) if *c > 0 => continue,
+                    Dim::Const(_) => Expr::Const(Scalar::Bool(true)),
+                    _ => Expr::binary(BinOp::Eq, Expr::Dim(*d), Expr::i64(0)),
+                };
+                empty = Some(match empty {
+                    Some(x) => Expr::binary(BinOp::Or, x, e),
+                    None => e,
+                });
+            }
+            if let Some(cond) = empty {
+                out.push(Stmt::If { cond, then: vec![Stmt::Flag(Flag::EmptyArgReduce)], els: vec![] });
+            }
+        }
         Ok(accs)
     }
 
