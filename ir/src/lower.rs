@@ -2,7 +2,7 @@
 //! verified after it runs and logged through `tracing` at debug level (name, time, and
 //! "unchanged" when it did nothing).
 //!
-//! `check` -> `simplify` -> `schedule` -> `loops` -> `loop_simplify`.
+//! `check` -> `simplify` -> `schedule` -> `loops` -> `fuse` -> `loop_simplify`.
 
 use crate::loops::{verify_loops, LoopProgram};
 use crate::passes::{self, CheckError, Schedule};
@@ -56,6 +56,7 @@ pub fn lower_traced(p: &Program) -> Result<(LoopProgram, Vec<PassRecord>), Lower
             message,
         })
     })?;
+    let lp = trace.loops("fuse", Some(&lp), |lp| Ok(passes::fuse(lp.clone())))?;
     let lp = trace.loops("loop_simplify", Some(&lp), |lp| Ok(passes::loop_simplify(lp.clone())))?;
     Ok((lp, trace.records))
 }

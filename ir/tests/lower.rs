@@ -212,10 +212,11 @@ fn nearest_builds_no_n_k_d_buffer() {
 fn traced_lowering_records_every_pass() {
     let (_, trace) = lower_traced(&standardize()).unwrap();
     let names: Vec<_> = trace.iter().map(|r| r.name).collect();
-    assert_eq!(names, ["check", "simplify", "schedule", "loops", "loop_simplify"]);
+    assert_eq!(names, ["check", "simplify", "schedule", "loops", "fuse", "loop_simplify"]);
     assert!(!trace[0].changed, "check never changes a program");
     assert!(trace[1].changed, "the duplicate `x - mean` is CSE'd");
-    assert!(trace[4].text.contains("kernel standardize_k0"));
+    assert!(!trace[4].changed, "standardize has no two scans of one range");
+    assert!(trace[5].text.contains("kernel standardize_k0"));
 }
 
 #[test]
@@ -827,4 +828,63 @@ fn a_gathered_rows_index_is_checked_once_before_its_loop() {
     let empty = ArrayD::<f64>::zeros(IxDyn(&[3, 0]));
     let out = run_loops(&lp, &[Value::F64(empty), Value::I64(bad)]).unwrap();
     assert_eq!(out, vec![Value::F64(ArrayD::zeros(IxDyn(&[2])))]);
+}
+
+/// KMeans' per-cluster sums and counts of the same labels: two one-hot contractions over the
+/// rows, each its own scatter, which the `fuse` pass makes one pass over the rows (each label
+/// loaded once, one `if` per row), with the values of the two passes.
+#[test]
+fn scatters_over_the_same_rows_fuse_into_one_pass() {
+    let mut p = one_hot_sums(0.0);
+    let (n, k) = (Dim::Sym(p.sym("n")), Dim::Sym(p.sym("k")));
+    let (labels, i, j) = (NodeId(1), VarId(3), VarId(4));
+    let iv = p.push(Op::Index(i), Type::scalar(ElemTy::I64));
+    let jv = p.push(Op::Index(j), Type::scalar(ElemTy::I64));
+    let lab = p.push(Op::Load { array: labels, indices: vec![iv] }, Type::scalar(ElemTy::I64));
+    let hit = p.push(Op::Binary(BinOp::Eq, jv, lab), Type::scalar(ElemTy::BOOL));
+    let one = p.push(Op::Const(Literal::Int(1)), Type::scalar(ElemTy::I64));
+    let zero = p.push(Op::Const(Literal::Int(0)), Type::scalar(ElemTy::I64));
+    let sel = p.push(Op::Select(hit, one, zero), Type::scalar(ElemTy::I64));
+    let s = p.push(
+        Op::RangeReduce { op: ReduceOp::Sum, vars: vec![i], extents: vec![n], body: sel },
+        Type::scalar(ElemTy::I64),
+    );
+    let g = p.push(Op::Generate { vars: vec![j], extents: vec![k], body: s }, arr(ElemTy::I64, vec![k]));
+    p.outputs.push(g);
+    let (lp, trace) = lower_traced(&p).unwrap();
+    let fuse = trace.iter().find(|r| r.name == "fuse").unwrap();
+    assert!(fuse.changed, "{}", fuse.text);
+    // One scatter over the 16 chunks of rows, then the two combines.
+    assert_eq!(lp.kernels.len(), 3, "{lp}");
+    let text = lp.to_string();
+    assert_eq!(text.matches("load labels").count(), 1, "one load of each label:\n{text}");
+    assert_eq!(text.matches(" if ").count(), 1, "one test per row:\n{text}");
+    for (n, d, k) in [(0usize, 3usize, 2usize), (1, 2, 3), (17, 4, 3), (1_000, 3, 5)] {
+        let x = f32s(&[n, d], 23);
+        let labels = ArrayD::from_shape_fn(IxDyn(&[n]), |i| ((i[0] * 7919) % (k + 2)) as i64 - 1);
+        let c = ArrayD::<f32>::zeros(IxDyn(&[k, d]));
+        let args = [Value::F32(x.clone()), Value::I64(labels.clone()), Value::F32(c)];
+        let out = run_loops(&lp, &args).unwrap();
+        // Plain loops: 16 chunks of rows in order, then the partials.
+        let mut sums = ArrayD::zeros(IxDyn(&[k, d]));
+        let mut counts = ArrayD::zeros(IxDyn(&[k]));
+        for j in 0..k {
+            for l in 0..d {
+                let mut total = 0f32;
+                for c in 0..16 {
+                    let mut part = 0f32;
+                    for i in c * n / 16..(c + 1) * n / 16 {
+                        if labels[[i]] == j as i64 {
+                            part += x[[i, l]];
+                        }
+                    }
+                    total += part;
+                }
+                sums[[j, l]] = total;
+            }
+            counts[[j]] = (0..n).filter(|&i| labels[[i]] == j as i64).count() as i64;
+        }
+        assert_eq!(out[0], Value::F32(sums), "n = {n}, d = {d}, k = {k}");
+        assert_eq!(out[1], Value::I64(counts), "n = {n}, d = {d}, k = {k}");
+    }
 }
