@@ -65,6 +65,10 @@ fn workload<F: Real>(rng: &mut Rng) -> Result<(), EstimatorError> {
     let km = KMeans::params(3).seed(0).fit(&x)?;
     km.predict(&x)?;
     km.transform(&x)?;
+    // A center far from every point gets none and is relocated: the next iteration counts
+    // the changed labels on its own (`changed_labels`).
+    let far = Array2::from_shape_fn((2, x.ncols()), |(j, l)| if j == 0 { x[[0, l]] } else { F::from_f64(100.0) });
+    KMeans::params(2).init(far).fit(&x)?;
 
     let ols = LinearRegression::params().fit(&x, &t)?;
     let pred = ols.predict(&x)?;
