@@ -266,6 +266,17 @@ pub fn run_sim_with(
         ptrs.push(p);
         strides.push(s);
     }
+    // An empty buffer points at zeroed room for the accesses a failed index check can make
+    // (`kiln_ir::loops::empty_room`); the call then returns the check's flag.
+    let mut scratch: Vec<Vec<u64>> = vec![];
+    for (i, b) in lp.buffers.iter().enumerate() {
+        if let Some((elems, st)) = kiln_ir::loops::empty_room(&dims(&b.shape)) {
+            let mut block = vec![0u64; (elems * b.dtype.size()).div_ceil(8)];
+            ptrs[i] = block.as_mut_ptr() as u64;
+            strides[i] = st;
+            scratch.push(block);
+        }
+    }
     let mut flags = vec![0u32; Flag::ALL.len()];
     let Some(words) = prog.pack_args(&ptrs, &strides, &syms, flags.as_mut_ptr() as u64) else {
         return bad(format!("buffers of `{}` do not match the compiled argument layout", lp.name));

@@ -547,6 +547,27 @@ pub fn buffer_accesses(body: &[Stmt], reads: &mut Vec<BufId>, writes: &mut Vec<B
     }
 }
 
+/// Where a backend points a buffer of shape `shape` that has no elements, as the number of
+/// elements of a zeroed block and that block's (row-major) strides; `None` when the shape
+/// has no empty axis (or no axis).
+///
+/// No index passes a check against an empty axis, and a failed check goes on with index 0
+/// (raising its flag, which fails the call): an empty buffer is read or written only at index
+/// 0 of its empty axes and in-range indices of the others. A block with room for exactly
+/// those (extent 1 for each empty axis) keeps such an access in bounds.
+pub fn empty_room(shape: &[usize]) -> Option<(usize, Vec<i64>)> {
+    if shape.is_empty() || !shape.contains(&0) {
+        return None;
+    }
+    let mut strides = vec![0i64; shape.len()];
+    let mut step = 1usize;
+    for (a, &d) in shape.iter().enumerate().rev() {
+        strides[a] = step as i64;
+        step = step.saturating_mul(d.max(1));
+    }
+    Some((step, strides))
+}
+
 /// The length of `d` under bound symbol values (0 for a symbol out of range).
 pub fn dim_len(d: Dim, syms: &[i64]) -> i64 {
     match d {

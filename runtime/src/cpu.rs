@@ -87,6 +87,17 @@ pub fn run(
         ptrs.push(ptr);
         strides.push(st);
     }
+    // An empty buffer points at zeroed room for the accesses a failed index check can make
+    // (`kiln_ir::loops::empty_room`); the call then returns the check's flag.
+    let mut scratch: Vec<Vec<u64>> = vec![];
+    for (i, b) in lp.buffers.iter().enumerate() {
+        if let Some((elems, st)) = kiln_ir::loops::empty_room(&dims(&b.shape)) {
+            let mut block = vec![0u64; (elems * b.dtype.size()).div_ceil(8)];
+            ptrs[i] = block.as_mut_ptr() as *mut u8;
+            strides[i] = st;
+            scratch.push(block);
+        }
+    }
     let descs: Vec<BufDesc> =
         ptrs.iter().zip(&strides).map(|(p, s)| BufDesc { ptr: *p, strides: s.as_ptr() }).collect();
     // Inputs some kernel's vector loop wants with stride 1 on an axis they lack it on: copied

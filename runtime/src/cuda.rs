@@ -39,6 +39,7 @@ pub(crate) fn run(
     }
     let mut owned: Vec<Option<AnyTensor>> = Vec::with_capacity(lp.buffers.len());
     let (mut ptrs, mut strides) = (Vec::new(), Vec::new());
+    let mut scratch = Vec::new();
     for (b, param) in lp.buffers.iter().zip(&param_of) {
         let shape: Vec<usize> = b.shape.iter().map(|d| dim_value(*d, syms)).collect();
         let tensor = match (b.kind, param) {
@@ -75,8 +76,20 @@ pub(crate) fn run(
                 ),
             });
         }
-        ptrs.push(dev.device_ptr(&buf.bytes));
-        strides.push(row_major_strides(&shape));
+        match kiln_ir::loops::empty_room(&shape) {
+            // An empty buffer points at zeroed room for the accesses a failed index check can
+            // make (see `empty_room`); the call then returns the check's flag.
+            Some((elems, st)) => {
+                let block = dev.alloc_zeros::<u8>((elems * b.dtype.size()).max(1)).map_err(err)?;
+                ptrs.push(dev.device_ptr(&block));
+                strides.push(st);
+                scratch.push(block);
+            }
+            None => {
+                ptrs.push(dev.device_ptr(&buf.bytes));
+                strides.push(row_major_strides(&shape));
+            }
+        }
         owned.push((b.kind != BufKind::Input).then_some(tensor));
     }
     let flags = dev.alloc_zeros::<u32>(Flag::ALL.len()).map_err(err)?;

@@ -141,3 +141,28 @@ fn tier_zero_and_optimized_calls_agree_bit_for_bit() {
     assert_eq!(tiered::kernel().cpu_compile_count(), 1, "one optimized compile");
     assert_eq!(tiered::kernel().cpu_tier0_compile_count(), 1, "one tier-0 compile, for the first call");
 }
+
+#[kernel]
+fn gathered_row_sums(c: Array2<f32>, idx: Array1<i64>) -> Array1<f32> {
+    let n = idx.dim();
+    let (_, d) = c.dim();
+    Array1::from_shape_fn(n, |i| sum(0..d, |l| c[[idx[[i]], l]]))
+}
+
+/// A gather from an empty array fails its index check: a typed error on every device, and
+/// the access the failed check goes on with stays inside memory the call owns (it read
+/// index 0 of the empty array's dangling pointer and crashed before).
+#[test]
+fn a_gather_from_an_empty_array_is_a_typed_error_not_a_crash() {
+    let c = Array2::<f32>::zeros((0, 5));
+    let idx = Array1::from_vec(vec![0i64, 3]);
+    for device in [Device::Interp, Device::Cpu, Device::CudaSim] {
+        let err = kiln::with_device(device, || gathered_row_sums(&c, &idx)).unwrap_err();
+        assert!(matches!(err, kiln::Error::IndexOutOfBounds { .. }), "{device}: {err}");
+        assert!(err.to_string().contains("of `c` (length 0)"), "{device}: {err}");
+    }
+    // The same kernel with rows to gather still works.
+    let c = Array2::from_shape_fn((4, 5), |(i, l)| (i * 10 + l) as f32);
+    let got = gathered_row_sums(&c, &idx).unwrap();
+    assert_eq!(got, Array1::from_vec(vec![10.0, 160.0]));
+}
