@@ -103,6 +103,10 @@ pub(super) struct Run<F: Real, S: Storage> {
 
 /// `tol * mean(var(X, axis=0))`: the bound on the summed squared center shift.
 pub(super) fn scaled_tol<F: Real, X: Matrix<F>>(x: &X, tol: f64) -> Result<f64> {
+    if tol == 0.0 {
+        // scikit-learn's `_tolerance` too: no pass over X (and 0 even if the variance overflows).
+        return Ok(0.0);
+    }
     Ok(mean_variance::tensors::<F>(x.arg())?.item()?.to_f64() * tol)
 }
 
