@@ -1060,25 +1060,21 @@ impl<'p> Vec_<'p> {
             // the loop below runs it (same order, so the same results): the loop control, the
             // walkers' strides and the limit (which the allocator tends to keep on the stack)
             // are paid once per trip.
-            let head = l.b.create_block();
-            let blk = l.b.create_block();
-            let after = l.b.create_block();
             let last = l.b.ins().iadd_imm_s(hi, 1 - INNER_UNROLL);
+            let head = l.b.create_block();
             l.b.ins().jump(head, &[]);
-            l.b.switch_to_block(head);
-            let i = l.b.use_var(cv);
-            let more = l.b.ins().icmp(IntCC::SignedLessThan, i, last);
-            l.b.ins().brif(more, blk, &[], after, &[]);
-            l.b.switch_to_block(blk);
-            for _ in 0..INNER_UNROLL {
-                self.ordered(l, body, j, n)?;
-                l.step_walks(&walks);
-                let i = l.b.use_var(cv);
-                let i1 = l.b.ins().iadd_imm_s(i, 1);
-                l.b.def_var(cv, i1);
-            }
-            l.b.ins().jump(head, &[]);
-            l.b.switch_to_block(after);
+            l.counted_loop(head, cv, last, |l| {
+                for u in 0..INNER_UNROLL {
+                    if u > 0 {
+                        let i = l.b.use_var(cv);
+                        let i1 = l.b.ins().iadd_imm_s(i, 1);
+                        l.b.def_var(cv, i1);
+                    }
+                    self.ordered(l, body, j, n)?;
+                    l.step_walks(&walks);
+                }
+                Ok(())
+            })?;
         }
         let head = l.b.create_block();
         l.b.ins().jump(head, &[]);

@@ -736,6 +736,26 @@ fn one_hot_sums(zero: f64) -> Program {
     p
 }
 
+/// Plain loops in the scatter's order: per cluster and column, 16 chunks of rows in order,
+/// then the chunks' partials in order.
+fn chunked_one_hot_sums(x: &ArrayD<f32>, labels: &ArrayD<i64>, k: usize) -> ArrayD<f32> {
+    let (n, d) = (x.shape()[0], x.shape()[1]);
+    ArrayD::from_shape_fn(IxDyn(&[k, d]), |jl| {
+        let (j, l) = (jl[0], jl[1]);
+        let mut total = 0f32;
+        for c in 0..16 {
+            let mut part = 0f32;
+            for i in c * n / 16..(c + 1) * n / 16 {
+                if labels[[i]] == j as i64 {
+                    part += x[[i, l]];
+                }
+            }
+            total += part;
+        }
+        total
+    })
+}
+
 #[test]
 fn one_hot_contraction_over_rows_scatters() {
     use kiln_ir::passes::ReduceStrategy;
@@ -757,23 +777,7 @@ fn one_hot_contraction_over_rows_scatters() {
         let c = ArrayD::<f32>::zeros(IxDyn(&[k, d]));
         let args = [Value::F32(x.clone()), Value::I64(labels.clone()), Value::F32(c)];
         let out = run_loops(&lp, &args).unwrap();
-        // Plain loops in the schedule's order: 16 chunks of rows in order, then the partials.
-        let mut want = ArrayD::zeros(IxDyn(&[k, d]));
-        for j in 0..k {
-            for l in 0..d {
-                let mut total = 0f32;
-                for c in 0..16 {
-                    let mut part = 0f32;
-                    for i in c * n / 16..(c + 1) * n / 16 {
-                        if labels[[i]] == j as i64 {
-                            part += x[[i, l]];
-                        }
-                    }
-                    total += part;
-                }
-                want[[j, l]] = total;
-            }
-        }
+        let want = chunked_one_hot_sums(&x, &labels, k);
         assert_eq!(out[0], Value::F32(want), "n = {n}, d = {d}, k = {k}");
         // The same bits as the array interpreter's one-hot sum (its own order: one pass).
         let direct = kiln_ir::interp::run(&p, &args).unwrap();
@@ -865,25 +869,9 @@ fn scatters_over_the_same_rows_fuse_into_one_pass() {
         let c = ArrayD::<f32>::zeros(IxDyn(&[k, d]));
         let args = [Value::F32(x.clone()), Value::I64(labels.clone()), Value::F32(c)];
         let out = run_loops(&lp, &args).unwrap();
-        // Plain loops: 16 chunks of rows in order, then the partials.
-        let mut sums = ArrayD::zeros(IxDyn(&[k, d]));
-        let mut counts = ArrayD::zeros(IxDyn(&[k]));
-        for j in 0..k {
-            for l in 0..d {
-                let mut total = 0f32;
-                for c in 0..16 {
-                    let mut part = 0f32;
-                    for i in c * n / 16..(c + 1) * n / 16 {
-                        if labels[[i]] == j as i64 {
-                            part += x[[i, l]];
-                        }
-                    }
-                    total += part;
-                }
-                sums[[j, l]] = total;
-            }
-            counts[[j]] = (0..n).filter(|&i| labels[[i]] == j as i64).count() as i64;
-        }
+        let sums = chunked_one_hot_sums(&x, &labels, k);
+        let counts =
+            ArrayD::from_shape_fn(IxDyn(&[k]), |j| labels.iter().filter(|&&l| l == j[0] as i64).count() as i64);
         assert_eq!(out[0], Value::F32(sums), "n = {n}, d = {d}, k = {k}");
         assert_eq!(out[1], Value::I64(counts), "n = {n}, d = {d}, k = {k}");
     }

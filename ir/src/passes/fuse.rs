@@ -65,24 +65,28 @@ fn reads(body: &[Stmt]) -> HashSet<BufId> {
 
 /// Every buffer a body stores to.
 fn writes(body: &[Stmt]) -> HashSet<BufId> {
-    fn walk(body: &[Stmt], out: &mut HashSet<BufId>) {
-        for s in body {
-            match s {
-                Stmt::Store { buf, .. } => {
-                    out.insert(*buf);
-                }
-                Stmt::For { body, .. } | Stmt::ForRange { body, .. } => walk(body, out),
-                Stmt::If { then, els, .. } => {
-                    walk(then, out);
-                    walk(els, out);
-                }
-                _ => {}
+    let mut out = HashSet::new();
+    each_stmt(body, &mut |s| {
+        if let Stmt::Store { buf, .. } = s {
+            out.insert(*buf);
+        }
+    });
+    out
+}
+
+/// Call `f` on every statement of `body`, nested ones included.
+fn each_stmt(body: &[Stmt], f: &mut impl FnMut(&Stmt)) {
+    for s in body {
+        f(s);
+        match s {
+            Stmt::For { body, .. } | Stmt::ForRange { body, .. } => each_stmt(body, f),
+            Stmt::If { then, els, .. } => {
+                each_stmt(then, f);
+                each_stmt(els, f);
             }
+            _ => {}
         }
     }
-    let mut out = HashSet::new();
-    walk(body, &mut out);
-    out
 }
 
 /// The index of a body's one top-level loop that computes (has statements other than stores
@@ -229,22 +233,11 @@ fn changes(cond: &Expr, stored: &HashSet<BufId>, assigned: &HashSet<Var>) -> boo
 
 /// Every variable a body assigns (`v = ..` of a `mut`).
 fn assigned(body: &[Stmt]) -> HashSet<Var> {
-    fn walk(body: &[Stmt], out: &mut HashSet<Var>) {
-        for s in body {
-            match s {
-                Stmt::Assign { var, .. } => {
-                    out.insert(*var);
-                }
-                Stmt::For { body, .. } | Stmt::ForRange { body, .. } => walk(body, out),
-                Stmt::If { then, els, .. } => {
-                    walk(then, out);
-                    walk(els, out);
-                }
-                _ => {}
-            }
-        }
-    }
     let mut out = HashSet::new();
-    walk(body, &mut out);
+    each_stmt(body, &mut |s| {
+        if let Stmt::Assign { var, .. } = s {
+            out.insert(*var);
+        }
+    });
     out
 }
