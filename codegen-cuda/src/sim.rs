@@ -267,11 +267,10 @@ pub fn run_sim_with(
         strides.push(s);
     }
     // An empty buffer points at zeroed room for the accesses a failed index check can make
-    // (`kiln_ir::loops::empty_room`); the call then returns the check's flag.
+    // (`kiln_ir::loops::empty_room_block`); the call then returns the check's flag.
     let mut scratch: Vec<Vec<u64>> = vec![];
     for (i, b) in lp.buffers.iter().enumerate() {
-        if let Some((elems, st)) = kiln_ir::loops::empty_room(&dims(&b.shape)) {
-            let mut block = vec![0u64; (elems * b.dtype.size()).div_ceil(8)];
+        if let Some((mut block, st)) = kiln_ir::loops::empty_room_block(&dims(&b.shape), b.dtype.size()) {
             ptrs[i] = block.as_mut_ptr() as u64;
             strides[i] = st;
             scratch.push(block);

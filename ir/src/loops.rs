@@ -568,6 +568,13 @@ pub fn empty_room(shape: &[usize]) -> Option<(usize, Vec<i64>)> {
     Some((step, strides))
 }
 
+/// [`empty_room`] in host memory for elements of `elem_size` bytes: the zeroed block (whose
+/// address the buffer takes; keep it alive while kernels run) and its strides.
+pub fn empty_room_block(shape: &[usize], elem_size: usize) -> Option<(Vec<u64>, Vec<i64>)> {
+    let (elems, strides) = empty_room(shape)?;
+    Some((vec![0u64; (elems * elem_size).div_ceil(8).max(1)], strides))
+}
+
 /// The length of `d` under bound symbol values (0 for a symbol out of range).
 pub fn dim_len(d: Dim, syms: &[i64]) -> i64 {
     match d {

@@ -122,13 +122,16 @@ fn fusable(a: &Kernel, b: &Kernel) -> bool {
     }
     let (Some(ia), Some(ib)) = (scan(&a.body), scan(&b.body)) else { return false };
     let rename = renaming(a, b);
-    let mut lb = b.body[ib].clone();
-    lb.map_vars(&|v| rename.get(&v).copied().unwrap_or(v));
-    match (&a.body[ia], &lb) {
+    let renamed = |e: &Expr| {
+        let mut e = e.clone();
+        e.map_vars(&|v| rename.get(&v).copied().unwrap_or(v));
+        e
+    };
+    match (&a.body[ia], &b.body[ib]) {
         (
             Stmt::ForRange { extent: e1, start: s1, end: t1, .. },
             Stmt::ForRange { extent: e2, start: s2, end: t2, .. },
-        ) => e1 == e2 && s1 == s2 && t1 == t2,
+        ) => e1 == e2 && *s1 == renamed(s2) && *t1 == renamed(t2),
         (Stmt::For { extent: e1, .. }, Stmt::For { extent: e2, .. }) => e1 == e2,
         _ => false,
     }
