@@ -149,7 +149,7 @@ pub fn run(
             // Cut at multiples of the kernel's vector block (32 rows of `nearest`): a chunk
             // whose length is not one ends in scalar iterations (at 2000 rows in 8 chunks,
             // a tenth of the rows ran scalar and the kernel took twice as long).
-            let block = prog.block(ki) as u64;
+            let block = cut_block(prog, ki, k, syms, threads * 4);
             let chunks = (threads * 4).min(len.div_ceil(block)).max(1);
             let cut = |c: u64| if c == chunks { len } else { (len * c / chunks) / block * block };
             (0..chunks).into_par_iter().for_each(|c| {
@@ -224,6 +224,26 @@ pub(crate) fn work(lp: &LoopProgram, syms: &[usize]) -> u64 {
 fn kernel_work(k: &kiln_ir::loops::Kernel, syms: &[usize]) -> (u64, u64) {
     let len: u64 = k.domain.iter().map(|(_, d)| kiln_ir::shapes::dim_value(*d, syms) as u64).product();
     (len, len.saturating_mul(trips(&k.body, syms)))
+}
+
+/// The multiple of domain points to cut kernel `ki`'s range at when splitting it into
+/// `chunks`: a vector plan over a rank-1 domain, its widest vector step
+/// ([`kiln_cpu::CpuProgram::block`]); a vector plan over a wider domain vectorizes each row
+/// (the innermost axis) on its own, so whole rows, when there are enough of them to go round
+/// (KMeans' panels of 32 rows: a chunk that began mid-row ran that row's rest in scalar
+/// iterations).
+fn cut_block(prog: &CpuProgram, ki: usize, k: &kiln_ir::loops::Kernel, syms: &[usize], chunks: u64) -> u64 {
+    let rank = k.domain.len();
+    if rank < 2 || !prog.vectorized()[ki] {
+        return prog.block(ki) as u64;
+    }
+    let row = kiln_ir::shapes::dim_value(k.domain[rank - 1].1, syms) as u64;
+    let rows: u64 = k.domain[..rank - 1].iter().map(|(_, d)| kiln_ir::shapes::dim_value(*d, syms) as u64).product();
+    if row > 0 && rows >= chunks {
+        row
+    } else {
+        1
+    }
 }
 
 /// Inner loop trips per domain point (at least 1): how much work one point is.

@@ -9,8 +9,9 @@
 
 use crate::args::{with_arg, Arg};
 use kiln_ir::Value;
-use ndarray::{Array2, ArrayD, ArrayView2, ArrayViewD, Ix2, ShapeBuilder};
+use ndarray::{Array2, Array3, ArrayD, ArrayView2, ArrayViewD, Ix2, ShapeBuilder};
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 /// Whether `a` lacks stride 1 on `axis` (and so would send the kernel to its scalar loop).
 /// An empty array has nothing to copy.
@@ -109,6 +110,42 @@ pub fn column_major<T: Copy + Send + Sync + Default>(x: ArrayView2<'_, T>) -> Ar
     out.slice_move(ndarray::s![..n, ..])
 }
 
+/// `x` cut into panels of `w` rows, each stored column by column: element `[i, l]` of `x` is
+/// element `[i / w, l, i % w]` of the result, whose shape is `(ceil(n / w), d, w)`; the rows
+/// past `n` in the last panel hold zeros. The layout BLAS libraries pack a matrix into before
+/// a product: a vector loop taking a panel's rows as lanes reads one contiguous block of
+/// `w * d` elements per panel, where a column-major copy has it read `d` columns far apart
+/// (`d` streams at once are more than the hardware prefetcher follows: KMeans' distance
+/// kernel, 200k x 32 f32, took ~20% longer on the column-major copy). Copied in parallel
+/// over panels.
+///
+/// # Panics
+/// If `w == 0`.
+pub fn row_panels<T: Copy + Send + Sync + Default>(x: ArrayView2<'_, T>, w: usize) -> Array3<T> {
+    assert!(w > 0, "row_panels: a panel has at least one row");
+    let (n, d) = x.dim();
+    let mut out = Array3::<T>::uninit((n.div_ceil(w), d, w));
+    crate::cpu::advise_huge_pages(out.as_mut_ptr() as *mut u8, out.len() * std::mem::size_of::<T>());
+    let Some(flat) = out.as_slice_mut() else { unreachable!("a new array is in standard layout") };
+    flat.par_chunks_mut((d * w).max(1)).enumerate().for_each(|(b, panel)| {
+        let rows = x.slice(ndarray::s![b * w..((b + 1) * w).min(n), ..]);
+        let full = rows.nrows();
+        for (r, row) in rows.outer_iter().enumerate() {
+            for (l, &v) in row.iter().enumerate() {
+                panel[l * w + r] = MaybeUninit::new(v);
+            }
+        }
+        for l in 0..d {
+            for slot in &mut panel[l * w + full..(l + 1) * w] {
+                *slot = MaybeUninit::new(T::default());
+            }
+        }
+    });
+    // SAFETY: the panels partition the elements and each task wrote every element of its
+    // panel: `[l, r]` for its rows `r < full` from `x`, the rest with zeros.
+    unsafe { out.assume_init() }
+}
+
 /// The distance between a column-major matrix's columns, in elements, for `n` rows: `n`
 /// rounded up to whole 64-byte cache lines, plus one line when that makes an even number of
 /// lines, so that consecutive columns start in different L1 sets (an odd line stride visits
@@ -128,7 +165,28 @@ pub fn padded<T>(n: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{s, Array3};
+    use ndarray::s;
+
+    #[test]
+    fn panels_hold_every_row_in_order_and_zeros_past_the_end() {
+        for (n, d, w) in [(0, 3, 4), (3, 0, 4), (1, 1, 1), (5, 2, 4), (8, 3, 4), (70, 5, 32)] {
+            let x = ndarray::Array2::from_shape_fn((n, d), |(i, j)| (i * 1000 + j + 1) as f64);
+            let p = row_panels(x.view(), w);
+            assert_eq!(p.dim(), (n.div_ceil(w), d, w), "{n} x {d} by {w}");
+            for ((b, l, r), &v) in p.indexed_iter() {
+                let i = b * w + r;
+                let want = if i < n { x[[i, l]] } else { 0.0 };
+                assert_eq!(v, want, "{n} x {d} by {w}: panel {b} [{l}, {r}]");
+            }
+        }
+        // A strided view (every other row of a transposed matrix) packs by its own strides.
+        let x = ndarray::Array2::from_shape_fn((6, 9), |(i, j)| (i * 10 + j) as f32);
+        let v = x.t();
+        let v = v.slice(s![..;2, ..]);
+        let p = row_panels(v, 4);
+        assert_eq!(p[[1, 3, 0]], v[[4, 3]]);
+        assert_eq!(p[[0, 5, 2]], v[[2, 5]]);
+    }
 
     #[test]
     fn a_row_major_matrix_becomes_column_major_with_the_same_values() {

@@ -69,6 +69,8 @@ fn workload<F: Real>(rng: &mut Rng) -> Result<(), EstimatorError> {
     // the changed labels on its own (`changed_labels`).
     let far = Array2::from_shape_fn((2, x.ncols()), |(j, l)| if j == 0 { x[[0, l]] } else { F::from_f64(100.0) });
     KMeans::params(2).init(far).fit(&x)?;
+    // On the CPU a fit's distances read X in panels of rows (`panel_labels`).
+    kiln::with_device(Device::Cpu, || KMeans::params(3).seed(0).fit(&x))?;
 
     let ols = LinearRegression::params().fit(&x, &t)?;
     let pred = ols.predict(&x)?;

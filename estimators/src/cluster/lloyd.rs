@@ -1,11 +1,12 @@
-//! Lloyd's algorithm as scikit-learn 1.9 runs it (`_kmeans_single_lloyd`), one kernel per
+//! Lloyd's algorithm as scikit-learn 1.9 runs it (`_kmeans_single_lloyd`), two kernels per
 //! iteration.
 //!
-//! Each iteration's kernel assigns every point to its nearest center (squared Euclidean
-//! distance, the first center on ties), sums the inertia, counts the labels that changed and
-//! accumulates per-cluster sums and counts (a one-hot matrix times X). The host then handles
-//! empty clusters (relocated to the points farthest from their centers, like scikit-learn),
-//! divides, and applies scikit-learn's stopping rule:
+//! Each iteration assigns every point to its nearest center (squared Euclidean distance, the
+//! first center on ties: [`labels`], or [`panel_labels`] on the CPU's panel copy of X), then
+//! counts the labels that changed and accumulates how the per-cluster sums and counts change
+//! ([`lloyd_delta`]: a one-hot matrix of the moved points times X). The host keeps the running
+//! sums, handles empty clusters (relocated to the points farthest from their centers, like
+//! scikit-learn), divides, and applies scikit-learn's stopping rule:
 //!
 //! * strict convergence: the labels did not change, so the centers did not either;
 //! * or the summed squared center shift is `<= tol * mean(var(X, axis=0))`; then one more
@@ -15,39 +16,59 @@
 
 use crate::data::{Matrix, Storage, Vect};
 use crate::datasets::Real;
-use crate::error::Result;
+use crate::error::{EstimatorError, Result};
 use kiln_macros::kernel;
 use kiln_runtime::{Device, TensorArg};
 use ndarray::{Array1, Array2, Ix1, Ix2};
 
-/// One Lloyd iteration, as an update: the labels, and how the per-cluster sums and counts of
-/// the points change from the labels `base` to these (`base` holds `-1` for points in no
-/// cluster yet: then every point moves and the sums are whole).
-///
-/// Returns the labels, the number of points whose label differs from `base`, and for the
-/// points that moved: the sums (k x d) and counts of the clusters they moved into, and those
-/// of the clusters they left. After the first few iterations only a few percent of the points
-/// move (1-3% at 200k x 32, k = 16), so the sums read a few rows of X instead of all of it.
-///
-/// `x` and `xd` hold the same values, laid out for the two halves of the step: the distances
-/// read `xd` down its columns (on the CPU the rows are the vector lanes: `xd` should be
-/// column-major), the sums read `x` along its rows. The sums and counts are one-hot
-/// contractions over the rows, which the schedule turns into a scatter: each chunk of rows
-/// adds every row whose cluster index is in range to the partial sums of that cluster (a
-/// row-major `x` makes each row's update one vector loop; `-1`, a point that did not move,
-/// is skipped without reading its row), then the chunks' partials are combined in order.
+/// The nearest center of every point (squared Euclidean distance, the first center on ties),
+/// as scikit-learn computes it: `||c||^2 - 2 x.c`, the term `||x||^2` common to all centers
+/// left out. On a device `x` is the caller's matrix; the CPU uses [`panel_labels`].
 #[kernel(crate = kiln_runtime)]
-fn lloyd_step<F: Float>(
-    x: Array2<F>,
-    xd: Array2<F>,
-    c: Array2<F>,
-    base: Array1<i64>,
-) -> (Array1<i64>, i64, Array2<F>, Array1<i64>, Array2<F>, Array1<i64>) {
+fn labels<F: Float>(x: Array2<F>, c: Array2<F>) -> Array1<i64> {
     let (n, d) = x.dim();
     let (k, _) = c.dim();
     let cc = Array1::from_shape_fn(k, |j| sum(0..d, |l| c[[j, l]] * c[[j, l]]));
-    let dist = Array2::from_shape_fn((n, k), |(i, j)| cc[[j]] - 2.0 * sum(0..d, |l| xd[[i, l]] * c[[j, l]]));
-    let labels = dist.argmin_axis(Axis(1));
+    let dist = Array2::from_shape_fn((n, k), |(i, j)| cc[[j]] - 2.0 * sum(0..d, |l| x[[i, l]] * c[[j, l]]));
+    dist.argmin_axis(Axis(1))
+}
+
+/// [`labels`] of X cut into panels of rows (`xp[b, l, r]` is `x[b * w + r, l]`,
+/// [`kiln_runtime::repack::row_panels`]): label `[b, r]` is row `b * w + r`'s. The same
+/// arithmetic on each row, so the same labels; on the CPU the rows of a panel are the vector
+/// lanes and a panel is one contiguous block, read once from memory and then from cache for
+/// every center (a column-major X has the loop read `d` columns far apart at once: ~20%
+/// slower at 200k x 32).
+#[kernel(crate = kiln_runtime)]
+fn panel_labels<F: Float>(xp: Array3<F>, c: Array2<F>) -> Array2<i64> {
+    let (nb, d, w) = xp.dim();
+    let (k, _) = c.dim();
+    let cc = Array1::from_shape_fn(k, |j| sum(0..d, |l| c[[j, l]] * c[[j, l]]));
+    let dist = Array3::from_shape_fn((nb, w, k), |(b, r, j)| cc[[j]] - 2.0 * sum(0..d, |l| xp[[b, l, r]] * c[[j, l]]));
+    dist.argmin_axis(Axis(2))
+}
+
+/// The rest of one Lloyd iteration, as an update from the labels `base` to `labels` (`base`
+/// holds `-1` for points in no cluster yet: then every point moves and the sums are whole).
+///
+/// Returns the number of points whose label differs from `base`, and for the points that
+/// moved: the sums (k x d) and counts of the clusters they moved into, and those of the
+/// clusters they left (`c` gives only `k`). After the first few iterations only a few percent
+/// of the points move (1-3% at 200k x 32, k = 16), so the sums read a few rows of X instead
+/// of all of it. The sums and counts are one-hot contractions over the rows, which the
+/// schedule turns into a scatter and the `fuse` pass into one pass over the rows: each chunk
+/// of rows adds every row whose cluster index is in range to the partial sums of that cluster
+/// (a row-major `x` makes each row's update one vector loop; `-1`, a point that did not move,
+/// is skipped without reading its row), then the chunks' partials are combined in order.
+#[kernel(crate = kiln_runtime)]
+fn lloyd_delta<F: Float>(
+    x: Array2<F>,
+    c: Array2<F>,
+    labels: Array1<i64>,
+    base: Array1<i64>,
+) -> (i64, Array2<F>, Array1<i64>, Array2<F>, Array1<i64>) {
+    let (n, d) = x.dim();
+    let (k, _) = c.dim();
     let moved = select(labels != base, 1, 0).sum();
     let into = select(labels != base, labels, -1);
     let from = select(labels != base, base, -1);
@@ -55,7 +76,7 @@ fn lloyd_step<F: Float>(
     let into_counts = Array1::from_shape_fn(k, |j| sum(0..n, |i| select(into[[i]] == j, 1, 0)));
     let from_sums = Array2::from_shape_fn((k, d), |(j, l)| sum(0..n, |i| select(from[[i]] == j, x[[i, l]], 0.0)));
     let from_counts = Array1::from_shape_fn(k, |j| sum(0..n, |i| select(from[[i]] == j, 1, 0)));
-    (labels, moved, into_sums, into_counts, from_sums, from_counts)
+    (moved, into_sums, into_counts, from_sums, from_counts)
 }
 
 /// How many labels differ between two labelings.
@@ -64,16 +85,15 @@ fn changed_labels(labels: Array1<i64>, old: Array1<i64>) -> i64 {
     select(labels != old, 1, 0).sum()
 }
 
-/// The nearest center of every point (an E-step; also `predict`) and the inertia: exact
-/// squared distances to the assigned centers, summed. `x` and `xd` hold the same values, as
-/// in [`lloyd_step`]: the distances read `xd` down its columns (column-major is best), the
-/// exact distances read `x` along its rows.
+/// The nearest center of every point ([`labels`]) and the inertia: exact squared distances to
+/// the assigned centers, summed (`predict` and `score`). On the CPU the runtime gives the
+/// distances a column-major copy of a row-major `x` per call (a fit makes its own copy once).
 #[kernel(crate = kiln_runtime)]
-fn assign<F: Float>(x: Array2<F>, xd: Array2<F>, c: Array2<F>) -> (Array1<i64>, F) {
+fn assign<F: Float>(x: Array2<F>, c: Array2<F>) -> (Array1<i64>, F) {
     let (n, d) = x.dim();
     let (k, _) = c.dim();
     let cc = Array1::from_shape_fn(k, |j| sum(0..d, |l| c[[j, l]] * c[[j, l]]));
-    let dist = Array2::from_shape_fn((n, k), |(i, j)| cc[[j]] - 2.0 * sum(0..d, |l| xd[[i, l]] * c[[j, l]]));
+    let dist = Array2::from_shape_fn((n, k), |(i, j)| cc[[j]] - 2.0 * sum(0..d, |l| x[[i, l]] * c[[j, l]]));
     let labels = dist.argmin_axis(Axis(1));
     let sq = Array1::from_shape_fn(n, |i| sum(0..d, |l| (x[[i, l]] - c[[labels[[i]], l]]).powi(2)));
     (labels, sq.sum())
@@ -115,17 +135,44 @@ pub(super) fn nearest<'a, F: Real, X: Matrix<F>>(
     x: &'a X,
     centers: TensorArg<'a>,
 ) -> Result<(Vect<X::Storage, i64>, f64)> {
-    nearest_with(x, x.arg(), centers)
+    let (labels, inertia) = assign::tensors::<F>(x.arg(), centers)?;
+    Ok((X::Storage::vec(labels)?, inertia.item()?.to_f64()))
 }
 
-/// [`nearest`] with `xd`, the same values as `x` in the layout the distances want.
-fn nearest_with<'a, F: Real, X: Matrix<F>>(
-    x: &'a X,
-    xd: TensorArg<'a>,
-    centers: TensorArg<'a>,
-) -> Result<(Vect<X::Storage, i64>, f64)> {
-    let (labels, inertia) = assign::tensors::<F>(x.arg(), xd, centers)?;
-    Ok((X::Storage::vec(labels)?, inertia.item()?.to_f64()))
+/// Rows per panel of the CPU's copy of X ([`Layout::Panels`]): one iteration of the distance
+/// kernel's vector loop for f32 (8 vectors of 4 rows), two for f64.
+const PANEL: usize = 32;
+
+/// X in the layout the distance kernel wants where it runs.
+enum Layout<F: Real> {
+    /// The CPU: a copy in panels of [`PANEL`] rows (made once per fit; the sums read the
+    /// caller's X).
+    Panels(ndarray::Array3<F>),
+    /// A device: the caller's X.
+    Plain,
+}
+
+impl<F: Real> Layout<F> {
+    fn of<X: Matrix<F>>(x: &X) -> Self {
+        match x.host_view().filter(|_| x.device() == Device::Cpu) {
+            Some(v) => Layout::Panels(kiln_runtime::repack::row_panels(v, PANEL)),
+            None => Layout::Plain,
+        }
+    }
+
+    /// The nearest center of every row of `x` (which this layout holds).
+    fn labels<'a, X: Matrix<F>>(&'a self, x: &'a X, c: TensorArg<'a>) -> Result<Vect<X::Storage, i64>> {
+        match self {
+            Layout::Panels(xp) => {
+                let n = x.dims()?.0;
+                let panels = panel_labels::tensors::<F>(kiln_runtime::tensor_arg(xp), c)?.into_array::<Ix2>()?;
+                let len = panels.len();
+                let all = panels.into_shape_with_order(len).map_err(|e| EstimatorError::Shape(e.to_string()))?;
+                X::Storage::vec_from_host(all.slice_move(ndarray::s![..n]), x.device())
+            }
+            Layout::Plain => X::Storage::vec(labels::tensors::<F>(x.arg(), c)?),
+        }
+    }
 }
 
 /// Lloyd iterations from `init` (k x d, host) until scikit-learn's stopping rule or `max_iter`.
@@ -137,10 +184,8 @@ pub(super) fn lloyd<F: Real, X: Matrix<F>>(
 ) -> Result<Run<F, X::Storage>> {
     let device = x.device();
     let n = x.dims()?.0;
-    // Each iteration's distance kernel reads X down its columns (its vector loop takes rows as
-    // lanes): host data gets a column-major copy once, instead of one by the runtime per call;
-    // the sums read the caller's X.
-    let columns = x.host_view().filter(|_| device == Device::Cpu).map(kiln_runtime::repack::column_major);
+    // The distance kernel's layout of X (on the CPU a copy, made once, in panels of rows).
+    let layout = Layout::of(x);
     let (k, d) = init.dim();
     let mut centers = init;
     // The labels the running sums and counts add up (all `-1`: none yet), and the previous
@@ -154,10 +199,11 @@ pub(super) fn lloyd<F: Real, X: Matrix<F>>(
     let mut n_iter = 0;
     for _ in 0..max_iter {
         let c = X::Storage::mat_from_host(centers.clone(), device)?;
-        let (labels, moved, into_sums, into_counts, from_sums, from_counts) = lloyd_step::tensors::<F>(
+        let labels = layout.labels(x, X::Storage::mat_arg(&c))?;
+        let (moved, into_sums, into_counts, from_sums, from_counts) = lloyd_delta::tensors::<F>(
             x.arg(),
-            columns.as_ref().map_or_else(|| x.arg(), kiln_runtime::tensor_arg),
             X::Storage::mat_arg(&c),
+            X::Storage::vec_arg(&labels),
             X::Storage::vec_arg(&base),
         )?;
         let (into_sums, from_sums) = (into_sums.to_array::<Ix2>()?, from_sums.to_array::<Ix2>()?);
@@ -166,7 +212,6 @@ pub(super) fn lloyd<F: Real, X: Matrix<F>>(
         sums.zip_mut_with(&from_sums, |s, v| *s -= v.to_f64());
         counts.zip_mut_with(&into_counts, |s, &v| *s += v as f64);
         counts.zip_mut_with(&from_counts, |s, &v| *s -= v as f64);
-        let labels = X::Storage::vec(labels)?;
         let changed = match old.take() {
             Some(old) => changed_labels::tensors(X::Storage::vec_arg(&labels), X::Storage::vec_arg(&old))?.item()?,
             None => moved.item()?,
@@ -198,10 +243,11 @@ pub(super) fn lloyd<F: Real, X: Matrix<F>>(
             base = labels;
         }
     }
+    // A last E-step: the labels and inertia of the final centers.
     let c = X::Storage::mat_from_host(centers.clone(), device)?;
-    let xd = columns.as_ref().map_or_else(|| x.arg(), kiln_runtime::tensor_arg);
-    let (labels, inertia) = nearest_with::<F, X>(x, xd, X::Storage::mat_arg(&c))?;
-    Ok(Run { centers, labels, inertia, n_iter })
+    let labels = layout.labels(x, X::Storage::mat_arg(&c))?;
+    let inertia = inertia::tensors::<F>(x.arg(), X::Storage::mat_arg(&c), X::Storage::vec_arg(&labels))?;
+    Ok(Run { centers, labels, inertia: inertia.item()?.to_f64(), n_iter })
 }
 
 /// The new centers, rounded to `F` at each step like scikit-learn's float32 arithmetic:
