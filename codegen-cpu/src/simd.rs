@@ -503,7 +503,10 @@ impl<'a> Planner<'a> {
     /// its old value in the lanes where the branch is not taken, and a flag is raised when
     /// the branch is taken in any lane. (Loads are in bounds whatever the condition, and
     /// `check`s, the one expression with an effect, are refused.) A uniform `if` stays a
-    /// scalar branch, so it may not touch varying values.
+    /// scalar branch: every lane takes the same one. One that touches no varying value is
+    /// lowered as scalar code; one that does ([`Vec_::branch`]: KMeans' distances to the
+    /// centers a panel of rows may be nearest to, `if cand[b, j] { sum(..) } else { inf }`)
+    /// holds vector code in its branches, which may be anything a body may be.
     fn check_if(&mut self, cond: &Expr, then: &[Stmt], els: &[Stmt]) -> Option<()> {
         if has_check(cond) {
             return None;
@@ -511,6 +514,7 @@ impl<'a> Planner<'a> {
         if !self.varies(cond) {
             let mut touches = false;
             let mut see = |v: Var| touches |= v == self.plan.inner || self.plan.varying.contains(&v);
+            let mut simple = true;
             for s in then.iter().chain(els) {
                 match s {
                     Stmt::Let { var, value, .. } | Stmt::Assign { var, value } => {
@@ -518,10 +522,14 @@ impl<'a> Planner<'a> {
                         value.for_each_var(&mut see);
                     }
                     Stmt::Flag(_) => {}
-                    _ => return None,
+                    _ => simple = false,
                 }
             }
-            return (!touches).then_some(());
+            if simple && !touches {
+                return Some(());
+            }
+            self.check_body(then, false)?;
+            return self.check_body(els, false);
         }
         self.check(cond)?;
         for s in then.iter().chain(els) {
@@ -850,9 +858,56 @@ impl<'p> Vec_<'p> {
                     self.ordered_loop(l, *var, lo, hi, body, j, n)?;
                 }
                 Stmt::If { cond, then, els } if self.varies(cond) => self.if_converted(l, cond, then, els, j, n)?,
+                Stmt::If { cond, then, els } if self.touches_varying(then) || self.touches_varying(els) => {
+                    self.branch(l, cond, then, els, j, n)?
+                }
                 _ => l.stmts(std::slice::from_ref(s))?,
             }
         }
+        Ok(())
+    }
+
+    /// Whether statements mention a varying variable or the inner index anywhere (a uniform
+    /// `if` around them must branch around vector code, [`Vec_::branch`]).
+    fn touches_varying(&self, body: &[Stmt]) -> bool {
+        body.iter().any(|s| match s {
+            Stmt::Let { var, value, .. } | Stmt::Mut { var, init: value, .. } | Stmt::Assign { var, value } => {
+                self.plan.varying.contains(var) || self.varies(value)
+            }
+            Stmt::For { body, .. } => self.touches_varying(body),
+            Stmt::ForRange { start, end, body, .. } => {
+                self.varies(start) || self.varies(end) || self.touches_varying(body)
+            }
+            Stmt::If { cond, then, els } => {
+                self.varies(cond) || self.touches_varying(then) || self.touches_varying(els)
+            }
+            Stmt::Store { idx, value, .. } => self.varies(value) || idx.iter().any(|e| self.varies(e)),
+            Stmt::Flag(_) => false,
+        })
+    }
+
+    /// A uniform `if` whose branches hold vector code (see [`Planner::check_if`]): a scalar
+    /// branch, each side emitted as an ordered body; the varying variables they assign meet
+    /// again after it (Cranelift's SSA construction joins their copies).
+    #[allow(clippy::too_many_arguments)]
+    fn branch(
+        &mut self,
+        l: &mut Lower<'_, '_>,
+        cond: &Expr,
+        then: &[Stmt],
+        els: &[Stmt],
+        j: Value,
+        n: i64,
+    ) -> Result<(), CpuError> {
+        let (c, _) = l.expr(cond)?;
+        let (yes, no, after) = (l.b.create_block(), l.b.create_block(), l.b.create_block());
+        l.b.ins().brif(c, yes, &[], no, &[]);
+        for (block, side) in [(yes, then), (no, els)] {
+            l.b.switch_to_block(block);
+            self.ordered(l, side, j, n)?;
+            l.b.ins().jump(after, &[]);
+        }
+        l.b.switch_to_block(after);
         Ok(())
     }
 
@@ -980,6 +1035,8 @@ impl<'p> Vec_<'p> {
             Stmt::For { body, .. } | Stmt::ForRange { body, .. } => {
                 (self.defines_varying(body) && !mentions(body, var)) || self.outlives_a_loop(var, body)
             }
+            // A uniform `if` holding vector loops ([`Self::branch`]).
+            Stmt::If { then, els, .. } => self.outlives_a_loop(var, then) || self.outlives_a_loop(var, els),
             _ => false,
         })
     }

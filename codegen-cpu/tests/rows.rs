@@ -102,6 +102,46 @@ const SHIFTED_ARGMAX: &str = "program shifted
   }
 ";
 
+/// KMeans' distances to the centres a panel of rows may be nearest to: rows `v6` of panel `v5`
+/// are the lanes, and a uniform `if` (the same for every row of the panel) skips the centres
+/// the panel's mask rules out, around the vector loop over the features.
+const PANEL_CANDIDATES: &str = "program panel
+  sym nb
+  sym d
+  sym w
+  sym k
+  in xp: f32[nb, d, w]
+  in c: f32[k, d]
+  in mask: bool[nb, k]
+  out out0: i64[nb, w]
+  out out1: f32[nb, w]
+  kernel panel_k0 (v5 < nb, v6 < w) {
+    mut v7: f32 = f32:inf
+    mut v8: i64 = i64:0
+    for v9 < k {
+      mut v13: f32 = f32:0.0
+      if load mask[v5, v9] {
+        mut v10: f32 = f32:0.0
+        for v11 < d {
+          let v12: f32 = mul(load xp[v5, v11, v6], load c[v9, v11])
+          v10 = add(v10, v12)
+        }
+        v13 = sub(f32:1.0, add(v10, v10))
+      } else {
+        v13 = f32:inf
+      }
+      let v14: bool = or(ge(v13, v7), ne(v7, v7))
+      v7 = select(v14, v7, v13)
+      v8 = select(v14, v8, v9)
+    }
+    if eq(dim(k), i64:0) {
+      flag empty_arg_reduce
+    }
+    store out0[v5, v6] = v8
+    store out1[v5, v6] = v7
+  }
+";
+
 /// The vector build on column-major (vector loop) and row-major (scalar loop) inputs, and the
 /// scalar build, against the interpreter, bit for bit, over 1 and 3 chunks; flags included.
 fn check(lp: &LoopProgram, args: &[Value], what: &str) {
@@ -200,5 +240,43 @@ fn two_vector_integers_add_compare_and_narrow_to_masks() {
             _ => (v * 1e6) as i64,
         });
         check(&lp, &[Value::F32(x), Value::F32(w), Value::I64(off)], &format!("shifted argmax {n}x{d}x{m}"));
+    }
+}
+
+#[test]
+fn a_uniform_if_around_vector_loops_branches_like_the_scalar_loop() {
+    for (text, wide) in [(PANEL_CANDIDATES.to_string(), false), (PANEL_CANDIDATES.replace("f32", "f64"), true)] {
+        let lp = parse_loop_program(&text).expect("parse");
+        let p = compile(&lp, true);
+        assert_eq!(p.vectorized(), [true], "{}", if wide { "f64" } else { "f32" });
+        for (nb, d, w, k) in
+            [(1usize, 3usize, 32usize, 5usize), (3, 32, 32, 16), (2, 7, 37, 4), (4, 1, 3, 2), (2, 5, 8, 1)]
+        {
+            let xp = values(&[nb, d, w], (nb * 7 + d) as u64);
+            let c = values(&[k, d], (k * 3 + w) as u64);
+            // Masks with no centre, every centre and some of them for a panel; few distinct
+            // coordinates make equal distances (the first centre wins) common.
+            let mut s = (nb * 31 + k) as u64;
+            let mask = ArrayD::from_shape_fn(IxDyn(&[nb, k]), |ix| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                match ix[0] % 3 {
+                    0 => true,
+                    1 => (s >> 33) % 3 != 0,
+                    _ => ix[1] == k - 1,
+                }
+            });
+            let round = |a: &ArrayD<f64>| a.mapv(|v| (v * 2.0).round());
+            let args = |x: ArrayD<f64>, c: ArrayD<f64>| {
+                let m = Value::Bool(mask.clone());
+                if wide {
+                    vec![Value::F64(x), Value::F64(c), m]
+                } else {
+                    vec![Value::F32(x.mapv(|v| v as f32)), Value::F32(c.mapv(|v| v as f32)), m]
+                }
+            };
+            let what = format!("panels nb={nb} d={d} w={w} k={k} wide={wide}");
+            check(&lp, &args(round(&xp), round(&c)), &what);
+            check(&lp, &args(xp, c), &format!("{what} inexact"));
+        }
     }
 }
