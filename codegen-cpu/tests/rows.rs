@@ -261,7 +261,7 @@ fn a_uniform_if_around_vector_loops_branches_like_the_scalar_loop() {
                 s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 match ix[0] % 3 {
                     0 => true,
-                    1 => (s >> 33) % 3 != 0,
+                    1 => !(s >> 33).is_multiple_of(3),
                     _ => ix[1] == k - 1,
                 }
             });
