@@ -64,6 +64,15 @@
 //!   `addps` take 2. Tried as a loop-IR contraction pass (`add(mul(a, b), c)` -> `fma`, run by
 //!   every backend and the interpreter): KMeans' distance kernel went from 10.0 to 11.5 ms at
 //!   200k x 16 x 32, so kiln does not contract; only polynomials (no loop-carried FMA) use it.
+//! * **A stack slot read once becomes a memory operand, through a register.** Tried: keeping
+//!   an argmin's `i64` index in `i32` lanes (one vector per copy instead of two, 13 instead of
+//!   22 instructions per vector of KMeans' per-centre update). Its slot's single load folded
+//!   into `vblendvps`, whose address then came from a `stack_addr` hoisted out of the loop:
+//!   eight such addresses held general registers through the feature loop, which spilled its
+//!   walking addresses instead (2048 rows, one thread: 0.075 -> 0.088 ms). Not kept.
+//! * **`splat(load)` becomes `vbroadcastss (mem)` only for a splat with one use** (a value
+//!   used more than once marks its operands used more than once, and a load is then not
+//!   sunk): the 8-vector copies share each broadcast, so they keep `vmovss` + `vbroadcastss`.
 
 use crate::kernel::{clif_type, float_cc, int_cc, Lower};
 use crate::vmath;
