@@ -220,12 +220,37 @@ pub type Vect<S, T> = <S as Storage>::Vec<T>;
 /// Checks every fit does first (scikit-learn's `check_array`): a 2-D X with at least
 /// `min_samples` rows and one column, all finite. Returns `(n_samples, n_features)`.
 pub fn check_x<F: Real, X: Matrix<F>>(estimator: &'static str, x: &X, min_samples: usize) -> Result<(usize, usize)> {
+    let dims = check_x_shape(estimator, x, min_samples)?;
+    check_finite(x)?;
+    Ok(dims)
+}
+
+/// [`check_x`] less its pass over X for NaN and infinity, for a fit whose first kernel sums
+/// every element of X anyway: it then calls [`check_finite_unless`] with whether those sums
+/// came out finite.
+pub fn check_x_shape<F: Real, X: Matrix<F>>(
+    estimator: &'static str,
+    x: &X,
+    min_samples: usize,
+) -> Result<(usize, usize)> {
     let (n, d) = x.dims()?;
     if n < min_samples || d == 0 {
         return Err(EstimatorError::EmptyInput { estimator, n_samples: n, n_features: d, min_samples });
     }
-    check_finite(x)?;
     Ok((n, d))
+}
+
+/// The check of [`check_finite`], skipped when `sums_finite`: sums that take in every element
+/// of X (its column means) are NaN or infinite when an element is (`inf + v`, `inf - inf` and
+/// `NaN + v` are never finite), so finite sums clear X without another pass over it (1.4 ms
+/// of PCA's 11 at 200k x 32 f32). Sums that are not finite may also come from finite values
+/// that overflow: the exact check decides.
+pub fn check_finite_unless<F: Real, X: Matrix<F>>(x: &X, sums_finite: bool) -> Result<()> {
+    if sums_finite {
+        Ok(())
+    } else {
+        check_finite(x)
+    }
 }
 
 /// NaN or infinity anywhere in X is an error ([`EstimatorError::NonFinite`]). One fused pass:

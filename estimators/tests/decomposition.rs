@@ -152,6 +152,19 @@ fn bad_input_is_a_typed_error() {
     let mut nan = x.clone();
     nan[[1, 1]] = f64::NAN;
     assert!(matches!(Pca::params(1).fit(&nan), Err(EstimatorError::NonFinite { .. })));
+    // The covariance solver finds NaN and infinity through its column sums; the randomized
+    // one checks first. Either way: the same error, whichever sign the infinities have.
+    for (v, w) in [(f64::INFINITY, 1.0), (f64::INFINITY, f64::NEG_INFINITY), (f64::NAN, 2.0)] {
+        let mut bad = x.clone();
+        bad[[0, 2]] = v;
+        bad[[2, 2]] = w;
+        assert!(matches!(Pca::params(1).fit(&bad), Err(EstimatorError::NonFinite { what: "X" })), "{v}, {w}");
+        let randomized = Pca::params(1).svd_solver(SvdSolver::randomized(0)).fit(&bad);
+        assert!(matches!(randomized, Err(EstimatorError::NonFinite { what: "X" })), "randomized: {v}, {w}");
+    }
+    // Finite values whose column sum overflows f32 are not called infinite.
+    let huge = array![[3e38f32, 1.0], [3e38, 2.0], [1.0, 4.0]];
+    assert!(!matches!(Pca::params(1).fit(&huge), Err(EstimatorError::NonFinite { .. })));
     let one = array![[1.0f64, 2.0]];
     let e = Pca::params(1).fit(&one).unwrap_err();
     assert!(e.to_string().contains("minimum of 2 sample(s)"), "{e}");

@@ -209,6 +209,18 @@ fn bad_input_is_a_typed_error() {
     let nan = array![[1.0f64, f64::NAN], [3.0, 4.0], [5.0, 7.0]];
     assert!(matches!(LogisticRegression::params().fit(&nan, &y), Err(EstimatorError::NonFinite { what: "X" })));
     assert!(matches!(LinearRegression::params().fit(&nan, &t), Err(EstimatorError::NonFinite { what: "X" })));
+    // Least squares find NaN and infinity in X through its column means (with or without an
+    // intercept), before blaming y; finite values whose sums overflow are not infinite.
+    let inf = array![[1.0f64, 2.0], [f64::INFINITY, 4.0], [5.0, 7.0]];
+    for intercept in [true, false] {
+        let e = Ridge::params().fit_intercept(intercept).fit(&inf, &t).unwrap_err();
+        assert!(matches!(e, EstimatorError::NonFinite { what: "X" }), "{e}");
+        let e = LinearRegression::params().fit_intercept(intercept).fit(&nan, &t).unwrap_err();
+        assert!(matches!(e, EstimatorError::NonFinite { what: "X" }), "{e}");
+    }
+    let huge = array![[3e38f32, 1.0], [3e38, 2.0], [1.0, 4.0]];
+    let r = Ridge::params().fit(&huge, &array![1.0f32, 2.0, 3.0]);
+    assert!(!matches!(r, Err(EstimatorError::NonFinite { what: "X" })), "{r:?}");
     let e = Ridge::params().fit(&x, &array![1.0f64, f64::INFINITY, 0.0]).unwrap_err();
     assert!(matches!(e, EstimatorError::NonFinite { what: "y" }), "{e}");
     for (e, name) in [

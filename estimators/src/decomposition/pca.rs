@@ -9,7 +9,7 @@
 
 use super::linalg::{eigh_descending, svd_flip_rows};
 use super::randomized::randomized_spectrum;
-use crate::data::{check_features, check_x, Mat, Matrix, Storage, Vect};
+use crate::data::{check_features, check_finite, check_finite_unless, check_x_shape, Mat, Matrix, Storage, Vect};
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
 use kiln_macros::kernel;
@@ -123,7 +123,12 @@ impl PcaParams {
     /// Fewer than 2 samples, non-finite X, `n_components` outside `1..=min(n_samples,
     /// n_features)`; a failed eigendecomposition; kernel errors.
     pub fn fit<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<Pca<F, X::Storage>> {
-        let (n, d) = check_x("PCA", x, 2)?;
+        // The covariance solver's first kernel sums every element: it checks for NaN and
+        // infinity with them (`check_finite_unless`).
+        let (n, d) = check_x_shape("PCA", x, 2)?;
+        if !matches!(self.solver, SvdSolver::CovarianceEigh) {
+            check_finite(x)?;
+        }
         let k = self.n_components;
         if k == 0 || k > n.min(d) {
             return Err(EstimatorError::param(
@@ -176,6 +181,7 @@ impl PcaParams {
 fn covariance_spectrum<F: Real, X: Matrix<F>>(x: &X, n: usize, k: usize) -> Result<(Vect<X::Storage, F>, Spectrum)> {
     let (mean, gram) = mean_and_gram::tensors::<F>(x.arg())?;
     let m = mean.to_array::<Ix1>()?.mapv(|v| v.to_f64());
+    check_finite_unless(x, m.iter().all(|v| v.is_finite()))?;
     let gram = gram.to_array::<Ix2>()?;
     let cov =
         Array2::from_shape_fn(gram.dim(), |(i, j)| (gram[[i, j]].to_f64() - n as f64 * m[i] * m[j]) / (n - 1) as f64);

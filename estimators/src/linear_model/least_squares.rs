@@ -9,7 +9,7 @@
 //! dropping eigenvalues below `d * eps * max eigenvalue`, which equals scikit-learn's `lstsq`
 //! result for full-rank X and stays defined for rank-deficient X.
 
-use crate::data::{check_features, check_len, check_x, Host, Matrix, Storage, Vect, Vector};
+use crate::data::{check_features, check_finite_unless, check_len, check_x_shape, Host, Matrix, Storage, Vect, Vector};
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
 use faer::{Mat as FMat, Side};
@@ -155,17 +155,21 @@ fn fit<F: Real, X: Matrix<F>, T: Vector<F>, P: EstimatorName>(
     fit_intercept: bool,
     solver: Solver,
 ) -> Result<LinearModel<F, X::Storage, P>> {
-    let (n, d) = check_x(P::NAME, x, 1)?;
+    // The Gram matrix sums (the squares of) every element of X: it checks for NaN and
+    // infinity (`check_finite_unless`).
+    let (n, d) = check_x_shape(P::NAME, x, 1)?;
     check_len("y", t.length()?, n)?;
     let center = F::from_f64(if fit_intercept { 1.0 } else { 0.0 });
     let (x_mean, t_mean, xc, tc) = centered::tensors::<F>(x.arg(), t.arg(), center)?;
     let (gram, xty) = gram_system::tensors::<F>(&xc, &tc)?;
     drop((xc, tc));
+    let gram = gram.to_array::<Ix2>()?;
+    let diagonal = (0..d).all(|i| gram[[i, i]].to_f64().is_finite());
+    check_finite_unless(x, diagonal && x_mean.to_array::<Ix1>()?.iter().all(|v| v.to_f64().is_finite()))?;
     let t_mean = t_mean.item()?.to_f64();
     if !t_mean.is_finite() {
         return Err(EstimatorError::NonFinite { what: "y" });
     }
-    let gram = gram.to_array::<Ix2>()?;
     let xty = xty.to_array::<Ix1>()?;
     if xty.iter().any(|v| !v.to_f64().is_finite()) {
         return Err(EstimatorError::NonFinite { what: "y" });
