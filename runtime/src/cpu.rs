@@ -230,8 +230,8 @@ fn kernel_work(k: &kiln_ir::loops::Kernel, syms: &[usize]) -> (u64, u64) {
 /// `chunks`: a vector plan over a rank-1 domain, its widest vector step
 /// ([`kiln_cpu::CpuProgram::block`]); a vector plan over a wider domain vectorizes each row
 /// (the innermost axis) on its own, so whole rows, when there are enough of them to go round
-/// (KMeans' panels of 32 rows: a chunk that began mid-row ran that row's rest in scalar
-/// iterations).
+/// (KMeans' panels of 32 rows: a row that a cut split ran its two pieces in narrower vector
+/// loops and scalar iterations instead of one 8-vector iteration).
 fn cut_block(prog: &CpuProgram, ki: usize, k: &kiln_ir::loops::Kernel, syms: &[usize], chunks: u64) -> u64 {
     let rank = k.domain.len();
     if rank < 2 || !prog.vectorized()[ki] {

@@ -94,7 +94,8 @@ fn changed_labels(labels: Array1<i64>, old: Array1<i64>) -> i64 {
 
 /// The nearest center of every point ([`labels`]) and the inertia: exact squared distances to
 /// the assigned centers, summed (`predict` and `score`). On the CPU the runtime gives the
-/// distances a column-major copy of a row-major `x` per call (a fit makes its own copy once).
+/// distances a column-major copy of a row-major `x` per call (a fit reads its own panel copy,
+/// made once).
 #[kernel(crate = kiln_runtime)]
 fn assign<F: Float>(x: Array2<F>, c: Array2<F>) -> (Array1<i64>, F) {
     let (n, d) = x.dim();
