@@ -310,3 +310,51 @@ fn relocate_empty_clusters<F: Real>(
         counts[old_id] -= 1.0;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiln_runtime::{tensor_arg, with_device};
+
+    /// The nearest center by a plain loop: `||c||^2 - 2 x.c` summed in order, the first center
+    /// on ties (the values below are halves, so every sum is exact).
+    fn nearest_by_loop(x: &Array2<f64>, c: &Array2<f64>) -> Vec<i64> {
+        x.outer_iter()
+            .map(|row| {
+                let dist = |cj: ndarray::ArrayView1<f64>| {
+                    let cc = cj.iter().fold(0.0, |a, v| a + v * v);
+                    cc - 2.0 * row.iter().zip(cj).fold(0.0, |a, (p, q)| a + p * q)
+                };
+                let mut best = (0i64, f64::INFINITY);
+                for (j, cj) in c.outer_iter().enumerate() {
+                    let d = dist(cj);
+                    if d < best.1 {
+                        best = (j as i64, d);
+                    }
+                }
+                best.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn panel_labels_are_the_rows_labels_on_every_device() {
+        // 70 rows: two full panels and a part; few distinct values, so ties are common.
+        let x = Array2::from_shape_fn((70, 5), |(i, l)| ((i * 7 + l * 3) % 9) as f64 / 2.0 - 2.0);
+        let c = Array2::from_shape_fn((4, 5), |(j, l)| ((j * 5 + l) % 7) as f64 / 2.0 - 1.5);
+        let want = nearest_by_loop(&x, &c);
+        let used: std::collections::HashSet<i64> = want.iter().copied().collect();
+        assert!(used.len() >= 3, "the data should reach most centers: {want:?}");
+        let xp = kiln_runtime::repack::row_panels(x.view(), PANEL);
+        for device in [Device::Interp, Device::Cpu, Device::CudaSim] {
+            with_device(device, || {
+                let panels = panel_labels::tensors::<f64>(tensor_arg(&xp), tensor_arg(&c)).unwrap();
+                let panels = panels.to_array::<Ix2>().unwrap();
+                let got: Vec<i64> = panels.iter().copied().take(x.nrows()).collect();
+                assert_eq!(got, want, "panel_labels on {device:?}");
+                let rows = labels::tensors::<f64>(tensor_arg(&x), tensor_arg(&c)).unwrap();
+                assert_eq!(rows.to_array::<Ix1>().unwrap().to_vec(), want, "labels on {device:?}");
+            });
+        }
+    }
+}
