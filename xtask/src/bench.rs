@@ -62,18 +62,32 @@ pub fn run(args: &[String]) -> ExitCode {
     let data = target.join("bench-data");
     // Build first, so compiling never overlaps a measurement.
     let kiln_built = if skip_kiln { Err("skipped (--skip-kiln)".to_string()) } else { build_kiln() };
-    let py = if skip_python {
-        Err("skipped (--skip-python)".to_string())
-    } else {
-        ensure_venv(&target).and_then(|python| run_python(&python, &root, quick, &data))
-    };
+    let venv = if skip_python { Err("skipped (--skip-python)".to_string()) } else { ensure_venv(&target) };
+    let py = venv.clone().and_then(|python| run_python(&python, &root, quick, &data));
     // LogisticRegression runs as many iterations as scikit-learn's did (lbfgs stops early on
     // its own `ftol` even at `tol = 0`), so the two times cover the same work.
     let sk_iters = py.as_ref().ok().and_then(|p| match p.get("sk_logistic_n_iter") {
         Some(Json::Num(v)) => Some(*v as usize),
         _ => None,
     });
-    let kiln = kiln_built.and_then(|()| run_kiln(&kiln_args, &data, sk_iters));
+    let mut kiln = kiln_built.and_then(|()| run_kiln(&kiln_args, &data, sk_iters));
+    // The estimators again, scikit-learn then kiln: minutes apart, this shared machine can run
+    // one side up to 1.5x slower than the other (KMeans, same code: 0.75x in one run, 1.26x in
+    // the next). Each side keeps its best median over the rounds.
+    let mut py = py;
+    if let (Ok(p), Ok(k), Ok(python)) = (&mut py, &mut kiln, &venv) {
+        for _ in 1..ESTIMATOR_ROUNDS {
+            match run_python_estimators(python, &root, quick, &data) {
+                Ok(again) => keep_best(p, again),
+                Err(e) => eprintln!("xtask bench: python estimators again: {e}"),
+            }
+            match run_kiln_estimators(&kiln_args, &data, sk_iters) {
+                Ok(again) => keep_best(k, again),
+                Err(e) => eprintln!("xtask bench: kiln estimators again: {e}"),
+            }
+        }
+        k.insert("estimator_rounds".into(), Json::Num(ESTIMATOR_ROUNDS as f64));
+    }
     if let Err(e) = &py {
         eprintln!("xtask bench: python baselines: {e}");
     }
@@ -166,6 +180,33 @@ fn run_python(python: &Path, root: &Path, quick: bool, data: &Path) -> Result<Re
     capture_json(cmd, "baselines.py")
 }
 
+/// Rounds of the estimator benchmarks, alternating scikit-learn and kiln.
+const ESTIMATOR_ROUNDS: usize = 2;
+
+/// The estimator half of `baselines.py` alone (`--estimators-only`).
+fn run_python_estimators(python: &Path, root: &Path, quick: bool, data: &Path) -> Result<Results, String> {
+    let mut cmd = Command::new(python);
+    cmd.env("KILN_BENCH_DATA", data);
+    cmd.arg(root.join("benches").join("python").join("baselines.py")).arg("--estimators-only");
+    if quick {
+        cmd.arg("--quick");
+    }
+    cmd.env_remove("OPENBLAS_CORETYPE").env_remove("OPENBLAS_L2_SIZE");
+    eprintln!("xtask bench: running the scikit-learn estimators again");
+    capture_json(cmd, "baselines.py --estimators-only")
+}
+
+/// Each timing (`*_ms`) of `again` that is lower than `into`'s replaces it; other keys stay.
+fn keep_best(into: &mut Results, again: Results) {
+    for (key, v) in again {
+        if let (true, Json::Num(new), Some(Json::Num(old))) = (key.ends_with("_ms"), &v, into.get(&key)) {
+            if new < old {
+                into.insert(key, v);
+            }
+        }
+    }
+}
+
 /// `cargo build --release -p kiln-benches --bin kiln-bench`.
 fn build_kiln() -> Result<(), String> {
     eprintln!("xtask bench: building kiln-bench (release)");
@@ -197,6 +238,17 @@ fn run_kiln(args: &[String], data: &Path, logistic_iters: Option<usize>) -> Resu
     cmd.args(["run", "--release", "--quiet", "-p", "kiln-benches", "--bin", "kiln-bench", "--"]).args(args);
     eprintln!("xtask bench: running kiln-bench");
     let mut results = capture_json(cmd, "kiln-bench")?;
+    match run_kiln_estimators(args, data, logistic_iters) {
+        Ok(est) => results.extend(est),
+        Err(e) => {
+            results.insert("kiln_estimators_error".into(), Json::Str(e));
+        }
+    }
+    Ok(results)
+}
+
+/// `cargo run --release -p kiln-benches --bin kiln-bench-estimators` on the baselines' data.
+fn run_kiln_estimators(args: &[String], data: &Path, logistic_iters: Option<usize>) -> Result<Results, String> {
     let mut cmd = Command::new(env!("CARGO"));
     cmd.args(["run", "--release", "--quiet", "-p", "kiln-benches", "--bin", "kiln-bench-estimators", "--"]);
     cmd.args(args.iter().filter(|a| *a == "--quick")).env("KILN_BENCH_DATA", data);
@@ -204,13 +256,7 @@ fn run_kiln(args: &[String], data: &Path, logistic_iters: Option<usize>) -> Resu
         cmd.env("KILN_BENCH_LOGISTIC_ITERS", n.to_string());
     }
     eprintln!("xtask bench: running kiln-bench-estimators");
-    match capture_json(cmd, "kiln-bench-estimators") {
-        Ok(est) => results.extend(est),
-        Err(e) => {
-            results.insert("kiln_estimators_error".into(), Json::Str(e));
-        }
-    }
-    Ok(results)
+    capture_json(cmd, "kiln-bench-estimators")
 }
 
 /// Run `cmd` with stderr shown, and parse the last stdout line that starts with `{`.
@@ -540,6 +586,12 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
     if let Some(e) = k.text("kiln_estimators_error") {
         s += &format!("- kiln estimators: not measured: {e}\n");
     }
+    if let Some(r) = k.num("estimator_rounds") {
+        s += &format!(
+            "- {r} rounds, alternating scikit-learn and kiln; each side's time is its best median over the \
+             rounds (this shared machine's speed drifts by up to 1.5x between minutes)\n"
+        );
+    }
     let iters = |key: &str, side: &Side<'_>| side.num(key).map_or("-".into(), |v| v.to_string());
     s += &format!(
         "- iterations: KMeans kiln {} / scikit-learn {}; LogisticRegression kiln {} / scikit-learn {}\n\n",
@@ -617,6 +669,30 @@ mod tests {
         assert_eq!(r["z"], Json::Null);
         assert_eq!(r["q"], Json::Null);
         assert_eq!(parse_flat("{}").expect("empty"), Results::new());
+    }
+
+    #[test]
+    fn a_later_round_keeps_each_lower_timing_only() {
+        let mut first: Results = [
+            ("sk_kmeans_ms".to_string(), Json::Num(300.0)),
+            ("kiln_kmeans_ms".to_string(), Json::Num(250.0)),
+            ("sk_kmeans_n_iter".to_string(), Json::Num(50.0)),
+        ]
+        .into_iter()
+        .collect();
+        let again: Results = [
+            ("sk_kmeans_ms".to_string(), Json::Num(280.0)),
+            ("kiln_kmeans_ms".to_string(), Json::Num(260.0)),
+            ("sk_kmeans_n_iter".to_string(), Json::Num(12.0)),
+            ("sk_new_ms".to_string(), Json::Num(1.0)),
+        ]
+        .into_iter()
+        .collect();
+        keep_best(&mut first, again);
+        assert_eq!(first.get("sk_kmeans_ms"), Some(&Json::Num(280.0)));
+        assert_eq!(first.get("kiln_kmeans_ms"), Some(&Json::Num(250.0)));
+        assert_eq!(first.get("sk_kmeans_n_iter"), Some(&Json::Num(50.0)), "only timings change");
+        assert_eq!(first.get("sk_new_ms"), None, "a key the first round lacks is not added");
     }
 
     #[test]
