@@ -898,7 +898,6 @@ impl<'p> Vec_<'p> {
     /// A uniform `if` whose branches hold vector code (see [`Planner::check_if`]): a scalar
     /// branch, each side emitted as an ordered body; the varying variables they assign meet
     /// again after it (Cranelift's SSA construction joins their copies).
-    #[allow(clippy::too_many_arguments)]
     fn branch(
         &mut self,
         l: &mut Lower<'_, '_>,
