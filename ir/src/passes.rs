@@ -11,6 +11,7 @@ mod fuse;
 mod loop_simplify;
 mod schedule;
 mod simplify;
+mod sink;
 
 pub use build_loops::build_loops;
 pub use check::{check, CheckError};

@@ -1,6 +1,7 @@
-//! The `loop_simplify` pass: hoists loop-invariant `let`s out of serial loops and drops `let`s
-//! nobody reads. Both keep results bit-for-bit: hoisted values are the same values, and
-//! `let`s holding a `check` (which can raise a flag) are never moved or dropped.
+//! The `loop_simplify` pass: moves reduction updates that are no-ops on an `if`'s `else` value
+//! into its `then` branch ([`super::sink`]), hoists loop-invariant `let`s out of serial loops
+//! and drops `let`s nobody reads. All keep results bit-for-bit: hoisted values are the same
+//! values, and `let`s holding a `check` (which can raise a flag) are never moved or dropped.
 
 use crate::loops::{Expr, LoopProgram, Stmt, Var};
 use crate::{BinOp, Dim};
@@ -9,7 +10,7 @@ use std::collections::HashSet;
 /// Simplify every kernel of `lp`.
 pub fn loop_simplify(mut lp: LoopProgram) -> LoopProgram {
     for k in &mut lp.kernels {
-        k.body = hoist(std::mem::take(&mut k.body));
+        k.body = hoist(super::sink::sink_updates(std::mem::take(&mut k.body)));
         loop {
             let mut used = HashSet::new();
             uses(&k.body, &mut used);
