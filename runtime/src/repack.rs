@@ -122,16 +122,36 @@ pub fn column_major<T: Copy + Send + Sync + Default>(x: ArrayView2<'_, T>) -> Ar
 /// # Panics
 /// If `w == 0`.
 pub fn row_panels<T: Copy + Send + Sync + Default>(x: ArrayView2<'_, T>, w: usize) -> Array3<T> {
+    panels_of(x, w, x.nrows(), |p| p)
+}
+
+/// [`row_panels`] of `x`'s rows taken in `order`: element `[p / w, l, p % w]` of the result is
+/// `x[order[p], l]`, and the places past `order.len()` in the last panel hold zeros. KMeans
+/// groups the rows of a cluster this way, so that a panel's rows share their nearest centres.
+///
+/// # Panics
+/// If `w == 0` or an entry of `order` is not a row of `x`.
+pub fn row_panels_in<T: Copy + Send + Sync + Default>(x: ArrayView2<'_, T>, w: usize, order: &[usize]) -> Array3<T> {
+    let n = x.nrows();
+    assert!(order.iter().all(|&i| i < n), "row_panels_in: an entry of `order` is not a row of x");
+    panels_of(x, w, order.len(), |p| order[p])
+}
+
+/// Panels of `w` rows of `x`, the row at place `p < len` being `row(p)` (a row of `x`).
+fn panels_of<T, R>(x: ArrayView2<'_, T>, w: usize, len: usize, row: R) -> Array3<T>
+where
+    T: Copy + Send + Sync + Default,
+    R: Fn(usize) -> usize + Sync,
+{
     assert!(w > 0, "row_panels: a panel has at least one row");
-    let (n, d) = x.dim();
-    let mut out = Array3::<T>::uninit((n.div_ceil(w), d, w));
+    let d = x.ncols();
+    let mut out = Array3::<T>::uninit((len.div_ceil(w), d, w));
     crate::cpu::advise_huge_pages(out.as_mut_ptr() as *mut u8, out.len() * std::mem::size_of::<T>());
     let Some(flat) = out.as_slice_mut() else { unreachable!("a new array is in standard layout") };
     flat.par_chunks_mut((d * w).max(1)).enumerate().for_each(|(b, panel)| {
-        let rows = x.slice(ndarray::s![b * w..((b + 1) * w).min(n), ..]);
-        let full = rows.nrows();
-        for (r, row) in rows.outer_iter().enumerate() {
-            for (l, &v) in row.iter().enumerate() {
+        let full = len.min((b + 1) * w) - b * w;
+        for r in 0..full {
+            for (l, &v) in x.row(row(b * w + r)).iter().enumerate() {
                 panel[l * w + r] = MaybeUninit::new(v);
             }
         }
@@ -142,7 +162,7 @@ pub fn row_panels<T: Copy + Send + Sync + Default>(x: ArrayView2<'_, T>, w: usiz
         }
     });
     // SAFETY: the panels partition the elements and each task wrote every element of its
-    // panel: `[l, r]` for its rows `r < full` from `x`, the rest with zeros.
+    // panel: `[l, r]` for its places `r < full` from a row of `x`, the rest with zeros.
     unsafe { out.assume_init() }
 }
 
@@ -186,6 +206,23 @@ mod tests {
         let p = row_panels(v, 4);
         assert_eq!(p[[1, 3, 0]], v[[4, 3]]);
         assert_eq!(p[[0, 5, 2]], v[[2, 5]]);
+    }
+
+    #[test]
+    fn ordered_panels_take_the_rows_in_the_order_given() {
+        let x = ndarray::Array2::from_shape_fn((9, 3), |(i, j)| (i * 10 + j + 1) as i64);
+        // Reversed, a repeat and a subset: places past the order's length are zeros.
+        for order in [vec![8, 7, 6, 5, 4, 3, 2, 1, 0], vec![2, 2, 0], vec![], vec![4; 5]] {
+            let p = row_panels_in(x.view(), 4, &order);
+            assert_eq!(p.dim(), (order.len().div_ceil(4), 3, 4), "{order:?}");
+            for ((b, l, r), &v) in p.indexed_iter() {
+                let place = b * 4 + r;
+                let want = order.get(place).map_or(0, |&i| x[[i, l]]);
+                assert_eq!(v, want, "{order:?}: panel {b} [{l}, {r}]");
+            }
+        }
+        let caught = std::panic::catch_unwind(|| row_panels_in(x.view(), 4, &[0, 9]));
+        assert!(caught.is_err(), "a row past the end is refused");
     }
 
     #[test]
