@@ -40,9 +40,13 @@ pub trait Real:
     fn from_f64(v: f64) -> Self;
     /// The value as f64 (exact).
     fn to_f64(self) -> f64;
+    /// Half the distance from 1 to the next value of this type: the largest relative error of
+    /// one rounded operation.
+    const UNIT_ROUNDOFF: f64;
 }
 
 impl Real for f32 {
+    const UNIT_ROUNDOFF: f64 = f32::EPSILON as f64 / 2.0;
     fn from_f64(v: f64) -> Self {
         v as f32
     }
@@ -52,6 +56,7 @@ impl Real for f32 {
 }
 
 impl Real for f64 {
+    const UNIT_ROUNDOFF: f64 = f64::EPSILON / 2.0;
     fn from_f64(v: f64) -> Self {
         v
     }

@@ -2,8 +2,8 @@
 //! iteration.
 //!
 //! Each iteration assigns every point to its nearest center (squared Euclidean distance, the
-//! first center on ties: [`labels`], or [`panel_labels`] on the CPU's panel copy of X), then
-//! accumulates how the per-cluster sums and counts change from the last labels
+//! first center on ties: [`labels`]; on the CPU, [`Pruned`]'s kernel on a panel copy of X, which
+//! skips the centers its bounds rule out), then accumulates how the per-cluster sums and counts change from the last labels
 //! ([`lloyd_delta`]: a one-hot matrix of the moved points times X). The host keeps the running
 //! sums, handles empty clusters (relocated to the points farthest from their centers, like
 //! scikit-learn), divides, and applies scikit-learn's stopping rule:
@@ -14,16 +14,18 @@
 //!
 //! `n_iter` counts the iterations run, the final E-step excluded, as scikit-learn does.
 
+use super::bounds::Pruned;
 use crate::data::{Matrix, Storage, Vect};
 use crate::datasets::Real;
-use crate::error::{EstimatorError, Result};
+use crate::error::Result;
 use kiln_macros::kernel;
 use kiln_runtime::{Device, TensorArg};
 use ndarray::{Array1, Array2, Ix1, Ix2};
 
 /// The nearest center of every point (squared Euclidean distance, the first center on ties),
 /// as scikit-learn computes it: `||c||^2 - 2 x.c`, the term `||x||^2` common to all centers
-/// left out. On a device `x` is the caller's matrix; the CPU uses [`panel_labels`].
+/// left out. On a device `x` is the caller's matrix; the CPU uses it for the first labels,
+/// then [`Pruned`].
 #[kernel(crate = kiln_runtime)]
 fn labels<F: Float>(x: Array2<F>, c: Array2<F>) -> Array1<i64> {
     let (n, d) = x.dim();
@@ -31,21 +33,6 @@ fn labels<F: Float>(x: Array2<F>, c: Array2<F>) -> Array1<i64> {
     let cc = Array1::from_shape_fn(k, |j| sum(0..d, |l| c[[j, l]] * c[[j, l]]));
     let dist = Array2::from_shape_fn((n, k), |(i, j)| cc[[j]] - 2.0 * sum(0..d, |l| x[[i, l]] * c[[j, l]]));
     dist.argmin_axis(Axis(1))
-}
-
-/// [`labels`] of X cut into panels of rows (`xp[b, l, r]` is `x[b * w + r, l]`,
-/// [`kiln_runtime::repack::row_panels`]): label `[b, r]` is row `b * w + r`'s. The same
-/// arithmetic on each row, so the same labels; on the CPU the rows of a panel are the vector
-/// lanes and a panel is one contiguous block, read once from memory and then from cache for
-/// every center (a column-major X has the loop read `d` columns far apart at once: ~20%
-/// slower at 200k x 32).
-#[kernel(crate = kiln_runtime)]
-fn panel_labels<F: Float>(xp: Array3<F>, c: Array2<F>) -> Array2<i64> {
-    let (nb, d, w) = xp.dim();
-    let (k, _) = c.dim();
-    let cc = Array1::from_shape_fn(k, |j| sum(0..d, |l| c[[j, l]] * c[[j, l]]));
-    let dist = Array3::from_shape_fn((nb, w, k), |(b, r, j)| cc[[j]] - 2.0 * sum(0..d, |l| xp[[b, l, r]] * c[[j, l]]));
-    dist.argmin_axis(Axis(2))
 }
 
 /// The rest of one Lloyd iteration, as an update from the labels `base` to `labels` (`base`
@@ -147,15 +134,18 @@ pub(super) fn nearest<'a, F: Real, X: Matrix<F>>(
     Ok((X::Storage::vec(labels)?, inertia.item()?.to_f64()))
 }
 
-/// Rows per panel of the CPU's copy of X ([`Layout::Panels`]): one iteration of the distance
+/// Rows per panel of the CPU's copy of X ([`Layout::Pruned`]): one iteration of the distance
 /// kernel's vector loop for f32 (8 vectors of 4 rows), two for f64.
-const PANEL: usize = 32;
+pub(super) const PANEL: usize = 32;
 
 /// X in the layout the distance kernel wants where it runs.
 enum Layout<F: Real> {
-    /// The CPU: a copy in panels of [`PANEL`] rows (made once per fit; the sums read the
-    /// caller's X).
-    Panels(ndarray::Array3<F>),
+    /// The CPU before the first labels, which come from X itself and decide the order of
+    /// the rows in the panels.
+    Cpu,
+    /// The CPU: a copy in panels of [`PANEL`] rows grouped by cluster, with the bounds that
+    /// skip centres ([`Pruned`]; the sums read the caller's X).
+    Pruned(Box<Pruned<F>>),
     /// A device: the caller's X.
     Plain,
 }
@@ -163,22 +153,29 @@ enum Layout<F: Real> {
 impl<F: Real> Layout<F> {
     fn of<X: Matrix<F>>(x: &X) -> Self {
         match x.host_view().filter(|_| x.device() == Device::Cpu) {
-            Some(v) => Layout::Panels(kiln_runtime::repack::row_panels(v, PANEL)),
+            Some(_) => Layout::Cpu,
             None => Layout::Plain,
         }
     }
 
-    /// The nearest center of every row of `x` (which this layout holds).
-    fn labels<'a, X: Matrix<F>>(&'a self, x: &'a X, c: TensorArg<'a>) -> Result<Vect<X::Storage, i64>> {
+    /// The nearest center of every row of `x` (which this layout holds) for the centers `c`
+    /// (`ct` on the device).
+    fn labels<'a, X: Matrix<F>>(
+        &mut self,
+        x: &'a X,
+        c: &Array2<F>,
+        ct: TensorArg<'a>,
+    ) -> Result<Vect<X::Storage, i64>> {
         match self {
-            Layout::Panels(xp) => {
-                let n = x.dims()?.0;
-                let panels = panel_labels::tensors::<F>(kiln_runtime::tensor_arg(xp), c)?.into_array::<Ix2>()?;
-                let len = panels.len();
-                let all = panels.into_shape_with_order(len).map_err(|e| EstimatorError::Shape(e.to_string()))?;
-                X::Storage::vec_from_host(all.slice_move(ndarray::s![..n]), x.device())
+            Layout::Pruned(p) => X::Storage::vec_from_host(p.labels(c)?, x.device()),
+            Layout::Cpu => {
+                let labels = labels::tensors::<F>(x.arg(), ct)?.into_array::<Ix1>()?;
+                if let Some(v) = x.host_view() {
+                    *self = Layout::Pruned(Box::new(Pruned::new(v, &labels, c.nrows())?));
+                }
+                X::Storage::vec_from_host(labels, x.device())
             }
-            Layout::Plain => X::Storage::vec(labels::tensors::<F>(x.arg(), c)?),
+            Layout::Plain => X::Storage::vec(labels::tensors::<F>(x.arg(), ct)?),
         }
     }
 }
@@ -193,7 +190,7 @@ pub(super) fn lloyd<F: Real, X: Matrix<F>>(
     let device = x.device();
     let n = x.dims()?.0;
     // The distance kernel's layout of X (on the CPU a copy, made once, in panels of rows).
-    let layout = Layout::of(x);
+    let mut layout = Layout::of(x);
     let (k, d) = init.dim();
     let mut centers = init;
     // The labels the running sums and counts add up (all `-1`: none yet), and the previous
@@ -207,7 +204,7 @@ pub(super) fn lloyd<F: Real, X: Matrix<F>>(
     let mut n_iter = 0;
     for _ in 0..max_iter {
         let c = X::Storage::mat_from_host(centers.clone(), device)?;
-        let labels = layout.labels(x, X::Storage::mat_arg(&c))?;
+        let labels = layout.labels(x, &centers, X::Storage::mat_arg(&c))?;
         let (into_sums, into_counts, from_sums, from_counts) = lloyd_delta::tensors::<F>(
             x.arg(),
             X::Storage::mat_arg(&c),
@@ -253,7 +250,7 @@ pub(super) fn lloyd<F: Real, X: Matrix<F>>(
     }
     // A last E-step: the labels and inertia of the final centers.
     let c = X::Storage::mat_from_host(centers.clone(), device)?;
-    let labels = layout.labels(x, X::Storage::mat_arg(&c))?;
+    let labels = layout.labels(x, &centers, X::Storage::mat_arg(&c))?;
     let inertia = inertia::tensors::<F>(x.arg(), X::Storage::mat_arg(&c), X::Storage::vec_arg(&labels))?;
     Ok(Run { centers, labels, inertia: inertia.item()?.to_f64(), n_iter })
 }
@@ -308,53 +305,5 @@ fn relocate_empty_clusters<F: Real>(
         }
         counts[new_id] = 1.0;
         counts[old_id] -= 1.0;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use kiln_runtime::{tensor_arg, with_device};
-
-    /// The nearest center by a plain loop: `||c||^2 - 2 x.c` summed in order, the first center
-    /// on ties (the values below are halves, so every sum is exact).
-    fn nearest_by_loop(x: &Array2<f64>, c: &Array2<f64>) -> Vec<i64> {
-        x.outer_iter()
-            .map(|row| {
-                let dist = |cj: ndarray::ArrayView1<f64>| {
-                    let cc = cj.iter().fold(0.0, |a, v| a + v * v);
-                    cc - 2.0 * row.iter().zip(cj).fold(0.0, |a, (p, q)| a + p * q)
-                };
-                let mut best = (0i64, f64::INFINITY);
-                for (j, cj) in c.outer_iter().enumerate() {
-                    let d = dist(cj);
-                    if d < best.1 {
-                        best = (j as i64, d);
-                    }
-                }
-                best.0
-            })
-            .collect()
-    }
-
-    #[test]
-    fn panel_labels_are_the_rows_labels_on_every_device() {
-        // 70 rows: two full panels and a part; few distinct values, so ties are common.
-        let x = Array2::from_shape_fn((70, 5), |(i, l)| ((i * 7 + l * 3) % 9) as f64 / 2.0 - 2.0);
-        let c = Array2::from_shape_fn((4, 5), |(j, l)| ((j * 5 + l) % 7) as f64 / 2.0 - 1.5);
-        let want = nearest_by_loop(&x, &c);
-        let used: std::collections::HashSet<i64> = want.iter().copied().collect();
-        assert!(used.len() >= 3, "the data should reach most centers: {want:?}");
-        let xp = kiln_runtime::repack::row_panels(x.view(), PANEL);
-        for device in [Device::Interp, Device::Cpu, Device::CudaSim] {
-            with_device(device, || {
-                let panels = panel_labels::tensors::<f64>(tensor_arg(&xp), tensor_arg(&c)).unwrap();
-                let panels = panels.to_array::<Ix2>().unwrap();
-                let got: Vec<i64> = panels.iter().copied().take(x.nrows()).collect();
-                assert_eq!(got, want, "panel_labels on {device:?}");
-                let rows = labels::tensors::<f64>(tensor_arg(&x), tensor_arg(&c)).unwrap();
-                assert_eq!(rows.to_array::<Ix1>().unwrap().to_vec(), want, "labels on {device:?}");
-            });
-        }
     }
 }

@@ -1,5 +1,6 @@
 //! Clustering (scikit-learn's `sklearn.cluster`): KMeans.
 
+mod bounds;
 mod kmeans;
 mod lloyd;
 mod plusplus;
