@@ -2,9 +2,10 @@
 //! iteration.
 //!
 //! Each iteration assigns every point to its nearest center (squared Euclidean distance, the
-//! first center on ties: [`labels`]; on the CPU, [`Pruned`]'s kernel on a panel copy of X, which
-//! skips the centers its bounds rule out), then accumulates how the per-cluster sums and counts change from the last labels
-//! ([`lloyd_delta`]: a one-hot matrix of the moved points times X). The host keeps the running
+//! first center on ties: [`labels`]; on the CPU, [`Pruned`]'s kernel on a panel copy of X,
+//! which skips the centers its bounds rule out), then accumulates how the per-cluster sums and
+//! counts change from the last labels ([`lloyd_delta`]: a one-hot matrix of the moved points
+//! times X). The host keeps the running
 //! sums, handles empty clusters (relocated to the points farthest from their centers, like
 //! scikit-learn), divides, and applies scikit-learn's stopping rule:
 //!
