@@ -273,6 +273,17 @@ pub fn check_len(what: &'static str, got: usize, n: usize) -> Result<()> {
     Ok(())
 }
 
+/// What every predict / transform / inverse_transform of a fitted model checks first
+/// (scikit-learn's `validate_data(reset=False)`): a 2-D X with the fit's feature count
+/// ([`check_features`]), all finite ([`check_finite`], one fused pass). Returns the number of
+/// rows. `fit_transform` skips it: the fit has just checked the same X.
+pub fn check_fitted_x<F: Real, X: Matrix<F>>(estimator: &'static str, n_features: usize, x: &X) -> Result<usize> {
+    let (n, d) = x.dims()?;
+    check_features(estimator, n_features, d)?;
+    check_finite(x)?;
+    Ok(n)
+}
+
 /// The feature count at predict time must be the fit's.
 pub fn check_features(estimator: &'static str, expected: usize, got: usize) -> Result<()> {
     if expected != got {

@@ -9,7 +9,7 @@
 
 use super::linalg::{eigh_descending, svd_flip_rows};
 use super::randomized::randomized_spectrum;
-use crate::data::{check_features, check_finite, check_finite_unless, check_x_shape, Mat, Matrix, Storage, Vect};
+use crate::data::{check_finite, check_finite_unless, check_fitted_x, check_x_shape, Mat, Matrix, Storage, Vect};
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
 use kiln_macros::kernel;
@@ -172,7 +172,8 @@ impl PcaParams {
     /// # Errors
     /// As [`PcaParams::fit`].
     pub fn fit_transform<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
-        self.fit(x)?.transform(x)
+        // The fit has checked X (shape and finiteness): no second pass over it.
+        self.fit(x)?.transform_unchecked(x)
     }
 }
 
@@ -251,10 +252,15 @@ impl<F: Real, S: Storage> Pca<F, S> {
     /// Project `x` on the principal axes (n x n_components; whitened when fitted so).
     ///
     /// # Errors
-    /// A different feature count than at fit time; `x` on another device than the model.
+    /// A different feature count than at fit time; NaN or infinity in `x`; `x` on another
+    /// device than the model.
     pub fn transform<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
-        let (_, d) = x.dims()?;
-        check_features("PCA", self.n_features, d)?;
+        check_fitted_x("PCA", self.n_features, x)?;
+        self.transform_unchecked(x)
+    }
+
+    /// [`Pca::transform`] of an `x` already checked.
+    fn transform_unchecked<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
         let z =
             project::tensors(x.arg(), S::vec_arg(&self.mean), S::mat_arg(&self.components), S::vec_arg(&self.scale))?;
         X::Storage::mat(z)
@@ -264,10 +270,10 @@ impl<F: Real, S: Storage> Pca<F, S> {
     /// span of the kept components.
     ///
     /// # Errors
-    /// `z` without `n_components` columns; `z` on another device than the model.
+    /// `z` without `n_components` columns; NaN or infinity in `z`; `z` on another device than
+    /// the model.
     pub fn inverse_transform<X: Matrix<F>>(&self, z: &X) -> Result<Mat<X::Storage, F>> {
-        let (_, k) = z.dims()?;
-        check_features("PCA", self.params.n_components, k)?;
+        check_fitted_x("PCA", self.params.n_components, z)?;
         let x = reconstruct::tensors(
             z.arg(),
             S::vec_arg(&self.mean),

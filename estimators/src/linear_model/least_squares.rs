@@ -9,7 +9,7 @@
 //! dropping eigenvalues below `d * eps * max eigenvalue`, which equals scikit-learn's `lstsq`
 //! result for full-rank X and stays defined for rank-deficient X.
 
-use crate::data::{check_features, check_finite_unless, check_len, check_x_shape, Host, Matrix, Storage, Vect, Vector};
+use crate::data::{check_finite_unless, check_fitted_x, check_len, check_x_shape, Host, Matrix, Storage, Vect, Vector};
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
 use faer::{Mat as FMat, Side};
@@ -255,10 +255,10 @@ impl<F: Real, S: Storage, P: EstimatorName> LinearModel<F, S, P> {
     /// `X coef + intercept` (ndarray in, ndarray out; tensor in, tensor out on its device).
     ///
     /// # Errors
-    /// A different feature count than at fit time; `x` on another device than the model.
+    /// A different feature count than at fit time; NaN or infinity in `x`; `x` on another
+    /// device than the model.
     pub fn predict<X: Matrix<F>>(&self, x: &X) -> Result<Vect<X::Storage, F>> {
-        let (_, d) = x.dims()?;
-        check_features(P::NAME, self.n_features, d)?;
+        check_fitted_x(P::NAME, self.n_features, x)?;
         let p = linear_predict::tensors::<F>(x.arg(), S::vec_arg(&self.coef), self.intercept)?;
         X::Storage::vec(p)
     }

@@ -45,9 +45,10 @@ pub trait Splitter: Send + Sync {
     fn folds<T: Target>(&self, y: ArrayView1<'_, T>) -> Result<Vec<Fold>>;
 }
 
-fn check_splits(n_splits: usize, n: usize) -> Result<()> {
+/// `n_splits` of `splitter` (the caller's name, for the message) is at least 2 and at most `n`.
+fn check_splits(splitter: &'static str, n_splits: usize, n: usize) -> Result<()> {
     if n_splits < 2 {
-        return Err(EstimatorError::param("KFold", "n_splits", "an int in the range [2, inf)", n_splits));
+        return Err(EstimatorError::param(splitter, "n_splits", "an int in the range [2, inf)", n_splits));
     }
     if n_splits > n {
         return Err(EstimatorError::TooFewSamples(format!(
@@ -98,7 +99,7 @@ impl KFold {
     /// # Errors
     /// `n_splits < 2` or more splits than samples.
     pub fn test_folds(&self, n: usize) -> Result<Vec<usize>> {
-        check_splits(self.n_splits, n)?;
+        check_splits("KFold", self.n_splits, n)?;
         let mut order: Vec<usize> = (0..n).collect();
         if self.shuffle {
             Xoshiro256::new(self.seed).shuffle(&mut order);
@@ -157,7 +158,7 @@ impl StratifiedKFold {
     /// `n_splits < 2`, more splits than samples, or more splits than members of every class.
     pub fn test_folds(&self, y: &[i64]) -> Result<Vec<usize>> {
         let (n, k) = (y.len(), self.n_splits);
-        check_splits(k, n)?;
+        check_splits("StratifiedKFold", k, n)?;
         // Classes encoded in order of first appearance (scikit-learn's `class_perm[y_inv]`).
         let mut classes: Vec<i64> = Vec::new();
         let encoded: Vec<usize> = y

@@ -7,7 +7,7 @@
 
 use super::affine::{scale_shift, unshift_unscale};
 use super::zero_scale_threshold;
-use crate::data::{check_features, check_x, Mat, Matrix, Storage};
+use crate::data::{check_fitted_x, check_x, Mat, Matrix, Storage};
 use crate::datasets::Real;
 use crate::error::Result;
 use kiln_macros::kernel;
@@ -67,7 +67,8 @@ impl MaxAbsScalerParams {
     /// # Errors
     /// As [`MaxAbsScalerParams::fit`].
     pub fn fit_transform<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
-        self.fit(x)?.transform(x)
+        // The fit has checked X (shape and finiteness): no second pass over it.
+        self.fit(x)?.transform_unchecked(x)
     }
 }
 
@@ -95,10 +96,15 @@ impl<F: Real, S: Storage> MaxAbsScaler<F, S> {
     /// `x / scale_` (ndarray in, ndarray out; tensor in, tensor out on its device).
     ///
     /// # Errors
-    /// A different feature count than at fit time; `x` on another device than the model.
+    /// A different feature count than at fit time; NaN or infinity in `x`; `x` on another
+    /// device than the model.
     pub fn transform<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
-        let (_, d) = x.dims()?;
-        check_features("MaxAbsScaler", self.n_features, d)?;
+        check_fitted_x("MaxAbsScaler", self.n_features, x)?;
+        self.transform_unchecked(x)
+    }
+
+    /// [`MaxAbsScaler::transform`] of an `x` already checked.
+    fn transform_unchecked<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
         let z = unshift_unscale::tensors(x.arg(), S::vec_arg(&self.zero), S::vec_arg(&self.scale))?;
         X::Storage::mat(z)
     }
@@ -108,8 +114,7 @@ impl<F: Real, S: Storage> MaxAbsScaler<F, S> {
     /// # Errors
     /// As [`MaxAbsScaler::transform`].
     pub fn inverse_transform<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
-        let (_, d) = x.dims()?;
-        check_features("MaxAbsScaler", self.n_features, d)?;
+        check_fitted_x("MaxAbsScaler", self.n_features, x)?;
         let z = scale_shift::tensors(x.arg(), S::vec_arg(&self.scale), S::vec_arg(&self.zero))?;
         X::Storage::mat(z)
     }

@@ -5,7 +5,7 @@
 //! as they are, like scikit-learn's `_handle_zeros_in_scale`).
 
 use super::zero_scale_threshold;
-use crate::data::{check_features, check_x, Mat, Matrix, Storage};
+use crate::data::{check_fitted_x, check_x, Mat, Matrix, Storage};
 use crate::datasets::Real;
 use crate::error::Result;
 use kiln_macros::kernel;
@@ -78,10 +78,14 @@ impl Normalizer {
     /// its device).
     ///
     /// # Errors
-    /// A different feature count than at fit time; kernel errors.
+    /// A different feature count than at fit time; NaN or infinity in `x`; kernel errors.
     pub fn transform<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
-        let (_, d) = x.dims()?;
-        check_features("Normalizer", self.n_features, d)?;
+        check_fitted_x("Normalizer", self.n_features, x)?;
+        self.transform_unchecked(x)
+    }
+
+    /// [`Normalizer::transform`] of an `x` already checked.
+    fn transform_unchecked<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
         let z = normalize_rows::tensors(x.arg(), self.norm.code(), zero_scale_threshold::<F>())?;
         X::Storage::mat(z)
     }
@@ -108,7 +112,8 @@ impl NormalizerParams {
     /// # Errors
     /// As [`NormalizerParams::fit`].
     pub fn fit_transform<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
-        self.fit(x)?.transform(x)
+        // The fit has checked X (shape and finiteness): no second pass over it.
+        self.fit(x)?.transform_unchecked(x)
     }
 }
 

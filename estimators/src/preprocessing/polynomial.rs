@@ -7,7 +7,7 @@
 //! are listed last feature first, so the product rounds exactly as scikit-learn's incremental
 //! `XP[:, (b, c)] * X[:, a]` does.
 
-use crate::data::{check_features, check_x, Mat, Matrix, Storage};
+use crate::data::{check_fitted_x, check_x, Mat, Matrix, Storage};
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
 use kiln_macros::kernel;
@@ -73,7 +73,8 @@ impl PolynomialFeaturesParams {
     /// Build the column table for `x`'s feature count.
     ///
     /// # Errors
-    /// Degree 0 without the bias (an empty output); empty or non-finite X.
+    /// Degree 0 without the bias (an empty output); a degree giving more output columns than
+    /// can be indexed; empty or non-finite X.
     pub fn fit<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<PolynomialFeatures<F, X::Storage>> {
         if self.degree == 0 && !self.include_bias {
             return Err(EstimatorError::param(
@@ -84,9 +85,20 @@ impl PolynomialFeaturesParams {
             ));
         }
         let (_, d) = check_x("PolynomialFeatures", x, 1)?;
-        let combos = combinations(d, self.degree, self.interaction_only, self.include_bias);
-        let m = combos.len();
-        let k = self.degree.max(1);
+        // Products of distinct features have at most d factors, whatever the degree.
+        let degree = if self.interaction_only { self.degree.min(d) } else { self.degree };
+        let k = degree.max(1);
+        // Counted before they are listed: a huge degree is an error, not an endless loop or a
+        // table (`powers_` is m x d, the kernel's m x k) too large to allocate (scikit-learn's
+        // "too large to be indexed").
+        let m = n_output_features(d, degree, self.interaction_only, self.include_bias)
+            .filter(|&m| m.checked_mul(k.max(d)).is_some_and(|slots| slots <= isize::MAX as usize / 8))
+            .ok_or_else(|| {
+                let expected = format!("small enough for {d} input features (too many output features to index)");
+                EstimatorError::param("PolynomialFeatures", "degree", expected, self.degree)
+            })?;
+        let combos = combinations(d, degree, self.interaction_only, self.include_bias);
+        debug_assert_eq!(combos.len(), m);
         let mut powers = Array2::<i64>::zeros((m, d));
         let mut cols = Array2::<i64>::zeros((m, k));
         let mut used = Array2::<i64>::zeros((m, k));
@@ -113,8 +125,35 @@ impl PolynomialFeaturesParams {
     /// # Errors
     /// As [`PolynomialFeaturesParams::fit`].
     pub fn fit_transform<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
-        self.fit(x)?.transform(x)
+        // The fit has checked X (shape and finiteness): no second pass over it.
+        self.fit(x)?.transform_unchecked(x)
     }
+}
+
+/// The number of output columns (the bias, then `C(d + j - 1, j)` products of each degree `j`,
+/// or `C(d, j)` with `interaction_only`), or `None` when it does not fit in a `usize`.
+fn n_output_features(d: usize, degree: usize, interaction_only: bool, include_bias: bool) -> Option<usize> {
+    // `C(n, r)` in u128, `None` past `usize::MAX` (the partial products grow with `i`, so the
+    // first one past the limit decides).
+    let binomial = |n: u128, r: u128| -> Option<u128> {
+        let r = r.min(n - r);
+        let mut c: u128 = 1;
+        for i in 0..r {
+            c = c.checked_mul(n - i)? / (i + 1);
+            if c > usize::MAX as u128 {
+                return None;
+            }
+        }
+        Some(c)
+    };
+    let (d128, degree128) = (d as u128, degree as u128);
+    let total = if interaction_only {
+        (0..=degree128).try_fold(0u128, |acc, j| acc.checked_add(binomial(d128, j)?))?
+    } else {
+        // The sum over j <= degree of C(d + j - 1, j) is C(d + degree, degree).
+        binomial(d128 + degree128, degree128)?
+    };
+    usize::try_from(total - u128::from(!include_bias)).ok()
 }
 
 /// The feature index lists of every output column, in scikit-learn's order: `()` for the bias,
@@ -159,10 +198,15 @@ impl<F: Real, S: Storage> PolynomialFeatures<F, S> {
     /// device).
     ///
     /// # Errors
-    /// A different feature count than at fit time; `x` on another device than the model.
+    /// A different feature count than at fit time; NaN or infinity in `x`; `x` on another
+    /// device than the model.
     pub fn transform<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
-        let (_, d) = x.dims()?;
-        check_features("PolynomialFeatures", self.n_features, d)?;
+        check_fitted_x("PolynomialFeatures", self.n_features, x)?;
+        self.transform_unchecked(x)
+    }
+
+    /// [`PolynomialFeatures::transform`] of an `x` already checked.
+    fn transform_unchecked<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
         let z = poly_expand::tensors(x.arg(), S::mat_arg(&self.cols), S::mat_arg(&self.used))?;
         X::Storage::mat(z)
     }

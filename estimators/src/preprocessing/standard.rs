@@ -1,13 +1,17 @@
 //! `StandardScaler`: remove the mean and scale to unit variance, per feature.
 //!
-//! Fitting is one kernel over X (mean, population variance, scale, and the finite check, fused
-//! into one pass plus the two-pass variance scikit-learn also uses); transform is one
-//! elementwise kernel. Constant features get scale 1, like scikit-learn.
+//! Fitting is one kernel over X (mean, population variance and scale, with the two-pass
+//! variance scikit-learn also uses); its means double as the check for NaN and infinity
+//! ([`check_finite_unless`]), so a fit makes no pass over X of its own for it. Transform is one
+//! elementwise kernel, after the one fused finiteness pass every transform of new data makes;
+//! `fit_transform` skips that pass, the fit having just cleared the same X. Constant features
+//! get scale 1, like scikit-learn.
 
-use crate::data::{check_features, check_x, Mat, Matrix, Storage, Vect};
+use crate::data::{check_finite_unless, check_fitted_x, check_x_shape, Mat, Matrix, Storage, Vect};
 use crate::datasets::Real;
 use crate::error::Result;
 use kiln_macros::kernel;
+use ndarray::Ix1;
 use std::marker::PhantomData;
 
 /// Mean, population variance and scale (`sqrt(var)`, 1 where the variance is 0) per column.
@@ -76,8 +80,11 @@ impl StandardScalerParams {
     /// # Errors
     /// Empty or non-finite X; kernel errors.
     pub fn fit<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<StandardScaler<F, X::Storage>> {
-        let (n, d) = check_x("StandardScaler", x, 1)?;
-        let (mean, var, scale) = fit_moments::tensors(x.arg())?;
+        let (n, d) = check_x_shape("StandardScaler", x, 1)?;
+        let (mean, var, scale) = fit_moments::tensors::<F>(x.arg())?;
+        // The means sum every element of X: finite means clear X of NaN and infinity.
+        let means_finite = mean.to_array::<Ix1>()?.iter().all(|v: &F| v.to_f64().is_finite());
+        check_finite_unless(x, means_finite)?;
         Ok(StandardScaler {
             mean: X::Storage::vec(mean)?,
             var: X::Storage::vec(var)?,
@@ -94,7 +101,8 @@ impl StandardScalerParams {
     /// # Errors
     /// As [`StandardScalerParams::fit`].
     pub fn fit_transform<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
-        self.fit(x)?.transform(x)
+        // The fit has checked X (shape and finiteness): no second pass over it.
+        self.fit(x)?.transform_unchecked(x)
     }
 }
 
@@ -128,13 +136,17 @@ impl<F: Real, S: Storage> StandardScaler<F, S> {
     /// Standardize `x` (ndarray in, ndarray out; tensor in, tensor out on its device).
     ///
     /// # Errors
-    /// A different feature count than at fit time; `x` on another device than the model.
+    /// A different feature count than at fit time; NaN or infinity in `x`; `x` on another
+    /// device than the model.
     pub fn transform<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
-        let (_, d) = x.dims()?;
-        check_features("StandardScaler", self.n_features, d)?;
+        check_fitted_x("StandardScaler", self.n_features, x)?;
+        self.transform_unchecked(x)
+    }
+
+    /// [`StandardScaler::transform`] of an `x` already checked.
+    fn transform_unchecked<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
         let (mean, scale) = self.effective()?;
-        let z = standardize::tensors(x.arg(), S::vec_arg(&mean), S::vec_arg(&scale))?;
-        X::Storage::mat(z)
+        X::Storage::mat(standardize::tensors(x.arg(), S::vec_arg(&mean), S::vec_arg(&scale))?)
     }
 
     /// Undo [`StandardScaler::transform`].
@@ -142,11 +154,9 @@ impl<F: Real, S: Storage> StandardScaler<F, S> {
     /// # Errors
     /// As [`StandardScaler::transform`].
     pub fn inverse_transform<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
-        let (_, d) = x.dims()?;
-        check_features("StandardScaler", self.n_features, d)?;
+        check_fitted_x("StandardScaler", self.n_features, x)?;
         let (mean, scale) = self.effective()?;
-        let z = unstandardize::tensors(x.arg(), S::vec_arg(&mean), S::vec_arg(&scale))?;
-        X::Storage::mat(z)
+        X::Storage::mat(unstandardize::tensors(x.arg(), S::vec_arg(&mean), S::vec_arg(&scale))?)
     }
 
     /// The mean and scale transform applies: zeros / ones for a disabled step.
