@@ -23,43 +23,64 @@ fn labels_of(name: &str) -> Array1<i64> {
     kiln_estimators::datasets::load_npy_as::<i64, Ix1>(fixture(&format!("{name}.labels_.npy"))).unwrap()
 }
 
-fn from_init_case<F: Real>(data: &str, k: usize) {
+/// KMeans from the fixture's explicit initial centers (`max_iter` as scikit-learn's run had it):
+/// labels, `n_iter` and predict exactly scikit-learn's, centers and inertia at its rtol; on the
+/// host, or on `dev` with everything fitted kept there.
+fn from_init_case<F: Real>(fx: &str, data: &str, k: usize, max_iter: usize, dev: Option<Device>) {
     let x = input::<F>(&format!("{data}_x"));
     let init = load_npy::<f64>(fixture(&format!("input_{data}_kmeans_init.npy"))).unwrap();
-    let fx = format!("kmeans_init_{data}");
-    let km = KMeans::params(k).init(init).fit(&x).unwrap();
-    assert_eq!(km.labels(), &labels_of(&fx), "labels_ ({data})");
-    assert_eq!(km.n_iter(), n_iter_of(&fx), "n_iter_ ({data})");
-    let centers = expected::<Ix2>(&format!("{fx}.cluster_centers_"));
-    assert_allclose(km.centers(), &centers, rtol::<F>(), 0.0, "cluster_centers_");
-    let inertia = scalar_f64(&format!("{fx}.inertia_"));
-    assert!((km.inertia() - inertia).abs() <= rtol::<F>() * inertia, "inertia_ {} vs {inertia}", km.inertia());
-    assert_eq!(km.predict(&x).unwrap(), labels_of(&fx), "predict on the training data");
+    let params = KMeans::params(k).init(init).max_iter(max_iter);
+    let (labels, n_iter, centers, inertia, predicted) = match dev {
+        None => {
+            let km = params.fit(&x).unwrap();
+            let p = km.predict(&x).unwrap();
+            (km.labels().clone(), km.n_iter(), km.centers().clone(), km.inertia(), p)
+        }
+        Some(dev) => {
+            let xt = Tensor::from_array(&x, dev).unwrap();
+            let km = params.fit(&xt).unwrap();
+            assert_eq!(km.centers().device(), dev);
+            assert_eq!(km.labels().device(), dev);
+            let p = km.predict(&xt).unwrap();
+            assert_eq!(p.device(), dev);
+            // A host array against a device model is a typed error, not a silent copy.
+            let e = km.predict(&x);
+            assert!(matches!(e, Err(EstimatorError::Kernel(kiln_runtime::Error::DeviceMismatch { .. }))));
+            let labels = km.labels().to_array::<Ix1>().unwrap();
+            let centers = km.centers().to_array::<Ix2>().unwrap();
+            (labels, km.n_iter(), centers, km.inertia(), p.to_array::<Ix1>().unwrap())
+        }
+    };
+    assert_eq!(labels, labels_of(fx), "{fx} labels_");
+    assert_eq!(n_iter, n_iter_of(fx), "{fx} n_iter_");
+    let want = expected::<Ix2>(&format!("{fx}.cluster_centers_"));
+    assert_allclose(&centers, &want, rtol::<F>(), 0.0, &format!("{fx} cluster_centers_"));
+    let want = scalar_f64(&format!("{fx}.inertia_"));
+    assert!((inertia - want).abs() <= rtol::<F>() * want, "{fx} inertia_ {inertia} vs {want}");
+    assert_eq!(predicted, labels_of(fx), "{fx} predict on the training data");
 }
+
+const FROM_INIT: [(&str, &str, usize, usize); 3] = [
+    ("kmeans_init_blobs", "blobs", 4, 300),
+    ("kmeans_init_iris", "iris", 3, 300),
+    // Cut short by max_iter (the run to convergence takes 3).
+    ("kmeans_init_maxiter2_blobs", "blobs", 4, 2),
+];
 
 #[test]
 fn kmeans_from_explicit_centers_matches_scikit_learn_exactly() {
-    for (data, k) in [("blobs", 4), ("iris", 3)] {
-        from_init_case::<f64>(data, k);
-        from_init_case::<f32>(data, k);
+    for (fx, data, k, max_iter) in FROM_INIT {
+        from_init_case::<f64>(fx, data, k, max_iter, None);
+        from_init_case::<f32>(fx, data, k, max_iter, None);
     }
 }
 
 #[test]
 fn kmeans_on_cuda_sim_keeps_centers_there() {
-    let x = input::<f64>("iris_x");
-    let init = load_npy::<f64>(fixture("input_iris_kmeans_init.npy")).unwrap();
-    let xt = Tensor::from_array(&x, Device::CudaSim).unwrap();
-    let km = KMeans::params(3).init(init).fit(&xt).unwrap();
-    assert_eq!(km.centers().device(), Device::CudaSim);
-    assert_eq!(km.labels().device(), Device::CudaSim);
-    assert_eq!(km.labels().to_array::<Ix1>().unwrap(), labels_of("kmeans_init_iris"));
-    assert_eq!(km.n_iter(), n_iter_of("kmeans_init_iris"));
-    let centers = expected::<Ix2>("kmeans_init_iris.cluster_centers_");
-    assert_allclose(&km.centers().to_array::<Ix2>().unwrap(), &centers, 1e-7, 0.0, "cuda-sim cluster_centers_");
-    let labels = km.predict(&xt).unwrap();
-    assert_eq!(labels.device(), Device::CudaSim);
-    assert!(matches!(km.predict(&x), Err(EstimatorError::Kernel(kiln_runtime::Error::DeviceMismatch { .. }))));
+    for (fx, data, k, max_iter) in FROM_INIT {
+        from_init_case::<f64>(fx, data, k, max_iter, Some(Device::CudaSim));
+        from_init_case::<f32>(fx, data, k, max_iter, Some(Device::CudaSim));
+    }
     // k-means++ on the simulator too (small data).
     let b = input::<f64>("blobs_x");
     let bt = Tensor::from_array(&b, Device::CudaSim).unwrap();
@@ -81,9 +102,12 @@ fn kmeans_plusplus_reaches_scikit_learns_inertia() {
     assert!((km.inertia() - want).abs() <= 0.01 * want, "blobs f32: {} vs {want}", km.inertia());
 
     let digits = load_digits().data;
-    let want = scalar_f64("kmeans_pp_digits.inertia_");
+    // As many k-means++ starts as scikit-learn's run (n_init=3), the best kept.
+    let want = scalar_f64("kmeans_pp3_digits.inertia_");
     let km = KMeans::params(10).n_init(3).seed(0).fit(&digits).unwrap();
     assert!((km.inertia() - want).abs() <= 0.01 * want, "digits: {} vs {want}", km.inertia());
+    let km32 = KMeans::params(10).n_init(3).seed(0).fit(&digits.mapv(|v| v as f32)).unwrap();
+    assert!((km32.inertia() - want).abs() <= 0.01 * want, "digits f32: {} vs {want}", km32.inertia());
     // The reported inertia is that of the reported labels and centers.
     assert!((km.inertia_of(&digits).unwrap() - km.inertia()).abs() <= 1e-9 * want);
 }
