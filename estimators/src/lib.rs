@@ -45,7 +45,9 @@ pub mod prelude {
         PolynomialFeatures, PolynomialFeaturesParams,
     };
     pub use crate::preprocessing::{StandardScaler, StandardScalerParams};
-    pub use crate::traits::{Predictor, SupervisedParams, Transformer, TransformerParams};
+    pub use crate::traits::{
+        Clusterer, Predictor, SupervisedParams, Transformer, TransformerParams, UnsupervisedParams,
+    };
     pub use crate::{EstimatorError, Real};
     pub use kiln_runtime::{Device, Tensor};
 }

@@ -1,19 +1,30 @@
-//! `Pipeline`: transformers applied in order, ending in a supervised estimator (scikit-learn's
+//! `Pipeline`: transformers applied in order, ending in any estimator (scikit-learn's
 //! `Pipeline`). Fitting fits each transformer on the output of the previous one; predicting
-//! transforms through every fitted step. A pipeline is itself a [`SupervisedParams`], so it can
-//! be cross-validated and grid-searched like any estimator.
+//! transforms through every fitted step. A pipeline is the kind of estimator its last step is:
+//! a [`SupervisedParams`] when it ends in a classifier or regressor, an [`UnsupervisedParams`]
+//! when it ends in a clusterer, a [`TransformerParams`] when it ends in a transformer. So it
+//! can be cross-validated and grid-searched like the estimator it ends in.
 //!
 //! ```
 //! use kiln_estimators::prelude::*;
 //! use kiln_estimators::pipeline::Pipeline;
-//! # fn demo<E: SupervisedParams<f64> + Clone>(final_estimator: E) {
-//! let pipe = Pipeline::new().then(StandardScaler::params()).finish(final_estimator);
-//! # let _ = pipe; }
+//! # fn demo() -> Result<(), EstimatorError> {
+//! let x = kiln_estimators::datasets::load_iris().data;
+//! let pipe = Pipeline::new().then(StandardScaler::params()).finish(KMeans::params(3).seed(0));
+//! let fitted = UnsupervisedParams::fit_host(&pipe, x.view())?;
+//! let labels = fitted.predict_host(x.view())?;
+//! assert_eq!(labels.len(), 150);
+//! // A pipeline of transformers only is a transformer.
+//! let scale_then_pca = Pipeline::new().then(StandardScaler::params()).finish(Pca::params(2));
+//! let z = TransformerParams::fit_host(&scale_then_pca, x.view())?.transform_host(x.view())?;
+//! assert_eq!(z.dim(), (150, 2));
+//! # Ok(()) }
+//! # demo().unwrap();
 //! ```
 
 use crate::datasets::Real;
 use crate::error::Result;
-use crate::traits::{Predictor, SupervisedParams, Transformer, TransformerParams};
+use crate::traits::{Clusterer, Predictor, SupervisedParams, Transformer, TransformerParams, UnsupervisedParams};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use std::sync::Arc;
 
@@ -56,8 +67,8 @@ impl<F: Real> PipelineSteps<F> {
         self
     }
 
-    /// End the pipeline with its final estimator.
-    pub fn finish<E: SupervisedParams<F>>(self, last: E) -> Pipeline<F, E> {
+    /// End the pipeline with its final estimator: supervised, unsupervised or a transformer.
+    pub fn finish<E>(self, last: E) -> Pipeline<F, E> {
         Pipeline { steps: self.steps, last }
     }
 }
@@ -74,12 +85,10 @@ impl<F: Real, M: std::fmt::Debug> std::fmt::Debug for FittedPipeline<F, M> {
     }
 }
 
-impl<F: Real, E: SupervisedParams<F>> Pipeline<F, E> {
-    /// Fit every step in order on host data.
-    ///
-    /// # Errors
-    /// Whatever a step's fit or transform rejects.
-    pub fn fit(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, E::Target>) -> Result<FittedPipeline<F, E::Model>> {
+impl<F: Real, E> Pipeline<F, E> {
+    /// Fit and apply every transformer step in order: the fitted steps and the output of the
+    /// last (`None`: no steps, the input itself).
+    fn fit_steps(&self, x: ArrayView2<'_, F>) -> Result<(Vec<Box<dyn Transformer<F>>>, Option<Array2<F>>)> {
         let mut fitted = Vec::with_capacity(self.steps.len());
         let mut current: Option<Array2<F>> = None;
         for step in &self.steps {
@@ -88,13 +97,24 @@ impl<F: Real, E: SupervisedParams<F>> Pipeline<F, E> {
             current = Some(t.transform_host(input)?);
             fitted.push(t);
         }
-        let model = self.last.fit_host(current.as_ref().map_or(x, |a| a.view()), y)?;
-        Ok(FittedPipeline { steps: fitted, model })
+        Ok((fitted, current))
     }
 
     /// The final estimator's hyper-parameters.
     pub fn final_estimator(&self) -> &E {
         &self.last
+    }
+}
+
+impl<F: Real, E: SupervisedParams<F>> Pipeline<F, E> {
+    /// Fit every step in order on host data.
+    ///
+    /// # Errors
+    /// Whatever a step's fit or transform rejects.
+    pub fn fit(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, E::Target>) -> Result<FittedPipeline<F, E::Model>> {
+        let (steps, current) = self.fit_steps(x)?;
+        let model = self.last.fit_host(current.as_ref().map_or(x, |a| a.view()), y)?;
+        Ok(FittedPipeline { steps, model })
     }
 }
 
@@ -104,11 +124,11 @@ impl<F: Real, M> FittedPipeline<F, M> {
     /// # Errors
     /// Whatever a step's transform rejects.
     pub fn transform(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>> {
-        let mut current = x.to_owned();
+        let mut current: Option<Array2<F>> = None;
         for step in &self.steps {
-            current = step.transform_host(current.view())?;
+            current = Some(step.transform_host(current.as_ref().map_or(x, |a| a.view()))?);
         }
-        Ok(current)
+        Ok(current.unwrap_or_else(|| x.to_owned()))
     }
 
     /// The fitted final model.
@@ -142,5 +162,38 @@ impl<F: Real, M: Predictor<F>> Predictor<F> for FittedPipeline<F, M> {
     }
     fn score_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, M::Target>) -> Result<f64> {
         self.model.score_host(self.transform(x)?.view(), y)
+    }
+}
+
+impl<F: Real, E: UnsupervisedParams<F>> UnsupervisedParams<F> for Pipeline<F, E> {
+    type Model = FittedPipeline<F, E::Model>;
+    fn fit_host(&self, x: ArrayView2<'_, F>) -> Result<Self::Model> {
+        let (steps, current) = self.fit_steps(x)?;
+        let model = self.last.fit_host(current.as_ref().map_or(x, |a| a.view()))?;
+        Ok(FittedPipeline { steps, model })
+    }
+}
+
+impl<F: Real, M: Clusterer<F>> Clusterer<F> for FittedPipeline<F, M> {
+    fn predict_host(&self, x: ArrayView2<'_, F>) -> Result<Array1<i64>> {
+        self.model.predict_host(self.transform(x)?.view())
+    }
+    fn score_host(&self, x: ArrayView2<'_, F>) -> Result<f64> {
+        self.model.score_host(self.transform(x)?.view())
+    }
+}
+
+impl<F: Real, E: TransformerParams<F>> TransformerParams<F> for Pipeline<F, E> {
+    fn fit_host(&self, x: ArrayView2<'_, F>) -> Result<Box<dyn Transformer<F>>> {
+        let (mut steps, current) = self.fit_steps(x)?;
+        steps.push(self.last.fit_host(current.as_ref().map_or(x, |a| a.view()))?);
+        Ok(Box::new(FittedPipeline { steps, model: () }))
+    }
+}
+
+/// A fitted pipeline of transformers only (its last step among them): a transformer.
+impl<F: Real> Transformer<F> for FittedPipeline<F, ()> {
+    fn transform_host(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>> {
+        self.transform(x)
     }
 }

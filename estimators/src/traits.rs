@@ -1,5 +1,6 @@
 //! The traits that let estimators be composed (Pipeline, cross-validation, GridSearchCV) on host
-//! data, whatever their concrete types. Each estimator keeps its own inherent, generic
+//! data, whatever their concrete types: transformers, supervised estimators (classifiers and
+//! regressors) and unsupervised ones (clusterers). Each estimator keeps its own inherent, generic
 //! `fit` / `transform` / `predict` (ndarray or tensors); these traits are the object-safe,
 //! host-array face the model-selection tools drive.
 
@@ -54,6 +55,33 @@ pub trait Predictor<F: Real>: Send + Sync {
     /// # Errors
     /// Whatever `predict` or the metric rejects.
     fn score_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, Self::Target>) -> Result<f64>;
+}
+
+/// Hyper-parameters of an unsupervised estimator whose fitted model labels rows (a clusterer:
+/// KMeans): fit on host data without targets.
+pub trait UnsupervisedParams<F: Real>: Send + Sync {
+    /// The fitted model.
+    type Model: Clusterer<F>;
+    /// Fit on `x`.
+    ///
+    /// # Errors
+    /// Whatever the estimator's own `fit` rejects.
+    fn fit_host(&self, x: ArrayView2<'_, F>) -> Result<Self::Model>;
+}
+
+/// A fitted clusterer.
+pub trait Clusterer<F: Real>: Send + Sync {
+    /// The cluster of each row of `x`.
+    ///
+    /// # Errors
+    /// Whatever the estimator's own `predict` rejects.
+    fn predict_host(&self, x: ArrayView2<'_, F>) -> Result<Array1<i64>>;
+    /// scikit-learn's `score` of a clusterer (KMeans: the opposite of the inertia of `x` on
+    /// the fitted centers), so higher is better, as model selection expects.
+    ///
+    /// # Errors
+    /// Whatever the estimator rejects.
+    fn score_host(&self, x: ArrayView2<'_, F>) -> Result<f64>;
 }
 
 /// Implements [`TransformerParams`] and [`Transformer`] for an estimator whose inherent `fit`

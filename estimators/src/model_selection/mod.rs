@@ -6,7 +6,7 @@
 mod search;
 mod split;
 
-pub use search::{cross_val_score, CandidateResult, GridSearchCV, GridSearchResult};
+pub use search::{cross_val_score, cross_val_score_unsupervised, CandidateResult, GridSearchCV, GridSearchResult};
 pub use split::{train_test_split, Fold, KFold, Splitter, StratifiedKFold, Target, TrainTestSplit};
 
 #[allow(unused_imports)]

@@ -7,8 +7,18 @@
 use super::split::{Splitter, Target};
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
-use crate::traits::{Predictor, SupervisedParams};
+use crate::traits::{Clusterer, Predictor, SupervisedParams, UnsupervisedParams};
 use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
+
+/// The scores of a fitted model on each fold's test rows, each fold fitted fresh by `fit_score`
+/// (train rows, test rows).
+fn fold_scores(
+    folds: &[super::split::Fold],
+    mut fit_score: impl FnMut(&[usize], &[usize]) -> Result<f64>,
+) -> Result<Array1<f64>> {
+    let scores = folds.iter().map(|f| fit_score(&f.train, &f.test)).collect::<Result<Vec<f64>>>()?;
+    Ok(Array1::from(scores))
+}
 
 /// The score of `params` on each fold of `cv` (its default score: accuracy for classifiers, R²
 /// for regressors), fitting a fresh model per fold.
@@ -25,15 +35,27 @@ where
     P::Target: Target,
 {
     crate::data::check_len("y", y.len(), x.nrows())?;
-    let folds = cv.folds(y)?;
-    let scores = folds
-        .iter()
-        .map(|f| {
-            let model = params.fit_host(x.select(Axis(0), &f.train).view(), y.select(Axis(0), &f.train).view())?;
-            model.score_host(x.select(Axis(0), &f.test).view(), y.select(Axis(0), &f.test).view())
-        })
-        .collect::<Result<Vec<f64>>>()?;
-    Ok(Array1::from(scores))
+    fold_scores(&cv.folds(y)?, |train, test| {
+        let model = params.fit_host(x.select(Axis(0), train).view(), y.select(Axis(0), train).view())?;
+        model.score_host(x.select(Axis(0), test).view(), y.select(Axis(0), test).view())
+    })
+}
+
+/// [`cross_val_score`] of an unsupervised estimator (or a pipeline ending in one): its score
+/// on each fold's test rows (KMeans: the opposite of their inertia). The folds are those `cv`
+/// makes for `n` samples of one class (a stratified splitter then splits like its plain one).
+///
+/// # Errors
+/// Whatever splitting, fitting or scoring rejects.
+pub fn cross_val_score_unsupervised<F: Real, P: UnsupervisedParams<F>, C: Splitter>(
+    params: &P,
+    x: ArrayView2<'_, F>,
+    cv: &C,
+) -> Result<Array1<f64>> {
+    let one_class = Array1::<i64>::zeros(x.nrows());
+    fold_scores(&cv.folds(one_class.view())?, |train, test| {
+        params.fit_host(x.select(Axis(0), train).view())?.score_host(x.select(Axis(0), test).view())
+    })
 }
 
 /// The cross-validation scores of one candidate.
@@ -85,17 +107,40 @@ impl<P, C: Splitter> GridSearchCV<P, C> {
         P: SupervisedParams<F> + Clone,
         P::Target: Target,
     {
+        let (results, best_index) = self.search(|p| cross_val_score(p, x, y, &self.cv))?;
+        let best_params = self.candidates[best_index].clone();
+        let best_model = best_params.fit_host(x, y)?;
+        Ok(GridSearchResult { results, best_index, best_params, best_model })
+    }
+
+    /// [`GridSearchCV::fit`] for unsupervised candidates (KMeans, or pipelines ending in it),
+    /// scored by [`cross_val_score_unsupervised`] (for KMeans: the lowest held-out inertia wins).
+    ///
+    /// # Errors
+    /// No candidates; whatever a candidate's fit or score rejects.
+    pub fn fit_unsupervised<F: Real>(&self, x: ArrayView2<'_, F>) -> Result<GridSearchResult<P, P::Model>>
+    where
+        P: UnsupervisedParams<F> + Clone,
+    {
+        let (results, best_index) = self.search(|p| cross_val_score_unsupervised(p, x, &self.cv))?;
+        let best_params = self.candidates[best_index].clone();
+        let best_model = best_params.fit_host(x)?;
+        Ok(GridSearchResult { results, best_index, best_params, best_model })
+    }
+
+    /// Every candidate's fold scores and the index of the best (the first of the best mean;
+    /// NaN scores never win).
+    fn search(&self, mut scores_of: impl FnMut(&P) -> Result<Array1<f64>>) -> Result<(Vec<CandidateResult>, usize)> {
         if self.candidates.is_empty() {
             return Err(EstimatorError::param("GridSearchCV", "param_grid", "a non-empty list of candidates", "[]"));
         }
         let mut results = Vec::with_capacity(self.candidates.len());
         for p in &self.candidates {
-            let scores = cross_val_score(p, x, y, &self.cv)?;
+            let scores = scores_of(p)?;
             let mean = scores.mean().unwrap_or(f64::NAN);
             let std = scores.std(0.0);
             results.push(CandidateResult { split_scores: scores.to_vec(), mean_test_score: mean, std_test_score: std });
         }
-        // The first of the best (NaN scores never win).
         let best_index = results
             .iter()
             .enumerate()
@@ -106,9 +151,7 @@ impl<P, C: Splitter> GridSearchCV<P, C> {
             })
             .map(|(i, _)| i)
             .ok_or_else(|| EstimatorError::Shape("every candidate scored NaN".into()))?;
-        let best_params = self.candidates[best_index].clone();
-        let best_model = best_params.fit_host(x, y)?;
-        Ok(GridSearchResult { results, best_index, best_params, best_model })
+        Ok((results, best_index))
     }
 }
 
@@ -146,5 +189,14 @@ impl<F: Real, P: Send + Sync, M: Predictor<F>> Predictor<F> for GridSearchResult
     }
     fn score_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, M::Target>) -> Result<f64> {
         self.best_model.score_host(x, y)
+    }
+}
+
+impl<P: Send + Sync, M: Clusterer<F>, F: Real> Clusterer<F> for GridSearchResult<P, M> {
+    fn predict_host(&self, x: ArrayView2<'_, F>) -> Result<Array1<i64>> {
+        self.best_model.predict_host(x)
+    }
+    fn score_host(&self, x: ArrayView2<'_, F>) -> Result<f64> {
+        self.best_model.score_host(x)
     }
 }
