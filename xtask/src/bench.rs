@@ -542,6 +542,16 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
         est("PCA.fit (covariance-eigh, 8)", "kiln_pca", "sk_pca"),
         est("KMeans.fit (k=16, 50 Lloyd iters)", "kiln_kmeans", "sk_kmeans"),
         est("LogisticRegression.fit (lbfgs, max_iter = scikit-learn's n_iter)", "kiln_logistic", "sk_logistic"),
+        // Each lbfgs stops on its own when the objective stalls, so the fits above may run
+        // different iteration counts: this row compares the time per iteration (n = iterations).
+        speed_row(
+            "LogisticRegression.fit per lbfgs iteration",
+            &kt("kiln_logistic", k.num("kiln_logistic_n_iter")),
+            interp,
+            &pt("sk_logistic", p.num("sk_logistic_n_iter")),
+            "scikit-learn",
+            1.0,
+        ),
     ];
 
     let mut s = String::from("# kiln benchmark report (`cargo xtask bench`)\n\n");
