@@ -131,8 +131,13 @@ pub(crate) struct Lower<'a, 'f> {
     pub poly_math: bool,
     /// The host ISA has FMA: polynomials use `fma`.
     pub fma: bool,
-    /// Whether serial reduction loops may get a vector version ([`simd::reduce`]).
+    /// Whether serial loops may get a vector version ([`simd::reduce`], [`simd::map_plan`]).
     simd: bool,
+    /// Whether float reduction loops must run in order, not as [`simd::reduce`]'s vector
+    /// version (which sums in another order): in kernels with a vector plan, whose lanes run
+    /// each point's loops in order, so that a point's value does not depend on whether the
+    /// vector loop, the scalar tail or a tier-0 build computed it.
+    ordered_reductions: bool,
     /// Where a vector copy being emitted may hand its point and the rest of the row to the
     /// scalar loop ([`Bail`]); `None` outside straight-line vector loops.
     pub bail: Option<Bail>,
@@ -196,9 +201,12 @@ pub(crate) fn build_kernel(
 ) -> Result<Option<Vectorized>, CpuError> {
     let fma = module.isa().isa_flags().iter().any(|f| f.name == "has_fma" && f.as_bool() == Some(true));
     // Tier 0 is about compile time: no kernel-level vector loop. Each of its lanes computes
-    // exactly its scalar iteration, so the results do not change (reductions' vector loops,
-    // which do fix a summation order, stay).
-    let plan = if simd && !opts.fast { simd::plan(lp, k) } else { None };
+    // exactly its scalar iteration, so the results do not change. Reductions inside a kernel
+    // that has a vector plan run in order in every build (`Lower::ordered_reductions`), tier 0
+    // too: a vector reduction loop would sum in another order than the optimized build's lanes.
+    let plan = if simd { simd::plan(lp, k) } else { None };
+    let ordered_reductions = plan.is_some();
+    let plan = plan.filter(|_| !opts.fast);
     let repack = plan.as_ref().map(|p| Vectorized {
         repack: p.repack.clone(),
         block: if k.domain.len() == 1 { p.lanes() * p.tiers[0] } else { 1 },
@@ -217,6 +225,7 @@ pub(crate) fn build_kernel(
         poly_math: opts.poly_math,
         fma,
         simd,
+        ordered_reductions,
         bail: None,
         walkers: HashMap::new(),
     };
@@ -359,9 +368,12 @@ impl Lower<'_, '_> {
         } else {
             self.b.ins().jump(scalar_head, &[]);
         }
-        // The scalar inner loop (the whole row, or the tail after the vector loops). When the
-        // runtime always satisfies the stride check, it only ever runs the last few points of
-        // a row: its reductions are left plain (less code to compile).
+        // The scalar inner loop (the whole row, or the tail after the vector loops). Its
+        // reductions run in order, like each lane of the vector loops (`ordered_reductions`):
+        // a point's value must not depend on whether a vector loop or this loop computed it,
+        // nor on where the parallel domain was cut. When the runtime always satisfies the
+        // stride check, it only ever runs the last few points of a row: its serial loops get
+        // no vector versions at all (less code to compile).
         let body = self.b.create_block();
         let done = self.b.create_block();
         self.b.switch_to_block(scalar_head);
@@ -479,7 +491,8 @@ impl Lower<'_, '_> {
         // The scalar loop (after the vector part, if any): its walkers start where that part
         // left the loop variable.
         let pre = self.b.create_block();
-        if let Some(plan) = self.simd.then(|| simd::reduce::plan(self, var, body)).flatten() {
+        let reorder = self.simd && !self.ordered_reductions;
+        if let Some(plan) = reorder.then(|| simd::reduce::plan(self, var, body)).flatten() {
             simd::reduce::vector_loop(self, &plan, body, cv, hi, pre)?;
         } else if let Some(plan) = self.simd.then(|| simd::map_plan(self, var, body)).flatten() {
             simd::map_loop(self, &plan, body, cv, hi, pre)?;
