@@ -131,6 +131,14 @@ fn randomized_solver_reaches_the_exact_spectrum() {
     }
     on_sim::<f64>();
     on_sim::<f32>();
+
+    // More oversamples than X has dimensions (even usize::MAX) draw min(n, d) directions: the
+    // exact spectrum, no overflow.
+    let x = input::<f64>("iris_x");
+    let solver = SvdSolver::Randomized { n_oversamples: usize::MAX, n_iter: 1, seed: 3 };
+    let pca = Pca::params(2).svd_solver(solver).fit(&x).unwrap();
+    let ev = expected::<Ix1>("pca2_iris.explained_variance_");
+    assert_allclose(pca.explained_variance(), &ev, 1e-7, 0.0, "n_oversamples = usize::MAX");
 }
 
 #[test]

@@ -76,7 +76,9 @@ pub(super) fn randomized_spectrum<F: Real, X: Matrix<F>>(
     };
 
     let mut rng = Xoshiro256::new(seed);
-    let l = k + n_oversamples;
+    // X_c's range has at most min(n, d) dimensions: more random directions than that span
+    // nothing more (and a huge `n_oversamples` would overflow or exhaust memory).
+    let l = k.saturating_add(n_oversamples).min(n.min(d));
     let omega = Array2::from_shape_fn((d, l), |_| F::from_f64(rng.normal()));
     let mut q = orth(&dot(&X::Storage::mat_from_host(omega, device)?)?)?;
     for _ in 0..n_iter {
