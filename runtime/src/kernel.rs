@@ -25,6 +25,8 @@ pub struct Kernel {
     lowerings: AtomicUsize,
     cpu_compiles: AtomicUsize,
     cpu_tier0_compiles: AtomicUsize,
+    sim_compiles: AtomicUsize,
+    gpu_compiles: AtomicUsize,
 }
 
 /// One instantiation (the generic `F` fixed, or the concrete kernel itself).
@@ -64,6 +66,8 @@ impl Kernel {
             lowerings: AtomicUsize::new(0),
             cpu_compiles: AtomicUsize::new(0),
             cpu_tier0_compiles: AtomicUsize::new(0),
+            sim_compiles: AtomicUsize::new(0),
+            gpu_compiles: AtomicUsize::new(0),
         })
     }
 
@@ -107,6 +111,18 @@ impl Kernel {
     /// (see `KILN_TIERS` in the README): at most one per instantiation.
     pub fn cpu_tier0_compile_count(&self) -> usize {
         self.cpu_tier0_compiles.load(Ordering::Relaxed)
+    }
+
+    /// How many instantiations have been compiled for `Device::CudaSim` (their CUDA C, once
+    /// each).
+    pub fn sim_compile_count(&self) -> usize {
+        self.sim_compiles.load(Ordering::Relaxed)
+    }
+
+    /// How many (instantiation, GPU) pairs have had their CUDA C compiled by NVRTC and loaded:
+    /// once per instantiation per device.
+    pub fn gpu_compile_count(&self) -> usize {
+        self.gpu_compiles.load(Ordering::Relaxed)
     }
 
     /// Microseconds spent lowering and JIT-compiling the instantiation `float` for the CPU
@@ -464,6 +480,7 @@ impl Kernel {
         let prog = self.cuda_program(inst)?;
         let names: Vec<&str> = prog.kernels.iter().map(|k| k.name.as_str()).collect();
         let start = Instant::now();
+        self.gpu_compiles.fetch_add(1, Ordering::Relaxed);
         let module = Arc::new(dev.load(&prog.source, &names).map_err(|e| self.backend_error("cuda", e))?);
         if debug::level() >= 1 {
             tracing::info!(
@@ -643,6 +660,7 @@ impl Kernel {
     fn sim_program<'i>(&self, inst: &'i Instance) -> Result<&'i kiln_cuda::SimProgram> {
         let cuda = self.cuda_program(inst)?;
         let program = inst.sim.get_or_init(|| {
+            self.sim_compiles.fetch_add(1, Ordering::Relaxed);
             let start = Instant::now();
             let result = kiln_cuda::compile_sim(cuda).map_err(|e| e.to_string());
             if debug::level() >= 1 {

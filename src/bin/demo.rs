@@ -170,8 +170,16 @@ fn estimators_demo() -> Result<(), Box<dyn std::error::Error>> {
         report(&device.to_string(), rows, &r);
     }
     let kernels = kiln::runtime::used_kernels();
-    let compiled: usize = kernels.iter().map(|k| k.cpu_compile_count()).sum();
-    println!("  kernels used: {} ({} native instantiations compiled for the cpu, each once)", kernels.len(), compiled);
+    let count = |f: fn(&kiln::runtime::Kernel) -> usize| kernels.iter().map(|k| f(k)).sum::<usize>();
+    println!(
+        "  kernels used: {}; instantiations compiled, each once per device: cpu {} (and {} tier-0 builds for \
+         first small calls), cuda-sim {}, cuda {}",
+        kernels.len(),
+        count(kiln::runtime::Kernel::cpu_compile_count),
+        count(kiln::runtime::Kernel::cpu_tier0_compile_count),
+        count(kiln::runtime::Kernel::sim_compile_count),
+        count(kiln::runtime::Kernel::gpu_compile_count)
+    );
     Ok(())
 }
 
