@@ -92,9 +92,8 @@ impl<F: Real, E> Pipeline<F, E> {
         let mut fitted = Vec::with_capacity(self.steps.len());
         let mut current: Option<Array2<F>> = None;
         for step in &self.steps {
-            let input = current.as_ref().map_or(x, |a| a.view());
-            let t = step.fit_host(input)?;
-            current = Some(t.transform_host(input)?);
+            let (t, z) = step.fit_transform_host(current.as_ref().map_or(x, |a| a.view()))?;
+            current = Some(z);
             fitted.push(t);
         }
         Ok((fitted, current))
@@ -188,6 +187,13 @@ impl<F: Real, E: TransformerParams<F>> TransformerParams<F> for Pipeline<F, E> {
         let (mut steps, current) = self.fit_steps(x)?;
         steps.push(self.last.fit_host(current.as_ref().map_or(x, |a| a.view()))?);
         Ok(Box::new(FittedPipeline { steps, model: () }))
+    }
+
+    fn fit_transform_host(&self, x: ArrayView2<'_, F>) -> Result<(Box<dyn Transformer<F>>, Array2<F>)> {
+        let (mut steps, current) = self.fit_steps(x)?;
+        let (t, z) = self.last.fit_transform_host(current.as_ref().map_or(x, |a| a.view()))?;
+        steps.push(t);
+        Ok((Box::new(FittedPipeline { steps, model: () }), z))
     }
 }
 

@@ -16,6 +16,18 @@ pub trait TransformerParams<F: Real>: Send + Sync {
     /// # Errors
     /// Whatever the estimator's own `fit` rejects.
     fn fit_host(&self, x: ArrayView2<'_, F>) -> Result<Box<dyn Transformer<F>>>;
+
+    /// Fit on `x` and transform it (a pipeline's step). Estimators whose fit has checked `x`
+    /// transform it without checking it again.
+    ///
+    /// # Errors
+    /// Whatever the estimator's own `fit` or `transform` rejects.
+    #[allow(clippy::type_complexity)]
+    fn fit_transform_host(&self, x: ArrayView2<'_, F>) -> Result<(Box<dyn Transformer<F>>, Array2<F>)> {
+        let t = self.fit_host(x)?;
+        let z = t.transform_host(x)?;
+        Ok((t, z))
+    }
 }
 
 /// A fitted transformer.
@@ -86,9 +98,25 @@ pub trait Clusterer<F: Real>: Send + Sync {
 
 /// Implements [`TransformerParams`] and [`Transformer`] for an estimator whose inherent `fit`
 /// and `transform` take any [`crate::data::Matrix`]: the host-array face is just those called
-/// on a view. `host_transformer!(Params => Fitted<F, Host>)`.
+/// on a view. `host_transformer!(Params => Fitted<F, Host>)`; with `, unchecked` the fitted
+/// type's `transform_unchecked` (no second check of X) serves `fit_transform_host`.
 macro_rules! host_transformer {
+    ($params:ty => $fitted:ty, unchecked) => {
+        $crate::traits::host_transformer!(@impl $params => $fitted,
+            fn fit_transform_host(
+                &self,
+                x: ::ndarray::ArrayView2<'_, F>,
+            ) -> $crate::Result<(Box<dyn $crate::traits::Transformer<F>>, ::ndarray::Array2<F>)> {
+                let t = self.fit(&x)?;
+                let z = t.transform_unchecked(&x)?;
+                Ok((Box::new(t), z))
+            }
+        );
+    };
     ($params:ty => $fitted:ty) => {
+        $crate::traits::host_transformer!(@impl $params => $fitted,);
+    };
+    (@impl $params:ty => $fitted:ty, $($extra:item)*) => {
         impl<F: $crate::datasets::Real> $crate::traits::TransformerParams<F> for $params {
             fn fit_host(
                 &self,
@@ -96,6 +124,7 @@ macro_rules! host_transformer {
             ) -> $crate::Result<Box<dyn $crate::traits::Transformer<F>>> {
                 Ok(Box::new(self.fit(&x)?))
             }
+            $($extra)*
         }
 
         impl<F: $crate::datasets::Real> $crate::traits::Transformer<F> for $fitted {

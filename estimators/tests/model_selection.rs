@@ -11,7 +11,7 @@ use kiln_estimators::model_selection::{
 };
 use kiln_estimators::pipeline::Pipeline;
 use kiln_estimators::prelude::*;
-use kiln_estimators::Result;
+use kiln_estimators::{EstimatorError, Result};
 use ndarray::{array, Array1, Array2, ArrayView1, ArrayView2, Axis, Ix1};
 
 fn test_folds(name: &str) -> Vec<usize> {
@@ -222,4 +222,12 @@ fn a_pipeline_of_transformers_is_a_transformer() {
     // Bit for bit, whichever code (a kernel's tier-0 build for its first small calls, or the
     // optimized one) ran each step.
     assert_eq!(z, by_hand);
+    // fit_transform_host (each step's X checked once, by its fit) gives the same.
+    let (fitted, z2) = TransformerParams::fit_transform_host(&pipe, x.view()).unwrap();
+    assert_eq!(z2, by_hand);
+    assert_eq!(fitted.transform_host(x.view()).unwrap(), by_hand);
+    // A step's transform still checks X after the fit.
+    let mut bad = x.clone();
+    bad[[3, 1]] = f64::NAN;
+    assert!(matches!(fitted.transform_host(bad.view()), Err(EstimatorError::NonFinite { .. })));
 }

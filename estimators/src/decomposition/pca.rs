@@ -289,4 +289,4 @@ impl<F: Real, S: Storage> Pca<F, S> {
     }
 }
 
-crate::traits::host_transformer!(PcaParams => Pca<F, crate::data::Host>);
+crate::traits::host_transformer!(PcaParams => Pca<F, crate::data::Host>, unchecked);

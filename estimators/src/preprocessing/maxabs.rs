@@ -120,4 +120,4 @@ impl<F: Real, S: Storage> MaxAbsScaler<F, S> {
     }
 }
 
-crate::traits::host_transformer!(MaxAbsScalerParams => MaxAbsScaler<F, crate::data::Host>);
+crate::traits::host_transformer!(MaxAbsScalerParams => MaxAbsScaler<F, crate::data::Host>, unchecked);

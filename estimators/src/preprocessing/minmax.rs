@@ -168,4 +168,4 @@ impl<F: Real, S: Storage> MinMaxScaler<F, S> {
     }
 }
 
-crate::traits::host_transformer!(MinMaxScalerParams => MinMaxScaler<F, crate::data::Host>);
+crate::traits::host_transformer!(MinMaxScalerParams => MinMaxScaler<F, crate::data::Host>, unchecked);

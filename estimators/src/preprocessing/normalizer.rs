@@ -117,4 +117,4 @@ impl NormalizerParams {
     }
 }
 
-crate::traits::host_transformer!(NormalizerParams => Normalizer);
+crate::traits::host_transformer!(NormalizerParams => Normalizer, unchecked);

@@ -212,4 +212,4 @@ impl<F: Real, S: Storage> PolynomialFeatures<F, S> {
     }
 }
 
-crate::traits::host_transformer!(PolynomialFeaturesParams => PolynomialFeatures<F, crate::data::Host>);
+crate::traits::host_transformer!(PolynomialFeaturesParams => PolynomialFeatures<F, crate::data::Host>, unchecked);

@@ -169,4 +169,4 @@ impl<F: Real, S: Storage> StandardScaler<F, S> {
     }
 }
 
-crate::traits::host_transformer!(StandardScalerParams => StandardScaler<F, crate::data::Host>);
+crate::traits::host_transformer!(StandardScalerParams => StandardScaler<F, crate::data::Host>, unchecked);
