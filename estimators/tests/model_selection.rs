@@ -7,7 +7,8 @@ mod common;
 use common::fixture;
 use kiln_estimators::datasets::load_npy_as;
 use kiln_estimators::model_selection::{
-    cross_val_score, cross_val_score_unsupervised, GridSearchCV, KFold, Splitter, StratifiedKFold, TrainTestSplit,
+    cross_val_score, cross_val_score_unsupervised, CandidateResult, GridSearchCV, KFold, Splitter, StratifiedKFold,
+    TrainTestSplit,
 };
 use kiln_estimators::pipeline::Pipeline;
 use kiln_estimators::prelude::*;
@@ -153,6 +154,18 @@ fn cross_val_score_of_ridge_matches_scikit_learn() {
     common::assert_allclose(&scores, &common::expected::<Ix1>("cross_val_score_ridge_reg.scores"), 1e-7, 0.0, "scores");
 }
 
+/// Every candidate's fold scores (rtol 1e-7) and the best index are scikit-learn's (`fx`).
+fn check_search(fx: &str, results: &[CandidateResult], best_index: usize) {
+    let want = common::expected::<ndarray::Ix2>(&format!("{fx}.split_test_scores"));
+    assert_eq!(results.len(), want.nrows(), "{fx}: candidates");
+    for (c, r) in results.iter().enumerate() {
+        let got = Array1::from(r.split_scores.clone());
+        common::assert_allclose(&got, &want.row(c).to_owned(), 1e-7, 0.0, &format!("{fx} candidate {c} fold scores"));
+    }
+    let best = common::expected::<ndarray::Ix0>(&format!("{fx}.best_index_")).into_scalar();
+    assert_eq!(best_index as f64, best, "{fx}: best_index_");
+}
+
 /// A real pipeline (StandardScaler -> PCA -> Ridge) grid-searched over Ridge's alpha with 5
 /// folds: every fold's R², the best candidate and the refitted pipeline's predictions are
 /// scikit-learn's (rtol 1e-7).
@@ -168,13 +181,7 @@ fn a_scaler_pca_ridge_pipeline_searches_like_scikit_learn() {
         })
         .collect();
     let search = GridSearchCV::new(grid, KFold::new(5)).fit(x.view(), y.view()).unwrap();
-    let want = common::expected::<ndarray::Ix2>(&format!("{fx}.split_test_scores"));
-    for (c, r) in search.cv_results().iter().enumerate() {
-        let got = Array1::from(r.split_scores.clone());
-        common::assert_allclose(&got, &want.row(c).to_owned(), 1e-7, 0.0, &format!("candidate {c} fold scores"));
-    }
-    let best = common::expected::<ndarray::Ix0>(&format!("{fx}.best_index_")).into_scalar();
-    assert_eq!(search.best_index() as f64, best);
+    check_search(fx, search.cv_results(), search.best_index());
     let pred = search.predict_host(x.view()).unwrap();
     common::assert_allclose(&pred, &common::expected::<Ix1>(&format!("{fx}.predict")), 1e-7, 0.0, "refit predict");
 }
@@ -195,13 +202,7 @@ fn a_scaler_kmeans_pipeline_searches_like_scikit_learn() {
         })
         .collect();
     let search = GridSearchCV::new(grid.clone(), KFold::new(3)).fit_unsupervised(x.view()).unwrap();
-    let want = common::expected::<ndarray::Ix2>(&format!("{fx}.split_test_scores"));
-    for (c, r) in search.cv_results().iter().enumerate() {
-        let got = Array1::from(r.split_scores.clone());
-        common::assert_allclose(&got, &want.row(c).to_owned(), 1e-7, 0.0, &format!("candidate {c} fold scores"));
-    }
-    let best = common::expected::<ndarray::Ix0>(&format!("{fx}.best_index_")).into_scalar();
-    assert_eq!(search.best_index() as f64, best);
+    check_search(fx, search.cv_results(), search.best_index());
     let labels = Clusterer::predict_host(&search, x.view()).unwrap();
     let want = load_npy_as::<i64, Ix1>(fixture(&format!("{fx}.predict.npy"))).unwrap();
     assert_eq!(labels, want, "refit labels");
