@@ -137,6 +137,57 @@ pub fn row_panels_in<T: Copy + Send + Sync + Default>(x: ArrayView2<'_, T>, w: u
     panels_of(x, w, order.len(), |p| order[p])
 }
 
+/// [`row_panels`] of `x`'s rows put at the places given: element `[i, l]` of `x` is element
+/// `[place[i] / w, l, place[i] % w]` of the result, and the places past the last row hold
+/// zeros. The same panels as [`row_panels_in`] with `order` the inverse of `place`, but read
+/// in `x`'s order: one sequential pass over `x` whose writes go to as many sequential streams
+/// as the placement has runs (KMeans: one per cluster), where [`row_panels_in`] reads rows
+/// scattered over all of `x` (200k x 32 f32 grouped by 16 clusters: ~10 ms gathered, a few
+/// scattered). Parallel over blocks of rows.
+///
+/// # Panics
+/// If `w == 0`, or `place` is not a permutation of `0..x.nrows()`.
+pub fn row_panels_placed<T: Copy + Send + Sync + Default>(
+    x: ArrayView2<'_, T>,
+    w: usize,
+    place: &[usize],
+) -> Array3<T> {
+    assert!(w > 0, "row_panels_placed: a panel has at least one row");
+    let (n, d) = x.dim();
+    assert_eq!(place.len(), n, "row_panels_placed: one place per row of x");
+    let mut taken = vec![false; n];
+    for &p in place {
+        assert!(p < n && !std::mem::replace(&mut taken[p], true), "row_panels_placed: `place` is not a permutation");
+    }
+    let slots = n.div_ceil(w) * w;
+    let mut out = Array3::<T>::uninit((n.div_ceil(w), d, w));
+    crate::cpu::advise_huge_pages(out.as_mut_ptr() as *mut u8, out.len() * std::mem::size_of::<T>());
+    let dst = Ptr(out.as_mut_ptr() as *mut T);
+    let src = Ptr(x.as_ptr() as *mut T);
+    let (s0, s1) = (x.strides()[0], x.strides()[1]);
+    let at = move |p: usize, l: usize| (p / w) * d * w + l * w + p % w;
+    (0..n.div_ceil(ROWS)).into_par_iter().for_each(|b| {
+        let (dst, src) = (dst, src);
+        for (i, &p) in place.iter().enumerate().take(((b + 1) * ROWS).min(n)).skip(b * ROWS) {
+            for l in 0..d {
+                // SAFETY: `i < n` and `l < d`: the offset addresses element `[i, l]` of the view
+                // through its own strides; `at(p, l)` is inside the result (`p < n`), and no
+                // other task writes it, `place` being a permutation (checked above).
+                unsafe { dst.0.add(at(p, l)).write(*src.0.offset(i as isize * s0 + l as isize * s1)) };
+            }
+        }
+    });
+    for p in n..slots {
+        for l in 0..d {
+            // SAFETY: a place past the last row, inside the last panel; no task wrote it.
+            unsafe { dst.0.add(at(p, l)).write(T::default()) };
+        }
+    }
+    // SAFETY: the tasks wrote every element of the places `0..n` (each place once: `place` is
+    // a permutation), the loop above those past `n`.
+    unsafe { out.assume_init() }
+}
+
 /// Panels of `w` rows of `x`, the row at place `p < len` being `row(p)` (a row of `x`).
 fn panels_of<T, R>(x: ArrayView2<'_, T>, w: usize, len: usize, row: R) -> Array3<T>
 where
@@ -223,6 +274,29 @@ mod tests {
         }
         let caught = std::panic::catch_unwind(|| row_panels_in(x.view(), 4, &[0, 9]));
         assert!(caught.is_err(), "a row past the end is refused");
+    }
+
+    #[test]
+    fn placed_panels_equal_ordered_panels_of_the_inverse_order() {
+        for (n, d, w) in [(0, 3, 4), (1, 2, 4), (9, 3, 4), (70, 5, 32), (300, 2, 32)] {
+            let x = ndarray::Array2::from_shape_fn((n, d), |(i, j)| (i * 10 + j + 1) as f32);
+            // Grouped by i % 3, like rows grouped by cluster.
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by_key(|&i| i % 3);
+            let mut place = vec![0; n];
+            for (p, &i) in order.iter().enumerate() {
+                place[i] = p;
+            }
+            assert_eq!(row_panels_placed(x.view(), w, &place), row_panels_in(x.view(), w, &order), "{n} x {d}");
+            // A strided view packs by its own strides.
+            let t = x.t().to_owned();
+            assert_eq!(row_panels_placed(t.t(), w, &place), row_panels_in(x.view(), w, &order), "{n} x {d} strided");
+        }
+        let x = ndarray::Array2::<f64>::zeros((3, 2));
+        for bad in [vec![0, 1], vec![0, 1, 1], vec![0, 1, 3]] {
+            let caught = std::panic::catch_unwind(|| row_panels_placed(x.view(), 4, &bad));
+            assert!(caught.is_err(), "{bad:?} is refused");
+        }
     }
 
     #[test]

@@ -103,15 +103,14 @@ impl<F: Real> Pruned<F> {
         for j in 0..k {
             start[j + 1] += start[j];
         }
-        let mut order = vec![0usize; n];
         let mut place = vec![0usize; n];
         for (i, &a) in labels.iter().enumerate() {
             let p = &mut start[a as usize];
-            order[*p] = i;
             place[i] = *p;
             *p += 1;
         }
-        let xp = kiln_runtime::repack::row_panels_in(x, PANEL, &order);
+        // Written in X's order: one stream of panels per cluster (see `row_panels_placed`).
+        let xp = kiln_runtime::repack::row_panels_placed(x, PANEL, &place);
         let mut xx = vec![0.0f64; xp.len_of(Axis(0)) * PANEL];
         let panels = xp.as_slice().ok_or_else(|| EstimatorError::Shape("kmeans: panels not contiguous".into()))?;
         let size = (x.ncols() * PANEL).max(1);
