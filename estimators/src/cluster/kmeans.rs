@@ -8,7 +8,7 @@
 
 use super::lloyd::{lloyd, nearest, scaled_tol, Run};
 use super::plusplus::kmeans_plusplus;
-use crate::data::{check_features, check_x, Mat, Matrix, Storage, Vect};
+use crate::data::{check_x, Mat, Matrix, Storage, Vect};
 use crate::datasets::{Real, Xoshiro256};
 use crate::error::{EstimatorError, Result};
 use kiln_macros::kernel;
@@ -234,9 +234,7 @@ impl<F: Real, S: Storage> KMeans<F, S> {
     }
 
     fn check_input<X: Matrix<F>>(&self, x: &X) -> Result<()> {
-        let (_, d) = x.dims()?;
-        check_features("KMeans", self.n_features, d)?;
-        crate::data::check_finite(x)
+        crate::data::check_fitted_x("KMeans", self.n_features, x).map(drop)
     }
 }
 
