@@ -372,17 +372,6 @@ pub(crate) fn map_loop(
     vector_loops(l, plan, body, cv, hi, tail)
 }
 
-fn has_check(e: &Expr) -> bool {
-    match e {
-        Expr::Check(..) => true,
-        Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => false,
-        Expr::Load { idx, .. } => idx.iter().any(has_check),
-        Expr::Unary(_, a) | Expr::Cast(_, a) => has_check(a),
-        Expr::Binary(_, a, b) => has_check(a) || has_check(b),
-        Expr::Select(c, a, b) => has_check(c) || has_check(a) || has_check(b),
-    }
-}
-
 struct Planner<'a> {
     lp: &'a LoopProgram,
     plan: Plan,
@@ -469,7 +458,7 @@ impl<'a> Planner<'a> {
                     self.loops.pop();
                 }
                 Stmt::ForRange { var, start, end, body, .. } => {
-                    if has_check(start) || has_check(end) || self.varies(start) || self.varies(end) {
+                    if start.has_check() || end.has_check() || self.varies(start) || self.varies(end) {
                         return None;
                     }
                     self.loops.push(*var);
@@ -478,7 +467,7 @@ impl<'a> Planner<'a> {
                 }
                 Stmt::If { cond, then, els } if self.plan.ordered => self.check_if(cond, then, els)?,
                 Stmt::Store { buf, idx, value } if top => {
-                    if has_check(value) || idx.iter().any(has_check) {
+                    if value.has_check() || idx.iter().any(Expr::has_check) {
                         return None;
                     }
                     self.access(*buf, idx)?;
@@ -495,7 +484,7 @@ impl<'a> Planner<'a> {
     /// A definition (`let`, `mut` or assignment) of a value of type `t`: no `check`, and when
     /// it varies, an expression the vector code can emit in lanes of the plan's width.
     fn check_def(&mut self, value: &Expr, t: Option<DType>, varying: bool) -> Option<()> {
-        if has_check(value) {
+        if value.has_check() {
             return None;
         }
         if varying {
@@ -517,7 +506,7 @@ impl<'a> Planner<'a> {
     /// centers a panel of rows may be nearest to, `if cand[b, j] { sum(..) } else { inf }`)
     /// holds vector code in its branches, which may be anything a body may be.
     fn check_if(&mut self, cond: &Expr, then: &[Stmt], els: &[Stmt]) -> Option<()> {
-        if has_check(cond) {
+        if cond.has_check() {
             return None;
         }
         if !self.varies(cond) {

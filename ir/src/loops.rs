@@ -143,6 +143,19 @@ impl Expr {
         Expr::Binary(op, Box::new(a), Box::new(b))
     }
 
+    /// Whether a bounds `check` appears anywhere in this expression (so evaluating it may
+    /// raise a flag: it must not be dropped, moved past a branch or run speculatively).
+    pub fn has_check(&self) -> bool {
+        match self {
+            Expr::Check(..) => true,
+            Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => false,
+            Expr::Load { idx, .. } => idx.iter().any(Expr::has_check),
+            Expr::Unary(_, e) | Expr::Cast(_, e) => e.has_check(),
+            Expr::Binary(_, a, b) => a.has_check() || b.has_check(),
+            Expr::Select(c, a, b) => c.has_check() || a.has_check() || b.has_check(),
+        }
+    }
+
     /// Call `f` on every variable this expression reads.
     pub fn for_each_var(&self, f: &mut impl FnMut(Var)) {
         match self {

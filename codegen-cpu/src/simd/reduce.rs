@@ -91,7 +91,7 @@ pub(crate) fn plan(l: &Lower<'_, '_>, var: Var, body: &[Stmt]) -> Option<ReduceP
     for s in body {
         match s {
             Stmt::Let { var, ty, value } => {
-                if super::has_check(value) || reads_acc(value) {
+                if value.has_check() || reads_acc(value) {
                     return None;
                 }
                 if p.varies(value) {
@@ -105,7 +105,7 @@ pub(crate) fn plan(l: &Lower<'_, '_>, var: Var, body: &[Stmt]) -> Option<ReduceP
             }
             _ => {
                 let (_, _, x) = fold(s)?;
-                if super::has_check(x) || reads_acc(x) {
+                if x.has_check() || reads_acc(x) {
                     return None;
                 }
                 p.check(x)?;
@@ -365,7 +365,7 @@ pub(crate) fn block_plan<'s>(l: &mut Lower<'_, '_>, var: Var, body: &'s [Stmt]) 
     let [Stmt::Mut { var: acc, ty, init }, Stmt::For { var: lvar, extent, body: rbody }, rest @ ..] = body else {
         return None;
     };
-    if super::has_check(init) {
+    if init.has_check() {
         return None;
     }
     let mut read = HashSet::new();

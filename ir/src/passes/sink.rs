@@ -70,7 +70,7 @@ fn sinkable(body: &[Stmt], i: usize) -> bool {
     let mut lets: HashMap<Var, &Expr> = HashMap::new();
     for s in rest {
         match s {
-            Stmt::Let { var, value, .. } if !has_check(value) => {
+            Stmt::Let { var, value, .. } if !value.has_check() => {
                 lets.insert(*var, value);
             }
             Stmt::Assign { var, value } if no_op(*var, value, *v, k, &lets) => {}
@@ -124,17 +124,6 @@ fn always_true(c: &Expr, v: Var, k: f64, lets: &HashMap<Var, &Expr>) -> bool {
         (_, Some(m)) if beats(p, m) => true,
         (Some(m), _) if beats(q, m) => true,
         _ => false,
-    }
-}
-
-fn has_check(e: &Expr) -> bool {
-    match e {
-        Expr::Check(..) => true,
-        Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => false,
-        Expr::Load { idx, .. } => idx.iter().any(has_check),
-        Expr::Unary(_, e) | Expr::Cast(_, e) => has_check(e),
-        Expr::Binary(_, a, b) => has_check(a) || has_check(b),
-        Expr::Select(c, a, b) => has_check(c) || has_check(a) || has_check(b),
     }
 }
 
