@@ -8,10 +8,13 @@
 //!   sequential row-major fold (`array`).
 //! * *Scalar-body* nodes (the bodies of `Generate` / `RangeReduce`, which read index
 //!   variables) are computed per iteration by a recursive scalar evaluator over an environment
-//!   of index-variable values (`scalar`). `Select` there is lazy: only the chosen branch runs,
+//!   of index-variable values (`body`). `Select` there is lazy: only the chosen branch runs,
 //!   so a guarded gather never reads out of range.
 //!
-//! The meaning of each op on each dtype lives in one place, `elem`, shared by both paths.
+//! What each op computes on each dtype is [`crate::scalar`]'s, for both paths. The array IR
+//! refuses what its verifier refuses and `scalar` defines only for the loop IR: elementwise
+//! arithmetic and `min`/`max` on bool, `sum`/`prod` of bool (`binary_defined`,
+//! `reduce_defined`).
 //!
 //! An array-level node whose evaluation fails (say a constant-index load out of range) does not
 //! fail the run at once: its error is recorded and raised only when a consumer that actually
@@ -19,14 +22,13 @@
 //! has no index variables of its own.
 
 mod array;
-mod elem;
-mod scalar;
+mod body;
 
-use crate::program::{NodeId, Op, Program, VarId};
+use crate::program::{BinOp, NodeId, Op, Program, ReduceOp, VarId};
+use crate::scalar::Scalar;
 use crate::shapes::{bind_with_scalars, dim_value, BindError, SymValues};
 use crate::types::{DType, Dim, ElemTy};
-use crate::value::Value;
-use elem::{map_value, Scalar};
+use crate::value::{map_value, Value};
 use thiserror::Error;
 
 /// Why a program could not be run on some arguments.
@@ -208,7 +210,7 @@ impl<'a> Interp<'a> {
                 let r = self.eval_array(id).and_then(|v| self.check_type(id, v));
                 if let Ok(v) = &r {
                     if v.shape().is_empty() {
-                        self.scalars[i] = elem::first_scalar(v);
+                        self.scalars[i] = v.first_scalar();
                     }
                 }
                 self.vals[i] = Some(r);
@@ -286,4 +288,21 @@ fn node_name(p: &Program, id: NodeId) -> String {
 
 fn malformed(p: &Program, id: NodeId, why: String) -> InterpError {
     InterpError::Malformed { node: node_name(p, id), why }
+}
+
+/// Whether the array IR defines the elementwise `op` on `dtype`: what [`Scalar::binary`]
+/// defines, less arithmetic and `min`/`max` on bool (the loop IR's steps of bool reductions).
+fn binary_defined(op: BinOp, dtype: DType) -> bool {
+    Scalar::binary_defined(op, dtype) && (dtype != DType::Bool || op.is_logical() || op.is_comparison())
+}
+
+/// Whether the array IR defines the reduction `op` on `dtype`: all of them except `sum` and
+/// `prod` of bool (which need a cast first).
+fn reduce_defined(op: ReduceOp, dtype: DType) -> bool {
+    dtype != DType::Bool || !matches!(op, ReduceOp::Sum | ReduceOp::Prod)
+}
+
+/// The error text of an op applied to a dtype it is not defined on.
+fn not_defined(op: &str, dtype: DType) -> String {
+    format!("`{op}` is not defined on {dtype}")
 }

@@ -4,8 +4,9 @@
 //! The crate has no heavy dependencies and no backend: it builds and tests anywhere.
 //!
 //! Files in the order data flows: `types`, `program` (array IR), `verify`, `print`/`parse`
-//! (text), `lower` + `passes/` (array IR -> loop IR), `loops` (loop IR), `interp` (the
-//! executable semantics of the array IR), `loop_interp` (of the loop IR).
+//! (text), `lower` + `passes/` (array IR -> loop IR), `loops` (loop IR), `scalar` (what every
+//! op computes on one element), `interp` (the executable semantics of the array IR),
+//! `loop_interp` (of the loop IR).
 
 pub mod interp;
 pub mod loop_interp;
@@ -15,6 +16,7 @@ pub mod parse;
 pub mod passes;
 pub mod print;
 pub mod program;
+pub mod scalar;
 pub mod shapes;
 pub mod testgen;
 pub mod types;

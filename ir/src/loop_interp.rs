@@ -2,13 +2,14 @@
 //! domain in row-major order, statements in order), so lowering can be tested against
 //! [`crate::interp`] before any native backend exists, and backends can be tested against it.
 //!
-//! Scalar semantics are [`Scalar`]'s. A raised flag ends the call with the matching error
+//! What each op computes is [`crate::scalar`]'s, the definition the array interpreter and
+//! constant folding share. A raised flag ends the call with the matching error
 //! after the kernel that raised it.
 
-use crate::loops::{BufKind, Expr, Flag, LoopProgram, Scalar, Stmt, Var};
+use crate::loops::{BufKind, Expr, Flag, LoopProgram, Stmt, Var};
+use crate::scalar::Scalar;
 use crate::types::{DType, Dim};
 use crate::value::Value;
-use ndarray::IxDyn;
 use thiserror::Error;
 
 /// Why a loop program could not run, or what went wrong while it ran.
@@ -172,7 +173,7 @@ impl Machine<'_> {
                     let x = self.expr(value)?;
                     let ix = self.index(buf.index(), idx)?;
                     let Some(b) = self.bufs.get_mut(buf.index()) else { return self.invalid("unknown buffer") };
-                    if !store(b, &ix, x) {
+                    if !b.set(&ix, x) {
                         return self.invalid("store out of bounds or of the wrong dtype");
                     }
                 }
@@ -225,7 +226,7 @@ impl Machine<'_> {
             Expr::Dim(d) => Scalar::I64(dim(*d, self.syms) as i64),
             Expr::Load { buf, idx } => {
                 let ix = self.index(buf.index(), idx)?;
-                match self.bufs.get(buf.index()).and_then(|b| load(b, &ix)) {
+                match self.bufs.get(buf.index()).and_then(|b| b.get(&ix)) {
                     Some(x) => x,
                     None => return self.invalid("load out of bounds"),
                 }
@@ -262,41 +263,5 @@ impl Machine<'_> {
             }
             Expr::Cast(t, a) => self.expr(a)?.cast(*t),
         })
-    }
-}
-
-fn load(v: &Value, ix: &[usize]) -> Option<Scalar> {
-    let ix = IxDyn(ix);
-    Some(match v {
-        Value::F32(a) => Scalar::F32(*a.get(ix)?),
-        Value::F64(a) => Scalar::F64(*a.get(ix)?),
-        Value::I32(a) => Scalar::I32(*a.get(ix)?),
-        Value::I64(a) => Scalar::I64(*a.get(ix)?),
-        Value::U32(a) => Scalar::U32(*a.get(ix)?),
-        Value::Bool(a) => Scalar::Bool(*a.get(ix)?),
-    })
-}
-
-fn store(v: &mut Value, ix: &[usize], x: Scalar) -> bool {
-    let ix = IxDyn(ix);
-    macro_rules! put {
-        ($a:expr, $x:expr) => {
-            match $a.get_mut(ix) {
-                Some(slot) => {
-                    *slot = $x;
-                    true
-                }
-                None => false,
-            }
-        };
-    }
-    match (v, x) {
-        (Value::F32(a), Scalar::F32(x)) => put!(a, x),
-        (Value::F64(a), Scalar::F64(x)) => put!(a, x),
-        (Value::I32(a), Scalar::I32(x)) => put!(a, x),
-        (Value::I64(a), Scalar::I64(x)) => put!(a, x),
-        (Value::U32(a), Scalar::U32(x)) => put!(a, x),
-        (Value::Bool(a), Scalar::Bool(x)) => put!(a, x),
-        _ => false,
     }
 }

@@ -28,11 +28,10 @@
 //! prints as `for v3 < n from div(mul(v0, dim(n)), i64:64) to ... { .. }`.
 
 mod parse;
-pub mod scalar;
 mod verify;
 
+pub use crate::scalar::Scalar;
 pub use parse::{parse_loop_program, ParseLoopError};
-pub use scalar::Scalar;
 pub use verify::{verify_loops, LoopVerifyError, LoopVerifyErrors};
 
 use crate::program::{BinOp, UnOp};

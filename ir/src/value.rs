@@ -1,6 +1,7 @@
 //! Host values: n-dimensional arrays of every dtype, as the interpreter and the runtime pass
 //! them around. Scalars are 0-dimensional arrays.
 
+use crate::scalar::{Elem, Scalar};
 use crate::types::DType;
 use ndarray::{ArrayD, IxDyn};
 
@@ -30,6 +31,22 @@ macro_rules! with_value {
     };
 }
 
+/// Apply a generic expression to the array a [`Value`] holds and wrap the result back into the
+/// same variant (for dtype-preserving ops: transpose, broadcast, insert-axis).
+macro_rules! map_value {
+    ($v:expr, $a:ident => $e:expr) => {
+        match $v {
+            $crate::Value::F32($a) => $crate::Value::F32($e),
+            $crate::Value::F64($a) => $crate::Value::F64($e),
+            $crate::Value::I32($a) => $crate::Value::I32($e),
+            $crate::Value::I64($a) => $crate::Value::I64($e),
+            $crate::Value::U32($a) => $crate::Value::U32($e),
+            $crate::Value::Bool($a) => $crate::Value::Bool($e),
+        }
+    };
+}
+pub(crate) use map_value;
+
 impl Value {
     pub fn dtype(&self) -> DType {
         match self {
@@ -57,5 +74,38 @@ impl Value {
             DType::U32 => Value::U32(ArrayD::zeros(s)),
             DType::Bool => Value::Bool(ArrayD::from_elem(s, false)),
         }
+    }
+
+    /// A 0-d array holding `s`.
+    pub(crate) fn from_scalar(s: Scalar) -> Value {
+        fn go<T: Elem>(x: T) -> Value {
+            T::wrap(ArrayD::from_elem(IxDyn(&[]), x))
+        }
+        crate::scalar::with_scalar!(s, x => go(x))
+    }
+
+    /// The element at `ix`, or `None` when `ix` is not an index of the array.
+    pub(crate) fn get(&self, ix: &[usize]) -> Option<Scalar> {
+        with_value!(self, a => a.get(ix).map(|x| x.scalar()))
+    }
+
+    /// The first element in logical order (the only one of a 0-d array).
+    pub(crate) fn first_scalar(&self) -> Option<Scalar> {
+        with_value!(self, a => a.first().map(|x| x.scalar()))
+    }
+
+    /// Write `x` at `ix`; false (nothing written) when `ix` is not an index of the array or
+    /// `x` has another dtype.
+    pub(crate) fn set(&mut self, ix: &[usize], x: Scalar) -> bool {
+        fn go<T: Elem>(a: &mut ArrayD<T>, ix: &[usize], x: Scalar) -> bool {
+            match (a.get_mut(ix), T::from_scalar(x)) {
+                (Some(slot), Some(x)) => {
+                    *slot = x;
+                    true
+                }
+                _ => false,
+            }
+        }
+        with_value!(self, a => go(a, ix, x))
     }
 }

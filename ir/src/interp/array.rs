@@ -5,11 +5,12 @@
 //! row-major order of (kept axes, reduced axes) and fold each row sequentially, so summation
 //! order is the row-major order of the reduced domain, as the IR defines it.
 
-use super::elem::{cast_array, compare, map_value, Acc, Elem, Scalar};
-use super::{Interp, InterpError};
+use super::{binary_defined, not_defined, reduce_defined, Interp, InterpError};
 use crate::program::{AxisSlice, BinOp, NodeId, Op, ReduceOp, SliceBound, UnOp};
+use crate::scalar::{compare, Acc, Elem};
 use crate::shapes::{resolve_index, resolve_range};
-use crate::value::Value;
+use crate::types::DType;
+use crate::value::{map_value, Value};
 use crate::with_value;
 use ndarray::{ArrayD, Axis, IxDyn, Zip};
 
@@ -33,7 +34,7 @@ impl<'a> Interp<'a> {
             },
             Op::Const(_) | Op::DimValue(_) | Op::Index(_) | Op::Load { .. } | Op::RangeReduce { .. } => {
                 // Rank-0 values: the scalar evaluator defines them (with no variables bound).
-                return self.eval_scalar_node(id).map(Scalar::into_value);
+                return self.eval_scalar_node(id).map(Value::from_scalar);
             }
             Op::Unary(op, a) => unary(*op, self.val(*a)?),
             Op::Binary(op, a, b) => binary(*op, self.val(*a)?, self.val(*b)?, &shape),
@@ -60,7 +61,7 @@ impl<'a> Interp<'a> {
 fn unary(op: UnOp, v: &Value) -> Result<Value, OpError> {
     fn go<T: Elem>(op: UnOp, a: &ArrayD<T>) -> Result<Value, OpError> {
         if !T::supports_unary(op) {
-            return Err(OpError::Unsupported(format!("`{}` is not defined on {}", op.name(), T::DTYPE)));
+            return Err(OpError::Unsupported(not_defined(op.name(), T::DTYPE)));
         }
         Ok(T::wrap(a.mapv(|x| T::unary(op, x))))
     }
@@ -73,8 +74,8 @@ fn binary(op: BinOp, a: &Value, b: &Value, shape: &[usize]) -> Result<Value, OpE
         if op.is_comparison() {
             return Ok(Value::Bool(Zip::from(&a).and(&b).map_collect(|&x, &y| compare(op, x, y))));
         }
-        if !T::supports_binary(op) {
-            return Err(OpError::Unsupported(format!("`{}` is not defined on {}", op.name(), T::DTYPE)));
+        if !binary_defined(op, T::DTYPE) {
+            return Err(OpError::Unsupported(not_defined(op.name(), T::DTYPE)));
         }
         Ok(T::wrap(Zip::from(&a).and(&b).map_collect(|&x, &y| T::binary(op, x, y))))
     }
@@ -200,8 +201,8 @@ fn reduce(op: ReduceOp, v: &Value, axes: &[u32]) -> Result<Value, OpError> {
 }
 
 fn reduce_typed<T: Elem>(op: ReduceOp, a: &ArrayD<T>, axes: &[usize]) -> Result<Value, OpError> {
-    if !T::supports_reduce(op) {
-        return Err(OpError::Unsupported(format!("`{}` is not defined on {}", op.name(), T::DTYPE)));
+    if !reduce_defined(op, T::DTYPE) {
+        return Err(OpError::Unsupported(not_defined(op.name(), T::DTYPE)));
     }
     let kept: Vec<usize> = (0..a.ndim()).filter(|k| !axes.contains(k)).collect();
     let out_shape: Vec<usize> = kept.iter().map(|&k| a.shape()[k]).collect();
@@ -225,5 +226,17 @@ fn reduce_typed<T: Elem>(op: ReduceOp, a: &ArrayD<T>, axes: &[usize]) -> Result<
     } else {
         let vals: Vec<T> = domains.map(|d| fold(d).value()).collect();
         Ok(T::wrap(ArrayD::from_shape_vec(IxDyn(&out_shape), vals).map_err(shaped)?))
+    }
+}
+
+/// Convert a whole array to `to` with [`crate::scalar::Scalar::cast`]'s rule.
+fn cast_array<S: Elem>(a: &ArrayD<S>, to: DType) -> Value {
+    match to {
+        DType::F32 => Value::F32(a.mapv(|x| x.to())),
+        DType::F64 => Value::F64(a.mapv(|x| x.to())),
+        DType::I32 => Value::I32(a.mapv(|x| x.to())),
+        DType::I64 => Value::I64(a.mapv(|x| x.to())),
+        DType::U32 => Value::U32(a.mapv(|x| x.to())),
+        DType::Bool => Value::Bool(a.mapv(|x| x.to())),
     }
 }

@@ -641,7 +641,7 @@ impl Builder<'_> {
             _ => return Err(format!("scatter {id} reduces over more than one variable")),
         };
         let elem = self.dtype(id)?;
-        let zero = Expr::Const(init_value(ReduceOp::Sum, elem));
+        let zero = Expr::Const(Scalar::zero(elem));
         self.cache = vec![HashMap::new()];
         let cd = Dim::Const(u64::from(chunks));
         let c = self.var(Some(cd));
@@ -740,7 +740,7 @@ impl Builder<'_> {
             _ => return Err(format!("{id} is not a reduction")),
         };
         let acc = self.var(None);
-        out.push(Stmt::Mut { var: acc, ty: elem, init: Expr::Const(init_value(op, elem)) });
+        out.push(Stmt::Mut { var: acc, ty: elem, init: Expr::Const(Scalar::reduce_identity(op, elem)) });
         let best = if op.is_arg() {
             let b = self.var(None);
             out.push(Stmt::Mut { var: b, ty: DType::I64, init: Expr::i64(-1) });
@@ -874,7 +874,7 @@ impl Builder<'_> {
         let mut accs = vec![];
         for &op in ops {
             let acc = self.var(None);
-            out.push(Stmt::Mut { var: acc, ty: elem, init: Expr::Const(init_value(op, elem)) });
+            out.push(Stmt::Mut { var: acc, ty: elem, init: Expr::Const(Scalar::reduce_identity(op, elem)) });
             let best = if op.is_arg() {
                 let b = self.var(None);
                 // A chunk's partial may be empty (-1, which the combine skips); a whole range
@@ -983,16 +983,6 @@ impl Builder<'_> {
             values.push(self.finish(dt, elem, acc, best, out));
         }
         Ok(values)
-    }
-}
-
-/// The identity of a reduction: where its accumulator starts.
-fn init_value(op: ReduceOp, elem: DType) -> Scalar {
-    match op {
-        ReduceOp::Sum => Scalar::zero(elem),
-        ReduceOp::Prod => Scalar::one(elem),
-        ReduceOp::Min | ReduceOp::ArgMin => Scalar::max_value(elem),
-        ReduceOp::Max | ReduceOp::ArgMax => Scalar::min_value(elem),
     }
 }
 

@@ -2,12 +2,12 @@
 //! elimination and dead-node elimination, in one forward sweep plus a renumbering.
 //!
 //! Every rewrite is exact (bit-for-bit the same results): `x * 1`, `x / 1`, `x - 0` for every
-//! type, but `x + 0` only for integers (for floats `-0.0 + 0.0` is `+0.0`); `2 * x` becomes
-//! `x + x`. Constant folding
-//! uses [`Scalar`]'s semantics, the same ones the loop interpreter runs.
+//! type (`0`, not `-0.0`), but `x + 0` only for integers (for floats `-0.0 + 0.0` is `+0.0`);
+//! `2 * x` becomes `x + x`. Constant folding computes with [`crate::scalar`], the definition
+//! both interpreters run; constants are equal (and merged) only when their bits are.
 
-use crate::loops::Scalar;
 use crate::program::{BinOp, Literal, Node, NodeId, Op, Program, UnOp};
+use crate::scalar::Scalar;
 use crate::types::{DType, ElemTy, Type};
 use std::collections::HashMap;
 
@@ -27,7 +27,11 @@ pub fn simplify(p: &Program) -> Program {
             Rewrite::Op(op) => op,
             Rewrite::Keep => op,
         };
-        let key = format!("{op:?}|{:?}", n.ty);
+        let key = match &op {
+            // `Debug` prints every NaN as `NaN`: float constants are told apart by their bits.
+            Op::Const(Literal::Float(f)) => format!("Const(bits {:#x})|{:?}", f.to_bits(), n.ty),
+            op => format!("{op:?}|{:?}", n.ty),
+        };
         let id = *seen.entry(key).or_insert_with(|| out.push(op, n.ty.clone()));
         map.push(id);
     }
@@ -59,8 +63,10 @@ fn constant(p: &Program, id: NodeId) -> Option<Scalar> {
     }
 }
 
+/// Whether node `id` is the constant `v`, bit for bit (so `-0.0` is not 0).
 fn is_value(p: &Program, id: NodeId, v: i64) -> bool {
-    constant(p, id).is_some_and(|c| c.dtype() != DType::Bool && c == Scalar::I64(v).cast(c.dtype()))
+    let is = |c: Scalar| c.to_bits() == Scalar::I64(v).cast(c.dtype()).to_bits();
+    constant(p, id).is_some_and(|c| c.dtype() != DType::Bool && is(c))
 }
 
 fn lit(s: Scalar) -> Rewrite {

@@ -1,4 +1,5 @@
-//! Scalar evaluation: the bodies of `Generate` and `RangeReduce`, one iteration at a time.
+//! Evaluation of comprehension bodies: the scalar bodies of `Generate` and `RangeReduce`, one
+//! iteration at a time (what each op computes is [`crate::scalar`]'s).
 //!
 //! A body node is evaluated recursively under the current index-variable environment; nodes
 //! without free variables are read from their array-level value. `Select` evaluates only the
@@ -6,12 +7,10 @@
 //! body shared between several users (or a loop-invariant part of an inner reduction) is
 //! computed once per change of the variables it depends on.
 
-use super::elem::{compare, Acc, Elem, Scalar};
-use super::{Interp, InterpError};
-use crate::program::{BinOp, NodeId, Op, ReduceOp, UnOp, VarId};
-use crate::types::DType;
+use super::{binary_defined, not_defined, reduce_defined, Interp, InterpError};
+use crate::program::{NodeId, Op, ReduceOp, VarId};
+use crate::scalar::{with_dtype, Acc, Elem, Scalar};
 use crate::value::Value;
-use crate::with_value;
 use ndarray::{ArrayD, IxDyn};
 
 impl<'a> Interp<'a> {
@@ -44,12 +43,7 @@ impl<'a> Interp<'a> {
         }
         let dtype = self.dtype(id);
         match &node.op {
-            Op::Const(lit) => Ok(match *lit {
-                crate::Literal::Float(x) => Scalar::F64(x),
-                crate::Literal::Int(x) => Scalar::I64(x),
-                crate::Literal::Bool(x) => Scalar::Bool(x),
-            }
-            .cast(dtype)),
+            Op::Const(lit) => Ok(Scalar::from_literal(*lit, dtype)),
             Op::DimValue(d) => Ok(Scalar::I64(self.dim(*d) as i64)),
             Op::Index(v) => match self.env.bound.get(v.0 as usize) {
                 Some(true) => Ok(Scalar::I64(self.env.value[v.0 as usize])),
@@ -57,14 +51,17 @@ impl<'a> Interp<'a> {
             },
             Op::Unary(op, a) => {
                 let x = self.scalar(*a)?;
-                unary(*op, x).map_err(|why| self.unsupported(id, why))
+                x.unary(*op).ok_or_else(|| self.unsupported(id, not_defined(op.name(), x.dtype())))
             }
             Op::Binary(op, a, b) => {
                 let (x, y) = (self.scalar(*a)?, self.scalar(*b)?);
                 if x.dtype() != y.dtype() {
                     return Err(self.malformed(id, format!("`{}` of {} and {}", op.name(), x.dtype(), y.dtype())));
                 }
-                binary(*op, x, y).map_err(|why| self.unsupported(id, why))
+                match Scalar::binary(*op, x, y) {
+                    Some(z) if binary_defined(*op, x.dtype()) => Ok(z),
+                    _ => Err(self.unsupported(id, not_defined(op.name(), x.dtype()))),
+                }
             }
             Op::Select(c, a, b) => match self.scalar(*c)? {
                 Scalar::Bool(true) => self.scalar(*a),
@@ -77,14 +74,7 @@ impl<'a> Interp<'a> {
             Op::RangeReduce { op, vars, extents, body } => {
                 let ext: Vec<usize> = extents.iter().map(|&d| self.dim(d)).collect();
                 let (op, vars, body) = (*op, vars.clone(), *body);
-                match self.dtype(body) {
-                    DType::F32 => self.range_reduce::<f32>(id, op, &vars, &ext, body),
-                    DType::F64 => self.range_reduce::<f64>(id, op, &vars, &ext, body),
-                    DType::I32 => self.range_reduce::<i32>(id, op, &vars, &ext, body),
-                    DType::I64 => self.range_reduce::<i64>(id, op, &vars, &ext, body),
-                    DType::U32 => self.range_reduce::<u32>(id, op, &vars, &ext, body),
-                    DType::Bool => self.range_reduce::<bool>(id, op, &vars, &ext, body),
-                }
+                with_dtype!(self.dtype(body), T => self.range_reduce::<T>(id, op, &vars, &ext, body))
             }
             Op::Param(_)
             | Op::Transpose(..)
@@ -98,7 +88,7 @@ impl<'a> Interp<'a> {
     /// `array[[indices..]]` with every index checked against its axis.
     fn load(&mut self, id: NodeId, array: NodeId, indices: &[NodeId]) -> Result<Scalar, InterpError> {
         // Indices first (they may need `&mut self`), then one look-up of the array.
-        let mut ix = IxDyn::zeros(indices.len());
+        let mut ix = vec![0usize; indices.len()];
         let mut negative = None;
         for (axis, &i) in indices.iter().enumerate() {
             let s = self.scalar(i)?;
@@ -126,8 +116,7 @@ impl<'a> Interp<'a> {
         if let Some((axis, index)) = bad {
             return Err(InterpError::IndexOutOfBounds { array: self.name(array), axis, index, len: shape[axis] });
         }
-        let got: Option<Scalar> = with_value!(v, a => a.get(ix).map(|x| x.scalar()));
-        got.ok_or_else(|| self.malformed(id, "load outside the array".into()))
+        v.get(&ix).ok_or_else(|| self.malformed(id, "load outside the array".into()))
     }
 
     fn range_reduce<T: Elem>(
@@ -138,8 +127,8 @@ impl<'a> Interp<'a> {
         ext: &[usize],
         body: NodeId,
     ) -> Result<Scalar, InterpError> {
-        if !T::supports_reduce(op) {
-            return Err(self.unsupported(id, format!("`{}` is not defined on {}", op.name(), T::DTYPE)));
+        if !reduce_defined(op, T::DTYPE) {
+            return Err(self.unsupported(id, not_defined(op.name(), T::DTYPE)));
         }
         let mut acc = Acc::<T>::new(op);
         self.for_each_index(id, vars, ext, |me| {
@@ -163,14 +152,7 @@ impl<'a> Interp<'a> {
         };
         let ext: Vec<usize> = extents.iter().map(|&d| self.dim(d)).collect();
         let (vars, body) = (vars.clone(), *body);
-        match self.dtype(body) {
-            DType::F32 => self.generate_typed::<f32>(id, &vars, &ext, body),
-            DType::F64 => self.generate_typed::<f64>(id, &vars, &ext, body),
-            DType::I32 => self.generate_typed::<i32>(id, &vars, &ext, body),
-            DType::I64 => self.generate_typed::<i64>(id, &vars, &ext, body),
-            DType::U32 => self.generate_typed::<u32>(id, &vars, &ext, body),
-            DType::Bool => self.generate_typed::<bool>(id, &vars, &ext, body),
-        }
+        with_dtype!(self.dtype(body), T => self.generate_typed::<T>(id, &vars, &ext, body))
     }
 
     fn generate_typed<T: Elem>(
@@ -246,36 +228,5 @@ impl<'a> Interp<'a> {
                 self.env.set(vars[k], 0, true);
             }
         }
-    }
-}
-
-fn unary(op: UnOp, x: Scalar) -> Result<Scalar, String> {
-    fn go<T: Elem>(op: UnOp, x: T) -> Result<Scalar, String> {
-        if !T::supports_unary(op) {
-            return Err(format!("`{}` is not defined on {}", op.name(), T::DTYPE));
-        }
-        Ok(T::unary(op, x).scalar())
-    }
-    super::elem::with_scalar!(x, x => go(op, x))
-}
-
-fn binary(op: BinOp, a: Scalar, b: Scalar) -> Result<Scalar, String> {
-    fn go<T: Elem>(op: BinOp, a: T, b: T) -> Result<Scalar, String> {
-        if op.is_comparison() {
-            return Ok(Scalar::Bool(compare(op, a, b)));
-        }
-        if !T::supports_binary(op) {
-            return Err(format!("`{}` is not defined on {}", op.name(), T::DTYPE));
-        }
-        Ok(T::binary(op, a, b).scalar())
-    }
-    match (a, b) {
-        (Scalar::F32(x), Scalar::F32(y)) => go(op, x, y),
-        (Scalar::F64(x), Scalar::F64(y)) => go(op, x, y),
-        (Scalar::I32(x), Scalar::I32(y)) => go(op, x, y),
-        (Scalar::I64(x), Scalar::I64(y)) => go(op, x, y),
-        (Scalar::U32(x), Scalar::U32(y)) => go(op, x, y),
-        (Scalar::Bool(x), Scalar::Bool(y)) => go(op, x, y),
-        _ => Err(format!("`{}` of {} and {}", op.name(), a.dtype(), b.dtype())),
     }
 }

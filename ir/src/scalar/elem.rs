@@ -1,122 +1,13 @@
-//! Per-dtype meaning of every elementwise op, cast and reduction step: the one place that says
-//! what `add` or `exp` does to an `i32` or an `f32`.
+//! The per-dtype tables of [`super`]'s semantics: what one element type does under every op.
 //!
-//! The array-level evaluator (whole arrays through `Zip`) and the scalar evaluator (one element
-//! of a comprehension body at a time) both call these functions, so the two paths cannot
-//! disagree. Float math stays in the element's own precision (`f32::exp` on `f32`), integer
-//! arithmetic wraps, and integer division or remainder by zero yields 0.
+//! Generic code (the array interpreter's whole-array loops through `Zip`, reductions) works on
+//! `T: Elem` directly, without a [`Scalar`] per element; [`Scalar`]'s methods dispatch here.
 
-use crate::program::{BinOp, ReduceOp, UnOp};
+use super::Scalar;
+use crate::program::{BinOp, UnOp};
 use crate::types::DType;
 use crate::value::Value;
-use ndarray::{ArrayD, IxDyn};
-
-/// One element of any dtype: the value of a scalar-body node for one iteration.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Scalar {
-    F32(f32),
-    F64(f64),
-    I32(i32),
-    I64(i64),
-    U32(u32),
-    Bool(bool),
-}
-
-/// Apply the same generic expression to whichever element a [`Scalar`] holds.
-macro_rules! with_scalar {
-    ($s:expr, $x:ident => $e:expr) => {
-        match $s {
-            Scalar::F32($x) => $e,
-            Scalar::F64($x) => $e,
-            Scalar::I32($x) => $e,
-            Scalar::I64($x) => $e,
-            Scalar::U32($x) => $e,
-            Scalar::Bool($x) => $e,
-        }
-    };
-}
-pub(crate) use with_scalar;
-
-/// Apply a generic expression to the array a [`Value`] holds and wrap the result back into the
-/// same variant (for dtype-preserving ops: transpose, broadcast, insert-axis).
-macro_rules! map_value {
-    ($v:expr, $a:ident => $e:expr) => {
-        match $v {
-            Value::F32($a) => Value::F32($e),
-            Value::F64($a) => Value::F64($e),
-            Value::I32($a) => Value::I32($e),
-            Value::I64($a) => Value::I64($e),
-            Value::U32($a) => Value::U32($e),
-            Value::Bool($a) => Value::Bool($e),
-        }
-    };
-}
-pub(crate) use map_value;
-
-impl Scalar {
-    pub(crate) fn dtype(self) -> DType {
-        match self {
-            Scalar::F32(_) => DType::F32,
-            Scalar::F64(_) => DType::F64,
-            Scalar::I32(_) => DType::I32,
-            Scalar::I64(_) => DType::I64,
-            Scalar::U32(_) => DType::U32,
-            Scalar::Bool(_) => DType::Bool,
-        }
-    }
-
-    /// The value as an `i64` index, for integer dtypes only (`None` for floats and bool).
-    pub(crate) fn as_index(self) -> Option<i64> {
-        match self {
-            Scalar::I32(x) => Some(i64::from(x)),
-            Scalar::I64(x) => Some(x),
-            Scalar::U32(x) => Some(i64::from(x)),
-            Scalar::F32(_) | Scalar::F64(_) | Scalar::Bool(_) => None,
-        }
-    }
-
-    /// A 0-d array holding this element.
-    pub(crate) fn into_value(self) -> Value {
-        with_scalar!(self, x => wrap_one(x))
-    }
-
-    /// Rust `as` conversion to `to` (bool <-> number as 0/1 and `!= 0`).
-    pub(crate) fn cast(self, to: DType) -> Scalar {
-        with_scalar!(self, x => cast_elem(x, to))
-    }
-}
-
-fn wrap_one<T: Elem>(x: T) -> Value {
-    T::wrap(ArrayD::from_elem(IxDyn(&[]), x))
-}
-
-/// The single element of a 0-d (or any one-element) array, as a [`Scalar`].
-pub(crate) fn first_scalar(v: &Value) -> Option<Scalar> {
-    crate::with_value!(v, a => a.first().map(|x| x.scalar()))
-}
-
-fn cast_elem<S: Elem>(x: S, to: DType) -> Scalar {
-    match to {
-        DType::F32 => Scalar::F32(x.to()),
-        DType::F64 => Scalar::F64(x.to()),
-        DType::I32 => Scalar::I32(x.to()),
-        DType::I64 => Scalar::I64(x.to()),
-        DType::U32 => Scalar::U32(x.to()),
-        DType::Bool => Scalar::Bool(x.to()),
-    }
-}
-
-/// Convert a whole array to `to` with the same rule as [`Scalar::cast`].
-pub(crate) fn cast_array<S: Elem>(a: &ArrayD<S>, to: DType) -> Value {
-    match to {
-        DType::F32 => Value::F32(a.mapv(|x| x.to())),
-        DType::F64 => Value::F64(a.mapv(|x| x.to())),
-        DType::I32 => Value::I32(a.mapv(|x| x.to())),
-        DType::I64 => Value::I64(a.mapv(|x| x.to())),
-        DType::U32 => Value::U32(a.mapv(|x| x.to())),
-        DType::Bool => Value::Bool(a.mapv(|x| x.to())),
-    }
-}
+use ndarray::ArrayD;
 
 /// A comparison, per IEEE for floats (every comparison with NaN is false except `ne`).
 pub(crate) fn compare<T: PartialOrd>(op: BinOp, a: T, b: T) -> bool {
@@ -147,13 +38,14 @@ pub(crate) trait Elem: Copy + PartialOrd + std::fmt::Debug + 'static {
     /// Whether the non-comparison binary op `op` is defined on this dtype.
     fn supports_binary(op: BinOp) -> bool;
     fn binary(op: BinOp, a: Self, b: Self) -> Self;
-    fn supports_reduce(op: ReduceOp) -> bool;
     fn is_nan_elem(self) -> bool;
+    /// 0 (false): the identity of `sum`.
     fn zero() -> Self;
+    /// 1 (true): the identity of `prod`.
     fn one() -> Self;
-    /// -inf for floats, the type's minimum for integers: the identity of `max`.
+    /// -inf for floats, the type's minimum for integers, false: the identity of `max`.
     fn lowest() -> Self;
-    /// +inf for floats, the type's maximum for integers: the identity of `min`.
+    /// +inf for floats, the type's maximum for integers, true: the identity of `min`.
     fn highest() -> Self;
     /// Rust `as` conversion into `U` (through `U`'s `from_*`).
     fn to<U: Elem>(self) -> U;
@@ -243,8 +135,10 @@ macro_rules! float_elem {
                     BinOp::Div => a / b,
                     BinOp::Rem => a % b,
                     BinOp::Pow => a.powf(b),
-                    // NaN if either is NaN (numpy `minimum`); on ties the first operand wins.
-                    BinOp::Min if a.is_nan() || b.is_nan() => $t::NAN,
+                    // The first NaN operand if there is one (numpy `minimum`), else the
+                    // smaller; on ties the first operand wins.
+                    BinOp::Min | BinOp::Max if a.is_nan() => a,
+                    BinOp::Min | BinOp::Max if b.is_nan() => b,
                     BinOp::Min => {
                         if b < a {
                             b
@@ -252,7 +146,6 @@ macro_rules! float_elem {
                             a
                         }
                     }
-                    BinOp::Max if a.is_nan() || b.is_nan() => $t::NAN,
                     BinOp::Max => {
                         if b > a {
                             b
@@ -262,9 +155,6 @@ macro_rules! float_elem {
                     }
                     _ => a,
                 }
-            }
-            fn supports_reduce(_op: ReduceOp) -> bool {
-                true
             }
             fn is_nan_elem(self) -> bool {
                 self.is_nan()
@@ -307,7 +197,11 @@ macro_rules! int_elem {
                 }
             }
             fn supports_unary(op: UnOp) -> bool {
-                matches!(op, UnOp::Neg | UnOp::Not | UnOp::Abs)
+                match op {
+                    UnOp::Neg => Self::DTYPE.is_signed(),
+                    UnOp::Not | UnOp::Abs => true,
+                    _ => false,
+                }
             }
             fn unary(op: UnOp, x: Self) -> Self {
                 match op {
@@ -337,9 +231,6 @@ macro_rules! int_elem {
                     BinOp::Xor => a ^ b,
                     _ => a,
                 }
-            }
-            fn supports_reduce(_op: ReduceOp) -> bool {
-                true
             }
             fn is_nan_elem(self) -> bool {
                 false
@@ -388,20 +279,18 @@ impl Elem for bool {
             _ => x,
         }
     }
+    /// The logical ops, and `min`/`mul` as `and`, `max`/`add` as `or` (false < true): the
+    /// steps of the loop IR's bool reductions.
     fn supports_binary(op: BinOp) -> bool {
-        op.is_logical()
+        op.is_logical() || matches!(op, BinOp::Min | BinOp::Max | BinOp::Add | BinOp::Mul)
     }
     fn binary(op: BinOp, a: Self, b: Self) -> Self {
         match op {
-            BinOp::And => a && b,
-            BinOp::Or => a || b,
+            BinOp::And | BinOp::Min | BinOp::Mul => a && b,
+            BinOp::Or | BinOp::Max | BinOp::Add => a || b,
             BinOp::Xor => a != b,
             _ => a,
         }
-    }
-    /// `min`/`max` are "all"/"any" (false < true); `sum`/`prod` need a cast first.
-    fn supports_reduce(op: ReduceOp) -> bool {
-        !matches!(op, ReduceOp::Sum | ReduceOp::Prod)
     }
     fn is_nan_elem(self) -> bool {
         false
@@ -438,72 +327,5 @@ impl Elem for bool {
     }
     fn from_bool(x: bool) -> Self {
         x
-    }
-}
-
-/// A sequential reduction in row-major order of its domain, in the element type.
-///
-/// `Min`/`Max` propagate the first NaN; `ArgMin`/`ArgMax` keep the first occurrence of the
-/// extreme, or the index of the first NaN if there is one (numpy).
-pub(crate) struct Acc<T> {
-    op: ReduceOp,
-    val: T,
-    /// Index of the current arg-extreme, `None` until the first element.
-    arg: Option<i64>,
-    count: i64,
-    seen_nan: bool,
-}
-
-impl<T: Elem> Acc<T> {
-    pub(crate) fn new(op: ReduceOp) -> Acc<T> {
-        let val = match op {
-            ReduceOp::Sum => T::zero(),
-            ReduceOp::Prod => T::one(),
-            ReduceOp::Min | ReduceOp::ArgMin => T::highest(),
-            ReduceOp::Max | ReduceOp::ArgMax => T::lowest(),
-        };
-        Acc { op, val, arg: None, count: 0, seen_nan: false }
-    }
-
-    pub(crate) fn push(&mut self, x: T) {
-        match self.op {
-            ReduceOp::Sum => self.val = T::binary(BinOp::Add, self.val, x),
-            ReduceOp::Prod => self.val = T::binary(BinOp::Mul, self.val, x),
-            ReduceOp::Min => {
-                if !self.val.is_nan_elem() && (x.is_nan_elem() || x < self.val) {
-                    self.val = x;
-                }
-            }
-            ReduceOp::Max => {
-                if !self.val.is_nan_elem() && (x.is_nan_elem() || x > self.val) {
-                    self.val = x;
-                }
-            }
-            ReduceOp::ArgMin | ReduceOp::ArgMax if self.seen_nan => {}
-            ReduceOp::ArgMin | ReduceOp::ArgMax => {
-                let better = match self.op {
-                    ReduceOp::ArgMin => x < self.val,
-                    _ => x > self.val,
-                };
-                if x.is_nan_elem() {
-                    self.seen_nan = true;
-                    self.arg = Some(self.count);
-                } else if self.arg.is_none() || better {
-                    self.val = x;
-                    self.arg = Some(self.count);
-                }
-            }
-        }
-        self.count += 1;
-    }
-
-    /// The result of a `Sum`/`Prod`/`Min`/`Max` reduction.
-    pub(crate) fn value(&self) -> T {
-        self.val
-    }
-
-    /// The result of an `ArgMin`/`ArgMax` reduction; `None` over an empty domain.
-    pub(crate) fn index(&self) -> Option<i64> {
-        self.arg
     }
 }
