@@ -6,9 +6,9 @@
 //! array interpreter ([`crate::interp`]: whole arrays through [`Elem`], comprehension bodies
 //! through [`Scalar`]), the loop interpreter ([`crate::loop_interp`]) and constant folding
 //! ([`crate::passes::simplify`]), so a folded constant is what the interpreters compute. The
-//! backends are tested against the interpreters, so against this: integer ops, casts,
-//! comparisons and float arithmetic bit for bit, transcendental functions (which each backend
-//! takes from its own libm) within the tests' tolerances.
+//! backends are tested against the interpreters, so against this: integers and bools
+//! exactly, floats within per-dtype tolerances (each backend takes `exp`, `sin`, ... from its
+//! own libm or polynomial), any NaN matching any NaN and `-0.0` matching `0.0`.
 //!
 //! The rules:
 //! * Float math is IEEE 754 in the element's own precision (`f32::exp` on an `f32`);
