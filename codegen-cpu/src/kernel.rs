@@ -23,63 +23,33 @@ use std::collections::HashMap;
 
 /// Every variable defined in `body` (`let`, `mut`, loop variables), at any depth.
 fn defined_vars(body: &[Stmt], out: &mut Vec<Var>) {
-    for s in body {
-        match s {
-            Stmt::Let { var, .. } | Stmt::Mut { var, .. } => out.push(*var),
-            Stmt::For { var, body, .. } | Stmt::ForRange { var, body, .. } => {
-                out.push(*var);
-                defined_vars(body, out);
-            }
-            Stmt::If { then, els, .. } => {
-                defined_vars(then, out);
-                defined_vars(els, out);
-            }
-            Stmt::Assign { .. } | Stmt::Store { .. } | Stmt::Flag(_) => {}
-        }
-    }
+    body.iter().for_each(|s| s.walk(&mut |s| out.extend(s.defined_var())));
 }
 
 /// The loads (keyed by the address of the expression) and stores (of the statement) of every
 /// iteration of a loop with body `body`: those of its statements, `if`s included, but not
 /// those inside nested loops' bodies. Loads come first within a statement.
 fn direct_accesses<'e>(body: &'e [Stmt], out: &mut Vec<(usize, BufId, &'e [Expr])>) {
-    fn expr<'e>(e: &'e Expr, out: &mut Vec<(usize, BufId, &'e [Expr])>) {
-        match e {
-            Expr::Load { buf, idx } => {
-                out.push((e as *const Expr as usize, *buf, idx));
-                idx.iter().for_each(|x| expr(x, out));
-            }
-            Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => {}
-            Expr::Check(a, _) | Expr::Unary(_, a) | Expr::Cast(_, a) => expr(a, out),
-            Expr::Binary(_, a, b) => {
-                expr(a, out);
-                expr(b, out);
-            }
-            Expr::Select(c, a, b) => {
-                expr(c, out);
-                expr(a, out);
-                expr(b, out);
-            }
-        }
-    }
     for s in body {
+        for e in s.exprs() {
+            e.walk(&mut |e| {
+                if let Expr::Load { buf, idx } = e {
+                    out.push((e as *const Expr as usize, *buf, idx));
+                }
+            });
+        }
         match s {
-            Stmt::Let { value, .. } | Stmt::Mut { init: value, .. } | Stmt::Assign { value, .. } => expr(value, out),
-            Stmt::Store { buf, idx, value } => {
-                idx.iter().for_each(|x| expr(x, out));
-                expr(value, out);
-                out.push((s as *const Stmt as usize, *buf, idx));
-            }
-            Stmt::ForRange { start, end, .. } => {
-                expr(start, out);
-                expr(end, out);
-            }
-            Stmt::If { cond, then, els } => {
-                expr(cond, out);
+            Stmt::Store { buf, idx, .. } => out.push((s as *const Stmt as usize, *buf, idx)),
+            Stmt::If { then, els, .. } => {
                 direct_accesses(then, out);
                 direct_accesses(els, out);
             }
-            Stmt::For { .. } | Stmt::Flag(_) => {}
+            Stmt::Let { .. }
+            | Stmt::Mut { .. }
+            | Stmt::Assign { .. }
+            | Stmt::For { .. }
+            | Stmt::ForRange { .. }
+            | Stmt::Flag(_) => {}
         }
     }
 }
@@ -87,13 +57,7 @@ fn direct_accesses<'e>(body: &'e [Stmt], out: &mut Vec<(usize, BufId, &'e [Expr]
 /// Whether an index expression has a `check` (an effect) or a load (a gather) in it: such an
 /// index is evaluated where it stands, never ahead of its loop.
 fn contains_check_or_load(e: &Expr) -> bool {
-    match e {
-        Expr::Check(..) | Expr::Load { .. } => true,
-        Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => false,
-        Expr::Unary(_, a) | Expr::Cast(_, a) => contains_check_or_load(a),
-        Expr::Binary(_, a, b) => contains_check_or_load(a) || contains_check_or_load(b),
-        Expr::Select(c, a, b) => contains_check_or_load(c) || contains_check_or_load(a) || contains_check_or_load(b),
-    }
+    e.any(&mut |e| matches!(e, Expr::Check(..) | Expr::Load { .. }))
 }
 
 /// The Cranelift type holding one element of `dt` (bool is one byte, 0 or 1).

@@ -146,33 +146,34 @@ fn tiers(ordered: bool, one_row: bool, heavy: bool) -> &'static [i64] {
 
 /// Whether a statement list applies polynomial math ([`vmath::covers`]) to a varying value.
 fn heavy(body: &[Stmt], types: &HashMap<Var, DType>, lp: &LoopProgram) -> bool {
-    fn expr(e: &Expr, types: &HashMap<Var, DType>, lp: &LoopProgram) -> bool {
-        match e {
-            Expr::Unary(op, a) => {
-                let t = match &**a {
-                    Expr::Load { buf, .. } => lp.buffers.get(buf.index()).map(|b| b.dtype),
-                    Expr::Var(v) => types.get(v).copied(),
-                    _ => Some(DType::F32),
-                };
-                t.is_some_and(|t| vmath::covers(*op, t)) || expr(a, types, lp)
-            }
-            Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => false,
-            Expr::Load { idx, .. } => idx.iter().any(|x| expr(x, types, lp)),
-            Expr::Check(a, _) | Expr::Cast(_, a) => expr(a, types, lp),
-            Expr::Binary(_, a, b) => expr(a, types, lp) || expr(b, types, lp),
-            Expr::Select(c, a, b) => expr(c, types, lp) || expr(a, types, lp) || expr(b, types, lp),
+    let mut polynomial = |e: &Expr| match e {
+        Expr::Unary(op, a) => {
+            let t = match &**a {
+                Expr::Load { buf, .. } => lp.buffers.get(buf.index()).map(|b| b.dtype),
+                Expr::Var(v) => types.get(v).copied(),
+                _ => Some(DType::F32),
+            };
+            t.is_some_and(|t| vmath::covers(*op, t))
         }
-    }
-    body.iter().any(|s| match s {
-        Stmt::Let { value, .. } | Stmt::Mut { init: value, .. } | Stmt::Assign { value, .. } => expr(value, types, lp),
-        Stmt::Store { value, .. } => expr(value, types, lp),
-        Stmt::For { body, .. } | Stmt::ForRange { body, .. } => heavy(body, types, lp),
-        Stmt::If { then, els, .. } => heavy(then, types, lp) || heavy(els, types, lp),
-        Stmt::Flag(_) => false,
+        _ => false,
+    };
+    body.iter().any(|s| {
+        s.any(&mut |s| match s {
+            Stmt::Let { value, .. }
+            | Stmt::Mut { init: value, .. }
+            | Stmt::Assign { value, .. }
+            | Stmt::Store { value, .. } => value.any(&mut polynomial),
+            Stmt::For { .. } | Stmt::ForRange { .. } | Stmt::If { .. } | Stmt::Flag(_) => false,
+        })
     })
 }
 
 impl Plan {
+    /// Whether `e` reads the inner index or a varying variable.
+    fn varies(&self, e: &Expr) -> bool {
+        e.any(&mut |e| matches!(e, Expr::Var(x) if *x == self.inner || self.varying.contains(x)))
+    }
+
     /// Lanes per 128-bit vector.
     pub fn lanes(&self) -> i64 {
         16 / self.width as i64
@@ -308,27 +309,12 @@ pub(crate) fn map_plan(l: &Lower<'_, '_>, var: Var, body: &[Stmt]) -> Option<Pla
     // Loads of a stored buffer read exactly the element that is stored.
     let mut ok = true;
     let mut see = |e: &Expr| {
-        fn walk(e: &Expr, stores: &[(BufId, &[Expr])], ok: &mut bool) {
-            match e {
-                Expr::Load { buf, idx } => {
-                    let mine = stores.iter().filter(|(b, _)| b == buf);
-                    *ok &= mine.clone().count() == 0 || mine.into_iter().all(|(_, i)| *i == idx.as_slice());
-                    idx.iter().for_each(|x| walk(x, stores, ok));
-                }
-                Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => {}
-                Expr::Check(a, _) | Expr::Unary(_, a) | Expr::Cast(_, a) => walk(a, stores, ok),
-                Expr::Binary(_, a, b) => {
-                    walk(a, stores, ok);
-                    walk(b, stores, ok);
-                }
-                Expr::Select(c, a, b) => {
-                    walk(c, stores, ok);
-                    walk(a, stores, ok);
-                    walk(b, stores, ok);
-                }
+        e.walk(&mut |e| {
+            if let Expr::Load { buf, idx } = e {
+                let mine = stores.iter().filter(|(b, _)| b == buf);
+                ok &= mine.clone().count() == 0 || mine.into_iter().all(|(_, i)| *i == idx.as_slice());
             }
-        }
-        walk(e, &stores, &mut ok)
+        })
     };
     for s in body {
         match s {
@@ -411,12 +397,12 @@ impl<'a> Planner<'a> {
             match s {
                 Stmt::Let { var, ty, value } | Stmt::Mut { var, ty, init: value } => {
                     self.types.insert(*var, *ty);
-                    if self.varies(value) {
+                    if self.plan.varies(value) {
                         self.plan.varying.insert(*var);
                     }
                 }
                 Stmt::Assign { var, value } => {
-                    if self.varies(value) {
+                    if self.plan.varies(value) {
                         self.plan.varying.insert(*var);
                     }
                 }
@@ -428,7 +414,7 @@ impl<'a> Planner<'a> {
                     self.mark(then);
                     self.mark(els);
                     // Under a varying condition, lanes assign differently.
-                    if self.varies(cond) {
+                    if self.plan.varies(cond) {
                         for s in then.iter().chain(els) {
                             if let Stmt::Assign { var, .. } = s {
                                 self.plan.varying.insert(*var);
@@ -458,7 +444,7 @@ impl<'a> Planner<'a> {
                     self.loops.pop();
                 }
                 Stmt::ForRange { var, start, end, body, .. } => {
-                    if start.has_check() || end.has_check() || self.varies(start) || self.varies(end) {
+                    if start.has_check() || end.has_check() || self.plan.varies(start) || self.plan.varies(end) {
                         return None;
                     }
                     self.loops.push(*var);
@@ -471,7 +457,7 @@ impl<'a> Planner<'a> {
                         return None;
                     }
                     self.access(*buf, idx)?;
-                    if self.varies(value) {
+                    if self.plan.varies(value) {
                         self.check(value)?;
                     }
                 }
@@ -509,7 +495,7 @@ impl<'a> Planner<'a> {
         if cond.has_check() {
             return None;
         }
-        if !self.varies(cond) {
+        if !self.plan.varies(cond) {
             let mut touches = false;
             let mut see = |v: Var| touches |= v == self.plan.inner || self.plan.varying.contains(&v);
             let mut simple = true;
@@ -542,12 +528,6 @@ impl<'a> Planner<'a> {
         Some(())
     }
 
-    fn varies(&self, e: &Expr) -> bool {
-        let mut v = false;
-        e.for_each_var(&mut |x| v |= x == self.plan.inner || self.plan.varying.contains(&x));
-        v
-    }
-
     fn fits(&self, t: DType) -> bool {
         t == DType::Bool || t.size() == self.plan.width || self.plan.is_wide(t)
     }
@@ -577,7 +557,7 @@ impl<'a> Planner<'a> {
                     return None;
                 }
                 axis = Some(a);
-            } else if self.varies(e) {
+            } else if self.plan.varies(e) {
                 return None;
             }
         }
@@ -589,11 +569,7 @@ impl<'a> Planner<'a> {
         if self.plan.ordered {
             // Read again for every value of a loop (or domain) variable that indexes nothing
             // here: worth a contiguous copy when the caller's layout is not.
-            let reused = self.loops.iter().any(|v| {
-                let mut used = false;
-                idx.iter().for_each(|e| e.for_each_var(&mut |x| used |= x == *v));
-                !used
-            });
+            let reused = self.loops.iter().any(|v| !idx.iter().any(|e| e.reads(*v)));
             let repack = b.kind == BufKind::Input && reused;
             if axis + 1 != idx.len() && !repack {
                 return None;
@@ -608,7 +584,7 @@ impl<'a> Planner<'a> {
 
     /// Whether a varying expression can be computed in vector form.
     fn check(&mut self, e: &Expr) -> Option<()> {
-        if !self.varies(e) {
+        if !self.plan.varies(e) {
             return Some(());
         }
         match e {
@@ -803,12 +779,15 @@ impl<'p> Vec_<'p> {
     /// Whether a statement list assigns or defines a varying variable (a loop that does
     /// nothing else is left to the scalar lowering).
     fn defines_varying(&self, body: &[Stmt]) -> bool {
-        body.iter().any(|s| match s {
+        body.iter().any(|s| s.any(&mut |s| self.sets_varying(s)))
+    }
+
+    /// Whether a statement is a `let`, `mut` or assignment of a varying variable.
+    fn sets_varying(&self, s: &Stmt) -> bool {
+        match s {
             Stmt::Let { var, .. } | Stmt::Mut { var, .. } | Stmt::Assign { var, .. } => self.plan.varying.contains(var),
-            Stmt::For { body, .. } | Stmt::ForRange { body, .. } => self.defines_varying(body),
-            Stmt::If { then, els, .. } => self.defines_varying(then) || self.defines_varying(els),
-            _ => false,
-        })
+            Stmt::Store { .. } | Stmt::For { .. } | Stmt::ForRange { .. } | Stmt::If { .. } | Stmt::Flag(_) => false,
+        }
     }
 
     /// Emit an ordered plan's `body` for `n` vectors from column `j`: uniform statements once
@@ -855,7 +834,9 @@ impl<'p> Vec_<'p> {
                     let (lo, hi) = l.range(*extent, start, end)?;
                     self.ordered_loop(l, *var, lo, hi, body, j, n)?;
                 }
-                Stmt::If { cond, then, els } if self.varies(cond) => self.if_converted(l, cond, then, els, j, n)?,
+                Stmt::If { cond, then, els } if self.plan.varies(cond) => {
+                    self.if_converted(l, cond, then, els, j, n)?
+                }
                 Stmt::If { cond, then, els } if self.touches_varying(then) || self.touches_varying(els) => {
                     self.branch(l, cond, then, els, j, n)?
                 }
@@ -868,20 +849,7 @@ impl<'p> Vec_<'p> {
     /// Whether statements mention a varying variable or the inner index anywhere (a uniform
     /// `if` around them must branch around vector code, [`Vec_::branch`]).
     fn touches_varying(&self, body: &[Stmt]) -> bool {
-        body.iter().any(|s| match s {
-            Stmt::Let { var, value, .. } | Stmt::Mut { var, init: value, .. } | Stmt::Assign { var, value } => {
-                self.plan.varying.contains(var) || self.varies(value)
-            }
-            Stmt::For { body, .. } => self.touches_varying(body),
-            Stmt::ForRange { start, end, body, .. } => {
-                self.varies(start) || self.varies(end) || self.touches_varying(body)
-            }
-            Stmt::If { cond, then, els } => {
-                self.varies(cond) || self.touches_varying(then) || self.touches_varying(els)
-            }
-            Stmt::Store { idx, value, .. } => self.varies(value) || idx.iter().any(|e| self.varies(e)),
-            Stmt::Flag(_) => false,
-        })
+        body.iter().any(|s| s.any(&mut |s| self.sets_varying(s) || s.exprs().any(|e| self.plan.varies(e))))
     }
 
     /// A uniform `if` whose branches hold vector code (see [`Planner::check_if`]): a scalar
@@ -1012,29 +980,16 @@ impl<'p> Vec_<'p> {
     /// Whether varying `mut` `var`, declared before `scope`, stays live across a vector loop
     /// in `scope` that never mentions it (see [`Home::Slot`]).
     fn outlives_a_loop(&self, var: Var, scope: &[Stmt]) -> bool {
-        fn mentions(body: &[Stmt], var: Var) -> bool {
-            let in_expr = |e: &Expr| {
-                let mut m = false;
-                e.for_each_var(&mut |x| m |= x == var);
-                m
-            };
-            body.iter().any(|s| match s {
-                Stmt::Let { value, .. } | Stmt::Mut { init: value, .. } => in_expr(value),
-                Stmt::Assign { var: v, value } => *v == var || in_expr(value),
-                Stmt::Store { idx, value, .. } => idx.iter().any(in_expr) || in_expr(value),
-                Stmt::For { body, .. } => mentions(body, var),
-                Stmt::ForRange { start, end, body, .. } => in_expr(start) || in_expr(end) || mentions(body, var),
-                Stmt::If { cond, then, els } => in_expr(cond) || mentions(then, var) || mentions(els, var),
-                Stmt::Flag(_) => false,
+        let mentions = |body: &[Stmt]| {
+            body.iter().any(|s| {
+                s.any(&mut |s| matches!(s, Stmt::Assign { var: v, .. } if *v == var) || s.exprs().any(|e| e.reads(var)))
             })
-        }
-        scope.iter().any(|s| match s {
-            Stmt::For { body, .. } | Stmt::ForRange { body, .. } => {
-                (self.defines_varying(body) && !mentions(body, var)) || self.outlives_a_loop(var, body)
-            }
-            // A uniform `if` holding vector loops ([`Self::branch`]).
-            Stmt::If { then, els, .. } => self.outlives_a_loop(var, then) || self.outlives_a_loop(var, els),
-            _ => false,
+        };
+        scope.iter().any(|s| {
+            s.any(&mut |s| match s {
+                Stmt::For { body, .. } | Stmt::ForRange { body, .. } => self.defines_varying(body) && !mentions(body),
+                _ => false,
+            })
         })
     }
 
@@ -1140,12 +1095,6 @@ impl<'p> Vec_<'p> {
         l.end_walks(walks);
         Ok(())
     }
-    fn varies(&self, e: &Expr) -> bool {
-        let mut v = false;
-        e.for_each_var(&mut |x| v |= x == self.plan.inner || self.plan.varying.contains(&x));
-        v
-    }
-
     /// Hoist everything that does not vary with the inner index, in statement order.
     fn prepare(&mut self, l: &mut Lower<'_, '_>, body: &[Stmt]) -> Result<(), CpuError> {
         for s in body {
@@ -1169,7 +1118,7 @@ impl<'p> Vec_<'p> {
             self.hoisted.insert(e as *const Expr, sv);
             return Ok(());
         }
-        if !self.varies(e) {
+        if !self.plan.varies(e) {
             let (x, t) = l.expr(e)?;
             let sv = self.splat(l, x, t);
             self.hoisted.insert(e as *const Expr, sv);
@@ -1183,17 +1132,13 @@ impl<'p> Vec_<'p> {
                 };
                 self.bases.insert(e as *const Expr as usize, base);
             }
-            Expr::Unary(_, a) | Expr::Cast(_, a) => self.hoist(l, a)?,
-            Expr::Binary(_, a, b) => {
-                self.hoist(l, a)?;
-                self.hoist(l, b)?;
+            // The planner refuses varying checks.
+            Expr::Check(..) => {}
+            e => {
+                for c in e.children() {
+                    self.hoist(l, c)?;
+                }
             }
-            Expr::Select(c, a, b) => {
-                self.hoist(l, c)?;
-                self.hoist(l, a)?;
-                self.hoist(l, b)?;
-            }
-            Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) | Expr::Check(..) => {}
         }
         Ok(())
     }

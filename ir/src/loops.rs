@@ -29,6 +29,7 @@
 
 mod parse;
 mod verify;
+mod walk;
 
 pub use crate::scalar::Scalar;
 pub use parse::{parse_loop_program, ParseLoopError};
@@ -145,73 +146,39 @@ impl Expr {
     /// Whether a bounds `check` appears anywhere in this expression (so evaluating it may
     /// raise a flag: it must not be dropped, moved past a branch or run speculatively).
     pub fn has_check(&self) -> bool {
-        match self {
-            Expr::Check(..) => true,
-            Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => false,
-            Expr::Load { idx, .. } => idx.iter().any(Expr::has_check),
-            Expr::Unary(_, e) | Expr::Cast(_, e) => e.has_check(),
-            Expr::Binary(_, a, b) => a.has_check() || b.has_check(),
-            Expr::Select(c, a, b) => c.has_check() || a.has_check() || b.has_check(),
-        }
+        self.any(&mut |e| matches!(e, Expr::Check(..)))
     }
 
     /// Call `f` on every variable this expression reads.
     pub fn for_each_var(&self, f: &mut impl FnMut(Var)) {
-        match self {
-            Expr::Var(v) => f(*v),
-            Expr::Const(_) | Expr::Dim(_) => {}
-            Expr::Load { idx, .. } => idx.iter().for_each(|e| e.for_each_var(f)),
-            Expr::Check(e, _) | Expr::Unary(_, e) | Expr::Cast(_, e) => e.for_each_var(f),
-            Expr::Binary(_, a, b) => {
-                a.for_each_var(f);
-                b.for_each_var(f);
+        self.walk(&mut |e| {
+            if let Expr::Var(v) = e {
+                f(*v)
             }
-            Expr::Select(c, a, b) => {
-                c.for_each_var(f);
-                a.for_each_var(f);
-                b.for_each_var(f);
-            }
-        }
+        })
+    }
+
+    /// Whether this expression reads `v`.
+    pub fn reads(&self, v: Var) -> bool {
+        self.any(&mut |e| *e == Expr::Var(v))
     }
 
     /// Call `f` on every buffer this expression loads from.
     pub fn for_each_load(&self, f: &mut impl FnMut(BufId)) {
-        match self {
-            Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => {}
-            Expr::Load { buf, idx } => {
-                f(*buf);
-                idx.iter().for_each(|e| e.for_each_load(f));
+        self.walk(&mut |e| {
+            if let Expr::Load { buf, .. } = e {
+                f(*buf)
             }
-            Expr::Check(e, _) | Expr::Unary(_, e) | Expr::Cast(_, e) => e.for_each_load(f),
-            Expr::Binary(_, a, b) => {
-                a.for_each_load(f);
-                b.for_each_load(f);
-            }
-            Expr::Select(c, a, b) => {
-                c.for_each_load(f);
-                a.for_each_load(f);
-                b.for_each_load(f);
-            }
-        }
+        })
     }
 
     /// Rename variables through `f`.
     pub fn map_vars(&mut self, f: &impl Fn(Var) -> Var) {
-        match self {
-            Expr::Var(v) => *v = f(*v),
-            Expr::Const(_) | Expr::Dim(_) => {}
-            Expr::Load { idx, .. } => idx.iter_mut().for_each(|e| e.map_vars(f)),
-            Expr::Check(e, _) | Expr::Unary(_, e) | Expr::Cast(_, e) => e.map_vars(f),
-            Expr::Binary(_, a, b) => {
-                a.map_vars(f);
-                b.map_vars(f);
+        self.walk_mut(&mut |e| {
+            if let Expr::Var(v) = e {
+                *v = f(*v)
             }
-            Expr::Select(c, a, b) => {
-                c.map_vars(f);
-                a.map_vars(f);
-                b.map_vars(f);
-            }
-        }
+        })
     }
 }
 
@@ -244,62 +211,22 @@ impl Stmt {
     /// Call `f` on every buffer this statement (and every statement inside it) loads from,
     /// loop bounds and store indices included, and with `stores` on every buffer it stores to.
     pub fn for_each_buffer(&self, stores: bool, f: &mut impl FnMut(BufId)) {
-        match self {
-            Stmt::Let { value, .. } | Stmt::Assign { value, .. } | Stmt::Mut { init: value, .. } => {
-                value.for_each_load(f)
+        self.walk(&mut |s| {
+            if let (true, Stmt::Store { buf, .. }) = (stores, s) {
+                f(*buf);
             }
-            Stmt::Store { buf, idx, value } => {
-                if stores {
-                    f(*buf);
-                }
-                idx.iter().for_each(|e| e.for_each_load(f));
-                value.for_each_load(f);
-            }
-            Stmt::For { body, .. } => body.iter().for_each(|s| s.for_each_buffer(stores, f)),
-            Stmt::ForRange { start, end, body, .. } => {
-                start.for_each_load(f);
-                end.for_each_load(f);
-                body.iter().for_each(|s| s.for_each_buffer(stores, f));
-            }
-            Stmt::If { cond, then, els } => {
-                cond.for_each_load(f);
-                then.iter().chain(els).for_each(|s| s.for_each_buffer(stores, f));
-            }
-            Stmt::Flag(_) => {}
-        }
+            s.exprs().for_each(|e| e.for_each_load(f));
+        })
     }
 
     /// Rename variables (definitions and uses) through `f`.
     pub fn map_vars(&mut self, f: &impl Fn(Var) -> Var) {
-        match self {
-            Stmt::Let { var, value, .. } | Stmt::Assign { var, value } => {
-                *var = f(*var);
-                value.map_vars(f);
+        self.walk_mut(&mut |s| {
+            if let Some(v) = s.var_mut() {
+                *v = f(*v);
             }
-            Stmt::Mut { var, init, .. } => {
-                *var = f(*var);
-                init.map_vars(f);
-            }
-            Stmt::Store { idx, value, .. } => {
-                idx.iter_mut().for_each(|e| e.map_vars(f));
-                value.map_vars(f);
-            }
-            Stmt::For { var, body, .. } => {
-                *var = f(*var);
-                body.iter_mut().for_each(|s| s.map_vars(f));
-            }
-            Stmt::ForRange { var, start, end, body, .. } => {
-                *var = f(*var);
-                start.map_vars(f);
-                end.map_vars(f);
-                body.iter_mut().for_each(|s| s.map_vars(f));
-            }
-            Stmt::If { cond, then, els } => {
-                cond.map_vars(f);
-                then.iter_mut().chain(els.iter_mut()).for_each(|s| s.map_vars(f));
-            }
-            Stmt::Flag(_) => {}
-        }
+            s.exprs_mut().for_each(|e| e.map_vars(f));
+        })
     }
 }
 
@@ -341,47 +268,16 @@ impl LoopProgram {
 
     /// One past the largest variable id in the program (for passes that create variables).
     pub fn next_var(&self) -> u32 {
-        fn stmts(s: &[Stmt], m: &mut u32) {
-            for st in s {
-                let mut see = |v: Var| *m = (*m).max(v.0 + 1);
-                match st {
-                    Stmt::Let { var, value, .. } | Stmt::Assign { var, value } => {
-                        see(*var);
-                        value.for_each_var(&mut see);
-                    }
-                    Stmt::Mut { var, init, .. } => {
-                        see(*var);
-                        init.for_each_var(&mut see);
-                    }
-                    Stmt::Store { idx, value, .. } => {
-                        idx.iter().for_each(|e| e.for_each_var(&mut see));
-                        value.for_each_var(&mut see);
-                    }
-                    Stmt::For { var, body, .. } => {
-                        see(*var);
-                        stmts(body, m);
-                    }
-                    Stmt::ForRange { var, start, end, body, .. } => {
-                        see(*var);
-                        start.for_each_var(&mut see);
-                        end.for_each_var(&mut see);
-                        stmts(body, m);
-                    }
-                    Stmt::If { cond, then, els } => {
-                        cond.for_each_var(&mut see);
-                        stmts(then, m);
-                        stmts(els, m);
-                    }
-                    Stmt::Flag(_) => {}
-                }
-            }
-        }
         let mut m = 0;
+        let mut see = |v: Var| m = m.max(v.0 + 1);
         for k in &self.kernels {
-            for (v, _) in &k.domain {
-                m = m.max(v.0 + 1);
+            k.domain.iter().for_each(|(v, _)| see(*v));
+            for s in &k.body {
+                s.walk(&mut |s| {
+                    s.var().into_iter().for_each(&mut see);
+                    s.exprs().for_each(|e| e.for_each_var(&mut see));
+                });
             }
-            stmts(&k.body, &mut m);
         }
         m
     }
@@ -533,29 +429,12 @@ impl fmt::Display for LoopProgram {
 /// order, duplicates kept.
 pub fn buffer_accesses(body: &[Stmt], reads: &mut Vec<BufId>, writes: &mut Vec<BufId>) {
     for s in body {
-        let mut r = |b| reads.push(b);
-        match s {
-            Stmt::Let { value, .. } | Stmt::Assign { value, .. } | Stmt::Mut { init: value, .. } => {
-                value.for_each_load(&mut r)
-            }
-            Stmt::Store { buf, idx, value } => {
-                idx.iter().for_each(|e| e.for_each_load(&mut r));
-                value.for_each_load(&mut r);
+        s.walk(&mut |s| {
+            s.exprs().for_each(|e| e.for_each_load(&mut |b| reads.push(b)));
+            if let Stmt::Store { buf, .. } = s {
                 writes.push(*buf);
             }
-            Stmt::For { body, .. } => buffer_accesses(body, reads, writes),
-            Stmt::ForRange { start, end, body, .. } => {
-                start.for_each_load(&mut r);
-                end.for_each_load(&mut r);
-                buffer_accesses(body, reads, writes);
-            }
-            Stmt::If { cond, then, els } => {
-                cond.for_each_load(&mut r);
-                buffer_accesses(then, reads, writes);
-                buffer_accesses(els, reads, writes);
-            }
-            Stmt::Flag(_) => {}
-        }
+        });
     }
 }
 

@@ -94,7 +94,7 @@ pub(crate) fn plan(l: &Lower<'_, '_>, var: Var, body: &[Stmt]) -> Option<ReduceP
                 if value.has_check() || reads_acc(value) {
                     return None;
                 }
-                if p.varies(value) {
+                if p.plan.varies(value) {
                     p.check(value)?;
                     if !p.fits(*ty) {
                         return None;
@@ -349,12 +349,12 @@ pub(crate) struct BlockPlan<'s> {
 
 /// Whether any statement of `body` (recursively) is a store, or assigns a variable in `read`.
 fn writes(body: &[Stmt], read: &HashSet<Var>) -> bool {
-    body.iter().any(|s| match s {
-        Stmt::Store { .. } => true,
-        Stmt::Assign { var, .. } => read.contains(var),
-        Stmt::For { body, .. } | Stmt::ForRange { body, .. } => writes(body, read),
-        Stmt::If { then, els, .. } => writes(then, read) || writes(els, read),
-        Stmt::Let { .. } | Stmt::Mut { .. } | Stmt::Flag(_) => false,
+    body.iter().any(|s| {
+        s.any(&mut |s| match s {
+            Stmt::Store { .. } => true,
+            Stmt::Assign { var, .. } => read.contains(var),
+            _ => false,
+        })
     })
 }
 

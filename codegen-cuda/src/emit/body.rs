@@ -84,43 +84,25 @@ fn block_reduction(k: &Kernel) -> Option<BlockReduce> {
     if var != acc || **a != Expr::Var(*acc) || !matches!(op, BinOp::Add | BinOp::Mul | BinOp::Min | BinOp::Max) {
         return None;
     }
-    let mut ok = !reads(b, *acc);
+    let mut ok = !b.reads(*acc);
     for s in rest {
         ok &= stmt_ok(s, *acc);
     }
     ok.then_some(BlockReduce { at, acc: *acc, ty: *ty, op: *op })
 }
 
-fn reads(e: &Expr, v: Var) -> bool {
-    let mut found = false;
-    e.for_each_var(&mut |x| found |= x == v);
-    found
-}
-
 /// A statement of the reduction loop that neither reads `acc`, nor assigns a variable it does
 /// not itself declare, nor stores.
 fn stmt_ok(s: &Stmt, acc: Var) -> bool {
-    fn walk(s: &Stmt, acc: Var, local: &mut Vec<Var>) -> bool {
+    let mut local = vec![];
+    !s.any(&mut |s| {
+        local.extend(s.defined_var());
         match s {
-            Stmt::Let { var, value, .. } | Stmt::Mut { var, init: value, .. } => {
-                local.push(*var);
-                !reads(value, acc)
-            }
-            Stmt::Assign { var, value } => local.contains(var) && !reads(value, acc),
-            Stmt::Store { .. } => false,
-            Stmt::For { var, body, .. } => {
-                local.push(*var);
-                body.iter().all(|s| walk(s, acc, local))
-            }
-            Stmt::ForRange { var, start, end, body, .. } => {
-                local.push(*var);
-                !reads(start, acc) && !reads(end, acc) && body.iter().all(|s| walk(s, acc, local))
-            }
-            Stmt::If { cond, then, els } => !reads(cond, acc) && then.iter().chain(els).all(|s| walk(s, acc, local)),
-            Stmt::Flag(_) => true,
+            Stmt::Store { .. } => true,
+            Stmt::Assign { var, .. } if !local.contains(var) => true,
+            s => s.exprs().any(|e| e.reads(acc)),
         }
-    }
-    walk(s, acc, &mut vec![])
+    })
 }
 
 pub(super) struct Emitter<'a> {

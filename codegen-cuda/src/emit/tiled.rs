@@ -117,7 +117,7 @@ pub(super) fn contraction(lp: &LoopProgram, k: &Kernel) -> Option<Contraction> {
         _ => return None,
     };
     let mut loads = vec![];
-    if !body.iter().all(|s| collect_loads(s, &mut loads)) {
+    if !collect_loads(body, &mut loads) {
         return None;
     }
     // Every variable an operand may be indexed by, with its extent.
@@ -135,7 +135,11 @@ pub(super) fn contraction(lp: &LoopProgram, k: &Kernel) -> Option<Contraction> {
         return None;
     }
     let bytes: usize = operands.iter().map(|o| tile_elems(o.side) * lp.buffers[o.buf.index()].dtype.size()).sum();
-    if bytes > SHARED_BUDGET || k.body.iter().any(|s| stores_to(s, &operands)) {
+    if bytes > SHARED_BUDGET
+        || k.body
+            .iter()
+            .any(|s| s.any(&mut |s| matches!(s, Stmt::Store { buf, .. } if operands.iter().any(|o| o.buf == *buf))))
+    {
         return None;
     }
     Some(Contraction { at, operands })
@@ -179,106 +183,38 @@ fn tile_elems(side: Side) -> usize {
 
 /// An expression without loads or checks: safe to evaluate for outputs outside the domain.
 fn pure(e: &Expr) -> bool {
-    match e {
-        Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => true,
-        Expr::Load { .. } | Expr::Check(..) => false,
-        Expr::Unary(_, a) | Expr::Cast(_, a) => pure(a),
-        Expr::Binary(_, a, b) => pure(a) && pure(b),
-        Expr::Select(c, a, b) => pure(c) && pure(a) && pure(b),
-    }
+    !e.any(&mut |e| matches!(e, Expr::Load { .. } | Expr::Check(..)))
 }
 
-fn expr_loads(e: &Expr, out: &mut Vec<(BufId, Vec<Expr>)>) {
-    match e {
-        Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => {}
-        Expr::Load { buf, idx } => {
-            out.push((*buf, idx.clone()));
-            idx.iter().for_each(|i| expr_loads(i, out));
-        }
-        Expr::Check(a, _) | Expr::Unary(_, a) | Expr::Cast(_, a) => expr_loads(a, out),
-        Expr::Binary(_, a, b) => {
-            expr_loads(a, out);
-            expr_loads(b, out);
-        }
-        Expr::Select(c, a, b) => {
-            expr_loads(c, out);
-            expr_loads(a, out);
-            expr_loads(b, out);
-        }
+/// Collect the loads of a loop body (a load before those in its indices); false when it stores.
+fn collect_loads(body: &[Stmt], out: &mut Vec<(BufId, Vec<Expr>)>) -> bool {
+    let mut stores = false;
+    for s in body {
+        s.walk(&mut |s| {
+            stores |= matches!(s, Stmt::Store { .. });
+            s.exprs().for_each(|e| {
+                e.walk(&mut |e| {
+                    if let Expr::Load { buf, idx } = e {
+                        out.push((*buf, idx.clone()));
+                    }
+                })
+            });
+        });
     }
-}
-
-/// Collect the loads of a loop-body statement; false when it stores.
-fn collect_loads(s: &Stmt, out: &mut Vec<(BufId, Vec<Expr>)>) -> bool {
-    match s {
-        Stmt::Let { value, .. } | Stmt::Mut { init: value, .. } | Stmt::Assign { value, .. } => {
-            expr_loads(value, out);
-            true
-        }
-        Stmt::Store { .. } => false,
-        Stmt::For { body, .. } => body.iter().all(|s| collect_loads(s, out)),
-        Stmt::ForRange { start, end, body, .. } => {
-            expr_loads(start, out);
-            expr_loads(end, out);
-            body.iter().all(|s| collect_loads(s, out))
-        }
-        Stmt::If { cond, then, els } => {
-            expr_loads(cond, out);
-            then.iter().chain(els).all(|s| collect_loads(s, out))
-        }
-        Stmt::Flag(_) => true,
-    }
-}
-
-fn stores_to(s: &Stmt, operands: &[Operand]) -> bool {
-    match s {
-        Stmt::Store { buf, .. } => operands.iter().any(|o| o.buf == *buf),
-        Stmt::For { body, .. } | Stmt::ForRange { body, .. } => body.iter().any(|s| stores_to(s, operands)),
-        Stmt::If { then, els, .. } => then.iter().chain(els).any(|s| stores_to(s, operands)),
-        _ => false,
-    }
-}
-
-/// Every variable a statement defines.
-fn defined(s: &Stmt, out: &mut Vec<Var>) {
-    match s {
-        Stmt::Let { var, .. } | Stmt::Mut { var, .. } => out.push(*var),
-        Stmt::For { var, body, .. } | Stmt::ForRange { var, body, .. } => {
-            out.push(*var);
-            body.iter().for_each(|s| defined(s, out));
-        }
-        Stmt::If { then, els, .. } => then.iter().chain(els).for_each(|s| defined(s, out)),
-        Stmt::Assign { .. } | Stmt::Store { .. } | Stmt::Flag(_) => {}
-    }
-}
-
-/// Whether a statement (or one inside it) has an expression for which `f` holds.
-fn any_expr(s: &Stmt, f: &impl Fn(&Expr) -> bool) -> bool {
-    match s {
-        Stmt::Let { value, .. } | Stmt::Mut { init: value, .. } | Stmt::Assign { value, .. } => f(value),
-        Stmt::Store { idx, value, .. } => idx.iter().any(f) || f(value),
-        Stmt::For { body, .. } => body.iter().any(|s| any_expr(s, f)),
-        Stmt::ForRange { start, end, body, .. } => f(start) || f(end) || body.iter().any(|s| any_expr(s, f)),
-        Stmt::If { cond, then, els } => f(cond) || then.iter().chain(els).any(|s| any_expr(s, f)),
-        Stmt::Flag(_) => false,
-    }
+    !stores
 }
 
 /// Whether `e` reads `v` other than in the indices of operands (which read shared memory).
 fn reads_besides_operands(e: &Expr, v: Var, operands: &[Operand]) -> bool {
-    let go = |e: &Expr| reads_besides_operands(e, v, operands);
+    let staged = |buf: &BufId, idx: &[Expr]| {
+        operands.iter().any(|o| {
+            o.buf == *buf && o.idx.len() == idx.len() && o.idx.iter().zip(idx).all(|(a, b)| *b == Expr::Var(*a))
+        })
+    };
     match e {
         Expr::Var(x) => *x == v,
-        Expr::Const(_) | Expr::Dim(_) => false,
-        Expr::Load { buf, idx } => {
-            let staged = operands.iter().any(|o| {
-                o.buf == *buf && o.idx.len() == idx.len() && o.idx.iter().zip(idx).all(|(a, b)| *b == Expr::Var(*a))
-            });
-            !staged && idx.iter().any(go)
-        }
-        Expr::Check(a, _) | Expr::Unary(_, a) | Expr::Cast(_, a) => go(a),
-        Expr::Binary(_, a, b) => go(a) || go(b),
-        Expr::Select(c, a, b) => go(c) || go(a) || go(b),
+        Expr::Load { buf, idx } if staged(buf, idx) => false,
+        e => e.children().any(|c| reads_besides_operands(c, v, operands)),
     }
 }
 
@@ -380,7 +316,7 @@ impl Emitter<'_> {
             cols.push(cv);
         }
         let mut defs = vec![];
-        k.body.iter().for_each(|s| defined(s, &mut defs));
+        k.body.iter().for_each(|s| s.walk(&mut |s| defs.extend(s.defined_var())));
         let mut copies = vec![];
         for (r, rv) in rows.iter().enumerate() {
             for (q, cv) in cols.iter().enumerate() {
@@ -415,7 +351,7 @@ impl Emitter<'_> {
         self.line(3, "__syncthreads();");
         self.line(3, "for (int kiln_kk = 0; kiln_kk < kiln_kn; ++kiln_kk) {");
         self.vars.insert(l, DType::I64);
-        if body.iter().any(|s| any_expr(s, &|e| reads_besides_operands(e, l, &c.operands))) {
+        if body.iter().any(|s| s.any(&mut |s| s.exprs().any(|e| reads_besides_operands(e, l, &c.operands)))) {
             let ln = self.name(l);
             self.line(4, &format!("const long long {ln} = kiln_k0 + kiln_kk;"));
         }

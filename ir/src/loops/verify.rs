@@ -59,30 +59,12 @@ impl fmt::Display for LoopVerifyErrors {
 
 /// Whether every load and store of `buf` in `body` indexes its first axis with `var`.
 fn slab_only(body: &[Stmt], buf: BufId, var: Var) -> bool {
-    fn expr(e: &Expr, buf: BufId, var: Var) -> bool {
-        match e {
-            Expr::Load { buf: b, idx } => {
-                (*b != buf || idx.first() == Some(&Expr::Var(var))) && idx.iter().all(|i| expr(i, buf, var))
-            }
-            Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => true,
-            Expr::Check(a, _) | Expr::Unary(_, a) | Expr::Cast(_, a) => expr(a, buf, var),
-            Expr::Binary(_, a, b) => expr(a, buf, var) && expr(b, buf, var),
-            Expr::Select(c, a, b) => expr(c, buf, var) && expr(a, buf, var) && expr(b, buf, var),
-        }
-    }
-    body.iter().all(|s| match s {
-        Stmt::Let { value, .. } | Stmt::Mut { init: value, .. } | Stmt::Assign { value, .. } => expr(value, buf, var),
-        Stmt::Store { buf: b, idx, value } => {
-            (*b != buf || idx.first() == Some(&Expr::Var(var)))
-                && idx.iter().all(|i| expr(i, buf, var))
-                && expr(value, buf, var)
-        }
-        Stmt::For { body, .. } => slab_only(body, buf, var),
-        Stmt::ForRange { start, end, body, .. } => {
-            expr(start, buf, var) && expr(end, buf, var) && slab_only(body, buf, var)
-        }
-        Stmt::If { cond, then, els } => expr(cond, buf, var) && slab_only(then, buf, var) && slab_only(els, buf, var),
-        Stmt::Flag(_) => true,
+    let elsewhere = |b: &BufId, idx: &[Expr]| *b == buf && idx.first() != Some(&Expr::Var(var));
+    !body.iter().any(|s| {
+        s.any(&mut |s| {
+            matches!(s, Stmt::Store { buf: b, idx, .. } if elsewhere(b, idx))
+                || s.exprs().any(|e| e.any(&mut |e| matches!(e, Expr::Load { buf: b, idx } if elsewhere(b, idx))))
+        })
     })
 }
 

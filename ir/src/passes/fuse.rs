@@ -66,27 +66,14 @@ fn reads(body: &[Stmt]) -> HashSet<BufId> {
 /// Every buffer a body stores to.
 fn writes(body: &[Stmt]) -> HashSet<BufId> {
     let mut out = HashSet::new();
-    each_stmt(body, &mut |s| {
-        if let Stmt::Store { buf, .. } = s {
-            out.insert(*buf);
-        }
+    body.iter().for_each(|s| {
+        s.walk(&mut |s| {
+            if let Stmt::Store { buf, .. } = s {
+                out.insert(*buf);
+            }
+        })
     });
     out
-}
-
-/// Call `f` on every statement of `body`, nested ones included.
-fn each_stmt(body: &[Stmt], f: &mut impl FnMut(&Stmt)) {
-    for s in body {
-        f(s);
-        match s {
-            Stmt::For { body, .. } | Stmt::ForRange { body, .. } => each_stmt(body, f),
-            Stmt::If { then, els, .. } => {
-                each_stmt(then, f);
-                each_stmt(els, f);
-            }
-            _ => {}
-        }
-    }
 }
 
 /// The index of a body's one top-level loop that computes (has statements other than stores
@@ -237,10 +224,12 @@ fn changes(cond: &Expr, stored: &HashSet<BufId>, assigned: &HashSet<Var>) -> boo
 /// Every variable a body assigns (`v = ..` of a `mut`).
 fn assigned(body: &[Stmt]) -> HashSet<Var> {
     let mut out = HashSet::new();
-    each_stmt(body, &mut |s| {
-        if let Stmt::Assign { var, .. } = s {
-            out.insert(*var);
-        }
+    body.iter().for_each(|s| {
+        s.walk(&mut |s| {
+            if let Stmt::Assign { var, .. } = s {
+                out.insert(*var);
+            }
+        })
     });
     out
 }

@@ -24,43 +24,21 @@ pub fn loop_simplify(mut lp: LoopProgram) -> LoopProgram {
     lp
 }
 
+/// The number of statements in `body`, nested ones included.
 fn count(body: &[Stmt]) -> usize {
-    body.iter()
-        .map(|s| match s {
-            Stmt::For { body, .. } | Stmt::ForRange { body, .. } => 1 + count(body),
-            Stmt::If { then, els, .. } => 1 + count(then) + count(els),
-            _ => 1,
-        })
-        .sum()
+    let mut n = 0;
+    body.iter().for_each(|s| s.walk(&mut |_| n += 1));
+    n
 }
 
 /// Every variable read anywhere in `body`.
 fn uses(body: &[Stmt], used: &mut HashSet<Var>) {
     for s in body {
-        let mut u = |v| {
-            used.insert(v);
-        };
-        match s {
-            Stmt::Let { value, .. } | Stmt::Assign { value, .. } | Stmt::Mut { init: value, .. } => {
-                value.for_each_var(&mut u)
+        s.walk_exprs(&mut |e| {
+            if let Expr::Var(v) = e {
+                used.insert(*v);
             }
-            Stmt::Store { idx, value, .. } => {
-                idx.iter().for_each(|e| e.for_each_var(&mut u));
-                value.for_each_var(&mut u);
-            }
-            Stmt::For { body, .. } => uses(body, used),
-            Stmt::ForRange { start, end, body, .. } => {
-                start.for_each_var(&mut u);
-                end.for_each_var(&mut u);
-                uses(body, used);
-            }
-            Stmt::If { cond, then, els } => {
-                cond.for_each_var(&mut u);
-                uses(then, used);
-                uses(els, used);
-            }
-            Stmt::Flag(_) => {}
-        }
+        });
     }
 }
 
@@ -70,38 +48,19 @@ fn has_check(e: &Expr) -> bool {
 
 fn drop_unused(body: Vec<Stmt>, used: &HashSet<Var>) -> Vec<Stmt> {
     body.into_iter()
-        .filter_map(|s| match s {
+        .filter_map(|mut s| match s {
             Stmt::Let { var, ref value, .. } if !used.contains(&var) && !has_check(value) => None,
-            Stmt::For { var, extent, body } => Some(Stmt::For { var, extent, body: drop_unused(body, used) }),
-            Stmt::ForRange { var, extent, start, end, body } => {
-                Some(Stmt::ForRange { var, extent, start, end, body: drop_unused(body, used) })
+            _ => {
+                s.blocks_mut().for_each(|b| *b = drop_unused(std::mem::take(b), used));
+                Some(s)
             }
-            Stmt::If { cond, then, els } => {
-                Some(Stmt::If { cond, then: drop_unused(then, used), els: drop_unused(els, used) })
-            }
-            s => Some(s),
         })
         .collect()
 }
 
 /// Variables defined or assigned anywhere in `body` (including loop variables).
 fn defined(body: &[Stmt], out: &mut HashSet<Var>) {
-    for s in body {
-        match s {
-            Stmt::Let { var, .. } | Stmt::Mut { var, .. } | Stmt::Assign { var, .. } => {
-                out.insert(*var);
-            }
-            Stmt::For { var, body, .. } | Stmt::ForRange { var, body, .. } => {
-                out.insert(*var);
-                defined(body, out);
-            }
-            Stmt::If { then, els, .. } => {
-                defined(then, out);
-                defined(els, out);
-            }
-            Stmt::Store { .. } | Stmt::Flag(_) => {}
-        }
-    }
+    body.iter().for_each(|s| s.walk(&mut |s| out.extend(s.var())));
 }
 
 /// Move invariant `let`s at the top level of each loop body in front of the loop, innermost

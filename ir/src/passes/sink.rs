@@ -29,18 +29,10 @@ use crate::BinOp;
 use std::collections::HashMap;
 
 /// Apply the rewrite everywhere in `body`, innermost blocks first.
-pub(super) fn sink_updates(body: Vec<Stmt>) -> Vec<Stmt> {
-    let mut body: Vec<Stmt> = body
-        .into_iter()
-        .map(|s| match s {
-            Stmt::For { var, extent, body } => Stmt::For { var, extent, body: sink_updates(body) },
-            Stmt::ForRange { var, extent, start, end, body } => {
-                Stmt::ForRange { var, extent, start, end, body: sink_updates(body) }
-            }
-            Stmt::If { cond, then, els } => Stmt::If { cond, then: sink_updates(then), els: sink_updates(els) },
-            s => s,
-        })
-        .collect();
+pub(super) fn sink_updates(mut body: Vec<Stmt>) -> Vec<Stmt> {
+    for s in &mut body {
+        s.blocks_mut().for_each(|b| *b = sink_updates(std::mem::take(b)));
+    }
     let Some(i) = (0..body.len()).rev().find(|&i| sinkable(&body, i)) else {
         return body;
     };
