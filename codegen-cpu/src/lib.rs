@@ -99,4 +99,22 @@ pub enum CpuError {
     /// A kernel raised an error flag (an index out of range, an empty `argmin`).
     #[error("cpu backend: kernel raised flag `{}`", .0.name())]
     Flag(Flag),
+    /// An output or temporary could not be allocated (numpy's `MemoryError`).
+    #[error(
+        "cpu backend: unable to allocate {} for an array with shape {} ({what})",
+        kiln_ir::value::size_text(*.bytes),
+        kiln_ir::value::shape_tuple(.shape)
+    )]
+    OutOfMemory { bytes: usize, shape: Vec<usize>, what: String },
+}
+
+impl From<kiln_ir::loops::FrameError> for CpuError {
+    fn from(e: kiln_ir::loops::FrameError) -> Self {
+        match e {
+            kiln_ir::loops::FrameError::OutOfMemory { bytes, shape, what } => {
+                CpuError::OutOfMemory { bytes, shape, what }
+            }
+            e => CpuError::BadArgument(e.to_string()),
+        }
+    }
 }

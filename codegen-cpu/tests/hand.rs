@@ -185,6 +185,66 @@ fn gathers_read_in_range_and_flag_out_of_range_indices() {
     }
 }
 
+/// `GATHER` with rows: a gather of whole rows of `x`.
+const GATHER_ROWS: &str = "program gather_rows
+  sym n
+  sym k
+  in x: f32[n, 3]
+  in idx: i64[k]
+  out out0: f32[k, 3]
+  kernel k0 (v0 < k, v1 < 3) {
+    let v2: i64 = check(load idx[v0], n)
+    store out0[v0, v1] = load x[v2, v1]
+  }
+";
+
+#[test]
+fn a_gather_from_an_empty_array_raises_its_flag_through_every_entry_point() {
+    // `run_program` gave an empty input no zeroed room: the failed check's index 0 read
+    // through the empty array's dangling pointer (a crash from safe code).
+    for text in [GATHER, GATHER_ROWS] {
+        let lp = parse(text);
+        let prog = compile(&lp).expect("compile");
+        let rows: &[usize] = if text == GATHER { &[0] } else { &[0, 3] };
+        let x = Value::F32(ArrayD::zeros(IxDyn(rows)));
+        let idx = Value::I64(ArrayD::from_shape_vec(IxDyn(&[40]), (0..40).collect()).expect("s"));
+        let args = [x, idx];
+        let r = run_program(&prog, &lp, &args);
+        assert!(matches!(r, Err(CpuError::Flag(Flag::IndexOutOfRange))), "{}: {r:?}", lp.name);
+        for chunks in [1, 3, 64] {
+            let r = run_program_chunked(&prog, &lp, &args, chunks);
+            assert!(matches!(r, Err(CpuError::Flag(Flag::IndexOutOfRange))), "{} / {chunks}: {r:?}", lp.name);
+        }
+    }
+}
+
+/// `out0[i, j] = x[i]` with a constant second axis of `cols` elements.
+fn wide(cols: u64) -> LoopProgram {
+    parse(&format!(
+        "program wide\n  sym k\n  in x: f32[k]\n  out out0: f32[k, {cols}]\n  kernel k0 (v0 < k, v1 < {cols}) {{\n    store out0[v0, v1] = load x[v0]\n  }}\n"
+    ))
+}
+
+#[test]
+fn an_output_too_large_for_memory_is_an_error_not_an_abort() {
+    let x = Value::F32(ArrayD::zeros(IxDyn(&[1024])));
+    // 2^10 x 2^40 f32: 4 PiB, past any address space, so no allocator can satisfy it.
+    let lp = wide(1 << 40);
+    let prog = compile(&lp).expect("compile");
+    let r = run_program(&prog, &lp, std::slice::from_ref(&x));
+    let Err(e @ CpuError::OutOfMemory { .. }) = r else { panic!("{r:?}") };
+    assert_eq!(
+        e.to_string(),
+        "cpu backend: unable to allocate 4.00 PiB for an array with shape (1024, 1099511627776) \
+         (output `out0` of kernel `wide`)"
+    );
+    // 2^10 x 2^62 f32 overflows the size itself: refused before anything is allocated.
+    let lp = wide(1 << 62);
+    let prog = compile(&lp).expect("compile");
+    let r = run_program(&prog, &lp, &[x]);
+    assert!(matches!(&r, Err(CpuError::BadArgument(m)) if m.contains("overflows")), "{r:?}");
+}
+
 #[test]
 fn rank_zero_domains_run_once() {
     let lp = parse(

@@ -11,8 +11,8 @@
 mod host;
 
 use crate::emit::CudaProgram;
-use kiln_ir::loops::{BufKind, Flag, LoopProgram};
-use kiln_ir::{with_value, Dim, Value};
+use kiln_ir::loops::{Flag, Frame, FrameError, HostMemory, LoopProgram};
+use kiln_ir::Value;
 use libloading::Library;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,6 +44,22 @@ pub enum SimError {
     /// A kernel raised an error flag (an index out of range, an empty `argmin`).
     #[error("cuda sim: kernel raised flag `{}`", .0.name())]
     Flag(Flag),
+    /// An output or temporary could not be allocated (numpy's `MemoryError`).
+    #[error(
+        "cuda sim: unable to allocate {} for an array with shape {} ({what})",
+        kiln_ir::value::size_text(*.bytes),
+        kiln_ir::value::shape_tuple(.shape)
+    )]
+    OutOfMemory { bytes: usize, shape: Vec<usize>, what: String },
+}
+
+impl From<FrameError> for SimError {
+    fn from(e: FrameError) -> Self {
+        match e {
+            FrameError::OutOfMemory { bytes, shape, what } => SimError::OutOfMemory { bytes, shape, what },
+            e => SimError::BadArgument(e.to_string()),
+        }
+    }
 }
 
 type LaunchFn = unsafe extern "C" fn(u32, *const u64, u32, u32) -> i32;
@@ -241,47 +257,16 @@ pub fn run_sim_with(
     if args.len() != lp.params.len() {
         return bad(format!("program `{}` takes {} arguments, got {}", lp.name, lp.params.len(), args.len()));
     }
-    let syms = kiln_ir::loops::bind_syms(lp, args).map_err(SimError::BadArgument)?;
-    let dims =
-        |shape: &[Dim]| -> Vec<usize> { shape.iter().map(|d| kiln_ir::loops::dim_len(*d, &syms) as usize).collect() };
-    let mut owned: Vec<Option<Value>> =
-        lp.buffers.iter().map(|b| (b.kind != BufKind::Input).then(|| Value::zeros(b.dtype, &dims(&b.shape)))).collect();
-    let mut input_of = vec![None; lp.buffers.len()];
-    for (i, b) in lp.params.iter().enumerate() {
-        if let Some(slot) = input_of.get_mut(b.index()) {
-            *slot = Some(i);
-        }
-    }
-    let (mut ptrs, mut strides) = (vec![], vec![]);
-    for (i, slot) in owned.iter_mut().enumerate() {
-        let (p, s): (u64, Vec<i64>) = match (slot, input_of[i]) {
-            (Some(v), _) => {
-                with_value!(v, a => (a.as_mut_ptr() as u64, a.strides().iter().map(|s| *s as i64).collect()))
-            }
-            (None, Some(k)) => {
-                with_value!(&args[k], a => (a.as_ptr() as u64, a.strides().iter().map(|s| *s as i64).collect()))
-            }
-            (None, None) => return bad(format!("input buffer `{}` is not a parameter", lp.buffers[i].name)),
-        };
-        ptrs.push(p);
-        strides.push(s);
-    }
-    // An empty buffer points at zeroed room for the accesses a failed index check can make
-    // (`kiln_ir::loops::empty_room_block`); the call then returns the check's flag.
-    let mut scratch: Vec<Vec<u64>> = vec![];
-    for (i, b) in lp.buffers.iter().enumerate() {
-        if let Some((mut block, st)) = kiln_ir::loops::empty_room_block(&dims(&b.shape), b.dtype.size()) {
-            ptrs[i] = block.as_mut_ptr() as u64;
-            strides[i] = st;
-            scratch.push(block);
-        }
-    }
+    let frame = Frame::of_values(lp, args)?;
+    let mem = HostMemory::new(&frame, args)?;
+    let ptrs: Vec<u64> = mem.ptrs.iter().map(|p| *p as u64).collect();
     let mut flags = vec![0u32; Flag::ALL.len()];
-    let Some(words) = prog.pack_args(&ptrs, &strides, &syms, flags.as_mut_ptr() as u64) else {
+    let syms = &frame.syms;
+    let Some(words) = prog.pack_args(&ptrs, &mem.strides, syms, flags.as_mut_ptr() as u64) else {
         return bad(format!("buffers of `{}` do not match the compiled argument layout", lp.name));
     };
     for (ki, k) in prog.kernels.iter().enumerate() {
-        let Some(len) = k.launch.len(&syms) else { return bad(format!("domain of kernel `{}` overflows i64", k.name)) };
+        let Some(len) = k.launch.len(syms) else { return bad(format!("domain of kernel `{}` overflows i64", k.name)) };
         let grid = k.launch.grid_dim(len, opts.max_grid.max(1));
         if grid == 0 {
             continue;
@@ -289,9 +274,11 @@ pub fn run_sim_with(
         // SAFETY: `words` is the `KilnArgs` image of this program (layout checked by
         // `pack_args` against the compiled ranks and symbol count): every pointer addresses a
         // live array of the buffer's dtype whose shape is the buffer's shape under `syms`
-        // (inputs checked by `bind_syms`, the others allocated so) with its own strides, so
-        // every index the verified loop program computes is in bounds; outputs and temporaries
-        // are exclusively borrowed here and inputs are never stored to; `flags` holds one
+        // (inputs bound against the parameters by `Frame::of_values`, the others allocated so
+        // by `HostMemory`) with its own strides, or for a buffer with no elements at the
+        // zeroed room `HostMemory` allocated for the accesses a failed index check makes, so
+        // every index the verified loop program computes is in bounds; outputs and
+        // temporaries are owned by `mem` and inputs are never stored to; `flags` holds one
         // `u32` per flag; the kernel index is in range.
         let start = std::time::Instant::now();
         let code = unsafe { (sp.launch)(ki as u32, words.as_ptr(), grid, k.launch.block_dim) };
@@ -299,16 +286,9 @@ pub fn run_sim_with(
         if code != 0 {
             return Err(SimError::Launch { kernel: k.name.clone(), code });
         }
-        if let Some(i) = flags.iter().position(|f| *f != 0) {
-            return Err(SimError::Flag(Flag::ALL[i]));
+        if let Some(f) = Flag::raised(flags.iter().copied()) {
+            return Err(SimError::Flag(f));
         }
     }
-    let mut outs = vec![];
-    for b in &lp.outputs {
-        match owned.get_mut(b.index()).and_then(Option::take) {
-            Some(v) => outs.push(v),
-            None => return bad(format!("output #{} listed twice or not an output", b.0)),
-        }
-    }
-    Ok(outs)
+    Ok(mem.outputs(lp)?)
 }

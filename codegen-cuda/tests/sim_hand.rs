@@ -162,6 +162,35 @@ fn out_of_range_gathers_raise_the_flag() {
     }
 }
 
+#[test]
+fn a_gather_from_an_empty_array_raises_the_flag_in_zeroed_room() {
+    // Regression: the failed check's index 0 must land in memory the call owns (the zeroed
+    // room `run_sim` now gets from the shared call frame), never the empty array's pointer.
+    let lp = parse_loop_program(GATHER).unwrap_or_else(|e| panic!("{e}"));
+    let sp = sim(&lp);
+    let args = [Value::F32(ArrayD::zeros(IxDyn(&[0]))), Value::I64(ArrayD::from_elem(IxDyn(&[300]), 0))];
+    let r = run_sim(&sp, &lp, &args);
+    assert!(matches!(r, Err(SimError::Flag(Flag::IndexOutOfRange))), "{r:?}");
+    for opts in grids() {
+        let r = run_sim_with(&sp, &lp, &args, opts);
+        assert!(matches!(r, Err(SimError::Flag(Flag::IndexOutOfRange))), "{opts:?}: {r:?}");
+    }
+}
+
+#[test]
+fn an_output_too_large_for_memory_is_an_error_not_an_abort() {
+    // 2^10 x 2^40 f32: 4 PiB, past any address space.
+    let lp = parse_loop_program(
+        "program wide\n  sym k\n  in x: f32[k]\n  out out0: f32[k, 1099511627776]\n  \
+         kernel wide_k0 (v0 < k, v1 < 1099511627776) {\n    store out0[v0, v1] = load x[v0]\n  }\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let sp = sim(&lp);
+    let r = run_sim(&sp, &lp, &[Value::F32(ArrayD::zeros(IxDyn(&[1024])))]);
+    let Err(e @ SimError::OutOfMemory { .. }) = r else { panic!("{r:?}") };
+    assert!(e.to_string().contains("unable to allocate 4.00 PiB for an array with shape (1024, 1099511627776)"), "{e}");
+}
+
 /// `out[j] = op over chunk c of x[i, j]` as a two-phase partial kernel (a `for .. from .. to`
 /// reduction loop), which the emitter turns into a block reduction.
 fn partial(dt: DType, op: &str, init: &str) -> LoopProgram {

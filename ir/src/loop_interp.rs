@@ -6,9 +6,9 @@
 //! constant folding share. A raised flag ends the call with the matching error
 //! after the kernel that raised it.
 
-use crate::loops::{BufKind, Expr, Flag, LoopProgram, Stmt, Var};
+use crate::loops::{Expr, Flag, Frame, FrameError, LoopProgram, Stmt, Var};
 use crate::scalar::Scalar;
-use crate::types::{DType, Dim};
+use crate::types::Dim;
 use crate::value::Value;
 use thiserror::Error;
 
@@ -16,12 +16,9 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum LoopInterpError {
-    #[error("loop program `{program}` takes {expected} arguments, got {got}")]
-    ArgCount { program: String, expected: usize, got: usize },
-    #[error("argument `{param}` of `{program}` must be {expected}, got {got}")]
-    DType { program: String, param: String, expected: DType, got: DType },
-    #[error("argument `{param}` of `{program}` has shape {got:?}, expected {expected}")]
-    Shape { program: String, param: String, expected: String, got: Vec<usize> },
+    /// The arguments do not fit the parameters, or the buffers cannot be allocated.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
     #[error("kernel `{kernel}`: index out of range")]
     IndexOutOfRange { kernel: String },
     #[error("kernel `{kernel}`: argmin/argmax of an empty array")]
@@ -36,16 +33,13 @@ pub enum LoopInterpError {
 /// # Errors
 /// Argument mismatches, raised flags, and malformed (unverified) programs.
 pub fn run_loops(lp: &LoopProgram, args: &[Value]) -> Result<Vec<Value>, LoopInterpError> {
-    let syms = bind(lp, args)?;
+    let frame = Frame::of_values(lp, args)?;
+    let syms: Vec<usize> = frame.syms.iter().map(|&s| s.max(0) as usize).collect();
     let mut bufs: Vec<Value> = Vec::with_capacity(lp.buffers.len());
-    let mut next_arg = args.iter();
-    for b in &lp.buffers {
-        bufs.push(match b.kind {
-            BufKind::Input => next_arg.next().cloned().unwrap_or_else(|| Value::zeros(b.dtype, &[])),
-            _ => {
-                let shape: Vec<usize> = b.shape.iter().map(|d| dim(*d, &syms)).collect();
-                Value::zeros(b.dtype, &shape)
-            }
+    for (i, b) in frame.bufs.iter().enumerate() {
+        bufs.push(match b.param.and_then(|k| args.get(k)) {
+            Some(v) => v.clone(),
+            None => frame.alloc(i)?,
         });
     }
     let nvars = lp.next_var() as usize;
@@ -84,56 +78,6 @@ fn dim(d: Dim, syms: &[usize]) -> usize {
         Dim::Const(c) => c as usize,
         Dim::Sym(s) => syms.get(s.0 as usize).copied().unwrap_or(0),
     }
-}
-
-/// Bind shape symbols from the input buffers, checking dtypes, ranks and dimensions.
-fn bind(lp: &LoopProgram, args: &[Value]) -> Result<Vec<usize>, LoopInterpError> {
-    let program = lp.name.clone();
-    if args.len() != lp.params.len() {
-        return Err(LoopInterpError::ArgCount { program, expected: lp.params.len(), got: args.len() });
-    }
-    let mut syms: Vec<Option<usize>> = vec![None; lp.syms.len()];
-    for (b, a) in lp.params.iter().zip(args) {
-        let buf = lp.buffer(*b);
-        if a.dtype() != buf.dtype {
-            return Err(LoopInterpError::DType {
-                program,
-                param: buf.name.clone(),
-                expected: buf.dtype,
-                got: a.dtype(),
-            });
-        }
-        let bad = || {
-            let dims: Vec<String> = buf.shape.iter().map(|d| lp.dim_text(*d)).collect();
-            LoopInterpError::Shape {
-                program: lp.name.clone(),
-                param: buf.name.clone(),
-                expected: format!("[{}]", dims.join(", ")),
-                got: a.shape().to_vec(),
-            }
-        };
-        if a.shape().len() != buf.shape.len() {
-            return Err(bad());
-        }
-        for (d, &len) in buf.shape.iter().zip(a.shape()) {
-            match d {
-                Dim::Const(c) if *c as usize != len => return Err(bad()),
-                Dim::Const(_) => {}
-                Dim::Sym(s) => {
-                    let slot = syms.get_mut(s.0 as usize).ok_or_else(bad)?;
-                    match slot {
-                        Some(v) if *v != len => return Err(bad()),
-                        _ => *slot = Some(len),
-                    }
-                }
-            }
-        }
-    }
-    let mut syms: Vec<Option<i64>> = syms.into_iter().map(|s| s.map(|v| v as i64)).collect();
-    let scalars = crate::interp::scalar_ints(args);
-    crate::loops::derive_syms(lp, &mut syms, &scalars)
-        .map_err(|message| LoopInterpError::Invalid { kernel: lp.name.clone(), message })?;
-    Ok(syms.into_iter().map(|s| s.unwrap_or(0).max(0) as usize).collect())
 }
 
 struct Machine<'a> {

@@ -31,11 +31,13 @@
 //! [`Expr::any`], [`Stmt::exprs`], [`Stmt::blocks`], [`Stmt::walk`], [`Stmt::walk_exprs`]):
 //! a walk that only recurses and acts at some nodes is written on them, not as its own `match`.
 
+mod frame;
 mod parse;
 mod verify;
 mod walk;
 
 pub use crate::scalar::Scalar;
+pub use frame::{row_major_strides, Frame, FrameBuf, FrameError, HostMemory, Room};
 pub use parse::{parse_loop_program, ParseLoopError};
 pub use verify::{verify_loops, LoopVerifyError, LoopVerifyErrors};
 
@@ -451,12 +453,7 @@ pub fn buffer_accesses(body: &[Stmt], reads: &mut Vec<BufId>, writes: &mut Vec<B
 
 /// Where a backend points a buffer of shape `shape` that has no elements, as the number of
 /// elements of a zeroed block and that block's (row-major) strides; `None` when the shape
-/// has no empty axis (or no axis).
-///
-/// No index passes a check against an empty axis, and a failed check goes on with index 0
-/// (raising its flag, which fails the call): an empty buffer is read or written only at index
-/// 0 of its empty axes and in-range indices of the others. A block with room for exactly
-/// those (extent 1 for each empty axis) keeps such an access in bounds.
+/// has no empty axis (or no axis). Why that room suffices: [`Room`].
 pub fn empty_room(shape: &[usize]) -> Option<(usize, Vec<i64>)> {
     if shape.is_empty() || !shape.contains(&0) {
         return None;
@@ -470,95 +467,10 @@ pub fn empty_room(shape: &[usize]) -> Option<(usize, Vec<i64>)> {
     Some((step, strides))
 }
 
-/// [`empty_room`] in host memory for elements of `elem_size` bytes: the zeroed block (whose
-/// address the buffer takes; keep it alive while kernels run) and its strides.
-pub fn empty_room_block(shape: &[usize], elem_size: usize) -> Option<(Vec<u64>, Vec<i64>)> {
-    let (elems, strides) = empty_room(shape)?;
-    Some((vec![0u64; (elems * elem_size).div_ceil(8).max(1)], strides))
-}
-
 /// The length of `d` under bound symbol values (0 for a symbol out of range).
 pub fn dim_len(d: Dim, syms: &[i64]) -> i64 {
     match d {
         Dim::Const(c) => c as i64,
         Dim::Sym(s) => syms.get(s.0 as usize).copied().unwrap_or(0),
     }
-}
-
-/// Bind every symbol of `lp` from its arguments' shapes, checking dtypes, ranks and constant
-/// dimensions: what a backend runs before native code may index the buffers.
-pub fn bind_syms(lp: &LoopProgram, args: &[crate::Value]) -> Result<Vec<i64>, String> {
-    let mut syms: Vec<Option<i64>> = vec![None; lp.syms.len()];
-    for (i, (b, v)) in lp.params.iter().zip(args).enumerate() {
-        let Some(buf) = lp.buffers.get(b.index()) else {
-            return Err(format!("parameter {i} names no buffer"));
-        };
-        let (dt, shape): (DType, &[usize]) = (v.dtype(), v.shape());
-        if dt != buf.dtype || shape.len() != buf.shape.len() {
-            return Err(format!(
-                "argument `{}` must be {}[rank {}], got {dt}[rank {}]",
-                buf.name,
-                buf.dtype,
-                buf.shape.len(),
-                shape.len()
-            ));
-        }
-        for (axis, (d, n)) in buf.shape.iter().zip(shape).enumerate() {
-            let n = *n as i64;
-            let ok = match d {
-                Dim::Const(c) => *c as i64 == n,
-                Dim::Sym(s) => match syms.get_mut(s.0 as usize) {
-                    Some(slot @ None) => {
-                        *slot = Some(n);
-                        true
-                    }
-                    Some(Some(m)) => *m == n,
-                    None => false,
-                },
-            };
-            if !ok {
-                return Err(format!(
-                    "argument `{}` axis {axis} has length {n}, which disagrees with `{}`",
-                    buf.name,
-                    lp.dim_text(*d)
-                ));
-            }
-        }
-    }
-    let scalars = crate::interp::scalar_ints(args);
-    derive_syms(lp, &mut syms, &scalars)?;
-    syms.iter()
-        .zip(&lp.syms)
-        .map(|(v, name)| v.ok_or_else(|| format!("symbol `{name}` is bound by no argument")))
-        .collect()
-}
-
-/// Compute every derived symbol of `lp` in order, from the symbols bound so far and the
-/// integer scalar arguments (`scalars[k]` for parameter `k`).
-///
-/// # Errors
-/// A symbol derived from one not bound yet, or a bound that reads no integer scalar.
-pub fn derive_syms(lp: &LoopProgram, syms: &mut [Option<i64>], scalars: &[Option<i64>]) -> Result<(), String> {
-    for d in &lp.derived {
-        let of = match d.of {
-            Dim::Const(c) => Some(c as i64),
-            Dim::Sym(s) => syms.get(s.0 as usize).copied().flatten(),
-        };
-        let of =
-            of.ok_or_else(|| format!("derived symbol `{}` slices an unbound symbol", lp.dim_text(Dim::Sym(d.sym))))?;
-        let value = |b: crate::program::SliceBound| match b {
-            crate::program::SliceBound::Const(c) => Ok(c),
-            crate::program::SliceBound::Param(k) => scalars
-                .get(k as usize)
-                .copied()
-                .flatten()
-                .ok_or_else(|| format!("slice bound `p{k}` reads no integer scalar argument")),
-        };
-        let len = crate::shapes::derived_len(of.max(0) as usize, &d.range, &value)?;
-        match syms.get_mut(d.sym.0 as usize) {
-            Some(slot) => *slot = Some(len as i64),
-            None => return Err(format!("derived symbol id {} is out of range", d.sym.0)),
-        }
-    }
-    Ok(())
 }

@@ -10,8 +10,8 @@
 //! Where ndarray panics on a bound out of range, binding returns
 //! [`BindError::SliceOutOfRange`] before anything runs.
 
-use crate::program::{AxisSlice, NodeId, Op, Program, SliceBound, SliceRange};
-use crate::types::{DType, Dim, ElemTy};
+use crate::program::{AxisSlice, DerivedSym, NodeId, Op, Program, SliceBound, SliceRange};
+use crate::types::{DType, Dim, ElemTy, SymId};
 use thiserror::Error;
 
 /// Why a call's arguments do not fit a kernel's signature.
@@ -36,6 +36,136 @@ pub enum BindError {
 
 /// The concrete value of every shape symbol of one call, indexed by [`crate::SymId`].
 pub type SymValues = Vec<usize>;
+
+/// One parameter as the binder sees it: its name, the element type it takes and its
+/// symbolic shape.
+#[derive(Clone, Copy, Debug)]
+pub struct ParamSig<'a> {
+    pub name: &'a str,
+    pub elem: ElemTy,
+    pub shape: &'a [Dim],
+}
+
+/// What binding needs of a signature, for the array IR ([`bind_with_scalars`]) and the loop
+/// IR (`loops::Frame`) alike: the one binder of shape symbols.
+#[derive(Clone, Copy, Debug)]
+pub struct Signature<'a> {
+    /// The name errors give the kernel.
+    pub kernel: &'a str,
+    /// The symbols' names, indexed by [`crate::SymId`].
+    pub syms: &'a [String],
+    pub params: &'a [ParamSig<'a>],
+    /// Symbols computed from the others, in order.
+    pub derived: &'a [DerivedSym],
+}
+
+impl Signature<'_> {
+    /// Check `args` (dtype and shape of each, in parameter order) against the parameters and
+    /// return the value of every symbol: those the parameters bind, then the derived ones
+    /// (slice lengths, whose bounds may read `scalars[k]`, the integer value of argument
+    /// `k`). A symbol neither bound nor derived (impossible in a verified program) is 0.
+    ///
+    /// # Errors
+    /// A [`BindError`] naming the parameter and the shapes when an argument does not fit;
+    /// [`BindError::ScalarNeeded`] when a slice bound's scalar is missing.
+    pub fn bind(
+        &self,
+        float: Option<DType>,
+        args: &[(DType, &[usize])],
+        scalars: &[Option<i64>],
+    ) -> Result<SymValues, BindError> {
+        let kernel = || self.kernel.to_string();
+        if args.len() != self.params.len() {
+            return Err(BindError::ArgCount { kernel: kernel(), expected: self.params.len(), got: args.len() });
+        }
+        let mut values: Vec<Option<(usize, &str)>> = vec![None; self.syms.len()];
+        for (param, (dtype, shape)) in self.params.iter().zip(args) {
+            let expected = match (param.elem, float) {
+                (ElemTy::Concrete(d), _) => Some(d),
+                (ElemTy::Float, Some(f)) => Some(f),
+                (ElemTy::Float, None) => None,
+            };
+            let ok = match expected {
+                Some(d) => d == *dtype,
+                None => dtype.is_float(),
+            };
+            if !ok {
+                let expected = expected.map(|d| d.to_string()).unwrap_or_else(|| "a float type (f32 or f64)".into());
+                return Err(BindError::DType { kernel: kernel(), param: param.name.into(), expected, got: *dtype });
+            }
+            if shape.len() != param.shape.len() {
+                return Err(BindError::Rank {
+                    kernel: kernel(),
+                    param: param.name.into(),
+                    expected: param.shape.len(),
+                    decl: self.shape_text(param.shape),
+                    got: shape.to_vec(),
+                });
+            }
+            for (axis, (dim, &len)) in param.shape.iter().zip(shape.iter()).enumerate() {
+                let bad = |expected: usize, why: String| BindError::Dim {
+                    kernel: kernel(),
+                    param: param.name.into(),
+                    axis,
+                    expected,
+                    got: shape.to_vec(),
+                    why,
+                };
+                match *dim {
+                    Dim::Const(c) if c as usize != len => return Err(bad(c as usize, "fixed by the kernel".into())),
+                    Dim::Const(_) => {}
+                    Dim::Sym(s) => match values.get_mut(s.0 as usize) {
+                        Some(Some((v, from))) if *v != len => {
+                            let why = format!("`{}` = {} from parameter `{}`", self.sym_name(s), v, from);
+                            return Err(bad(*v, why));
+                        }
+                        Some(Some(_)) => {}
+                        Some(slot @ None) => *slot = Some((len, param.name)),
+                        None => return Err(bad(0, format!("symbol id {} is not declared", s.0))),
+                    },
+                }
+            }
+        }
+        let mut syms: SymValues = values.into_iter().map(|v| v.map(|(n, _)| n).unwrap_or(0)).collect();
+        for d in self.derived {
+            let len = derived_len(dim_value_or_zero(d.of, &syms), &d.range, &|b| self.bound_value(b, scalars))?;
+            if let Some(slot) = syms.get_mut(d.sym.0 as usize) {
+                *slot = len;
+            }
+        }
+        Ok(syms)
+    }
+
+    /// The value of slice bound `b` under the integer scalar arguments `scalars`.
+    ///
+    /// # Errors
+    /// [`BindError::ScalarNeeded`] when `b` reads a parameter with no integer value there.
+    pub fn bound_value(&self, b: SliceBound, scalars: &[Option<i64>]) -> Result<i64, BindError> {
+        match b {
+            SliceBound::Const(c) => Ok(c),
+            SliceBound::Param(k) => scalars.get(k as usize).copied().flatten().ok_or_else(|| BindError::ScalarNeeded {
+                kernel: self.kernel.to_string(),
+                param: self.params.get(k as usize).map_or_else(|| format!("#{k}"), |q| q.name.to_string()),
+            }),
+        }
+    }
+
+    fn sym_name(&self, s: SymId) -> String {
+        self.syms.get(s.0 as usize).cloned().unwrap_or_else(|| format!("?{}", s.0))
+    }
+
+    /// `[n, 3]`-style text of a symbolic shape.
+    fn shape_text(&self, shape: &[Dim]) -> String {
+        let dims: Vec<String> = shape
+            .iter()
+            .map(|d| match d {
+                Dim::Const(c) => c.to_string(),
+                Dim::Sym(s) => self.sym_name(*s),
+            })
+            .collect();
+        format!("[{}]", dims.join(", "))
+    }
+}
 
 /// Check `args` (dtype and shape of each argument, in parameter order) against the
 /// signature of `program` and return the value of each shape symbol.
@@ -62,82 +192,11 @@ pub fn bind_with_scalars(
     scalars: &[Option<i64>],
 ) -> Result<SymValues, BindError> {
     let kernel = &program.name;
-    if args.len() != program.params.len() {
-        return Err(BindError::ArgCount { kernel: kernel.clone(), expected: program.params.len(), got: args.len() });
-    }
-    let mut values: Vec<Option<(usize, String)>> = vec![None; program.syms.len()];
-    for (param, (dtype, shape)) in program.params.iter().zip(args) {
-        let expected = match (param.ty.elem, float) {
-            (ElemTy::Concrete(d), _) => Some(d),
-            (ElemTy::Float, Some(f)) => Some(f),
-            (ElemTy::Float, None) => None,
-        };
-        let ok = match expected {
-            Some(d) => d == *dtype,
-            None => dtype.is_float(),
-        };
-        if !ok {
-            let expected = expected.map(|d| d.to_string()).unwrap_or_else(|| "a float type (f32 or f64)".into());
-            return Err(BindError::DType { kernel: kernel.clone(), param: param.name.clone(), expected, got: *dtype });
-        }
-        if shape.len() != param.ty.rank() {
-            return Err(BindError::Rank {
-                kernel: kernel.clone(),
-                param: param.name.clone(),
-                expected: param.ty.rank(),
-                decl: shape_text(program, &param.ty.shape),
-                got: shape.to_vec(),
-            });
-        }
-        for (axis, (dim, &len)) in param.ty.shape.iter().zip(shape.iter()).enumerate() {
-            match *dim {
-                Dim::Const(c) if c as usize != len => {
-                    return Err(BindError::Dim {
-                        kernel: kernel.clone(),
-                        param: param.name.clone(),
-                        axis,
-                        expected: c as usize,
-                        got: shape.to_vec(),
-                        why: "fixed by the kernel".into(),
-                    })
-                }
-                Dim::Const(_) => {}
-                Dim::Sym(s) => match &values[s.0 as usize] {
-                    Some((v, from)) if *v != len => {
-                        return Err(BindError::Dim {
-                            kernel: kernel.clone(),
-                            param: param.name.clone(),
-                            axis,
-                            expected: *v,
-                            got: shape.to_vec(),
-                            why: format!("`{}` = {} from {}", program.sym_name(s), v, from),
-                        })
-                    }
-                    Some(_) => {}
-                    None => {
-                        values[s.0 as usize] = Some((len, format!("parameter `{}`", param.name)));
-                    }
-                },
-            }
-        }
-    }
-    // Symbols no parameter binds nor derives cannot occur in a verified program; give them 0.
-    let mut syms: SymValues = values.into_iter().map(|v| v.map(|(n, _)| n).unwrap_or(0)).collect();
-    let value = |b: SliceBound| -> Result<i64, BindError> {
-        match b {
-            SliceBound::Const(c) => Ok(c),
-            SliceBound::Param(k) => scalars.get(k as usize).copied().flatten().ok_or_else(|| BindError::ScalarNeeded {
-                kernel: kernel.clone(),
-                param: program.params.get(k as usize).map_or_else(|| format!("#{k}"), |q| q.name.clone()),
-            }),
-        }
-    };
-    for d in &program.derived {
-        let len = derived_len(dim_value_or_zero(d.of, &syms), &d.range, &value)?;
-        if let Some(slot) = syms.get_mut(d.sym.0 as usize) {
-            *slot = len;
-        }
-    }
+    let params: Vec<ParamSig<'_>> =
+        program.params.iter().map(|p| ParamSig { name: &p.name, elem: p.ty.elem, shape: &p.ty.shape }).collect();
+    let sig = Signature { kernel, syms: &program.syms, params: &params, derived: &program.derived };
+    let syms = sig.bind(float, args, scalars)?;
+    let value = |b: SliceBound| sig.bound_value(b, scalars);
     for n in &program.nodes {
         let Op::Slice(a, axes) = &n.op else { continue };
         let Some(src) = program.nodes.get(a.index()) else { continue };
@@ -368,12 +427,5 @@ pub fn dim_value(dim: Dim, syms: &[usize]) -> usize {
 
 /// `[n, 3]`-style text of a symbolic shape.
 pub fn shape_text(program: &Program, shape: &[Dim]) -> String {
-    let dims: Vec<String> = shape
-        .iter()
-        .map(|d| match d {
-            Dim::Const(c) => c.to_string(),
-            Dim::Sym(s) => program.sym_name(*s).to_string(),
-        })
-        .collect();
-    format!("[{}]", dims.join(", "))
+    Signature { kernel: &program.name, syms: &program.syms, params: &[], derived: &[] }.shape_text(shape)
 }

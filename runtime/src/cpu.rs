@@ -8,8 +8,8 @@
 
 use crate::args::{Arg, OutArg};
 use kiln_cpu::{ArgPack, BufDesc, CpuProgram};
-use kiln_ir::loops::{BufId, BufKind, Flag, LoopProgram, Stmt};
-use kiln_ir::{with_value, Dim, Value};
+use kiln_ir::loops::{BufId, Flag, Frame, FrameError, HostMemory, LoopProgram, Stmt};
+use kiln_ir::{with_value, Value};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -32,19 +32,22 @@ impl SharedPack {
 }
 
 /// Run `lp` (compiled into `prog`) on validated `args` with symbol values `syms`. Returns
-/// the outputs, or the first error flag a kernel raised.
+/// the outputs, or the first error flag a kernel raised (`Ok(Err(flag))`).
 ///
 /// `into`: the caller's array for the one output (its dtype and shape checked by the caller),
 /// stored to in place of a new array; the output returned for it is an empty placeholder.
+///
+/// # Errors
+/// A [`FrameError`] when a buffer's size overflows or an output or temporary cannot be
+/// allocated.
 pub fn run(
     prog: &CpuProgram,
     lp: &LoopProgram,
     args: &[Arg<'_>],
     syms: &[usize],
     into: Option<&mut OutArg<'_>>,
-) -> Result<Vec<Value>, Flag> {
-    let syms_i64: Vec<i64> = syms.iter().map(|&s| s as i64).collect();
-    let dims = |shape: &[Dim]| -> Vec<usize> { shape.iter().map(|d| kiln_ir::shapes::dim_value(*d, syms)).collect() };
+) -> Result<Result<Vec<Value>, Flag>, FrameError> {
+    let frame = Frame::new(lp, syms)?;
     let given = match (&lp.outputs[..], into) {
         (&[b], Some(out)) => {
             // A fresh output starts at zero; the caller's does too wherever the program might
@@ -52,53 +55,23 @@ pub fn run(
             if !overwrites(lp, b, syms) {
                 out.zero();
             }
-            Some((b, out.raw()))
+            Some((b.index(), out.raw()))
         }
         _ => None,
     };
-    let given_at = given.as_ref().map(|(b, _)| b.index());
-    let mut owned: Vec<Option<Value>> = lp
-        .buffers
-        .iter()
-        .enumerate()
-        .map(|(i, b)| (b.kind != BufKind::Input && given_at != Some(i)).then(|| Value::zeros(b.dtype, &dims(&b.shape))))
-        .collect();
-    for v in owned.iter_mut().flatten() {
-        with_value!(v, a => advise_huge_pages(a.as_mut_ptr() as *mut u8, std::mem::size_of_val(a.as_slice_memory_order().unwrap_or(&[]))));
+    let mut mem = HostMemory::with(&frame, |i, b| match (&given, b.param) {
+        (Some((at, raw)), _) if *at == i => Some(raw.clone()),
+        (_, Some(k)) => Some(
+            crate::args::with_arg!(&args[k], a => (a.as_ptr() as *mut u8, a.strides().iter().map(|s| *s as i64).collect())),
+        ),
+        _ => None,
+    })?;
+    for (ptr, bytes) in mem.allocated() {
+        advise_huge_pages(ptr, bytes);
     }
-    let mut param_of = vec![None; lp.buffers.len()];
-    for (i, b) in lp.params.iter().enumerate() {
-        param_of[b.index()] = Some(i);
-    }
-    let mut strides: Vec<Vec<i64>> = Vec::with_capacity(lp.buffers.len());
-    let mut ptrs: Vec<*mut u8> = Vec::with_capacity(lp.buffers.len());
-    for (i, (slot, param)) in owned.iter_mut().zip(&param_of).enumerate() {
-        let (ptr, st): (*mut u8, Vec<i64>) = match (slot, param) {
-            _ if given_at == Some(i) => given.clone().map(|(_, raw)| raw).unwrap_or_default(),
-            (Some(v), _) => {
-                with_value!(v, a => (a.as_mut_ptr() as *mut u8, a.strides().iter().map(|s| *s as i64).collect()))
-            }
-            (None, Some(k)) => {
-                crate::args::with_arg!(&args[*k], a => (a.as_ptr() as *mut u8, a.strides().iter().map(|s| *s as i64).collect()))
-            }
-            // A verified loop program has an input buffer per parameter and no others.
-            (None, None) => (std::ptr::null_mut(), Vec::new()),
-        };
-        ptrs.push(ptr);
-        strides.push(st);
-    }
-    // An empty buffer points at zeroed room for the accesses a failed index check can make
-    // (`kiln_ir::loops::empty_room_block`); the call then returns the check's flag.
-    let mut scratch: Vec<Vec<u64>> = vec![];
-    for (i, b) in lp.buffers.iter().enumerate() {
-        if let Some((mut block, st)) = kiln_ir::loops::empty_room_block(&dims(&b.shape), b.dtype.size()) {
-            ptrs[i] = block.as_mut_ptr() as *mut u8;
-            strides[i] = st;
-            scratch.push(block);
-        }
-    }
+    let param_of: Vec<Option<usize>> = frame.bufs.iter().map(|b| b.param).collect();
     let descs: Vec<BufDesc> =
-        ptrs.iter().zip(&strides).map(|(p, s)| BufDesc { ptr: *p, strides: s.as_ptr() }).collect();
+        mem.ptrs.iter().zip(&mem.strides).map(|(p, s)| BufDesc { ptr: *p, strides: s.as_ptr() }).collect();
     // Inputs some kernel's vector loop wants with stride 1 on an axis they lack it on: copied
     // once per call (see `repack`), and given to those kernels only.
     let mut copies: Vec<((BufId, usize), Value, Vec<i64>)> = vec![];
@@ -118,7 +91,7 @@ pub fn run(
     let pack_of = |descs: &[BufDesc]| {
         SharedPack(ArgPack {
             bufs: descs.as_ptr(),
-            syms: syms_i64.as_ptr(),
+            syms: frame.syms.as_ptr(),
             // AtomicU32 has the layout of u32; kernels only ever store 1.
             flags: flags.as_ptr() as *mut u32,
         })
@@ -132,13 +105,15 @@ pub fn run(
             }
         }
         let pack = pack_of(own.as_deref().unwrap_or(&descs));
-        let (len, work) = kernel_work(k, syms);
+        let (len, work) = (frame.lens[ki] as u64, kernel_work(k, syms).1);
         // SAFETY (both calls): `descs` describes every buffer with the shape the loop
-        // program declares under `syms`: inputs were validated against the signature by
-        // `kiln_ir::bind` before this call (a repacked copy has the input's shape and values,
-        // with its own strides), outputs and temporaries were just allocated with those
-        // shapes, or are the caller's `into` view, whose shape the caller checked and which
-        // cannot overlap an input (it is borrowed mutably beside their shared borrows);
+        // program declares under `syms` (`frame`): inputs were validated against the
+        // signature by `kiln_ir::bind` before this call (a repacked copy has the input's shape
+        // and values, with its own strides), outputs and temporaries were just allocated with
+        // those shapes by `HostMemory`, or are the caller's `into` view, whose shape the
+        // caller checked and which cannot overlap an input (it is borrowed mutably beside
+        // their shared borrows); a buffer with no elements points at the zeroed room
+        // `HostMemory` allocated for the accesses a failed index check makes;
         // strides are the arrays' own; inputs are only read (a loop IR invariant);
         // the ranges are disjoint and inside `0..len`; `flags` has one slot per flag; all of
         // it lives until this function returns.
@@ -157,15 +132,15 @@ pub fn run(
                 unsafe { prog.run(ki, pack.get(), lo as i64, hi as i64) };
             });
         }
-        if let Some(i) = flags.iter().position(|f| f.load(Ordering::Relaxed) != 0) {
-            return Err(Flag::ALL[i]);
+        if let Some(f) = Flag::raised(flags.iter().map(|f| f.load(Ordering::Relaxed))) {
+            return Ok(Err(f));
         }
     }
-    Ok(lp
+    Ok(Ok(lp
         .outputs
         .iter()
-        .map(|b| owned[b.index()].take().unwrap_or_else(|| Value::zeros(kiln_ir::DType::F32, &[])))
-        .collect())
+        .map(|b| mem.take(b.index()).unwrap_or_else(|| Value::zeros(kiln_ir::DType::F32, &[])))
+        .collect()))
 }
 
 /// Whether running `lp` stores every element of output `b` before anything could read it: no
@@ -194,24 +169,31 @@ fn overwrites(lp: &LoopProgram, b: BufId, syms: &[usize]) -> bool {
 }
 
 /// Buffers at least this large are backed by transparent huge pages where the kernel allows.
+#[cfg(target_os = "linux")]
 const HUGE_PAGE_BYTES: usize = 4 << 20;
 
 /// Ask the kernel to back a large, freshly allocated (and not yet touched) buffer with
 /// transparent huge pages, as numpy does: the first writes then fault 2 MiB at a time instead
 /// of 4 KiB, which is most of the cost of writing a new output once.
 pub(crate) fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
-    const HUGE: usize = 2 << 20;
-    if bytes < HUGE_PAGE_BYTES {
-        return;
+    // `madvise(MADV_HUGEPAGE)` exists on Linux only; elsewhere pages stay as they come.
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        if bytes < HUGE_PAGE_BYTES {
+            return;
+        }
+        let start = (ptr as usize).next_multiple_of(HUGE);
+        let end = (ptr as usize + bytes) / HUGE * HUGE;
+        if end > start {
+            // SAFETY: `start..end` lies inside one live allocation owned by the caller;
+            // MADV_HUGEPAGE changes only how the kernel backs those pages, never their
+            // contents. A failure (THP disabled) is harmless and ignored.
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+        }
     }
-    let start = (ptr as usize).next_multiple_of(HUGE);
-    let end = (ptr as usize + bytes) / HUGE * HUGE;
-    if end > start {
-        // SAFETY: `start..end` lies inside one live allocation owned by the caller;
-        // MADV_HUGEPAGE changes only how the kernel backs those pages, never their contents.
-        // A failure (THP disabled) is harmless and ignored.
-        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
-    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (ptr, bytes);
 }
 
 /// The work of one call of `lp` under `syms`: the sum of its kernels' [`kernel_work`].

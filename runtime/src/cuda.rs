@@ -1,19 +1,20 @@
 //! `Device::Cuda(n)`: a lowered program run on a GPU through the cudarc driver, on tensors
 //! that already live there. Outputs are allocated on the device and stay there.
 //!
-//! The same buffer discipline as the CPU runner and the simulator: inputs are the caller's
-//! (row-major) device buffers, outputs and temporaries are zero-filled allocations of the
-//! buffer's shape under the bound symbols, and one `u32` per error flag is read back after the
-//! launches. No GPU exists on the machines that build kiln; this path is exercised by
+//! The same call frame as the CPU runner and the simulator ([`kiln_ir::loops::Frame`]):
+//! inputs are the caller's (row-major) device buffers, outputs and temporaries are zero-filled
+//! allocations of the buffer's shape under the bound symbols (a failed one is
+//! [`Error::OutOfMemory`]), empty buffers point at zeroed room, and one `u32` per error flag is
+//! read back after the launches. No GPU exists on the machines that build kiln; this path is exercised by
 //! `cargo xtask test-gpu` where one does.
 
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::tensor::{cuda_error, AnyTensor, CudaBuffer, Storage};
 use kiln_cuda::driver::{CudaDevice, CudaModuleHandle};
+use kiln_cuda::nvrtc::CudaError;
 use kiln_cuda::CudaProgram;
-use kiln_ir::loops::{BufKind, Flag, LoopProgram};
-use kiln_ir::shapes::dim_value;
+use kiln_ir::loops::{row_major_strides, Flag, Frame, LoopProgram};
 use std::sync::Arc;
 
 /// Blocks per launch at most: the grid-stride loops cover larger domains.
@@ -32,34 +33,29 @@ pub(crate) fn run(
 ) -> Result<std::result::Result<Vec<AnyTensor>, Flag>> {
     let device = Device::Cuda(dev.ordinal());
     let err = |e| cuda_error(device, e);
-    let syms_i64: Vec<i64> = syms.iter().map(|&s| s as i64).collect();
-    let mut param_of = vec![None; lp.buffers.len()];
-    for (i, b) in lp.params.iter().enumerate() {
-        param_of[b.index()] = Some(i);
-    }
+    let frame = Frame::new(lp, syms).map_err(|e| Error::from_frame(&lp.name, e))?;
+    // A failed device allocation is the caller's `MemoryError`, as on the host.
+    let alloc = |i: usize, bytes: usize| {
+        dev.alloc_zeros::<u8>(bytes.max(1)).map_err(|e| match e {
+            CudaError::Driver { message, .. } if message.contains("OUT_OF_MEMORY") => {
+                Error::from_frame(&lp.name, frame.out_of_memory(i, bytes))
+            }
+            e => err(e),
+        })
+    };
     let mut owned: Vec<Option<AnyTensor>> = Vec::with_capacity(lp.buffers.len());
     let (mut ptrs, mut strides) = (Vec::new(), Vec::new());
     let mut scratch = Vec::new();
-    for (b, param) in lp.buffers.iter().zip(&param_of) {
-        let shape: Vec<usize> = b.shape.iter().map(|d| dim_value(*d, syms)).collect();
-        let tensor = match (b.kind, param) {
-            (BufKind::Input, Some(k)) => args[*k].clone(),
-            (BufKind::Input, None) => {
-                return Err(Error::Execution {
-                    kernel: lp.name.clone(),
-                    message: format!("input buffer `{}` is not a parameter", b.name),
-                })
-            }
-            _ => {
-                let bytes = shape.iter().product::<usize>() * b.dtype.size();
-                let buf = dev.alloc_zeros::<u8>(bytes.max(1)).map_err(err)?;
-                AnyTensor {
-                    device,
-                    dtype: b.dtype,
-                    shape: shape.clone(),
-                    storage: Storage::Cuda(Arc::new(CudaBuffer { device: dev.clone(), bytes: buf })),
-                }
-            }
+    for (i, (b, fb)) in lp.buffers.iter().zip(&frame.bufs).enumerate() {
+        let shape = &fb.dims;
+        let tensor = match fb.param {
+            Some(k) => args[k].clone(),
+            None => AnyTensor {
+                device,
+                dtype: b.dtype,
+                shape: shape.clone(),
+                storage: Storage::Cuda(Arc::new(CudaBuffer { device: dev.clone(), bytes: alloc(i, fb.bytes)? })),
+            },
         };
         let Storage::Cuda(buf) = &tensor.storage else {
             return Err(Error::DeviceMismatch {
@@ -67,7 +63,7 @@ pub(crate) fn run(
                 message: format!("`{}` is not in the memory of {device}", b.name),
             });
         };
-        if tensor.shape != shape || tensor.dtype != b.dtype {
+        if tensor.shape != *shape || tensor.dtype != b.dtype {
             return Err(Error::Execution {
                 kernel: lp.name.clone(),
                 message: format!(
@@ -76,29 +72,30 @@ pub(crate) fn run(
                 ),
             });
         }
-        match kiln_ir::loops::empty_room(&shape) {
+        match &fb.room {
             // An empty buffer points at zeroed room for the accesses a failed index check can
-            // make (see `empty_room`); the call then returns the check's flag.
-            Some((elems, st)) => {
-                let block = dev.alloc_zeros::<u8>((elems * b.dtype.size()).max(1)).map_err(err)?;
+            // make (see `Room`); the call then returns the check's flag.
+            Some(room) => {
+                let block = alloc(i, room.bytes)?;
                 ptrs.push(dev.device_ptr(&block));
-                strides.push(st);
+                strides.push(room.strides.clone());
                 scratch.push(block);
             }
             None => {
                 ptrs.push(dev.device_ptr(&buf.bytes));
-                strides.push(row_major_strides(&shape));
+                strides.push(row_major_strides(shape));
             }
         }
-        owned.push((b.kind != BufKind::Input).then_some(tensor));
+        owned.push(fb.param.is_none().then_some(tensor));
     }
     let flags = dev.alloc_zeros::<u32>(Flag::ALL.len()).map_err(err)?;
-    let words = prog.pack_args(&ptrs, &strides, &syms_i64, dev.device_ptr(&flags)).ok_or_else(|| Error::Execution {
-        kernel: lp.name.clone(),
-        message: "buffers do not match the compiled argument layout".into(),
-    })?;
+    let words =
+        prog.pack_args(&ptrs, &strides, &frame.syms, dev.device_ptr(&flags)).ok_or_else(|| Error::Execution {
+            kernel: lp.name.clone(),
+            message: "buffers do not match the compiled argument layout".into(),
+        })?;
     for k in &prog.kernels {
-        let len = k.launch.len(&syms_i64).ok_or_else(|| Error::Execution {
+        let len = k.launch.len(&frame.syms).ok_or_else(|| Error::Execution {
             kernel: lp.name.clone(),
             message: format!("the domain of `{}` overflows", k.name),
         })?;
@@ -109,45 +106,14 @@ pub(crate) fn run(
         // SAFETY: `words` is this program's `KilnArgs` image (layout checked by `pack_args`):
         // every pointer is a live device buffer of this device whose dtype and row-major shape
         // under `syms` were checked above (inputs bound against the signature by the caller,
-        // outputs and temporaries allocated so), with the matching strides, so every index
+        // outputs and temporaries allocated so), with the matching strides, or for a buffer
+        // with no elements a zeroed block of its `Room`, so every index
         // the verified loop program computes is in bounds; `flags` holds one u32 per flag.
         unsafe { module.launch(&k.name, grid, k.launch.block_dim, 0, &words) }.map_err(err)?;
     }
     let raised = dev.download(&flags).map_err(err)?;
-    if let Some(i) = raised.iter().position(|f| *f != 0) {
-        return Ok(Err(Flag::ALL[i]));
+    if let Some(f) = Flag::raised(raised) {
+        return Ok(Err(f));
     }
-    let mut outs = Vec::with_capacity(lp.outputs.len());
-    for b in &lp.outputs {
-        match owned.get_mut(b.index()).and_then(Option::take) {
-            Some(t) => outs.push(t),
-            None => {
-                return Err(Error::Execution {
-                    kernel: lp.name.clone(),
-                    message: format!("output #{} listed twice or not an output", b.0),
-                })
-            }
-        }
-    }
-    Ok(Ok(outs))
-}
-
-fn row_major_strides(shape: &[usize]) -> Vec<i64> {
-    let mut strides = vec![0i64; shape.len()];
-    let mut acc = 1i64;
-    for (s, &n) in strides.iter_mut().zip(shape).rev() {
-        *s = acc;
-        acc *= n.max(1) as i64;
-    }
-    strides
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn row_major_strides_are_numpy_element_strides() {
-        assert_eq!(super::row_major_strides(&[2, 3, 4]), vec![12, 4, 1]);
-        assert_eq!(super::row_major_strides(&[]), Vec::<i64>::new());
-        assert_eq!(super::row_major_strides(&[5, 0, 2]), vec![2, 2, 1]);
-    }
+    Ok(Ok(Frame::outputs(lp, &mut owned).map_err(|e| Error::from_frame(&lp.name, e))?))
 }

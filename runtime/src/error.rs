@@ -1,5 +1,7 @@
 //! The runtime's error type: everything a call can reject, named so the user can fix it.
 
+use kiln_ir::loops::FrameError;
+use kiln_ir::value::{shape_tuple, size_text};
 use kiln_ir::{BindError, DType};
 use thiserror::Error;
 
@@ -50,4 +52,25 @@ pub enum Error {
     /// `NAME::into(out, ..)` given an `out` that cannot take the output.
     #[error("kernel `{kernel}`: `out` is {got} but the output is {expected}")]
     OutMismatch { kernel: String, got: String, expected: String },
+
+    /// An output or temporary (host or device memory) could not be allocated: numpy's
+    /// `MemoryError`. `what` names the buffer and the kernel.
+    #[error("unable to allocate {} for an array with shape {} ({what})", size_text(*.bytes), shape_tuple(.shape))]
+    OutOfMemory { bytes: usize, shape: Vec<usize>, what: String },
+    /// An output or temporary would have more bytes than an address space holds (its size
+    /// overflows): numpy's `ValueError: array is too big`. Nothing was allocated.
+    #[error("{what} would have shape {}: its size in bytes overflows", shape_tuple(.shape))]
+    TooLarge { shape: Vec<usize>, what: String },
+}
+
+impl Error {
+    /// The error for a call of kernel `kernel` whose frame could not be built or allocated.
+    pub(crate) fn from_frame(kernel: &str, e: FrameError) -> Error {
+        match e {
+            FrameError::Bind(e) => Error::Bind(e),
+            FrameError::OutOfMemory { bytes, shape, what } => Error::OutOfMemory { bytes, shape, what },
+            FrameError::TooLarge { shape, what, .. } => Error::TooLarge { shape, what },
+            e => Error::Execution { kernel: kernel.into(), message: e.to_string() },
+        }
+    }
 }

@@ -252,7 +252,8 @@ impl Kernel {
             Device::Cpu => {
                 let lowered = self.lowered(&inst)?;
                 let program = self.cpu_program(&inst, crate::cpu::work(&lowered.loops, &syms))?;
-                match crate::cpu::run(program, &lowered.loops, &args, &syms, into.as_deref_mut()) {
+                let run = crate::cpu::run(program, &lowered.loops, &args, &syms, into.as_deref_mut());
+                match run.map_err(|e| Error::from_frame(self.name(), e))? {
                     Ok(outs) => outs,
                     // The native code only knows that a flag was raised; the interpreter
                     // names the array, axis and index (and is only run on this error path).
@@ -278,6 +279,9 @@ impl Kernel {
                             kernel: self.name().into(),
                             message: format!("the cuda-sim kernel raised `{}`", flag.name()),
                         });
+                    }
+                    Err(kiln_cuda::SimError::OutOfMemory { bytes, shape, what }) => {
+                        return Err(Error::OutOfMemory { bytes, shape, what })
                     }
                     Err(e) => return Err(self.backend_error("cuda-sim", e)),
                 }

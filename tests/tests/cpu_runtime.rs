@@ -161,8 +161,46 @@ fn a_gather_from_an_empty_array_is_a_typed_error_not_a_crash() {
         assert!(matches!(err, kiln::Error::IndexOutOfBounds { .. }), "{device}: {err}");
         assert!(err.to_string().contains("of `c` (length 0)"), "{device}: {err}");
     }
+    // The dynamic entry point (host values, as the CLI and the estimators call) on every
+    // device that runs generated code.
+    let (cv, iv) = (kiln::ir::Value::F32(c.clone().into_dyn()), kiln::ir::Value::I64(idx.clone().into_dyn()));
+    for device in [Device::Cpu, Device::CudaSim] {
+        let args = vec![kiln::runtime::Arg::from_value(&cv), kiln::runtime::Arg::from_value(&iv)];
+        let err = gathered_row_sums::kernel().call_on(device, None, args).unwrap_err();
+        assert!(matches!(err, kiln::Error::IndexOutOfBounds { .. }), "{device}: {err}");
+    }
     // The same kernel with rows to gather still works.
     let c = Array2::from_shape_fn((4, 5), |(i, l)| (i * 10 + l) as f32);
     let got = gathered_row_sums(&c, &idx).unwrap();
     assert_eq!(got, Array1::from_vec(vec![10.0, 160.0]));
+}
+
+#[kernel]
+fn outer(x: kiln::ndarray::Array1<f32>, y: kiln::ndarray::Array1<f32>) -> Array2<f32> {
+    let n = x.dim();
+    let m = y.dim();
+    Array2::from_shape_fn((n, m), |(i, j)| x[[i]] * y[[j]])
+}
+
+/// An output too large for memory is numpy's `MemoryError`, a typed error naming the bytes,
+/// the shape and the buffer (the allocation aborted the process before).
+#[test]
+fn an_output_too_large_for_memory_is_out_of_memory_not_an_abort() {
+    // With overcommit always on (mode 1) the kernel grants 16 TB lazily; 2^24 x 2^24 f32
+    // (4 PiB) is past any address space and fails everywhere.
+    let always = std::fs::read_to_string("/proc/sys/vm/overcommit_memory").is_ok_and(|m| m.trim() == "1");
+    let (n, text) = if always {
+        (1usize << 24, "unable to allocate 1.00 PiB for an array with shape (16777216, 16777216)")
+    } else {
+        (2_000_000, "unable to allocate 14.6 TiB for an array with shape (2000000, 2000000)")
+    };
+    let x = kiln::ndarray::Array1::<f32>::ones(n);
+    for device in [Device::Cpu, Device::CudaSim] {
+        let err = kiln::with_device(device, || outer(&x, &x)).unwrap_err();
+        assert!(matches!(err, kiln::Error::OutOfMemory { .. }), "{device}: {err}");
+        assert_eq!(err.to_string(), format!("{text} (output `out0` of kernel `outer`)"), "{device}");
+    }
+    // Small outer products still work.
+    let y = kiln::ndarray::Array1::from_vec(vec![1.0f32, 2.0]);
+    assert_eq!(outer(&y, &y).unwrap(), kiln::ndarray::array![[1.0, 2.0], [2.0, 4.0]]);
 }
