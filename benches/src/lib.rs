@@ -5,6 +5,8 @@
 //! Benchmarks are measured, never asserted: nothing here is a test of speed. The input
 //! formulas match `benches/python/baselines.py`, so kiln and numpy compute the same values.
 
+#![forbid(unsafe_code)]
+
 pub mod json;
 pub mod kernels;
 pub mod stream;

@@ -17,6 +17,8 @@
 //! integer or float (so `x * 2` is accepted for a float `x`, unlike Rust, as in numpy). A
 //! literal with nothing to adopt is `f64` or `i64`.
 
+#![forbid(unsafe_code)]
+
 mod build;
 mod calls;
 mod expr;

@@ -7,6 +7,8 @@
 //! (text), `lower` + `passes/` (array IR -> loop IR), `loops` (loop IR), `interp` (the
 //! executable semantics of the array IR), `loop_interp` (of the loop IR).
 
+#![forbid(unsafe_code)]
+
 pub mod interp;
 pub mod loop_interp;
 pub mod loops;
