@@ -21,7 +21,7 @@ use kiln::{with_device, Device};
 /// larger than any cache, so these kernels are bound by memory bandwidth.
 pub const N: usize = 16 << 20;
 
-/// The `nearest` benchmark's points, centers and features (DESIGN.md's example kernel).
+/// The `nearest` benchmark's points, centers and features (the README's example kernel).
 pub const NEAREST_N: usize = 100_000;
 /// Number of centers in the `nearest` benchmark.
 pub const NEAREST_K: usize = 64;

@@ -1,5 +1,6 @@
 //! kiln-dsl: the kernel front end. It turns one Rust function written in kiln's subset of Rust
-//! (ndarray's vocabulary, see DESIGN.md "The DSL") into a typed, verified [`kiln_ir::Program`].
+//! (ndarray's vocabulary, as the README's examples show) into a typed, verified
+//! [`kiln_ir::Program`].
 //!
 //! The `#[kernel]` macro and the `kiln` CLI both call this crate, so a kernel means the same
 //! thing whether it is compiled into a crate or inspected from a file.
