@@ -26,6 +26,8 @@
 //! The crates behind the facade: [`ir`] (array IR, loop IR, passes, interpreter), [`dsl`]
 //! (the front end the macro and the CLI share), [`runtime`] (devices, kernel handles).
 
+#![forbid(unsafe_code)]
+
 pub use kiln_dsl as dsl;
 pub use kiln_estimators as estimators;
 pub use kiln_ir as ir;

@@ -1,7 +1,7 @@
 //! The benchmarked kiln kernels, written once for the criterion benches and `kiln-bench`.
 //!
 //! They are the workloads issue 3 names: an out-of-place `a*x + b*y`, a full `x.sum()`,
-//! `x.exp() * y.sin()` and DESIGN.md's `nearest` (squared distances to every center, then the
+//! `x.exp() * y.sin()` and the README's `nearest` (squared distances to every center, then the
 //! argmin and min per point, with no `n x k x d` temporary).
 
 use kiln::prelude::*;

@@ -5,6 +5,8 @@
 //! Benchmarks are measured, never asserted: nothing here is a test of speed. The input
 //! formulas match `benches/python/baselines.py`, so kiln and numpy compute the same values.
 
+#![forbid(unsafe_code)]
+
 pub mod json;
 pub mod kernels;
 pub mod stream;
@@ -19,7 +21,7 @@ use kiln::{with_device, Device};
 /// larger than any cache, so these kernels are bound by memory bandwidth.
 pub const N: usize = 16 << 20;
 
-/// The `nearest` benchmark's points, centers and features (DESIGN.md's example kernel).
+/// The `nearest` benchmark's points, centers and features (the README's example kernel).
 pub const NEAREST_N: usize = 100_000;
 /// Number of centers in the `nearest` benchmark.
 pub const NEAREST_K: usize = 64;

@@ -1,5 +1,5 @@
 //! Plain-Rust memory-bandwidth references, measured in the same run as kiln: the ceilings
-//! kiln's elementwise and reduction kernels are compared with (DESIGN.md, "Performance").
+//! kiln's elementwise and reduction kernels are compared with.
 //!
 //! Both loops run on rayon's pool, split into fixed chunks, and are written so LLVM
 //! vectorizes them: the triad is one streaming pass, the read loop keeps 16 independent

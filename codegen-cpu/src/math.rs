@@ -1,10 +1,12 @@
 //! Transcendental functions: which libm symbol implements which op, and their addresses.
 //!
-//! For now every `exp`, `ln`, `log1p`, `sin`, `cos`, `tanh`, float `%` and `powf` is one call
-//! to glibc's own symbol (about 2x faster than calling through Rust's `f32::exp` wrappers, as
-//! measured for DESIGN.md), per element, also inside vector loops (lane by lane). This module
-//! is the seam where vectorized polynomial implementations in CLIF will replace the calls:
-//! [`libm_symbol`] is the only place the code generator asks how to compute such an op.
+//! `exp`, `ln`, `tanh`, `sigmoid`, `sin` and `cos` are polynomial code emitted inline
+//! ([`crate::vmath`]); the ops it does not cover (`log1p`, float `%`, `powf`, and every
+//! transcendental op when [`crate::CompileOptions::poly_math`] is off, or an argument falls
+//! outside a polynomial's range) call glibc's own symbol, declared here as an import rather
+//! than reached through Rust's `f32::exp`-style wrappers, per element (lane by lane inside
+//! vector loops). [`libm_symbol`] is the only place the code generator asks which symbol
+//! computes such an op.
 
 use kiln_ir::{BinOp, DType, UnOp};
 

@@ -27,10 +27,11 @@
 //! instruction (libm calls, integer division) run lane by lane through the scalar emitters,
 //! so a vector loop computes exactly what the scalar loop does, lane by lane.
 //!
-//! # What Cranelift 0.135 does to vector loops (measured here, read from the asm)
+//! # What Cranelift 0.135 does to vector loops (read from the asm)
 //!
 //! Most of this module's shape comes from these; `kiln inspect FILE --kernel K --emit asm`
-//! shows each of them.
+//! shows each of them. The measurements behind them are in `docs/architecture.md`
+//! ("Measured facts").
 //! * **Pure ops move to their first use.** The egraph re-places every pure instruction; for a
 //!   loop-carried accumulator that use is the back-edge jump, after every (side-effecting)
 //!   load of the iteration, so all loaded vectors were live at once and the accumulators
@@ -41,15 +42,13 @@
 //!   constant as free), where each holds a vector register through every loop of the kernel;
 //!   with a polynomial's dozen constants the allocator spills accumulators instead. A
 //!   `vconst` never becomes a memory operand in x64 lowering (scalar constants do), and
-//!   loading constants from a table in memory instead was measured slower (the loads stay in
-//!   the loop). So vector loops keep few live values: one vector per iteration for
-//!   polynomial bodies ([`tiers`]), varying `mut`s not read by an inner loop in stack slots
-//!   ([`Home::Slot`]).
+//!   constants loaded from a table in memory cost loads inside the loop. So vector loops keep
+//!   few live values: one vector per iteration for polynomial bodies ([`tiers`]), varying
+//!   `mut`s not read by an inner loop in stack slots ([`Home::Slot`]).
 //! * **A call anywhere in a loop spills every live vector register** on every iteration, taken
 //!   or not (the System V ABI has no callee-saved xmm). So polynomial math never calls libm
 //!   inside a straight-line vector loop: a vector with a lane out of the polynomial's range
-//!   hands the rest of the row to the scalar loop ([`crate::kernel::Bail`]); `exp * sin`
-//!   over 16M f32 went from ~32 to ~26 ms.
+//!   hands the rest of the row to the scalar loop ([`crate::kernel::Bail`]).
 //! * **Address arithmetic is not strength-reduced**: a load `a[r, i]` in a serial loop over
 //!   `r` recomputes `base + r * stride` each iteration; kiln keeps such addresses in
 //!   variables and adds the byte step ([`Lower::start_walks`]).
@@ -61,15 +60,12 @@
 //!   tied destination is always a *multiplicand*; there is no `vfmadd231` (addend tied). So
 //!   `acc = fma(x, c, acc)` costs a copy of `c` before each FMA and a move of the result back
 //!   into `acc`'s register at the back edge: 3 instructions where `mulps` (memory operand) +
-//!   `addps` take 2. Tried as a loop-IR contraction pass (`add(mul(a, b), c)` -> `fma`, run by
-//!   every backend and the interpreter): KMeans' distance kernel went from 10.0 to 11.5 ms at
-//!   200k x 16 x 32, so kiln does not contract; only polynomials (no loop-carried FMA) use it.
-//! * **A stack slot read once becomes a memory operand, through a register.** Tried: keeping
-//!   an argmin's `i64` index in `i32` lanes (one vector per copy instead of two, 13 instead of
-//!   22 instructions per vector of KMeans' per-centre update). Its slot's single load folded
-//!   into `vblendvps`, whose address then came from a `stack_addr` hoisted out of the loop:
-//!   eight such addresses held general registers through the feature loop, which spilled its
-//!   walking addresses instead (2048 rows, one thread: 0.075 -> 0.088 ms). Not kept.
+//!   `addps` take 2. So kiln does not contract `a * b + c` into an FMA in loops; only
+//!   polynomials (no loop-carried FMA) use it.
+//! * **A stack slot read once becomes a memory operand, through a register**: its address
+//!   comes from a `stack_addr` hoisted out of the loop, which holds a general register through
+//!   the loop. So an argmin's `i64` index stays in `i64` lanes rather than a slot-backed
+//!   narrower form.
 //! * **`splat(load)` becomes `vbroadcastss (mem)` only for a splat with one use** (a value
 //!   used more than once marks its operands used more than once, and a load is then not
 //!   sunk): the 8-vector copies share each broadcast, so they keep `vmovss` + `vbroadcastss`.
@@ -129,8 +125,7 @@ pub struct Plan {
 ///   independent work for the out-of-order core, and unrolling it only multiplies the code;
 /// * when the row is the whole parallel domain (`one_row`: a rank-1 domain, thousands of
 ///   points per chunk), only the widest loop: what is left is a few points for the scalar
-///   tail (dropping the single-vector loop of ordered plans took ~13% off `nearest`'s compile
-///   time, 5.1 -> 4.4 ms cold, at no measurable run-time cost);
+///   tail, and a loop less is compile time saved at no run-time cost;
 /// * otherwise (rows of a matrix, as short as 8 columns) every width: [`UNROLL`] then single
 ///   vectors, an ordered plan [`ORDERED_UNROLL`] first and a 4-vector loop in between so that
 ///   16..31 remaining columns (k = 16 centres, say) still share each broadcast.

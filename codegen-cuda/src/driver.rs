@@ -25,9 +25,13 @@ pub use cudarc::driver::CudaSlice;
 /// Whether `libcuda.so` can be loaded (it cannot on machines without an NVIDIA driver).
 pub fn driver_available() -> bool {
     static PRESENT: OnceLock<bool> = OnceLock::new();
-    // SAFETY: is_culib_present only tries `dlopen` on candidate names and drops the handles.
     *PRESENT.get_or_init(|| {
-        std::panic::catch_unwind(|| unsafe { cudarc::driver::sys::is_culib_present() }).unwrap_or(false)
+        std::panic::catch_unwind(|| {
+            // SAFETY: is_culib_present only tries `dlopen` on candidate names and drops the
+            // handles.
+            unsafe { cudarc::driver::sys::is_culib_present() }
+        })
+        .unwrap_or(false)
     })
 }
 

@@ -271,6 +271,7 @@ pub fn run_sim_with(
         if grid == 0 {
             continue;
         }
+        let start = std::time::Instant::now();
         // SAFETY: `words` is the `KilnArgs` image of this program (layout checked by
         // `pack_args` against the compiled ranks and symbol count): every pointer addresses a
         // live array of the buffer's dtype whose shape is the buffer's shape under `syms`
@@ -280,7 +281,6 @@ pub fn run_sim_with(
         // every index the verified loop program computes is in bounds; outputs and
         // temporaries are owned by `mem` and inputs are never stored to; `flags` holds one
         // `u32` per flag; the kernel index is in range.
-        let start = std::time::Instant::now();
         let code = unsafe { (sp.launch)(ki as u32, words.as_ptr(), grid, k.launch.block_dim) };
         tracing::debug!(kernel = %k.name, grid, micros = start.elapsed().as_micros() as u64, "cuda sim: launch");
         if code != 0 {

@@ -65,6 +65,7 @@ fn bad_launches_and_ordinals_are_typed_errors() {
     // SAFETY: none of these reach the driver's launch.
     let unknown = unsafe { module.launch("nope", 1, 256, 0, &[0]) };
     assert!(matches!(unknown, Err(CudaError::Launch { .. })), "{unknown:?}");
+    // SAFETY: a grid of 0 blocks is refused before the driver's launch.
     let empty = unsafe { module.launch("axpy_strided", 0, 256, 0, &[0]) };
     assert!(matches!(empty, Err(CudaError::Launch { .. })), "{empty:?}");
     assert!(matches!(dev.load(SOURCE, &["missing_kernel"]), Err(CudaError::Launch { .. })));

@@ -9,6 +9,8 @@
 //! `compile_error!`s (CubeCL style), so calls to the kernel elsewhere do not add a cascade of
 //! "cannot find function" errors.
 
+#![forbid(unsafe_code)]
+
 mod expand;
 
 use proc_macro::TokenStream;

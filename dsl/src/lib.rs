@@ -1,5 +1,6 @@
 //! kiln-dsl: the kernel front end. It turns one Rust function written in kiln's subset of Rust
-//! (ndarray's vocabulary, see DESIGN.md "The DSL") into a typed, verified [`kiln_ir::Program`].
+//! (ndarray's vocabulary, as the README's examples show) into a typed, verified
+//! [`kiln_ir::Program`].
 //!
 //! The `#[kernel]` macro and the `kiln` CLI both call this crate, so a kernel means the same
 //! thing whether it is compiled into a crate or inspected from a file.
@@ -16,6 +17,8 @@
 //! for `f32`, `f64` and a generic `F`); an integer literal takes the other operand's type,
 //! integer or float (so `x * 2` is accepted for a float `x`, unlike Rust, as in numpy). A
 //! literal with nothing to adopt is `f64` or `i64`.
+
+#![forbid(unsafe_code)]
 
 mod build;
 mod calls;

@@ -16,6 +16,9 @@
 //! # Ok::<(), kiln_estimators::EstimatorError>(())
 //! ```
 
+// `deny`, not `forbid`: ndarray's `s![]` expands to a block marked `#[allow(unsafe_code)]`.
+#![deny(unsafe_code)]
+
 pub mod cluster;
 pub mod data;
 pub mod datasets;

@@ -8,6 +8,8 @@
 //! op computes on one element), `interp` (the executable semantics of the array IR),
 //! `loop_interp` (of the loop IR).
 
+#![forbid(unsafe_code)]
+
 pub mod interp;
 pub mod loop_interp;
 pub mod loops;

@@ -119,6 +119,7 @@ pub fn run(
         // it lives until this function returns.
         let threads = rayon::current_num_threads() as u64;
         if work < SERIAL_WORK || threads < 2 || len < 2 {
+            // SAFETY: see "SAFETY (both calls)" above; the range is all of `0..len`.
             unsafe { prog.run(ki, pack.get(), 0, len as i64) };
         } else {
             // Cut at multiples of the kernel's vector block (32 rows of `nearest`): a chunk
@@ -129,6 +130,7 @@ pub fn run(
             let cut = |c: u64| if c == chunks { len } else { (len * c / chunks) / block * block };
             (0..chunks).into_par_iter().for_each(|c| {
                 let (lo, hi) = (cut(c), cut(c + 1));
+                // SAFETY: see "SAFETY (both calls)" above; the chunks' ranges are disjoint.
                 unsafe { prog.run(ki, pack.get(), lo as i64, hi as i64) };
             });
         }

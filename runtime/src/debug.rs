@@ -3,7 +3,8 @@
 //! * `1`: kernel names, the device, and timings of compilation and of each call;
 //! * `2`: also the IR after each lowering pass ("unchanged" when a pass did nothing) and
 //!   the loop IR;
-//! * `3`/`4`: reserved for CLIF / CUDA C and assembly / PTX (the backends of issues 3-4).
+//! * `3`: also the CLIF of each CPU compile and the CUDA C of each CUDA emission;
+//! * `4`: also the x86 assembly of each CPU compile (with the `disas` feature).
 //!
 //! When `KILN_DEBUG` is set and the program installed no `tracing` subscriber of its own,
 //! kiln installs a plain one writing to stderr, so the knob works in any program.

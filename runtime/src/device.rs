@@ -40,7 +40,8 @@ pub enum Device {
     /// The generated CUDA C run on the CPU by the CUDA simulator: slow, for tests and for
     /// debugging GPU kernels without a GPU.
     CudaSim,
-    /// An NVIDIA GPU by ordinal (not built yet: issue 4).
+    /// An NVIDIA GPU by ordinal: NVRTC compiles the CUDA C to a cubin for the device's
+    /// architecture and cudarc launches it on device-resident tensors.
     Cuda(usize),
 }
 

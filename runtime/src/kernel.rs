@@ -801,8 +801,14 @@ fn background(job: Job) -> bool {
     let queue = QUEUE.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         let worker = move || {
-            // SAFETY: setpriority on the calling thread (Linux: a thread id names one thread).
-            unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+            // Linux only: there `PRIO_PROCESS` with id 0 names the calling thread alone; on other
+            // systems it would lower the whole process.
+            #[cfg(target_os = "linux")]
+            {
+                // SAFETY: setpriority takes no pointers; it changes the calling thread's nice
+                // value.
+                unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+            }
             while let Ok(job) = rx.recv() {
                 job();
             }

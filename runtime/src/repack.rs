@@ -55,7 +55,8 @@ const COLS: usize = 16;
 /// Raw element pointers shared by tasks that write disjoint elements.
 #[derive(Clone, Copy)]
 struct Ptr<T>(*mut T);
-// SAFETY: only used by `columns`, whose tasks write disjoint rows of the destination.
+// SAFETY: only used by `row_panels_placed`, whose tasks write disjoint places of the
+// destination (`place` is a permutation, checked before any task starts).
 unsafe impl<T: Send> Send for Ptr<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for Ptr<T> {}
@@ -67,45 +68,53 @@ unsafe impl<T: Send> Sync for Ptr<T> {}
 ///
 /// The columns are [`padded`] apart, as BLAS libraries lay out their panels: a vector loop
 /// that takes the rows as lanes reads a few cache lines of every column at once, and columns
-/// a power of two bytes apart would all fall into the same L1 cache set (`nearest`-shaped
-/// kernels ran 60% longer at 2048 rows than at 2000). The result is a view of the first `n`
-/// rows (strides `[1, padded(n)]`); the padding holds zeros.
+/// a power of two bytes apart would all fall into the same L1 cache set. The result is a view
+/// of the first `n` rows (strides `[1, padded(n)]`); the padding holds zeros.
 pub fn column_major<T: Copy + Send + Sync + Default>(x: ArrayView2<'_, T>) -> Array2<T> {
     let (n, d) = x.dim();
-    let (s0, s1) = (x.strides()[0], x.strides()[1]);
     let ld = padded::<T>(n);
     let mut out = Array2::<T>::uninit((ld, d).f());
     crate::cpu::advise_huge_pages(out.as_mut_ptr() as *mut u8, ld * d * std::mem::size_of::<T>());
-    let dst = Ptr(out.as_mut_ptr() as *mut T);
-    let src = x.as_ptr();
-    let src = Ptr(src as *mut T);
-    (0..n.div_ceil(ROWS)).into_par_iter().for_each(|b| {
-        let (dst, src) = (dst, src);
-        let (r0, r1) = (b * ROWS, ((b + 1) * ROWS).min(n));
+    let Some(flat) = out.as_slice_memory_order_mut() else { unreachable!("a new array is contiguous") };
+    // Task `b` owns rows `b * ROWS..` of every column: the columns cut into blocks of rows,
+    // regrouped by block (disjoint slices, so the tasks need no shared pointer).
+    let mut blocks: Vec<Vec<&mut [MaybeUninit<T>]>> = (0..ld.div_ceil(ROWS)).map(|_| Vec::with_capacity(d)).collect();
+    for column in flat.chunks_mut(ld.max(1)) {
+        for (block, rows) in blocks.iter_mut().zip(column.chunks_mut(ROWS)) {
+            block.push(rows);
+        }
+    }
+    blocks.into_par_iter().enumerate().for_each(|(b, mut columns)| {
+        let r0 = b * ROWS;
+        let r1 = ((b + 1) * ROWS).min(n).max(r0);
         for l0 in (0..d).step_by(COLS) {
             let l1 = (l0 + COLS).min(d);
             for i in r0..r1 {
-                for l in l0..l1 {
-                    // SAFETY: `i < n` and `l < d`: `src` offsets address element `[i, l]` of
-                    // the view through its own strides; `l * ld + i` is element `[i, l]` of the
-                    // column-major destination, written by this task alone (its rows).
-                    unsafe {
-                        let v = *src.0.offset(i as isize * s0 + l as isize * s1);
-                        dst.0.add(l * ld + i).write(v);
+                let row = x.row(i);
+                let tile = &mut columns[l0..l1];
+                match row.as_slice() {
+                    Some(row) => {
+                        for (column, &v) in tile.iter_mut().zip(&row[l0..l1]) {
+                            column[i - r0] = MaybeUninit::new(v);
+                        }
+                    }
+                    None => {
+                        for (column, l) in tile.iter_mut().zip(l0..l1) {
+                            column[i - r0] = MaybeUninit::new(row[l]);
+                        }
                     }
                 }
             }
         }
-    });
-    for l in 0..d {
-        for i in n..ld {
-            // SAFETY: `i < ld` and `l < d`: element `[i, l]` of the destination, a padding row
-            // no task wrote.
-            unsafe { dst.0.add(l * ld + i).write(T::default()) };
+        // The padding rows past `n` that fall in this block.
+        for column in &mut columns {
+            for slot in &mut column[r1 - r0..] {
+                *slot = MaybeUninit::new(T::default());
+            }
         }
-    }
-    // SAFETY: the tasks partition the rows `0..n` and each wrote every column of its rows;
-    // the loop above wrote the padding rows.
+    });
+    // SAFETY: the blocks partition every column's `ld` rows, and each task wrote every
+    // element of its block: rows below `n` from `x`, the padding rows with zeros.
     let out = unsafe { out.assume_init() };
     out.slice_move(ndarray::s![..n, ..])
 }
@@ -115,8 +124,7 @@ pub fn column_major<T: Copy + Send + Sync + Default>(x: ArrayView2<'_, T>) -> Ar
 /// past `n` in the last panel hold zeros. The layout BLAS libraries pack a matrix into before
 /// a product: a vector loop taking a panel's rows as lanes reads one contiguous block of
 /// `w * d` elements per panel, where a column-major copy has it read `d` columns far apart
-/// (`d` streams at once are more than the hardware prefetcher follows: KMeans' distance
-/// kernel, 200k x 32 f32, took ~20% longer on the column-major copy). Copied in parallel
+/// (`d` streams at once are more than the hardware prefetcher follows). Copied in parallel
 /// over panels.
 ///
 /// # Panics
@@ -142,8 +150,7 @@ pub fn row_panels_in<T: Copy + Send + Sync + Default>(x: ArrayView2<'_, T>, w: u
 /// zeros. The same panels as [`row_panels_in`] with `order` the inverse of `place`, but read
 /// in `x`'s order: one sequential pass over `x` whose writes go to as many sequential streams
 /// as the placement has runs (KMeans: one per cluster), where [`row_panels_in`] reads rows
-/// scattered over all of `x` (200k x 32 f32 grouped by 16 clusters: ~10 ms gathered, a few
-/// scattered). Parallel over blocks of rows.
+/// scattered over all of `x`. Parallel over blocks of rows.
 ///
 /// # Panics
 /// If `w == 0`, or `place` is not a permutation of `0..x.nrows()`.
@@ -309,6 +316,18 @@ mod tests {
             if n > 1 && d > 0 {
                 assert_eq!(c.strides()[0], 1, "{n} x {d}: rows are the contiguous axis");
             }
+        }
+    }
+
+    #[test]
+    fn column_major_copies_strided_views_by_their_own_strides() {
+        // Rows that are not contiguous (a transposed matrix, every other row reversed) take
+        // the element-by-element path; 600 rows span several blocks and padded columns.
+        let m = ndarray::Array2::from_shape_fn((40, 600), |(i, j)| (i * 1000 + j) as f32);
+        for v in [m.t(), m.slice(s![..;-2, ..]).reversed_axes()] {
+            let c = column_major(v);
+            assert_eq!(c, v, "{:?}", v.dim());
+            assert_eq!(c.strides(), [1, padded::<f32>(v.nrows()) as isize]);
         }
     }
 

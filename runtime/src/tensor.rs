@@ -106,14 +106,7 @@ impl AnyTensor {
             Device::Cuda(n) => {
                 let dev = kiln_cuda::driver::CudaDevice::open(n).map_err(|e| cuda_error(device, e))?;
                 let value = standard(value);
-                let bytes = with_value!(&value, a => {
-                    let elems = a.as_slice().unwrap_or(&[]);
-                    // SAFETY: kiln's element types (f32 f64 i32 i64 u32 bool) are plain data
-                    // with no padding; `elems` is a live slice and the byte view covers
-                    // exactly its memory.
-                    unsafe { std::slice::from_raw_parts(elems.as_ptr().cast::<u8>(), std::mem::size_of_val(elems)) }
-                        .to_vec()
-                });
+                let bytes = with_value!(&value, a => to_bytes(a.as_slice().unwrap_or(&[])));
                 // A zero-length device allocation is refused by some drivers: keep one byte.
                 let bytes = if bytes.is_empty() { vec![0u8] } else { bytes };
                 let buf = dev.upload(&bytes).map_err(|e| cuda_error(device, e))?;
@@ -153,11 +146,61 @@ pub(crate) fn value_from_bytes(dtype: DType, shape: &[usize], bytes: &[u8]) -> R
                 message: format!("a device buffer holds {} bytes, {dtype}{shape:?} needs {want}", bytes.len()),
             });
         }
-        // SAFETY: `out` is a live, exclusively borrowed slice of plain-data elements and
-        // `bytes` holds at least as many bytes (checked above); the regions do not overlap.
-        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), out.as_mut_ptr().cast::<u8>(), want) };
+        from_bytes(out, &bytes[..want]);
     });
     Ok(v)
+}
+
+/// An element type as the bytes a device buffer holds: its native-endian bytes (`bool` one
+/// byte, 0 or 1), converted value by value so that no memory is reinterpreted.
+trait Bytes: Copy {
+    const SIZE: usize;
+    fn put(self, out: &mut Vec<u8>);
+    /// The value of `Self::SIZE` bytes.
+    fn get(bytes: &[u8]) -> Self;
+}
+
+macro_rules! number_bytes {
+    ($($t:ty),*) => {$(
+        impl Bytes for $t {
+            const SIZE: usize = std::mem::size_of::<$t>();
+            fn put(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_ne_bytes());
+            }
+            fn get(bytes: &[u8]) -> Self {
+                let mut b = [0u8; std::mem::size_of::<$t>()];
+                b.copy_from_slice(bytes);
+                <$t>::from_ne_bytes(b)
+            }
+        }
+    )*};
+}
+number_bytes!(f32, f64, i32, i64, u32);
+
+impl Bytes for bool {
+    const SIZE: usize = 1;
+    fn put(self, out: &mut Vec<u8>) {
+        out.push(u8::from(self));
+    }
+    fn get(bytes: &[u8]) -> Self {
+        bytes[0] != 0
+    }
+}
+
+/// The bytes of `elems`, in order.
+fn to_bytes<T: Bytes>(elems: &[T]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(elems.len() * T::SIZE);
+    for &e in elems {
+        e.put(&mut out);
+    }
+    out
+}
+
+/// `out` filled from `bytes`, which holds exactly `out.len()` elements.
+fn from_bytes<T: Bytes>(out: &mut [T], bytes: &[u8]) {
+    for (o, b) in out.iter_mut().zip(bytes.chunks_exact(T::SIZE)) {
+        *o = T::get(b);
+    }
 }
 
 pub(crate) fn cuda_error(device: Device, e: kiln_cuda::nvrtc::CudaError) -> Error {
@@ -411,4 +454,32 @@ pub fn take_tensor<T: Element>(outs: &mut std::vec::IntoIter<AnyTensor>) -> Resu
         .next()
         .ok_or_else(|| Error::OutputType { got: "nothing".into(), expected: format!("a tensor of {}", T::DTYPE) })?;
     Tensor::from_any(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_bytes_are_the_native_bytes_of_each_element_and_read_back_the_same() {
+        let f = [1.5f32, -0.0, f32::NAN, f32::MIN_POSITIVE];
+        let bytes = to_bytes(&f);
+        assert_eq!(bytes, f.iter().flat_map(|v| v.to_ne_bytes()).collect::<Vec<u8>>());
+        let Value::F32(back) = value_from_bytes(DType::F32, &[2, 2], &bytes).expect("fits") else { panic!("dtype") };
+        let back: Vec<u32> = back.iter().map(|v| v.to_bits()).collect();
+        assert_eq!(back, f.iter().map(|v| v.to_bits()).collect::<Vec<u32>>(), "bit for bit, NaN too");
+
+        let i = [i64::MIN, -1, 7];
+        let Value::I64(back) = value_from_bytes(DType::I64, &[3], &to_bytes(&i)).expect("fits") else {
+            panic!("dtype")
+        };
+        assert_eq!(back.iter().copied().collect::<Vec<_>>(), i);
+
+        let b = [true, false, true];
+        assert_eq!(to_bytes(&b), [1, 0, 1]);
+        let Value::Bool(back) = value_from_bytes(DType::Bool, &[3], &[1, 0, 1]).expect("fits") else { panic!("dtype") };
+        assert_eq!(back.iter().copied().collect::<Vec<_>>(), b);
+
+        assert!(value_from_bytes(DType::F64, &[2], &[0; 15]).is_err(), "a short buffer is an error");
+    }
 }

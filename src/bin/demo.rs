@@ -3,6 +3,9 @@
 //! LogisticRegression and KMeans on the bundled digits, with the same estimator source on
 //! `Device::Cpu`, on the CUDA simulator (a subset: it is slow) and on a GPU when one exists.
 
+// `deny`, not `forbid`: ndarray's `s![]` expands to a block marked `#[allow(unsafe_code)]`.
+#![deny(unsafe_code)]
+
 use kiln::estimators::data::{Mat, Vect};
 use kiln::estimators::model_selection::train_test_split;
 use kiln::estimators::prelude::*;

@@ -5,6 +5,8 @@
 //! written in the test (never with the interpreter itself), so the interpreter is checked as
 //! well as every backend.
 
+#![forbid(unsafe_code)]
+
 use kiln::ndarray::{Array, Array1, Array2, Array3, Dimension};
 
 /// A small deterministic xorshift generator: the suite needs reproducible data, not quality.

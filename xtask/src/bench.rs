@@ -71,9 +71,8 @@ pub fn run(args: &[String]) -> ExitCode {
         _ => None,
     });
     let mut kiln = kiln_built.and_then(|()| run_kiln(&kiln_args, &data, sk_iters));
-    // The estimators again, scikit-learn then kiln: minutes apart, this shared machine can run
-    // one side up to 1.5x slower than the other (KMeans, same code: 0.75x in one run, 1.26x in
-    // the next). Each side keeps its best median over the rounds.
+    // The estimators again, scikit-learn then kiln: minutes apart, a shared machine can run
+    // one side much slower than the other, so each side keeps its best median over the rounds.
     let mut py = py;
     if let (Ok(p), Ok(k), Ok(python)) = (&mut py, &mut kiln, &venv) {
         for _ in 1..ESTIMATOR_ROUNDS {

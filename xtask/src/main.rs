@@ -8,9 +8,11 @@
 //!   (once) and exports `KILN_CUDA_TOOLS`, so NVRTC and ptxas checks run on every machine.
 //! * `cargo xtask test-gpu` — the tests that launch kernels on `Device::Cuda(0)`; without a
 //!   CUDA driver or GPU they print "skipped: no CUDA driver/GPU".
-//!
-//! Later capabilities add `bench` (kiln against numpy/numba/scikit-learn in one run) and
-//! `fixtures` (regenerate scikit-learn parity numbers).
+//! * `cargo xtask bench` — kiln against a STREAM loop, numpy, numexpr, numba and
+//!   scikit-learn in one run, printed as ratios.
+//! * `cargo xtask fixtures` — regenerate the scikit-learn parity numbers in `tests/fixtures`.
+
+#![forbid(unsafe_code)]
 
 mod bench;
 mod cuda_tools;

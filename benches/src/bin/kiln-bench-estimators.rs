@@ -3,6 +3,8 @@
 //! the Python side (median of N runs after one warm-up, which also compiles every kernel), as
 //! one flat JSON object on stdout. Run by `cargo xtask bench` after the baselines.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -9,6 +9,8 @@
 //! into the runtime yet), the kernels fall back to `Device::Interp`, with `nearest` at a
 //! smaller size, and the JSON says so (`kiln_device`, `kiln_device_note`, `kiln_nearest_n`).
 
+#![forbid(unsafe_code)]
+
 use std::hint::black_box;
 use std::process::ExitCode;
 

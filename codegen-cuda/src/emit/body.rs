@@ -264,8 +264,8 @@ impl Emitter<'_> {
                     let (n, var) = (self.dim(*extent), self.name(*var));
                     if matches!(extent, Dim::Const(c) if *c > MAX_UNROLL) {
                         // NVVM unrolls a constant trip count completely and issues every load
-                        // first: the 64 partials of a two-phase reduction took 160-254
-                        // registers, and two such loops of i64 spilled.
+                        // first, so a long constant loop (the 64 partials of a two-phase
+                        // combine) holds a register per iteration and spills.
                         self.line(depth, &format!("#pragma unroll {MAX_UNROLL}"));
                     }
                     self.line(depth, &format!("for (long long {var} = 0; {var} < {n}; ++{var}) {{"));

@@ -39,7 +39,9 @@ pub enum Placement {
     Materialize,
 }
 
-/// How a reduction is computed. Tiled contractions (GEMM-shaped reductions) come later.
+/// How a reduction is computed. A GEMM-shaped contraction keeps [`ReduceStrategy::Serial`]
+/// here: the CUDA backend recognises its loop nest and tiles it through shared memory
+/// (`kiln_cuda`'s `emit/tiled.rs`), the CPU backend vectorizes it like any serial loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReduceStrategy {

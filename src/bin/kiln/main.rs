@@ -9,6 +9,8 @@
 //!          --arg NAME=PATH.npy --arg NAME=SCALAR ... [--out PATH.npy ...] [--bench N]
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod npy;
 mod source;
 
