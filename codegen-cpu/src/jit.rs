@@ -161,7 +161,7 @@ pub struct CompileOptions {
     /// vector loops (maps, rows as lanes: each lane is exactly its scalar iteration; the
     /// vector loops of reductions, which fix a summation order, stay). About half the compile
     /// time (axpby ~0.6 ms against ~1.4 ms on this machine), code up to several times
-    /// slower, and bit for bit the same results (tests/tiers.rs). Off by default.
+    /// slower, and bit for bit the same results (tests/all/tiers.rs). Off by default.
     pub fast: bool,
 }
 
