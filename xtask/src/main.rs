@@ -19,6 +19,7 @@ mod bench;
 mod cuda_tools;
 mod fixtures;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -186,17 +187,24 @@ fn report_skips(dir: &Path) {
             Err(e) => eprintln!("xtask: skips: cannot read {}: {e}", entry.path().display()),
         }
     }
-    let mut by_reason = std::collections::BTreeMap::<String, Vec<String>>::new();
-    for line in &lines {
+    eprintln!("xtask: skipped: {} tests (listed in {})", lines.len(), dir.display());
+    for (reason, tests) in skips_by_reason(&lines) {
+        eprintln!("xtask: skipped: {:4} {reason} (e.g. {})", tests.len(), tests[0]);
+    }
+}
+
+/// The tests of each reason, from lines `kiln-skip: <test>: <reason>`, tests sorted.
+fn skips_by_reason(lines: &[String]) -> BTreeMap<String, Vec<String>> {
+    let mut by_reason = BTreeMap::<String, Vec<String>>::new();
+    for line in lines {
         let rest = line.strip_prefix(SKIP_MARKER).unwrap_or(line);
         let (test, reason) = rest.split_once(": ").unwrap_or((rest, "no reason given"));
         by_reason.entry(reason.to_owned()).or_default().push(test.to_owned());
     }
-    eprintln!("xtask: skipped: {} tests (listed in {})", lines.len(), dir.display());
-    for (reason, tests) in &mut by_reason {
+    for tests in by_reason.values_mut() {
         tests.sort();
-        eprintln!("xtask: skipped: {:4} {reason} (e.g. {})", tests.len(), tests[0]);
     }
+    by_reason
 }
 
 /// The workspace's root directory (xtask's parent).
@@ -242,4 +250,30 @@ fn run_examples() -> Result<(), ExitCode> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skips_are_counted_per_reason() {
+        let lines: Vec<String> = [
+            "kiln-skip: conformance::cuda::b: no CUDA driver/GPU",
+            "kiln-skip: nvrtc_gpu::a (Device::Cuda(0)): no CUDA driver/GPU",
+            "kiln-skip: conformance::cuda::a: no CUDA driver/GPU",
+            "kiln-skip: kernels: NVRTC (libnvrtc.so.13) not found and KILN_SKIP_CUDA_TOOLS=1",
+            "kiln-skip: odd line",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let by_reason = skips_by_reason(&lines);
+        assert_eq!(by_reason.len(), 3, "{by_reason:?}");
+        assert_eq!(
+            by_reason["no CUDA driver/GPU"],
+            ["conformance::cuda::a", "conformance::cuda::b", "nvrtc_gpu::a (Device::Cuda(0))"]
+        );
+        assert_eq!(by_reason["NVRTC (libnvrtc.so.13) not found and KILN_SKIP_CUDA_TOOLS=1"], ["kernels"]);
+        assert_eq!(by_reason["no reason given"], ["odd line"]);
+    }
 }
