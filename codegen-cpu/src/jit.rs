@@ -160,7 +160,7 @@ pub struct CompileOptions {
     /// (`opt_level=none`), with its single-pass register allocator and without kernel-level
     /// vector loops (maps, rows as lanes: each lane is exactly its scalar iteration; the
     /// vector loops of reductions, which fix a summation order, stay). About half the compile
-    /// time, code up to several times slower, and bit for bit the same results (tests/tiers.rs). Off by default.
+    /// time, code up to several times slower, and bit for bit the same results (tests/all/tiers.rs). Off by default.
     pub fast: bool,
 }
 

@@ -5,9 +5,9 @@
 //! defined lane by lane, so a vector lane computes bit for bit what the scalar code computes
 //! for the same input (the tests compare the two paths). Polynomials are evaluated with `fma`
 //! when the host ISA has FMA, with `fmul` + `fadd` otherwise; the error bounds below were
-//! measured with FMA (this machine), by `tests/vmath.rs`, which asserts them.
+//! measured with FMA (this machine), by `tests/all/vmath.rs`, which asserts them.
 //!
-//! Error bounds, asserted by `tests/vmath.rs` (the measured maximum in parentheses): ULPs
+//! Error bounds, asserted by `tests/all/vmath.rs` (the measured maximum in parentheses): ULPs
 //! of the result over every 37th f32 bit pattern plus edge cases against the f64 function of
 //! the same input (f32), and over dense grids of the interesting ranges plus 2M bit patterns
 //! spread over all doubles against glibc's f64 function (f64; glibc itself is within about

@@ -11,7 +11,8 @@
 //!    dynamic loader's own search (`LD_LIBRARY_PATH`, ld.so.cache) by soname.
 //!
 //! Tests that need the tools call [`tools_for_test`]: without tools they fail with the install
-//! command, unless `KILN_SKIP_CUDA_TOOLS=1` turns them into a printed skip.
+//! command, unless `KILN_SKIP_CUDA_TOOLS=1` turns them into a skip. Every test that skips (no
+//! tools, no GPU) says so through [`skip_test`], which `cargo xtask test` counts.
 
 pub mod ptxas;
 
@@ -24,6 +25,13 @@ pub const TOOLS_ENV: &str = "KILN_CUDA_TOOLS";
 
 /// The environment variable that, set to `1`, turns tests needing the CUDA tools into printed skips.
 pub const SKIP_ENV: &str = "KILN_SKIP_CUDA_TOOLS";
+
+/// The environment variable naming a directory where [`skip_test`] records each skip
+/// (`cargo xtask test` sets it, then prints how many tests skipped and why).
+pub const SKIP_LOG_ENV: &str = "KILN_SKIP_LOG";
+
+/// The prefix of the line a skipped test prints and records: `kiln-skip: <test>: <reason>`.
+pub const SKIP_MARKER: &str = "kiln-skip: ";
 
 /// The NVRTC shared library's soname (CUDA 13).
 pub const NVRTC_SONAME: &str = "libnvrtc.so.13";
@@ -128,7 +136,7 @@ pub fn skip_requested() -> bool {
 pub fn tools_for_test(test: &str) -> Option<Tools> {
     let missing = |what: &str| -> Option<Tools> {
         if skip_requested() {
-            println!("skipped: {test}: {what} not found and {SKIP_ENV}=1");
+            skip_test(test, &format!("{what} not found and {SKIP_ENV}=1"));
             None
         } else {
             panic!("{test}: {what} not found; {}", install_hint());
@@ -142,6 +150,29 @@ pub fn tools_for_test(test: &str) -> Option<Tools> {
         return missing("ptxas");
     };
     Some(Tools { nvrtc, ptxas })
+}
+
+/// Says that `test` skips its checks for `reason` (no GPU, no CUDA tools): prints
+/// `kiln-skip: <test>: <reason>` and, where `KILN_SKIP_LOG` names a directory, appends the same
+/// line to a file of this process there. A passing test's output is hidden by the test
+/// harness; the file is how `cargo xtask test` counts skips without `--nocapture`. A skip
+/// that cannot be recorded is printed to stderr and does not fail the test.
+pub fn skip_test(test: &str, reason: &str) {
+    let line = format!("{SKIP_MARKER}{test}: {reason}");
+    println!("{line}");
+    if let Some(dir) = std::env::var_os(SKIP_LOG_ENV) {
+        if let Err(e) = record_skip(Path::new(&dir), &line) {
+            eprintln!("{SKIP_MARKER}cannot record the skip of {test} in {}: {e}", Path::new(&dir).display());
+        }
+    }
+}
+
+/// Appends `line` to this process's file in `dir`, with one `write_all` on a file opened for
+/// appending, so the lines of tests skipping at once do not interleave.
+fn record_skip(dir: &Path, line: &str) -> std::io::Result<()> {
+    let path = dir.join(format!("skips-{}.txt", std::process::id()));
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    std::io::Write::write_all(&mut file, format!("{line}\n").as_bytes())
 }
 
 #[cfg(test)]
@@ -161,6 +192,18 @@ mod tests {
         let dir = default_install_dir();
         assert!(dir.ends_with("target/cuda-tools"), "{}", dir.display());
         assert!(dir.parent().and_then(Path::parent).is_some_and(|root| root.join("Cargo.toml").is_file()));
+    }
+
+    #[test]
+    fn skips_are_recorded_one_line_each() {
+        let tmp = std::env::temp_dir().join(format!("kiln-skip-log-test-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).expect("temp dir");
+        record_skip(&tmp, "kiln-skip: a: no GPU").expect("record");
+        record_skip(&tmp, "kiln-skip: b: no tools").expect("record");
+        let file = tmp.join(format!("skips-{}.txt", std::process::id()));
+        let text = std::fs::read_to_string(&file).expect("skip file");
+        assert_eq!(text, "kiln-skip: a: no GPU\nkiln-skip: b: no tools\n");
+        std::fs::remove_dir_all(&tmp).ok();
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A missing C++ compiler is a typed error naming the compiler and the fix, never a panic.
 //! (Its own test binary: the compiler is chosen once per process.)
 
+#[path = "all/sim_common.rs"]
 mod sim_common;
 
 use kiln_cuda::{compile_sim, emit, SimError};

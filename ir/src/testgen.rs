@@ -11,6 +11,9 @@
 //! Values are kept tame so results stay comparable across backends: `exp` only sees `tanh`
 //! outputs, `ln`/`sqrt`/`rsqrt`/`log1p` and divisors see `|x| + 1`, `prod` sees `tanh`
 //! outputs, integer ops avoid `mul` (no overflow) and `u32` avoids `sub`.
+//!
+//! [`check_golden_dir`] is the golden-file check of the lowering and CLIF tests: a directory of
+//! input texts and the output texts the compiler must print for them.
 
 use crate::program::{
     AxisSlice, BinOp, Literal, NodeId, Op, Param, Program, ReduceOp, SliceBound, SliceRange, UnOp, VarId,
@@ -20,6 +23,7 @@ use crate::types::{DType, Dim, ElemTy, Type};
 use crate::value::Value;
 use crate::verify::broadcast_shapes;
 use ndarray::{ArrayD, IxDyn};
+use std::path::{Path, PathBuf};
 
 /// A small xorshift64* generator: deterministic, fast, good enough for test data.
 #[derive(Clone, Debug)]
@@ -769,5 +773,82 @@ impl Gen {
                 self.p.outputs.push(o);
             }
         }
+    }
+}
+
+/// The environment variable that, set to `1`, makes [`check_golden_dir`] rewrite the expected
+/// files from what the compiler prints now instead of comparing with them.
+pub const BLESS_ENV: &str = "KILN_BLESS";
+
+/// Golden files: for every `<name>.<input>` file of `dir` (in name order), `render` turns its
+/// text into the output text, which must equal the file `<name>.<output>` beside it. A change
+/// to a pass then shows as a text diff of those files. Under `KILN_BLESS=1` the outputs are
+/// written instead (review them with `git diff`); `bless` is the command to say so.
+///
+/// # Panics
+///
+/// This is a test's check: it panics when `dir` holds no input, when an input cannot be read
+/// or rendered, and when outputs differ or are missing (naming each file, its first differing
+/// line and the `bless` command).
+pub fn check_golden_dir(
+    dir: &Path,
+    input: &str,
+    output: &str,
+    bless: &str,
+    render: impl Fn(&str) -> Result<String, String>,
+) {
+    let blessing = std::env::var(BLESS_ENV).is_ok_and(|v| v == "1");
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("golden directory {}: {e}", dir.display()));
+    let mut inputs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == input))
+        .collect();
+    inputs.sort();
+    assert!(!inputs.is_empty(), "no *.{input} file in {}", dir.display());
+    let mut failures = Vec::new();
+    for path in &inputs {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let got = render(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let want_path = path.with_extension(output);
+        if blessing {
+            std::fs::write(&want_path, &got).unwrap_or_else(|e| panic!("{}: {e}", want_path.display()));
+            continue;
+        }
+        match std::fs::read_to_string(&want_path) {
+            Ok(want) if want == got => {}
+            Ok(want) => failures.push(format!("{}: {}", want_path.display(), first_difference(&want, &got))),
+            Err(e) => failures.push(format!("{}: {e}", want_path.display())),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "golden files differ (bless with `{bless}`, then review the diff):\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Where two different texts first differ, as `line N: expected "..", got ".."`.
+fn first_difference(want: &str, got: &str) -> String {
+    let (mut w, mut g) = (want.lines(), got.lines());
+    let mut line = 1;
+    loop {
+        match (w.next(), g.next()) {
+            (Some(a), Some(b)) if a == b => line += 1,
+            (None, None) => return "the texts differ in line endings".to_owned(),
+            (a, b) => {
+                return format!("line {line}: expected {:?}, got {:?}", a.unwrap_or("<end>"), b.unwrap_or("<end>"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_difference;
+
+    #[test]
+    fn first_difference_names_the_line_and_both_texts() {
+        assert_eq!(first_difference("a\nb\nc\n", "a\nx\nc\n"), "line 2: expected \"b\", got \"x\"");
+        assert_eq!(first_difference("a\n", "a\nb\n"), "line 2: expected \"<end>\", got \"b\"");
     }
 }

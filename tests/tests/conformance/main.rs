@@ -47,7 +47,10 @@ macro_rules! conformance {
                 #[test]
                 fn $case() {
                     if kiln::runtime::cuda_device_count() == 0 {
-                        println!("skipped: no CUDA driver/GPU");
+                        kiln_cuda::tools::skip_test(
+                            concat!("conformance::cuda::", stringify!($case)),
+                            "no CUDA driver/GPU",
+                        );
                         return;
                     }
                     kiln::with_device(kiln::Device::Cuda(0), super::$module::$case)

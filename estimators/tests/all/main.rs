@@ -1,0 +1,15 @@
+//! kiln-estimators' integration tests, one binary (`cargo test -p kiln-estimators --test all`):
+//! one module per subject, `common` holds the scikit-learn fixtures and tolerances. One binary
+//! links once instead of once per file, which dominates a cold build on two cores. Run one
+//! module with a filter: `cargo test -p kiln-estimators --test all cluster::`.
+
+mod bad_input;
+mod cluster;
+mod common;
+mod datasets;
+mod decomposition;
+mod linear_model;
+mod metrics;
+mod model_selection;
+mod preprocessing;
+mod preprocessing_more;
