@@ -18,7 +18,7 @@ mod expr;
 mod reduce;
 mod two_phase;
 
-use super::schedule::{contraction_host, one_hot, OneHot, Placement, ReduceStrategy, Schedule};
+use super::schedule::{OneHot, Placement, ReduceStrategy, Schedule};
 use crate::loops::{BufId, BufKind, Buffer, Expr, Kernel, LoopProgram, Stmt, Var};
 use crate::program::{NodeId, Op, Program, VarId};
 use crate::types::{DType, Dim, ElemTy, Type};
@@ -116,14 +116,15 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         let mut outer = vec![];
         let mut hot = None;
         if !free[id.index()].is_empty() {
-            let host = contraction_host(p, *id, &free).ok_or_else(|| format!("two-phase {id} is no contraction"))?;
+            let c = s.contraction(*id).ok_or_else(|| format!("two-phase {id} is no contraction"))?;
+            let host = c.host;
             let Op::Generate { vars, extents, .. } = &p.node(host).op else {
                 return Err(format!("{host} hosts {id} but is no generate"));
             };
             shape.extend(extents.iter().copied());
             outer = vars.iter().copied().zip(extents.iter().copied()).collect();
             if scatter {
-                hot = Some(one_hot(p, *id, host, &free).ok_or_else(|| format!("scatter {id} is no one-hot sum"))?);
+                hot = Some(c.hot.ok_or_else(|| format!("scatter {id} is no one-hot sum"))?);
             }
         }
         if scatter && hot.is_none() {
