@@ -81,6 +81,7 @@ fn merge_kernels(kernels: Vec<Kernel>) -> Vec<Kernel> {
                     st.map_vars(&f);
                 }
                 prev.body.extend(k.body);
+                prev.hint = prev.hint.merge(k.hint);
                 continue;
             }
         }
@@ -209,7 +210,7 @@ fn merge(mut a: Kernel, b: Kernel) -> Kernel {
     }
     body.extend(a_suffix);
     body.extend(b_suffix);
-    Kernel { name: a.name, domain: a.domain, body }
+    Kernel { name: a.name, domain: a.domain, hint: a.hint.merge(b.hint), body }
 }
 
 /// One statement list with each repeated value computed once: a `let` equal to an earlier

@@ -90,6 +90,9 @@ pub struct Schedule {
     /// comprehension), in node order: what the schedule found when it chose their strategy,
     /// so that `build_loops` follows it instead of looking again.
     pub(crate) contractions: Vec<(NodeId, Contraction)>,
+    /// Whether each node's kernel (when it has one) runs reduction loops per point: the node
+    /// is a reduction, or reads one that is inlined into it.
+    pub(crate) loops: Vec<bool>,
 }
 
 /// A contraction over the rows (see [`contraction_host`]) that the schedule splits.
@@ -109,6 +112,11 @@ impl Schedule {
     /// The contraction over the rows that reduction `id` is, if the schedule split one.
     pub(crate) fn contraction(&self, id: NodeId) -> Option<Contraction> {
         self.contractions.iter().find(|(n, _)| *n == id).map(|(_, c)| *c)
+    }
+
+    /// Whether the kernel of node `id` runs reduction loops per point.
+    pub(crate) fn runs_loops(&self, id: NodeId) -> bool {
+        self.loops.get(id.index()).copied().unwrap_or(false)
     }
 
     /// The fused group `id` belongs to, if any.
@@ -379,5 +387,5 @@ pub fn schedule(p: &Program) -> Schedule {
             placement[i] = Placement::Inline;
         }
     }
-    Schedule { placement, reductions, fused, contractions }
+    Schedule { placement, reductions, fused, contractions, loops: has_reduction }
 }

@@ -19,7 +19,7 @@ mod reduce;
 mod two_phase;
 
 use super::schedule::{OneHot, Placement, ReduceStrategy, Schedule};
-use crate::loops::{BufId, BufKind, Buffer, Expr, Kernel, LoopProgram, Stmt, Var};
+use crate::loops::{BufId, BufKind, Buffer, Expr, Kernel, KernelHint, LoopProgram, Stmt, Var};
 use crate::program::{NodeId, Op, Program, VarId};
 use crate::types::{DType, Dim, ElemTy, Type};
 use std::collections::{HashMap, HashSet};
@@ -174,7 +174,7 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
                     body.push(Stmt::Store { buf: *t, idx: idx.clone(), value: value.clone() });
                 }
             }
-            lp.kernels.push(Kernel { name: String::new(), domain, body });
+            lp.kernels.push(Kernel { name: String::new(), domain, hint: KernelHint::Serial, body });
             continue;
         }
         // A parameter output copies its input; anything else is computed here.
@@ -183,7 +183,8 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         for t in targets {
             body.push(Stmt::Store { buf: *t, idx: idx.clone(), value: value.clone() });
         }
-        lp.kernels.push(Kernel { name: String::new(), domain, body });
+        let hint = if s.runs_loops(id) { KernelHint::Serial } else { KernelHint::Plain };
+        lp.kernels.push(Kernel { name: String::new(), domain, hint, body });
     }
     for (k, kernel) in lp.kernels.iter_mut().enumerate() {
         kernel.name = format!("{}_k{k}", p.name);

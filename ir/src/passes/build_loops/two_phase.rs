@@ -4,7 +4,7 @@
 
 use super::reduce::fold_op;
 use super::{Builder, R};
-use crate::loops::{Expr, Kernel, Scalar, Stmt, Var};
+use crate::loops::{Expr, Kernel, KernelHint, Scalar, Stmt, Var};
 use crate::passes::schedule::OneHot;
 use crate::program::{BinOp, NodeId, Op, ReduceOp};
 use crate::types::{DType, Dim};
@@ -42,7 +42,7 @@ impl Builder<'_> {
         if let (Some(pi), Some(b)) = (pidx, best) {
             body.push(Stmt::Store { buf: pi, idx, value: Expr::Var(b) });
         }
-        Ok(Some(Kernel { name: String::new(), domain, body }))
+        Ok(Some(Kernel { name: String::new(), domain, hint: KernelHint::TwoPhase, body }))
     }
 
     /// The first kernel of scatter `id` ([`ReduceStrategy::Scatter`]), over the chunks: zero
@@ -151,7 +151,7 @@ impl Builder<'_> {
             end: bound(next),
             body: rows_body,
         });
-        Ok(Kernel { name: String::new(), domain: vec![(c, cd)], body })
+        Ok(Kernel { name: String::new(), domain: vec![(c, cd)], hint: KernelHint::Scatter, body })
     }
 
     /// The second phase of two-phase reduction `id` at output index `idx`: reduce its partials
