@@ -54,12 +54,6 @@ fn direct_accesses<'e>(body: &'e [Stmt], out: &mut Vec<(usize, BufId, &'e [Expr]
     }
 }
 
-/// Whether an index expression has a `check` (an effect) or a load (a gather) in it: such an
-/// index is evaluated where it stands, never ahead of its loop.
-fn contains_check_or_load(e: &Expr) -> bool {
-    e.any(&mut |e| matches!(e, Expr::Check(..) | Expr::Load { .. }))
-}
-
 /// The Cranelift type holding one element of `dt` (bool is one byte, 0 or 1).
 pub(crate) fn clif_type(dt: DType) -> Type {
     match dt {
@@ -497,11 +491,10 @@ impl Lower<'_, '_> {
                 walks.keys.push(key);
                 continue;
             }
-            let walkable = |x: &Expr| {
-                let mut ok = !contains_check_or_load(x);
-                x.for_each_var(&mut |v| ok &= !defined.contains(&v));
-                ok
-            };
+            // An index with a check (an effect) or a load (a gather) in it is evaluated where it
+            // stands, never ahead of its loop.
+            let walkable =
+                |x: &Expr| !x.loads_or_checks() && !x.any(&mut |e| matches!(e, Expr::Var(v) if defined.contains(v)));
             if !idx.contains(&Expr::Var(var)) || !idx.iter().all(|x| *x == Expr::Var(var) || walkable(x)) {
                 continue;
             }

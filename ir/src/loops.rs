@@ -26,6 +26,10 @@
 //!
 //! A serial loop over a computed sub-range of an axis (one chunk of a two-phase reduction)
 //! prints as `for v3 < n from div(mul(v0, dim(n)), i64:64) to ... { .. }`.
+//!
+//! Traversals go through the helpers of `walk.rs` ([`Expr::children`], [`Expr::walk`],
+//! [`Expr::any`], [`Stmt::exprs`], [`Stmt::blocks`], [`Stmt::walk`], [`Stmt::walk_exprs`]):
+//! a walk that only recurses and acts at some nodes is written on them, not as its own `match`.
 
 mod parse;
 mod verify;
@@ -147,6 +151,13 @@ impl Expr {
     /// raise a flag: it must not be dropped, moved past a branch or run speculatively).
     pub fn has_check(&self) -> bool {
         self.any(&mut |e| matches!(e, Expr::Check(..)))
+    }
+
+    /// Whether a load or a bounds `check` appears anywhere in this expression: it is then
+    /// evaluated only where it stands (an index is proven in range there, not elsewhere, and
+    /// a check raises a flag), never ahead of a loop or for points outside a domain.
+    pub fn loads_or_checks(&self) -> bool {
+        self.any(&mut |e| matches!(e, Expr::Load { .. } | Expr::Check(..)))
     }
 
     /// Call `f` on every variable this expression reads.

@@ -97,7 +97,8 @@ pub(super) fn contraction(lp: &LoopProgram, k: &Kernel) -> Option<Contraction> {
     let at = k.body.iter().position(|s| !matches!(s, Stmt::Let { .. } | Stmt::Mut { .. }))?;
     for s in &k.body[..at] {
         let (Stmt::Let { value, .. } | Stmt::Mut { init: value, .. }) = s else { return None };
-        if !pure(value) {
+        // Without loads or checks, safe to evaluate for outputs outside the domain.
+        if value.loads_or_checks() {
             return None;
         }
     }
@@ -105,7 +106,7 @@ pub(super) fn contraction(lp: &LoopProgram, k: &Kernel) -> Option<Contraction> {
         Stmt::For { var, extent, body } => (*var, *extent, body),
         Stmt::ForRange { var, extent, start, end, body } => {
             let uniform = |e: &Expr| {
-                let mut ok = pure(e);
+                let mut ok = !e.loads_or_checks();
                 e.for_each_var(&mut |v| ok &= batch.contains(&v));
                 ok
             };
@@ -179,11 +180,6 @@ fn tile_elems(side: Side) -> usize {
         Side::Row => TILE as usize * (TILE_K + 1),
         Side::Col => TILE_K * (TILE as usize + 1),
     }
-}
-
-/// An expression without loads or checks: safe to evaluate for outputs outside the domain.
-fn pure(e: &Expr) -> bool {
-    !e.any(&mut |e| matches!(e, Expr::Load { .. } | Expr::Check(..)))
 }
 
 /// Collect the loads of a loop body (a load before those in its indices); false when it stores.

@@ -274,6 +274,9 @@ mod tests {
         assert_eq!(seen, 1);
         assert!(value.has_check() && !lp.kernels[0].body[3].any(&mut |s| s.exprs().any(Expr::has_check)));
         assert!(lp.kernels[0].body[1].any(&mut |s| s.exprs().any(Expr::has_check)));
+        let Stmt::Store { value: stored, .. } = &lp.kernels[0].body[3] else { panic!("a store") };
+        assert!(value.loads_or_checks() && !stored.loads_or_checks());
+        assert!(lp.kernels[0].body[2].any(&mut |s| s.exprs().any(Expr::loads_or_checks)));
     }
 
     #[test]
