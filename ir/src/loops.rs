@@ -249,7 +249,57 @@ impl Stmt {
 pub struct Kernel {
     pub name: String,
     pub domain: Vec<(Var, Dim)>,
+    /// What the schedule decided this kernel computes; backends choose their mapping by it.
+    pub hint: KernelHint,
     pub body: Vec<Stmt>,
+}
+
+/// The schedule's decision for one kernel, carried by the loop IR so that backends can read
+/// it instead of recognising it (printed after the domain, except `plain`). A kernel merged
+/// from several keeps the first hint that is not `plain` ([`KernelHint::merge`]); the
+/// verifier checks the shape each hint promises.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KernelHint {
+    /// No decision: element-wise kernels (each point computes its values without loops) and
+    /// hand-written loop IR that names none.
+    #[default]
+    Plain,
+    /// Each point runs serial reduction loops (a `Serial` reduction, or the combine of a
+    /// two-phase one): a GEMM-shaped one is what a backend may tile.
+    Serial,
+    /// The first kernel of a `TwoPhase` reduction: the first domain axis is the chunk, and each
+    /// point reduces its chunk of rows (a `for .. from .. to ..`) into the partials.
+    TwoPhase,
+    /// The first kernel of a `Scatter` reduction: the domain is the chunks, and each point adds
+    /// its chunk of rows (a `for .. from .. to ..`) into its own partials.
+    Scatter,
+}
+
+impl KernelHint {
+    /// The word printed after a kernel's domain (`None` for `plain`, which prints nothing).
+    pub fn keyword(self) -> Option<&'static str> {
+        match self {
+            KernelHint::Plain => None,
+            KernelHint::Serial => Some("serial"),
+            KernelHint::TwoPhase => Some("two_phase"),
+            KernelHint::Scatter => Some("scatter"),
+        }
+    }
+
+    /// The hint of `word`, as [`Self::keyword`] prints it.
+    pub fn from_keyword(word: &str) -> Option<KernelHint> {
+        [KernelHint::Serial, KernelHint::TwoPhase, KernelHint::Scatter].into_iter().find(|h| h.keyword() == Some(word))
+    }
+
+    /// The hint of a kernel made of one with hint `self` followed by one with `next`: the
+    /// first that is not `plain` (its statements come first, which is what the hint describes).
+    pub fn merge(self, next: KernelHint) -> KernelHint {
+        match self {
+            KernelHint::Plain => next,
+            h => h,
+        }
+    }
 }
 
 /// A lowered program: buffers and the kernels that run in order, one call after another.
@@ -430,7 +480,8 @@ impl fmt::Display for LoopProgram {
         }
         for k in &self.kernels {
             let dom: Vec<String> = k.domain.iter().map(|(v, d)| format!("{v} < {}", self.dim_text(*d))).collect();
-            writeln!(f, "  kernel {} ({}) {{", k.name, dom.join(", "))?;
+            let hint = k.hint.keyword().map(|w| format!(" {w}")).unwrap_or_default();
+            writeln!(f, "  kernel {} ({}){hint} {{", k.name, dom.join(", "))?;
             self.write_stmts(f, &k.body, 2)?;
             writeln!(f, "  }}")?;
         }

@@ -69,12 +69,7 @@ struct Trace {
 
 impl Trace {
     fn record(&mut self, name: &'static str, text: String, changed: bool, start: Instant) {
-        let micros = start.elapsed().as_micros();
-        if changed {
-            tracing::debug!(pass = name, kernel = %self.kernel, micros, "pass");
-        } else {
-            tracing::debug!(pass = name, kernel = %self.kernel, micros, "pass unchanged");
-        }
+        let micros = log_pass(name, &self.kernel, changed, start);
         tracing::trace!(pass = name, "\n{text}");
         self.records.push(PassRecord { name, text, changed, micros });
     }
@@ -130,6 +125,18 @@ impl Trace {
         self.record(name, out.to_string(), changed, start);
         Ok(out)
     }
+}
+
+/// Log that pass (or sub-pass) `name` ran on `kernel` since `start`, saying "unchanged" when it
+/// did nothing; returns its time in microseconds.
+pub(crate) fn log_pass(name: &str, kernel: &str, changed: bool, start: Instant) -> u128 {
+    let micros = start.elapsed().as_micros();
+    if changed {
+        tracing::debug!(pass = name, kernel, micros, "pass");
+    } else {
+        tracing::debug!(pass = name, kernel, micros, "pass unchanged");
+    }
+    micros
 }
 
 /// The array IR text of a program.

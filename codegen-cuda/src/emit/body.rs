@@ -7,7 +7,7 @@
 
 use super::{c_type, tiled, EmitError};
 use crate::emit::Mapping;
-use kiln_ir::loops::{BufId, Expr, Flag, Kernel, LoopProgram, Scalar, Stmt, Var};
+use kiln_ir::loops::{BufId, Expr, Flag, Kernel, KernelHint, LoopProgram, Scalar, Stmt, Var};
 use kiln_ir::{BinOp, DType, Dim, UnOp};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -25,12 +25,13 @@ pub(super) fn kernel(lp: &LoopProgram, k: &Kernel) -> R<(String, Mapping)> {
         e.vars.insert(*v, DType::I64);
     }
     let _ = writeln!(e.out, "extern \"C\" __global__ void {}(const KilnArgs args) {{", k.name);
-    if let Some(c) = tiled::contraction(lp, k) {
+    let (may_tile, may_block) = mappings(k.hint);
+    if let Some(c) = tiled::contraction(lp, k).filter(|_| may_tile) {
         e.tiled(k, &c)?;
         e.out.push_str("}\n");
         return Ok((e.out, c.mapping()));
     }
-    let reduce = block_reduction(k);
+    let reduce = block_reduction(k).filter(|_| may_block);
     let mapping = if reduce.is_some() { Mapping::BlockPerPoint } else { Mapping::GridStride };
     if let Some(r) = &reduce {
         let _ = writeln!(e.out, "  __shared__ {} kiln_red[32];", c_type(r.ty));
@@ -59,6 +60,19 @@ pub(super) fn kernel(lp: &LoopProgram, k: &Kernel) -> R<(String, Mapping)> {
     }
     e.out.push_str("  }\n}\n");
     Ok((e.out, mapping))
+}
+
+/// Which mappings the schedule's hint lets a kernel take: `(tiled, block per point)`. Only a
+/// kernel of serial reduction loops or a two-phase partial can be a tiled contraction, only a
+/// two-phase partial a block reduction; the kernel's shape then decides whether it is one.
+/// Loop IR without a hint (`plain`: element-wise kernels, hand-written programs) is
+/// recognised by its shape alone.
+fn mappings(hint: KernelHint) -> (bool, bool) {
+    match hint {
+        KernelHint::Serial => (true, false),
+        KernelHint::Plain | KernelHint::TwoPhase => (true, true),
+        _ => (false, false),
+    }
 }
 
 /// A kernel body of the form `let ..; mut acc = init; for v < n from a to b { ..; acc =

@@ -195,6 +195,23 @@ fn only_contractions_are_tiled() {
 }
 
 #[test]
+fn the_kernel_hint_chooses_the_mappings_tried() {
+    // The same bodies as above under the schedule's hints: `serial` may be tiled but is never
+    // a block reduction, `two_phase` may be either.
+    let hinted = |hint: &str, body: &str| {
+        let text = format!(
+            "program t\n  sym n\n  sym d\n  sym m\n  in a: f64[n, d]\n  in b: f64[d, m]\n  out out0: f64[n, m]\n  kernel t_k0 (v0 < n, v1 < m) {hint} {{\n{body}\n  }}\n"
+        );
+        emitted(&text).kernels[0].launch.mapping
+    };
+    let product = "mul(load a[v0, v3], load b[v3, v1])";
+    let tiled = format!("    mut v2: f64 = f64:0.0\n    for v3 < d {{\n      v2 = add(v2, {product})\n    }}\n    store out0[v0, v1] = v2");
+    let ranged = tiled.replace("for v3 < d {", "for v3 < d from v0 to dim(d) {");
+    assert_eq!(hinted("serial", &tiled), Mapping::Tiled { rows: 64, cols: 64 });
+    assert_eq!(hinted("serial", &ranged), Mapping::GridStride);
+}
+
+#[test]
 fn operands_beyond_the_shared_memory_budget_keep_the_grid_stride_mapping() {
     // Each f64 row slice takes 64 x 17 x 8 = 8704 bytes, each column slice 16 x 65 x 8 =
     // 8320: four operands fit in 40 KiB, five do not.

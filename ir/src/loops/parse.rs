@@ -3,7 +3,7 @@
 //! The parser is a small recursive descent over characters. It checks syntax and resolves
 //! names (buffers, symbols); everything else (types, scopes, index safety) is the verifier's job.
 
-use super::{BufId, BufKind, Buffer, Expr, Flag, Kernel, LoopProgram, Scalar, Stmt, Var};
+use super::{BufId, BufKind, Buffer, Expr, Flag, Kernel, KernelHint, LoopProgram, Scalar, Stmt, Var};
 use crate::program::{BinOp, UnOp};
 use crate::types::{DType, Dim, SymId};
 use thiserror::Error;
@@ -272,8 +272,19 @@ impl Parser<'_> {
                 self.expect(b',')?;
             }
         }
+        let mut hint = KernelHint::Plain;
+        if self.peek() != Some(b'{') {
+            let w = self.word()?;
+            hint = match KernelHint::from_keyword(&w) {
+                Some(h) => h,
+                None => {
+                    return self
+                        .err(format!("expected a kernel hint (`serial`, `two_phase`, `scatter`) or `{{`, found `{w}`"))
+                }
+            };
+        }
         let body = self.block()?;
-        Ok(Kernel { name, domain, body })
+        Ok(Kernel { name, domain, hint, body })
     }
 
     fn block(&mut self) -> R<Vec<Stmt>> {

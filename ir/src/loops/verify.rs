@@ -23,6 +23,9 @@
 //!    or by the kernel that writes it when every load and store of it there indexes its first
 //!    axis with the kernel's first domain variable (each point then owns a slab: a scatter's
 //!    partials, accumulated in place).
+//! 9. Kernel hints ([`super::KernelHint`]): a `two_phase` or `scatter` kernel's first domain
+//!    axis (the chunk) has a constant extent and its body has a `for .. from .. to ..` (the
+//!    chunk's rows); a `serial` kernel runs a loop.
 
 use super::{BufId, BufKind, Expr, LoopProgram, Scalar, Stmt, Var};
 use crate::program::{BinOp, UnOp};
@@ -84,6 +87,7 @@ pub fn verify_loops(lp: &LoopProgram) -> Result<(), LoopVerifyErrors> {
             v.dim(*d);
         }
         v.stmts(&k.body, &mut scope);
+        v.hint(k);
         let mut reads = vec![];
         let mut writes = vec![];
         super::buffer_accesses(&k.body, &mut reads, &mut writes);
@@ -296,12 +300,38 @@ impl Verifier<'_> {
         }
     }
 
+    /// Invariant 9: the shape `k`'s hint promises.
+    fn hint(&mut self, k: &super::Kernel) {
+        let word = k.hint.keyword().unwrap_or_default();
+        let mut loops = false;
+        let mut ranges = false;
+        k.body.iter().for_each(|s| {
+            s.walk(&mut |s| {
+                loops |= matches!(s, Stmt::For { .. } | Stmt::ForRange { .. });
+                ranges |= matches!(s, Stmt::ForRange { .. });
+            })
+        });
+        match k.hint {
+            super::KernelHint::Serial if !loops => self.error("a `serial` kernel runs no loop".into()),
+            super::KernelHint::TwoPhase | super::KernelHint::Scatter => {
+                if !matches!(k.domain.first(), Some((_, Dim::Const(_)))) {
+                    self.error(format!("a `{word}` kernel's first domain axis is no constant chunk count"));
+                }
+                if !ranges {
+                    self.error(format!("a `{word}` kernel has no `for .. from .. to ..` over its chunk"));
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn text(&self, e: &Expr) -> String {
         // Render through a one-statement program so the index reads like the IR text.
         let mut lp = self.lp.clone();
         lp.kernels = vec![super::Kernel {
             name: "_".into(),
             domain: vec![],
+            hint: super::KernelHint::Plain,
             body: vec![Stmt::Let { var: Var(0), ty: DType::I64, value: e.clone() }],
         }];
         let s = lp.to_string();

@@ -1,4 +1,11 @@
-//! The `fuse` pass: kernels that scan the same range, one pass over it.
+//! The `fuse` pass: kernels over the same domain become one kernel, in two steps.
+//!
+//! First, [`merge_kernels`]: each kernel joins the one before it when their domains have the
+//! same extents and it reads nothing that one writes (`build_loops` builds one kernel per
+//! materialized node; element-wise outputs of one shape become one kernel). The kernels are
+//! then numbered in order (`{program}_k{i}`).
+//!
+//! Second, kernels that scan the same range become one pass over it.
 //!
 //! The schedule lowers each reduction on its own, so a program with several reductions over
 //! the same rows (KMeans' per-cluster sums and counts: two scatters over the points, each
@@ -22,8 +29,12 @@ use std::collections::{HashMap, HashSet};
 
 /// Fuse the kernels of `lp` that scan the same range (see the module documentation).
 pub fn fuse(mut lp: LoopProgram) -> LoopProgram {
+    let mut merged = merge_kernels(std::mem::take(&mut lp.kernels));
+    for (k, kernel) in merged.iter_mut().enumerate() {
+        kernel.name = format!("{}_k{k}", lp.name);
+    }
     let mut out: Vec<Kernel> = vec![];
-    for k in std::mem::take(&mut lp.kernels) {
+    for k in merged {
         let reads = reads(&k.body);
         let writes = writes(&k.body);
         // The latest earlier kernel `k` can join, moving up past the kernels after it: each of
@@ -50,6 +61,33 @@ pub fn fuse(mut lp: LoopProgram) -> LoopProgram {
     }
     lp.kernels = out;
     lp
+}
+
+/// Merge each kernel into the previous one when their domains have the same extents and it
+/// reads no buffer the previous one writes.
+fn merge_kernels(kernels: Vec<Kernel>) -> Vec<Kernel> {
+    let mut out: Vec<Kernel> = vec![];
+    for mut k in kernels {
+        if let Some(prev) = out.last_mut() {
+            let same =
+                prev.domain.len() == k.domain.len() && prev.domain.iter().zip(&k.domain).all(|(a, b)| a.1 == b.1);
+            let (mut pr, mut pw, mut kr, mut kw) = (vec![], vec![], vec![], vec![]);
+            crate::loops::buffer_accesses(&prev.body, &mut pr, &mut pw);
+            crate::loops::buffer_accesses(&k.body, &mut kr, &mut kw);
+            if same && !kr.iter().any(|b| pw.contains(b)) {
+                let map: HashMap<Var, Var> = k.domain.iter().zip(&prev.domain).map(|(a, b)| (a.0, b.0)).collect();
+                let f = |v: Var| map.get(&v).copied().unwrap_or(v);
+                for st in &mut k.body {
+                    st.map_vars(&f);
+                }
+                prev.body.extend(k.body);
+                prev.hint = prev.hint.merge(k.hint);
+                continue;
+            }
+        }
+        out.push(k);
+    }
+    out
 }
 
 /// Every buffer a body loads from (loop bounds and store indices included).
@@ -172,7 +210,7 @@ fn merge(mut a: Kernel, b: Kernel) -> Kernel {
     }
     body.extend(a_suffix);
     body.extend(b_suffix);
-    Kernel { name: a.name, domain: a.domain, body }
+    Kernel { name: a.name, domain: a.domain, hint: a.hint.merge(b.hint), body }
 }
 
 /// One statement list with each repeated value computed once: a `let` equal to an earlier

@@ -6,22 +6,42 @@
 use crate::loops::{Expr, LoopProgram, Stmt, Var};
 use crate::{BinOp, Dim};
 use std::collections::HashSet;
+use std::time::Instant;
 
-/// Simplify every kernel of `lp`.
+/// One transform of a kernel body.
+type Transform = fn(Vec<Stmt>) -> Vec<Stmt>;
+
+/// The transforms `loop_simplify` runs on every kernel, in order, by name.
+const TRANSFORMS: [(&str, Transform); 3] =
+    [("sink", super::sink::sink_updates), ("hoist", hoist), ("drop_unused", drop_all_unused)];
+
+/// Simplify every kernel of `lp`, logging each transform as a pass of its own
+/// (`loop_simplify.<name>`, "unchanged" when it did nothing).
 pub fn loop_simplify(mut lp: LoopProgram) -> LoopProgram {
-    for k in &mut lp.kernels {
-        k.body = hoist(super::sink::sink_updates(std::mem::take(&mut k.body)));
-        loop {
-            let mut used = HashSet::new();
-            uses(&k.body, &mut used);
-            let before = count(&k.body);
-            k.body = drop_unused(std::mem::take(&mut k.body), &used);
-            if count(&k.body) == before {
-                break;
-            }
+    for (name, transform) in TRANSFORMS {
+        let start = Instant::now();
+        let mut changed = false;
+        for k in &mut lp.kernels {
+            let before = k.body.clone();
+            k.body = transform(std::mem::take(&mut k.body));
+            changed |= k.body != before;
         }
+        crate::lower::log_pass(&format!("loop_simplify.{name}"), &lp.name, changed, start);
     }
     lp
+}
+
+/// Drop the `let`s nobody reads until none is left (dropping one can leave another unread).
+fn drop_all_unused(mut body: Vec<Stmt>) -> Vec<Stmt> {
+    loop {
+        let mut used = HashSet::new();
+        uses(&body, &mut used);
+        let before = count(&body);
+        body = drop_unused(body, &used);
+        if count(&body) == before {
+            return body;
+        }
+    }
 }
 
 /// The number of statements in `body`, nested ones included.

@@ -39,9 +39,7 @@ pub enum Placement {
     Materialize,
 }
 
-/// How a reduction is computed. A GEMM-shaped contraction keeps [`ReduceStrategy::Serial`]
-/// here: the CUDA backend recognises its loop nest and tiles it through shared memory
-/// (`kiln_cuda`'s `emit/tiled.rs`), the CPU backend vectorizes it like any serial loop.
+/// How a reduction is computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReduceStrategy {
@@ -88,11 +86,37 @@ pub struct Schedule {
     /// Groups of sibling reductions (two or more, in node order) computed by one loop in one
     /// kernel: the same operand, the same axes, every one a serial array-level output.
     pub fused: Vec<Vec<NodeId>>,
+    /// The contractions over the rows (two-phase or scatter reductions inside a
+    /// comprehension), in node order: what the schedule found when it chose their strategy,
+    /// so that `build_loops` follows it instead of looking again.
+    pub(crate) contractions: Vec<(NodeId, Contraction)>,
+    /// Whether each node's kernel (when it has one) runs reduction loops per point: the node
+    /// is a reduction, or reads one that is inlined into it.
+    pub(crate) loops: Vec<bool>,
+}
+
+/// A contraction over the rows (see [`contraction_host`]) that the schedule splits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Contraction {
+    /// The comprehension whose whole body the contraction is.
+    pub host: NodeId,
+    /// For a scatter: the one-hot product it computes.
+    pub hot: Option<OneHot>,
 }
 
 impl Schedule {
     pub fn placement(&self, id: NodeId) -> Placement {
         self.placement.get(id.index()).copied().unwrap_or(Placement::Inline)
+    }
+
+    /// The contraction over the rows that reduction `id` is, if the schedule split one.
+    pub(crate) fn contraction(&self, id: NodeId) -> Option<Contraction> {
+        self.contractions.iter().find(|(n, _)| *n == id).map(|(_, c)| *c)
+    }
+
+    /// Whether the kernel of node `id` runs reduction loops per point.
+    pub(crate) fn runs_loops(&self, id: NodeId) -> bool {
+        self.loops.get(id.index()).copied().unwrap_or(false)
     }
 
     /// The fused group `id` belongs to, if any.
@@ -139,14 +163,16 @@ const TWO_PHASE_MAX_CONTRACTION_OUT: u64 = 1 << 12;
 ///
 /// A `range_reduce` inside a comprehension is two-phase only when it is a *contraction over
 /// the rows* (see [`contraction_host`]); then its partials are indexed by the chunk and the
-/// comprehension's domain.
-fn strategy(p: &Program, id: NodeId, free: &[Vec<VarId>]) -> ReduceStrategy {
+/// comprehension's domain, and the contraction is returned with the strategy.
+fn strategy(p: &Program, id: NodeId, free: &[Vec<VarId>]) -> (ReduceStrategy, Option<Contraction>) {
     if !free[id.index()].is_empty() {
-        return match contraction_host(p, id, free) {
-            Some(host) if one_hot(p, id, host, free).is_some() => ReduceStrategy::Scatter { chunks: SCATTER_CHUNKS },
-            Some(_) => ReduceStrategy::TwoPhase { chunks: TWO_PHASE_CHUNKS },
-            None => ReduceStrategy::Serial,
+        let Some(host) = contraction_host(p, id, free) else { return (ReduceStrategy::Serial, None) };
+        let hot = one_hot(p, id, host, free);
+        let strategy = match hot {
+            Some(_) => ReduceStrategy::Scatter { chunks: SCATTER_CHUNKS },
+            None => ReduceStrategy::TwoPhase { chunks: TWO_PHASE_CHUNKS },
         };
+        return (strategy, Some(Contraction { host, hot }));
     }
     let n = p.node(id);
     let (extents, tiny): (Vec<Dim>, bool) = match &n.op {
@@ -157,16 +183,16 @@ fn strategy(p: &Program, id: NodeId, free: &[Vec<VarId>]) -> ReduceStrategy {
             (ext, n.ty.shape.is_empty() || columns)
         }
         Op::RangeReduce { extents, .. } => (extents.clone(), n.ty.shape.is_empty()),
-        _ => return ReduceStrategy::Serial,
+        _ => return (ReduceStrategy::Serial, None),
     };
     let small = extents.iter().try_fold(1u64, |acc, d| match d {
         Dim::Const(c) => acc.checked_mul(*c),
         Dim::Sym(_) => None,
     });
     if !tiny || extents.is_empty() || small.is_some_and(|c| c < TWO_PHASE_MIN_ELEMS) {
-        return ReduceStrategy::Serial;
+        return (ReduceStrategy::Serial, None);
     }
-    ReduceStrategy::TwoPhase { chunks: TWO_PHASE_CHUNKS }
+    (ReduceStrategy::TwoPhase { chunks: TWO_PHASE_CHUNKS }, None)
 }
 
 /// The row symbols of `p`: those that are the first axis of some rank-2 parameter and the
@@ -191,7 +217,7 @@ fn row_syms(p: &Program) -> Vec<Dim> {
 ///
 /// Everything else inside a comprehension (the distances of `nearest`, reducing `d`) stays a
 /// serial loop.
-pub(crate) fn contraction_host(p: &Program, id: NodeId, free: &[Vec<VarId>]) -> Option<NodeId> {
+fn contraction_host(p: &Program, id: NodeId, free: &[Vec<VarId>]) -> Option<NodeId> {
     let Op::RangeReduce { op, extents, .. } = &p.node(id).op else { return None };
     if op.is_arg() || extents.is_empty() || p.use_counts()[id.index()] != 1 {
         return None;
@@ -228,7 +254,7 @@ pub(crate) struct OneHot {
 /// one-hot product: a `sum` over one row variable `i` of `select(g(i) == j, v, 0)` (either
 /// side of the `==`), with `j` a variable of `host`, `g` an `i64` of `i` alone and `v` free
 /// of `j`.
-pub(crate) fn one_hot(p: &Program, id: NodeId, host: NodeId, free: &[Vec<VarId>]) -> Option<OneHot> {
+fn one_hot(p: &Program, id: NodeId, host: NodeId, free: &[Vec<VarId>]) -> Option<OneHot> {
     let Op::RangeReduce { op: crate::program::ReduceOp::Sum, vars, body, .. } = &p.node(id).op else { return None };
     let Op::Generate { vars: gvars, .. } = &p.node(host).op else { return None };
     let [i] = vars.as_slice() else { return None };
@@ -291,7 +317,7 @@ fn sibling_groups(p: &Program, free: &[Vec<VarId>]) -> Vec<Vec<NodeId>> {
             axes_of(u).as_ref() == Some(&axes)
                 && free[u.index()].is_empty()
                 && p.outputs.iter().filter(|o| **o == u).count() == 1
-                && strategy(p, u, free) == ReduceStrategy::Serial
+                && strategy(p, u, free).0 == ReduceStrategy::Serial
         });
         let mut g = us.clone();
         g.dedup();
@@ -344,9 +370,12 @@ pub fn schedule(p: &Program) -> Schedule {
     // is cheap to recompute, so it is inlined again (`x - mean` once `mean` is a buffer).
     let mut has_reduction = vec![false; n];
     let mut reductions = vec![];
+    let mut contractions = vec![];
     for i in 0..n {
         if is_red(i) {
-            reductions.push((NodeId(i as u32), strategy(p, NodeId(i as u32), &free)));
+            let (strategy, contraction) = strategy(p, NodeId(i as u32), &free);
+            reductions.push((NodeId(i as u32), strategy));
+            contractions.extend(contraction.map(|c| (NodeId(i as u32), c)));
         }
         has_reduction[i] = is_red(i)
             || p.nodes[i]
@@ -358,5 +387,5 @@ pub fn schedule(p: &Program) -> Schedule {
             placement[i] = Placement::Inline;
         }
     }
-    Schedule { placement, reductions, fused }
+    Schedule { placement, reductions, fused, contractions, loops: has_reduction }
 }

@@ -114,3 +114,28 @@ fn a_kernel_may_accumulate_in_its_own_slab_of_a_temporary() {
     let lp = parse_loop_program(text).expect("parse");
     verify_loops(&lp).unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[test]
+fn kernel_hints_round_trip_and_are_verified() {
+    // A two-phase partial kernel: chunk axis first, a ranged loop over the chunk's rows.
+    let text = "program p\n  sym n\n  in x: f32[n]\n  out o: f32[4]\n  kernel p_k0 (v0 < 4) two_phase {\n    mut v1: f32 = f32:0.0\n    for v2 < n from div(mul(v0, dim(n)), i64:4) to div(mul(add(v0, i64:1), dim(n)), i64:4) {\n      v1 = add(v1, load x[v2])\n    }\n    store o[v0] = v1\n  }\n";
+    let lp = good(text);
+    assert_eq!(lp.kernels[0].hint, kiln_ir::loops::KernelHint::TwoPhase);
+    assert_eq!(lp.to_string(), text);
+    // The same kernel over a symbolic chunk count, or claiming a shape it does not have.
+    let sym = text.replace("out o: f32[4]", "out o: f32[n]").replace("(v0 < 4)", "(v0 < n)");
+    assert!(bad(&sym).contains("first domain axis is no constant chunk count"), "{}", bad(&sym));
+    let scatter = text
+        .replace(" two_phase {", " scatter {")
+        .replace(" from div(mul(v0, dim(n)), i64:4) to div(mul(add(v0, i64:1), dim(n)), i64:4)", "");
+    assert!(bad(&scatter).contains("has no `for .. from .. to ..`"), "{}", bad(&scatter));
+    let serial = "program p\n  in x: f32[]\n  out o: f32[]\n  kernel p_k0 () serial {\n    store o[] = load x[]\n  }\n";
+    assert!(bad(serial).contains("a `serial` kernel runs no loop"), "{}", bad(serial));
+    // An unknown hint is a syntax error on its line.
+    let ParseLoopError::Syntax { line, message } = parse_loop_program(&text.replace("two_phase", "tiled")).unwrap_err()
+    else {
+        panic!("not a syntax error")
+    };
+    assert_eq!(line, 5);
+    assert!(message.contains("expected a kernel hint"), "{message}");
+}

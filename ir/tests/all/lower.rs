@@ -220,6 +220,24 @@ fn traced_lowering_records_every_pass() {
 }
 
 #[test]
+fn fuse_merges_kernels_of_one_domain_and_numbers_them() {
+    // Two outputs of one shape, neither reading the other (`a * x` and `b * y`): `loops` builds one kernel each,
+    // `fuse` merges them into one kernel, numbered `_k0`.
+    let mut p = axpby();
+    let (ax, by) = (NodeId(4), NodeId(5));
+    assert!(matches!(p.node(ax).op, Op::Binary(BinOp::Mul, ..)));
+    assert!(matches!(p.node(by).op, Op::Binary(BinOp::Mul, ..)));
+    p.outputs = vec![ax, by];
+    let (lp, trace) = lower_traced(&p).unwrap();
+    let loops = trace.iter().find(|r| r.name == "loops").unwrap();
+    assert_eq!(loops.text.matches("kernel ").count(), 2, "{}", loops.text);
+    let fuse = trace.iter().find(|r| r.name == "fuse").unwrap();
+    assert!(fuse.changed, "{}", fuse.text);
+    assert_eq!(lp.kernels.len(), 1, "{lp}");
+    assert_eq!(lp.kernels[0].name, "axpby_k0");
+}
+
+#[test]
 fn generic_programs_are_rejected() {
     let mut p = Program::new("g");
     let x = param(&mut p, "x", Type::scalar(ElemTy::Float));
