@@ -11,7 +11,7 @@ use kiln_cuda::nvrtc::CudaError;
 /// The first device, or `None` after printing why the test is skipped.
 fn gpu(test: &str) -> Option<std::sync::Arc<CudaDevice>> {
     if !driver::driver_available() || driver::device_count() == 0 {
-        kiln_cuda::tools::skip_test(test, "no CUDA driver/GPU");
+        kiln_cuda::tools::skip_test(&format!("nvrtc_gpu::{test}"), "no CUDA driver/GPU");
         return None;
     }
     match CudaDevice::open(0) {
