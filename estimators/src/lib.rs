@@ -16,6 +16,7 @@
 //! # Ok::<(), kiln_estimators::EstimatorError>(())
 //! ```
 
+mod alloc;
 pub mod cluster;
 pub mod data;
 pub mod datasets;
