@@ -9,12 +9,17 @@
 //! * `cargo xtask test-gpu` — the tests that launch kernels on `Device::Cuda(0)`; without a
 //!   CUDA driver or GPU they print "skipped: no CUDA driver/GPU".
 //!
+//! * `cargo xtask fuzz [--target T] [--seconds N] [--seed S]` — the seeded fuzz targets of
+//!   `kiln-fuzz` (hostile files, kernel sources, IR text, arguments, random programs); `test`
+//!   runs each for a few seconds with a fixed seed.
+//!
 //! Later capabilities add `bench` (kiln against numpy/numba/scikit-learn in one run) and
 //! `fixtures` (regenerate scikit-learn parity numbers).
 
 mod bench;
 mod cuda_tools;
 mod fixtures;
+mod fuzz;
 
 use std::path::Path;
 use std::process::{Command, ExitCode};
@@ -27,11 +32,13 @@ fn main() -> ExitCode {
         Some("test-gpu") => test_gpu(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fixtures") => fixtures::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask test [-- extra cargo test args]");
             eprintln!("       cargo xtask test-gpu [-- extra cargo test args]");
             eprintln!("       cargo xtask bench [--quick] [--skip-python] [--skip-kiln] [--device cpu|interp]");
             eprintln!("       cargo xtask fixtures");
+            eprintln!("       cargo xtask fuzz [--target T] [--seconds N] [--seed S]");
             ExitCode::from(2)
         }
     }
@@ -127,6 +134,9 @@ fn test(extra: &[String]) -> ExitCode {
         }
     }
     if let Err(code) = run_examples() {
+        return code;
+    }
+    if let Err(code) = fuzz::fuzz(&[], fuzz::TEST_SECONDS, fuzz::TEST_SEED) {
         return code;
     }
     eprintln!("xtask: all checks passed");
