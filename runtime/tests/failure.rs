@@ -72,7 +72,8 @@ fn one_call(k: usize, n: usize) {
         }
         6 => {
             let ints = Value::I64(Array2::<i64>::zeros((n, 2)).into_dyn());
-            let err = centred::kernel().call(None, vec![Arg::from_value(&ints)]).expect_err("integers for a float kernel");
+            let err =
+                centred::kernel().call(None, vec![Arg::from_value(&ints)]).expect_err("integers for a float kernel");
             assert!(matches!(err, Error::NotAFloat { .. }), "{err}");
         }
         _ => {
