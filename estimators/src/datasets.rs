@@ -18,6 +18,7 @@
 mod bundled;
 mod files;
 mod generators;
+mod npy_header;
 mod rng;
 
 use std::fmt;
@@ -27,6 +28,7 @@ use std::str::FromStr;
 pub use bundled::{load_breast_cancer, load_diabetes, load_digits, load_iris, load_wine, Dataset};
 pub use files::{load_csv, load_npy, load_npy_as, NpyElement};
 pub use generators::{make_blobs, make_classification, make_regression, MakeBlobs, MakeClassification, MakeRegression};
+pub use npy_header::{check_npy, NpyFormatError, NpyHeader};
 pub use rng::Xoshiro256;
 
 /// The float types datasets are produced in: f32 and f64.

@@ -44,6 +44,10 @@ pub enum EstimatorError {
     /// A small dense problem (solve, eigendecomposition) failed on the host.
     #[error("linear algebra failed: {0}")]
     Linalg(String),
+    /// A table sized by the hyper-parameters (and the data's shape) cannot be allocated: its
+    /// byte count overflows or the memory is not there (numpy's `MemoryError`).
+    #[error("unable to allocate {bytes} bytes for {what} with shape {shape:?}")]
+    OutOfMemory { what: &'static str, shape: Vec<usize>, bytes: u128 },
     /// A kernel call failed (compile, launch, device).
     #[error(transparent)]
     Kernel(#[from] kiln_runtime::Error),

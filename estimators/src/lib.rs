@@ -19,6 +19,7 @@
 // `deny`, not `forbid`: ndarray's `s![]` expands to a block marked `#[allow(unsafe_code)]`.
 #![deny(unsafe_code)]
 
+mod alloc;
 pub mod cluster;
 pub mod data;
 pub mod datasets;

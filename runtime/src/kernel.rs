@@ -810,7 +810,10 @@ fn background(job: Job) -> bool {
                 unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
             }
             while let Ok(job) = rx.recv() {
-                job();
+                // A job that panics (a compiler bug) ends alone: its instance's `cpu` stays
+                // empty (a call needing it compiles it on its own thread), and this thread
+                // lives on for the other kernels' jobs.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
             }
         };
         std::thread::Builder::new().name("kiln-jit".into()).spawn(worker).ok().map(|_| Mutex::new(tx))

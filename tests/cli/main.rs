@@ -235,6 +235,56 @@ fn bad_inputs_are_one_error_line() {
     assert_clean_error(&kiln(&["inspect", syntax.to_str().unwrap()], &[]), "syntax.rs");
 }
 
+/// The bytes of a version 1.0 `.npy` file with header dictionary `dict` and `data` after it.
+fn npy_bytes(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut header = format!("{dict}\n").into_bytes();
+    while (10 + header.len()) % 64 != 0 {
+        header.insert(header.len() - 1, b' ');
+    }
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((header.len() as u16).to_le_bytes());
+    out.extend(header);
+    out.extend(data);
+    out
+}
+
+#[test]
+fn hostile_npy_headers_are_one_error_line() {
+    // A 150-byte file claiming 4e12 elements used to abort `kiln run` (exit 134, "memory
+    // allocation of 16000000000000 bytes failed"), read as f32, as f64 and as a 2-D array.
+    let dir = tempfile::tempdir().unwrap();
+    let f = kernels_file();
+    let f = f.to_str().unwrap();
+    let files = [
+        ("huge_f32.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (4000000000000,), }", "axpby", "x"),
+        ("huge_f64.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (4000000000000,), }", "axpby", "x"),
+        ("huge_2d.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2000000, 2000000), }", "nearest", "x"),
+        ("short.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (9,), }", "axpby", "x"),
+        ("complex.npy", "{'descr': '<c8', 'fortran_order': False, 'shape': (4,), }", "axpby", "x"),
+    ];
+    for (name, dict, kernel, param) in files {
+        let path = dir.path().join(name);
+        let bytes = npy_bytes(dict, &[0; 32]);
+        assert!(bytes.len() <= 160, "{name}: a small file");
+        std::fs::write(&path, &bytes).unwrap();
+        let arg = format!("{param}={}", path.display());
+        let ok = dir.path().join("ok.npy");
+        write_npy(&ok, &Array2::<f32>::zeros((2, 2))).unwrap();
+        let c = format!("c={}", ok.display());
+        let mut args = vec!["run", f, "--kernel", kernel, "--arg", &arg];
+        if kernel == "axpby" {
+            args.extend(["--arg", "a=1", "--arg", "b=1", "--arg", "y=1"]);
+        } else {
+            args.extend(["--arg", &c]);
+        }
+        let o = kiln(&args, &[]);
+        assert_eq!(o.status.code(), Some(1), "{name}: exit 1, not an abort; stderr: {}", stderr(&o));
+        assert_clean_error(&o, name);
+        let needle = if name == "complex.npy" { "unsupported dtype" } else { "header claims" };
+        assert!(stderr(&o).contains(needle), "{name}: {}", stderr(&o));
+    }
+}
+
 #[test]
 fn kiln_debug_reports_kernels_and_passes() {
     let dir = tempfile::tempdir().unwrap();

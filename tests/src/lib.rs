@@ -143,3 +143,27 @@ pub fn assert_close<T: Tolerance, D: Dimension>(got: &Array<T, D>, want: &Array<
 pub fn assert_close_scalar<T: Tolerance>(got: T, want: T, what: &str) {
     assert!(T::close(got, want), "{what}: got {got:?}, want {want:?}");
 }
+
+/// Whether two kernel outputs agree: same dtype and shape, every element within its dtype's
+/// [`Tolerance`]; else the first difference, printed.
+pub fn same_value(got: &kiln::Value, want: &kiln::Value) -> Result<(), String> {
+    use kiln::Value;
+    fn cmp<T: Tolerance>(g: &kiln::ndarray::ArrayD<T>, w: &kiln::ndarray::ArrayD<T>) -> Result<(), String> {
+        if g.shape() != w.shape() {
+            return Err(format!("shape {:?} vs {:?}", g.shape(), w.shape()));
+        }
+        match g.iter().zip(w.iter()).position(|(a, b)| !T::close(*a, *b)) {
+            None => Ok(()),
+            Some(i) => Err(format!("element {i}: {:?} vs {:?}", g.iter().nth(i), w.iter().nth(i))),
+        }
+    }
+    match (got, want) {
+        (Value::F32(g), Value::F32(w)) => cmp(g, w),
+        (Value::F64(g), Value::F64(w)) => cmp(g, w),
+        (Value::I32(g), Value::I32(w)) => cmp(g, w),
+        (Value::I64(g), Value::I64(w)) => cmp(g, w),
+        (Value::U32(g), Value::U32(w)) => cmp(g, w),
+        (Value::Bool(g), Value::Bool(w)) => cmp(g, w),
+        _ => Err(format!("dtype {} vs {}", got.dtype(), want.dtype())),
+    }
+}

@@ -14,12 +14,16 @@
 //! * `cargo xtask bench` — kiln against a STREAM loop, numpy, numexpr, numba and
 //!   scikit-learn in one run, printed as ratios.
 //! * `cargo xtask fixtures` — regenerate the scikit-learn parity numbers in `tests/fixtures`.
+//! * `cargo xtask fuzz [--target T] [--seconds N] [--seed S]` — the seeded fuzz targets of
+//!   `kiln-fuzz` (hostile files, kernel sources, IR text, arguments, random programs); `test`
+//!   runs each for a few seconds with a fixed seed.
 
 #![forbid(unsafe_code)]
 
 mod bench;
 mod cuda_tools;
 mod fixtures;
+mod fuzz;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,11 +45,13 @@ fn main() -> ExitCode {
         Some("test-gpu") => test_gpu(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fixtures") => fixtures::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask test [--full] [-- extra cargo test args]");
             eprintln!("       cargo xtask test-gpu [-- extra cargo test args]");
             eprintln!("       cargo xtask bench [--quick] [--skip-python] [--skip-kiln] [--device cpu|interp]");
             eprintln!("       cargo xtask fixtures");
+            eprintln!("       cargo xtask fuzz [--target T] [--seconds N] [--seed S]");
             ExitCode::from(2)
         }
     }
@@ -156,6 +162,9 @@ fn test(extra: &[String]) -> ExitCode {
         }
     }
     if let Err(code) = run_examples() {
+        return code;
+    }
+    if let Err(code) = fuzz::fuzz(&[], fuzz::TEST_SECONDS, fuzz::TEST_SEED) {
         return code;
     }
     eprintln!("xtask: all checks passed");

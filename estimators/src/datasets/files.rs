@@ -1,4 +1,5 @@
-//! Arrays from files: `.npy` through ndarray-npy, `.csv` with a small plain parser.
+//! Arrays from files: `.npy` through ndarray-npy (after [`super::check_npy`] has checked the
+//! header against the file), `.csv` with a small plain parser.
 //!
 //! A `.npy` file may hold any of numpy's real element types; it is read as what it holds and
 //! converted to the element type asked for ([`NpyElement`]), so scikit-learn's float64
@@ -145,6 +146,9 @@ fn convert<T: NpyElement, S: Copy + ToString>(
 pub fn load_npy_as<T: NpyElement, D: Dimension>(path: impl AsRef<Path>) -> Result<Array<T, D>> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|source| DatasetError::Io { path: path.to_path_buf(), source })?;
+    // Checked before ndarray-npy sees the bytes: it allocates what the header claims.
+    super::check_npy(&mut bytes.as_slice(), bytes.len() as u64)
+        .map_err(|e| DatasetError::Npy { path: path.to_path_buf(), reason: e.to_string() })?;
     let stored = read_stored(path, &bytes)?;
     let found = match &stored {
         Stored::Float(a) | Stored::Wide(a, _) => a.ndim(),

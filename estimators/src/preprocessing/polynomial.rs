@@ -7,6 +7,7 @@
 //! are listed last feature first, so the product rounds exactly as scikit-learn's incremental
 //! `XP[:, (b, c)] * X[:, a]` does.
 
+use crate::alloc::try_zeros;
 use crate::data::{check_fitted_x, check_x, Mat, Matrix, Storage};
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
@@ -74,7 +75,8 @@ impl PolynomialFeaturesParams {
     ///
     /// # Errors
     /// Degree 0 without the bias (an empty output); a degree giving more output columns than
-    /// can be indexed; empty or non-finite X.
+    /// can be indexed; [`EstimatorError::OutOfMemory`] when the column tables do not fit in
+    /// memory; empty or non-finite X.
     pub fn fit<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<PolynomialFeatures<F, X::Storage>> {
         if self.degree == 0 && !self.include_bias {
             return Err(EstimatorError::param(
@@ -97,19 +99,21 @@ impl PolynomialFeaturesParams {
                 let expected = format!("small enough for {d} input features (too many output features to index)");
                 EstimatorError::param("PolynomialFeatures", "degree", expected, self.degree)
             })?;
-        let combos = combinations(d, degree, self.interaction_only, self.include_bias);
-        debug_assert_eq!(combos.len(), m);
-        let mut powers = Array2::<i64>::zeros((m, d));
-        let mut cols = Array2::<i64>::zeros((m, k));
-        let mut used = Array2::<i64>::zeros((m, k));
-        for (j, combo) in combos.iter().enumerate() {
+        // Allocated fallibly: a countable but huge degree is an out-of-memory error.
+        let mut powers = try_zeros::<i64>(m, d, "PolynomialFeatures' powers_")?;
+        let mut cols = try_zeros::<i64>(m, k, "PolynomialFeatures' column table")?;
+        let mut used = try_zeros::<i64>(m, k, "PolynomialFeatures' column table")?;
+        let mut j = 0;
+        for_each_combination(d, degree, self.interaction_only, self.include_bias, |combo| {
             // Last feature first: the order scikit-learn's incremental products multiply in.
             for (l, &c) in combo.iter().rev().enumerate() {
                 powers[[j, c]] += 1;
                 cols[[j, l]] = c as i64;
                 used[[j, l]] = 1;
             }
-        }
+            j += 1;
+        });
+        debug_assert_eq!(j, m);
         let device = x.device();
         Ok(PolynomialFeatures {
             powers,
@@ -156,25 +160,36 @@ fn n_output_features(d: usize, degree: usize, interaction_only: bool, include_bi
     usize::try_from(total - u128::from(!include_bias)).ok()
 }
 
-/// The feature index lists of every output column, in scikit-learn's order: `()` for the bias,
-/// then for each degree its (ascending) index combinations in lexicographic order.
-fn combinations(d: usize, degree: usize, interaction_only: bool, include_bias: bool) -> Vec<Vec<usize>> {
-    fn extend(out: &mut Vec<Vec<usize>>, prefix: &mut Vec<usize>, from: usize, d: usize, left: usize, distinct: bool) {
-        if left == 0 {
-            out.push(prefix.clone());
-            return;
-        }
-        for c in from..d {
-            prefix.push(c);
-            extend(out, prefix, if distinct { c + 1 } else { c }, d, left - 1, distinct);
-            prefix.pop();
-        }
-    }
-    let mut out = Vec::new();
+/// Calls `f` with the feature index list of every output column, in scikit-learn's order: `()`
+/// for the bias, then for each degree its (ascending) index combinations in lexicographic
+/// order. Iterative, so a high degree needs no deep recursion.
+fn for_each_combination(
+    d: usize,
+    degree: usize,
+    interaction_only: bool,
+    include_bias: bool,
+    mut f: impl FnMut(&[usize]),
+) {
+    let mut combo = Vec::with_capacity(degree);
     for deg in usize::from(!include_bias)..=degree {
-        extend(&mut out, &mut Vec::with_capacity(deg), 0, d, deg, interaction_only);
+        if interaction_only && deg > d {
+            break;
+        }
+        // The first combination: all zeros, or 0, 1, ... for distinct features.
+        combo.clear();
+        combo.extend((0..deg).map(|p| if interaction_only { p } else { 0 }));
+        loop {
+            f(&combo);
+            // The last position that can still grow (its greatest value leaves room for the
+            // positions after it when features are distinct).
+            let last = |p: usize| if interaction_only { d - deg + p } else { d - 1 };
+            let Some(p) = (0..deg).rev().find(|&p| combo[p] < last(p)) else { break };
+            combo[p] += 1;
+            for q in p + 1..deg {
+                combo[q] = if interaction_only { combo[p] + (q - p) } else { combo[p] };
+            }
+        }
     }
-    out
 }
 
 impl<F: Real, S: Storage> PolynomialFeatures<F, S> {

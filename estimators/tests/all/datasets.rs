@@ -190,6 +190,118 @@ fn npy_errors_name_the_file_and_the_problem() {
     assert!(load_npy_as::<f64, Ix2>(&vector).is_err());
 }
 
+/// The bytes of a `.npy` file of format `version` with header dictionary `dict` (padded as
+/// numpy pads it) and `data` after it.
+fn npy_bytes(version: u8, dict: &str, data: &[u8]) -> Vec<u8> {
+    let len_bytes = if version == 1 { 2 } else { 4 };
+    let mut header = format!("{dict}\n").into_bytes();
+    while (8 + len_bytes + header.len()) % 64 != 0 {
+        header.insert(header.len() - 1, b' ');
+    }
+    let mut out = b"\x93NUMPY".to_vec();
+    out.extend([version, 0]);
+    out.extend(&(header.len() as u32).to_le_bytes()[..len_bytes]);
+    out.extend(header);
+    out.extend(data);
+    out
+}
+
+/// The error of loading `bytes` (written to a file) as a 1-D f64 array.
+fn npy_error(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("hostile.npy");
+    std::fs::write(&path, bytes).expect("write");
+    let err = load_npy_as::<f64, IxDyn>(&path).expect_err("a hostile file is refused");
+    assert!(matches!(err, DatasetError::Npy { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("hostile.npy") && !text.contains('\n'), "{text}");
+    text
+}
+
+#[test]
+fn npy_headers_claiming_more_than_the_file_holds_are_refused_before_allocating() {
+    // These files used to abort the process: ndarray-npy allocated the 16 TB (and 32 TB) the
+    // header claimed before reading a byte of data.
+    let data = [0u8; 32];
+    for (dict, what) in [
+        ("{'descr': '<f4', 'fortran_order': False, 'shape': (4000000000000,), }", "1-D f32"),
+        ("{'descr': '<f8', 'fortran_order': False, 'shape': (4000000000000,), }", "1-D f64"),
+        ("{'descr': '<f8', 'fortran_order': False, 'shape': (2000000, 2000000), }", "2-D f64"),
+    ] {
+        let bytes = npy_bytes(1, dict, &data);
+        assert!(bytes.len() <= 160, "{what}: a small file");
+        let text = npy_error(&bytes);
+        assert!(text.contains("header claims") && text.contains("holds 32"), "{what}: {text}");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("big.npy");
+        std::fs::write(&path, &bytes).expect("write");
+        assert!(matches!(load_npy::<f64>(&path), Err(DatasetError::Npy { .. })), "{what} as 2-D");
+        assert!(matches!(load_npy::<f32>(&path), Err(DatasetError::Npy { .. })), "{what} as 2-D f32");
+    }
+    // Shapes whose byte count overflows are refused as such.
+    let text =
+        npy_error(&npy_bytes(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", &[]));
+    assert!(text.contains("more bytes than can be addressed"), "{text}");
+    let text = npy_error(&npy_bytes(
+        1,
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999999,), }",
+        &[],
+    ));
+    assert!(text.contains("malformed header"), "{text}");
+}
+
+#[test]
+fn npy_files_that_are_short_long_or_of_unknown_format_are_refused() {
+    let good = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }";
+    let data: Vec<u8> = [1.5f64, -2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let dir = tempfile::tempdir().expect("temp dir");
+    for version in [1, 2, 3] {
+        let path = dir.path().join(format!("v{version}.npy"));
+        std::fs::write(&path, npy_bytes(version, good, &data)).expect("write");
+        assert_eq!(load_npy_as::<f64, Ix1>(&path).expect("a well-formed file"), array![1.5, -2.0], "version {version}");
+    }
+    // Big-endian data is supported: read and byte-swapped.
+    let big: Vec<u8> = [1.5f64, -2.0].iter().flat_map(|v| v.to_be_bytes()).collect();
+    let path = dir.path().join("big_endian.npy");
+    std::fs::write(&path, npy_bytes(1, &good.replace("<f8", ">f8"), &big)).expect("write");
+    assert_eq!(load_npy_as::<f64, Ix1>(&path).expect("big-endian"), array![1.5, -2.0]);
+    // Fortran order is supported: the data is column-major.
+    let cols: Vec<u8> = [1.0f64, 3.0, 2.0, 4.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let path = dir.path().join("fortran.npy");
+    std::fs::write(&path, npy_bytes(1, "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }", &cols))
+        .expect("write");
+    assert_eq!(load_npy::<f64>(&path).expect("fortran order"), array![[1.0, 2.0], [3.0, 4.0]]);
+
+    let full = npy_bytes(1, good, &data);
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (full[..full.len() - 1].to_vec(), "file holds 15"),
+        ([full.as_slice(), &[0]].concat(), "file holds 17"),
+        (full[..40].to_vec(), "ends inside its header"),
+        (full[..7].to_vec(), "ends inside its header"),
+        (b"\x93NUMPX\x01\x00".to_vec(), "bad magic"),
+        (npy_bytes(4, good, &data), "version 4.0"),
+        ([&full[..7], &[1], &full[8..]].concat(), "version 1.1"),
+        // A version 2 header length of 4 GiB in a 12-byte file.
+        (b"\x93NUMPY\x02\x00\xff\xff\xff\xff".to_vec(), "ends inside its header"),
+        (npy_bytes(1, &good.replace("<f8", "<c16"), &[0; 32]), "unsupported dtype `<c16`"),
+        (npy_bytes(1, &good.replace("<f8", "<f2"), &[0; 4]), "unsupported dtype `<f2`"),
+        (npy_bytes(1, &good.replace("'<f8'", "[('a', '<f8')]"), &data), "unsupported dtype `structured"),
+        (npy_bytes(1, &good.replace("<f8", "|f8"), &data), "byte order"),
+        (npy_bytes(1, &good.replace("<f8", "=f8"), &data), "byte order"),
+        (npy_bytes(1, &good.replace("<f8", ">b1"), &[0; 2]), "byte order"),
+        (npy_bytes(1, "{'descr': '<f8', 'shape': (2,), }", &data), "no `fortran_order` key"),
+        (npy_bytes(1, &good.replace("}", "'extra': 1, }"), &data), "unexpected key `extra`"),
+        (npy_bytes(1, &good.replace("(2,)", "(-2,)"), &data), "malformed header"),
+        (npy_bytes(1, &good.replace("False", "None"), &data), "malformed header"),
+        (npy_bytes(1, &good.replace("'<f8'", "'<f8"), &data), "malformed header"),
+        (npy_bytes(1, &format!("{good} trailing"), &data), "malformed header"),
+    ];
+    for (bytes, needle) in cases {
+        let text = npy_error(&bytes);
+        assert!(text.contains(needle), "expected `{needle}`: {text}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // .csv files.
 

@@ -175,6 +175,63 @@ fn constant_features_and_transformer_traits() {
 }
 
 #[test]
+fn polynomial_features_with_a_huge_but_countable_degree_is_out_of_memory() {
+    // Degree 16 on 20 features (7.3e9 output columns, whose tables need over 1 TB) used to
+    // abort the process: the tables were allocated infallibly.
+    let x = Array2::<f64>::ones((2, 20));
+    let e = PolynomialFeatures::params().degree(16).fit(&x).unwrap_err();
+    match &e {
+        EstimatorError::OutOfMemory { what, shape, bytes } => {
+            assert!(what.contains("PolynomialFeatures"), "{e}");
+            assert_eq!(shape, &vec![7_307_872_110, 20], "{e}");
+            assert_eq!(*bytes, 7_307_872_110 * 20 * 8, "{e}");
+        }
+        other => panic!("expected OutOfMemory, got {other:?}"),
+    }
+    assert!(e.to_string().starts_with("unable to allocate 1169259537600 bytes for PolynomialFeatures"), "{e}");
+    // A degree whose column count does not fit in a usize stays an invalid parameter.
+    let e = PolynomialFeatures::params().degree(1000).fit(&x).unwrap_err();
+    assert!(matches!(e, EstimatorError::InvalidParameter { name: "degree", .. }), "{e}");
+}
+
+#[test]
+fn polynomial_powers_are_every_monomial_in_scikit_learn_order() {
+    // A naive reference: every exponent vector of total degree <= `degree` (each exponent at
+    // most 1 with `interaction_only`), by degree, then in reverse lexicographic exponent order
+    // (which is the lexicographic order of the ascending index combinations).
+    fn reference(d: usize, degree: usize, interaction_only: bool, include_bias: bool) -> Vec<Vec<i64>> {
+        let max = if interaction_only { 1 } else { degree };
+        let mut all: Vec<Vec<i64>> = vec![vec![]];
+        for _ in 0..d {
+            all = all.into_iter().flat_map(|p| (0..=max as i64).map(move |e| [p.clone(), vec![e]].concat())).collect();
+        }
+        let total = |p: &Vec<i64>| p.iter().sum::<i64>() as usize;
+        all.retain(|p| total(p) <= degree && (include_bias || total(p) > 0));
+        all.sort_by(|a, b| total(a).cmp(&total(b)).then_with(|| b.cmp(a)));
+        all
+    }
+    for d in 1..=4 {
+        for degree in 0..=4 {
+            for interaction_only in [false, true] {
+                for include_bias in [false, true] {
+                    if degree == 0 && !include_bias {
+                        continue;
+                    }
+                    let params = PolynomialFeatures::params()
+                        .degree(degree)
+                        .interaction_only(interaction_only)
+                        .include_bias(include_bias);
+                    let p = params.fit(&Array2::<f64>::ones((1, d))).unwrap();
+                    let got: Vec<Vec<i64>> = p.powers().rows().into_iter().map(|r| r.to_vec()).collect();
+                    let case = format!("d={d} degree={degree} interaction_only={interaction_only} bias={include_bias}");
+                    assert_eq!(got, reference(d, degree, interaction_only, include_bias), "{case}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn bad_input_is_a_typed_error() {
     let e = MinMaxScaler::params().feature_range(1.0, 0.0).fit(&array![[1.0f64]]).unwrap_err();
     assert!(matches!(e, EstimatorError::InvalidParameter { name: "feature_range", .. }), "{e}");

@@ -1,11 +1,13 @@
-//! `.npy` arguments and outputs of `kiln run` (C and Fortran order, via ndarray-npy).
+//! `.npy` arguments and outputs of `kiln run` (C and Fortran order, via ndarray-npy, each
+//! file's header checked against its length first).
 
+use kiln::estimators::datasets::check_npy;
 use kiln::ir::{DType, ElemTy};
 use kiln::ndarray::{ArrayD, IxDyn};
 use kiln::{Kernel, Value};
 use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, Seek};
 use std::path::{Path, PathBuf};
 
 /// One `Value` per parameter from `NAME=...` arguments, and the float type of a generic
@@ -60,18 +62,28 @@ fn read_value(name: &str, text: &str, dtype: DType, rank: usize) -> Result<Value
             DType::Bool => Value::Bool(ArrayD::from_elem(IxDyn(&[]), parse_scalar(name, text, dtype)?)),
         });
     }
-    let path = Path::new(text);
-    let open =
-        || File::open(path).map(BufReader::new).map_err(|e| format!("parameter `{name}`: cannot open {text}: {e}"));
+    let mut file = open_npy(name, text, Path::new(text))?;
     let bad = |e: ndarray_npy::ReadNpyError| format!("parameter `{name}`: {text} is not a {dtype} .npy array: {e}");
     Ok(match dtype {
-        DType::F32 => Value::F32(ArrayD::read_npy(open()?).map_err(bad)?),
-        DType::F64 => Value::F64(ArrayD::read_npy(open()?).map_err(bad)?),
-        DType::I32 => Value::I32(ArrayD::read_npy(open()?).map_err(bad)?),
-        DType::I64 => Value::I64(ArrayD::read_npy(open()?).map_err(bad)?),
-        DType::U32 => Value::U32(ArrayD::read_npy(open()?).map_err(bad)?),
-        DType::Bool => Value::Bool(ArrayD::read_npy(open()?).map_err(bad)?),
+        DType::F32 => Value::F32(ArrayD::read_npy(&mut file).map_err(bad)?),
+        DType::F64 => Value::F64(ArrayD::read_npy(&mut file).map_err(bad)?),
+        DType::I32 => Value::I32(ArrayD::read_npy(&mut file).map_err(bad)?),
+        DType::I64 => Value::I64(ArrayD::read_npy(&mut file).map_err(bad)?),
+        DType::U32 => Value::U32(ArrayD::read_npy(&mut file).map_err(bad)?),
+        DType::Bool => Value::Bool(ArrayD::read_npy(&mut file).map_err(bad)?),
     })
+}
+
+/// The file at `path`, its header checked against its length (ndarray-npy allocates what a
+/// header claims before reading the data) and the reader back at its start.
+fn open_npy(name: &str, text: &str, path: &Path) -> Result<BufReader<File>, String> {
+    let cannot = |e: std::io::Error| format!("parameter `{name}`: cannot open {text}: {e}");
+    let file = File::open(path).map_err(cannot)?;
+    let len = file.metadata().map_err(cannot)?.len();
+    let mut reader = BufReader::new(file);
+    check_npy(&mut reader, len).map_err(|e| format!("parameter `{name}`: {text} is not a readable .npy array: {e}"))?;
+    reader.rewind().map_err(cannot)?;
+    Ok(reader)
 }
 
 fn parse_scalar<T: std::str::FromStr>(name: &str, text: &str, dtype: DType) -> Result<T, String> {

@@ -6,7 +6,6 @@ use kiln::ir::testgen::{random_args, random_program};
 use kiln::ir::Value;
 use kiln::ndarray::{ArrayD, Axis, ShapeBuilder, Slice};
 use kiln::{Arg, Device, Kernel};
-use kiln_tests::Tolerance;
 
 const SEEDS: u64 = 150;
 
@@ -50,27 +49,6 @@ fn reversed_views(args: &[Value]) -> Vec<Value> {
         .collect()
 }
 
-fn same(got: &Value, want: &Value) -> Result<(), String> {
-    fn cmp<T: Tolerance>(g: &ArrayD<T>, w: &ArrayD<T>) -> Result<(), String> {
-        if g.shape() != w.shape() {
-            return Err(format!("shape {:?} vs {:?}", g.shape(), w.shape()));
-        }
-        match g.iter().zip(w.iter()).position(|(a, b)| !T::close(*a, *b)) {
-            None => Ok(()),
-            Some(i) => Err(format!("element {i}: {:?} vs {:?}", g.iter().nth(i), w.iter().nth(i))),
-        }
-    }
-    match (got, want) {
-        (Value::F32(g), Value::F32(w)) => cmp(g, w),
-        (Value::F64(g), Value::F64(w)) => cmp(g, w),
-        (Value::I32(g), Value::I32(w)) => cmp(g, w),
-        (Value::I64(g), Value::I64(w)) => cmp(g, w),
-        (Value::U32(g), Value::U32(w)) => cmp(g, w),
-        (Value::Bool(g), Value::Bool(w)) => cmp(g, w),
-        _ => Err(format!("dtype {} vs {}", got.dtype(), want.dtype())),
-    }
-}
-
 fn check_device(device: Device) {
     let mut compared = 0;
     for seed in 0..SEEDS {
@@ -85,7 +63,7 @@ fn check_device(device: Device) {
             match (&got, &want) {
                 (Ok(g), Ok(w)) => {
                     for (i, (g, w)) in g.iter().zip(w).enumerate() {
-                        if let Err(e) = same(g, w) {
+                        if let Err(e) = kiln_tests::same_value(g, w) {
                             panic!("seed {seed} ({layout}) output {i} on {device}: {e}\n{program}");
                         }
                     }
