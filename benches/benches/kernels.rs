@@ -5,6 +5,8 @@
 //! The comparison with numpy, numba and scikit-learn is `cargo xtask bench`; these benches
 //! track kiln alone from change to change.
 
+#![forbid(unsafe_code)]
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kiln::{with_device, Device};
 use kiln_benches::kernels::{axpby, exp_sin, nearest, sum_all};

@@ -16,8 +16,7 @@
 //! # Ok::<(), kiln_estimators::EstimatorError>(())
 //! ```
 
-// `deny`, not `forbid`: ndarray's `s![]` expands to a block marked `#[allow(unsafe_code)]`.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 mod alloc;
 pub mod cluster;

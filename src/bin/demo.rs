@@ -3,14 +3,13 @@
 //! LogisticRegression and KMeans on the bundled digits, with the same estimator source on
 //! `Device::Cpu`, on the CUDA simulator (a subset: it is slow) and on a GPU when one exists.
 
-// `deny`, not `forbid`: ndarray's `s![]` expands to a block marked `#[allow(unsafe_code)]`.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use kiln::estimators::data::{Mat, Vect};
 use kiln::estimators::model_selection::train_test_split;
 use kiln::estimators::prelude::*;
 use kiln::estimators::{datasets, metrics};
-use kiln::ndarray::{Array1, Array2};
+use kiln::ndarray::{Array1, Array2, Axis, Slice};
 use kiln::prelude::*;
 use std::time::Instant;
 
@@ -74,7 +73,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", axpby::kernel().loops(None)?);
     println!("{}", axpby::kernel().cuda(None)?);
     let small = 100_000;
-    let (xs, ys) = (x.slice(kiln::ndarray::s![..small]), y.slice(kiln::ndarray::s![..small]));
+    let (xs, ys) = (x.slice_axis(Axis(0), Slice::from(..small)), y.slice_axis(Axis(0), Slice::from(..small)));
     let (zs, first_ms, sim_ms) = on(Device::CudaSim, 2, || axpby(2.0, xs, 0.5, ys))?;
     println!(
         "axpby on the CUDA simulator, n={small}: first call (C++ compile of the CUDA C above, cached on disk) {first_ms:.1} ms, then {sim_ms:.2} ms | equals cpu: {}\n",
@@ -157,8 +156,8 @@ fn estimators_demo() -> Result<(), Box<dyn std::error::Error>> {
     println!("  cpu again (kernels compiled): {:.1} ms", warm.ms);
     // The simulator runs the generated CUDA C on the CPU: a subset keeps it quick.
     let m = 300;
-    let sub = |a: &kiln::ndarray::Array2<f64>| a.slice(kiln::ndarray::s![..m, ..]).to_owned();
-    let subv = |a: &kiln::ndarray::Array1<i64>| a.slice(kiln::ndarray::s![..m]).to_owned();
+    let sub = |a: &kiln::ndarray::Array2<f64>| a.slice_axis(Axis(0), Slice::from(..m)).to_owned();
+    let subv = |a: &kiln::ndarray::Array1<i64>| a.slice_axis(Axis(0), Slice::from(..m)).to_owned();
     let devices = if kiln::runtime::cuda_device_count() > 0 {
         vec![(Device::CudaSim, m), (Device::Cuda(0), xtr.nrows())]
     } else {

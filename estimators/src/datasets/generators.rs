@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use ndarray::{s, Array1, Array2};
+use ndarray::{Array1, Array2, Axis, Slice};
 
 use super::{DatasetError, Real, Result, Xoshiro256};
 
@@ -436,20 +436,24 @@ impl MakeClassification {
 
         let mut x = Array2::<f64>::zeros((n, d));
         let mut y = Array1::<i64>::zeros(n);
-        x.slice_mut(s![.., ..n_inf]).mapv_inplace(|_| rng.normal());
+        x.slice_axis_mut(Axis(1), Slice::from(..n_inf)).mapv_inplace(|_| rng.normal());
         let mut start = 0;
         for (k, &count) in counts.iter().enumerate() {
             let stop = (start + count).min(n);
-            y.slice_mut(s![start..stop]).fill((k % n_classes) as i64);
+            y.slice_axis_mut(Axis(0), Slice::from(start..stop)).fill((k % n_classes) as i64);
             let a = Array2::from_shape_simple_fn((n_inf, n_inf), || 2.0 * rng.uniform() - 1.0);
-            let block = x.slice(s![start..stop, ..n_inf]).dot(&a) + centroids.row(k);
-            x.slice_mut(s![start..stop, ..n_inf]).assign(&block);
+            let block =
+                x.slice_axis(Axis(0), Slice::from(start..stop)).slice_axis(Axis(1), Slice::from(..n_inf)).dot(&a)
+                    + centroids.row(k);
+            x.slice_axis_mut(Axis(0), Slice::from(start..stop))
+                .slice_axis_mut(Axis(1), Slice::from(..n_inf))
+                .assign(&block);
             start = stop;
         }
         if n_red > 0 {
             let b = Array2::from_shape_simple_fn((n_inf, n_red), || 2.0 * rng.uniform() - 1.0);
-            let red = x.slice(s![.., ..n_inf]).dot(&b);
-            x.slice_mut(s![.., n_inf..n_inf + n_red]).assign(&red);
+            let red = x.slice_axis(Axis(1), Slice::from(..n_inf)).dot(&b);
+            x.slice_axis_mut(Axis(1), Slice::from(n_inf..n_inf + n_red)).assign(&red);
         }
         let n_sources = n_inf + n_red;
         for r in 0..n_rep {
@@ -457,7 +461,7 @@ impl MakeClassification {
             let col = x.column(src).to_owned();
             x.column_mut(n_sources + r).assign(&col);
         }
-        x.slice_mut(s![.., n_sources + n_rep..]).mapv_inplace(|_| rng.normal());
+        x.slice_axis_mut(Axis(1), Slice::from(n_sources + n_rep..)).mapv_inplace(|_| rng.normal());
 
         if self.flip_y > 0.0 {
             let flips: Vec<bool> = (0..n).map(|_| rng.uniform() < self.flip_y).collect();
@@ -574,7 +578,7 @@ impl MakeRegression {
         let mut rng = Xoshiro256::new(self.seed);
         let mut x = Array2::from_shape_simple_fn((n, d), || rng.normal());
         let mut coef = Array1::<f64>::zeros(d);
-        coef.slice_mut(s![..n_inf]).mapv_inplace(|_| 100.0 * rng.uniform());
+        coef.slice_axis_mut(Axis(0), Slice::from(..n_inf)).mapv_inplace(|_| 100.0 * rng.uniform());
         let mut y = x.dot(&coef) + self.bias;
         if self.noise > 0.0 {
             y.mapv_inplace(|v| v + self.noise * rng.normal());

@@ -192,10 +192,14 @@ fn covariance_spectrum<F: Real, X: Matrix<F>>(x: &X, n: usize, k: usize) -> Resu
     svd_flip_rows(&mut vt);
     let d = values.len();
     // scikit-learn averages the discarded eigenvalues of the covariance (all d of them).
-    let noise_variance = if k < n.min(d) { values.slice(ndarray::s![k..]).mean().unwrap_or(0.0) } else { 0.0 };
+    let noise_variance = if k < n.min(d) {
+        values.slice_axis(ndarray::Axis(0), ndarray::Slice::from(k..)).mean().unwrap_or(0.0)
+    } else {
+        0.0
+    };
     let spectrum = Spectrum {
-        components: vt.slice(ndarray::s![..k, ..]).to_owned(),
-        explained_variance: values.slice(ndarray::s![..k]).to_owned(),
+        components: vt.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..k)).to_owned(),
+        explained_variance: values.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..k)).to_owned(),
         total_variance: values.sum(),
         noise_variance,
     };

@@ -95,11 +95,11 @@ pub(super) fn randomized_spectrum<F: Real, X: Matrix<F>>(
     }
     let (s, mut vt) = svd_right(&b)?;
     svd_flip_rows(&mut vt);
-    let explained_variance = s.slice(ndarray::s![..k]).mapv(|v| v * v / (n - 1) as f64);
+    let explained_variance = s.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..k)).mapv(|v| v * v / (n - 1) as f64);
     let kept: f64 = explained_variance.sum();
     let noise_variance = if k < n.min(d) { ((total_variance - kept) / (n.min(d) - k) as f64).max(0.0) } else { 0.0 };
     let spectrum = Spectrum {
-        components: vt.slice(ndarray::s![..k, ..]).to_owned(),
+        components: vt.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..k)).to_owned(),
         explained_variance,
         total_variance,
         noise_variance,
@@ -116,7 +116,7 @@ fn orthonormalize<F: Real, S: Storage>(y: &S::Mat<F>, device: Device) -> Result<
     let eps = if std::mem::size_of::<F>() == 4 { f64::from(f32::EPSILON) } else { f64::EPSILON };
     let top = values.first().copied().unwrap_or(0.0);
     let r = values.iter().take_while(|&&v| v > top * eps * 100.0 && v > 0.0).count();
-    let scale: Array1<f64> = values.slice(ndarray::s![..r]).mapv(|v| 1.0 / v.sqrt());
+    let scale: Array1<f64> = values.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..r)).mapv(|v| 1.0 / v.sqrt());
     let w = Array2::from_shape_fn((vectors.nrows(), r), |(i, j)| F::from_f64(vectors[[i, j]] * scale[j]));
     let w = S::mat_from_host(w, device)?;
     S::mat(matmul::tensors::<F>(S::mat_arg(y), S::mat_arg(&w))?)

@@ -251,8 +251,8 @@ impl LogisticRegressionParams {
         let found = lbfgs::minimize(objective, vec![0.0; rows * d + nb], &opt)?;
         let (w, b) = unpack(&found.x);
         let off = k_kernel - rows;
-        let coef = w.slice(ndarray::s![off.., ..]).to_owned();
-        let intercept = b.slice(ndarray::s![off..]).to_owned();
+        let coef = w.slice_axis(ndarray::Axis(0), ndarray::Slice::from(off..)).to_owned();
+        let intercept = b.slice_axis(ndarray::Axis(0), ndarray::Slice::from(off..)).to_owned();
         Ok(LogisticRegression {
             coef: X::Storage::mat_from_host(coef, device)?,
             intercept: X::Storage::vec_from_host(intercept, device)?,
