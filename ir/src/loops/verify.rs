@@ -25,7 +25,7 @@
 //!    partials, accumulated in place).
 //! 9. Kernel hints ([`super::KernelHint`]): a `two_phase` or `scatter` kernel's first domain
 //!    axis (the chunk) has a constant extent and its body has a `for .. from .. to ..` (the
-//!    chunk's rows); a `serial` kernel runs a loop.
+//!    chunk's rows). (`serial` promises no shape: a reduction over no axes runs no loop.)
 
 use super::{BufId, BufKind, Expr, LoopProgram, Scalar, Stmt, Var};
 use crate::program::{BinOp, UnOp};
@@ -303,16 +303,9 @@ impl Verifier<'_> {
     /// Invariant 9: the shape `k`'s hint promises.
     fn hint(&mut self, k: &super::Kernel) {
         let word = k.hint.keyword().unwrap_or_default();
-        let mut loops = false;
         let mut ranges = false;
-        k.body.iter().for_each(|s| {
-            s.walk(&mut |s| {
-                loops |= matches!(s, Stmt::For { .. } | Stmt::ForRange { .. });
-                ranges |= matches!(s, Stmt::ForRange { .. });
-            })
-        });
+        k.body.iter().for_each(|s| s.walk(&mut |s| ranges |= matches!(s, Stmt::ForRange { .. })));
         match k.hint {
-            super::KernelHint::Serial if !loops => self.error("a `serial` kernel runs no loop".into()),
             super::KernelHint::TwoPhase | super::KernelHint::Scatter => {
                 if !matches!(k.domain.first(), Some((_, Dim::Const(_)))) {
                     self.error(format!("a `{word}` kernel's first domain axis is no constant chunk count"));
