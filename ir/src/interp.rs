@@ -28,7 +28,7 @@ use crate::program::{BinOp, NodeId, Op, Program, ReduceOp, VarId};
 use crate::scalar::Scalar;
 use crate::shapes::{bind_with_scalars, dim_value, BindError, SymValues};
 use crate::types::{DType, Dim, ElemTy};
-use crate::value::{map_value, Value};
+use crate::value::{map_value, shape_tuple, size_text, AllocError, Value};
 use thiserror::Error;
 
 /// Why a program could not be run on some arguments.
@@ -55,6 +55,13 @@ pub enum InterpError {
     /// do not broadcast, an index variable used outside its binder, ...).
     #[error("malformed program at `{node}`: {why}")]
     Malformed { node: String, why: String },
+    /// An output or intermediate array could not be allocated, as numpy's `MemoryError`.
+    /// `what` names it as the loop IR's frame does (``output `out0` of kernel `outer` ``).
+    #[error("unable to allocate {} for an array with shape {} ({what})", size_text(*.bytes), shape_tuple(.shape))]
+    OutOfMemory { bytes: usize, shape: Vec<usize>, what: String },
+    /// An output or intermediate array would have more bytes than an address space holds.
+    #[error("{what} would have shape {} of {dtype}: its size in bytes overflows", shape_tuple(.shape))]
+    TooLarge { what: String, dtype: DType, shape: Vec<usize> },
 }
 
 /// Run a concrete (non-generic) program on `args`, one [`Value`] per parameter (scalars as 0-d
@@ -272,6 +279,20 @@ impl<'a> Interp<'a> {
 
     fn malformed(&self, id: NodeId, why: String) -> InterpError {
         malformed(self.p, id, why)
+    }
+
+    /// The error for node `id`'s array that could not be allocated, naming it as the loop
+    /// IR's frame names the buffer it becomes: ``output `out0` of kernel `k` `` for the
+    /// program's `k`-th output, else ``temporary `v7` of kernel `k` ``.
+    fn alloc_error(&self, id: NodeId, e: AllocError) -> InterpError {
+        let what = match self.p.outputs.iter().position(|&o| o == id) {
+            Some(k) => format!("output `out{k}` of kernel `{}`", self.p.name),
+            None => format!("temporary `{}` of kernel `{}`", self.name(id), self.p.name),
+        };
+        match e {
+            AllocError::OutOfMemory { bytes, shape } => InterpError::OutOfMemory { bytes, shape, what },
+            AllocError::TooLarge { dtype, shape } => InterpError::TooLarge { what, dtype, shape },
+        }
     }
 
     fn unsupported(&self, id: NodeId, why: String) -> InterpError {

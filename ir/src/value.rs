@@ -91,23 +91,7 @@ impl Value {
     /// [`AllocError::TooLarge`] when the size overflows, [`AllocError::OutOfMemory`] when the
     /// allocator refuses it.
     pub fn try_zeros(dtype: DType, shape: &[usize]) -> Result<Value, AllocError> {
-        let too_large = || AllocError::TooLarge { dtype, shape: shape.to_vec() };
-        let bytes = byte_size(dtype, shape).ok_or_else(too_large)?;
-        let elems = shape.iter().product::<usize>();
-        let oom = |_| AllocError::OutOfMemory { bytes, shape: shape.to_vec() };
-        let s = IxDyn(shape);
-        fn array<T: bytemuck::Zeroable>(s: IxDyn, elems: usize) -> Result<ArrayD<T>, ()> {
-            let v = bytemuck::allocation::try_zeroed_vec::<T>(elems)?;
-            ArrayD::from_shape_vec(s, v).map_err(drop)
-        }
-        Ok(match dtype {
-            DType::F32 => Value::F32(array(s, elems).map_err(oom)?),
-            DType::F64 => Value::F64(array(s, elems).map_err(oom)?),
-            DType::I32 => Value::I32(array(s, elems).map_err(oom)?),
-            DType::I64 => Value::I64(array(s, elems).map_err(oom)?),
-            DType::U32 => Value::U32(array(s, elems).map_err(oom)?),
-            DType::Bool => Value::Bool(array(s, elems).map_err(oom)?),
-        })
+        crate::scalar::with_dtype!(dtype, T => try_zeros_array::<T>(shape).map(T::wrap))
     }
 
     /// An array of zeros (false) of the given dtype and shape.
@@ -155,6 +139,19 @@ impl Value {
         }
         with_value!(self, a => go(a, ix, x))
     }
+}
+
+/// [`Value::try_zeros`] for one element type: a standard-layout array of zeros, or why the
+/// memory cannot be had. What the interpreter builds every array it computes in.
+///
+/// # Errors
+/// As [`Value::try_zeros`].
+pub(crate) fn try_zeros_array<T: Elem>(shape: &[usize]) -> Result<ArrayD<T>, AllocError> {
+    let too_large = || AllocError::TooLarge { dtype: T::DTYPE, shape: shape.to_vec() };
+    let bytes = byte_size(T::DTYPE, shape).ok_or_else(too_large)?;
+    let oom = || AllocError::OutOfMemory { bytes, shape: shape.to_vec() };
+    let v = bytemuck::allocation::try_zeroed_vec::<T>(shape.iter().product()).map_err(|_| oom())?;
+    ArrayD::from_shape_vec(IxDyn(shape), v).map_err(|_| too_large())
 }
 
 /// The size in bytes of an array of `dtype` with `shape`, when it fits in `isize` (the most

@@ -1,5 +1,6 @@
 //! The runtime's error type: everything a call can reject, named so the user can fix it.
 
+use crate::Device;
 use kiln_ir::loops::FrameError;
 use kiln_ir::value::{shape_tuple, size_text};
 use kiln_ir::{BindError, DType};
@@ -38,7 +39,7 @@ pub enum Error {
     Backend { kernel: String, device: String, message: String },
     /// The device cannot run this yet or at all.
     #[error("device {device} is not available: {why}")]
-    DeviceUnavailable { device: String, why: String },
+    DeviceUnavailable { device: Device, why: String },
     /// Arguments on different devices (kiln never copies between devices implicitly).
     #[error("kernel `{kernel}`: {message}")]
     DeviceMismatch { kernel: String, message: String },

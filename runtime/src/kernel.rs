@@ -695,6 +695,8 @@ impl Kernel {
                 Error::IndexOutOfBounds { kernel, array, axis, index, len }
             }
             InterpError::EmptyArgReduce { node } => Error::EmptyArgReduce { kernel, what: node },
+            InterpError::OutOfMemory { bytes, shape, what } => Error::OutOfMemory { bytes, shape, what },
+            InterpError::TooLarge { what, shape, .. } => Error::TooLarge { shape, what },
             other => Error::Execution { kernel, message: other.to_string() },
         }
     }

@@ -204,7 +204,7 @@ fn from_bytes<T: Bytes>(out: &mut [T], bytes: &[u8]) {
 }
 
 pub(crate) fn cuda_error(device: Device, e: kiln_cuda::nvrtc::CudaError) -> Error {
-    Error::DeviceUnavailable { device: device.to_string(), why: e.to_string() }
+    Error::DeviceUnavailable { device, why: e.to_string() }
 }
 
 /// An n-d array of `T` on a [`Device`].

@@ -7,10 +7,10 @@
 
 use super::{binary_defined, not_defined, reduce_defined, Interp, InterpError};
 use crate::program::{AxisSlice, BinOp, NodeId, Op, ReduceOp, SliceBound, UnOp};
-use crate::scalar::{compare, Acc, Elem};
+use crate::scalar::{compare, with_dtype, Acc, Elem};
 use crate::shapes::{resolve_index, resolve_range};
 use crate::types::DType;
-use crate::value::{map_value, Value};
+use crate::value::{map_value, try_zeros_array, AllocError, Value};
 use crate::with_value;
 use ndarray::{ArrayD, Axis, IxDyn, Zip};
 
@@ -20,6 +20,13 @@ enum OpError {
     Unsupported(String),
     Malformed(String),
     EmptyArg,
+    Alloc(AllocError),
+}
+
+impl From<AllocError> for OpError {
+    fn from(e: AllocError) -> OpError {
+        OpError::Alloc(e)
+    }
 }
 
 impl<'a> Interp<'a> {
@@ -29,7 +36,7 @@ impl<'a> Interp<'a> {
         let dtype = self.dtype(id);
         let r = match &self.p.node(id).op {
             Op::Param(k) => match self.args.get(*k as usize) {
-                Some(v) => Ok(v.clone()),
+                Some(v) => copy(v),
                 None => Err(OpError::Malformed(format!("parameter {k} has no argument"))),
             },
             Op::Const(_) | Op::DimValue(_) | Op::Index(_) | Op::Load { .. } | Op::RangeReduce { .. } => {
@@ -39,7 +46,7 @@ impl<'a> Interp<'a> {
             Op::Unary(op, a) => unary(*op, self.val(*a)?),
             Op::Binary(op, a, b) => binary(*op, self.val(*a)?, self.val(*b)?, &shape),
             Op::Select(c, a, b) => select(self.val(*c)?, self.val(*a)?, self.val(*b)?, &shape),
-            Op::Cast(a) => Ok(with_value!(self.val(*a)?, x => cast_array(x, dtype))),
+            Op::Cast(a) => with_value!(self.val(*a)?, x => cast_array(x, dtype)),
             Op::Broadcast(a) => broadcast(self.val(*a)?, &shape),
             Op::Transpose(a, perm) => transpose(self.val(*a)?, perm),
             Op::InsertAxis(a, axis) => insert_axis(self.val(*a)?, *axis as usize),
@@ -54,6 +61,7 @@ impl<'a> Interp<'a> {
             OpError::Unsupported(why) => self.unsupported(id, why),
             OpError::Malformed(why) => self.malformed(id, why),
             OpError::EmptyArg => InterpError::EmptyArgReduce { node: self.name(id) },
+            OpError::Alloc(e) => self.alloc_error(id, e),
         })
     }
 }
@@ -63,7 +71,9 @@ fn unary(op: UnOp, v: &Value) -> Result<Value, OpError> {
         if !T::supports_unary(op) {
             return Err(OpError::Unsupported(not_defined(op.name(), T::DTYPE)));
         }
-        Ok(T::wrap(a.mapv(|x| T::unary(op, x))))
+        let mut out = try_zeros_array(a.shape())?;
+        Zip::from(&mut out).and(a).for_each(|o, &x| *o = T::unary(op, x));
+        Ok(T::wrap(out))
     }
     with_value!(v, a => go(op, a))
 }
@@ -72,12 +82,16 @@ fn binary(op: BinOp, a: &Value, b: &Value, shape: &[usize]) -> Result<Value, OpE
     fn go<T: Elem>(op: BinOp, a: &ArrayD<T>, b: &ArrayD<T>, shape: &[usize]) -> Result<Value, OpError> {
         let (a, b) = (bcast(a, shape)?, bcast(b, shape)?);
         if op.is_comparison() {
-            return Ok(Value::Bool(Zip::from(&a).and(&b).map_collect(|&x, &y| compare(op, x, y))));
+            let mut out = try_zeros_array(shape)?;
+            Zip::from(&mut out).and(&a).and(&b).for_each(|o, &x, &y| *o = compare(op, x, y));
+            return Ok(Value::Bool(out));
         }
         if !binary_defined(op, T::DTYPE) {
             return Err(OpError::Unsupported(not_defined(op.name(), T::DTYPE)));
         }
-        Ok(T::wrap(Zip::from(&a).and(&b).map_collect(|&x, &y| T::binary(op, x, y))))
+        let mut out = try_zeros_array(shape)?;
+        Zip::from(&mut out).and(&a).and(&b).for_each(|o, &x, &y| *o = T::binary(op, x, y));
+        Ok(T::wrap(out))
     }
     match (a, b) {
         (Value::F32(x), Value::F32(y)) => go(op, x, y, shape),
@@ -93,7 +107,9 @@ fn binary(op: BinOp, a: &Value, b: &Value, shape: &[usize]) -> Result<Value, OpE
 fn select(c: &Value, a: &Value, b: &Value, shape: &[usize]) -> Result<Value, OpError> {
     fn go<T: Elem>(c: &ArrayD<bool>, a: &ArrayD<T>, b: &ArrayD<T>, shape: &[usize]) -> Result<Value, OpError> {
         let (c, a, b) = (bcast(c, shape)?, bcast(a, shape)?, bcast(b, shape)?);
-        Ok(T::wrap(Zip::from(&c).and(&a).and(&b).map_collect(|&c, &x, &y| if c { x } else { y })))
+        let mut out = try_zeros_array(shape)?;
+        Zip::from(&mut out).and(&c).and(&a).and(&b).for_each(|o, &c, &x, &y| *o = if c { x } else { y });
+        Ok(T::wrap(out))
     }
     let Value::Bool(c) = c else {
         return Err(OpError::Malformed(format!("select condition is {}, not bool", c.dtype())));
@@ -109,6 +125,19 @@ fn select(c: &Value, a: &Value, b: &Value, shape: &[usize]) -> Result<Value, OpE
     }
 }
 
+/// A standard-layout copy of `view`, allocated fallibly (every array the interpreter computes
+/// is built in memory from [`try_zeros_array`]).
+fn owned<T: Elem>(view: ndarray::ArrayViewD<'_, T>) -> Result<ArrayD<T>, OpError> {
+    let mut out = try_zeros_array(view.shape())?;
+    out.assign(&view);
+    Ok(out)
+}
+
+/// A standard-layout copy of `v` (an argument: the caller's layout may be any).
+fn copy(v: &Value) -> Result<Value, OpError> {
+    Ok(map_value!(v, a => owned(a.view())?))
+}
+
 /// `a` broadcast to `shape` (numpy rules), or why it cannot be.
 fn bcast<'v, T>(a: &'v ArrayD<T>, shape: &[usize]) -> Result<ndarray::ArrayViewD<'v, T>, OpError> {
     a.broadcast(IxDyn(shape)).ok_or_else(|| {
@@ -118,7 +147,7 @@ fn bcast<'v, T>(a: &'v ArrayD<T>, shape: &[usize]) -> Result<ndarray::ArrayViewD
 
 fn broadcast(v: &Value, shape: &[usize]) -> Result<Value, OpError> {
     fn go<T: Elem>(a: &ArrayD<T>, shape: &[usize]) -> Result<ArrayD<T>, OpError> {
-        Ok(bcast(a, shape)?.to_owned())
+        owned(bcast(a, shape)?)
     }
     Ok(map_value!(v, a => go(a, shape)?))
 }
@@ -134,14 +163,14 @@ fn transpose(v: &Value, perm: &[u32]) -> Result<Value, OpError> {
         )));
     }
     // Result axis k is operand axis perm[k]: exactly ndarray's `permuted_axes`.
-    Ok(map_value!(v, a => a.clone().permuted_axes(IxDyn(&perm))))
+    Ok(map_value!(v, a => owned(a.view().permuted_axes(IxDyn(&perm)))?))
 }
 
 fn insert_axis(v: &Value, axis: usize) -> Result<Value, OpError> {
     if axis > v.shape().len() {
         return Err(OpError::Malformed(format!("axis {axis} is past the end of a rank-{} array", v.shape().len())));
     }
-    Ok(map_value!(v, a => a.clone().insert_axis(Axis(axis))))
+    Ok(map_value!(v, a => owned(a.view().insert_axis(Axis(axis)))?))
 }
 
 /// ndarray's `slice` with the bounds checked first (binding the arguments already rejected
@@ -186,7 +215,7 @@ fn slice(v: &Value, axes: &[AxisSlice], scalars: &[Option<i64>]) -> Result<Value
                 view.index_axis_inplace(Axis(k), i);
             }
         }
-        Ok(view.to_owned())
+        owned(view)
     }
     Ok(map_value!(v, a => go(a, axes, scalars)?))
 }
@@ -210,7 +239,8 @@ fn reduce_typed<T: Elem>(op: ReduceOp, a: &ArrayD<T>, axes: &[usize]) -> Result<
     let perm: Vec<usize> = kept.iter().chain(axes).copied().collect();
     // `iter` visits the permuted view in logical row-major order whatever the memory layout:
     // each run of `red_len` elements is one output's reduced domain, in row-major order.
-    let flat: Vec<T> = a.view().permuted_axes(IxDyn(&perm)).iter().copied().collect();
+    let flat = owned(a.view().permuted_axes(IxDyn(&perm)))?;
+    let flat = flat.as_slice().ok_or_else(|| OpError::Malformed("reduction operand copy is not contiguous".into()))?;
     let out_len: usize = out_shape.iter().product();
     let domains = (0..out_len).map(|o| &flat[o * red_len..(o + 1) * red_len]);
     let fold = |d: &[T]| {
@@ -218,25 +248,28 @@ fn reduce_typed<T: Elem>(op: ReduceOp, a: &ArrayD<T>, axes: &[usize]) -> Result<
         d.iter().for_each(|&x| acc.push(x));
         acc
     };
-    let shaped = |e| OpError::Malformed(format!("reduction result: {e}"));
+    // Both outputs are standard layout: their memory order is the row-major order of
+    // `domains`.
     if op.is_arg() {
-        let idx: Option<Vec<i64>> = domains.map(|d| fold(d).index()).collect();
-        let idx = idx.ok_or(OpError::EmptyArg)?;
-        Ok(Value::I64(ArrayD::from_shape_vec(IxDyn(&out_shape), idx).map_err(shaped)?))
+        let mut out = try_zeros_array::<i64>(&out_shape)?;
+        for (o, d) in out.iter_mut().zip(domains) {
+            *o = fold(d).index().ok_or(OpError::EmptyArg)?;
+        }
+        Ok(Value::I64(out))
     } else {
-        let vals: Vec<T> = domains.map(|d| fold(d).value()).collect();
-        Ok(T::wrap(ArrayD::from_shape_vec(IxDyn(&out_shape), vals).map_err(shaped)?))
+        let mut out = try_zeros_array::<T>(&out_shape)?;
+        for (o, d) in out.iter_mut().zip(domains) {
+            *o = fold(d).value();
+        }
+        Ok(T::wrap(out))
     }
 }
 
 /// Convert a whole array to `to` with [`crate::scalar::Scalar::cast`]'s rule.
-fn cast_array<S: Elem>(a: &ArrayD<S>, to: DType) -> Value {
-    match to {
-        DType::F32 => Value::F32(a.mapv(|x| x.to())),
-        DType::F64 => Value::F64(a.mapv(|x| x.to())),
-        DType::I32 => Value::I32(a.mapv(|x| x.to())),
-        DType::I64 => Value::I64(a.mapv(|x| x.to())),
-        DType::U32 => Value::U32(a.mapv(|x| x.to())),
-        DType::Bool => Value::Bool(a.mapv(|x| x.to())),
-    }
+fn cast_array<S: Elem>(a: &ArrayD<S>, to: DType) -> Result<Value, OpError> {
+    with_dtype!(to, T => {
+        let mut out = try_zeros_array::<T>(a.shape())?;
+        Zip::from(&mut out).and(a).for_each(|o, &x| *o = x.to());
+        Ok(T::wrap(out))
+    })
 }

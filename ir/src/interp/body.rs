@@ -10,8 +10,7 @@
 use super::{binary_defined, not_defined, reduce_defined, Interp, InterpError};
 use crate::program::{NodeId, Op, ReduceOp, VarId};
 use crate::scalar::{with_dtype, Acc, Elem, Scalar};
-use crate::value::Value;
-use ndarray::{ArrayD, IxDyn};
+use crate::value::{try_zeros_array, Value};
 
 impl<'a> Interp<'a> {
     /// The value of `id` for the current index variables.
@@ -162,17 +161,21 @@ impl<'a> Interp<'a> {
         ext: &[usize],
         body: NodeId,
     ) -> Result<Value, InterpError> {
-        let mut out: Vec<T> = Vec::new();
+        // The whole result is allocated before the first point runs: a domain too large for
+        // memory fails at once, as the compiled backends' frames do.
+        let mut out = try_zeros_array::<T>(ext).map_err(|e| self.alloc_error(id, e))?;
+        // Standard layout: memory order is the row-major order the points are visited in.
+        let mut slots = out.iter_mut();
         self.for_each_index(id, vars, ext, |me| {
             let s = me.scalar(body)?;
             let x = T::from_scalar(s)
                 .ok_or_else(|| me.malformed(body, format!("{} value in a {} body", s.dtype(), T::DTYPE)))?;
-            out.push(x);
+            if let Some(slot) = slots.next() {
+                *slot = x;
+            }
             Ok(())
         })?;
-        let a =
-            ArrayD::from_shape_vec(IxDyn(ext), out).map_err(|e| self.malformed(id, format!("generate result: {e}")))?;
-        Ok(T::wrap(a))
+        Ok(T::wrap(out))
     }
 
     /// Run `f` once per point of the box `0..ext[0] x 0..ext[1] x ..` in row-major order, with

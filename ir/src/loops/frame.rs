@@ -66,13 +66,14 @@ pub struct FrameBuf {
     pub param: Option<usize>,
     /// Where it points when it has no elements.
     pub room: Option<Room>,
-    /// How errors name it: ``output `out0` of kernel `outer` ``.
-    pub what: String,
 }
 
 /// A call of a loop program: symbols, buffers, domains. See the module documentation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Frame {
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frame<'lp> {
+    /// The program called: errors name a buffer from it ([`Frame::what`]) only when one is
+    /// reported, so a call formats no names.
+    lp: &'lp LoopProgram,
     /// The value of every symbol, as the kernels read them.
     pub syms: Vec<i64>,
     /// One entry per buffer of the program, in order.
@@ -81,13 +82,17 @@ pub struct Frame {
     pub lens: Vec<i64>,
 }
 
-impl Frame {
+impl<'lp> Frame<'lp> {
     /// Bind `lp`'s symbols from its arguments' dtypes and shapes (and the integer scalar
     /// arguments slice bounds read, `scalars[k]` for parameter `k`) and size its buffers.
     ///
     /// # Errors
     /// [`FrameError::Bind`] when an argument does not fit its parameter; as [`Frame::new`].
-    pub fn bind(lp: &LoopProgram, args: &[(DType, &[usize])], scalars: &[Option<i64>]) -> Result<Frame, FrameError> {
+    pub fn bind(
+        lp: &'lp LoopProgram,
+        args: &[(DType, &[usize])],
+        scalars: &[Option<i64>],
+    ) -> Result<Frame<'lp>, FrameError> {
         let invalid = |message: String| FrameError::Invalid { program: lp.name.clone(), message };
         let mut params = Vec::with_capacity(lp.params.len());
         for (i, b) in lp.params.iter().enumerate() {
@@ -104,7 +109,7 @@ impl Frame {
     ///
     /// # Errors
     /// As [`Frame::bind`].
-    pub fn of_values(lp: &LoopProgram, args: &[Value]) -> Result<Frame, FrameError> {
+    pub fn of_values(lp: &'lp LoopProgram, args: &[Value]) -> Result<Frame<'lp>, FrameError> {
         let shapes: Vec<(DType, &[usize])> = args.iter().map(|a| (a.dtype(), a.shape())).collect();
         Frame::bind(lp, &shapes, &crate::interp::scalar_ints(args))
     }
@@ -117,7 +122,7 @@ impl Frame {
     /// [`FrameError::TooLarge`] for a buffer whose size overflows,
     /// [`FrameError::DomainOverflow`], and [`FrameError::Invalid`] when `syms` has another
     /// length than `lp`'s symbols or an input buffer is no parameter's.
-    pub fn new(lp: &LoopProgram, syms: &[usize]) -> Result<Frame, FrameError> {
+    pub fn new(lp: &'lp LoopProgram, syms: &[usize]) -> Result<Frame<'lp>, FrameError> {
         let invalid = |message: String| FrameError::Invalid { program: lp.name.clone(), message };
         if syms.len() != lp.syms.len() {
             return Err(invalid(format!("{} symbol values for {} symbols", syms.len(), lp.syms.len())));
@@ -132,18 +137,12 @@ impl Frame {
             }
         }
         let mut bufs = Vec::with_capacity(lp.buffers.len());
-        for (b, param) in lp.buffers.iter().zip(param_of) {
-            let kind = match b.kind {
-                BufKind::Input if param.is_none() => {
-                    return Err(invalid(format!("input buffer `{}` is not a parameter", b.name)))
-                }
-                BufKind::Input => "input",
-                BufKind::Output => "output",
-                BufKind::Temp => "temporary",
-            };
-            let what = format!("{kind} `{}` of kernel `{}`", b.name, lp.name);
+        for (i, (b, param)) in lp.buffers.iter().zip(param_of).enumerate() {
+            if b.kind == BufKind::Input && param.is_none() {
+                return Err(invalid(format!("input buffer `{}` is not a parameter", b.name)));
+            }
             let dims: Vec<usize> = b.shape.iter().map(|d| len(*d)).collect();
-            let too_large = || FrameError::TooLarge { what: what.clone(), dtype: b.dtype, shape: dims.clone() };
+            let too_large = || FrameError::TooLarge { what: what(lp, i), dtype: b.dtype, shape: dims.clone() };
             // An input is the caller's and may be a broadcast view larger than memory.
             let bytes = match byte_size(b.dtype, &dims) {
                 Some(bytes) => bytes,
@@ -157,14 +156,19 @@ impl Frame {
                 }
                 None => None,
             };
-            bufs.push(FrameBuf { dtype: b.dtype, dims, bytes, param, room, what });
+            bufs.push(FrameBuf { dtype: b.dtype, dims, bytes, param, room });
         }
         let mut lens = Vec::with_capacity(lp.kernels.len());
         for k in &lp.kernels {
             let n = k.domain.iter().try_fold(1i64, |acc, (_, d)| acc.checked_mul(super::dim_len(*d, &syms)));
             lens.push(n.ok_or_else(|| FrameError::DomainOverflow { kernel: k.name.clone() })?);
         }
-        Ok(Frame { syms, bufs, lens })
+        Ok(Frame { lp, syms, bufs, lens })
+    }
+
+    /// How errors name buffer `b`: ``output `out0` of kernel `outer` ``.
+    pub fn what(&self, b: usize) -> String {
+        what(self.lp, b)
     }
 
     /// A fresh zeroed host array for buffer `b` (an output or temporary).
@@ -174,10 +178,8 @@ impl Frame {
     pub fn alloc(&self, b: usize) -> Result<Value, FrameError> {
         let buf = &self.bufs[b];
         Value::try_zeros(buf.dtype, &buf.dims).map_err(|e| match e {
-            AllocError::OutOfMemory { bytes, shape } => {
-                FrameError::OutOfMemory { bytes, shape, what: buf.what.clone() }
-            }
-            _ => FrameError::TooLarge { what: buf.what.clone(), dtype: buf.dtype, shape: buf.dims.clone() },
+            AllocError::OutOfMemory { bytes, shape } => FrameError::OutOfMemory { bytes, shape, what: self.what(b) },
+            _ => FrameError::TooLarge { what: self.what(b), dtype: buf.dtype, shape: buf.dims.clone() },
         })
     }
 
@@ -185,7 +187,7 @@ impl Frame {
     /// or the buffer's [`Room`]).
     pub fn out_of_memory(&self, b: usize, bytes: usize) -> FrameError {
         let buf = &self.bufs[b];
-        FrameError::OutOfMemory { bytes, shape: buf.dims.clone(), what: buf.what.clone() }
+        FrameError::OutOfMemory { bytes, shape: buf.dims.clone(), what: self.what(b) }
     }
 
     /// Zeroed host memory for buffer `b`'s [`Room`], in words (`None` when it has elements).
@@ -216,6 +218,17 @@ impl Frame {
             })
             .collect()
     }
+}
+
+/// How errors name buffer `b` of `lp`: ``output `out0` of kernel `outer` ``.
+fn what(lp: &LoopProgram, b: usize) -> String {
+    let Some(buf) = lp.buffers.get(b) else { return format!("buffer #{b} of kernel `{}`", lp.name) };
+    let kind = match buf.kind {
+        BufKind::Input => "input",
+        BufKind::Output => "output",
+        BufKind::Temp => "temporary",
+    };
+    format!("{kind} `{}` of kernel `{}`", buf.name, lp.name)
 }
 
 impl Flag {
@@ -349,7 +362,7 @@ mod tests {
         assert_eq!(f.bufs[0].room, Some(Room { bytes: 12, strides: vec![1, 1] }));
         assert_eq!((f.bufs[1].room.as_ref(), f.bufs[1].bytes), (None, 32));
         assert_eq!((&f.bufs[2].dims[..], f.bufs[2].param), (&[3, 4][..], None));
-        assert_eq!(f.bufs[2].what, "output `out0` of kernel `gather`");
+        assert_eq!(f.what(2), "output `out0` of kernel `gather`");
         let r = Frame::bind(&lp, &[(DType::F32, &[4, 2]), (DType::I64, &[4])], &[]);
         assert!(matches!(r, Err(FrameError::Bind(BindError::Dim { .. }))), "{r:?}");
         let r = Frame::bind(&lp, &[(DType::F32, &[3, 2])], &[]);

@@ -26,7 +26,7 @@ pub(crate) fn compare<T: PartialOrd>(op: BinOp, a: T, b: T) -> bool {
 /// What one dtype does under every op. `unary`/`binary` are total functions so they can run
 /// inside `Zip` without a `Result` per element; callers check `supports_*` once per node
 /// first, and the arms for unsupported ops only return the operand.
-pub(crate) trait Elem: Copy + PartialOrd + std::fmt::Debug + 'static {
+pub(crate) trait Elem: Copy + PartialOrd + std::fmt::Debug + bytemuck::Zeroable + 'static {
     const DTYPE: DType;
     /// Wrap an array of this dtype into a [`Value`].
     fn wrap(a: ArrayD<Self>) -> Value;

@@ -195,7 +195,7 @@ fn an_output_too_large_for_memory_is_out_of_memory_not_an_abort() {
         (2_000_000, "unable to allocate 14.6 TiB for an array with shape (2000000, 2000000)")
     };
     let x = kiln::ndarray::Array1::<f32>::ones(n);
-    for device in [Device::Cpu, Device::CudaSim] {
+    for device in [Device::Cpu, Device::CudaSim, Device::Interp] {
         let err = kiln::with_device(device, || outer(&x, &x)).unwrap_err();
         assert!(matches!(err, kiln::Error::OutOfMemory { .. }), "{device}: {err}");
         assert_eq!(err.to_string(), format!("{text} (output `out0` of kernel `outer`)"), "{device}");
