@@ -782,6 +782,14 @@ impl Lower<'_, '_> {
                 }
                 UnOp::Floor => self.b.ins().floor(x),
                 UnOp::Ceil => self.b.ins().ceil(x),
+                UnOp::Trunc => self.b.ins().trunc(x),
+                UnOp::Signum => {
+                    // copysign(1, x), except NaN for NaN.
+                    let one = self.fconst(t, 1.0);
+                    let s = self.b.ins().fcopysign(one, x);
+                    let nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+                    self.b.ins().select(nan, x, s)
+                }
                 UnOp::PowI(n) => {
                     let one = self.fconst(t, 1.0);
                     self.powi(x, n, one)
@@ -803,6 +811,7 @@ impl Lower<'_, '_> {
             (UnOp::Neg, DType::I32 | DType::I64) => self.b.ins().ineg(x),
             (UnOp::Abs, DType::I32 | DType::I64) => self.b.ins().iabs(x),
             (UnOp::Abs, DType::U32) => x,
+            (UnOp::CountOnes, DType::I32 | DType::I64 | DType::U32) => self.b.ins().popcnt(x),
             _ => return bad(),
         })
     }
@@ -852,6 +861,10 @@ impl Lower<'_, '_> {
                 BinOp::And => self.b.ins().band(x, y),
                 BinOp::Or => self.b.ins().bor(x, y),
                 BinOp::Xor => self.b.ins().bxor(x, y),
+                // Cranelift takes the amount modulo the bit width, as `wrapping_sh*` does.
+                BinOp::Shl => self.b.ins().ishl(x, y),
+                BinOp::Shr if signed => self.b.ins().sshr(x, y),
+                BinOp::Shr => self.b.ins().ushr(x, y),
                 _ => return bad(),
             }
         };

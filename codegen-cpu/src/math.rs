@@ -1,7 +1,9 @@
 //! Transcendental functions: which libm symbol implements which op, and their addresses.
 //!
 //! `exp`, `ln`, `tanh`, `sigmoid`, `sin` and `cos` are polynomial code emitted inline
-//! ([`crate::vmath`]); the ops it does not cover (`log1p`, float `%`, `powf`, and every
+//! ([`crate::vmath`]); the ops it does not cover (`log1p`, float `%`, `powf`, `tan`, `atan`,
+//! `atan2`, `hypot`, the hyperbolic functions and their inverses, `cbrt`, `expm1`, `exp2`,
+//! `log2`, `log10`, `erf`, `erfc`, `round` (whose halfway cases go away from zero), and every
 //! transcendental op when [`crate::CompileOptions::poly_math`] is off, or an argument falls
 //! outside a polynomial's range) call glibc's own symbol, declared here as an import rather
 //! than reached through Rust's `f32::exp`-style wrappers, per element (lane by lane inside
@@ -27,6 +29,40 @@ extern "C" {
     fn pow(x: f64, y: f64) -> f64;
     fn fmodf(x: f32, y: f32) -> f32;
     fn fmod(x: f64, y: f64) -> f64;
+    fn tanf(x: f32) -> f32;
+    fn tan(x: f64) -> f64;
+    fn atanf(x: f32) -> f32;
+    fn atan(x: f64) -> f64;
+    fn sinhf(x: f32) -> f32;
+    fn sinh(x: f64) -> f64;
+    fn coshf(x: f32) -> f32;
+    fn cosh(x: f64) -> f64;
+    fn asinhf(x: f32) -> f32;
+    fn asinh(x: f64) -> f64;
+    fn acoshf(x: f32) -> f32;
+    fn acosh(x: f64) -> f64;
+    fn atanhf(x: f32) -> f32;
+    fn atanh(x: f64) -> f64;
+    fn cbrtf(x: f32) -> f32;
+    fn cbrt(x: f64) -> f64;
+    fn expm1f(x: f32) -> f32;
+    fn expm1(x: f64) -> f64;
+    fn exp2f(x: f32) -> f32;
+    fn exp2(x: f64) -> f64;
+    fn log2f(x: f32) -> f32;
+    fn log2(x: f64) -> f64;
+    fn log10f(x: f32) -> f32;
+    fn log10(x: f64) -> f64;
+    fn roundf(x: f32) -> f32;
+    fn round(x: f64) -> f64;
+    fn erff(x: f32) -> f32;
+    fn erf(x: f64) -> f64;
+    fn erfcf(x: f32) -> f32;
+    fn erfc(x: f64) -> f64;
+    fn atan2f(x: f32, y: f32) -> f32;
+    fn atan2(x: f64, y: f64) -> f64;
+    fn hypotf(x: f32, y: f32) -> f32;
+    fn hypot(x: f64, y: f64) -> f64;
 }
 
 /// Every libm symbol a kernel may import: its name, its address in this process, its arity
@@ -52,6 +88,40 @@ pub fn symbols() -> Vec<(&'static str, *const u8, usize, DType)> {
         ("pow", pow as *const u8, 2, d),
         ("fmodf", fmodf as *const u8, 2, f),
         ("fmod", fmod as *const u8, 2, d),
+        ("tanf", tanf as *const u8, 1, f),
+        ("tan", tan as *const u8, 1, d),
+        ("atanf", atanf as *const u8, 1, f),
+        ("atan", atan as *const u8, 1, d),
+        ("sinhf", sinhf as *const u8, 1, f),
+        ("sinh", sinh as *const u8, 1, d),
+        ("coshf", coshf as *const u8, 1, f),
+        ("cosh", cosh as *const u8, 1, d),
+        ("asinhf", asinhf as *const u8, 1, f),
+        ("asinh", asinh as *const u8, 1, d),
+        ("acoshf", acoshf as *const u8, 1, f),
+        ("acosh", acosh as *const u8, 1, d),
+        ("atanhf", atanhf as *const u8, 1, f),
+        ("atanh", atanh as *const u8, 1, d),
+        ("cbrtf", cbrtf as *const u8, 1, f),
+        ("cbrt", cbrt as *const u8, 1, d),
+        ("expm1f", expm1f as *const u8, 1, f),
+        ("expm1", expm1 as *const u8, 1, d),
+        ("exp2f", exp2f as *const u8, 1, f),
+        ("exp2", exp2 as *const u8, 1, d),
+        ("log2f", log2f as *const u8, 1, f),
+        ("log2", log2 as *const u8, 1, d),
+        ("log10f", log10f as *const u8, 1, f),
+        ("log10", log10 as *const u8, 1, d),
+        ("roundf", roundf as *const u8, 1, f),
+        ("round", round as *const u8, 1, d),
+        ("erff", erff as *const u8, 1, f),
+        ("erf", erf as *const u8, 1, d),
+        ("erfcf", erfcf as *const u8, 1, f),
+        ("erfc", erfc as *const u8, 1, d),
+        ("atan2f", atan2f as *const u8, 2, f),
+        ("atan2", atan2 as *const u8, 2, d),
+        ("hypotf", hypotf as *const u8, 2, f),
+        ("hypot", hypot as *const u8, 2, d),
     ]
 }
 
@@ -80,6 +150,23 @@ pub fn libm_symbol(op: MathOp, dtype: DType) -> Option<&'static str> {
         MathOp::Unary(UnOp::Tanh) => pick("tanhf", "tanh"),
         MathOp::Binary(BinOp::Pow) => pick("powf", "pow"),
         MathOp::Binary(BinOp::Rem) => pick("fmodf", "fmod"),
+        MathOp::Unary(UnOp::Tan) => pick("tanf", "tan"),
+        MathOp::Unary(UnOp::Atan) => pick("atanf", "atan"),
+        MathOp::Unary(UnOp::Sinh) => pick("sinhf", "sinh"),
+        MathOp::Unary(UnOp::Cosh) => pick("coshf", "cosh"),
+        MathOp::Unary(UnOp::Asinh) => pick("asinhf", "asinh"),
+        MathOp::Unary(UnOp::Acosh) => pick("acoshf", "acosh"),
+        MathOp::Unary(UnOp::Atanh) => pick("atanhf", "atanh"),
+        MathOp::Unary(UnOp::Cbrt) => pick("cbrtf", "cbrt"),
+        MathOp::Unary(UnOp::Expm1) => pick("expm1f", "expm1"),
+        MathOp::Unary(UnOp::Exp2) => pick("exp2f", "exp2"),
+        MathOp::Unary(UnOp::Log2) => pick("log2f", "log2"),
+        MathOp::Unary(UnOp::Log10) => pick("log10f", "log10"),
+        MathOp::Unary(UnOp::Round) => pick("roundf", "round"),
+        MathOp::Unary(UnOp::Erf) => pick("erff", "erf"),
+        MathOp::Unary(UnOp::Erfc) => pick("erfcf", "erfc"),
+        MathOp::Binary(BinOp::Atan2) => pick("atan2f", "atan2"),
+        MathOp::Binary(BinOp::Hypot) => pick("hypotf", "hypot"),
         _ => None,
     }
 }

@@ -16,7 +16,25 @@ fn unop_by_name(name: &str) -> Option<UnOp> {
     Some(match name {
         "exp" => UnOp::Exp,
         "ln" => UnOp::Ln,
-        "log1p" => UnOp::Log1p,
+        "log1p" | "ln_1p" => UnOp::Log1p,
+        "exp_m1" => UnOp::Expm1,
+        "exp2" => UnOp::Exp2,
+        "log2" => UnOp::Log2,
+        "log10" => UnOp::Log10,
+        "tan" => UnOp::Tan,
+        "atan" => UnOp::Atan,
+        "sinh" => UnOp::Sinh,
+        "cosh" => UnOp::Cosh,
+        "asinh" => UnOp::Asinh,
+        "acosh" => UnOp::Acosh,
+        "atanh" => UnOp::Atanh,
+        "cbrt" => UnOp::Cbrt,
+        "round" => UnOp::Round,
+        "trunc" => UnOp::Trunc,
+        "signum" => UnOp::Signum,
+        // Not in stable std: C99 libm's names (nightly std's `f64::erf`, the `libm` crate).
+        "erf" => UnOp::Erf,
+        "erfc" => UnOp::Erfc,
         "sqrt" => UnOp::Sqrt,
         "rsqrt" => UnOp::Rsqrt,
         "abs" => UnOp::Abs,
@@ -48,7 +66,10 @@ fn method_arity(name: &str) -> Option<&'static [usize]> {
         n if unop_by_name(n).is_some() => &[0],
         "min" | "max" => &[0, 1],
         "sum" | "prod" | "argmin" | "argmax" | "mean" | "logsumexp" | "t" | "reversed_axes" | "dim" | "len"
-        | "nrows" | "ncols" | "view" | "to_owned" | "clone" | "into_owned" => &[0],
+        | "nrows" | "ncols" | "view" | "to_owned" | "clone" | "into_owned" | "recip" | "fract" | "is_nan"
+        | "is_finite" | "is_infinite" | "count_ones" | "wrapping_neg" | "wrapping_abs" => &[0],
+        "atan2" | "hypot" | "rem_euclid" | "wrapping_add" | "wrapping_sub" | "wrapping_mul" | "wrapping_shl"
+        | "wrapping_shr" => &[1],
         "powi" | "powf" | "var" | "std" | "dot" | "insert_axis" | "len_of" | "mapv" | "sum_axis" | "prod_axis"
         | "min_axis" | "max_axis" | "argmin_axis" | "argmax_axis" | "mean_axis" | "logsumexp_axis" | "slice" => &[1],
         "clamp" | "var_axis" | "std_axis" | "slice_axis" => &[2],
@@ -86,7 +107,8 @@ pub(crate) fn lower_method(b: &mut Builder, mc: &syn::ExprMethodCall) -> R<Val> 
     let ty = b.ty(x).clone();
     let Some(arities) = method_arity(&name) else {
         let t = b.type_text(&ty);
-        return Err(b.err(mspan, format!("no method named `{name}` found for `{t}` in kiln kernels")));
+        let hint = crate::hints::suggestion(&name);
+        return Err(b.err(mspan, format!("no method named `{name}` found for `{t}` in kiln kernels{hint}")));
     };
     let args = &mc.args;
     if !arities.contains(&args.len()) {
@@ -96,11 +118,11 @@ pub(crate) fn lower_method(b: &mut Builder, mc: &syn::ExprMethodCall) -> R<Val> 
     if let Some(op) = unop_by_name(&name) {
         return unary(b, op, Val::Node(x), rspan, mspan);
     }
+    if let Some(v) = float_method(b, &name, x, rspan, args, mspan)? {
+        return Ok(v);
+    }
     match name.as_str() {
-        "powi" => {
-            let n = powi_exponent(b, &args[0])?;
-            unary(b, UnOp::PowI(n), Val::Node(x), rspan, mspan)
-        }
+        "powi" => powi(b, Val::Node(x), rspan, &args[0], mspan),
         "powf" | "min" | "max" if args.len() == 1 => {
             let op = match name.as_str() {
                 "powf" => BinOp::Pow,
@@ -222,9 +244,13 @@ pub(crate) fn lower_call(b: &mut Builder, c: &syn::ExprCall) -> R<Val> {
     if segs.len() == 2 && segs[1].ident == "from_shape_fn" {
         return from_shape_fn(b, segs[0], &c.args, fspan, c.span());
     }
+    if segs.len() == 2 && b.generic.as_ref().is_some_and(|g| segs[0].ident == *g) {
+        return generic_constant(b, &segs[1].ident.to_string(), &c.args, fspan);
+    }
     let text = quote::quote!(#p).to_string().replace(' ', "");
     let Some(id) = p.path.get_ident() else {
-        return Err(b.err(fspan, format!("cannot find function `{text}` in kiln kernels")));
+        let hint = crate::hints::path_suggestion(&text);
+        return Err(b.err(fspan, format!("cannot find function `{text}` in kiln kernels{hint}")));
     };
     let name = id.to_string();
     let args = &c.args;
@@ -261,8 +287,7 @@ pub(crate) fn lower_call(b: &mut Builder, c: &syn::ExprCall) -> R<Val> {
         "powi" => {
             want(2, b)?;
             let x = lower_expr(b, &args[0])?;
-            let n = powi_exponent(b, &args[1])?;
-            unary(b, UnOp::PowI(n), x, args[0].span(), fspan)
+            powi(b, x, args[0].span(), &args[1], fspan)
         }
         "powf" => {
             want(2, b)?;
@@ -293,8 +318,32 @@ pub(crate) fn lower_call(b: &mut Builder, c: &syn::ExprCall) -> R<Val> {
             dot(b, x, y, fspan)
         }
         "Axis" => Err(b.err(fspan, "`Axis(k)` is only allowed as the argument of an axis method like `sum_axis`")),
-        _ => Err(b.err(fspan, format!("cannot find function `{name}` in kiln kernels"))),
+        _ => {
+            let hint = crate::hints::suggestion(&name);
+            Err(b.err(fspan, format!("cannot find function `{name}` in kiln kernels{hint}")))
+        }
     }
+}
+
+/// `F::infinity()` and num-traits' other `Float` constructors in a generic kernel.
+fn generic_constant(b: &mut Builder, name: &str, args: &Args, span: Span) -> R<Val> {
+    let g = b.elem_text(ElemTy::Float);
+    if crate::consts::per_type_generic_constant(name) {
+        return Err(b.err(
+            span,
+            format!("`{g}::{name}()` differs between f32 and f64 and is not supported in generic kernels yet: pass it as a parameter"),
+        ));
+    }
+    let Some(v) = crate::consts::generic_float_constant(name) else {
+        return Err(b.err(
+            span,
+            format!("cannot find function `{g}::{name}` in kiln kernels (supported: `infinity`, `neg_infinity`, `nan`, `zero`, `one`, `neg_zero`)"),
+        ));
+    };
+    if !args.is_empty() {
+        return Err(arity_error(b, span, 0, args.len(), "function"));
+    }
+    Ok(Val::Node(b.konst(Literal::Float(v), ElemTy::Float)))
 }
 
 fn clamp(b: &mut Builder, x: Val, xs: Span, lo: Val, ls: Span, hi: Val, hs: Span, span: Span) -> R<Val> {
@@ -302,19 +351,132 @@ fn clamp(b: &mut Builder, x: Val, xs: Span, lo: Val, ls: Span, hi: Val, hs: Span
     binary(b, BinOp::Min, false, m, xs, hi, hs, span)
 }
 
-/// The exponent of `powi`: an integer literal, possibly negated.
-fn powi_exponent(b: &mut Builder, e: &syn::Expr) -> R<i32> {
-    let v = match e {
+/// The std methods that are compositions of other ops or binary ops (`atan2`, `hypot`), and
+/// integer `count_ones`, `rem_euclid` and the `wrapping_*` arithmetic; `None` for any other
+/// name. Every composition is exact: it computes what Rust's method computes, bit for bit.
+fn float_method(b: &mut Builder, name: &str, x: NodeId, xs: Span, args: &Args, span: Span) -> R<Option<Val>> {
+    let lit = |f: f64| Val::Lit(Literal::Float(f));
+    let arg = |b: &mut Builder, k: usize| lower_expr(b, &args[k]).map(|v| (v, args[k].span()));
+    let bin = |b: &mut Builder, op: BinOp, x: Val, y: Val| binary(b, op, false, x, xs, y, xs, span);
+    let x = Val::Node(x);
+    Ok(Some(match name {
+        "atan2" | "hypot" => {
+            let op = if name == "atan2" { BinOp::Atan2 } else { BinOp::Hypot };
+            let (y, ys) = arg(b, 0)?;
+            binary(b, op, false, x, xs, y, ys, span)?
+        }
+        // `1 / x`, as std defines `recip`.
+        "recip" => {
+            let n = node_of(b, x.clone(), xs)?;
+            require_float(b, n, name, span)?;
+            bin(b, BinOp::Div, lit(1.0), x)?
+        }
+        // `x - x.trunc()`, as std defines `fract`.
+        "fract" => {
+            let t = unary(b, UnOp::Trunc, x.clone(), xs, span)?;
+            bin(b, BinOp::Sub, x, t)?
+        }
+        // NaN is the only value unequal to itself; `abs` maps both infinities to +inf.
+        "is_nan" => {
+            let n = node_of(b, x.clone(), xs)?;
+            require_float(b, n, name, span)?;
+            bin(b, BinOp::Ne, x.clone(), x)?
+        }
+        "is_finite" | "is_infinite" => {
+            let n = node_of(b, x.clone(), xs)?;
+            require_float(b, n, name, span)?;
+            let a = unary(b, UnOp::Abs, x, xs, span)?;
+            let op = if name == "is_finite" { BinOp::Lt } else { BinOp::Eq };
+            bin(b, op, a, lit(f64::INFINITY))?
+        }
+        // Rust's `count_ones` returns `u32` whatever the operand's type.
+        "count_ones" => {
+            let c = unary(b, UnOp::CountOnes, x, xs, span)?;
+            cast(b, c, ElemTy::Concrete(kiln_ir::DType::U32), xs, span)?
+        }
+        // kiln's integer arithmetic wraps already.
+        "wrapping_add" | "wrapping_sub" | "wrapping_mul" | "wrapping_shl" | "wrapping_shr" => {
+            let op = match name {
+                "wrapping_add" => BinOp::Add,
+                "wrapping_sub" => BinOp::Sub,
+                "wrapping_mul" => BinOp::Mul,
+                "wrapping_shl" => BinOp::Shl,
+                _ => BinOp::Shr,
+            };
+            let (y, ys) = arg(b, 0)?;
+            let n = node_of(b, x.clone(), xs)?;
+            require_int(b, n, name, span)?;
+            crate::expr::shift_or_binary(b, op, x, xs, y, ys, span)?
+        }
+        "wrapping_neg" | "wrapping_abs" => {
+            let n = node_of(b, x.clone(), xs)?;
+            require_int(b, n, name, span)?;
+            unary(b, if name == "wrapping_neg" { UnOp::Neg } else { UnOp::Abs }, x, xs, span)?
+        }
+        // `r = x % y; if r < 0 { r + |y| } else { r }`, as std defines `rem_euclid` (for floats
+        // and integers alike; an integer `rem_euclid(0)` is 0 like kiln's `% 0`).
+        "rem_euclid" => {
+            let (y, ys) = arg(b, 0)?;
+            let r = binary(b, BinOp::Rem, false, x, xs, y.clone(), ys, span)?;
+            let rn = node_of(b, r.clone(), xs)?;
+            let elem = b.ty(rn).elem;
+            if matches!(elem, ElemTy::Concrete(d) if d.is_int() && !d.is_signed()) {
+                return Ok(Some(r));
+            }
+            let ay = match y {
+                Val::Lit(Literal::Int(i)) => Val::Lit(Literal::Int(i.wrapping_abs())),
+                Val::Lit(Literal::Float(f)) => lit(f.abs()),
+                y => unary(b, UnOp::Abs, y, ys, span)?,
+            };
+            let zero = if elem.is_float() { lit(0.0) } else { Val::Lit(Literal::Int(0)) };
+            let neg = bin(b, BinOp::Lt, r.clone(), zero)?;
+            let up = bin(b, BinOp::Add, r.clone(), ay)?;
+            select(b, neg, xs, up, xs, r, xs, span)?
+        }
+        _ => return Ok(None),
+    }))
+}
+
+fn require_int(b: &mut Builder, x: NodeId, what: &str, span: Span) -> R<()> {
+    if b.ty(x).elem.is_int() {
+        return Ok(());
+    }
+    let t = b.elem_text(b.ty(x).elem);
+    Err(b.err(span, format!("`{what}` needs an integer type, found `{t}`")))
+}
+
+/// `x.powi(n)`: a literal exponent is the `powi` op (repeated multiplication); any other
+/// integer exponent computes `x.powf(n as F)` (the exponent converted exactly for |n| < 2^24).
+fn powi(b: &mut Builder, x: Val, xs: Span, e: &syn::Expr, span: Span) -> R<Val> {
+    if let Some(n) = powi_literal(e) {
+        return unary(b, UnOp::PowI(n), x, xs, span);
+    }
+    let xn = node_of(b, x, xs)?;
+    require_float(b, xn, "powi", span)?;
+    let n = lower_expr(b, e)?;
+    let nn = node_of(b, n, e.span())?;
+    if !b.ty(nn).elem.is_int() {
+        let t = b.elem_text(b.ty(nn).elem);
+        return Err(b.err(
+            e.span(),
+            format!("the exponent of `powi` must be an integer, found `{t}` (use `powf` for float exponents)"),
+        ));
+    }
+    let elem = b.ty(xn).elem;
+    let nf = cast(b, Val::Node(nn), elem, e.span(), span)?;
+    binary(b, BinOp::Pow, false, Val::Node(xn), xs, nf, e.span(), span)
+}
+
+/// The exponent of `powi` when it is an integer literal, possibly negated.
+fn powi_literal(e: &syn::Expr) -> Option<i32> {
+    match e {
         syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<i32>().ok(),
         syn::Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr, .. }) => match &**expr {
             syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<i32>().ok().map(|v| -v),
             _ => None,
         },
         _ => None,
-    };
-    v.ok_or_else(|| {
-        b.err(e.span(), "the exponent of `powi` must be an integer literal (use `powf` for other exponents)")
-    })
+    }
 }
 
 /// The `ddof` of `var`/`std`: a numeric literal (ndarray takes a float).

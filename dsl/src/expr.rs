@@ -348,6 +348,10 @@ fn lower_lit(b: &mut Builder, lit: &syn::Lit) -> R<Val> {
 
 fn lower_path(b: &mut Builder, p: &syn::ExprPath) -> R<Val> {
     let Some(id) = p.path.get_ident() else {
+        let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        if let Some((lit, elem)) = crate::consts::path_constant(&segs) {
+            return Ok(Val::Node(b.konst(lit, elem)));
+        }
         let text = quote::quote!(#p).to_string().replace(' ', "");
         return Err(b.err(p.span(), format!("cannot find value `{text}` in this kernel")));
     };
@@ -481,6 +485,8 @@ fn binop_of(op: &syn::BinOp) -> Option<(BinOp, bool)> {
         B::BitAnd(_) => (BinOp::And, false),
         B::BitOr(_) => (BinOp::Or, false),
         B::BitXor(_) => (BinOp::Xor, false),
+        B::Shl(_) => (BinOp::Shl, false),
+        B::Shr(_) => (BinOp::Shr, false),
         B::Eq(_) => (BinOp::Eq, false),
         B::Ne(_) => (BinOp::Ne, false),
         B::Lt(_) => (BinOp::Lt, false),
@@ -497,7 +503,7 @@ fn lower_binary(b: &mut Builder, bin: &syn::ExprBinary) -> R<Val> {
         return Err(b.err(bin.span(), "mutation is not supported in kernels: bind a new name with `let`"));
     }
     let Some((op, short)) = binop_of(&bin.op) else {
-        return Err(b.err(op_span, "unsupported operator in a kernel (shifts are not supported)"));
+        return Err(b.err(op_span, "unsupported operator in a kernel"));
     };
     let x = lower_expr(b, &bin.left);
     let y = lower_expr(b, &bin.right);
@@ -508,7 +514,28 @@ fn lower_binary(b: &mut Builder, bin: &syn::ExprBinary) -> R<Val> {
             return Ok(Val::Lit(v));
         }
     }
+    if op.is_shift() {
+        return shift_or_binary(b, op, x, bin.left.span(), y, bin.right.span(), op_span);
+    }
     binary(b, op, short, x, bin.left.span(), y, bin.right.span(), op_span)
+}
+
+/// A binary node whose integer right operand may have another integer type than the left, as
+/// Rust's shifts allow (`x << k` with `x: i64`, `k: u32`): the amount is converted first.
+pub(crate) fn shift_or_binary(b: &mut Builder, op: BinOp, x: Val, xs: Span, y: Val, ys: Span, span: Span) -> R<Val> {
+    let y = match (&x, &y, op.is_shift()) {
+        (Val::Lit(_), _, _) | (_, Val::Lit(_), _) | (_, _, false) => y,
+        _ => {
+            let (nx, ny) = (node_of(b, x.clone(), xs)?, node_of(b, y, ys)?);
+            let (ex, ey) = (b.ty(nx).elem, b.ty(ny).elem);
+            if ex.is_int() && ey.is_int() && ex != ey {
+                cast(b, Val::Node(ny), ex, ys, span)?
+            } else {
+                Val::Node(ny)
+            }
+        }
+    };
+    binary(b, op, false, x, xs, y, ys, span)
 }
 
 fn fold(op: BinOp, l: Literal, r: Literal) -> Option<Literal> {
@@ -546,7 +573,8 @@ pub(crate) fn binary(
     let et = b.elem_text(elem);
     let ok = match op {
         BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem | BinOp::Min | BinOp::Max => !elem.is_bool(),
-        BinOp::Pow => elem.is_float(),
+        _ if op.float_only() => elem.is_float(),
+        _ if op.is_shift() => elem.is_int(),
         BinOp::And | BinOp::Or if short => elem.is_bool(),
         BinOp::And | BinOp::Or | BinOp::Xor => elem.is_bool() || elem.is_int(),
         _ => true,
@@ -554,6 +582,10 @@ pub(crate) fn binary(
     if !ok {
         let msg = match op {
             BinOp::Pow => format!("`powf` needs a float type, found `{et}`"),
+            _ if op.float_only() => format!("`{}` needs a float type, found `{et}`", op.name()),
+            _ if op.is_shift() => {
+                format!("`{}` needs integer operands, found `{et}`", if op == BinOp::Shl { "<<" } else { ">>" })
+            }
             BinOp::And | BinOp::Or if short => {
                 format!("`{}` needs `bool` operands, found `{et}`", if op == BinOp::And { "&&" } else { "||" })
             }
@@ -593,6 +625,7 @@ pub(crate) fn unary(b: &mut Builder, op: UnOp, v: Val, vs: Span, span: Span) -> 
             ty.elem.is_float() || matches!(ty.elem, ElemTy::Concrete(d) if d.is_int() && d.is_signed())
         }
         UnOp::Not => ty.elem.is_bool() || ty.elem.is_int(),
+        UnOp::CountOnes => ty.elem.is_int(),
         _ => ty.elem.is_float(),
     };
     if !ok {
@@ -600,6 +633,7 @@ pub(crate) fn unary(b: &mut Builder, op: UnOp, v: Val, vs: Span, span: Span) -> 
             UnOp::Neg => format!("cannot apply unary operator `-` to type `{et}`"),
             UnOp::Not => format!("cannot apply unary operator `!` to type `{et}`"),
             UnOp::Abs => format!("`abs` needs a signed type, found `{et}`"),
+            UnOp::CountOnes => format!("`count_ones` needs an integer type, found `{et}`"),
             op => format!("`{}` needs a float type, found `{et}` (convert with `as f32` / `as f64`)", op.name()),
         };
         return Err(b.err(span, msg));

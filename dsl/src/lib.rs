@@ -22,7 +22,9 @@
 
 mod build;
 mod calls;
+mod consts;
 mod expr;
+mod hints;
 pub mod sig;
 mod slice;
 

@@ -81,11 +81,48 @@ pub enum UnOp {
     Ceil,
     /// x^n for a constant integer n (float): `powi(n)`.
     PowI(i32),
+    /// Tangent (float).
+    Tan,
+    /// Arctangent, in [-pi/2, pi/2] (float).
+    Atan,
+    /// Hyperbolic sine (float).
+    Sinh,
+    /// Hyperbolic cosine (float).
+    Cosh,
+    /// Inverse hyperbolic sine (float).
+    Asinh,
+    /// Inverse hyperbolic cosine (float).
+    Acosh,
+    /// Inverse hyperbolic tangent (float).
+    Atanh,
+    /// Cube root (float).
+    Cbrt,
+    /// e^x - 1, accurate for small x (float): Rust's `exp_m1`, C's `expm1`.
+    Expm1,
+    /// 2^x (float).
+    Exp2,
+    /// Base-2 logarithm (float).
+    Log2,
+    /// Base-10 logarithm (float).
+    Log10,
+    /// Round to the nearest integer, halfway cases away from zero (float): Rust's `round`.
+    Round,
+    /// Round toward zero (float).
+    Trunc,
+    /// The error function (float): C99's `erf`, nightly Rust's `f64::erf`.
+    Erf,
+    /// The complementary error function 1 - erf(x), accurate for large x (float): C99's `erfc`.
+    Erfc,
+    /// 1 for +0 and positive x, -1 for -0 and negative x, NaN for NaN (float): Rust's `signum`.
+    Signum,
+    /// The number of one bits, in the operand's type (integer): Rust's `count_ones` before its
+    /// cast to `u32`.
+    CountOnes,
 }
 
 impl UnOp {
     /// Every unary op, for exhaustive tests and the parser.
-    pub const ALL: [UnOp; 15] = [
+    pub const ALL: [UnOp; 33] = [
         UnOp::Neg,
         UnOp::Not,
         UnOp::Abs,
@@ -101,6 +138,24 @@ impl UnOp {
         UnOp::Floor,
         UnOp::Ceil,
         UnOp::PowI(2),
+        UnOp::Tan,
+        UnOp::Atan,
+        UnOp::Sinh,
+        UnOp::Cosh,
+        UnOp::Asinh,
+        UnOp::Acosh,
+        UnOp::Atanh,
+        UnOp::Cbrt,
+        UnOp::Expm1,
+        UnOp::Exp2,
+        UnOp::Log2,
+        UnOp::Log10,
+        UnOp::Round,
+        UnOp::Trunc,
+        UnOp::Erf,
+        UnOp::Erfc,
+        UnOp::Signum,
+        UnOp::CountOnes,
     ];
 
     /// Name in the IR text (`powi` is printed with its exponent: `powi.3`).
@@ -121,12 +176,35 @@ impl UnOp {
             UnOp::Floor => "floor",
             UnOp::Ceil => "ceil",
             UnOp::PowI(_) => "powi",
+            UnOp::Tan => "tan",
+            UnOp::Atan => "atan",
+            UnOp::Sinh => "sinh",
+            UnOp::Cosh => "cosh",
+            UnOp::Asinh => "asinh",
+            UnOp::Acosh => "acosh",
+            UnOp::Atanh => "atanh",
+            UnOp::Cbrt => "cbrt",
+            UnOp::Expm1 => "expm1",
+            UnOp::Exp2 => "exp2",
+            UnOp::Log2 => "log2",
+            UnOp::Log10 => "log10",
+            UnOp::Round => "round",
+            UnOp::Trunc => "trunc",
+            UnOp::Erf => "erf",
+            UnOp::Erfc => "erfc",
+            UnOp::Signum => "signum",
+            UnOp::CountOnes => "count_ones",
         }
     }
 
     /// True for the ops defined only on floats.
     pub fn float_only(self) -> bool {
-        !matches!(self, UnOp::Neg | UnOp::Not | UnOp::Abs)
+        !matches!(self, UnOp::Neg | UnOp::Not | UnOp::Abs | UnOp::CountOnes)
+    }
+
+    /// True for the ops defined only on integers.
+    pub fn int_only(self) -> bool {
+        self == UnOp::CountOnes
     }
 }
 
@@ -160,10 +238,20 @@ pub enum BinOp {
     Or,
     /// Bitwise/logical exclusive or.
     Xor,
+    /// `x << n` on integers, with the shift amount taken modulo the bit width (Rust's
+    /// `wrapping_shl`: kernels never trap).
+    Shl,
+    /// `x >> n` on integers: arithmetic for signed types, logical for `u32`; the amount is
+    /// taken modulo the bit width (Rust's `wrapping_shr`).
+    Shr,
+    /// The angle of the point (y = first operand, x = second) in [-pi, pi] (float): `y.atan2(x)`.
+    Atan2,
+    /// sqrt(x^2 + y^2) without undue overflow or underflow (float): `x.hypot(y)`.
+    Hypot,
 }
 
 impl BinOp {
-    pub const ALL: [BinOp; 17] = [
+    pub const ALL: [BinOp; 21] = [
         BinOp::Add,
         BinOp::Sub,
         BinOp::Mul,
@@ -181,6 +269,10 @@ impl BinOp {
         BinOp::And,
         BinOp::Or,
         BinOp::Xor,
+        BinOp::Shl,
+        BinOp::Shr,
+        BinOp::Atan2,
+        BinOp::Hypot,
     ];
 
     pub fn name(self) -> &'static str {
@@ -202,6 +294,10 @@ impl BinOp {
             BinOp::And => "and",
             BinOp::Or => "or",
             BinOp::Xor => "xor",
+            BinOp::Shl => "shl",
+            BinOp::Shr => "shr",
+            BinOp::Atan2 => "atan2",
+            BinOp::Hypot => "hypot",
         }
     }
 
@@ -211,6 +307,16 @@ impl BinOp {
 
     pub fn is_logical(self) -> bool {
         matches!(self, BinOp::And | BinOp::Or | BinOp::Xor)
+    }
+
+    /// True for the ops defined only on floats.
+    pub fn float_only(self) -> bool {
+        matches!(self, BinOp::Pow | BinOp::Atan2 | BinOp::Hypot)
+    }
+
+    /// True for the shifts, defined only on integers.
+    pub fn is_shift(self) -> bool {
+        matches!(self, BinOp::Shl | BinOp::Shr)
     }
 }
 

@@ -361,6 +361,7 @@ impl Verifier<'_> {
                     UnOp::Neg => e.is_float() || matches!(e, ElemTy::Concrete(DType::I32 | DType::I64)),
                     UnOp::Not => e.is_bool() || e.is_int(),
                     UnOp::Abs => !e.is_bool(),
+                    UnOp::CountOnes => e.is_int(),
                     _ => e.is_float(),
                 };
                 if !allowed {
@@ -378,7 +379,8 @@ impl Verifier<'_> {
                 }
                 let e = tx.elem;
                 let allowed = match b {
-                    BinOp::Pow => e.is_float(),
+                    _ if b.float_only() => e.is_float(),
+                    _ if b.is_shift() => e.is_int(),
                     BinOp::And | BinOp::Or | BinOp::Xor => e.is_bool() || e.is_int(),
                     _ if b.is_comparison() => true,
                     _ => !e.is_bool(),

@@ -403,6 +403,7 @@ impl Emitter<'_> {
             (UnOp::Abs, DType::F32 | DType::F64) => format!("{}({x})", if f { "fabsf" } else { "fabs" }),
             (UnOp::Abs, DType::I32 | DType::I64) => format!("kiln_abs({x})"),
             (UnOp::Abs, DType::U32) => x,
+            (UnOp::CountOnes, DType::I32 | DType::I64 | DType::U32) => format!("kiln_count_ones({x})"),
             (op, DType::F32 | DType::F64) if op.float_only() => {
                 let m = |a: &str, b: &str| format!("{}({x})", if f { a } else { b });
                 match op {
@@ -418,6 +419,23 @@ impl Emitter<'_> {
                     UnOp::Floor => m("floorf", "floor"),
                     UnOp::Ceil => m("ceilf", "ceil"),
                     UnOp::PowI(n) => format!("kiln_powi({x}, {})", int_const(i64::from(n), DType::I32)),
+                    UnOp::Tan => m("tanf", "tan"),
+                    UnOp::Atan => m("atanf", "atan"),
+                    UnOp::Sinh => m("sinhf", "sinh"),
+                    UnOp::Cosh => m("coshf", "cosh"),
+                    UnOp::Asinh => m("asinhf", "asinh"),
+                    UnOp::Acosh => m("acoshf", "acosh"),
+                    UnOp::Atanh => m("atanhf", "atanh"),
+                    UnOp::Cbrt => m("cbrtf", "cbrt"),
+                    UnOp::Expm1 => m("expm1f", "expm1"),
+                    UnOp::Exp2 => m("exp2f", "exp2"),
+                    UnOp::Log2 => m("log2f", "log2"),
+                    UnOp::Log10 => m("log10f", "log10"),
+                    UnOp::Round => m("roundf", "round"),
+                    UnOp::Trunc => m("truncf", "trunc"),
+                    UnOp::Erf => m("erff", "erf"),
+                    UnOp::Erfc => m("erfcf", "erfc"),
+                    UnOp::Signum => format!("kiln_signum({x})"),
                     _ => return self.unsupported(format!("{} of {t}", op.name())),
                 }
             }
@@ -450,6 +468,9 @@ impl Emitter<'_> {
             }
             (BinOp::Rem, DType::F32 | DType::F64) => format!("{}({x}, {y})", if f { "fmodf" } else { "fmod" }),
             (BinOp::Pow, DType::F32 | DType::F64) => format!("{}({x}, {y})", if f { "powf" } else { "pow" }),
+            (BinOp::Atan2, DType::F32 | DType::F64) => format!("{}({x}, {y})", if f { "atan2f" } else { "atan2" }),
+            (BinOp::Hypot, DType::F32 | DType::F64) => format!("{}({x}, {y})", if f { "hypotf" } else { "hypot" }),
+            (BinOp::Shl | BinOp::Shr, DType::I32 | DType::I64 | DType::U32) => format!("kiln_{}({x}, {y})", op.name()),
             (BinOp::Min, DType::Bool) | (BinOp::And | BinOp::Mul, DType::Bool) => format!("({x} && {y})"),
             (BinOp::Max, DType::Bool) | (BinOp::Or | BinOp::Add, DType::Bool) => format!("({x} || {y})"),
             (BinOp::Xor, DType::Bool) => format!("({x} != {y})"),

@@ -37,6 +37,31 @@ KILN_FN kiln_i64 kiln_rem(kiln_i64 a, kiln_i64 b) { return (b == 0 || b == -1) ?
 KILN_FN unsigned kiln_div(unsigned a, unsigned b) { return b == 0u ? 0u : a / b; }
 KILN_FN unsigned kiln_rem(unsigned a, unsigned b) { return b == 0u ? 0u : a % b; }
 
+// Shifts as Rust's `wrapping_shl`/`wrapping_shr`: the amount modulo the bit width; left shifts
+// through unsigned; right shifts arithmetic on signed types.
+KILN_FN int kiln_shl(int a, int n) { return (int)((unsigned)a << ((unsigned)n & 31u)); }
+KILN_FN int kiln_shr(int a, int n) { return a >> ((unsigned)n & 31u); }
+KILN_FN kiln_i64 kiln_shl(kiln_i64 a, kiln_i64 n) { return (kiln_i64)((kiln_u64)a << ((kiln_u64)n & 63ull)); }
+KILN_FN kiln_i64 kiln_shr(kiln_i64 a, kiln_i64 n) { return a >> ((kiln_u64)n & 63ull); }
+KILN_FN unsigned kiln_shl(unsigned a, unsigned n) { return a << (n & 31u); }
+KILN_FN unsigned kiln_shr(unsigned a, unsigned n) { return a >> (n & 31u); }
+
+// Population count, in the operand's type (`__popc` on the device, bit arithmetic on a host).
+#ifdef __CUDA_ARCH__
+KILN_FN unsigned kiln_popc32(unsigned v) { return (unsigned)__popc(v); }
+#else
+KILN_FN unsigned kiln_popc32(unsigned v) {
+  v = v - ((v >> 1) & 0x55555555u);
+  v = (v & 0x33333333u) + ((v >> 2) & 0x33333333u);
+  return (((v + (v >> 4)) & 0x0F0F0F0Fu) * 0x01010101u) >> 24;
+}
+#endif
+KILN_FN int kiln_count_ones(int a) { return (int)kiln_popc32((unsigned)a); }
+KILN_FN unsigned kiln_count_ones(unsigned a) { return kiln_popc32(a); }
+KILN_FN kiln_i64 kiln_count_ones(kiln_i64 a) {
+  return (kiln_i64)(kiln_popc32((unsigned)(kiln_u64)a) + kiln_popc32((unsigned)((kiln_u64)a >> 32)));
+}
+
 // min/max: integers plainly, floats propagating NaN (numpy `minimum`/`maximum`).
 KILN_FN int kiln_min(int a, int b) { return a < b ? a : b; }
 KILN_FN int kiln_max(int a, int b) { return a > b ? a : b; }
@@ -50,6 +75,8 @@ KILN_FN double kiln_min(double a, double b) { return (a != a || b != b) ? a + b 
 KILN_FN double kiln_max(double a, double b) { return (a != a || b != b) ? a + b : (b > a ? b : a); }
 
 // Float helpers.
+KILN_FN float kiln_signum(float x) { return x != x ? x : copysignf(1.0f, x); }
+KILN_FN double kiln_signum(double x) { return x != x ? x : copysign(1.0, x); }
 KILN_FN float kiln_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 KILN_FN double kiln_sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 KILN_FN float kiln_powi(float x, int n) {

@@ -28,7 +28,7 @@
 //!    chunk's rows). (`serial` promises no shape: a reduction over no axes runs no loop.)
 
 use super::{BufId, BufKind, Expr, LoopProgram, Scalar, Stmt, Var};
-use crate::program::{BinOp, UnOp};
+use crate::program::UnOp;
 use crate::types::{DType, Dim};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -360,6 +360,7 @@ impl Verifier<'_> {
                     UnOp::Not => !t.is_float(),
                     UnOp::Neg => t.is_signed(),
                     UnOp::Abs => t != DType::Bool,
+                    UnOp::CountOnes => t.is_int(),
                     _ => t.is_float(),
                 };
                 if !ok {
@@ -372,8 +373,11 @@ impl Verifier<'_> {
                 if ta != tb {
                     self.error(format!("{} applied to {ta} and {tb}", op.name()));
                 }
-                if *op == BinOp::Pow && !ta.is_float() {
-                    self.error(format!("pow applied to {ta}"));
+                if op.float_only() && !ta.is_float() {
+                    self.error(format!("{} applied to {ta}", op.name()));
+                }
+                if op.is_shift() && !ta.is_int() {
+                    self.error(format!("{} applied to {ta}", op.name()));
                 }
                 if op.is_logical() && ta.is_float() {
                     self.error(format!("{} applied to {ta}", op.name()));

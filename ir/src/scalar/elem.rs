@@ -84,8 +84,10 @@ macro_rules! numeric_casts {
     };
 }
 
+/// `erf`/`erfc` are not in stable std: they come from the `libm` crate (a port of musl's C99
+/// libm, the functions glibc, CUDA and the backends' libm calls implement).
 macro_rules! float_elem {
-    ($t:ident, $variant:ident, $from_self:ident) => {
+    ($t:ident, $variant:ident, $from_self:ident, $erf:path, $erfc:path) => {
         // `x as f32` on an `f32` is the identity; the macro writes every pair uniformly.
         #[allow(clippy::unnecessary_cast)]
         impl Elem for $t {
@@ -103,7 +105,7 @@ macro_rules! float_elem {
                 }
             }
             fn supports_unary(op: UnOp) -> bool {
-                op != UnOp::Not
+                op != UnOp::Not && !op.int_only()
             }
             fn unary(op: UnOp, x: Self) -> Self {
                 match op {
@@ -121,11 +123,28 @@ macro_rules! float_elem {
                     UnOp::Floor => x.floor(),
                     UnOp::Ceil => x.ceil(),
                     UnOp::PowI(n) => x.powi(n),
-                    UnOp::Not => x,
+                    UnOp::Tan => x.tan(),
+                    UnOp::Atan => x.atan(),
+                    UnOp::Sinh => x.sinh(),
+                    UnOp::Cosh => x.cosh(),
+                    UnOp::Asinh => x.asinh(),
+                    UnOp::Acosh => x.acosh(),
+                    UnOp::Atanh => x.atanh(),
+                    UnOp::Cbrt => x.cbrt(),
+                    UnOp::Expm1 => x.exp_m1(),
+                    UnOp::Exp2 => x.exp2(),
+                    UnOp::Log2 => x.log2(),
+                    UnOp::Log10 => x.log10(),
+                    UnOp::Round => x.round(),
+                    UnOp::Trunc => x.trunc(),
+                    UnOp::Erf => $erf(x),
+                    UnOp::Erfc => $erfc(x),
+                    UnOp::Signum => x.signum(),
+                    UnOp::Not | UnOp::CountOnes => x,
                 }
             }
             fn supports_binary(op: BinOp) -> bool {
-                !op.is_logical() && !op.is_comparison()
+                !op.is_logical() && !op.is_comparison() && !op.is_shift()
             }
             fn binary(op: BinOp, a: Self, b: Self) -> Self {
                 match op {
@@ -135,6 +154,8 @@ macro_rules! float_elem {
                     BinOp::Div => a / b,
                     BinOp::Rem => a % b,
                     BinOp::Pow => a.powf(b),
+                    BinOp::Atan2 => a.atan2(b),
+                    BinOp::Hypot => a.hypot(b),
                     // The first NaN operand if there is one (numpy `minimum`), else the
                     // smaller; on ties the first operand wins.
                     BinOp::Min | BinOp::Max if a.is_nan() => a,
@@ -176,8 +197,8 @@ macro_rules! float_elem {
     };
 }
 
-float_elem!(f32, F32, from_f32);
-float_elem!(f64, F64, from_f64);
+float_elem!(f32, F32, from_f32, libm::erff, libm::erfcf);
+float_elem!(f64, F64, from_f64, libm::erf, libm::erfc);
 
 macro_rules! int_elem {
     ($t:ident, $variant:ident, $from_self:ident, $abs:path) => {
@@ -199,7 +220,7 @@ macro_rules! int_elem {
             fn supports_unary(op: UnOp) -> bool {
                 match op {
                     UnOp::Neg => Self::DTYPE.is_signed(),
-                    UnOp::Not | UnOp::Abs => true,
+                    UnOp::Not | UnOp::Abs | UnOp::CountOnes => true,
                     _ => false,
                 }
             }
@@ -208,11 +229,13 @@ macro_rules! int_elem {
                     UnOp::Neg => x.wrapping_neg(),
                     UnOp::Not => !x,
                     UnOp::Abs => $abs(x),
+                    // At most 64, so the count fits every integer type.
+                    UnOp::CountOnes => x.count_ones() as $t,
                     _ => x,
                 }
             }
             fn supports_binary(op: BinOp) -> bool {
-                !op.is_comparison() && op != BinOp::Pow
+                !op.is_comparison() && !op.float_only()
             }
             fn binary(op: BinOp, a: Self, b: Self) -> Self {
                 match op {
@@ -229,6 +252,9 @@ macro_rules! int_elem {
                     BinOp::And => a & b,
                     BinOp::Or => a | b,
                     BinOp::Xor => a ^ b,
+                    // The amount's low bits only (`wrapping_sh*` masks by the bit width).
+                    BinOp::Shl => a.wrapping_shl(b as u32),
+                    BinOp::Shr => a.wrapping_shr(b as u32),
                     _ => a,
                 }
             }

@@ -322,3 +322,202 @@ pub fn transpose_plus() {
         assert_close(&transpose_add(&a, &b).unwrap(), &want, "a.t() + b");
     }
 }
+
+#[kernel]
+fn std_trig_f32(x: Array1<f32>) -> (Array1<f32>, Array1<f32>, Array1<f32>, Array1<f32>, Array1<f32>, Array1<f32>) {
+    (x.tan(), x.atan(), x.sinh(), x.cosh(), x.asinh(), (x / 4.0).atanh())
+}
+
+#[kernel]
+fn std_exp_log_f32(x: Array1<f32>) -> (Array1<f32>, Array1<f32>, Array1<f32>, Array1<f32>, Array1<f32>, Array1<f32>) {
+    let p = x.abs() + 0.25;
+    (x.exp_m1(), p.ln_1p(), x.exp2(), p.log2(), p.log10(), (p + 1.0).acosh())
+}
+
+pub fn f32_std_transcendentals() {
+    let mut rng = Rng::new(31);
+    for n in LENGTHS {
+        let x = rng.arr1_f32(2 * n, -3.0, 3.0);
+        // A stepped view, so the kernels also read strided inputs.
+        let x = x.slice(s![..;2]);
+        let (tn, at, sh, ch, ash, ath) = std_trig_f32(x).unwrap();
+        assert_close(&tn, &x.mapv(f32::tan), "tan");
+        assert_close(&at, &x.mapv(f32::atan), "atan");
+        assert_close(&sh, &x.mapv(f32::sinh), "sinh");
+        assert_close(&ch, &x.mapv(f32::cosh), "cosh");
+        assert_close(&ash, &x.mapv(f32::asinh), "asinh");
+        assert_close(&ath, &x.mapv(|v| (v / 4.0).atanh()), "atanh");
+        let p = x.mapv(|v| v.abs() + 0.25);
+        let (em, lp, e2, l2, l10, ach) = std_exp_log_f32(x).unwrap();
+        assert_close(&em, &x.mapv(f32::exp_m1), "exp_m1");
+        assert_close(&lp, &p.mapv(f32::ln_1p), "ln_1p");
+        assert_close(&e2, &x.mapv(f32::exp2), "exp2");
+        assert_close(&l2, &p.mapv(f32::log2), "log2");
+        assert_close(&l10, &p.mapv(f32::log10), "log10");
+        assert_close(&ach, &p.mapv(|v| (v + 1.0).acosh()), "acosh");
+    }
+}
+
+#[kernel]
+fn std_binary_f64(x: Array1<f64>, y: Array1<f64>) -> (Array1<f64>, Array1<f64>, Array1<f64>, Array1<f64>, Array1<f64>) {
+    (y.atan2(x), x.hypot(y), x.cbrt(), x.erf(), erfc(x))
+}
+
+pub fn f64_atan2_hypot_cbrt_erf() {
+    let mut rng = Rng::new(32);
+    for n in LENGTHS {
+        let (x, y) = (rng.arr1_f64(n, -4.0, 4.0), rng.arr1_f64(n, -4.0, 4.0));
+        let (a2, hy, cb, ef, efc) = std_binary_f64(&x, &y).unwrap();
+        assert_close(&a2, &Zip::from(&y).and(&x).map_collect(|a, b| a.atan2(*b)), "atan2");
+        assert_close(&hy, &Zip::from(&x).and(&y).map_collect(|a, b| a.hypot(*b)), "hypot");
+        assert_close(&cb, &x.mapv(f64::cbrt), "cbrt");
+        // erf/erfc are not in stable std: the reference is the `libm` crate (musl's C99 libm).
+        assert_close(&ef, &x.mapv(libm::erf), "erf");
+        assert_close(&efc, &x.mapv(libm::erfc), "erfc");
+    }
+}
+
+#[kernel]
+fn std_rounding_f64(x: Array1<f64>) -> (Array1<f64>, Array1<f64>, Array1<f64>, Array1<f64>, Array1<f64>, Array1<f64>) {
+    (x.round(), x.trunc(), x.fract(), x.signum(), x.recip(), x.clamp(-1.5, 2.0))
+}
+
+#[kernel]
+fn std_classify_f32(x: Array1<f32>) -> (Array1<bool>, Array1<bool>, Array1<bool>) {
+    (x.is_nan(), x.is_finite(), x.is_infinite())
+}
+
+pub fn f64_round_trunc_fract_signum_recip_and_classes() {
+    // Halfway cases (round goes away from zero), signed zeros, infinities and NaN.
+    let specials =
+        [0.5, -0.5, 1.5, 2.5, -2.5, 0.0, -0.0, 3.75, -3.75, 1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
+    let mut rng = Rng::new(33);
+    for n in LENGTHS {
+        let mut x = rng.arr1_f64(n, -6.0, 6.0);
+        for (v, s) in x.iter_mut().zip(specials) {
+            *v = s;
+        }
+        let (r, t, fr, sg, rc, cl) = std_rounding_f64(&x).unwrap();
+        assert_close(&r, &x.mapv(f64::round), "round");
+        assert_close(&t, &x.mapv(f64::trunc), "trunc");
+        assert_close(&fr, &x.mapv(f64::fract), "fract");
+        assert_close(&sg, &x.mapv(f64::signum), "signum");
+        // Signs of zero matter here: signum(-0.0) is -1, recip(-0.0) is -inf.
+        assert_close(&rc, &x.mapv(f64::recip), "recip");
+        assert_close(&cl, &x.mapv(|v| v.clamp(-1.5, 2.0)), "clamp");
+        let xf = x.mapv(|v| v as f32);
+        let (nan, fin, inf) = std_classify_f32(&xf).unwrap();
+        assert_close(&nan, &xf.mapv(f32::is_nan), "is_nan");
+        assert_close(&fin, &xf.mapv(f32::is_finite), "is_finite");
+        assert_close(&inf, &xf.mapv(f32::is_infinite), "is_infinite");
+    }
+}
+
+#[kernel]
+fn powi_runtime(x: Array1<f32>, n: i32, k: Array1<i32>) -> (Array1<f32>, Array1<f32>) {
+    (x.powi(n), powi(x, k))
+}
+
+pub fn f32_powi_with_a_runtime_exponent() {
+    let mut rng = Rng::new(34);
+    for n in LENGTHS {
+        let x = rng.arr1_f32(n, 0.5, 2.0);
+        let k = rng.arr1_i32(n, -4, 5);
+        for e in [-3, 0, 1, 4] {
+            let (p, q) = powi_runtime(&x, e, &k).unwrap();
+            assert_close(&p, &x.mapv(|v| v.powi(e)), "powi by a scalar");
+            assert_close(&q, &Zip::from(&x).and(&k).map_collect(|v, k| v.powi(*k)), "powi by an array");
+        }
+    }
+}
+
+#[kernel]
+fn int_vocab_i64(
+    a: Array1<i64>,
+    b: Array1<i64>,
+    k: Array1<u32>,
+) -> (Array1<i64>, Array1<i64>, Array1<i64>, Array1<i64>, Array1<u32>, Array1<i64>) {
+    (a.rem_euclid(b), a.abs(), a << k, a >> k, a.count_ones(), a.wrapping_mul(b).wrapping_add(a))
+}
+
+#[kernel]
+fn int_vocab_u32_i32(
+    a: Array1<u32>,
+    k: Array1<u32>,
+    c: Array1<i32>,
+) -> (Array1<u32>, Array1<u32>, Array1<u32>, Array1<i32>, Array1<i32>) {
+    (a << k, a >> 3, a.count_ones(), c.rem_euclid(7), c >> 1)
+}
+
+pub fn int_rem_euclid_abs_shifts_count_ones_wrapping() {
+    let mut rng = Rng::new(35);
+    for n in LENGTHS {
+        let mut a = rng.arr1_i64(n, -1000, 1000);
+        let b = rng.arr1_i64(n, -5, 6);
+        // Shift amounts beyond the bit width wrap (Rust's `wrapping_shl`).
+        let k = rng.arr1_u32(n, 0, 70);
+        if n > 0 {
+            a[0] = i64::MIN;
+        }
+        let (re, ab, sl, sr, co, wr) = int_vocab_i64(&a, &b, &k).unwrap();
+        let rem_euclid = |x: &i64, y: &i64| if *y == 0 { 0 } else { x.wrapping_rem_euclid(*y) };
+        assert_close(&re, &Zip::from(&a).and(&b).map_collect(rem_euclid), "rem_euclid");
+        assert_close(&ab, &a.mapv(i64::wrapping_abs), "abs");
+        assert_close(&sl, &Zip::from(&a).and(&k).map_collect(|x, s| x.wrapping_shl(*s)), "<<");
+        assert_close(&sr, &Zip::from(&a).and(&k).map_collect(|x, s| x.wrapping_shr(*s)), ">>");
+        assert_close(&co, &a.mapv(i64::count_ones), "count_ones");
+        let want = Zip::from(&a).and(&b).map_collect(|x, y| x.wrapping_mul(*y).wrapping_add(*x));
+        assert_close(&wr, &want, "wrapping_mul, wrapping_add");
+        let u = rng.arr1_u32(n, 0, 1 << 31);
+        let c = rng.arr1_i32(n, -100, 100);
+        let (ul, ur, uc, cre, csr) = int_vocab_u32_i32(&u, &k, &c).unwrap();
+        assert_close(&ul, &Zip::from(&u).and(&k).map_collect(|x, s| x.wrapping_shl(*s)), "u32 <<");
+        assert_close(&ur, &u.mapv(|x| x >> 3), "u32 >>");
+        assert_close(&uc, &u.mapv(u32::count_ones), "u32 count_ones");
+        assert_close(&cre, &c.mapv(|x| x.rem_euclid(7)), "i32 rem_euclid");
+        assert_close(&csr, &c.mapv(|x| x >> 1), "i32 >>");
+    }
+}
+
+#[kernel]
+fn std_constants(
+    x: Array1<f64>,
+    y: Array1<f32>,
+    k: Array1<i64>,
+) -> (Array1<f64>, Array1<f32>, Array1<i64>, Array1<u32>) {
+    let a = x * std::f64::consts::PI + std::f64::consts::E * f64::EPSILON - core::f64::consts::LN_2;
+    let b = select(y.is_finite(), y * std::f32::consts::FRAC_1_SQRT_2, f32::NEG_INFINITY).max(f32::MIN);
+    (a, b, k.max(i64::MIN) ^ i64::MAX, (k as u32) ^ u32::MAX)
+}
+
+#[kernel]
+fn generic_constants<F: Float>(x: Array1<F>) -> (Array1<F>, Array1<F>) {
+    let finite = select(x.is_finite(), x * F::one() + F::zero(), F::nan());
+    (finite, x.max(F::neg_infinity()).min(F::infinity()))
+}
+
+pub fn std_and_num_traits_constants() {
+    let mut rng = Rng::new(36);
+    for n in LENGTHS {
+        let x = rng.arr1_f64(n, -3.0, 3.0);
+        let mut y = rng.arr1_f32(n, -3.0, 3.0);
+        if n > 1 {
+            y[0] = f32::INFINITY;
+            y[1] = f32::NAN;
+        }
+        let k = rng.arr1_i64(n, -5, 5);
+        let (a, b, c, d) = std_constants(&x, &y, &k).unwrap();
+        use std::f64::consts as c64;
+        let want_a = x.mapv(|v| v * c64::PI + c64::E * f64::EPSILON - c64::LN_2);
+        assert_close(&a, &want_a, "f64 consts");
+        let want_b = y.mapv(|v| if v.is_finite() { v * std::f32::consts::FRAC_1_SQRT_2 } else { f32::NEG_INFINITY });
+        assert_close(&b, &want_b.mapv(|v| v.max(f32::MIN)), "f32 consts");
+        assert_close(&c, &k.mapv(|v| v ^ i64::MAX), "i64::MAX");
+        assert_close(&d, &k.mapv(|v| (v as u32) ^ u32::MAX), "u32::MAX");
+        let (f, g) = generic_constants(&y).unwrap();
+        assert_close(&f, &y.mapv(|v| if v.is_finite() { v } else { f32::NAN }), "F::one, F::zero, F::nan");
+        assert_close(&g, &y, "F::infinity, F::neg_infinity");
+        let (f, _) = generic_constants(&x).unwrap();
+        assert_close(&f, &x, "F::one, F::zero on f64");
+    }
+}
