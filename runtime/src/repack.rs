@@ -6,6 +6,10 @@
 //! axis (a row-major `x` read down its columns), the runtime passes the kernel a copy that has
 //! it: one pass over the input buys vector loads for every later read, and the values, hence
 //! the results, are the same.
+//!
+//! The same copies serve an algorithm that calls such a kernel many times on the same data
+//! and so copies once: [`column_major`], and [`rows_to_panels_at`] (rows put at the places
+//! the algorithm chooses, in BLAS-style panels; KMeans groups its rows by cluster this way).
 
 use crate::args::{with_arg, Arg};
 use kiln_ir::Value;
@@ -55,7 +59,7 @@ const COLS: usize = 16;
 /// Raw element pointers shared by tasks that write disjoint elements.
 #[derive(Clone, Copy)]
 struct Ptr<T>(*mut T);
-// SAFETY: only used by `row_panels_placed`, whose tasks write disjoint places of the
+// SAFETY: only used by `rows_to_panels_at`, whose tasks write disjoint places of the
 // destination (`place` is a permutation, checked before any task starts).
 unsafe impl<T: Send> Send for Ptr<T> {}
 // SAFETY: as above.
@@ -119,52 +123,31 @@ pub fn column_major<T: Copy + Send + Sync + Default>(x: ArrayView2<'_, T>) -> Ar
     out.slice_move(ndarray::s![..n, ..])
 }
 
-/// `x` cut into panels of `w` rows, each stored column by column: element `[i, l]` of `x` is
-/// element `[i / w, l, i % w]` of the result, whose shape is `(ceil(n / w), d, w)`; the rows
-/// past `n` in the last panel hold zeros. The layout BLAS libraries pack a matrix into before
-/// a product: a vector loop taking a panel's rows as lanes reads one contiguous block of
-/// `w * d` elements per panel, where a column-major copy has it read `d` columns far apart
-/// (`d` streams at once are more than the hardware prefetcher follows). Copied in parallel
-/// over panels.
+/// Rows of `x` copied to the places given, in panels of `w` rows: element `[i, l]` of `x` is
+/// element `[place[i] / w, l, place[i] % w]` of the result, whose shape is
+/// `(ceil(n / w), d, w)`, and the places past the last row hold zeros. Each panel is stored
+/// column by column, the layout BLAS libraries pack a matrix into before a product: a vector
+/// loop taking a panel's rows as lanes reads one contiguous block of `w * d` elements per
+/// panel. An algorithm that groups rows (KMeans by cluster) says where each row goes.
 ///
-/// # Panics
-/// If `w == 0`.
-pub fn row_panels<T: Copy + Send + Sync + Default>(x: ArrayView2<'_, T>, w: usize) -> Array3<T> {
-    panels_of(x, w, x.nrows(), |p| p)
-}
-
-/// [`row_panels`] of `x`'s rows taken in `order`: element `[p / w, l, p % w]` of the result is
-/// `x[order[p], l]`, and the places past `order.len()` in the last panel hold zeros. KMeans
-/// groups the rows of a cluster this way, so that a panel's rows share their nearest centres.
-///
-/// # Panics
-/// If `w == 0` or an entry of `order` is not a row of `x`.
-pub fn row_panels_in<T: Copy + Send + Sync + Default>(x: ArrayView2<'_, T>, w: usize, order: &[usize]) -> Array3<T> {
-    let n = x.nrows();
-    assert!(order.iter().all(|&i| i < n), "row_panels_in: an entry of `order` is not a row of x");
-    panels_of(x, w, order.len(), |p| order[p])
-}
-
-/// [`row_panels`] of `x`'s rows put at the places given: element `[i, l]` of `x` is element
-/// `[place[i] / w, l, place[i] % w]` of the result, and the places past the last row hold
-/// zeros. The same panels as [`row_panels_in`] with `order` the inverse of `place`, but read
-/// in `x`'s order: one sequential pass over `x` whose writes go to as many sequential streams
-/// as the placement has runs (KMeans: one per cluster), where [`row_panels_in`] reads rows
-/// scattered over all of `x`. Parallel over blocks of rows.
+/// Read in `x`'s order: one sequential pass over `x` whose writes go to as many sequential
+/// streams as the placement has runs, parallel over blocks of rows. Gathering each panel's
+/// rows instead (safe, through disjoint panel slices) reads rows scattered over all of `x`
+/// and is markedly slower, hence the shared pointer here.
 ///
 /// # Panics
 /// If `w == 0`, or `place` is not a permutation of `0..x.nrows()`.
-pub fn row_panels_placed<T: Copy + Send + Sync + Default>(
+pub fn rows_to_panels_at<T: Copy + Send + Sync + Default>(
     x: ArrayView2<'_, T>,
     w: usize,
     place: &[usize],
 ) -> Array3<T> {
-    assert!(w > 0, "row_panels_placed: a panel has at least one row");
+    assert!(w > 0, "rows_to_panels_at: a panel has at least one row");
     let (n, d) = x.dim();
-    assert_eq!(place.len(), n, "row_panels_placed: one place per row of x");
+    assert_eq!(place.len(), n, "rows_to_panels_at: one place per row of x");
     let mut taken = vec![false; n];
     for &p in place {
-        assert!(p < n && !std::mem::replace(&mut taken[p], true), "row_panels_placed: `place` is not a permutation");
+        assert!(p < n && !std::mem::replace(&mut taken[p], true), "rows_to_panels_at: `place` is not a permutation");
     }
     let slots = n.div_ceil(w) * w;
     let mut out = Array3::<T>::uninit((n.div_ceil(w), d, w));
@@ -195,35 +178,6 @@ pub fn row_panels_placed<T: Copy + Send + Sync + Default>(
     unsafe { out.assume_init() }
 }
 
-/// Panels of `w` rows of `x`, the row at place `p < len` being `row(p)` (a row of `x`).
-fn panels_of<T, R>(x: ArrayView2<'_, T>, w: usize, len: usize, row: R) -> Array3<T>
-where
-    T: Copy + Send + Sync + Default,
-    R: Fn(usize) -> usize + Sync,
-{
-    assert!(w > 0, "row_panels: a panel has at least one row");
-    let d = x.ncols();
-    let mut out = Array3::<T>::uninit((len.div_ceil(w), d, w));
-    crate::cpu::advise_huge_pages(out.as_mut_ptr() as *mut u8, out.len() * std::mem::size_of::<T>());
-    let Some(flat) = out.as_slice_mut() else { unreachable!("a new array is in standard layout") };
-    flat.par_chunks_mut((d * w).max(1)).enumerate().for_each(|(b, panel)| {
-        let full = len.min((b + 1) * w) - b * w;
-        for r in 0..full {
-            for (l, &v) in x.row(row(b * w + r)).iter().enumerate() {
-                panel[l * w + r] = MaybeUninit::new(v);
-            }
-        }
-        for l in 0..d {
-            for slot in &mut panel[l * w + full..(l + 1) * w] {
-                *slot = MaybeUninit::new(T::default());
-            }
-        }
-    });
-    // SAFETY: the panels partition the elements and each task wrote every element of its
-    // panel: `[l, r]` for its places `r < full` from a row of `x`, the rest with zeros.
-    unsafe { out.assume_init() }
-}
-
 /// The distance between a column-major matrix's columns, in elements, for `n` rows: `n`
 /// rounded up to whole 64-byte cache lines, plus one line when that makes an even number of
 /// lines, so that consecutive columns start in different L1 sets (an odd line stride visits
@@ -246,62 +200,39 @@ mod tests {
     use ndarray::s;
 
     #[test]
-    fn panels_hold_every_row_in_order_and_zeros_past_the_end() {
-        for (n, d, w) in [(0, 3, 4), (3, 0, 4), (1, 1, 1), (5, 2, 4), (8, 3, 4), (70, 5, 32)] {
-            let x = ndarray::Array2::from_shape_fn((n, d), |(i, j)| (i * 1000 + j + 1) as f64);
-            let p = row_panels(x.view(), w);
-            assert_eq!(p.dim(), (n.div_ceil(w), d, w), "{n} x {d} by {w}");
-            for ((b, l, r), &v) in p.indexed_iter() {
-                let i = b * w + r;
-                let want = if i < n { x[[i, l]] } else { 0.0 };
-                assert_eq!(v, want, "{n} x {d} by {w}: panel {b} [{l}, {r}]");
-            }
-        }
-        // A strided view (every other row of a transposed matrix) packs by its own strides.
-        let x = ndarray::Array2::from_shape_fn((6, 9), |(i, j)| (i * 10 + j) as f32);
-        let v = x.t();
-        let v = v.slice(s![..;2, ..]);
-        let p = row_panels(v, 4);
-        assert_eq!(p[[1, 3, 0]], v[[4, 3]]);
-        assert_eq!(p[[0, 5, 2]], v[[2, 5]]);
-    }
-
-    #[test]
-    fn ordered_panels_take_the_rows_in_the_order_given() {
-        let x = ndarray::Array2::from_shape_fn((9, 3), |(i, j)| (i * 10 + j + 1) as i64);
-        // Reversed, a repeat and a subset: places past the order's length are zeros.
-        for order in [vec![8, 7, 6, 5, 4, 3, 2, 1, 0], vec![2, 2, 0], vec![], vec![4; 5]] {
-            let p = row_panels_in(x.view(), 4, &order);
-            assert_eq!(p.dim(), (order.len().div_ceil(4), 3, 4), "{order:?}");
-            for ((b, l, r), &v) in p.indexed_iter() {
-                let place = b * 4 + r;
-                let want = order.get(place).map_or(0, |&i| x[[i, l]]);
-                assert_eq!(v, want, "{order:?}: panel {b} [{l}, {r}]");
-            }
-        }
-        let caught = std::panic::catch_unwind(|| row_panels_in(x.view(), 4, &[0, 9]));
-        assert!(caught.is_err(), "a row past the end is refused");
-    }
-
-    #[test]
-    fn placed_panels_equal_ordered_panels_of_the_inverse_order() {
-        for (n, d, w) in [(0, 3, 4), (1, 2, 4), (9, 3, 4), (70, 5, 32), (300, 2, 32)] {
+    fn rows_land_at_their_places_and_zeros_fill_the_rest() {
+        for (n, d, w) in
+            [(0, 3, 4), (3, 0, 4), (1, 2, 4), (1, 1, 1), (9, 3, 4), (70, 5, 32), (300, 2, 32), (600, 3, 32)]
+        {
             let x = ndarray::Array2::from_shape_fn((n, d), |(i, j)| (i * 10 + j + 1) as f32);
-            // Grouped by i % 3, like rows grouped by cluster.
+            // Grouped by i % 3, like rows grouped by cluster; and reversed.
             let mut order: Vec<usize> = (0..n).collect();
             order.sort_by_key(|&i| i % 3);
-            let mut place = vec![0; n];
+            let mut grouped = vec![0; n];
             for (p, &i) in order.iter().enumerate() {
-                place[i] = p;
+                grouped[i] = p;
             }
-            assert_eq!(row_panels_placed(x.view(), w, &place), row_panels_in(x.view(), w, &order), "{n} x {d}");
-            // A strided view packs by its own strides.
-            let t = x.t().to_owned();
-            assert_eq!(row_panels_placed(t.t(), w, &place), row_panels_in(x.view(), w, &order), "{n} x {d} strided");
+            let reversed: Vec<usize> = (0..n).rev().collect();
+            for place in [grouped, reversed] {
+                let t = x.t().to_owned();
+                // A strided view packs by its own strides.
+                for v in [x.view(), t.t()] {
+                    let p = rows_to_panels_at(v, w, &place);
+                    assert_eq!(p.dim(), (n.div_ceil(w), d, w), "{n} x {d} by {w}");
+                    let mut row_at = vec![None; p.len_of(ndarray::Axis(0)) * w];
+                    for (i, &q) in place.iter().enumerate() {
+                        row_at[q] = Some(i);
+                    }
+                    for ((b, l, r), &got) in p.indexed_iter() {
+                        let want = row_at[b * w + r].map_or(0.0, |i| x[[i, l]]);
+                        assert_eq!(got, want, "{n} x {d} by {w}: panel {b} [{l}, {r}]");
+                    }
+                }
+            }
         }
         let x = ndarray::Array2::<f64>::zeros((3, 2));
         for bad in [vec![0, 1], vec![0, 1, 1], vec![0, 1, 3]] {
-            let caught = std::panic::catch_unwind(|| row_panels_placed(x.view(), 4, &bad));
+            let caught = std::panic::catch_unwind(|| rows_to_panels_at(x.view(), 4, &bad));
             assert!(caught.is_err(), "{bad:?} is refused");
         }
     }

@@ -2,8 +2,9 @@
 //! iteration.
 //!
 //! Each iteration assigns every point to its nearest center (squared Euclidean distance, the
-//! first center on ties: [`labels`]; on the CPU, [`Pruned`]'s kernel on a panel copy of X,
-//! which skips the centers its bounds rule out), then accumulates how the per-cluster sums and
+//! first center on ties: [`labels`]; on the CPU, [`CpuElkan`], the CPU's Elkan-style pruning:
+//! a kernel on a panel copy of X that skips the centers its bounds rule out, with bitwise the
+//! same labels), then accumulates how the per-cluster sums and
 //! counts change from the last labels ([`lloyd_delta`]: a one-hot matrix of the moved points
 //! times X). The host keeps the running
 //! sums, handles empty clusters (relocated to the points farthest from their centers, like
@@ -15,7 +16,7 @@
 //!
 //! `n_iter` counts the iterations run, the final E-step excluded, as scikit-learn does.
 
-use super::bounds::Pruned;
+use super::pruned::CpuElkan;
 use crate::data::{Matrix, Storage, Vect};
 use crate::datasets::Real;
 use crate::error::Result;
@@ -26,7 +27,7 @@ use ndarray::{Array1, Array2, Ix1, Ix2};
 /// The nearest center of every point (squared Euclidean distance, the first center on ties),
 /// as scikit-learn computes it: `||c||^2 - 2 x.c`, the term `||x||^2` common to all centers
 /// left out. On a device `x` is the caller's matrix; the CPU uses it for the first labels,
-/// then [`Pruned`].
+/// then [`CpuElkan`].
 #[kernel(crate = kiln_runtime)]
 fn labels<F: Float>(x: Array2<F>, c: Array2<F>) -> Array1<i64> {
     let (n, d) = x.dim();
@@ -135,7 +136,7 @@ pub(super) fn nearest<'a, F: Real, X: Matrix<F>>(
     Ok((X::Storage::vec(labels)?, inertia.item()?.to_f64()))
 }
 
-/// Rows per panel of the CPU's copy of X ([`Layout::Pruned`]): one iteration of the distance
+/// Rows per panel of the CPU's copy of X ([`Layout::CpuElkan`]): one iteration of the distance
 /// kernel's vector loop for f32 (8 vectors of 4 rows), two for f64.
 pub(super) const PANEL: usize = 32;
 
@@ -144,9 +145,10 @@ enum Layout<F: Real> {
     /// The CPU before the first labels, which come from X itself and decide the order of
     /// the rows in the panels.
     Cpu,
-    /// The CPU: a copy in panels of [`PANEL`] rows grouped by cluster, with the bounds that
-    /// skip centres ([`Pruned`]; the sums read the caller's X).
-    Pruned(Box<Pruned<F>>),
+    /// The CPU's Elkan-style pruning ([`CpuElkan`]): a copy in panels of [`PANEL`] rows
+    /// grouped by cluster, with the bounds that skip centres (the sums read the caller's X).
+    /// Devices run the dense kernel (`Plain`; the module doc of `pruned` says why).
+    CpuElkan(Box<CpuElkan<F>>),
     /// A device: the caller's X.
     Plain,
 }
@@ -168,11 +170,11 @@ impl<F: Real> Layout<F> {
         ct: TensorArg<'a>,
     ) -> Result<Vect<X::Storage, i64>> {
         match self {
-            Layout::Pruned(p) => X::Storage::vec_from_host(p.labels(c)?, x.device()),
+            Layout::CpuElkan(p) => X::Storage::vec_from_host(p.labels(c)?, x.device()),
             Layout::Cpu => {
                 let labels = labels::tensors::<F>(x.arg(), ct)?.into_array::<Ix1>()?;
                 if let Some(v) = x.host_view() {
-                    *self = Layout::Pruned(Box::new(Pruned::new(v, &labels, c.nrows())?));
+                    *self = Layout::CpuElkan(Box::new(CpuElkan::new(v, &labels, c.nrows())?));
                 }
                 X::Storage::vec_from_host(labels, x.device())
             }

@@ -1,8 +1,9 @@
 //! Clustering (scikit-learn's `sklearn.cluster`): KMeans.
 
-mod bounds;
 mod kmeans;
 mod lloyd;
+mod panels;
 mod plusplus;
+mod pruned;
 
 pub use kmeans::{KMeans, KMeansParams};

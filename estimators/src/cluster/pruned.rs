@@ -1,6 +1,14 @@
-//! Exact pruning of the Lloyd step's distances on the CPU: bounds, kept across iterations,
-//! that prove a centre cannot be the nearest for any row of a panel, so its distances to
-//! that panel are not computed (Elkan's lower bounds, per panel of rows instead of per row).
+//! The CPU's Elkan-style pruning of the Lloyd step, a named optimization of the CPU only:
+//! bounds, kept across iterations, that prove a centre cannot be the nearest for any row of a
+//! panel, so its distances to that panel are not computed (Elkan's lower bounds, per panel of
+//! rows instead of per row). The labels are bitwise the dense kernel's (below), so it changes
+//! the time, never the result.
+//!
+//! Why the CPU only: the bounds live on the host and are updated there between kernel calls
+//! (in f64, per panel), and the grouped copy of X is made from host memory
+//! ([`super::panels`]). On a device X stays in device memory and every iteration is one dense
+//! launch ([`super::lloyd::labels`]); pruning there would need the bounds as kernels and the
+//! copy made on the device, and a masked lane of a GPU warp costs about what it skips.
 //!
 //! X is copied once into panels of [`PANEL`] rows grouped by cluster (the first labels'),
 //! so a panel's rows are near the same centres. For panel `b` and centre `j` the state holds
@@ -26,6 +34,7 @@
 //! that moved far loosen them).
 
 use super::lloyd::PANEL;
+use super::panels::{grouped_by_cluster, Grouped};
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
 use kiln_macros::kernel;
@@ -66,7 +75,7 @@ fn panel_scores<F: Float>(xp: Array3<F>, c: Array2<F>) -> Array3<F> {
 const REFRESH: f64 = 0.05;
 
 /// The panels of X and the bounds (module doc).
-pub(super) struct Pruned<F: Real> {
+pub(super) struct CpuElkan<F: Real> {
     /// X's rows in panels, grouped by cluster.
     xp: Array3<F>,
     /// `place[i]`: where row `i` of X is in the panels (`[place / PANEL, .., place % PANEL]`).
@@ -88,29 +97,11 @@ pub(super) struct Pruned<F: Real> {
     pub(super) kept: f64,
 }
 
-impl<F: Real> Pruned<F> {
+impl<F: Real> CpuElkan<F> {
     /// The panels of `x` grouped by `labels` (one per row, in `0..k`), no bounds yet.
     pub(super) fn new(x: ArrayView2<'_, F>, labels: &Array1<i64>, k: usize) -> Result<Self> {
-        let n = x.nrows();
-        if labels.len() != n || labels.iter().any(|&a| a < 0 || a as usize >= k) {
-            return Err(EstimatorError::Shape(format!("kmeans: {} labels in 0..{k} for {n} rows", labels.len())));
-        }
-        // A counting sort: the rows of cluster 0, then of cluster 1, ..., each in X's order.
-        let mut start = vec![0usize; k + 1];
-        for &a in labels {
-            start[a as usize + 1] += 1;
-        }
-        for j in 0..k {
-            start[j + 1] += start[j];
-        }
-        let mut place = vec![0usize; n];
-        for (i, &a) in labels.iter().enumerate() {
-            let p = &mut start[a as usize];
-            place[i] = *p;
-            *p += 1;
-        }
-        // Written in X's order: one stream of panels per cluster (see `row_panels_placed`).
-        let xp = kiln_runtime::repack::row_panels_placed(x, PANEL, &place);
+        // Grouped by cluster, written in X's order (see `panels`).
+        let Grouped { panels: xp, place } = grouped_by_cluster(x, labels, k)?;
         let mut xx = vec![0.0f64; xp.len_of(Axis(0)) * PANEL];
         let panels = xp.as_slice().ok_or_else(|| EstimatorError::Shape("kmeans: panels not contiguous".into()))?;
         let size = (x.ncols() * PANEL).max(1);
@@ -122,7 +113,7 @@ impl<F: Real> Pruned<F> {
             }
         });
         let xmax2 = xx.iter().copied().fold(0.0, f64::max);
-        Ok(Pruned { xp, place, xx, xmax2, at: None, lb: Array2::zeros((0, 0)), last: None, fresh: 1.0, kept: 1.0 })
+        Ok(CpuElkan { xp, place, xx, xmax2, at: None, lb: Array2::zeros((0, 0)), last: None, fresh: 1.0, kept: 1.0 })
     }
 
     /// The nearest centre of every row of X, in X's order: bitwise the dense kernel's labels.
@@ -332,7 +323,7 @@ mod tests {
                 for device in [Device::Interp, Device::CudaSim, Device::Cpu] {
                     with_device(device, || {
                         let first = nearest_by_loop!($t, &x, &c);
-                        let mut p = Pruned::<$t>::new(x.view(), &first, k).unwrap();
+                        let mut p = CpuElkan::<$t>::new(x.view(), &first, k).unwrap();
                         let mut kept = Vec::new();
                         let mut c = c.clone();
                         for step in 0..12 {
@@ -391,7 +382,7 @@ mod tests {
             let (row, cj) = (x.row(i), c.row(j));
             cj.dot(&cj) - 2.0 * row.dot(&cj)
         };
-        let xp = kiln_runtime::repack::row_panels(x.view(), PANEL);
+        let xp = crate::cluster::panels::panels_in_order(x.view(), PANEL, &(0..x.nrows()).collect::<Vec<_>>());
         let all = Array2::from_elem((xp.len_of(Axis(0)), 4), true);
         for device in [Device::Interp, Device::Cpu, Device::CudaSim] {
             with_device(device, || {
