@@ -32,18 +32,32 @@ pub fn run(args: &[String]) -> ExitCode {
             }
         }
     }
-    fuzz(&targets, &seconds, &seed).map_or_else(|code| code, |()| ExitCode::SUCCESS)
+    fuzz(&targets, &seconds, &seed, Build::Always).map_or_else(|code| code, |()| ExitCode::SUCCESS)
 }
 
-/// Builds `kiln-fuzz` once, then runs each target (all when `targets` is empty) for `seconds`
-/// from `seed`.
-pub fn fuzz(targets: &[String], seconds: &str, seed: &str) -> Result<(), ExitCode> {
+/// Whether [`fuzz`] builds `kiln-fuzz` first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// `cargo build -p kiln-fuzz` (what `cargo xtask fuzz` does).
+    Always,
+    /// Use the binary `cargo test --workspace` has just built (kiln-fuzz's integration test
+    /// builds it, with the test build's features); build only when it is missing. A
+    /// `cargo build -p kiln-fuzz` after the test build resolves features without the
+    /// dev-dependencies and recompiles Cranelift, faer and kiln's crates (90 s in CI).
+    IfMissing,
+}
+
+/// Builds `kiln-fuzz` (see [`Build`]), then runs each target (all when `targets` is empty) for
+/// `seconds` from `seed`.
+pub fn fuzz(targets: &[String], seconds: &str, seed: &str, build: Build) -> Result<(), ExitCode> {
     let all: Vec<String> = TARGETS.iter().map(|t| t.to_string()).collect();
     let targets = if targets.is_empty() { &all[..] } else { targets };
-    crate::step("fuzz build", &["build", "--quiet", "-p", "kiln-fuzz"])?;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(std::path::Path::new("."));
     let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(|t| root.join(t)).unwrap_or_else(|| root.join("target"));
     let exe = target_dir.join("debug").join("kiln-fuzz");
+    if build == Build::Always || !exe.exists() {
+        crate::step("fuzz build", &["build", "--quiet", "-p", "kiln-fuzz"])?;
+    }
     let mut failed = Vec::new();
     for target in targets {
         let status = Command::new(&exe)

@@ -164,7 +164,7 @@ fn test(extra: &[String]) -> ExitCode {
     if let Err(code) = run_examples() {
         return code;
     }
-    if let Err(code) = fuzz::fuzz(&[], fuzz::TEST_SECONDS, fuzz::TEST_SEED) {
+    if let Err(code) = fuzz::fuzz(&[], fuzz::TEST_SECONDS, fuzz::TEST_SEED, fuzz::Build::IfMissing) {
         return code;
     }
     eprintln!("xtask: all checks passed");

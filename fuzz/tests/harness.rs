@@ -1,0 +1,31 @@
+//! The `kiln-fuzz` binary's contract, as `cargo xtask fuzz` relies on it: a target runs for the
+//! time it is given and reports its cases and crashes on one line; an unknown target is a usage
+//! error. (This test also makes `cargo test --workspace` build the binary with the test build's
+//! features, so `cargo xtask test` fuzzes without a second build.)
+
+use std::process::Command;
+
+#[test]
+fn a_target_runs_for_its_seconds_and_reports_cases_and_crashes() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kiln-fuzz"))
+        .args(["--target", "npy", "--seconds", "0.2", "--seed", "19"])
+        .output()
+        .expect("the kiln-fuzz binary runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "kiln-fuzz failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+    let line =
+        text.lines().find(|l| l.starts_with("fuzz npy: ")).unwrap_or_else(|| panic!("no report line in {text:?}"));
+    let cases: u64 = line["fuzz npy: ".len()..].split(' ').next().and_then(|n| n.parse().ok()).expect("a case count");
+    assert!(cases > 0, "no case ran in 0.2 s: {line}");
+    assert!(line.contains(", 0 crashes (seed 19, 0.2 s)"), "{line}");
+}
+
+#[test]
+fn an_unknown_target_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kiln-fuzz"))
+        .args(["--target", "no-such-target", "--seconds", "0.1"])
+        .output()
+        .expect("the kiln-fuzz binary runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage: kiln-fuzz"));
+}
