@@ -43,7 +43,9 @@ fn main() -> ExitCode {
             _ => return usage(),
         }
     }
-    let Some(target) = target.filter(|t| targets::TARGETS.contains(&t.as_str())) else { return usage() };
+    let Some(target) = target.filter(|t| targets::TARGETS.contains(&t.as_str()) || t == targets::CONTROL) else {
+        return usage();
+    };
 
     let mut ctx = targets::Ctx::new(targets::scratch_dir(&target));
     // Panics are the findings: reported once per case below, not by the default hook.

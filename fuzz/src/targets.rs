@@ -13,6 +13,11 @@ use std::path::PathBuf;
 /// The targets, in the order `cargo xtask fuzz` runs them.
 pub const TARGETS: &[&str] = &["npy", "csv", "dsl", "ir", "loops", "args", "programs"];
 
+/// A target that panics on about one case in four, deliberately: the control that proves the
+/// harness reports a panic as a crash (tests/harness.rs). Not among [`TARGETS`], so neither
+/// `cargo xtask fuzz` nor `cargo xtask test` runs it.
+pub const CONTROL: &str = "control";
+
 /// What every case of a run shares: seed inputs and a scratch directory for files.
 pub struct Ctx {
     pub dir: PathBuf,
@@ -53,7 +58,17 @@ pub fn run_case(target: &str, rng: &mut XorShift, ctx: &mut Ctx, input: &mut Vec
         "loops" => loops(rng, input),
         "args" => args(rng, ctx, input),
         "programs" => programs(rng, input),
+        CONTROL => control(rng, input),
         other => unreachable!("unknown target {other} (checked by main)"),
+    }
+}
+
+/// The control target: a panic when the case's first draw is a multiple of 4.
+fn control(rng: &mut XorShift, input: &mut Vec<u8>) {
+    let v = rng.next_u64();
+    input.extend(v.to_le_bytes());
+    if v.is_multiple_of(4) {
+        panic!("control target: deliberate panic on draw {v}");
     }
 }
 

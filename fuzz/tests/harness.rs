@@ -29,3 +29,25 @@ fn an_unknown_target_is_a_usage_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage: kiln-fuzz"));
 }
+
+#[test]
+fn the_control_target_s_deliberate_panics_are_reported_as_crashes_and_replay() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kiln-fuzz")).args(args).output().expect("the kiln-fuzz binary runs");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (ok, text) = run(&["--target", "control", "--seconds", "0.2", "--seed", "3"]);
+    assert!(!ok, "a run with crashes must fail: {text}");
+    let crash = text.lines().find(|l| l.starts_with("fuzz control: CRASH")).expect("a crash line");
+    let summary = text.lines().find(|l| l.contains(" cases, ")).expect("a summary line");
+    let count = |word: &str| -> u64 {
+        let words: Vec<&str> = summary.split([' ', ',']).filter(|w| !w.is_empty()).collect();
+        words.iter().position(|w| *w == word).and_then(|i| words[i - 1].parse().ok()).expect("a count")
+    };
+    let (cases, crashes) = (count("cases"), count("crashes"));
+    assert!(crashes > 0 && crashes < cases, "about one case in four panics: {summary}");
+    // The crash line names the case seed; replaying it panics again.
+    let seed = crash.split("--replay ").nth(1).and_then(|r| r.split(';').next()).expect("a replay seed");
+    let (ok, text) = run(&["--target", "control", "--replay", seed]);
+    assert!(!ok && text.contains("1 cases, 1 crashes"), "{text}");
+}
