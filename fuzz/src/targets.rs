@@ -153,7 +153,8 @@ fn args(rng: &mut XorShift, ctx: &Ctx, input: &mut Vec<u8>) {
     }
 }
 
-/// Random well-typed programs: the CPU backend must agree with the interpreter.
+/// Random well-typed programs: the CPU backend and the CUDA simulator (the CUDA C kernels a
+/// GPU would run) must agree with the interpreter.
 fn programs(rng: &mut XorShift, input: &mut Vec<u8>) {
     let seed = rng.next_u64();
     let program = random_program(seed);
@@ -161,7 +162,19 @@ fn programs(rng: &mut XorShift, input: &mut Vec<u8>) {
     let args = random_args(&program, seed);
     let want = kiln::ir::interp::run(&program, &args);
     let kernel = Kernel::from_program(program.clone()).expect("random programs verify");
-    let got = kernel.call_on(Device::Cpu, None, args.iter().map(Arg::from_value).collect());
+    for device in [Device::Cpu, Device::CudaSim] {
+        let got = kernel.call_on(device, None, args.iter().map(Arg::from_value).collect());
+        agree(&program, device, got, &want);
+    }
+}
+
+/// Panics unless `got` (from `device`) is what the interpreter computed (`want`).
+fn agree(
+    program: &Program,
+    device: Device,
+    got: Result<Vec<Value>, kiln::Error>,
+    want: &Result<Vec<Value>, kiln::ir::interp::InterpError>,
+) {
     // An f32 value widened to f64 (a math function 1 ulp apart between libm and kiln's own
     // polynomials, say) carries f32 accuracy into an f64 output: such outputs are compared
     // as f32.
@@ -178,14 +191,14 @@ fn programs(rng: &mut XorShift, input: &mut Vec<u8>) {
     };
     match (got, want) {
         (Ok(g), Ok(w)) => {
-            for (i, (g, w)) in g.iter().zip(&w).enumerate() {
+            for (i, (g, w)) in g.iter().zip(w).enumerate() {
                 if let Err(e) = kiln_tests::same_value(&narrow(g), &narrow(w)) {
-                    panic!("cpu disagrees with the interpreter on output {i}: {e}");
+                    panic!("{device} disagrees with the interpreter on output {i}: {e}");
                 }
             }
         }
         (Err(_), Err(_)) => {}
-        (g, w) => panic!("cpu {:?} vs interpreter {:?}", g.err(), w.err()),
+        (g, w) => panic!("{device} {:?} vs interpreter {:?}", g.err(), w.as_ref().err()),
     }
 }
 

@@ -83,3 +83,8 @@ fn check_device(device: Device) {
 fn cpu_agrees_with_the_interpreter_on_random_programs() {
     check_device(Device::Cpu);
 }
+
+#[test]
+fn cuda_sim_agrees_with_the_interpreter_on_random_programs() {
+    check_device(Device::CudaSim);
+}
