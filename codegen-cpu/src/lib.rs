@@ -48,9 +48,12 @@
 //! column-major by the runtime instead ([`simd::Plan::repack`]). The module documentation of
 //! [`simd`] records what Cranelift does to such loops and why they are shaped as they are.
 
+pub mod cuts;
 pub mod math;
+pub mod repack;
 pub mod run;
 pub mod simd;
+pub mod tier;
 pub mod vmath;
 
 mod jit;

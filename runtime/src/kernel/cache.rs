@@ -67,11 +67,11 @@ impl Kernel {
         lowered.as_ref().map_err(|m| Error::Lower { kernel: self.name().into(), message: m.clone() })
     }
 
-    /// The instantiation's native code for a call doing `work` (see [`crate::cpu::work`]),
+    /// The instantiation's native code for a call doing `work` (see [`kiln_cpu::cuts::work`]),
     /// compiled on first use (once, whatever the number of threads asking).
     ///
     /// Tiered like a JIT: while the optimized code is not ready, a call of less than
-    /// [`TIER0_WORK`] runs tier 0 (the same CLIF compiled without Cranelift's optimizer, in
+    /// [`kiln_cpu::tier::TIER0_WORK`] runs tier 0 (the same CLIF compiled without Cranelift's optimizer, in
     /// about half the time, bit for bit the same results) and starts the optimized compile on
     /// a background thread; later calls use the optimized code once it is there. A bigger call
     /// compiles (or waits for) the optimized code itself: its run time dwarfs the compile.
@@ -84,7 +84,7 @@ impl Kernel {
         if first {
             self.cpu_compiles.fetch_add(1, Ordering::Relaxed);
         }
-        if work < TIER0_WORK && tiering() {
+        if kiln_cpu::tier::tier0(work) {
             let fast = inst.cpu_fast.get_or_init(|| {
                 self.cpu_tier0_compiles.fetch_add(1, Ordering::Relaxed);
                 let lowered = self.lowered(inst).map_err(|e| e.to_string())?;
@@ -159,18 +159,6 @@ impl Kernel {
             message: m.clone(),
         })
     }
-}
-
-/// Calls doing less work than this (domain points times inner trips) run tier-0 code while a
-/// kernel's optimized code is compiled in the background (see `Kernel::cpu_program`): tier 0
-/// saves about a millisecond of compile and costs at most about 2x the optimized run time,
-/// which stays under that below roughly this much work.
-pub const TIER0_WORK: u64 = 1 << 18;
-
-/// Tiered CPU compilation is on unless `KILN_TIERS=0` (to time the optimized compile alone).
-fn tiering() -> bool {
-    static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(|| std::env::var("KILN_TIERS").map(|v| v != "0").unwrap_or(true))
 }
 
 /// The optimized native code of `inst` (lowered already), with the debug output of

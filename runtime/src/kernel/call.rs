@@ -61,7 +61,7 @@ impl Kernel {
             Device::Interp => self.run_interp(&inst, &args)?,
             Device::Cpu => {
                 let lowered = self.lowered(&inst)?;
-                let program = self.cpu_program(&inst, crate::cpu::work(&lowered.loops, &syms))?;
+                let program = self.cpu_program(&inst, kiln_cpu::cuts::work(&lowered.loops, &syms))?;
                 let run = crate::cpu::run(program, &lowered.loops, &args, &syms, into.as_deref_mut());
                 match run.map_err(|e| Error::from_frame(self.name(), e))? {
                     Ok(outs) => outs,
