@@ -79,4 +79,4 @@ pub(crate) use emit::{map_loop, stride_check, vector_loops, VVal};
 use emit::{vec_type, Vec_};
 pub(crate) use plan::map_plan;
 use plan::Planner;
-pub use plan::{plan, visit_buffers, Plan, INNER_UNROLL, ORDERED_UNROLL, UNROLL};
+pub use plan::{plan, visit_buffers, Plan, Strategies, INNER_UNROLL, ORDERED_UNROLL, UNROLL};

@@ -3,7 +3,7 @@
 
 use crate::kernel::Lower;
 use crate::vmath;
-use kiln_ir::loops::{BufId, BufKind, Expr, Kernel, LoopProgram, Stmt, Var};
+use kiln_ir::loops::{BufId, BufKind, Expr, Kernel, KernelHint, LoopProgram, Stmt, Var};
 use kiln_ir::{BinOp, DType};
 use std::collections::{HashMap, HashSet};
 
@@ -15,6 +15,39 @@ pub const ORDERED_UNROLL: i64 = 8;
 /// Iterations per trip of an ordered plan's innermost serial loop (a straight-line body:
 /// the feature loop of a contraction), before the one-at-a-time loop finishes it.
 pub const INNER_UNROLL: i64 = 4;
+
+/// The vector strategies the schedule's decision for a kernel ([`KernelHint`]) leaves open,
+/// as the CUDA emitter's mappings do: the hint says what kind of kernel the schedule built,
+/// and the kernel's shape then decides whether a strategy applies, at which lane width and
+/// with which unrolling (backend decisions the hint does not make). Loop IR without a hint
+/// (`plain`: element-wise kernels, hand-written programs) is recognised by its shape alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Strategies {
+    /// A vector loop over the innermost domain axis ([`plan`]): an element-wise kernel, the
+    /// ordered plan of a serial kernel (a contraction over rows) or of a two-phase partial.
+    pub kernel: bool,
+    /// Blocks of columns run together around a contraction ([`super::reduce::block_plan`]):
+    /// the serial reduction loops of serial and two-phase kernels.
+    pub blocked: bool,
+    /// Vector reduction loops ([`super::reduce::plan`]): serial reductions, and two-phase
+    /// chunk loops.
+    pub reduce: bool,
+    /// Vector map loops ([`map_plan`]): a scatter's row update into its partials.
+    pub map: bool,
+}
+
+impl Strategies {
+    /// What `hint` leaves open (everything for `plain` and for hints this backend does not
+    /// know, whose kernels are then recognised by shape alone).
+    pub fn of(hint: KernelHint) -> Strategies {
+        let all = Strategies { kernel: true, blocked: true, reduce: true, map: true };
+        match hint {
+            KernelHint::Serial | KernelHint::TwoPhase => Strategies { map: false, ..all },
+            KernelHint::Scatter => Strategies { kernel: false, blocked: false, reduce: false, map: true },
+            _ => all,
+        }
+    }
+}
 
 /// What the vectorizer decided for one kernel.
 #[derive(Clone, Debug)]
