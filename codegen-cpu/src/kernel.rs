@@ -91,6 +91,9 @@ pub(crate) struct Lower<'a, 'f> {
     pub fma: bool,
     /// Whether serial loops may get a vector version ([`simd::reduce`], [`simd::map_plan`]).
     simd: bool,
+    /// The vector strategies the schedule's hint leaves open to this kernel's loops
+    /// ([`simd::Strategies`]).
+    strategies: simd::Strategies,
     /// Whether float reduction loops must run in order, not as [`simd::reduce`]'s vector
     /// version (which sums in another order): in kernels with a vector plan, whose lanes run
     /// each point's loops in order, so that a point's value does not depend on whether the
@@ -162,7 +165,8 @@ pub(crate) fn build_kernel(
     // exactly its scalar iteration, so the results do not change. Reductions inside a kernel
     // that has a vector plan run in order in every build (`Lower::ordered_reductions`), tier 0
     // too: a vector reduction loop would sum in another order than the optimized build's lanes.
-    let plan = if simd { simd::plan(lp, k) } else { None };
+    let strategies = simd::Strategies::of(k.hint);
+    let plan = if simd && strategies.kernel { simd::plan(lp, k) } else { None };
     let ordered_reductions = plan.is_some();
     let plan = plan.filter(|_| !opts.fast);
     let repack = plan.as_ref().map(|p| Vectorized {
@@ -183,6 +187,7 @@ pub(crate) fn build_kernel(
         poly_math: opts.poly_math,
         fma,
         simd,
+        strategies,
         ordered_reductions,
         bail: None,
         walkers: HashMap::new(),
@@ -434,25 +439,28 @@ impl Lower<'_, '_> {
         Ok(())
     }
 
-    /// A serial loop of `var` over `lo..hi`. A loop around a contraction that
-    /// [`simd::reduce::block_plan`] accepts first runs blocks of columns together; a reduction
-    /// loop [`simd::reduce::plan`] accepts, or a map [`simd::map_plan`] accepts, first gets a
+    /// A serial loop of `var` over `lo..hi`. Where the kernel's hint allows it
+    /// ([`simd::Strategies`]), a loop around a contraction that [`simd::reduce::block_plan`]
+    /// accepts first runs blocks of columns together, and a reduction loop
+    /// [`simd::reduce::plan`] accepts, or a map [`simd::map_plan`] accepts, first gets a
     /// vector version (taken when its accesses are contiguous); then the scalar loop finishes
     /// what is left.
     fn serial_loop(&mut self, var: Var, lo: Value, hi: Value, body: &[Stmt]) -> Result<(), CpuError> {
         let cv = self.declare(var, DType::I64);
         self.b.def_var(cv, lo);
-        if let Some(bp) = self.simd.then(|| simd::reduce::block_plan(self, var, body)).flatten() {
+        let blocked = self.simd && self.strategies.blocked;
+        if let Some(bp) = blocked.then(|| simd::reduce::block_plan(self, var, body)).flatten() {
             // Blocks of columns first; the plain loop below finishes the last few.
             simd::reduce::blocked_loop(self, &bp, var, cv, hi)?;
         }
         // The scalar loop (after the vector part, if any): its walkers start where that part
         // left the loop variable.
         let pre = self.b.create_block();
-        let reorder = self.simd && !self.ordered_reductions;
+        let reorder = self.simd && self.strategies.reduce && !self.ordered_reductions;
+        let map = self.simd && self.strategies.map;
         if let Some(plan) = reorder.then(|| simd::reduce::plan(self, var, body)).flatten() {
             simd::reduce::vector_loop(self, &plan, body, cv, hi, pre)?;
-        } else if let Some(plan) = self.simd.then(|| simd::map_plan(self, var, body)).flatten() {
+        } else if let Some(plan) = map.then(|| simd::map_plan(self, var, body)).flatten() {
             simd::map_loop(self, &plan, body, cv, hi, pre)?;
         } else {
             self.b.ins().jump(pre, &[]);

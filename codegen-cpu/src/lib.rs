@@ -42,15 +42,20 @@
 //! i64x2), then a scalar tail ([`simd`]): straight-line bodies (elementwise maps), bodies with
 //! serial loops and `mut`s whose lanes keep the scalar loop's order (*ordered* plans:
 //! contractions over rows, distances with an argmin), serial map loops (a row update),
-//! and the serial reduction loops of reductions ([`simd`]'s `reduce`). The vector loops run
+//! and the serial reduction loops of reductions ([`simd`]'s `reduce`). Which of these a
+//! kernel may take is the schedule's decision, read from its hint ([`simd::Strategies`]);
+//! whether one applies, and at what width, is decided from the loop IR. The vector loops run
 //! only when every access that moves with the vector axis has stride 1 at run time,
 //! otherwise the scalar loop does; inputs read many times down their columns are copied
-//! column-major by the runtime instead ([`simd::Plan::repack`]). The module documentation of
+//! column-major by the runtime instead ([`simd::Plan::repack`], [`repack`]). The module documentation of
 //! [`simd`] records what Cranelift does to such loops and why they are shaped as they are.
 
+pub mod cuts;
 pub mod math;
+pub mod repack;
 pub mod run;
 pub mod simd;
+pub mod tier;
 pub mod vmath;
 
 mod jit;

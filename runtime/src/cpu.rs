@@ -6,16 +6,12 @@
 //! by the kernel handle), outputs and temporaries are freshly allocated with exactly the
 //! shapes the loop program declares under the bound symbols, and inputs are never written.
 
-use crate::args::{Arg, OutArg};
-use kiln_cpu::{ArgPack, BufDesc, CpuProgram};
+use crate::args::{with_arg, Arg, OutArg};
+use kiln_cpu::{repack, ArgPack, BufDesc, CpuProgram};
 use kiln_ir::loops::{BufId, Flag, Frame, FrameError, HostMemory, LoopProgram, Stmt};
 use kiln_ir::{with_value, Value};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
-
-/// Below this much work (domain points times inner loop trips) a kernel runs on the calling
-/// thread: splitting costs more than it saves.
-const SERIAL_WORK: u64 = 1 << 15;
 
 /// The argument pack, shared by the threads that run disjoint ranges of one kernel.
 struct SharedPack(ArgPack);
@@ -61,27 +57,29 @@ pub fn run(
     };
     let mut mem = HostMemory::with(&frame, |i, b| match (&given, b.param) {
         (Some((at, raw)), _) if *at == i => Some(raw.clone()),
-        (_, Some(k)) => Some(
-            crate::args::with_arg!(&args[k], a => (a.as_ptr() as *mut u8, a.strides().iter().map(|s| *s as i64).collect())),
-        ),
+        (_, Some(k)) => {
+            Some(with_arg!(&args[k], a => (a.as_ptr() as *mut u8, a.strides().iter().map(|s| *s as i64).collect())))
+        }
         _ => None,
     })?;
     for (ptr, bytes) in mem.allocated() {
-        advise_huge_pages(ptr, bytes);
+        kiln_cpu::repack::advise_huge_pages(ptr, bytes);
     }
     let param_of: Vec<Option<usize>> = frame.bufs.iter().map(|b| b.param).collect();
     let descs: Vec<BufDesc> =
         mem.ptrs.iter().zip(&mem.strides).map(|(p, s)| BufDesc { ptr: *p, strides: s.as_ptr() }).collect();
     // Inputs some kernel's vector loop wants with stride 1 on an axis they lack it on: copied
-    // once per call (see `repack`), and given to those kernels only.
+    // once per call (see `kiln_cpu::repack`), and given to those kernels only.
     let mut copies: Vec<((BufId, usize), Value, Vec<i64>)> = vec![];
     for ki in 0..lp.kernels.len() {
         for &(b, axis) in prog.repacks(ki) {
             let Some(k) = param_of.get(b.index()).copied().flatten() else { continue };
-            if copies.iter().any(|(key, ..)| *key == (b, axis)) || !crate::repack::needs_copy(&args[k], axis) {
+            if copies.iter().any(|(key, ..)| *key == (b, axis))
+                || !with_arg!(&args[k], a => repack::needs_copy(&a.view(), axis))
+            {
                 continue;
             }
-            let v = crate::repack::contiguous_along(&args[k], axis);
+            let v = contiguous_along(&args[k], axis);
             let st = with_value!(&v, a => a.strides().iter().map(|s| *s as i64).collect());
             tracing::debug!(kernel = %lp.kernels[ki].name, buffer = %lp.buffer(b).name, axis, "input copied for stride 1");
             copies.push(((b, axis), v, st));
@@ -105,7 +103,8 @@ pub fn run(
             }
         }
         let pack = pack_of(own.as_deref().unwrap_or(&descs));
-        let (len, work) = (frame.lens[ki] as u64, kernel_work(k, syms).1);
+        let split =
+            kiln_cpu::cuts::split(prog, ki, k, frame.lens[ki] as u64, syms, rayon::current_num_threads() as u64);
         // SAFETY (both calls): `descs` describes every buffer with the shape the loop
         // program declares under `syms` (`frame`): inputs were validated against the
         // signature by `kiln_ir::bind` before this call (a repacked copy has the input's shape
@@ -115,21 +114,14 @@ pub fn run(
         // their shared borrows); a buffer with no elements points at the zeroed room
         // `HostMemory` allocated for the accesses a failed index check makes;
         // strides are the arrays' own; inputs are only read (a loop IR invariant);
-        // the ranges are disjoint and inside `0..len`; `flags` has one slot per flag; all of
-        // it lives until this function returns.
-        let threads = rayon::current_num_threads() as u64;
-        if work < SERIAL_WORK || threads < 2 || len < 2 {
+        // the ranges are disjoint and inside `0..len` (`Split::range`); `flags` has one slot
+        // per flag; all of it lives until this function returns.
+        if split.chunks == 1 {
             // SAFETY: see "SAFETY (both calls)" above; the range is all of `0..len`.
-            unsafe { prog.run(ki, pack.get(), 0, len as i64) };
+            unsafe { prog.run(ki, pack.get(), 0, split.len as i64) };
         } else {
-            // Cut at multiples of the kernel's vector block (32 rows of `nearest`): a chunk
-            // whose length is not one ends in scalar iterations (at 2000 rows in 8 chunks,
-            // a tenth of the rows ran scalar and the kernel took twice as long).
-            let block = cut_block(prog, ki, k, syms, threads * 4);
-            let chunks = (threads * 4).min(len.div_ceil(block)).max(1);
-            let cut = |c: u64| if c == chunks { len } else { (len * c / chunks) / block * block };
-            (0..chunks).into_par_iter().for_each(|c| {
-                let (lo, hi) = (cut(c), cut(c + 1));
+            (0..split.chunks).into_par_iter().for_each(|c| {
+                let (lo, hi) = split.range(c);
                 // SAFETY: see "SAFETY (both calls)" above; the chunks' ranges are disjoint.
                 unsafe { prog.run(ki, pack.get(), lo as i64, hi as i64) };
             });
@@ -170,75 +162,15 @@ fn overwrites(lp: &LoopProgram, b: BufId, syms: &[usize]) -> bool {
     !loaded && covered
 }
 
-/// Buffers at least this large are backed by transparent huge pages where the kernel allows.
-#[cfg(target_os = "linux")]
-const HUGE_PAGE_BYTES: usize = 4 << 20;
-
-/// Ask the kernel to back a large, freshly allocated (and not yet touched) buffer with
-/// transparent huge pages, as numpy does: the first writes then fault 2 MiB at a time instead
-/// of 4 KiB, which is most of the cost of writing a new output once.
-pub(crate) fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
-    // `madvise(MADV_HUGEPAGE)` exists on Linux only; elsewhere pages stay as they come.
-    #[cfg(target_os = "linux")]
-    {
-        const HUGE: usize = 2 << 20;
-        if bytes < HUGE_PAGE_BYTES {
-            return;
-        }
-        let start = (ptr as usize).next_multiple_of(HUGE);
-        let end = (ptr as usize + bytes) / HUGE * HUGE;
-        if end > start {
-            // SAFETY: `start..end` lies inside one live allocation owned by the caller;
-            // MADV_HUGEPAGE changes only how the kernel backs those pages, never their
-            // contents. A failure (THP disabled) is harmless and ignored.
-            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
-        }
+/// A copy of input `a` whose `axis` has stride 1, for a kernel that wants it
+/// ([`repack::contiguous_along`]).
+fn contiguous_along(a: &Arg<'_>, axis: usize) -> Value {
+    match a {
+        Arg::F32(x) => Value::F32(repack::contiguous_along(x.view(), axis)),
+        Arg::F64(x) => Value::F64(repack::contiguous_along(x.view(), axis)),
+        Arg::I32(x) => Value::I32(repack::contiguous_along(x.view(), axis)),
+        Arg::I64(x) => Value::I64(repack::contiguous_along(x.view(), axis)),
+        Arg::U32(x) => Value::U32(repack::contiguous_along(x.view(), axis)),
+        Arg::Bool(x) => Value::Bool(repack::contiguous_along(x.view(), axis)),
     }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (ptr, bytes);
-}
-
-/// The work of one call of `lp` under `syms`: the sum of its kernels' [`kernel_work`].
-pub(crate) fn work(lp: &LoopProgram, syms: &[usize]) -> u64 {
-    lp.kernels.iter().map(|k| kernel_work(k, syms).1).fold(0u64, u64::saturating_add)
-}
-
-/// A kernel's domain points, and its work: the points times the trips of its inner loops
-/// (what [`SERIAL_WORK`] measures).
-fn kernel_work(k: &kiln_ir::loops::Kernel, syms: &[usize]) -> (u64, u64) {
-    let len: u64 = k.domain.iter().map(|(_, d)| kiln_ir::shapes::dim_value(*d, syms) as u64).product();
-    (len, len.saturating_mul(trips(&k.body, syms)))
-}
-
-/// The multiple of domain points to cut kernel `ki`'s range at when splitting it into
-/// `chunks`: a vector plan over a rank-1 domain, its widest vector step
-/// ([`kiln_cpu::CpuProgram::block`]); a vector plan over a wider domain vectorizes each row
-/// (the innermost axis) on its own, so whole rows, when there are enough of them to go round
-/// (KMeans' panels of 32 rows: a row that a cut split ran its two pieces in narrower vector
-/// loops and scalar iterations instead of one 8-vector iteration).
-fn cut_block(prog: &CpuProgram, ki: usize, k: &kiln_ir::loops::Kernel, syms: &[usize], chunks: u64) -> u64 {
-    let rank = k.domain.len();
-    if rank < 2 || !prog.vectorized()[ki] {
-        return prog.block(ki) as u64;
-    }
-    let row = kiln_ir::shapes::dim_value(k.domain[rank - 1].1, syms) as u64;
-    let rows: u64 = k.domain[..rank - 1].iter().map(|(_, d)| kiln_ir::shapes::dim_value(*d, syms) as u64).product();
-    if row > 0 && rows >= chunks {
-        row
-    } else {
-        1
-    }
-}
-
-/// Inner loop trips per domain point (at least 1): how much work one point is.
-fn trips(body: &[Stmt], syms: &[usize]) -> u64 {
-    body.iter()
-        .map(|s| match s {
-            Stmt::For { extent, body, .. } | Stmt::ForRange { extent, body, .. } => {
-                (kiln_ir::shapes::dim_value(*extent, syms) as u64).saturating_mul(trips(body, syms))
-            }
-            Stmt::If { then, els, .. } => trips(then, syms).max(trips(els, syms)),
-            _ => 1,
-        })
-        .fold(1u64, u64::saturating_add)
 }

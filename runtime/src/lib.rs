@@ -12,8 +12,11 @@ mod debug;
 mod device;
 mod error;
 mod kernel;
-pub mod repack;
 mod tensor;
+
+/// Copies of kernel inputs in the layout a CPU vector loop wants (CPU-backend knowledge,
+/// defined in `kiln_cpu`; re-exported for the algorithms that copy once and call many times).
+pub use kiln_cpu::repack;
 
 pub use args::{array_arg, scalar_arg, Arg, Element, Float, IntoArg};
 /// The `KILN_DEBUG` level (0 when unset): what kiln and code built on it report.

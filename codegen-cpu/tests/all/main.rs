@@ -11,6 +11,7 @@ mod columns;
 mod common;
 mod golden;
 mod hand;
+mod hints;
 mod maps;
 mod ops;
 mod ordered_reductions;

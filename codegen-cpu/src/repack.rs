@@ -2,41 +2,28 @@
 //!
 //! A CPU kernel whose vector loop reads an input many times over, along an axis that its
 //! inner variable walks (`nearest`'s `x[v0, l]`, the rows of `x` as vector lanes), lists it in
-//! [`kiln_cpu::CpuProgram::repacks`]. When the caller's array does not have stride 1 on that
+//! [`crate::CpuProgram::repacks`]. When the caller's array does not have stride 1 on that
 //! axis (a row-major `x` read down its columns), the runtime passes the kernel a copy that has
-//! it: one pass over the input buys vector loads for every later read, and the values, hence
-//! the results, are the same.
+//! it ([`needs_copy`], [`contiguous_along`]): one pass over the input buys vector loads for
+//! every later read, and the values, hence the results, are the same.
 //!
 //! The same copies serve an algorithm that calls such a kernel many times on the same data
 //! and so copies once: [`column_major`], and [`rows_to_panels_at`] (rows put at the places
 //! the algorithm chooses, in BLAS-style panels; KMeans groups its rows by cluster this way).
 
-use crate::args::{with_arg, Arg};
-use kiln_ir::Value;
 use ndarray::{Array2, Array3, ArrayD, ArrayView2, ArrayViewD, Ix2, ShapeBuilder};
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
 
-/// Whether `a` lacks stride 1 on `axis` (and so would send the kernel to its scalar loop).
+/// Whether `x` lacks stride 1 on `axis` (and so would send the kernel to its scalar loop).
 /// An empty array has nothing to copy.
-pub fn needs_copy(a: &Arg<'_>, axis: usize) -> bool {
-    with_arg!(a, x => !x.is_empty() && x.shape().get(axis).is_some_and(|&n| n > 1) && x.strides().get(axis) != Some(&1))
+pub fn needs_copy<T>(x: &ArrayViewD<'_, T>, axis: usize) -> bool {
+    !x.is_empty() && x.shape().get(axis).is_some_and(|&n| n > 1) && x.strides().get(axis) != Some(&1)
 }
 
-/// A copy of `a` whose `axis` has stride 1 (the other axes in row-major order among
+/// A copy of `x` whose `axis` has stride 1 (the other axes in row-major order among
 /// themselves): column-major for axis 0 of a matrix.
-pub fn contiguous_along(a: &Arg<'_>, axis: usize) -> Value {
-    match a {
-        Arg::F32(x) => Value::F32(along(x.view(), axis)),
-        Arg::F64(x) => Value::F64(along(x.view(), axis)),
-        Arg::I32(x) => Value::I32(along(x.view(), axis)),
-        Arg::I64(x) => Value::I64(along(x.view(), axis)),
-        Arg::U32(x) => Value::U32(along(x.view(), axis)),
-        Arg::Bool(x) => Value::Bool(along(x.view(), axis)),
-    }
-}
-
-fn along<T: Copy + Send + Sync + Default>(x: ArrayViewD<'_, T>, axis: usize) -> ArrayD<T> {
+pub fn contiguous_along<T: Copy + Send + Sync + Default>(x: ArrayViewD<'_, T>, axis: usize) -> ArrayD<T> {
     if axis == 0 && x.ndim() == 2 {
         if let Ok(m) = x.view().into_dimensionality::<Ix2>() {
             return column_major(m).into_dyn();
@@ -50,17 +37,49 @@ fn along<T: Copy + Send + Sync + Default>(x: ArrayViewD<'_, T>, axis: usize) -> 
     out
 }
 
+/// Buffers at least this large are backed by transparent huge pages where the kernel allows.
+#[cfg(target_os = "linux")]
+const HUGE_PAGE_BYTES: usize = 4 << 20;
+
+/// Ask the kernel to back a large, freshly allocated (and not yet touched) buffer with
+/// transparent huge pages, as numpy does: the first writes then fault 2 MiB at a time instead
+/// of 4 KiB, which is most of the cost of writing a new output once.
+pub fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
+    // `madvise(MADV_HUGEPAGE)` exists on Linux only; elsewhere pages stay as they come.
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        if bytes < HUGE_PAGE_BYTES {
+            return;
+        }
+        let start = (ptr as usize).next_multiple_of(HUGE);
+        let end = (ptr as usize + bytes) / HUGE * HUGE;
+        if end > start {
+            // SAFETY: `start..end` lies inside one live allocation owned by the caller;
+            // MADV_HUGEPAGE changes only how the kernel backs those pages, never their
+            // contents. A failure (THP disabled) is harmless and ignored.
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (ptr, bytes);
+}
+
 /// Rows of the source per task: few enough tasks to balance the cores, enough work each.
 const ROWS: usize = 256;
 /// Columns per tile: a tile's source rows are read whole, its destination columns written
 /// as this many short runs that stay in cache until their lines are complete.
 const COLS: usize = 16;
 
-/// Raw element pointers shared by tasks that write disjoint elements.
+/// Raw element pointers shared by the tasks of [`rows_to_panels_at`]: one to its source,
+/// which the tasks only read, one to its destination, where they write disjoint elements.
 #[derive(Clone, Copy)]
 struct Ptr<T>(*mut T);
-// SAFETY: only used by `rows_to_panels_at`, whose tasks write disjoint places of the
-// destination (`place` is a permutation, checked before any task starts).
+// SAFETY: `Ptr` is only created in `rows_to_panels_at`, whose bounds make `T: Send + Sync`:
+// the tasks read the source `x` through it (shared reads of a `Sync` type, while `x` is
+// borrowed for the whole call) and write places of the destination that no other task
+// touches (`place` is a permutation, checked before any task starts); the destination is
+// owned by the call and outlives the parallel loop, which joins before it is read.
 unsafe impl<T: Send> Send for Ptr<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for Ptr<T> {}
@@ -78,7 +97,7 @@ pub fn column_major<T: Copy + Send + Sync + Default>(x: ArrayView2<'_, T>) -> Ar
     let (n, d) = x.dim();
     let ld = padded::<T>(n);
     let mut out = Array2::<T>::uninit((ld, d).f());
-    crate::cpu::advise_huge_pages(out.as_mut_ptr() as *mut u8, ld * d * std::mem::size_of::<T>());
+    advise_huge_pages(out.as_mut_ptr() as *mut u8, ld * d * std::mem::size_of::<T>());
     let Some(flat) = out.as_slice_memory_order_mut() else { unreachable!("a new array is contiguous") };
     // Task `b` owns rows `b * ROWS..` of every column: the columns cut into blocks of rows,
     // regrouped by block (disjoint slices, so the tasks need no shared pointer).
@@ -151,7 +170,7 @@ pub fn rows_to_panels_at<T: Copy + Send + Sync + Default>(
     }
     let slots = n.div_ceil(w) * w;
     let mut out = Array3::<T>::uninit((n.div_ceil(w), d, w));
-    crate::cpu::advise_huge_pages(out.as_mut_ptr() as *mut u8, out.len() * std::mem::size_of::<T>());
+    advise_huge_pages(out.as_mut_ptr() as *mut u8, out.len() * std::mem::size_of::<T>());
     let dst = Ptr(out.as_mut_ptr() as *mut T);
     let src = Ptr(x.as_ptr() as *mut T);
     let (s0, s1) = (x.strides()[0], x.strides()[1]);
@@ -241,8 +260,7 @@ mod tests {
     fn a_row_major_matrix_becomes_column_major_with_the_same_values() {
         for (n, d) in [(0, 3), (3, 0), (1, 1), (5, 1), (130, 7), (257, 32)] {
             let x = ndarray::Array2::from_shape_fn((n, d), |(i, j)| (i * 1000 + j) as f32);
-            let a = Arg::F32(x.view().into_dyn().into());
-            let Value::F32(c) = contiguous_along(&a, 0) else { panic!("dtype changed") };
+            let c = contiguous_along(x.view().into_dyn(), 0);
             assert_eq!(c, x.view().into_dyn(), "{n} x {d}");
             if n > 1 && d > 0 {
                 assert_eq!(c.strides()[0], 1, "{n} x {d}: rows are the contiguous axis");
@@ -285,17 +303,15 @@ mod tests {
         let x = Array3::from_shape_fn((4, 5, 6), |(i, j, k)| (i * 100 + j * 10 + k) as i64);
         let v = x.slice(s![.., ..;2, ..;-1]);
         for axis in 0..3 {
-            let a = Arg::I64(v.into_dyn().into());
-            assert!(needs_copy(&a, axis), "axis {axis} of a strided view");
-            let Value::I64(c) = contiguous_along(&a, axis) else { panic!("dtype changed") };
+            assert!(needs_copy(&v.into_dyn(), axis), "axis {axis} of a strided view");
+            let c = contiguous_along(v.into_dyn(), axis);
             assert_eq!(c, v.into_dyn(), "axis {axis}");
             assert_eq!(c.strides()[axis], 1, "axis {axis}");
         }
         let m = ndarray::Array2::from_shape_fn((9, 4), |(i, j)| (i + 10 * j) as f64);
         let t = m.t();
-        let a = Arg::F64(t.into_dyn().into());
-        assert!(!needs_copy(&a, 0), "a transposed row-major matrix is column-major already");
-        let Value::F64(c) = contiguous_along(&Arg::F64(m.view().into_dyn().into()), 0) else { panic!() };
+        assert!(!needs_copy(&t.into_dyn(), 0), "a transposed row-major matrix is column-major already");
+        let c = contiguous_along(m.view().into_dyn(), 0);
         assert_eq!(c, m.into_dyn());
     }
 }
