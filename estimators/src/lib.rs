@@ -44,6 +44,10 @@ pub mod prelude {
         LinearRegression, LinearRegressionParams, LogisticRegression, LogisticRegressionParams, Ridge, RidgeParams,
     };
     pub use crate::preprocessing::{
+        Binarizer, BinarizerParams, KernelCenterer, KernelCentererParams, LabelBinarizer, LabelBinarizerParams,
+        LabelEncoder, LabelEncoderParams, TargetType,
+    };
+    pub use crate::preprocessing::{
         MaxAbsScaler, MaxAbsScalerParams, MinMaxScaler, MinMaxScalerParams, Norm, Normalizer, NormalizerParams,
         PolynomialFeatures, PolynomialFeaturesParams,
     };

@@ -8,6 +8,7 @@ mod cluster;
 mod common;
 mod datasets;
 mod decomposition;
+mod encoders;
 mod linear_model;
 mod metrics;
 mod model_selection;
