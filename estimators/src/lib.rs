@@ -27,6 +27,7 @@ mod error;
 pub mod linear_model;
 pub mod metrics;
 pub mod model_selection;
+pub mod naive_bayes;
 pub mod pipeline;
 pub mod preprocessing;
 pub mod traits;
@@ -43,6 +44,7 @@ pub mod prelude {
     pub use crate::linear_model::{
         LinearRegression, LinearRegressionParams, LogisticRegression, LogisticRegressionParams, Ridge, RidgeParams,
     };
+    pub use crate::naive_bayes::{GaussianNB, GaussianNBParams};
     pub use crate::preprocessing::{
         Binarizer, BinarizerParams, KernelCenterer, KernelCentererParams, LabelBinarizer, LabelBinarizerParams,
         LabelEncoder, LabelEncoderParams, TargetType,

@@ -12,5 +12,6 @@ mod encoders;
 mod linear_model;
 mod metrics;
 mod model_selection;
+mod naive_bayes;
 mod preprocessing;
 mod preprocessing_more;
