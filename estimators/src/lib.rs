@@ -20,6 +20,7 @@
 
 mod alloc;
 pub mod cluster;
+pub mod covariance;
 pub mod data;
 pub mod datasets;
 pub mod decomposition;
@@ -39,6 +40,9 @@ pub use error::{EstimatorError, Result};
 /// the input traits and the device types.
 pub mod prelude {
     pub use crate::cluster::{KMeans, KMeansParams};
+    pub use crate::covariance::{
+        EmpiricalCovariance, EmpiricalCovarianceParams, LedoitWolf, LedoitWolfParams, Oas, OasParams,
+    };
     pub use crate::data::{Host, Matrix, OnDevice, Storage, Vector};
     pub use crate::decomposition::{Pca, PcaParams, SvdSolver};
     pub use crate::linear_model::{

@@ -6,6 +6,7 @@
 mod bad_input;
 mod cluster;
 mod common;
+mod covariance;
 mod datasets;
 mod decomposition;
 mod encoders;
