@@ -25,12 +25,14 @@ pub mod data;
 pub mod datasets;
 pub mod decomposition;
 mod error;
+pub mod kernel_approximation;
 pub mod linear_model;
 pub mod metrics;
 pub mod model_selection;
 pub mod naive_bayes;
 pub mod pipeline;
 pub mod preprocessing;
+mod random_state;
 pub mod traits;
 
 pub use datasets::Real;
@@ -45,6 +47,7 @@ pub mod prelude {
     };
     pub use crate::data::{Host, Matrix, OnDevice, Storage, Vector};
     pub use crate::decomposition::{Pca, PcaParams, SvdSolver};
+    pub use crate::kernel_approximation::{Kernel, Nystroem, NystroemParams};
     pub use crate::linear_model::{
         LinearRegression, LinearRegressionParams, LogisticRegression, LogisticRegressionParams, Ridge, RidgeParams,
     };
