@@ -182,3 +182,126 @@ fn gaussian_nb_single_class() {
     assert_eq!(m.predict_proba(&x).unwrap(), Array2::from_elem((6, 1), 1.0));
     assert_eq!(m.predict(&x).unwrap(), array![4, 4, 4, 4, 4, 4]);
 }
+
+/// The attributes of a fixture of `gaussian_nb_weighted_clf3` / `gaussian_nb_partial_iris`.
+fn check_updated<F: Real>(fx: &str, m: &GaussianNB<F, kiln_estimators::data::Host>, x: &Array2<F>) {
+    let tol = rtol::<F>();
+    let e1 = |attr: &str| expected::<Ix1>(&format!("{fx}.{attr}"));
+    let e2 = |attr: &str| expected::<Ix2>(&format!("{fx}.{attr}"));
+    assert_allclose(m.class_count(), &e1("class_count_"), tol, 0.0, "class_count_");
+    assert_allclose(m.class_prior(), &e1("class_prior_"), tol, 0.0, "class_prior_");
+    assert_allclose(m.theta(), &e2("theta_"), tol, 0.0, "theta_");
+    assert_allclose(m.var(), &e2("var_"), tol, 0.0, "var_");
+    let eps = expected::<Ix0>(&format!("{fx}.epsilon_")).into_scalar();
+    assert!((m.epsilon().to_f64() - eps).abs() <= tol * eps, "{fx} epsilon_");
+    assert_allclose(&m.predict_proba(x).unwrap(), &e2("predict_proba"), tol, 1e-12, "predict_proba");
+}
+
+fn weighted_and_partial_case<F: Real>() {
+    let (x, y) = (input::<F>("clf3_x"), ints::<Ix1>("input_clf3_y"));
+    let w = expected::<Ix1>("input_nb_weights").mapv(F::from_f64);
+    let m = GaussianNB::params().fit_weighted(&x, &y, &w).unwrap();
+    check_updated("gaussian_nb_weighted_clf3", &m, &x);
+    let (xt, yt, wt) = (
+        Tensor::from_array(&x, Device::CudaSim).unwrap(),
+        Tensor::from_array(&y, Device::CudaSim).unwrap(),
+        Tensor::from_array(&w, Device::CudaSim).unwrap(),
+    );
+    let md = GaussianNB::params().fit_weighted(&xt, &yt, &wt).unwrap();
+    let want = expected::<Ix2>("gaussian_nb_weighted_clf3.theta_");
+    assert_allclose(&md.theta().to_array::<Ix2>().unwrap(), &want, rtol::<F>(), 0.0, "cuda-sim weighted theta_");
+
+    let (x, y) = (input::<F>("iris_x"), ints::<Ix1>("input_iris_y"));
+    let half = |a: usize| -> (Array2<F>, Array1<i64>) {
+        let rows: Vec<usize> = (a..150).step_by(2).collect();
+        (x.select(ndarray::Axis(0), &rows), y.select(ndarray::Axis(0), &rows))
+    };
+    let ((x0, y0), (x1, y1)) = (half(0), half(1));
+    let mut m = GaussianNB::params().partial_fit(&x0, &y0, &[2, 0, 1]).unwrap();
+    m.partial_fit(&x1, &y1).unwrap();
+    check_updated("gaussian_nb_partial_iris", &m, &x);
+}
+
+#[test]
+fn gaussian_nb_weighted_and_partial_fit_match_scikit_learn() {
+    weighted_and_partial_case::<f64>();
+    weighted_and_partial_case::<f32>();
+}
+
+/// scikit-learn's `test_gnb_sample_weight`: unit weights change nothing; two half-weighted
+/// partial fits equal one weighted fit; integer weights equal duplicated rows.
+#[test]
+fn gaussian_nb_sample_weight() {
+    let (x, y) = toy();
+    let plain = GaussianNB::params().fit(&x, &y).unwrap();
+    let ones = GaussianNB::params().fit_weighted(&x, &y, &Array1::from_elem(6, 1.0)).unwrap();
+    assert_allclose(ones.theta(), &plain.theta().to_owned(), 1e-12, 0.0, "unit weights theta_");
+    assert_allclose(ones.var(), &plain.var().to_owned(), 1e-12, 0.0, "unit weights var_");
+
+    let sw = array![0.3, 0.9, 0.1, 0.7, 0.5, 0.2];
+    let full = GaussianNB::params().fit_weighted(&x, &y, &sw).unwrap();
+    let halves = sw.mapv(|v| v / 2.0);
+    let mut twice = GaussianNB::params().partial_fit_weighted(&x, &y, &[1, 2], &halves).unwrap();
+    twice.partial_fit_weighted(&x, &y, &halves).unwrap();
+    assert_allclose(twice.theta(), &full.theta().to_owned(), 1e-10, 1e-12, "two half fits theta_");
+    assert_allclose(twice.var(), &full.var().to_owned(), 1e-10, 1e-12, "two half fits var_");
+
+    let ind = [0usize, 0, 1, 3, 3, 3, 4, 5, 5, 2, 4];
+    let counts = Array1::from_shape_fn(6, |i| ind.iter().filter(|&&j| j == i).count() as f64);
+    let dupl = GaussianNB::params().fit(&x.select(ndarray::Axis(0), &ind), &y.select(ndarray::Axis(0), &ind)).unwrap();
+    let weighted = GaussianNB::params().fit_weighted(&x, &y, &counts).unwrap();
+    // scikit-learn's assert_array_almost_equal (6 decimals): epsilon_ comes from the
+    // unweighted variance of X, which duplicating rows changes.
+    assert_allclose(weighted.theta(), &dupl.theta().to_owned(), 1e-12, 1e-15, "duplicates theta_");
+    assert_allclose(weighted.var(), &dupl.var().to_owned(), 0.0, 1.5e-6, "duplicates var_");
+}
+
+/// scikit-learn's `test_gnb_partial_fit` (f64 and f32): one partial fit equals fit; two
+/// halves equal fit.
+fn partial_fit_case<F: Real>() {
+    let (x, y) = toy();
+    let x = x.mapv(F::from_f64);
+    let tol = rtol::<F>();
+    let fit = GaussianNB::params().fit(&x, &y).unwrap();
+    let once = GaussianNB::params().partial_fit(&x, &y, &[1, 2]).unwrap();
+    let f = |a: &Array2<F>| a.mapv(|v| v.to_f64());
+    assert_allclose(once.theta(), &f(fit.theta()), tol, 0.0, "one partial fit theta_");
+    assert_allclose(once.var(), &f(fit.var()), tol, 0.0, "one partial fit var_");
+    let even: Vec<usize> = vec![0, 2, 4];
+    let odd: Vec<usize> = vec![1, 3, 5];
+    let (ax, ay) = (ndarray::Axis(0), ndarray::Axis(0));
+    let mut two = GaussianNB::params().partial_fit(&x.select(ax, &even), &y.select(ay, &even), &[1, 2]).unwrap();
+    two.partial_fit(&x.select(ax, &odd), &y.select(ay, &odd)).unwrap();
+    assert_allclose(two.theta(), &f(fit.theta()), tol, 1e-6, "two halves theta_");
+    assert_allclose(two.var(), &f(fit.var()), tol, 1e-6, "two halves var_");
+    assert_allclose(two.class_prior(), &fit.class_prior().mapv(|v| v.to_f64()), tol, 0.0, "two halves prior");
+}
+
+#[test]
+fn gaussian_nb_partial_fit() {
+    partial_fit_case::<f64>();
+    partial_fit_case::<f32>();
+}
+
+/// scikit-learn's `test_gnb` (its partial_fit part) and the partial_fit checks: labels outside
+/// the initial classes, another feature count, bad weights.
+#[test]
+fn gaussian_nb_partial_fit_errors() {
+    let (x, y) = toy();
+    let e = GaussianNB::params().partial_fit(&x, &y, &[0, 1]).unwrap_err();
+    assert_eq!(e.to_string(), "the target label(s) [2] in y do not exist in the initial classes [0, 1]");
+    let mut m = GaussianNB::params().partial_fit(&x, &y, &[1, 2, 3]).unwrap();
+    assert!(matches!(
+        m.partial_fit(&array![[1.0, 2.0, 3.0]], &array![1i64]),
+        Err(EstimatorError::FeatureCountMismatch { .. })
+    ));
+    let e = m.partial_fit(&x, &array![1i64, 1, 1, 4, 4, 4]).unwrap_err();
+    assert_eq!(e.to_string(), "the target label(s) [4] in y do not exist in the initial classes [1, 2, 3]");
+    assert!(matches!(GaussianNB::params().fit_weighted(&x, &y, &array![1.0, 2.0]), Err(EstimatorError::Shape(_))));
+    let nan = array![1.0, f64::NAN, 1.0, 1.0, 1.0, 1.0];
+    assert!(matches!(GaussianNB::params().fit_weighted(&x, &y, &nan), Err(EstimatorError::NonFinite { .. })));
+    // A class never seen yet keeps zero counts until a batch brings it.
+    assert_eq!(m.class_count()[2], 0.0);
+    m.partial_fit(&array![[0.0, 0.5]], &array![3i64]).unwrap();
+    assert_eq!(m.class_count()[2], 1.0);
+}
