@@ -10,6 +10,7 @@ mod covariance;
 mod datasets;
 mod decomposition;
 mod encoders;
+mod interp;
 mod kernel_approximation;
 mod linear_model;
 mod metrics;
