@@ -176,15 +176,20 @@ impl<F: Element> Matrix<F> for Tensor<F> {
 
 /// A 1-D input (targets `y`, labels): `Array1<T>`, an `ArrayView1<T>`, or a `Tensor<T>` of rank 1.
 pub trait Vector<T: Element> {
+    /// Where an estimator fitted on this input alone (a label encoder) keeps its attributes.
+    type Storage: Storage;
     /// The input as a kernel argument.
     fn arg(&self) -> TensorArg<'_>;
     /// The length, or an error when the input is not 1-D.
     fn length(&self) -> Result<usize>;
     /// A host copy.
     fn to_host(&self) -> Result<Array1<T>>;
+    /// The device kernels on this input run on.
+    fn device(&self) -> Device;
 }
 
 impl<T: Element, S: Data<Elem = T>> Vector<T> for ArrayBase<S, Ix1> {
+    type Storage = Host;
     fn arg(&self) -> TensorArg<'_> {
         kiln_runtime::tensor_arg(self)
     }
@@ -194,9 +199,13 @@ impl<T: Element, S: Data<Elem = T>> Vector<T> for ArrayBase<S, Ix1> {
     fn to_host(&self) -> Result<Array1<T>> {
         Ok(self.to_owned())
     }
+    fn device(&self) -> Device {
+        Device::default_device()
+    }
 }
 
 impl<T: Element> Vector<T> for Tensor<T> {
+    type Storage = OnDevice;
     fn arg(&self) -> TensorArg<'_> {
         kiln_runtime::tensor_arg::<T, Ix1>(self)
     }
@@ -208,6 +217,9 @@ impl<T: Element> Vector<T> for Tensor<T> {
     }
     fn to_host(&self) -> Result<Array1<T>> {
         Ok(self.to_array::<Ix1>()?)
+    }
+    fn device(&self) -> Device {
+        Tensor::device(self)
     }
 }
 

@@ -20,15 +20,19 @@
 
 mod alloc;
 pub mod cluster;
+pub mod covariance;
 pub mod data;
 pub mod datasets;
 pub mod decomposition;
 mod error;
+pub mod kernel_approximation;
 pub mod linear_model;
 pub mod metrics;
 pub mod model_selection;
+pub mod naive_bayes;
 pub mod pipeline;
 pub mod preprocessing;
+mod random_state;
 pub mod traits;
 
 pub use datasets::Real;
@@ -38,10 +42,19 @@ pub use error::{EstimatorError, Result};
 /// the input traits and the device types.
 pub mod prelude {
     pub use crate::cluster::{KMeans, KMeansParams};
+    pub use crate::covariance::{
+        EmpiricalCovariance, EmpiricalCovarianceParams, LedoitWolf, LedoitWolfParams, Oas, OasParams,
+    };
     pub use crate::data::{Host, Matrix, OnDevice, Storage, Vector};
     pub use crate::decomposition::{Pca, PcaParams, SvdSolver};
+    pub use crate::kernel_approximation::{Kernel, Nystroem, NystroemParams};
     pub use crate::linear_model::{
         LinearRegression, LinearRegressionParams, LogisticRegression, LogisticRegressionParams, Ridge, RidgeParams,
+    };
+    pub use crate::naive_bayes::{GaussianNB, GaussianNBParams};
+    pub use crate::preprocessing::{
+        Binarizer, BinarizerParams, KernelCenterer, KernelCentererParams, LabelBinarizer, LabelBinarizerParams,
+        LabelEncoder, LabelEncoderParams, TargetType,
     };
     pub use crate::preprocessing::{
         MaxAbsScaler, MaxAbsScalerParams, MinMaxScaler, MinMaxScalerParams, Norm, Normalizer, NormalizerParams,

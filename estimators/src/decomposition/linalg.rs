@@ -35,6 +35,24 @@ pub fn svd_right(b: &Array2<f64>) -> Result<(Array1<f64>, Array2<f64>)> {
     Ok((Array1::from_shape_fn(k, |i| s[i]), Array2::from_shape_fn((k, d), |(i, j)| v[(j, i)])))
 }
 
+/// The thin SVD of `a` (m x n): `U` (m x k), the singular values (descending) and `V^T`
+/// (k x n), `k = min(m, n)`, as scipy's `svd(full_matrices=False)` returns them.
+///
+/// # Errors
+/// [`EstimatorError::Linalg`] when the SVD does not converge.
+pub fn svd(a: &Array2<f64>) -> Result<(Array2<f64>, Array1<f64>, Array2<f64>)> {
+    let (m, n) = a.dim();
+    let mat = faer::Mat::<f64>::from_fn(m, n, |i, j| a[[i, j]]);
+    let svd = mat.thin_svd().map_err(|e| EstimatorError::Linalg(format!("singular value decomposition: {e:?}")))?;
+    let (s, u, v) = (svd.S().column_vector(), svd.U(), svd.V());
+    let k = m.min(n);
+    Ok((
+        Array2::from_shape_fn((m, k), |(i, j)| u[(i, j)]),
+        Array1::from_shape_fn(k, |i| s[i]),
+        Array2::from_shape_fn((k, n), |(i, j)| v[(j, i)]),
+    ))
+}
+
 /// scikit-learn's `svd_flip(u_based_decision=False)`: each row of `vt` is negated where needed
 /// so that its entry of largest absolute value (the first such on ties) is positive.
 pub fn svd_flip_rows(vt: &mut Array2<f64>) {

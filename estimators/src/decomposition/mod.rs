@@ -1,6 +1,6 @@
 //! Matrix decompositions (scikit-learn's `sklearn.decomposition`): PCA.
 
-mod linalg;
+pub(crate) mod linalg;
 mod pca;
 mod randomized;
 

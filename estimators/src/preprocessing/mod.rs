@@ -1,12 +1,18 @@
-//! Preprocessing: scalers and feature maps (scikit-learn's `sklearn.preprocessing`).
+//! Preprocessing: scalers, feature maps and target encoders (scikit-learn's `sklearn.preprocessing`).
 
 mod affine;
+mod binarizer;
+mod kernel_centerer;
+mod label;
 mod maxabs;
 mod minmax;
 mod normalizer;
 mod polynomial;
 mod standard;
 
+pub use binarizer::{Binarizer, BinarizerParams};
+pub use kernel_centerer::{KernelCenterer, KernelCentererParams};
+pub use label::{LabelBinarizer, LabelBinarizerParams, LabelEncoder, LabelEncoderParams, TargetType};
 pub use maxabs::{MaxAbsScaler, MaxAbsScalerParams};
 pub use minmax::{MinMaxScaler, MinMaxScalerParams};
 pub use normalizer::{Norm, Normalizer, NormalizerParams};

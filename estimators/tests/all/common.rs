@@ -48,3 +48,9 @@ pub fn assert_allclose<F: Real, D: Dimension>(
         );
     }
 }
+
+/// An integer fixture (labels, codes, indices) of any rank, input or output.
+pub fn ints<D: Dimension>(name: &str) -> Array<i64, D> {
+    kiln_estimators::datasets::load_npy_as::<i64, D>(fixture(&format!("{name}.npy")))
+        .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}

@@ -6,10 +6,15 @@
 mod bad_input;
 mod cluster;
 mod common;
+mod covariance;
 mod datasets;
 mod decomposition;
+mod encoders;
+mod interp;
+mod kernel_approximation;
 mod linear_model;
 mod metrics;
 mod model_selection;
+mod naive_bayes;
 mod preprocessing;
 mod preprocessing_more;

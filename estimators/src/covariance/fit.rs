@@ -1,0 +1,365 @@
+//! The three covariance estimators: one fitted core ([`Fitted`]: location, covariance,
+//! precision) and per estimator its hyper-parameters and the shrinkage it applies.
+
+use crate::data::{check_fitted_x, check_x, Host, Matrix, Storage, Vect};
+use crate::datasets::Real;
+use crate::decomposition::linalg::eigh_descending;
+use crate::error::{EstimatorError, Result};
+use kiln_macros::kernel;
+use ndarray::{Array1, Array2, Ix2};
+use std::marker::PhantomData;
+
+/// The column means of `x`.
+#[kernel(crate = kiln_runtime)]
+fn location<F: Float>(x: Array2<F>) -> Array1<F> {
+    x.mean_axis(Axis(0))
+}
+
+/// With `z = x - loc`: `z^T z / n` and `sum_i (sum_j z_ij^2)^2` (the sum of every entry of
+/// `(z^2)^T z^2`, Ledoit-Wolf's `beta_`).
+#[kernel(crate = kiln_runtime)]
+fn scatter<F: Float>(x: Array2<F>, loc: Array1<F>, n: F) -> (Array2<F>, F) {
+    let z = x - loc;
+    let cov = z.t().dot(&z) / n;
+    let beta = z.powi(2).sum_axis(Axis(1)).powi(2).sum();
+    (cov, beta)
+}
+
+/// The squared Mahalanobis distance of each row of `x` from `loc` under `precision`.
+#[kernel(crate = kiln_runtime)]
+fn mahalanobis_sq<F: Float>(x: Array2<F>, loc: Array1<F>, precision: Array2<F>) -> Array1<F> {
+    let z = x - loc;
+    (z.dot(&precision) * &z).sum_axis(Axis(1))
+}
+
+/// What the estimators share, computed by [`moments`]: the location and the scatter of X.
+pub(crate) struct Moments<F: Real, S: Storage> {
+    loc: S::Vec<F>,
+    cov: Array2<f64>,
+    beta: f64,
+    n: usize,
+}
+
+/// The location (zeros with `assume_centered`) and the scatter of `x` about it.
+fn moments<F: Real, X: Matrix<F>>(
+    estimator: &'static str,
+    x: &X,
+    assume_centered: bool,
+) -> Result<Moments<F, X::Storage>> {
+    let (n, d) = check_x(estimator, x, 1)?;
+    let loc = if assume_centered {
+        X::Storage::vec_from_host(Array1::from_elem(d, F::from_f64(0.0)), x.device())?
+    } else {
+        X::Storage::vec(location::tensors::<F>(x.arg())?)?
+    };
+    let (cov, beta) = scatter::tensors::<F>(x.arg(), X::Storage::vec_arg(&loc), F::from_f64(n as f64))?;
+    let cov = cov.to_array::<Ix2>()?.mapv(|v: F| v.to_f64());
+    Ok(Moments { loc, cov, beta: beta.item()?.to_f64(), n })
+}
+
+/// `(1 - shrinkage) * cov + shrinkage * mu * I` with `mu = trace(cov) / d`.
+fn shrink(cov: &Array2<f64>, shrinkage: f64) -> Array2<f64> {
+    let d = cov.nrows();
+    let mu = cov.diag().sum() / d as f64;
+    let mut out = cov.mapv(|v| (1.0 - shrinkage) * v);
+    out.diag_mut().mapv_inplace(|v| v + shrinkage * mu);
+    out
+}
+
+/// scikit-learn's `ledoit_wolf_shrinkage` of the centered samples behind `m`.
+fn ledoit_wolf_shrinkage<F: Real, S: Storage>(m: &Moments<F, S>) -> f64 {
+    let d = m.cov.nrows();
+    if d == 1 {
+        return 0.0;
+    }
+    let (n, df) = (m.n as f64, d as f64);
+    let trace_sum = m.cov.diag().sum();
+    let mu = trace_sum / df;
+    // scikit-learn's delta_ (the sum of squared entries of Z^T Z) over n^2.
+    let delta_ = m.cov.iter().map(|v| v * v).sum::<f64>();
+    let beta = 1.0 / (df * n) * (m.beta / n - delta_);
+    let delta = (delta_ - 2.0 * mu * trace_sum + df * mu * mu) / df;
+    let beta = beta.min(delta);
+    if beta == 0.0 {
+        0.0
+    } else {
+        beta / delta
+    }
+}
+
+/// scikit-learn's Oracle Approximating Shrinkage coefficient of `m`'s covariance.
+fn oas_shrinkage<F: Real, S: Storage>(m: &Moments<F, S>) -> f64 {
+    let d = m.cov.nrows();
+    if d == 1 {
+        return 0.0;
+    }
+    let (n, df) = (m.n as f64, d as f64);
+    let alpha = m.cov.iter().map(|v| v * v).sum::<f64>() / (df * df);
+    let mu = m.cov.diag().sum() / df;
+    let mu_squared = mu * mu;
+    let num = alpha + mu_squared;
+    let den = (n + 1.0) * (alpha - mu_squared / df);
+    if den == 0.0 {
+        1.0
+    } else {
+        (num / den).min(1.0)
+    }
+}
+
+/// scipy's `pinvh`: the pseudo-inverse of the symmetric `a` through its eigendecomposition,
+/// eigenvalues at most `d * eps * max |eigenvalue|` treated as zero; and the log-determinant of
+/// that pseudo-inverse as scikit-learn's `fast_logdet` reads it (minus infinity unless it is
+/// positive definite).
+fn pinvh(a: &Array2<f64>, eps: f64) -> Result<(Array2<f64>, f64)> {
+    let d = a.nrows();
+    let (w, v) = eigh_descending(a)?;
+    let largest = w.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let cutoff = d as f64 * eps * largest;
+    let inv: Array1<f64> = w.mapv(|s| if s.abs() > cutoff { 1.0 / s } else { 0.0 });
+    let precision = (&v * &inv).dot(&v.t());
+    let logdet = if inv.iter().all(|&s| s > 0.0) { inv.iter().map(|s| s.ln()).sum() } else { f64::NEG_INFINITY };
+    Ok((precision, logdet))
+}
+
+/// A fitted covariance model: the location (`location_`), the covariance (`covariance_`) and
+/// its pseudo-inverse (`precision_`), kept where it was fitted.
+#[derive(Debug, Clone)]
+struct Fitted<F: Real, S: Storage> {
+    location: S::Vec<F>,
+    covariance: S::Mat<F>,
+    precision: S::Mat<F>,
+    precision_host: Array2<f64>,
+    logdet_precision: f64,
+    store_precision: bool,
+    /// The weight of the scaled identity (0 for the empirical covariance).
+    shrinkage: f64,
+    n_features: usize,
+    _f: PhantomData<F>,
+}
+
+impl<F: Real, S: Storage> Fitted<F, S> {
+    fn new(m: Moments<F, S>, shrinkage: f64, store_precision: bool, device: kiln_runtime::Device) -> Result<Self> {
+        let cov = if shrinkage == 0.0 { m.cov.clone() } else { shrink(&m.cov, shrinkage) };
+        let eps = 2.0 * F::UNIT_ROUNDOFF;
+        let (precision_host, logdet_precision) = pinvh(&cov, eps)?;
+        let to_f = |a: &Array2<f64>| a.mapv(F::from_f64);
+        Ok(Fitted {
+            location: m.loc,
+            covariance: S::mat_from_host(to_f(&cov), device)?,
+            precision: S::mat_from_host(to_f(&precision_host), device)?,
+            precision_host,
+            logdet_precision,
+            store_precision,
+            shrinkage,
+            n_features: cov.nrows(),
+            _f: PhantomData,
+        })
+    }
+
+    fn mahalanobis<X: Matrix<F>>(&self, estimator: &'static str, x: &X) -> Result<Vect<X::Storage, F>> {
+        check_fitted_x(estimator, self.n_features, x)?;
+        let z = mahalanobis_sq::tensors::<F>(x.arg(), S::vec_arg(&self.location), S::mat_arg(&self.precision))?;
+        X::Storage::vec(z)
+    }
+
+    fn score<X: Matrix<F>>(&self, estimator: &'static str, x: &X) -> Result<f64> {
+        let n = check_fitted_x(estimator, self.n_features, x)?;
+        if n == 0 {
+            return Err(EstimatorError::EmptyInput {
+                estimator,
+                n_samples: 0,
+                n_features: self.n_features,
+                min_samples: 1,
+            });
+        }
+        let (cov, _) = scatter::tensors::<F>(x.arg(), S::vec_arg(&self.location), F::from_f64(n as f64))?;
+        let cov = cov.to_array::<Ix2>()?;
+        let p = &self.precision_host;
+        let d = self.n_features as f64;
+        let fit: f64 = cov.iter().zip(p.iter()).map(|(c, q)| c.to_f64() * q).sum();
+        Ok((-fit + self.logdet_precision - d * (2.0 * std::f64::consts::PI).ln()) / 2.0)
+    }
+}
+
+/// Defines a fitted covariance estimator type over [`Fitted`] with scikit-learn's attributes
+/// and methods.
+macro_rules! covariance_model {
+    ($(#[$doc:meta])* $name:ident, $label:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name<F: Real, S: Storage> {
+            fitted: Fitted<F, S>,
+        }
+
+        impl<F: Real, S: Storage> $name<F, S> {
+            /// The estimated location (`location_`): the column means, or zeros with
+            /// `assume_centered`.
+            pub fn location(&self) -> &S::Vec<F> {
+                &self.fitted.location
+            }
+
+            /// The estimated covariance matrix (`covariance_`, d x d).
+            pub fn covariance(&self) -> &S::Mat<F> {
+                &self.fitted.covariance
+            }
+
+            /// The pseudo-inverse of the covariance (`precision_`), or `None` when fitted with
+            /// `store_precision(false)` (as scikit-learn's `None`).
+            pub fn precision(&self) -> Option<&S::Mat<F>> {
+                self.fitted.store_precision.then_some(&self.fitted.precision)
+            }
+
+            /// The pseudo-inverse of the covariance, whether stored or not (`get_precision`).
+            pub fn get_precision(&self) -> &S::Mat<F> {
+                &self.fitted.precision
+            }
+
+            /// The number of features seen when fitting (`n_features_in_`).
+            pub fn n_features_in(&self) -> usize {
+                self.fitted.n_features
+            }
+
+            /// The squared Mahalanobis distance of each row of `x` from the location under the
+            /// precision (`mahalanobis`), where `x` lives.
+            ///
+            /// # Errors
+            /// A different feature count than at fit time; NaN or infinity in `x`; `x` on
+            /// another device than the model.
+            pub fn mahalanobis<X: Matrix<F>>(&self, x: &X) -> Result<Vect<X::Storage, F>> {
+                self.fitted.mahalanobis($label, x)
+            }
+
+            /// The Gaussian log-likelihood of `x` (centered on the fitted location) under the
+            /// fitted precision (`score`): `(-tr(C P) + log det P - d log 2 pi) / 2` with `C`
+            /// the scatter of `x`; minus infinity when the precision is singular.
+            ///
+            /// # Errors
+            /// As [`Self::mahalanobis`]; an empty `x`.
+            pub fn score<X: Matrix<F>>(&self, x: &X) -> Result<f64> {
+                self.fitted.score($label, x)
+            }
+        }
+    };
+}
+
+covariance_model!(
+    /// A fitted maximum-likelihood covariance estimator (scikit-learn's `EmpiricalCovariance`).
+    EmpiricalCovariance,
+    "EmpiricalCovariance"
+);
+covariance_model!(
+    /// A fitted Ledoit-Wolf shrunk covariance estimator (scikit-learn's `LedoitWolf`).
+    LedoitWolf,
+    "LedoitWolf"
+);
+covariance_model!(
+    /// A fitted Oracle Approximating Shrinkage covariance estimator (scikit-learn's `OAS`; kiln
+    /// spells acronyms as Rust does, like [`crate::decomposition::Pca`]).
+    Oas,
+    "OAS"
+);
+
+impl<F: Real, S: Storage> LedoitWolf<F, S> {
+    /// The weight of the scaled identity in the shrunk covariance (`shrinkage_`, in [0, 1]).
+    pub fn shrinkage(&self) -> f64 {
+        self.fitted.shrinkage
+    }
+}
+
+impl<F: Real, S: Storage> Oas<F, S> {
+    /// The weight of the scaled identity in the shrunk covariance (`shrinkage_`, in [0, 1]).
+    pub fn shrinkage(&self) -> f64 {
+        self.fitted.shrinkage
+    }
+}
+
+/// Defines the hyper-parameters of a covariance estimator: `store_precision` and
+/// `assume_centered` (scikit-learn's defaults: true and false), and its `fit`.
+macro_rules! covariance_params {
+    ($(#[$doc:meta])* $params:ident => $name:ident, $label:literal, $shrinkage:expr $(, $extra:ident: $ety:ty = $edef:expr)*) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $params {
+            store_precision: bool,
+            assume_centered: bool,
+            $($extra: $ety,)*
+        }
+
+        impl $name<f64, Host> {
+            /// scikit-learn's defaults: `store_precision = true`, `assume_centered = false`.
+            pub fn params() -> $params {
+                $params { store_precision: true, assume_centered: false, $($extra: $edef,)* }
+            }
+        }
+
+        impl $params {
+            /// Whether to keep the precision matrix (`store_precision`).
+            pub fn store_precision(mut self, yes: bool) -> Self {
+                self.store_precision = yes;
+                self
+            }
+
+            /// Whether the data are already centered: the location is then zero
+            /// (`assume_centered`).
+            pub fn assume_centered(mut self, yes: bool) -> Self {
+                self.assume_centered = yes;
+                self
+            }
+
+            /// Fit on `x` (n_samples x n_features).
+            ///
+            /// # Errors
+            /// Invalid hyper-parameters; empty or non-finite X; the eigensolver failing;
+            /// kernel errors.
+            pub fn fit<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<$name<F, X::Storage>> {
+                self.check()?;
+                let m = moments($label, x, self.assume_centered)?;
+                let shrinkage: f64 = ($shrinkage)(&m);
+                let fitted = Fitted::new(m, shrinkage, self.store_precision, x.device())?;
+                Ok($name { fitted })
+            }
+        }
+    };
+}
+
+covariance_params!(
+    /// Hyper-parameters of [`EmpiricalCovariance`].
+    EmpiricalCovarianceParams => EmpiricalCovariance, "EmpiricalCovariance", |_: &Moments<_, _>| 0.0
+);
+covariance_params!(
+    /// Hyper-parameters of [`LedoitWolf`]; `block_size` (scikit-learn's memory knob, at least
+    /// 1) is checked and does not change results.
+    LedoitWolfParams => LedoitWolf, "LedoitWolf", ledoit_wolf_shrinkage, block_size: usize = 1000
+);
+covariance_params!(
+    /// Hyper-parameters of [`Oas`].
+    OasParams => Oas, "OAS", oas_shrinkage
+);
+
+impl EmpiricalCovarianceParams {
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl OasParams {
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl LedoitWolfParams {
+    /// The block size scikit-learn splits the covariance computation in (`block_size`, at
+    /// least 1); kiln's kernels need no blocking, so it only is validated.
+    pub fn block_size(mut self, block_size: usize) -> Self {
+        self.block_size = block_size;
+        self
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.block_size == 0 {
+            return Err(EstimatorError::param("LedoitWolf", "block_size", "an int in the range [1, inf)", 0));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,12 @@
+//! Covariance estimators (scikit-learn's `sklearn.covariance`): the maximum-likelihood
+//! [`EmpiricalCovariance`] and the shrunk [`LedoitWolf`] and [`OAS`].
+//!
+//! Every estimator makes the same two kernel passes over X (`moments` in `fit.rs`): the location
+//! (column means, or zeros with `assume_centered`) and the scatter of the centered samples
+//! (`Z^T Z / n`, plus the sum of squared row norms squared that Ledoit-Wolf's shrinkage needs).
+//! The shrinkage and the precision (a pseudo-inverse through a symmetric eigendecomposition, as
+//! scipy's `pinvh`) are d x d host algebra in f64.
+
+mod fit;
+
+pub use fit::{EmpiricalCovariance, EmpiricalCovarianceParams, LedoitWolf, LedoitWolfParams, Oas, OasParams};

@@ -1,0 +1,79 @@
+//! numpy's legacy `RandomState` as scikit-learn's `random_state=<int>` uses it: the MT19937
+//! generator seeded by `init_genrand`, and `permutation` (numpy's legacy Fisher-Yates shuffle
+//! drawing bounded integers by masked rejection), so a kiln seed picks the same samples as the
+//! same scikit-learn `random_state`.
+
+/// MT19937 with numpy's integer seeding.
+pub(crate) struct RandomState {
+    mt: [u32; 624],
+    index: usize,
+}
+
+impl RandomState {
+    /// `numpy.random.RandomState(seed)`.
+    pub(crate) fn new(seed: u32) -> Self {
+        let mut mt = [0u32; 624];
+        mt[0] = seed;
+        for i in 1..624 {
+            mt[i] = 1_812_433_253u32.wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30)).wrapping_add(i as u32);
+        }
+        RandomState { mt, index: 624 }
+    }
+
+    /// The next 32 random bits (`genrand_int32`).
+    fn next_u32(&mut self) -> u32 {
+        if self.index >= 624 {
+            for k in 0..624 {
+                let y = (self.mt[k] & 0x8000_0000) | (self.mt[(k + 1) % 624] & 0x7fff_ffff);
+                let mag = if y & 1 == 1 { 0x9908_b0df } else { 0 };
+                self.mt[k] = self.mt[(k + 397) % 624] ^ (y >> 1) ^ mag;
+            }
+            self.index = 0;
+        }
+        let mut y = self.mt[self.index];
+        self.index += 1;
+        y ^= y >> 11;
+        y ^= (y << 7) & 0x9d2c_5680;
+        y ^= (y << 15) & 0xefc6_0000;
+        y ^ (y >> 18)
+    }
+
+    /// A uniform integer in `0..=max` (numpy's `random_interval`; `max` below 2^32).
+    fn interval(&mut self, max: u32) -> u32 {
+        if max == 0 {
+            return 0;
+        }
+        let mut mask = max;
+        for s in [1, 2, 4, 8, 16] {
+            mask |= mask >> s;
+        }
+        loop {
+            let v = self.next_u32() & mask;
+            if v <= max {
+                return v;
+            }
+        }
+    }
+
+    /// `RandomState.permutation(n)` (`n` below 2^32).
+    pub(crate) fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut a: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            let j = self.interval(i as u32) as usize;
+            a.swap(i, j);
+        }
+        a
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RandomState;
+
+    /// `numpy.random.RandomState(0).permutation(10)` and `RandomState(42).permutation(6)`.
+    #[test]
+    fn permutation_is_numpys() {
+        assert_eq!(RandomState::new(0).permutation(10), vec![2, 8, 4, 9, 1, 6, 7, 3, 0, 5]);
+        assert_eq!(RandomState::new(42).permutation(6), vec![0, 1, 5, 2, 4, 3]);
+    }
+}

@@ -1,0 +1,255 @@
+//! EmpiricalCovariance, LedoitWolf and OAS: parity with scikit-learn (fixtures from
+//! `cargo xtask fixtures`) in f64 and f32, on the default device and on the CUDA simulator, and
+//! scikit-learn's own tests (`covariance/tests/test_covariance.py`: `test_covariance`,
+//! `test_ledoit_wolf`, `test_ledoit_wolf_small`, `test_oas`, the cases without the
+//! `empirical_covariance` / `ledoit_wolf` / `oas` functions or `error_norm`).
+
+use crate::common::{assert_allclose, expected, input, rtol};
+use kiln_estimators::data::Host;
+use kiln_estimators::prelude::*;
+use ndarray::{array, s, Array2, Ix0, Ix1, Ix2};
+
+/// Which estimator a fixture holds.
+#[derive(Clone, Copy)]
+enum Kind {
+    Empirical,
+    LedoitWolf,
+    Oas,
+}
+
+/// What the three fitted types share, read back on the host.
+struct Got {
+    location: Vec<f64>,
+    covariance: Array2<f64>,
+    precision: Array2<f64>,
+    mahalanobis: Vec<f64>,
+    score: f64,
+    shrinkage: Option<f64>,
+}
+
+fn host2<F: Real>(t: &Tensor<F>) -> Array2<f64> {
+    t.to_array::<Ix2>().unwrap().mapv(|v| v.to_f64())
+}
+fn host1<F: Real>(t: &Tensor<F>) -> Vec<f64> {
+    t.to_array::<Ix1>().unwrap().iter().map(|v| v.to_f64()).collect()
+}
+
+macro_rules! read_host {
+    ($m:expr, $test:expr, $shrink:expr) => {{
+        let m = $m;
+        Got {
+            location: m.location().iter().map(|v| v.to_f64()).collect(),
+            covariance: m.covariance().mapv(|v| v.to_f64()),
+            precision: m.precision().unwrap().mapv(|v| v.to_f64()),
+            mahalanobis: m.mahalanobis($test).unwrap().iter().map(|v| v.to_f64()).collect(),
+            score: m.score($test).unwrap(),
+            shrinkage: $shrink(&m),
+        }
+    }};
+}
+macro_rules! read_device {
+    ($m:expr, $test:expr, $shrink:expr) => {{
+        let m = $m;
+        assert_eq!(m.covariance().device(), Device::CudaSim, "the model stays on the data's device");
+        Got {
+            location: host1(m.location()),
+            covariance: host2(m.covariance()),
+            precision: host2(m.precision().unwrap()),
+            mahalanobis: host1(&m.mahalanobis($test).unwrap()),
+            score: m.score($test).unwrap(),
+            shrinkage: $shrink(&m),
+        }
+    }};
+}
+
+fn fit_host<F: Real>(kind: Kind, centered: bool, x: &Array2<F>, test: &Array2<F>) -> Got {
+    match kind {
+        Kind::Empirical => {
+            read_host!(EmpiricalCovariance::params().assume_centered(centered).fit(x).unwrap(), test, |_: &_| None)
+        }
+        Kind::LedoitWolf => {
+            read_host!(LedoitWolf::params().assume_centered(centered).fit(x).unwrap(), test, |m: &LedoitWolf<
+                F,
+                Host,
+            >| Some(
+                m.shrinkage()
+            ))
+        }
+        Kind::Oas => {
+            read_host!(Oas::params().assume_centered(centered).fit(x).unwrap(), test, |m: &Oas<F, Host>| Some(
+                m.shrinkage()
+            ))
+        }
+    }
+}
+
+fn fit_device<F: Real>(kind: Kind, centered: bool, x: &Tensor<F>, test: &Tensor<F>) -> Got {
+    use kiln_estimators::data::OnDevice;
+    match kind {
+        Kind::Empirical => {
+            read_device!(EmpiricalCovariance::params().assume_centered(centered).fit(x).unwrap(), test, |_: &_| None)
+        }
+        Kind::LedoitWolf => {
+            read_device!(LedoitWolf::params().assume_centered(centered).fit(x).unwrap(), test, |m: &LedoitWolf<
+                F,
+                OnDevice,
+            >| Some(
+                m.shrinkage()
+            ))
+        }
+        Kind::Oas => {
+            read_device!(Oas::params().assume_centered(centered).fit(x).unwrap(), test, |m: &Oas<F, OnDevice>| Some(
+                m.shrinkage()
+            ))
+        }
+    }
+}
+
+fn covariance_case<F: Real>(fx: &str, kind: Kind, data: &str, centered: bool, device: bool) {
+    let x = input::<F>(&format!("{data}_x"));
+    let half = x.nrows() / 2;
+    let (fit, test) = (x.slice(s![..half, ..]).to_owned(), x.slice(s![half.., ..]).to_owned());
+    let got = if device {
+        let on = |a: &Array2<F>| Tensor::from_array(a, Device::CudaSim).unwrap();
+        fit_device(kind, centered, &on(&fit), &on(&test))
+    } else {
+        fit_host(kind, centered, &fit, &test)
+    };
+    let tol = rtol::<F>();
+    let cov_want = expected::<Ix2>(&format!("{fx}.covariance_"));
+    let prec_want = expected::<Ix2>(&format!("{fx}.precision_"));
+    // Off-diagonal entries that cancel to near zero carry rounding relative to the diagonal's
+    // scale (the sums behind them), which rtol cannot express near 0.
+    let scale = |a: &Array2<f64>| a.diag().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let (cov_atol, prec_atol) =
+        (scale(&cov_want) * 64.0 * F::UNIT_ROUNDOFF, scale(&prec_want) * 64.0 * F::UNIT_ROUNDOFF);
+    let loc_want = expected::<Ix1>(&format!("{fx}.location_"));
+    let loc_atol = loc_want.iter().fold(0.0f64, |m, v| m.max(v.abs())) * 8.0 * F::UNIT_ROUNDOFF;
+    assert_allclose(&ndarray::Array1::from(got.location), &loc_want, tol, loc_atol, &format!("{fx} location_"));
+    assert_allclose(&got.covariance, &cov_want, tol, cov_atol, &format!("{fx} covariance_"));
+    assert_allclose(&got.precision, &prec_want, tol, prec_atol, &format!("{fx} precision_"));
+    let mahal = expected::<Ix1>(&format!("{fx}.mahalanobis"));
+    assert_allclose(&ndarray::Array1::from(got.mahalanobis), &mahal, tol, 0.0, &format!("{fx} mahalanobis"));
+    let score = expected::<Ix0>(&format!("{fx}.score")).into_scalar();
+    assert!((got.score - score).abs() <= tol * score.abs(), "{fx} score {} vs scikit-learn {score}", got.score);
+    if let Some(s) = got.shrinkage {
+        let want = expected::<Ix0>(&format!("{fx}.shrinkage_")).into_scalar();
+        assert!((s - want).abs() <= tol * want.abs(), "{fx} shrinkage_ {s} vs scikit-learn {want}");
+    }
+}
+
+fn all_cases<F: Real>(device: bool) {
+    for (fx, kind, data, centered) in [
+        ("empirical_covariance_blobs", Kind::Empirical, "blobs", false),
+        ("empirical_covariance_centered_iris", Kind::Empirical, "iris", true),
+        ("ledoit_wolf_blobs", Kind::LedoitWolf, "blobs", false),
+        ("ledoit_wolf_iris", Kind::LedoitWolf, "iris", false),
+        ("ledoit_wolf_centered_reg", Kind::LedoitWolf, "reg", true),
+        ("oas_blobs", Kind::Oas, "blobs", false),
+        ("oas_iris", Kind::Oas, "iris", false),
+        ("oas_centered_reg", Kind::Oas, "reg", true),
+    ] {
+        covariance_case::<F>(fx, kind, data, centered, device);
+    }
+}
+
+#[test]
+fn covariance_estimators_match_scikit_learn() {
+    all_cases::<f64>(false);
+    all_cases::<f32>(false);
+}
+
+#[test]
+fn covariance_estimators_match_scikit_learn_on_cuda_sim() {
+    all_cases::<f64>(true);
+    all_cases::<f32>(true);
+}
+
+/// scikit-learn's `test_covariance`: positive Mahalanobis distances, one feature, one sample
+/// (a zero covariance), the integer example, and a zero location with `assume_centered`.
+#[test]
+fn empirical_covariance_scikit_learn_cases() {
+    let x = input::<f64>("reg_x");
+    let cov = EmpiricalCovariance::params().fit(&x).unwrap();
+    assert!(cov.mahalanobis(&x).unwrap().iter().all(|&d| d > 0.0));
+    let x1 = x.slice(s![.., ..1]).to_owned();
+    let c1 = EmpiricalCovariance::params().fit(&x1).unwrap();
+    let mean = x1.mean().unwrap();
+    let var = x1.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / x1.len() as f64;
+    assert!((c1.covariance()[[0, 0]] - var).abs() < 1e-12);
+    let one = EmpiricalCovariance::params().fit(&array![[0.0f64, 1.0, 2.0, 3.0, 4.0]]).unwrap();
+    assert_eq!(one.covariance(), &Array2::<f64>::zeros((5, 5)));
+    let int = EmpiricalCovariance::params().fit(&array![[0.0f64, 1.0], [1.0, 0.0]]).unwrap();
+    assert_eq!(int.covariance(), &array![[0.25, -0.25], [-0.25, 0.25]]);
+    let centered = EmpiricalCovariance::params().assume_centered(true).fit(&x).unwrap();
+    assert_eq!(centered.location(), &ndarray::Array1::<f64>::zeros(x.ncols()));
+    // A singular covariance: the precision is its pseudo-inverse and the log-likelihood -inf.
+    assert_eq!(int.score(&array![[0.0f64, 1.0]]).unwrap(), f64::NEG_INFINITY);
+    let p = int.precision().unwrap();
+    assert!((p[[0, 0]] - 1.0).abs() < 1e-12 && (p[[0, 1]] + 1.0).abs() < 1e-12, "pinv of [[.25, -.25], [-.25, .25]]");
+    let stored = EmpiricalCovariance::params().store_precision(false).fit(&x).unwrap();
+    assert!(stored.precision().is_none());
+    assert_eq!(stored.get_precision(), cov.get_precision());
+}
+
+/// scikit-learn's `test_ledoit_wolf` and `test_oas`: centering the data first and fitting with
+/// `assume_centered` gives the same shrinkage and covariance; one feature gives shrinkage 0 and
+/// the mean of squares; the shrinkage lies in [0, 1].
+#[test]
+fn shrunk_covariance_scikit_learn_cases() {
+    let x = input::<f64>("reg_x");
+    let mean = x.mean_axis(ndarray::Axis(0)).unwrap();
+    let xc = &x - &mean;
+    let lw = LedoitWolf::params().fit(&x).unwrap();
+    let lwc = LedoitWolf::params().assume_centered(true).fit(&xc).unwrap();
+    assert!((lw.shrinkage() - lwc.shrinkage()).abs() < 1e-12);
+    assert_allclose(lwc.covariance(), &lw.covariance().to_owned(), 1e-10, 1e-14, "centered LedoitWolf");
+    assert!((0.0..=1.0).contains(&lw.shrinkage()));
+    let oas = Oas::params().fit(&x).unwrap();
+    let oasc = Oas::params().assume_centered(true).fit(&xc).unwrap();
+    assert!((oas.shrinkage() - oasc.shrinkage()).abs() < 1e-12);
+    assert!((0.0..=1.0).contains(&oas.shrinkage()));
+
+    let x1 = xc.slice(s![.., ..1]).to_owned();
+    for (cov, shrinkage) in [
+        (LedoitWolf::params().assume_centered(true).fit(&x1).map(|m| (m.covariance().clone(), m.shrinkage())), 0),
+        (Oas::params().assume_centered(true).fit(&x1).map(|m| (m.covariance().clone(), m.shrinkage())), 1),
+    ] {
+        let (cov, s) = cov.unwrap();
+        let ms = x1.iter().map(|v| v * v).sum::<f64>() / x1.len() as f64;
+        assert_eq!(s, 0.0, "estimator {shrinkage}: one feature is not shrunk");
+        assert!((cov[[0, 0]] - ms).abs() < 1e-12);
+    }
+    // scikit-learn's test_ledoit_wolf_small: the shrinkage is Ledoit and Wolf's formulas
+    // computed naively (on centered data, as the diabetes features there are).
+    assert!((lw.shrinkage() - naive_ledoit_wolf_shrinkage(&xc)).abs() < 1e-7);
+}
+
+/// scikit-learn's `_naive_ledoit_wolf_shrinkage` (section 3.2 of Ledoit and Wolf's paper).
+fn naive_ledoit_wolf_shrinkage(x: &Array2<f64>) -> f64 {
+    let (n, d) = (x.nrows() as f64, x.ncols() as f64);
+    let mean = x.mean_axis(ndarray::Axis(0)).unwrap();
+    let xc = x - &mean;
+    let emp_cov = xc.t().dot(&xc) / n;
+    let mu = emp_cov.diag().sum() / d;
+    let mut delta_ = emp_cov.clone();
+    delta_.diag_mut().mapv_inplace(|v| v - mu);
+    let delta = delta_.mapv(|v| v * v).sum() / d;
+    let x2 = x.mapv(|v| v * v);
+    let beta_ = 1.0 / (d * n) * (x2.t().dot(&x2) / n - emp_cov.mapv(|v| v * v)).sum();
+    beta_.min(delta) / delta
+}
+
+#[test]
+fn covariance_estimators_reject_bad_input() {
+    let e = LedoitWolf::params().block_size(0).fit(&array![[1.0f64, 2.0]]).unwrap_err();
+    assert_eq!(e.to_string(), "the 'block_size' parameter of LedoitWolf must be an int in the range [1, inf); got 0");
+    let e = Oas::params().fit(&Array2::<f64>::zeros((0, 3))).unwrap_err();
+    assert!(matches!(e, EstimatorError::EmptyInput { .. }), "{e}");
+    let e = EmpiricalCovariance::params().fit(&array![[1.0f64, f64::INFINITY]]).unwrap_err();
+    assert!(matches!(e, EstimatorError::NonFinite { .. }), "{e}");
+    let m = EmpiricalCovariance::params().fit(&input::<f64>("iris_x")).unwrap();
+    let e = m.mahalanobis(&array![[1.0f64, 2.0]]).unwrap_err();
+    assert_eq!(e.to_string(), "X has 2 features, but EmpiricalCovariance is expecting 4 features as input");
+    assert!(matches!(m.score(&Array2::<f64>::zeros((0, 4))), Err(EstimatorError::EmptyInput { .. })));
+}
