@@ -48,7 +48,7 @@ impl Split {
 /// How to run kernel `ki` (`k` in the loop program `prog` was compiled from) over its `len`
 /// domain points under `syms` with `threads` threads: on the calling thread when its work is
 /// under [`SERIAL_WORK`] (or there is one thread, or one point), otherwise in up to four
-/// ranges per thread cut at multiples of the kernel's vector block ([`cut_block`]): a range
+/// ranges per thread cut at multiples of the kernel's vector block (`cut_block`): a range
 /// whose length is not one ends in scalar iterations (at 2000 rows in 8 chunks, a tenth of
 /// the rows of `nearest` ran scalar and the kernel took twice as long).
 pub fn split(prog: &CpuProgram, ki: usize, k: &Kernel, len: u64, syms: &[usize], threads: u64) -> Split {
