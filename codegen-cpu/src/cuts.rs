@@ -25,17 +25,26 @@ pub fn kernel_work(k: &Kernel, syms: &[usize]) -> (u64, u64) {
 }
 
 /// Where one call of a kernel is cut: `chunks` ranges covering `0..len`, each starting at a
-/// multiple of the kernel's cut block (the last one ends at `len`).
+/// multiple of the kernel's cut block (the last one ends at `len`). Only [`split`] makes one,
+/// so a caller running native code on its ranges can rely on them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Split {
-    /// The kernel's domain points.
-    pub len: u64,
-    /// How many ranges: 1 runs the whole domain on the calling thread.
-    pub chunks: u64,
+    len: u64,
+    chunks: u64,
     block: u64,
 }
 
 impl Split {
+    /// The kernel's domain points.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// How many ranges: 1 runs the whole domain on the calling thread.
+    pub fn chunks(&self) -> u64 {
+        self.chunks
+    }
+
     /// Range `c` (of `0..chunks`) of the domain, as `(start, end)`: the ranges are disjoint
     /// and cover `0..len` in order.
     pub fn range(&self, c: u64) -> (u64, u64) {
