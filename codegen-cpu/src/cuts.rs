@@ -25,17 +25,26 @@ pub fn kernel_work(k: &Kernel, syms: &[usize]) -> (u64, u64) {
 }
 
 /// Where one call of a kernel is cut: `chunks` ranges covering `0..len`, each starting at a
-/// multiple of the kernel's cut block (the last one ends at `len`).
+/// multiple of the kernel's cut block (the last one ends at `len`). Only [`split`] makes one,
+/// so a caller running native code on its ranges can rely on them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Split {
-    /// The kernel's domain points.
-    pub len: u64,
-    /// How many ranges: 1 runs the whole domain on the calling thread.
-    pub chunks: u64,
+    len: u64,
+    chunks: u64,
     block: u64,
 }
 
 impl Split {
+    /// The kernel's domain points.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// How many ranges: 1 runs the whole domain on the calling thread.
+    pub fn chunks(&self) -> u64 {
+        self.chunks
+    }
+
     /// Range `c` (of `0..chunks`) of the domain, as `(start, end)`: the ranges are disjoint
     /// and cover `0..len` in order.
     pub fn range(&self, c: u64) -> (u64, u64) {
@@ -48,7 +57,7 @@ impl Split {
 /// How to run kernel `ki` (`k` in the loop program `prog` was compiled from) over its `len`
 /// domain points under `syms` with `threads` threads: on the calling thread when its work is
 /// under [`SERIAL_WORK`] (or there is one thread, or one point), otherwise in up to four
-/// ranges per thread cut at multiples of the kernel's vector block ([`cut_block`]): a range
+/// ranges per thread cut at multiples of the kernel's vector block (`cut_block`): a range
 /// whose length is not one ends in scalar iterations (at 2000 rows in 8 chunks, a tenth of
 /// the rows of `nearest` ran scalar and the kernel took twice as long).
 pub fn split(prog: &CpuProgram, ki: usize, k: &Kernel, len: u64, syms: &[usize], threads: u64) -> Split {

@@ -99,7 +99,7 @@ impl CpuProgram {
 
     /// The inputs (and axes) kernel `kernel`'s vector loop wants with stride 1 and reads many
     /// times over ([`crate::simd::Plan::repack`]): a caller whose input lacks stride 1 there
-    /// should pass a copy that has it ([`crate::contiguous_along`]); otherwise the kernel runs
+    /// should pass a copy that has it ([`crate::repack::contiguous_along`]); otherwise the kernel runs
     /// its scalar loop, which is correct but slower. Empty for a scalar kernel.
     ///
     /// # Panics

@@ -63,7 +63,7 @@ pub fn run(
         _ => None,
     })?;
     for (ptr, bytes) in mem.allocated() {
-        kiln_cpu::repack::advise_huge_pages(ptr, bytes);
+        repack::advise_huge_pages(ptr, bytes);
     }
     let param_of: Vec<Option<usize>> = frame.bufs.iter().map(|b| b.param).collect();
     let descs: Vec<BufDesc> =
@@ -116,11 +116,11 @@ pub fn run(
         // strides are the arrays' own; inputs are only read (a loop IR invariant);
         // the ranges are disjoint and inside `0..len` (`Split::range`); `flags` has one slot
         // per flag; all of it lives until this function returns.
-        if split.chunks == 1 {
+        if split.chunks() == 1 {
             // SAFETY: see "SAFETY (both calls)" above; the range is all of `0..len`.
-            unsafe { prog.run(ki, pack.get(), 0, split.len as i64) };
+            unsafe { prog.run(ki, pack.get(), 0, split.len() as i64) };
         } else {
-            (0..split.chunks).into_par_iter().for_each(|c| {
+            (0..split.chunks()).into_par_iter().for_each(|c| {
                 let (lo, hi) = split.range(c);
                 // SAFETY: see "SAFETY (both calls)" above; the chunks' ranges are disjoint.
                 unsafe { prog.run(ki, pack.get(), lo as i64, hi as i64) };

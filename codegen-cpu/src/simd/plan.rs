@@ -26,13 +26,13 @@ pub struct Strategies {
     /// A vector loop over the innermost domain axis ([`plan`]): an element-wise kernel, the
     /// ordered plan of a serial kernel (a contraction over rows) or of a two-phase partial.
     pub kernel: bool,
-    /// Blocks of columns run together around a contraction ([`super::reduce::block_plan`]):
+    /// Blocks of columns run together around a contraction (`reduce::block_plan`):
     /// the serial reduction loops of serial and two-phase kernels.
     pub blocked: bool,
-    /// Vector reduction loops ([`super::reduce::plan`]): serial reductions, and two-phase
+    /// Vector reduction loops (`reduce::plan`): serial reductions, and two-phase
     /// chunk loops.
     pub reduce: bool,
-    /// Vector map loops ([`map_plan`]): a scatter's row update into its partials.
+    /// Vector map loops (`map_plan`): a scatter's row update into its partials.
     pub map: bool,
 }
 
