@@ -3,7 +3,7 @@
 
 use crate::data::{check_fitted_x, check_x, Host, Matrix, Storage, Vect};
 use crate::datasets::Real;
-use crate::decomposition::linalg::eigh_descending;
+use crate::decomposition::linalg::{eigh_descending, svd};
 use crate::error::{EstimatorError, Result};
 use kiln_macros::kernel;
 use ndarray::{Array1, Array2, Ix2};
@@ -162,6 +162,23 @@ impl<F: Real, S: Storage> Fitted<F, S> {
         X::Storage::vec(z)
     }
 
+    fn error_norm(&self, comp_cov: &Array2<f64>, norm: ErrorNorm, scaling: bool, squared: bool) -> Result<f64> {
+        let d = self.n_features;
+        if comp_cov.dim() != (d, d) {
+            return Err(EstimatorError::Shape(format!(
+                "comp_cov has shape {:?}, but the covariance is {d} x {d}",
+                comp_cov.dim()
+            )));
+        }
+        let error = comp_cov - &S::mat_to_host(&self.covariance)?.mapv(|v| v.to_f64());
+        let squared_norm = match norm {
+            ErrorNorm::Frobenius => error.iter().map(|v| v * v).sum::<f64>(),
+            ErrorNorm::Spectral => svd(&error.t().dot(&error))?.1.iter().fold(0.0f64, |m, &v| m.max(v)),
+        };
+        let squared_norm = if scaling { squared_norm / d as f64 } else { squared_norm };
+        Ok(if squared { squared_norm } else { squared_norm.sqrt() })
+    }
+
     fn score<X: Matrix<F>>(&self, estimator: &'static str, x: &X) -> Result<f64> {
         let n = check_fitted_x(estimator, self.n_features, x)?;
         if n == 0 {
@@ -179,6 +196,16 @@ impl<F: Real, S: Storage> Fitted<F, S> {
         let fit: f64 = cov.iter().zip(p.iter()).map(|(c, q)| c.to_f64() * q).sum();
         Ok((-fit + self.logdet_precision - d * (2.0 * std::f64::consts::PI).ln()) / 2.0)
     }
+}
+
+/// The norm [`EmpiricalCovariance::error_norm`] measures a covariance error with (`norm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorNorm {
+    /// The Frobenius norm (`"frobenius"`, the default).
+    #[default]
+    Frobenius,
+    /// The spectral norm (`"spectral"`).
+    Spectral,
 }
 
 /// Defines a fitted covariance estimator type over [`Fitted`] with scikit-learn's attributes
@@ -237,6 +264,18 @@ macro_rules! covariance_model {
             /// As [`Self::mahalanobis`]; an empty `x`.
             pub fn score<X: Matrix<F>>(&self, x: &X) -> Result<f64> {
                 self.fitted.score($label, x)
+            }
+
+            /// The distance between `comp_cov` and the fitted covariance (`error_norm`): the
+            /// squared Frobenius norm of the difference, or its squared spectral norm (the
+            /// largest singular value of `E^T E`, as scikit-learn computes it), divided by the
+            /// number of features with `scaling`, its square root unless `squared`.
+            /// scikit-learn's defaults are `ErrorNorm::Frobenius`, `true`, `true`.
+            ///
+            /// # Errors
+            /// `comp_cov` not d x d; the SVD failing (NaN input).
+            pub fn error_norm(&self, comp_cov: &Array2<f64>, norm: ErrorNorm, scaling: bool, squared: bool) -> Result<f64> {
+                self.fitted.error_norm(comp_cov, norm, scaling, squared)
             }
         }
     };

@@ -9,4 +9,6 @@
 
 mod fit;
 
-pub use fit::{EmpiricalCovariance, EmpiricalCovarianceParams, LedoitWolf, LedoitWolfParams, Oas, OasParams};
+pub use fit::{
+    EmpiricalCovariance, EmpiricalCovarianceParams, ErrorNorm, LedoitWolf, LedoitWolfParams, Oas, OasParams,
+};

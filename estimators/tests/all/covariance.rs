@@ -2,7 +2,7 @@
 //! `cargo xtask fixtures`) in f64 and f32, on the default device and on the CUDA simulator, and
 //! scikit-learn's own tests (`covariance/tests/test_covariance.py`: `test_covariance`,
 //! `test_ledoit_wolf`, `test_ledoit_wolf_small`, `test_oas`, the cases without the
-//! `empirical_covariance` / `ledoit_wolf` / `oas` functions or `error_norm`).
+//! `empirical_covariance` / `ledoit_wolf` / `oas` functions).
 
 use crate::common::{assert_allclose, expected, input, rtol};
 use kiln_estimators::data::Host;
@@ -165,7 +165,7 @@ fn covariance_estimators_match_scikit_learn_on_cuda_sim() {
     all_cases::<f32>(true);
 }
 
-/// scikit-learn's `test_covariance`: positive Mahalanobis distances, one feature, one sample
+/// scikit-learn's `test_covariance`: `error_norm`, positive Mahalanobis distances, one feature, one sample
 /// (a zero covariance), the integer example, and a zero location with `assume_centered`.
 #[test]
 fn empirical_covariance_scikit_learn_cases() {
@@ -187,6 +187,29 @@ fn empirical_covariance_scikit_learn_cases() {
     assert_eq!(int.score(&array![[0.0f64, 1.0]]).unwrap(), f64::NEG_INFINITY);
     let p = int.precision().unwrap();
     assert!((p[[0, 0]] - 1.0).abs() < 1e-12 && (p[[0, 1]] + 1.0).abs() < 1e-12, "pinv of [[.25, -.25], [-.25, .25]]");
+    // error_norm against the covariance itself is 0 in every norm; against it plus the
+    // identity, the Frobenius error is d (1 scaled), the spectral error 1 (1/d scaled).
+    let own = cov.covariance().clone();
+    let d = own.nrows() as f64;
+    for (norm, scaling, squared) in [
+        (ErrorNorm::Frobenius, true, true),
+        (ErrorNorm::Spectral, true, true),
+        (ErrorNorm::Frobenius, false, true),
+        (ErrorNorm::Frobenius, true, false),
+    ] {
+        assert!(cov.error_norm(&own, norm, scaling, squared).unwrap().abs() < 1e-7);
+    }
+    let shifted = &own + &Array2::<f64>::eye(own.nrows());
+    let e = |norm, scaling, squared| cov.error_norm(&shifted, norm, scaling, squared).unwrap();
+    assert!((e(ErrorNorm::Frobenius, false, true) - d).abs() < 1e-9);
+    assert!((e(ErrorNorm::Frobenius, true, true) - 1.0).abs() < 1e-9);
+    assert!((e(ErrorNorm::Frobenius, false, false) - d.sqrt()).abs() < 1e-9);
+    assert!((e(ErrorNorm::Spectral, false, true) - 1.0).abs() < 1e-9);
+    assert!((e(ErrorNorm::Spectral, true, true) - 1.0 / d).abs() < 1e-9);
+    assert!(matches!(
+        cov.error_norm(&Array2::zeros((2, 2)), ErrorNorm::Frobenius, true, true),
+        Err(EstimatorError::Shape(_))
+    ));
     let stored = EmpiricalCovariance::params().store_precision(false).fit(&x).unwrap();
     assert!(stored.precision().is_none());
     assert_eq!(stored.get_precision(), cov.get_precision());
