@@ -287,6 +287,12 @@ covariance_model!(
     "EmpiricalCovariance"
 );
 covariance_model!(
+    /// A fitted covariance estimator shrunk by a given weight (scikit-learn's
+    /// `ShrunkCovariance`).
+    ShrunkCovariance,
+    "ShrunkCovariance"
+);
+covariance_model!(
     /// A fitted Ledoit-Wolf shrunk covariance estimator (scikit-learn's `LedoitWolf`).
     LedoitWolf,
     "LedoitWolf"
@@ -297,6 +303,13 @@ covariance_model!(
     Oas,
     "OAS"
 );
+
+impl<F: Real, S: Storage> ShrunkCovariance<F, S> {
+    /// The weight of the scaled identity in the shrunk covariance (`shrinkage`).
+    pub fn shrinkage(&self) -> f64 {
+        self.fitted.shrinkage
+    }
+}
 
 impl<F: Real, S: Storage> LedoitWolf<F, S> {
     /// The weight of the scaled identity in the shrunk covariance (`shrinkage_`, in [0, 1]).
@@ -313,11 +326,12 @@ impl<F: Real, S: Storage> Oas<F, S> {
 }
 
 /// Defines the hyper-parameters of a covariance estimator: `store_precision` and
-/// `assume_centered` (scikit-learn's defaults: true and false), and its `fit`.
+/// `assume_centered` (scikit-learn's defaults: true and false), and its `fit`, which calls the
+/// type's own `check` and `shrinkage_of` (the weight of the scaled identity).
 macro_rules! covariance_params {
-    ($(#[$doc:meta])* $params:ident => $name:ident, $label:literal, $shrinkage:expr $(, $extra:ident: $ety:ty = $edef:expr)*) => {
+    ($(#[$doc:meta])* $params:ident => $name:ident, $label:literal $(, $extra:ident: $ety:ty = $edef:expr)*) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[derive(Debug, Clone, Copy, PartialEq)]
         pub struct $params {
             store_precision: bool,
             assume_centered: bool,
@@ -353,7 +367,7 @@ macro_rules! covariance_params {
             pub fn fit<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<$name<F, X::Storage>> {
                 self.check()?;
                 let m = moments($label, x, self.assume_centered)?;
-                let shrinkage: f64 = ($shrinkage)(&m);
+                let shrinkage = self.shrinkage_of(&m);
                 let fitted = Fitted::new(m, shrinkage, self.store_precision, x.device())?;
                 Ok($name { fitted })
             }
@@ -363,27 +377,60 @@ macro_rules! covariance_params {
 
 covariance_params!(
     /// Hyper-parameters of [`EmpiricalCovariance`].
-    EmpiricalCovarianceParams => EmpiricalCovariance, "EmpiricalCovariance", |_: &Moments<_, _>| 0.0
+    EmpiricalCovarianceParams => EmpiricalCovariance, "EmpiricalCovariance"
+);
+covariance_params!(
+    /// Hyper-parameters of [`ShrunkCovariance`] (scikit-learn's default `shrinkage = 0.1`).
+    ShrunkCovarianceParams => ShrunkCovariance, "ShrunkCovariance", shrinkage: f64 = 0.1
 );
 covariance_params!(
     /// Hyper-parameters of [`LedoitWolf`]; `block_size` (scikit-learn's memory knob, at least
     /// 1) is checked and does not change results.
-    LedoitWolfParams => LedoitWolf, "LedoitWolf", ledoit_wolf_shrinkage, block_size: usize = 1000
+    LedoitWolfParams => LedoitWolf, "LedoitWolf", block_size: usize = 1000
 );
 covariance_params!(
     /// Hyper-parameters of [`Oas`].
-    OasParams => Oas, "OAS", oas_shrinkage
+    OasParams => Oas, "OAS"
 );
 
 impl EmpiricalCovarianceParams {
     fn check(&self) -> Result<()> {
         Ok(())
     }
+
+    fn shrinkage_of<F: Real, S: Storage>(&self, _: &Moments<F, S>) -> f64 {
+        0.0
+    }
+}
+
+impl ShrunkCovarianceParams {
+    /// The weight of the scaled identity in the shrunk covariance (`shrinkage`, in [0, 1]):
+    /// `(1 - shrinkage) * cov + shrinkage * trace(cov) / d * I`.
+    pub fn shrinkage(mut self, shrinkage: f64) -> Self {
+        self.shrinkage = shrinkage;
+        self
+    }
+
+    fn check(&self) -> Result<()> {
+        if !(0.0..=1.0).contains(&self.shrinkage) {
+            let s = self.shrinkage;
+            return Err(EstimatorError::param("ShrunkCovariance", "shrinkage", "a float in the range [0, 1]", s));
+        }
+        Ok(())
+    }
+
+    fn shrinkage_of<F: Real, S: Storage>(&self, _: &Moments<F, S>) -> f64 {
+        self.shrinkage
+    }
 }
 
 impl OasParams {
     fn check(&self) -> Result<()> {
         Ok(())
+    }
+
+    fn shrinkage_of<F: Real, S: Storage>(&self, m: &Moments<F, S>) -> f64 {
+        oas_shrinkage(m)
     }
 }
 
@@ -400,5 +447,9 @@ impl LedoitWolfParams {
             return Err(EstimatorError::param("LedoitWolf", "block_size", "an int in the range [1, inf)", 0));
         }
         Ok(())
+    }
+
+    fn shrinkage_of<F: Real, S: Storage>(&self, m: &Moments<F, S>) -> f64 {
+        ledoit_wolf_shrinkage(m)
     }
 }
