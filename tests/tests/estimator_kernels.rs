@@ -92,6 +92,22 @@ fn workload<F: Real>(rng: &mut Rng) -> Result<(), EstimatorError> {
     for metric in [Metric::Euclidean, Metric::Manhattan, Metric::Cosine] {
         pairwise_distances(&x, None, metric)?;
     }
+
+    // Target encoders, Binarizer, KernelCenterer, GaussianNB, covariance, Nystroem.
+    Binarizer::params().fit(&x)?.transform(&x)?;
+    let square = Array2::from_shape_fn((5, 5), |(i, j)| x[[i, j]]);
+    KernelCenterer::params().fit(&square)?.transform(&square)?;
+    let le = LabelEncoder::params().fit(&y)?;
+    le.inverse_transform(&le.transform(&y)?)?;
+    let lb = LabelBinarizer::params().fit(&y)?;
+    lb.transform(&y)?;
+    lb.inverse_transform(&x.slice(kiln::ndarray::s![.., ..3]).to_owned())?;
+    LabelBinarizer::params().fit(&yb)?.inverse_transform(&x.slice(kiln::ndarray::s![.., ..1]).to_owned())?;
+    GaussianNB::params().fit(&x, &y)?.predict_proba(&x)?;
+    LedoitWolf::params().fit(&x)?.mahalanobis(&x)?;
+    for kernel in [Kernel::Rbf, Kernel::Poly, Kernel::Sigmoid, Kernel::Cosine, Kernel::Linear, Kernel::Laplacian] {
+        Nystroem::params().kernel(kernel).n_components(10).fit(&x)?.transform(&x)?;
+    }
     Ok(())
 }
 

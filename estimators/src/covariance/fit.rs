@@ -3,7 +3,7 @@
 
 use crate::data::{check_fitted_x, check_x, Host, Matrix, Storage, Vect};
 use crate::datasets::Real;
-use crate::decomposition::linalg::eigh_descending;
+use crate::decomposition::linalg::{eigh_descending, svd};
 use crate::error::{EstimatorError, Result};
 use kiln_macros::kernel;
 use ndarray::{Array1, Array2, Ix2};
@@ -162,6 +162,23 @@ impl<F: Real, S: Storage> Fitted<F, S> {
         X::Storage::vec(z)
     }
 
+    fn error_norm(&self, comp_cov: &Array2<f64>, norm: ErrorNorm, scaling: bool, squared: bool) -> Result<f64> {
+        let d = self.n_features;
+        if comp_cov.dim() != (d, d) {
+            return Err(EstimatorError::Shape(format!(
+                "comp_cov has shape {:?}, but the covariance is {d} x {d}",
+                comp_cov.dim()
+            )));
+        }
+        let error = comp_cov - &S::mat_to_host(&self.covariance)?.mapv(|v| v.to_f64());
+        let squared_norm = match norm {
+            ErrorNorm::Frobenius => error.iter().map(|v| v * v).sum::<f64>(),
+            ErrorNorm::Spectral => svd(&error.t().dot(&error))?.1.iter().fold(0.0f64, |m, &v| m.max(v)),
+        };
+        let squared_norm = if scaling { squared_norm / d as f64 } else { squared_norm };
+        Ok(if squared { squared_norm } else { squared_norm.sqrt() })
+    }
+
     fn score<X: Matrix<F>>(&self, estimator: &'static str, x: &X) -> Result<f64> {
         let n = check_fitted_x(estimator, self.n_features, x)?;
         if n == 0 {
@@ -179,6 +196,16 @@ impl<F: Real, S: Storage> Fitted<F, S> {
         let fit: f64 = cov.iter().zip(p.iter()).map(|(c, q)| c.to_f64() * q).sum();
         Ok((-fit + self.logdet_precision - d * (2.0 * std::f64::consts::PI).ln()) / 2.0)
     }
+}
+
+/// The norm [`EmpiricalCovariance::error_norm`] measures a covariance error with (`norm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorNorm {
+    /// The Frobenius norm (`"frobenius"`, the default).
+    #[default]
+    Frobenius,
+    /// The spectral norm (`"spectral"`).
+    Spectral,
 }
 
 /// Defines a fitted covariance estimator type over [`Fitted`] with scikit-learn's attributes
@@ -238,6 +265,18 @@ macro_rules! covariance_model {
             pub fn score<X: Matrix<F>>(&self, x: &X) -> Result<f64> {
                 self.fitted.score($label, x)
             }
+
+            /// The distance between `comp_cov` and the fitted covariance (`error_norm`): the
+            /// squared Frobenius norm of the difference, or its squared spectral norm (the
+            /// largest singular value of `E^T E`, as scikit-learn computes it), divided by the
+            /// number of features with `scaling`, its square root unless `squared`.
+            /// scikit-learn's defaults are `ErrorNorm::Frobenius`, `true`, `true`.
+            ///
+            /// # Errors
+            /// `comp_cov` not d x d; the SVD failing (NaN input).
+            pub fn error_norm(&self, comp_cov: &Array2<f64>, norm: ErrorNorm, scaling: bool, squared: bool) -> Result<f64> {
+                self.fitted.error_norm(comp_cov, norm, scaling, squared)
+            }
         }
     };
 }
@@ -246,6 +285,12 @@ covariance_model!(
     /// A fitted maximum-likelihood covariance estimator (scikit-learn's `EmpiricalCovariance`).
     EmpiricalCovariance,
     "EmpiricalCovariance"
+);
+covariance_model!(
+    /// A fitted covariance estimator shrunk by a given weight (scikit-learn's
+    /// `ShrunkCovariance`).
+    ShrunkCovariance,
+    "ShrunkCovariance"
 );
 covariance_model!(
     /// A fitted Ledoit-Wolf shrunk covariance estimator (scikit-learn's `LedoitWolf`).
@@ -258,6 +303,13 @@ covariance_model!(
     Oas,
     "OAS"
 );
+
+impl<F: Real, S: Storage> ShrunkCovariance<F, S> {
+    /// The weight of the scaled identity in the shrunk covariance (`shrinkage`).
+    pub fn shrinkage(&self) -> f64 {
+        self.fitted.shrinkage
+    }
+}
 
 impl<F: Real, S: Storage> LedoitWolf<F, S> {
     /// The weight of the scaled identity in the shrunk covariance (`shrinkage_`, in [0, 1]).
@@ -274,11 +326,12 @@ impl<F: Real, S: Storage> Oas<F, S> {
 }
 
 /// Defines the hyper-parameters of a covariance estimator: `store_precision` and
-/// `assume_centered` (scikit-learn's defaults: true and false), and its `fit`.
+/// `assume_centered` (scikit-learn's defaults: true and false), and its `fit`, which calls the
+/// type's own `check` and `shrinkage_of` (the weight of the scaled identity).
 macro_rules! covariance_params {
-    ($(#[$doc:meta])* $params:ident => $name:ident, $label:literal, $shrinkage:expr $(, $extra:ident: $ety:ty = $edef:expr)*) => {
+    ($(#[$doc:meta])* $params:ident => $name:ident, $label:literal $(, $extra:ident: $ety:ty = $edef:expr)*) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[derive(Debug, Clone, Copy, PartialEq)]
         pub struct $params {
             store_precision: bool,
             assume_centered: bool,
@@ -314,7 +367,7 @@ macro_rules! covariance_params {
             pub fn fit<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<$name<F, X::Storage>> {
                 self.check()?;
                 let m = moments($label, x, self.assume_centered)?;
-                let shrinkage: f64 = ($shrinkage)(&m);
+                let shrinkage = self.shrinkage_of(&m);
                 let fitted = Fitted::new(m, shrinkage, self.store_precision, x.device())?;
                 Ok($name { fitted })
             }
@@ -324,27 +377,60 @@ macro_rules! covariance_params {
 
 covariance_params!(
     /// Hyper-parameters of [`EmpiricalCovariance`].
-    EmpiricalCovarianceParams => EmpiricalCovariance, "EmpiricalCovariance", |_: &Moments<_, _>| 0.0
+    EmpiricalCovarianceParams => EmpiricalCovariance, "EmpiricalCovariance"
+);
+covariance_params!(
+    /// Hyper-parameters of [`ShrunkCovariance`] (scikit-learn's default `shrinkage = 0.1`).
+    ShrunkCovarianceParams => ShrunkCovariance, "ShrunkCovariance", shrinkage: f64 = 0.1
 );
 covariance_params!(
     /// Hyper-parameters of [`LedoitWolf`]; `block_size` (scikit-learn's memory knob, at least
     /// 1) is checked and does not change results.
-    LedoitWolfParams => LedoitWolf, "LedoitWolf", ledoit_wolf_shrinkage, block_size: usize = 1000
+    LedoitWolfParams => LedoitWolf, "LedoitWolf", block_size: usize = 1000
 );
 covariance_params!(
     /// Hyper-parameters of [`Oas`].
-    OasParams => Oas, "OAS", oas_shrinkage
+    OasParams => Oas, "OAS"
 );
 
 impl EmpiricalCovarianceParams {
     fn check(&self) -> Result<()> {
         Ok(())
     }
+
+    fn shrinkage_of<F: Real, S: Storage>(&self, _: &Moments<F, S>) -> f64 {
+        0.0
+    }
+}
+
+impl ShrunkCovarianceParams {
+    /// The weight of the scaled identity in the shrunk covariance (`shrinkage`, in [0, 1]):
+    /// `(1 - shrinkage) * cov + shrinkage * trace(cov) / d * I`.
+    pub fn shrinkage(mut self, shrinkage: f64) -> Self {
+        self.shrinkage = shrinkage;
+        self
+    }
+
+    fn check(&self) -> Result<()> {
+        if !(0.0..=1.0).contains(&self.shrinkage) {
+            let s = self.shrinkage;
+            return Err(EstimatorError::param("ShrunkCovariance", "shrinkage", "a float in the range [0, 1]", s));
+        }
+        Ok(())
+    }
+
+    fn shrinkage_of<F: Real, S: Storage>(&self, _: &Moments<F, S>) -> f64 {
+        self.shrinkage
+    }
 }
 
 impl OasParams {
     fn check(&self) -> Result<()> {
         Ok(())
+    }
+
+    fn shrinkage_of<F: Real, S: Storage>(&self, m: &Moments<F, S>) -> f64 {
+        oas_shrinkage(m)
     }
 }
 
@@ -361,5 +447,9 @@ impl LedoitWolfParams {
             return Err(EstimatorError::param("LedoitWolf", "block_size", "an int in the range [1, inf)", 0));
         }
         Ok(())
+    }
+
+    fn shrinkage_of<F: Real, S: Storage>(&self, m: &Moments<F, S>) -> f64 {
+        ledoit_wolf_shrinkage(m)
     }
 }

@@ -1,5 +1,6 @@
 //! Covariance estimators (scikit-learn's `sklearn.covariance`): the maximum-likelihood
-//! [`EmpiricalCovariance`] and the shrunk [`LedoitWolf`] and [`OAS`].
+//! [`EmpiricalCovariance`] and the shrunk [`ShrunkCovariance`] (a given shrinkage),
+//! [`LedoitWolf`] and [`Oas`] (scikit-learn's `OAS`).
 //!
 //! Every estimator makes the same two kernel passes over X (`moments` in `fit.rs`): the location
 //! (column means, or zeros with `assume_centered`) and the scatter of the centered samples
@@ -9,4 +10,7 @@
 
 mod fit;
 
-pub use fit::{EmpiricalCovariance, EmpiricalCovarianceParams, LedoitWolf, LedoitWolfParams, Oas, OasParams};
+pub use fit::{
+    EmpiricalCovariance, EmpiricalCovarianceParams, ErrorNorm, LedoitWolf, LedoitWolfParams, Oas, OasParams,
+    ShrunkCovariance, ShrunkCovarianceParams,
+};

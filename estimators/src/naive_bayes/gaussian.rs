@@ -16,6 +16,7 @@ use crate::data::{
 };
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
+use crate::preprocessing::label::{list, unique};
 use kiln_macros::kernel;
 use kiln_runtime::Tensor;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Ix1, Ix2};
@@ -228,7 +229,7 @@ impl GaussianNBParams {
         check_len("y", y.length()?, n)?;
         let classes = match classes {
             Some(c) => unique(c.iter().copied()),
-            None => unique(y.to_host()?.iter().copied()),
+            None => unique(y.to_host()?),
         };
         let k = classes.len();
         let priors = self.checked_priors(k)?;
@@ -249,20 +250,6 @@ impl GaussianNBParams {
             _f: PhantomData,
         })
     }
-}
-
-/// The sorted distinct values.
-fn unique(values: impl Iterator<Item = i64>) -> Vec<i64> {
-    let mut v: Vec<i64> = values.collect();
-    v.sort_unstable();
-    v.dedup();
-    v
-}
-
-/// Labels listed like scikit-learn's messages: `[1, 2]`.
-fn list(labels: &[i64]) -> String {
-    let items: Vec<String> = labels.iter().map(i64::to_string).collect();
-    format!("[{}]", items.join(", "))
 }
 
 impl<F: Real, S: Storage> GaussianNB<F, S> {
@@ -304,8 +291,7 @@ impl<F: Real, S: Storage> GaussianNB<F, S> {
         check_finite(x)?;
         check_len("y", y.length()?, n)?;
         let classes = S::vec_to_host(&self.classes)?.to_vec();
-        let unseen: Vec<i64> =
-            unique(y.to_host()?.iter().copied()).into_iter().filter(|l| classes.binary_search(l).is_err()).collect();
+        let unseen: Vec<i64> = unique(y.to_host()?).into_iter().filter(|l| classes.binary_search(l).is_err()).collect();
         if !unseen.is_empty() {
             return Err(EstimatorError::InvalidTarget(format!(
                 "the target label(s) {} in y do not exist in the initial classes {}",

@@ -62,16 +62,16 @@ fn threshold_classes<F: Float>(y: Array2<F>, classes: Array1<i64>, col: i64, thr
     Array1::from_shape_fn(n, |i| classes[[select(y[[i, col]] > threshold, hi, 0)]])
 }
 
-/// The sorted distinct values of `y` (scikit-learn's `unique`).
-fn unique(y: &Array1<i64>) -> Vec<i64> {
-    let mut v = y.to_vec();
+/// The sorted distinct values (scikit-learn's `unique` of integer labels).
+pub(crate) fn unique(values: impl IntoIterator<Item = i64>) -> Vec<i64> {
+    let mut v: Vec<i64> = values.into_iter().collect();
     v.sort_unstable();
     v.dedup();
     v
 }
 
 /// Labels listed like scikit-learn's messages: `[-3, 5, 7]`.
-fn list(labels: &[i64]) -> String {
+pub(crate) fn list(labels: &[i64]) -> String {
     let items: Vec<String> = labels.iter().map(i64::to_string).collect();
     format!("[{}]", items.join(", "))
 }
@@ -115,7 +115,7 @@ impl LabelEncoderParams {
     /// `y` not 1-D; kernel or device errors.
     pub fn fit<Y: Vector<i64>>(&self, y: &Y) -> Result<LabelEncoder<Y::Storage>> {
         y.length()?;
-        let host = unique(&y.to_host()?);
+        let host = unique(y.to_host()?);
         let device = y.device();
         Ok(LabelEncoder { classes: Y::Storage::vec_from_host(Array1::from(host.clone()), device)?, host, device })
     }
@@ -246,7 +246,7 @@ impl LabelBinarizerParams {
         if y.length()? == 0 {
             return Err(EstimatorError::InvalidTarget("y has 0 samples".into()));
         }
-        let host = unique(&y.to_host()?);
+        let host = unique(y.to_host()?);
         let y_type = if host.len() <= 2 { TargetType::Binary } else { TargetType::Multiclass };
         let device = y.device();
         let classes = Y::Storage::vec_from_host(Array1::from(host.clone()), device)?;
@@ -299,7 +299,7 @@ impl<S: Storage> LabelBinarizer<S> {
         let k = self.host.len();
         // scikit-learn decides the layout by the type of the y given (at most two distinct
         // values: binary); only one or two classes need that count.
-        let y_binary = k > 2 || unique(&y.to_host()?).len() <= 2;
+        let y_binary = k > 2 || unique(y.to_host()?).len() <= 2;
         let z = match (k, y_binary) {
             (1, true) => {
                 let cols = S::vec_from_host(Array1::from(vec![self.host[0]]), self.device)?;

@@ -3,7 +3,7 @@
 mod affine;
 mod binarizer;
 mod kernel_centerer;
-mod label;
+pub(crate) mod label;
 mod maxabs;
 mod minmax;
 mod normalizer;

@@ -1,11 +1,11 @@
-//! EmpiricalCovariance, LedoitWolf and OAS: parity with scikit-learn (fixtures from
+//! EmpiricalCovariance, ShrunkCovariance, LedoitWolf and OAS: parity with scikit-learn (fixtures from
 //! `cargo xtask fixtures`) in f64 and f32, on the default device and on the CUDA simulator, and
 //! scikit-learn's own tests (`covariance/tests/test_covariance.py`: `test_covariance`,
+//! `test_shrunk_covariance`,
 //! `test_ledoit_wolf`, `test_ledoit_wolf_small`, `test_oas`, the cases without the
-//! `empirical_covariance` / `ledoit_wolf` / `oas` functions or `error_norm`).
+//! `empirical_covariance` / `ledoit_wolf` / `oas` functions).
 
 use crate::common::{assert_allclose, expected, input, rtol};
-use kiln_estimators::data::Host;
 use kiln_estimators::prelude::*;
 use ndarray::{array, s, Array2, Ix0, Ix1, Ix2};
 
@@ -13,6 +13,7 @@ use ndarray::{array, s, Array2, Ix0, Ix1, Ix2};
 #[derive(Clone, Copy)]
 enum Kind {
     Empirical,
+    Shrunk(f64),
     LedoitWolf,
     Oas,
 }
@@ -34,75 +35,69 @@ fn host1<F: Real>(t: &Tensor<F>) -> Vec<f64> {
     t.to_array::<Ix1>().unwrap().iter().map(|v| v.to_f64()).collect()
 }
 
-macro_rules! read_host {
-    ($m:expr, $test:expr, $shrink:expr) => {{
+/// What a fitted model computes, read back on the host: `$host` converts a matrix attribute
+/// (`$host1` a vector), `$shrinkage` reads the shrinkage (or gives `None`).
+macro_rules! read {
+    ($m:expr, $test:expr, $host:expr, $host1:expr, $shrinkage:expr) => {{
         let m = $m;
         Got {
-            location: m.location().iter().map(|v| v.to_f64()).collect(),
-            covariance: m.covariance().mapv(|v| v.to_f64()),
-            precision: m.precision().unwrap().mapv(|v| v.to_f64()),
-            mahalanobis: m.mahalanobis($test).unwrap().iter().map(|v| v.to_f64()).collect(),
+            location: $host1(m.location()),
+            covariance: $host(m.covariance()),
+            precision: $host(m.precision().unwrap()),
+            mahalanobis: $host1(&m.mahalanobis($test).unwrap()),
             score: m.score($test).unwrap(),
-            shrinkage: $shrink(&m),
+            shrinkage: $shrinkage(&m),
         }
     }};
 }
-macro_rules! read_device {
-    ($m:expr, $test:expr, $shrink:expr) => {{
-        let m = $m;
-        assert_eq!(m.covariance().device(), Device::CudaSim, "the model stays on the data's device");
-        Got {
-            location: host1(m.location()),
-            covariance: host2(m.covariance()),
-            precision: host2(m.precision().unwrap()),
-            mahalanobis: host1(&m.mahalanobis($test).unwrap()),
-            score: m.score($test).unwrap(),
-            shrinkage: $shrink(&m),
+
+/// Fits the estimator of `kind` on `x` (host arrays or tensors, `$host`/`$host1` reading
+/// results back) and reads everything with `test`.
+macro_rules! fit_kind {
+    ($kind:expr, $centered:expr, $x:expr, $test:expr, $host:expr, $host1:expr) => {{
+        let (c, x, test) = ($centered, $x, $test);
+        match $kind {
+            Kind::Empirical => {
+                read!(EmpiricalCovariance::params().assume_centered(c).fit(x).unwrap(), test, $host, $host1, |_: &_| {
+                    None
+                })
+            }
+            Kind::Shrunk(v) => read!(
+                ShrunkCovariance::params().shrinkage(v).assume_centered(c).fit(x).unwrap(),
+                test,
+                $host,
+                $host1,
+                |m: &ShrunkCovariance<_, _>| Some(m.shrinkage())
+            ),
+            Kind::LedoitWolf => {
+                read!(LedoitWolf::params().assume_centered(c).fit(x).unwrap(), test, $host, $host1, |m: &LedoitWolf<
+                    _,
+                    _,
+                >| {
+                    Some(m.shrinkage())
+                })
+            }
+            Kind::Oas => {
+                read!(Oas::params().assume_centered(c).fit(x).unwrap(), test, $host, $host1, |m: &Oas<_, _>| Some(
+                    m.shrinkage()
+                ))
+            }
         }
     }};
 }
 
 fn fit_host<F: Real>(kind: Kind, centered: bool, x: &Array2<F>, test: &Array2<F>) -> Got {
-    match kind {
-        Kind::Empirical => {
-            read_host!(EmpiricalCovariance::params().assume_centered(centered).fit(x).unwrap(), test, |_: &_| None)
-        }
-        Kind::LedoitWolf => {
-            read_host!(LedoitWolf::params().assume_centered(centered).fit(x).unwrap(), test, |m: &LedoitWolf<
-                F,
-                Host,
-            >| Some(
-                m.shrinkage()
-            ))
-        }
-        Kind::Oas => {
-            read_host!(Oas::params().assume_centered(centered).fit(x).unwrap(), test, |m: &Oas<F, Host>| Some(
-                m.shrinkage()
-            ))
-        }
-    }
+    let mat = |a: &Array2<F>| a.mapv(|v| v.to_f64());
+    let vec = |a: &ndarray::Array1<F>| a.iter().map(|v| v.to_f64()).collect::<Vec<f64>>();
+    fit_kind!(kind, centered, x, test, mat, vec)
 }
 
 fn fit_device<F: Real>(kind: Kind, centered: bool, x: &Tensor<F>, test: &Tensor<F>) -> Got {
-    use kiln_estimators::data::OnDevice;
-    match kind {
-        Kind::Empirical => {
-            read_device!(EmpiricalCovariance::params().assume_centered(centered).fit(x).unwrap(), test, |_: &_| None)
-        }
-        Kind::LedoitWolf => {
-            read_device!(LedoitWolf::params().assume_centered(centered).fit(x).unwrap(), test, |m: &LedoitWolf<
-                F,
-                OnDevice,
-            >| Some(
-                m.shrinkage()
-            ))
-        }
-        Kind::Oas => {
-            read_device!(Oas::params().assume_centered(centered).fit(x).unwrap(), test, |m: &Oas<F, OnDevice>| Some(
-                m.shrinkage()
-            ))
-        }
-    }
+    let mat = |t: &Tensor<F>| {
+        assert_eq!(t.device(), Device::CudaSim, "the model stays on the data's device");
+        host2(t)
+    };
+    fit_kind!(kind, centered, x, test, mat, host1::<F>)
 }
 
 fn covariance_case<F: Real>(fx: &str, kind: Kind, data: &str, centered: bool, device: bool) {
@@ -148,6 +143,8 @@ fn all_cases<F: Real>(device: bool) {
         ("oas_blobs", Kind::Oas, "blobs", false),
         ("oas_iris", Kind::Oas, "iris", false),
         ("oas_centered_reg", Kind::Oas, "reg", true),
+        ("shrunk_covariance_blobs", Kind::Shrunk(0.1), "blobs", false),
+        ("shrunk_covariance_centered_iris", Kind::Shrunk(0.6), "iris", true),
     ] {
         covariance_case::<F>(fx, kind, data, centered, device);
     }
@@ -165,7 +162,7 @@ fn covariance_estimators_match_scikit_learn_on_cuda_sim() {
     all_cases::<f32>(true);
 }
 
-/// scikit-learn's `test_covariance`: positive Mahalanobis distances, one feature, one sample
+/// scikit-learn's `test_covariance`: `error_norm`, positive Mahalanobis distances, one feature, one sample
 /// (a zero covariance), the integer example, and a zero location with `assume_centered`.
 #[test]
 fn empirical_covariance_scikit_learn_cases() {
@@ -187,6 +184,29 @@ fn empirical_covariance_scikit_learn_cases() {
     assert_eq!(int.score(&array![[0.0f64, 1.0]]).unwrap(), f64::NEG_INFINITY);
     let p = int.precision().unwrap();
     assert!((p[[0, 0]] - 1.0).abs() < 1e-12 && (p[[0, 1]] + 1.0).abs() < 1e-12, "pinv of [[.25, -.25], [-.25, .25]]");
+    // error_norm against the covariance itself is 0 in every norm; against it plus the
+    // identity, the Frobenius error is d (1 scaled), the spectral error 1 (1/d scaled).
+    let own = cov.covariance().clone();
+    let d = own.nrows() as f64;
+    for (norm, scaling, squared) in [
+        (ErrorNorm::Frobenius, true, true),
+        (ErrorNorm::Spectral, true, true),
+        (ErrorNorm::Frobenius, false, true),
+        (ErrorNorm::Frobenius, true, false),
+    ] {
+        assert!(cov.error_norm(&own, norm, scaling, squared).unwrap().abs() < 1e-7);
+    }
+    let shifted = &own + &Array2::<f64>::eye(own.nrows());
+    let e = |norm, scaling, squared| cov.error_norm(&shifted, norm, scaling, squared).unwrap();
+    assert!((e(ErrorNorm::Frobenius, false, true) - d).abs() < 1e-9);
+    assert!((e(ErrorNorm::Frobenius, true, true) - 1.0).abs() < 1e-9);
+    assert!((e(ErrorNorm::Frobenius, false, false) - d.sqrt()).abs() < 1e-9);
+    assert!((e(ErrorNorm::Spectral, false, true) - 1.0).abs() < 1e-9);
+    assert!((e(ErrorNorm::Spectral, true, true) - 1.0 / d).abs() < 1e-9);
+    assert!(matches!(
+        cov.error_norm(&Array2::zeros((2, 2)), ErrorNorm::Frobenius, true, true),
+        Err(EstimatorError::Shape(_))
+    ));
     let stored = EmpiricalCovariance::params().store_precision(false).fit(&x).unwrap();
     assert!(stored.precision().is_none());
     assert_eq!(stored.get_precision(), cov.get_precision());
@@ -240,8 +260,35 @@ fn naive_ledoit_wolf_shrinkage(x: &Array2<f64>) -> f64 {
     beta_.min(delta) / delta
 }
 
+/// scikit-learn's `test_shrunk_covariance`: the shrunk covariance is the empirical one shrunk
+/// by the given weight (0.5, and 0.1 by default); one feature; no stored precision.
+#[test]
+fn shrunk_covariance_estimator_cases() {
+    let x = input::<f64>("reg_x");
+    let emp = EmpiricalCovariance::params().fit(&x).unwrap().covariance().clone();
+    let d = emp.nrows() as f64;
+    let mu = emp.diag().sum() / d;
+    for (s, params) in [(0.5, ShrunkCovariance::params().shrinkage(0.5)), (0.1, ShrunkCovariance::params())] {
+        let want = &emp * (1.0 - s) + &(Array2::<f64>::eye(emp.nrows()) * (s * mu));
+        let got = params.fit(&x).unwrap();
+        assert_eq!(got.shrinkage(), s);
+        assert_allclose(got.covariance(), &want, 1e-12, 1e-15, "shrunk covariance_");
+    }
+    let x1 = x.slice(s![.., ..1]).to_owned();
+    let one = ShrunkCovariance::params().shrinkage(0.3).fit(&x1).unwrap();
+    let e1 = EmpiricalCovariance::params().fit(&x1).unwrap();
+    assert!((one.covariance()[[0, 0]] - e1.covariance()[[0, 0]]).abs() < 1e-12, "one feature: mu is the variance");
+    assert!(ShrunkCovariance::params().store_precision(false).fit(&x).unwrap().precision().is_none());
+}
+
 #[test]
 fn covariance_estimators_reject_bad_input() {
+    for s in [-0.1, 1.5, f64::NAN] {
+        let e = ShrunkCovariance::params().shrinkage(s).fit(&array![[1.0f64, 2.0]]).unwrap_err();
+        assert!(e
+            .to_string()
+            .starts_with("the 'shrinkage' parameter of ShrunkCovariance must be a float in the range [0, 1]"));
+    }
     let e = LedoitWolf::params().block_size(0).fit(&array![[1.0f64, 2.0]]).unwrap_err();
     assert_eq!(e.to_string(), "the 'block_size' parameter of LedoitWolf must be an int in the range [1, inf); got 0");
     let e = Oas::params().fit(&Array2::<f64>::zeros((0, 3))).unwrap_err();
