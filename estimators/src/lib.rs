@@ -56,6 +56,7 @@ pub mod prelude {
         Binarizer, BinarizerParams, KernelCenterer, KernelCentererParams, LabelBinarizer, LabelBinarizerParams,
         LabelEncoder, LabelEncoderParams, TargetType,
     };
+    pub use crate::preprocessing::{Extrapolation, SplineKnots, SplineTransformer, SplineTransformerParams};
     pub use crate::preprocessing::{
         MaxAbsScaler, MaxAbsScalerParams, MinMaxScaler, MinMaxScalerParams, Norm, Normalizer, NormalizerParams,
         PolynomialFeatures, PolynomialFeaturesParams,

@@ -18,3 +18,4 @@ mod model_selection;
 mod naive_bayes;
 mod preprocessing;
 mod preprocessing_more;
+mod spline;
