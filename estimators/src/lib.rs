@@ -48,6 +48,7 @@ pub mod prelude {
     pub use crate::data::{Host, Matrix, OnDevice, Storage, Vector};
     pub use crate::decomposition::{Pca, PcaParams, SvdSolver};
     pub use crate::kernel_approximation::{Kernel, Nystroem, NystroemParams};
+    pub use crate::linear_model::{GcvMode, RidgeCV, RidgeCVParams, RidgeScoring};
     pub use crate::linear_model::{
         LinearRegression, LinearRegressionParams, LogisticRegression, LogisticRegressionParams, Ridge, RidgeParams,
     };

@@ -232,6 +232,11 @@ fn solve_lstsq(g: &FMat<f64>, b: &FMat<f64>, m: usize, eps: f64) -> Result<Vec<f
 }
 
 impl<F: Real, S: Storage, P: EstimatorName> LinearModel<F, S, P> {
+    /// A model from coefficients found elsewhere (RidgeCV's leave-one-out solution).
+    pub(crate) fn from_parts(coef: S::Vec<F>, intercept: F, n_features: usize, params: P) -> Self {
+        LinearModel { coef, intercept, n_features, params }
+    }
+
     /// The coefficients (`coef_`, one per feature).
     pub fn coef(&self) -> &S::Vec<F> {
         &self.coef

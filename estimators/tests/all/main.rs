@@ -18,4 +18,5 @@ mod model_selection;
 mod naive_bayes;
 mod preprocessing;
 mod preprocessing_more;
+mod ridge_cv;
 mod spline;
