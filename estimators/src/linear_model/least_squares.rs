@@ -16,6 +16,9 @@ use faer::{Mat as FMat, Side};
 use kiln_macros::kernel;
 use ndarray::{Array1, ArrayView1, ArrayView2, Ix1, Ix2};
 
+mod multi_target;
+pub use multi_target::MultiTargetLinearModel;
+
 /// Column means of X and the mean of t (scaled by `center`, 1 or 0), and the data centered by
 /// them (as scikit-learn centers X and y before solving).
 #[kernel(crate = kiln_runtime)]

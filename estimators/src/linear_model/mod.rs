@@ -26,6 +26,7 @@ mod least_squares;
 mod logistic;
 mod ridge_cv;
 
+pub use least_squares::MultiTargetLinearModel;
 pub use least_squares::{EstimatorName, LinearModel, LinearRegression, LinearRegressionParams, Ridge, RidgeParams};
 pub use logistic::{LogisticRegression, LogisticRegressionParams};
 pub use ridge_cv::{GcvMode, RidgeCV, RidgeCVParams, RidgeScoring};

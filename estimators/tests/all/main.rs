@@ -15,6 +15,7 @@ mod kernel_approximation;
 mod linear_model;
 mod metrics;
 mod model_selection;
+mod multi_target;
 mod naive_bayes;
 mod preprocessing;
 mod preprocessing_more;
