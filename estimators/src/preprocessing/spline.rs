@@ -128,6 +128,13 @@ fn spline_columns<F: Float>(
     })
 }
 
+/// Each feature's minimum and maximum (the range "uniform" knots span), widened to f64.
+#[kernel(crate = kiln_runtime)]
+fn spline_range<F: Float>(x: Array2<F>) -> (Array1<f64>, Array1<f64>) {
+    let xf = x as f64;
+    (xf.min_axis(Axis(0)), xf.max_axis(Axis(0)))
+}
+
 /// How many elements of `x` lie outside `[bounds[f, 0], bounds[f, 1]]` (as f64).
 #[kernel(crate = kiln_runtime)]
 fn spline_outside<F: Float>(x: Array2<F>, bounds: Array2<f64>) -> f64 {
@@ -276,7 +283,12 @@ impl SplineTransformerParams {
         };
         check_table_size(rows, self.degree, d)?;
         let base = match &self.knots {
-            SplineKnots::Uniform => uniform_knots(&x.to_host()?, self.n_knots),
+            SplineKnots::Uniform => {
+                // Only the range leaves the device: 2 x n_features values.
+                let (lo, hi) = spline_range::tensors::<F>(x.arg())?;
+                let (lo, hi) = (lo.to_array::<ndarray::Ix1>()?.to_vec(), hi.to_array::<ndarray::Ix1>()?.to_vec());
+                linspace(&lo, &hi, self.n_knots)
+            }
             SplineKnots::Quantile => quantile_knots(&x.to_host()?, self.n_knots),
             SplineKnots::Array(k) => {
                 if k.nrows() < 2 {
@@ -396,15 +408,6 @@ fn linspace(start: &[f64], stop: &[f64], num: usize) -> Array2<f64> {
         }
     }
     y
-}
-
-/// `"uniform"` base knots: `linspace(min, max, n_knots)` per feature.
-fn uniform_knots<F: Real>(x: &Array2<F>, n_knots: usize) -> Array2<f64> {
-    let cols = x.columns().into_iter();
-    let (lo, hi): (Vec<f64>, Vec<f64>) = cols
-        .map(|c| c.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v.to_f64()), b.max(v.to_f64()))))
-        .unzip();
-    linspace(&lo, &hi, n_knots)
 }
 
 /// `"quantile"` base knots: numpy's `percentile(X, linspace(0, 100, n_knots), axis=0)` with
