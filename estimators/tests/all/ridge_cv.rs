@@ -213,3 +213,28 @@ fn ridgecv_in_a_pipeline_after_splines() {
     let r2 = m.score_host(z.view(), t.view()).unwrap();
     assert!(r2 > 0.5 && r2 <= 1.0, "{r2}");
 }
+
+#[test]
+fn ridge_best_score_and_modes_agree() {
+    // test_ridge_best_score: best_score_ is minus the chosen alpha's mean squared leave-one-out
+    // error; and (test_ridge_gcv_equivalence-like) the Gram and singular-vector modes agree.
+    let x = input::<f64>("reg_x");
+    let t = target::<f64>("reg_y");
+    let alphas = vec![1e-2, 1.0, 10.0, 1000.0];
+    let p = RidgeCV::params().alphas(alphas.clone()).store_cv_results(true);
+    let svd = p.clone().gcv_mode(GcvMode::Svd).fit(&x, &t).unwrap();
+    let cv = svd.cv_results().unwrap();
+    let means: Vec<f64> = (0..alphas.len()).map(|a| cv.column(a).mean().unwrap()).collect();
+    let best = (0..alphas.len()).min_by(|&a, &b| means[a].total_cmp(&means[b])).unwrap();
+    assert_eq!(svd.alpha(), alphas[best]);
+    // (The column is a strided view: its sum may associate differently.)
+    assert!((svd.best_score() + means[best]).abs() <= 1e-14 * means[best], "{} vs {}", svd.best_score(), -means[best]);
+    // Fewer samples than features: the Gram mode by default, the singular vectors on request.
+    let wide = x.slice(s![..12, ..]).t().to_owned(); // 5 x 12
+    let tw = t.slice(s![..5]).to_owned();
+    let gram = p.clone().fit(&wide, &tw).unwrap();
+    let svdw = p.gcv_mode(GcvMode::Svd).fit(&wide, &tw).unwrap();
+    assert_allclose(gram.cv_results().unwrap(), svdw.cv_results().unwrap(), 1e-8, 1e-12, "gram vs svd");
+    assert_eq!(gram.alpha(), svdw.alpha());
+    assert_allclose(gram.coef(), svdw.coef(), 1e-8, 1e-12, "gram vs svd coef_");
+}
