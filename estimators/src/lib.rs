@@ -49,6 +49,7 @@ pub mod prelude {
     pub use crate::data::{Host, Matrix, OnDevice, Storage, Vector};
     pub use crate::decomposition::{Pca, PcaParams, SvdSolver};
     pub use crate::kernel_approximation::{Kernel, Nystroem, NystroemParams};
+    pub use crate::linear_model::{GcvMode, RidgeCV, RidgeCVParams, RidgeScoring};
     pub use crate::linear_model::{
         LinearRegression, LinearRegressionParams, LogisticRegression, LogisticRegressionParams, Ridge, RidgeParams,
     };
@@ -57,6 +58,7 @@ pub mod prelude {
         Binarizer, BinarizerParams, KernelCenterer, KernelCentererParams, LabelBinarizer, LabelBinarizerParams,
         LabelEncoder, LabelEncoderParams, TargetType,
     };
+    pub use crate::preprocessing::{Extrapolation, SplineKnots, SplineTransformer, SplineTransformerParams};
     pub use crate::preprocessing::{
         MaxAbsScaler, MaxAbsScalerParams, MinMaxScaler, MinMaxScalerParams, Norm, Normalizer, NormalizerParams,
         PolynomialFeatures, PolynomialFeaturesParams,

@@ -16,6 +16,9 @@ use faer::{Mat as FMat, Side};
 use kiln_macros::kernel;
 use ndarray::{Array1, ArrayView1, ArrayView2, Ix1, Ix2};
 
+mod multi_target;
+pub use multi_target::MultiTargetLinearModel;
+
 /// Column means of X and the mean of t (scaled by `center`, 1 or 0), and the data centered by
 /// them (as scikit-learn centers X and y before solving).
 #[kernel(crate = kiln_runtime)]
@@ -232,6 +235,11 @@ fn solve_lstsq(g: &FMat<f64>, b: &FMat<f64>, m: usize, eps: f64) -> Result<Vec<f
 }
 
 impl<F: Real, S: Storage, P: EstimatorName> LinearModel<F, S, P> {
+    /// A model from coefficients found elsewhere (RidgeCV's leave-one-out solution).
+    pub(crate) fn from_parts(coef: S::Vec<F>, intercept: F, n_features: usize, params: P) -> Self {
+        LinearModel { coef, intercept, n_features, params }
+    }
+
     /// The coefficients (`coef_`, one per feature).
     pub fn coef(&self) -> &S::Vec<F> {
         &self.coef

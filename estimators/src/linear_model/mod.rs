@@ -1,5 +1,5 @@
-//! Linear models (scikit-learn's `sklearn.linear_model`): [`LinearRegression`], [`Ridge`] and
-//! [`LogisticRegression`].
+//! Linear models (scikit-learn's `sklearn.linear_model`): [`LinearRegression`], [`Ridge`],
+//! [`RidgeCV`] and [`LogisticRegression`].
 //!
 //! Every pass over the n samples is a kernel (the Gram system for least squares, the loss and
 //! gradient for logistic regression, predictions); the d x d solves and the L-BFGS iterations
@@ -24,6 +24,9 @@
 mod lbfgs;
 mod least_squares;
 mod logistic;
+mod ridge_cv;
 
+pub use least_squares::MultiTargetLinearModel;
 pub use least_squares::{EstimatorName, LinearModel, LinearRegression, LinearRegressionParams, Ridge, RidgeParams};
 pub use logistic::{LogisticRegression, LogisticRegressionParams};
+pub use ridge_cv::{GcvMode, RidgeCV, RidgeCVParams, RidgeScoring};

@@ -8,6 +8,7 @@ mod maxabs;
 mod minmax;
 mod normalizer;
 mod polynomial;
+mod spline;
 mod standard;
 
 pub use binarizer::{Binarizer, BinarizerParams};
@@ -17,6 +18,7 @@ pub use maxabs::{MaxAbsScaler, MaxAbsScalerParams};
 pub use minmax::{MinMaxScaler, MinMaxScalerParams};
 pub use normalizer::{Norm, Normalizer, NormalizerParams};
 pub use polynomial::{PolynomialFeatures, PolynomialFeaturesParams};
+pub use spline::{Extrapolation, SplineKnots, SplineTransformer, SplineTransformerParams};
 pub use standard::{StandardScaler, StandardScalerParams};
 
 /// scikit-learn's `_handle_zeros_in_scale` threshold: a scale below `10 * eps` of the float
