@@ -3,7 +3,7 @@
 use crate::args::{Arg, OutArg};
 use crate::debug;
 use crate::device::Device;
-use crate::error::{Error, Result};
+use crate::error::{BackendError, Error, Result};
 use crate::tensor::{AnyTensor, TensorArg};
 use kiln_ir::interp::InterpError;
 use kiln_ir::loops::LoopProgram;
@@ -33,10 +33,10 @@ pub struct Kernel {
 #[derive(Debug)]
 struct Instance {
     program: Program,
-    lowered: OnceLock<std::result::Result<Lowered, String>>,
-    cpu: OnceLock<std::result::Result<kiln_cpu::CpuProgram, String>>,
+    lowered: OnceLock<Built<Lowered>>,
+    cpu: OnceLock<Built<kiln_cpu::CpuProgram>>,
     /// Tier 0 (`CompileOptions::fast`), compiled for small calls while `cpu` is not ready.
-    cpu_fast: OnceLock<std::result::Result<kiln_cpu::CpuProgram, String>>,
+    cpu_fast: OnceLock<Built<kiln_cpu::CpuProgram>>,
     /// Whether `cpu` has been asked for (by a caller or the background compile).
     cpu_started: AtomicBool,
     /// The background compile of `cpu`: closed when it has run (or was skipped); the kernel's
@@ -44,11 +44,14 @@ struct Instance {
     cpu_job: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
     /// Set by the kernel's drop: a queued background compile is skipped.
     cancelled: AtomicBool,
-    cuda: OnceLock<std::result::Result<kiln_cuda::CudaProgram, String>>,
-    sim: OnceLock<std::result::Result<kiln_cuda::SimProgram, String>>,
+    cuda: OnceLock<Built<kiln_cuda::CudaProgram>>,
+    sim: OnceLock<Built<kiln_cuda::SimProgram>>,
     /// The CUDA module per device ordinal, loaded on first use there.
     gpu: Mutex<HashMap<usize, Arc<kiln_cuda::driver::CudaModuleHandle>>>,
 }
+
+/// A lowering or compile result as cached: the failure stays typed for every later call.
+type Built<T> = std::result::Result<T, Arc<BackendError>>;
 
 #[derive(Debug)]
 struct Lowered {
@@ -59,7 +62,7 @@ struct Lowered {
 impl Kernel {
     /// Build a kernel from array IR, verifying it first.
     pub fn from_program(program: Program) -> Result<Kernel> {
-        kiln_ir::verify::verify(&program).map_err(|e| Error::InvalidIr(e.to_string()))?;
+        kiln_ir::verify::verify(&program).map_err(|e| Error::InvalidIr(e.into()))?;
         Ok(Kernel {
             program,
             instances: Mutex::new(HashMap::new()),
@@ -73,7 +76,7 @@ impl Kernel {
 
     /// Build a kernel from the text form of its array IR.
     pub fn from_ir(text: &str) -> Result<Kernel> {
-        let program = kiln_ir::parse::parse_program(text).map_err(|e| Error::InvalidIr(e.to_string()))?;
+        let program = kiln_ir::parse::parse_program(text).map_err(|e| Error::InvalidIr(e.into()))?;
         Kernel::from_program(program)
     }
 
@@ -152,11 +155,7 @@ impl Kernel {
         let inst = self.instance(float)?;
         let lowered = self.lowered(&inst)?;
         let opts = kiln_cpu::CompileOptions { inspect: true, ..Default::default() };
-        kiln_cpu::compile_with(&lowered.loops, &opts).map_err(|e| Error::Backend {
-            kernel: self.name().into(),
-            device: "cpu".into(),
-            message: e.to_string(),
-        })
+        kiln_cpu::compile_with(&lowered.loops, &opts).map_err(|e| self.backend_error(Device::Cpu, e))
     }
 
     /// The CUDA C of the instantiation `float`: exactly the text NVRTC and the simulator
@@ -171,7 +170,7 @@ impl Kernel {
     pub fn ptx(&self, float: Option<DType>, arch: kiln_cuda::nvrtc::Arch) -> Result<String> {
         let inst = self.instance(float)?;
         let source = &self.cuda_program(&inst)?.source;
-        let compiled = kiln_cuda::nvrtc::compile_ptx(source, arch).map_err(|e| self.backend_error("cuda", e))?;
+        let compiled = kiln_cuda::nvrtc::compile_ptx(source, arch).map_err(|e| self.backend_error(INSPECT_GPU, e))?;
         Ok(compiled.ptx)
     }
 
@@ -183,7 +182,7 @@ impl Kernel {
         arch: kiln_cuda::nvrtc::Arch,
     ) -> Result<Vec<kiln_cuda::tools::KernelResources>> {
         let ptx = self.ptx(float, arch)?;
-        kiln_cuda::tools::ptxas_report(&ptx, arch).map_err(|e| self.backend_error("cuda", e))
+        kiln_cuda::tools::ptxas_report(&ptx, arch).map_err(|e| self.backend_error(INSPECT_GPU, e))
     }
 
     /// The program after each lowering pass, for the instantiation `float`
@@ -259,10 +258,7 @@ impl Kernel {
                     // names the array, axis and index (and is only run on this error path).
                     Err(flag) => {
                         self.run_interp(&inst, &args)?;
-                        return Err(Error::Execution {
-                            kernel: self.name().into(),
-                            message: format!("the cpu kernel raised `{}`", flag.name()),
-                        });
+                        return Err(self.backend_error(device, BackendError::Flag { device, flag }));
                     }
                 }
             }
@@ -275,15 +271,9 @@ impl Kernel {
                     Err(kiln_cuda::SimError::Flag(flag)) => {
                         // As on the CPU: the interpreter names the array, axis and index.
                         self.run_interp(&inst, &args)?;
-                        return Err(Error::Execution {
-                            kernel: self.name().into(),
-                            message: format!("the cuda-sim kernel raised `{}`", flag.name()),
-                        });
+                        return Err(self.backend_error(device, BackendError::Flag { device, flag }));
                     }
-                    Err(kiln_cuda::SimError::OutOfMemory { bytes, shape, what }) => {
-                        return Err(Error::OutOfMemory { bytes, shape, what })
-                    }
-                    Err(e) => return Err(self.backend_error("cuda-sim", e)),
+                    Err(e) => return Err(self.backend_error(device, e)),
                 }
             }
             Device::Cuda(_) => {
@@ -451,10 +441,7 @@ impl Kernel {
             Err(flag) => {
                 let values = host_args()?;
                 kiln_ir::interp::run(&inst.program, &values).map_err(|e| self.interp_error(e))?;
-                Err(Error::Execution {
-                    kernel: self.name().into(),
-                    message: format!("the {device} kernel raised `{}`", flag.name()),
-                })
+                Err(self.backend_error(device, BackendError::Flag { device, flag }))
             }
         }
     }
@@ -485,7 +472,8 @@ impl Kernel {
         let names: Vec<&str> = prog.kernels.iter().map(|k| k.name.as_str()).collect();
         let start = Instant::now();
         self.gpu_compiles.fetch_add(1, Ordering::Relaxed);
-        let module = Arc::new(dev.load(&prog.source, &names).map_err(|e| self.backend_error("cuda", e))?);
+        let module =
+            Arc::new(dev.load(&prog.source, &names).map_err(|e| self.backend_error(Device::Cuda(dev.ordinal()), e))?);
         if debug::level() >= 1 {
             tracing::info!(
                 "kernel {}: compiled and loaded for cuda:{} in {:.1} ms",
@@ -557,7 +545,12 @@ impl Kernel {
     }
 
     fn lowered<'i>(&self, inst: &'i Instance) -> Result<&'i Lowered> {
-        let lowered = inst.lowered.get_or_init(|| {
+        self.lowered_built(inst).as_ref().map_err(|e| Error::Internal { kernel: self.name().into(), source: e.clone() })
+    }
+
+    /// The instantiation's loop IR, lowered on first use, with a failure kept typed.
+    fn lowered_built<'i>(&self, inst: &'i Instance) -> &'i Built<Lowered> {
+        inst.lowered.get_or_init(|| {
             self.lowerings.fetch_add(1, Ordering::Relaxed);
             let start = Instant::now();
             let result = kiln_ir::lower::lower_traced(&inst.program);
@@ -579,10 +572,9 @@ impl Kernel {
                     }
                     Ok(Lowered { loops, passes })
                 }
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(built_error(e)),
             }
-        });
-        lowered.as_ref().map_err(|m| Error::Lower { kernel: self.name().into(), message: m.clone() })
+        })
     }
 
     fn run_interp(&self, inst: &Instance, args: &[Arg<'_>]) -> Result<Vec<Value>> {
@@ -599,7 +591,7 @@ impl Kernel {
     /// a background thread; later calls use the optimized code once it is there. A bigger call
     /// compiles (or waits for) the optimized code itself: its run time dwarfs the compile.
     fn cpu_program<'i>(&self, inst: &'i Arc<Instance>, work: u64) -> Result<&'i kiln_cpu::CpuProgram> {
-        let err = |m: &String| Error::Backend { kernel: self.name().into(), device: "cpu".into(), message: m.clone() };
+        let err = |e: &Arc<BackendError>| Error::backend(self.name(), Device::Cpu, e.clone());
         if let Some(p) = inst.cpu.get() {
             return p.as_ref().map_err(err);
         }
@@ -610,9 +602,9 @@ impl Kernel {
         if work < TIER0_WORK && tiering() {
             let fast = inst.cpu_fast.get_or_init(|| {
                 self.cpu_tier0_compiles.fetch_add(1, Ordering::Relaxed);
-                let lowered = self.lowered(inst).map_err(|e| e.to_string())?;
+                let lowered = self.lowered_built(inst).as_ref().map_err(Arc::clone)?;
                 let opts = kiln_cpu::CompileOptions { fast: true, ..Default::default() };
-                let result = kiln_cpu::compile_with(&lowered.loops, &opts).map_err(|e| e.to_string());
+                let result = kiln_cpu::compile_with(&lowered.loops, &opts).map_err(built_error);
                 if let (Ok(p), true) = (&result, debug::level() >= 1) {
                     let ms = p.compile_micros() as f64 / 1e3;
                     tracing::info!("kernel {}: tier 0 compiled for cpu in {ms:.3} ms", self.name());
@@ -647,17 +639,14 @@ impl Kernel {
     fn cuda_program<'i>(&self, inst: &'i Instance) -> Result<&'i kiln_cuda::CudaProgram> {
         let lowered = self.lowered(inst)?;
         let program = inst.cuda.get_or_init(|| {
-            let result = kiln_cuda::emit(&lowered.loops).map_err(|e| e.to_string());
+            let result = kiln_cuda::emit(&lowered.loops).map_err(built_error);
             if let (Ok(p), true) = (&result, debug::level() >= 3) {
                 tracing::info!("kernel {} CUDA C:\n{}", self.name(), p.source);
             }
             result
         });
-        program.as_ref().map_err(|m| Error::Backend {
-            kernel: self.name().into(),
-            device: "cuda".into(),
-            message: m.clone(),
-        })
+        // Emission errors are never device failures: the device named here is not reported.
+        program.as_ref().map_err(|e| Error::backend(self.name(), INSPECT_GPU, e.clone()))
     }
 
     /// The instantiation compiled for the CUDA simulator, once.
@@ -666,7 +655,7 @@ impl Kernel {
         let program = inst.sim.get_or_init(|| {
             self.sim_compiles.fetch_add(1, Ordering::Relaxed);
             let start = Instant::now();
-            let result = kiln_cuda::compile_sim(cuda).map_err(|e| e.to_string());
+            let result = kiln_cuda::compile_sim(cuda).map_err(built_error);
             if debug::level() >= 1 {
                 tracing::info!(
                     "kernel {}: compiled for cuda-sim in {:.1} ms",
@@ -676,29 +665,15 @@ impl Kernel {
             }
             result
         });
-        program.as_ref().map_err(|m| Error::Backend {
-            kernel: self.name().into(),
-            device: "cuda-sim".into(),
-            message: m.clone(),
-        })
+        program.as_ref().map_err(|e| Error::backend(self.name(), Device::CudaSim, e.clone()))
     }
 
-    fn backend_error(&self, device: &str, e: impl std::fmt::Display) -> Error {
-        Error::Backend { kernel: self.name().into(), device: device.into(), message: e.to_string() }
+    fn backend_error(&self, device: Device, e: impl Into<BackendError>) -> Error {
+        Error::backend(self.name(), device, e.into())
     }
 
     fn interp_error(&self, e: InterpError) -> Error {
-        let kernel = self.name().to_string();
-        match e {
-            InterpError::Bind(b) => Error::Bind(b),
-            InterpError::IndexOutOfBounds { array, axis, index, len } => {
-                Error::IndexOutOfBounds { kernel, array, axis, index, len }
-            }
-            InterpError::EmptyArgReduce { node } => Error::EmptyArgReduce { kernel, what: node },
-            InterpError::OutOfMemory { bytes, shape, what } => Error::OutOfMemory { bytes, shape, what },
-            InterpError::TooLarge { what, shape, .. } => Error::TooLarge { shape, what },
-            other => Error::Execution { kernel, message: other.to_string() },
-        }
+        self.backend_error(Device::Interp, e)
     }
 }
 
@@ -753,13 +728,13 @@ fn tiering() -> bool {
 
 /// The optimized native code of `inst` (lowered already), with the debug output of
 /// `KILN_DEBUG` levels 1, 3 and 4.
-fn compile_optimized(inst: &Instance, name: &str) -> std::result::Result<kiln_cpu::CpuProgram, String> {
+fn compile_optimized(inst: &Instance, name: &str) -> Built<kiln_cpu::CpuProgram> {
     let lowered = match inst.lowered.get() {
         Some(Ok(l)) => l,
-        Some(Err(m)) => return Err(m.clone()),
-        None => return Err("compiled before lowering".into()),
+        Some(Err(e)) => return Err(e.clone()),
+        None => return Err(built_error(BackendError::Invariant(format!("kernel `{name}` compiled before lowering")))),
     };
-    let result = kiln_cpu::compile(&lowered.loops).map_err(|e| e.to_string());
+    let result = kiln_cpu::compile(&lowered.loops).map_err(built_error);
     if let Ok(p) = &result {
         if debug::level() >= 1 {
             tracing::info!("kernel {name}: compiled for cpu in {:.3} ms", p.compile_micros() as f64 / 1e3);
@@ -791,6 +766,14 @@ impl Drop for Kernel {
         }
     }
 }
+
+/// A failed build, as cached.
+fn built_error(e: impl Into<BackendError>) -> Arc<BackendError> {
+    Arc::new(e.into())
+}
+
+/// The device named for CUDA C emission and PTX inspection, which target no particular GPU.
+const INSPECT_GPU: Device = Device::Cuda(0);
 
 type Job = Box<dyn FnOnce() + Send>;
 
