@@ -160,6 +160,8 @@ impl Error {
                 Error::EmptyArgReduce { kernel, what: node.clone() }
             }
             BackendError::Frame(FrameError::DomainOverflow { .. }) => Error::Execution { kernel, source },
+            // The simulator builds the call's frame itself: its failure sorts as the frame's.
+            BackendError::Sim(SimError::Frame(e)) => Error::backend(&kernel, device, BackendError::Frame(e.clone())),
             BackendError::Sim(
                 SimError::NoCompiler { .. } | SimError::Io { .. } | SimError::Load { .. } | SimError::Launch { .. },
             )
@@ -212,6 +214,9 @@ mod tests {
         assert_eq!(kind(Device::CudaSim, no_cxx), "device");
         let oom = SimError::OutOfMemory { bytes: 8, shape: vec![2], what: "out0".into() };
         assert_eq!(kind(Device::CudaSim, oom), "memory");
+        let too_large = FrameError::TooLarge { what: "out0".into(), dtype: DType::F32, shape: vec![1 << 62, 8] };
+        let e = Error::backend("k", Device::CudaSim, BackendError::from(SimError::Frame(too_large)));
+        assert!(matches!(e, Error::TooLarge { .. }), "{e:?}");
         assert_eq!(kind(Device::Cuda(1), CudaError::NoCudaDriver), "device");
         let bug = LowerError::Internal { pass: "fuse", kernel: "k".into(), message: "m".into() };
         assert_eq!(kind(Device::Cpu, bug), "internal");
