@@ -34,7 +34,7 @@ pub use kiln_ir as ir;
 pub use kiln_macros::kernel;
 pub use kiln_runtime as runtime;
 pub use kiln_runtime::{
-    with_device, Arg, DType, Device, Element, Error, Float, Kernel, PassRecord, Result, Tensor, Value,
+    with_device, Arg, BackendError, DType, Device, Element, Error, Float, Kernel, PassRecord, Result, Tensor, Value,
 };
 /// The ndarray version kiln's kernels take and return, so users never match versions by hand.
 pub use ndarray;

@@ -182,11 +182,12 @@ pub fn compile(lp: &LoopProgram) -> Result<CpuProgram, CpuError> {
 /// JIT-compile every kernel of `lp` for the host CPU.
 ///
 /// # Errors
-/// [`CpuError::Unsupported`] for a construct the backend cannot lower (an op on a dtype it is
-/// not defined for, an ill-typed expression), [`CpuError::Cranelift`] if Cranelift rejects a
-/// generated function.
+/// [`CpuError::Invalid`] when `lp` fails the loop IR verifier, [`CpuError::Unsupported`] for a
+/// construct the backend cannot lower (an op on a dtype it is not defined for),
+/// [`CpuError::Cranelift`] if Cranelift rejects a generated function.
 pub fn compile_with(lp: &LoopProgram, opts: &CompileOptions) -> Result<CpuProgram, CpuError> {
     let t0 = Instant::now();
+    kiln_ir::loops::verify_loops(lp)?;
     let mut module = new_module(opts.fast)?;
     let mut imports = HashMap::new();
     for (name, _, arity, dt) in math::symbols() {

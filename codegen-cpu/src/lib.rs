@@ -98,6 +98,10 @@ pub enum CpuError {
     /// Cranelift rejected the generated function (a backend bug).
     #[error("cpu backend: cranelift failed on kernel `{kernel}`: {message}")]
     Cranelift { kernel: String, message: String },
+    /// The loop program breaks a verifier invariant: a bug in whatever built it, told apart
+    /// from [`CpuError::Unsupported`] so it never reads as the user's mistake.
+    #[error("cpu backend: the loop program is invalid: {0}")]
+    Invalid(#[from] kiln_ir::loops::LoopVerifyErrors),
     /// The arguments given to [`run_program`] do not fit the loop program.
     #[error("cpu backend: bad argument: {0}")]
     BadArgument(String),

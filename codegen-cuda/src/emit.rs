@@ -58,9 +58,13 @@ pub enum EmitError {
     /// A name (program, kernel, buffer, symbol) that is not a C identifier.
     #[error("cuda emit: {what} name `{name}` is not a C identifier")]
     BadName { what: &'static str, name: String },
-    /// A construct the emitter cannot render (an invalid, unverified loop program).
+    /// A construct the emitter cannot render (an op on a dtype CUDA C has no code for).
     #[error("cuda emit: kernel `{kernel}`: unsupported {what}")]
     Unsupported { kernel: String, what: String },
+    /// The loop program breaks a verifier invariant: a bug in whatever built it, told apart
+    /// from [`EmitError::Unsupported`] so it never reads as the user's mistake.
+    #[error("cuda emit: the loop program is invalid: {0}")]
+    Invalid(#[from] kiln_ir::loops::LoopVerifyErrors),
 }
 
 /// How a kernel's domain maps onto the grid.
@@ -209,9 +213,11 @@ fn is_ident(s: &str) -> bool {
 /// Render `lp` as CUDA C.
 ///
 /// # Errors
-/// [`EmitError::BadName`] for a name that is not a C identifier; [`EmitError::Unsupported`]
-/// for a malformed (unverified) program.
+/// [`EmitError::Invalid`] when `lp` fails the loop IR verifier, [`EmitError::BadName`] for a
+/// name that is not a C identifier, [`EmitError::Unsupported`] for a construct CUDA C has no
+/// code for.
 pub fn emit(lp: &LoopProgram) -> Result<CudaProgram, EmitError> {
+    kiln_ir::loops::verify_loops(lp)?;
     for (what, name) in std::iter::once(("buffer", &lp.buffers))
         .flat_map(|(w, bs)| bs.iter().map(move |b| (w, &b.name)))
         .chain(lp.syms.iter().map(|s| ("symbol", s)))

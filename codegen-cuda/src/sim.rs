@@ -38,6 +38,11 @@ pub enum SimError {
     /// The arguments do not fit the loop program, or the program does not fit the compiled one.
     #[error("cuda sim: bad argument: {0}")]
     BadArgument(String),
+    /// The call's frame could not be built: the arguments do not fit the parameters
+    /// ([`FrameError::Bind`]), a buffer's size overflows, a domain overflows `i64`. Kept typed
+    /// so a caller can tell the user's arguments from a bug.
+    #[error("cuda sim: bad argument: {0}")]
+    Frame(FrameError),
     /// The simulated launch failed (a barrier outside a block-synchronizing kernel, no memory).
     #[error("cuda sim: launch of kernel `{kernel}` failed with code {code}")]
     Launch { kernel: String, code: i32 },
@@ -57,7 +62,7 @@ impl From<FrameError> for SimError {
     fn from(e: FrameError) -> Self {
         match e {
             FrameError::OutOfMemory { bytes, shape, what } => SimError::OutOfMemory { bytes, shape, what },
-            e => SimError::BadArgument(e.to_string()),
+            e => SimError::Frame(e),
         }
     }
 }
@@ -227,8 +232,8 @@ impl Default for SimOptions {
 /// parameter, any strides) and return the outputs, like `kiln_cpu::run_program`.
 ///
 /// # Errors
-/// [`SimError::BadArgument`] when the arguments do not match the parameters or `sp` was
-/// compiled from another program; [`SimError::Flag`] for the first error flag raised;
+/// [`SimError::Frame`] when the arguments do not fit the parameters, [`SimError::BadArgument`]
+/// when their number is wrong or `sp` was compiled from another program; [`SimError::Flag`] for the first error flag raised;
 /// [`SimError::Launch`] when the simulation itself failed.
 pub fn run_sim(sp: &SimProgram, lp: &LoopProgram, args: &[Value]) -> Result<Vec<Value>, SimError> {
     run_sim_with(sp, lp, args, SimOptions::default())

@@ -9,12 +9,12 @@
 //! `cargo xtask test-gpu` where one does.
 
 use crate::device::Device;
-use crate::error::{Error, Result};
-use crate::tensor::{cuda_error, AnyTensor, CudaBuffer, Storage};
+use crate::error::{BackendError, Error, Result};
+use crate::tensor::{AnyTensor, CudaBuffer, Storage};
 use kiln_cuda::driver::{CudaDevice, CudaModuleHandle};
 use kiln_cuda::nvrtc::CudaError;
 use kiln_cuda::CudaProgram;
-use kiln_ir::loops::{row_major_strides, Flag, Frame, LoopProgram};
+use kiln_ir::loops::{row_major_strides, Flag, Frame, FrameError, LoopProgram};
 use std::sync::Arc;
 
 /// Blocks per launch at most: the grid-stride loops cover larger domains.
@@ -32,7 +32,7 @@ pub(crate) fn run(
     syms: &[usize],
 ) -> Result<std::result::Result<Vec<AnyTensor>, Flag>> {
     let device = Device::Cuda(dev.ordinal());
-    let err = |e| cuda_error(device, e);
+    let err = |e: CudaError| Error::backend(&lp.name, device, BackendError::from(e));
     let frame = Frame::new(lp, syms).map_err(|e| Error::from_frame(&lp.name, e))?;
     // A failed device allocation is the caller's `MemoryError`, as on the host.
     let alloc = |i: usize, bytes: usize| {
@@ -64,13 +64,9 @@ pub(crate) fn run(
             });
         };
         if tensor.shape != *shape || tensor.dtype != b.dtype {
-            return Err(Error::Execution {
-                kernel: lp.name.clone(),
-                message: format!(
-                    "buffer `{}` is {}{:?}, expected {}{shape:?}",
-                    b.name, tensor.dtype, tensor.shape, b.dtype
-                ),
-            });
+            let what =
+                format!("buffer `{}` is {}{:?}, expected {}{shape:?}", b.name, tensor.dtype, tensor.shape, b.dtype);
+            return Err(Error::invariant(&lp.name, what));
         }
         match &fb.room {
             // An empty buffer points at zeroed room for the accesses a failed index check can
@@ -89,16 +85,14 @@ pub(crate) fn run(
         owned.push(fb.param.is_none().then_some(tensor));
     }
     let flags = dev.alloc_zeros::<u32>(Flag::ALL.len()).map_err(err)?;
-    let words =
-        prog.pack_args(&ptrs, &strides, &frame.syms, dev.device_ptr(&flags)).ok_or_else(|| Error::Execution {
-            kernel: lp.name.clone(),
-            message: "buffers do not match the compiled argument layout".into(),
-        })?;
+    let words = prog
+        .pack_args(&ptrs, &strides, &frame.syms, dev.device_ptr(&flags))
+        .ok_or_else(|| Error::invariant(&lp.name, "buffers do not match the compiled argument layout"))?;
     for k in &prog.kernels {
-        let len = k.launch.len(&frame.syms).ok_or_else(|| Error::Execution {
-            kernel: lp.name.clone(),
-            message: format!("the domain of `{}` overflows", k.name),
-        })?;
+        let len = k
+            .launch
+            .len(&frame.syms)
+            .ok_or_else(|| Error::from_frame(&lp.name, FrameError::DomainOverflow { kernel: k.name.clone() }))?;
         let grid = k.launch.grid_dim(len, MAX_GRID);
         if grid == 0 {
             continue;

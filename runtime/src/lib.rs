@@ -33,9 +33,13 @@ pub fn cuda_available() -> bool {
 pub fn cuda_device_count() -> usize {
     kiln_cuda::driver::device_count()
 }
-pub use error::{Error, Result};
+pub use error::{BackendError, Error, IrError, Result};
 pub use kernel::{used_kernels, Kernel, KernelCell};
+/// The typed failures a [`BackendError`] holds, to match on below an [`Error`]'s kind.
+pub use kiln_cpu::CpuError;
 pub use kiln_cuda::nvrtc::Arch;
+pub use kiln_cuda::nvrtc::CudaError;
+pub use kiln_cuda::{EmitError, SimError};
 pub use kiln_ir::lower::PassRecord;
 pub use kiln_ir::{DType, Value};
 pub use tensor::{tensor_arg, tensor_scalar, AnyTensor, IntoTensorArg, Tensor, TensorArg};

@@ -141,10 +141,8 @@ pub(crate) fn value_from_bytes(dtype: DType, shape: &[usize], bytes: &[u8]) -> R
         let out = a.as_slice_mut().unwrap_or(&mut []);
         let want = std::mem::size_of_val(out);
         if bytes.len() < want || out.len() != n {
-            return Err(Error::Execution {
-                kernel: String::new(),
-                message: format!("a device buffer holds {} bytes, {dtype}{shape:?} needs {want}", bytes.len()),
-            });
+            let what = format!("a device buffer holds {} bytes, {dtype}{shape:?} needs {want}", bytes.len());
+            return Err(Error::invariant("", what));
         }
         from_bytes(out, &bytes[..want]);
     });
@@ -204,7 +202,7 @@ fn from_bytes<T: Bytes>(out: &mut [T], bytes: &[u8]) {
 }
 
 pub(crate) fn cuda_error(device: Device, e: kiln_cuda::nvrtc::CudaError) -> Error {
-    Error::DeviceUnavailable { device, why: e.to_string() }
+    Error::DeviceUnavailable { device, source: e }
 }
 
 /// An n-d array of `T` on a [`Device`].

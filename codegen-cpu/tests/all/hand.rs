@@ -259,15 +259,17 @@ fn rank_zero_domains_run_once() {
 }
 
 #[test]
-fn ill_typed_programs_are_unsupported_not_panics() {
-    // `neg` of a u32 and a float `and` are not defined (Scalar::unary/binary return None).
+fn ill_typed_programs_are_invalid_not_panics() {
+    // `neg` of a u32 and a float `and` are not defined (Scalar::unary/binary return None): the
+    // loop IR verifier that `compile` runs first rejects them as an invalid program (a bug in
+    // its builder), not as a construct the backend does not support (a user's).
     for body in ["neg(load x[v0])", "and(cast.f32(load x[v0]), f32:1.0)"] {
         let out_ty = if body.starts_with("neg") { "u32" } else { "f32" };
         let text = format!(
             "program bad\n  sym n\n  in x: u32[n]\n  out out0: {out_ty}[n]\n  kernel k0 (v0 < n) {{\n    store out0[v0] = {body}\n  }}\n"
         );
         let r = compile(&parse(&text));
-        assert!(matches!(r, Err(CpuError::Unsupported(_))), "{body}: {r:?}");
+        assert!(matches!(r, Err(CpuError::Invalid(_))), "{body}: {r:?}");
     }
 }
 

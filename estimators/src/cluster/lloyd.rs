@@ -49,9 +49,8 @@ fn labels<F: Float>(x: Array2<F>, c: Array2<F>) -> Array1<i64> {
 /// over the rows: each chunk of rows adds every row whose target cluster is in range to the
 /// partial sums of that cluster (a row-major `x` makes each row's update one vector loop; a
 /// point that did not move targets `-1` and is skipped without reading its row), then the
-/// chunks' partials are combined in order. The targets are written inline, not as arrays of
-/// their own: as `let`s they would be two more passes over the rows, each writing an array the
-/// scatter then reads.
+/// chunks' partials are combined in order. The targets `into` and `from` are elementwise, so
+/// the schedule inlines them into that pass: no array of them is written.
 #[kernel(crate = kiln_runtime)]
 fn lloyd_delta<F: Float>(
     x: Array2<F>,
@@ -61,17 +60,13 @@ fn lloyd_delta<F: Float>(
 ) -> (Array2<F>, Array1<i64>, Array2<F>, Array1<i64>) {
     let (n, d) = x.dim();
     let (k, _) = c.dim();
-    let into_sums = Array2::from_shape_fn((k, d), |(j, l)| {
-        sum(0..n, |i| select(select(labels[[i]] != base[[i]], labels[[i]], -1) == j, x[[i, l]], 0.0))
-    });
-    let into_counts = Array1::from_shape_fn(k, |j| {
-        sum(0..n, |i| select(select(labels[[i]] != base[[i]], labels[[i]], -1) == j, 1, 0))
-    });
-    let from_sums = Array2::from_shape_fn((k, d), |(j, l)| {
-        sum(0..n, |i| select(select(labels[[i]] != base[[i]], base[[i]], -1) == j, x[[i, l]], 0.0))
-    });
-    let from_counts =
-        Array1::from_shape_fn(k, |j| sum(0..n, |i| select(select(labels[[i]] != base[[i]], base[[i]], -1) == j, 1, 0)));
+    // The cluster each point moved into and the one it left; -1 for a point that did not move.
+    let into = select(labels != base, labels, -1);
+    let from = select(labels != base, base, -1);
+    let into_sums = Array2::from_shape_fn((k, d), |(j, l)| sum(0..n, |i| select(into[[i]] == j, x[[i, l]], 0.0)));
+    let into_counts = Array1::from_shape_fn(k, |j| sum(0..n, |i| select(into[[i]] == j, 1, 0)));
+    let from_sums = Array2::from_shape_fn((k, d), |(j, l)| sum(0..n, |i| select(from[[i]] == j, x[[i, l]], 0.0)));
+    let from_counts = Array1::from_shape_fn(k, |j| sum(0..n, |i| select(from[[i]] == j, 1, 0)));
     (into_sums, into_counts, from_sums, from_counts)
 }
 

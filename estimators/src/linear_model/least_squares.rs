@@ -19,22 +19,18 @@ use ndarray::{Array1, ArrayView1, ArrayView2, Ix1, Ix2};
 mod multi_target;
 pub use multi_target::MultiTargetLinearModel;
 
-/// Column means of X and the mean of t (scaled by `center`, 1 or 0), and the data centered by
-/// them (as scikit-learn centers X and y before solving).
+/// Column means of X and the mean of t (scaled by `center`, 1 or 0), and the Gram system
+/// `Xc^T Xc`, `Xc^T tc` of the data centered by them (as scikit-learn centers X and y before
+/// solving). The products are contractions over the rows that read the centered data, so the
+/// schedule keeps `xc` and `tc` in buffers (each written once) instead of subtracting the means
+/// again d times per element of X.
 #[kernel(crate = kiln_runtime)]
-fn centered<F: Float>(x: Array2<F>, t: Array1<F>, center: F) -> (Array1<F>, F, Array2<F>, Array1<F>) {
+fn gram_system<F: Float>(x: Array2<F>, t: Array1<F>, center: F) -> (Array1<F>, F, Array2<F>, Array1<F>) {
     let x_mean = x.mean_axis(Axis(0)) * center;
     let t_mean = t.mean() * center;
-    (x_mean, t_mean, &x - &x_mean, &t - t_mean)
-}
-
-/// The Gram system of centered data. A kernel of its own: fused with the centering, each
-/// product would subtract the means again, d times per element of X, and those subtractions
-/// (not memory) bound the loop; the centered copy costs one pass, and the results are bitwise
-/// the same either way.
-#[kernel(crate = kiln_runtime)]
-fn gram_system<F: Float>(xc: Array2<F>, tc: Array1<F>) -> (Array2<F>, Array1<F>) {
-    (xc.t().dot(&xc), xc.t().dot(&tc))
+    let xc = &x - &x_mean;
+    let tc = &t - t_mean;
+    (x_mean, t_mean, xc.t().dot(&xc), xc.t().dot(&tc))
 }
 
 /// `X coef + intercept`.
@@ -163,9 +159,7 @@ fn fit<F: Real, X: Matrix<F>, T: Vector<F>, P: EstimatorName>(
     let (n, d) = check_x_shape(P::NAME, x, 1)?;
     check_len("y", t.length()?, n)?;
     let center = F::from_f64(if fit_intercept { 1.0 } else { 0.0 });
-    let (x_mean, t_mean, xc, tc) = centered::tensors::<F>(x.arg(), t.arg(), center)?;
-    let (gram, xty) = gram_system::tensors::<F>(&xc, &tc)?;
-    drop((xc, tc));
+    let (x_mean, t_mean, gram, xty) = gram_system::tensors::<F>(x.arg(), t.arg(), center)?;
     let gram = gram.to_array::<Ix2>()?;
     let diagonal = (0..d).all(|i| gram[[i, i]].to_f64().is_finite());
     check_finite_unless(x, diagonal && x_mean.to_array::<Ix1>()?.iter().all(|v| v.to_f64().is_finite()))?;

@@ -31,17 +31,12 @@ fn one_hot<F: Float>(y: Array1<i64>, classes: Array1<i64>) -> Array2<F> {
 /// The loss is summed per row (`lse_i - z_i . y_i`, each term non-negative), never as the
 /// difference of two large sums.
 ///
-/// The residuals `R = P - Y` (n x k) are an output only so that they are materialized: inlined
-/// into the gradient's contraction `R^T X` they would recompute the softmax (an `exp`) once per
-/// feature, `n k d` exponentials per evaluation instead of `n k`. The contraction reduces over
-/// the rows, so the schedule splits it in 64 row chunks (two-phase, both cores).
+/// The residuals `R = P - Y` (n x k) are read by the gradient's contraction `R^T X`, so the
+/// schedule keeps them in a buffer (`n k` exponentials per evaluation, not one per feature) that
+/// the column sum reads too. The contraction reduces over the rows, so the schedule splits it in
+/// 64 row chunks (two-phase, both cores).
 #[kernel(crate = kiln_runtime)]
-fn softmax_loss_grad<F: Float>(
-    x: Array2<F>,
-    y: Array2<F>,
-    w: Array2<F>,
-    b: Array1<F>,
-) -> (F, Array2<F>, Array1<F>, Array2<F>) {
+fn softmax_loss_grad<F: Float>(x: Array2<F>, y: Array2<F>, w: Array2<F>, b: Array1<F>) -> (F, Array2<F>, Array1<F>) {
     let z = x.dot(&w.t()) + b;
     let lse = z.logsumexp_axis(Axis(1));
     // Per row first: `lse - z.y` is small and non-negative, while `lse.sum()` and
@@ -49,7 +44,7 @@ fn softmax_loss_grad<F: Float>(
     // difference is nothing but their rounding).
     let loss = (&lse - (&z * &y).sum_axis(Axis(1))).sum();
     let r = (z - lse.insert_axis(Axis(1))).exp() - y;
-    (loss, r.t().dot(&x), r.sum_axis(Axis(0)), r)
+    (loss, r.t().dot(&x), r.sum_axis(Axis(0)))
 }
 
 /// Class probabilities (softmax of `X W^T + b`) and the most probable class label.
@@ -205,7 +200,7 @@ impl LogisticRegressionParams {
         let objective = |theta: &[f64]| -> Result<(f64, Vec<f64>)> {
             let (w, b) = unpack(theta);
             let (w, b) = (X::Storage::mat_from_host(w, device)?, X::Storage::vec_from_host(b, device)?);
-            let (loss, gw, gb, _residuals) = softmax_loss_grad::tensors::<F>(
+            let (loss, gw, gb) = softmax_loss_grad::tensors::<F>(
                 x.arg(),
                 kiln_runtime::tensor_arg::<F, Ix2>(&onehot),
                 X::Storage::mat_arg(&w),

@@ -11,7 +11,7 @@ pub enum CheckError {
     #[error("kernel `{kernel}` is generic over `F`: instantiate it with f32 or f64 before lowering")]
     Generic { kernel: String },
     #[error("kernel `{kernel}` is not a valid program:\n{errors}")]
-    Invalid { kernel: String, errors: String },
+    Invalid { kernel: String, errors: crate::verify::VerifyErrors },
 }
 
 /// Check that `p` is concrete and verified.
@@ -23,10 +23,5 @@ pub fn check(p: &Program) -> Result<(), CheckError> {
     if p.is_generic() {
         return Err(CheckError::Generic { kernel: p.name.clone() });
     }
-    verify_array(p).map_err(|errors| CheckError::Invalid { kernel: p.name.clone(), errors })
-}
-
-/// The array IR verifier, rendered as text.
-fn verify_array(p: &Program) -> Result<(), String> {
-    crate::verify::verify(p).map_err(|e| e.to_string())
+    crate::verify::verify(p).map_err(|errors| CheckError::Invalid { kernel: p.name.clone(), errors })
 }

@@ -7,7 +7,10 @@
 //! a (not yet materialized) reduction and inlining it would evaluate it more than once per
 //! element: it has several uses, or a consumer expands it (a broadcast, a gather, a use inside
 //! a comprehension body), or a consumer that is itself evaluated repeatedly. Recomputing
-//! elementwise values is fine, recomputing reductions is not.
+//! elementwise values is fine, recomputing reductions is not; so such a node whose reductions
+//! all end up in other buffers is inlined again, except when a contraction over the rows reads
+//! it: that reads each element once per output column, and the node stays a buffer
+//! (`contraction_operands`).
 //!
 //! Reductions are serial loops, except array-level reductions with a tiny output over a large
 //! domain, and contractions over the rows (a `range_reduce` over the long axis that is the
@@ -278,6 +281,43 @@ fn one_hot(p: &Program, id: NodeId, host: NodeId, free: &[Vec<VarId>]) -> Option
     (is_zero && target_ok && !free[value.index()].contains(&var)).then_some(OneHot { var, target, value })
 }
 
+/// The array-level values the body of a contraction over the rows reads, directly or through
+/// layout views (a transpose, a broadcast, an inserted axis, a slice: the views themselves are
+/// not marked), by node.
+///
+/// The contraction reads each of their elements once per output column (`r.t().dot(&x)` reads
+/// `r[i, j]` once per feature): inlined, a value computed from reductions (residuals
+/// `exp(z - lse) - y`, centered data `x - mean`) would be recomputed that many times, so
+/// [`schedule`] keeps such a value in its buffer, written once, instead of re-inlining it. The
+/// contraction then loads plain buffers, and every other reader of the value (a column sum
+/// beside it) reads that buffer too. Values the backward pass did not materialize (no
+/// reduction behind them, read once) are unaffected.
+fn contraction_operands(p: &Program, free: &[Vec<VarId>], contractions: &[(NodeId, Contraction)]) -> Vec<bool> {
+    let mut read = vec![false; p.nodes.len()];
+    let mut seen = vec![false; p.nodes.len()];
+    let mut stack: Vec<NodeId> = contractions
+        .iter()
+        .filter_map(|(id, _)| match p.node(*id).op {
+            Op::RangeReduce { body, .. } => Some(body),
+            _ => None,
+        })
+        .collect();
+    while let Some(x) = stack.pop() {
+        if std::mem::replace(&mut seen[x.index()], true) {
+            continue;
+        }
+        let op = &p.node(x).op;
+        let view = matches!(op, Op::Broadcast(_) | Op::Transpose(..) | Op::InsertAxis(..) | Op::Slice(..));
+        if view || !free[x.index()].is_empty() {
+            // A view is read through (it stays inline: a copy of it would gain nothing).
+            stack.extend(op.operands());
+        } else {
+            read[x.index()] = true;
+        }
+    }
+    read
+}
+
 /// Whether consumer `u` evaluates operand `x` more than once per element of `x`.
 fn expands(p: &Program, free: &[Vec<VarId>], u: NodeId, x: NodeId) -> bool {
     let (un, xn) = (p.node(u), p.node(x));
@@ -366,24 +406,26 @@ pub fn schedule(p: &Program) -> Schedule {
             }
         }
     }
-    // Forward: a materialized node whose reductions all sit behind other materialized nodes
-    // is cheap to recompute, so it is inlined again (`x - mean` once `mean` is a buffer).
-    let mut has_reduction = vec![false; n];
     let mut reductions = vec![];
     let mut contractions = vec![];
+    for i in (0..n).filter(|&i| is_red(i)) {
+        let (strategy, contraction) = strategy(p, NodeId(i as u32), &free);
+        reductions.push((NodeId(i as u32), strategy));
+        contractions.extend(contraction.map(|c| (NodeId(i as u32), c)));
+    }
+    let contracted = contraction_operands(p, &free, &contractions);
+    // Forward: a materialized node whose reductions all sit behind other materialized nodes
+    // is cheap to recompute, so it is inlined again (`x - mean` once `mean` is a buffer) —
+    // unless a contraction over the rows reads it (see `contraction_operands`).
+    let mut has_reduction = vec![false; n];
     for i in 0..n {
-        if is_red(i) {
-            let (strategy, contraction) = strategy(p, NodeId(i as u32), &free);
-            reductions.push((NodeId(i as u32), strategy));
-            contractions.extend(contraction.map(|c| (NodeId(i as u32), c)));
-        }
         has_reduction[i] = is_red(i)
             || p.nodes[i]
                 .op
                 .operands()
                 .iter()
                 .any(|o| placement[o.index()] == Placement::Inline && has_reduction[o.index()]);
-        if placement[i] == Placement::Materialize && !is_output(i) && !has_reduction[i] {
+        if placement[i] == Placement::Materialize && !is_output(i) && !has_reduction[i] && !contracted[i] {
             placement[i] = Placement::Inline;
         }
     }

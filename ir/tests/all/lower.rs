@@ -894,3 +894,29 @@ fn scatters_over_the_same_rows_fuse_into_one_pass() {
         assert_eq!(out[1], Value::I64(counts), "n = {n}, d = {d}, k = {k}");
     }
 }
+
+#[test]
+fn a_value_a_contraction_reads_stays_one_buffer() {
+    // Centered data read by a contraction over the rows used to be inlined again into it (the
+    // mean subtracted d times per element), unless the kernel made it an output to force a
+    // buffer.
+    let p = kiln_ir::parse::parse_program(include_str!("../golden/lower/centered_gram.kiln")).unwrap();
+    let s = schedule(&simplify(&p));
+    let centered = p.nodes.iter().position(|n| matches!(n.op, Op::Binary(BinOp::Sub, ..))).unwrap();
+    assert_eq!(s.placement[centered], Placement::Materialize, "{s}");
+    let transposed = p.nodes.iter().position(|n| matches!(n.op, Op::Transpose(..))).unwrap();
+    assert_eq!(s.placement[transposed], Placement::Inline, "a view is not copied: {s}");
+    let lp = lower_ok(&p);
+    assert!(lp.temps().any(|(_, b)| b.shape.len() == 2 && b.name.starts_with('t')), "{lp}");
+    assert_eq!(lp.to_string().matches("sub(").count(), 1, "the mean is subtracted once per element: {lp}");
+    // Bit for bit what the old workaround computes: the centered data as an extra output.
+    let mut workaround = p.clone();
+    workaround.outputs.push(NodeId(centered as u32));
+    let wp = lower_ok(&workaround);
+    for (n, d) in [(0usize, 3usize), (1, 2), (70, 3), (300, 5)] {
+        let x = Value::F32(f32s(&[n, d], 5));
+        let got = run_loops(&lp, std::slice::from_ref(&x)).unwrap();
+        let want = run_loops(&wp, &[x]).unwrap();
+        assert_eq!(format!("{:?}", got[0]), format!("{:?}", want[0]), "n = {n}, d = {d}");
+    }
+}

@@ -2,9 +2,10 @@
 //! background thread), CUDA C, the simulator build and the module loaded per GPU, each
 //! built once whatever the number of threads asking.
 
-use super::{Instance, Kernel, Lowered};
+use super::{built_error, Built, Instance, Kernel, Lowered, INSPECT_GPU};
 use crate::debug;
-use crate::error::{Error, Result};
+use crate::device::Device;
+use crate::error::{BackendError, Error, Result};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
@@ -25,7 +26,8 @@ impl Kernel {
         let names: Vec<&str> = prog.kernels.iter().map(|k| k.name.as_str()).collect();
         let start = Instant::now();
         self.gpu_compiles.fetch_add(1, Ordering::Relaxed);
-        let module = Arc::new(dev.load(&prog.source, &names).map_err(|e| self.backend_error("cuda", e))?);
+        let module =
+            Arc::new(dev.load(&prog.source, &names).map_err(|e| self.backend_error(Device::Cuda(dev.ordinal()), e))?);
         if debug::level() >= 1 {
             tracing::info!(
                 "kernel {}: compiled and loaded for cuda:{} in {:.1} ms",
@@ -39,7 +41,12 @@ impl Kernel {
     }
 
     pub(super) fn lowered<'i>(&self, inst: &'i Instance) -> Result<&'i Lowered> {
-        let lowered = inst.lowered.get_or_init(|| {
+        self.lowered_built(inst).as_ref().map_err(|e| Error::Internal { kernel: self.name().into(), source: e.clone() })
+    }
+
+    /// The instantiation's loop IR, lowered on first use, with a failure kept typed.
+    fn lowered_built<'i>(&self, inst: &'i Instance) -> &'i Built<Lowered> {
+        inst.lowered.get_or_init(|| {
             self.lowerings.fetch_add(1, Ordering::Relaxed);
             let start = Instant::now();
             let result = kiln_ir::lower::lower_traced(&inst.program);
@@ -61,10 +68,9 @@ impl Kernel {
                     }
                     Ok(Lowered { loops, passes })
                 }
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(built_error(e)),
             }
-        });
-        lowered.as_ref().map_err(|m| Error::Lower { kernel: self.name().into(), message: m.clone() })
+        })
     }
 
     /// The instantiation's native code for a call doing `work` (see [`kiln_cpu::cuts::work`]),
@@ -76,7 +82,7 @@ impl Kernel {
     /// a background thread; later calls use the optimized code once it is there. A bigger call
     /// compiles (or waits for) the optimized code itself: its run time dwarfs the compile.
     pub(super) fn cpu_program<'i>(&self, inst: &'i Arc<Instance>, work: u64) -> Result<&'i kiln_cpu::CpuProgram> {
-        let err = |m: &String| Error::Backend { kernel: self.name().into(), device: "cpu".into(), message: m.clone() };
+        let err = |e: &Arc<BackendError>| Error::backend(self.name(), Device::Cpu, e.clone());
         if let Some(p) = inst.cpu.get() {
             return p.as_ref().map_err(err);
         }
@@ -87,9 +93,9 @@ impl Kernel {
         if kiln_cpu::tier::tier0(work) {
             let fast = inst.cpu_fast.get_or_init(|| {
                 self.cpu_tier0_compiles.fetch_add(1, Ordering::Relaxed);
-                let lowered = self.lowered(inst).map_err(|e| e.to_string())?;
+                let lowered = self.lowered_built(inst).as_ref().map_err(Arc::clone)?;
                 let opts = kiln_cpu::CompileOptions { fast: true, ..Default::default() };
-                let result = kiln_cpu::compile_with(&lowered.loops, &opts).map_err(|e| e.to_string());
+                let result = kiln_cpu::compile_with(&lowered.loops, &opts).map_err(built_error);
                 if let (Ok(p), true) = (&result, debug::level() >= 1) {
                     let ms = p.compile_micros() as f64 / 1e3;
                     tracing::info!("kernel {}: tier 0 compiled for cpu in {ms:.3} ms", self.name());
@@ -124,17 +130,14 @@ impl Kernel {
     pub(super) fn cuda_program<'i>(&self, inst: &'i Instance) -> Result<&'i kiln_cuda::CudaProgram> {
         let lowered = self.lowered(inst)?;
         let program = inst.cuda.get_or_init(|| {
-            let result = kiln_cuda::emit(&lowered.loops).map_err(|e| e.to_string());
+            let result = kiln_cuda::emit(&lowered.loops).map_err(built_error);
             if let (Ok(p), true) = (&result, debug::level() >= 3) {
                 tracing::info!("kernel {} CUDA C:\n{}", self.name(), p.source);
             }
             result
         });
-        program.as_ref().map_err(|m| Error::Backend {
-            kernel: self.name().into(),
-            device: "cuda".into(),
-            message: m.clone(),
-        })
+        // Emission errors are never device failures: the device named here is not reported.
+        program.as_ref().map_err(|e| Error::backend(self.name(), INSPECT_GPU, e.clone()))
     }
 
     /// The instantiation compiled for the CUDA simulator, once.
@@ -143,7 +146,7 @@ impl Kernel {
         let program = inst.sim.get_or_init(|| {
             self.sim_compiles.fetch_add(1, Ordering::Relaxed);
             let start = Instant::now();
-            let result = kiln_cuda::compile_sim(cuda).map_err(|e| e.to_string());
+            let result = kiln_cuda::compile_sim(cuda).map_err(built_error);
             if debug::level() >= 1 {
                 tracing::info!(
                     "kernel {}: compiled for cuda-sim in {:.1} ms",
@@ -153,23 +156,19 @@ impl Kernel {
             }
             result
         });
-        program.as_ref().map_err(|m| Error::Backend {
-            kernel: self.name().into(),
-            device: "cuda-sim".into(),
-            message: m.clone(),
-        })
+        program.as_ref().map_err(|e| Error::backend(self.name(), Device::CudaSim, e.clone()))
     }
 }
 
 /// The optimized native code of `inst` (lowered already), with the debug output of
 /// `KILN_DEBUG` levels 1, 3 and 4.
-fn compile_optimized(inst: &Instance, name: &str) -> std::result::Result<kiln_cpu::CpuProgram, String> {
+fn compile_optimized(inst: &Instance, name: &str) -> Built<kiln_cpu::CpuProgram> {
     let lowered = match inst.lowered.get() {
         Some(Ok(l)) => l,
-        Some(Err(m)) => return Err(m.clone()),
-        None => return Err("compiled before lowering".into()),
+        Some(Err(e)) => return Err(e.clone()),
+        None => return Err(built_error(BackendError::Invariant(format!("kernel `{name}` compiled before lowering")))),
     };
-    let result = kiln_cpu::compile(&lowered.loops).map_err(|e| e.to_string());
+    let result = kiln_cpu::compile(&lowered.loops).map_err(built_error);
     if let Ok(p) = &result {
         if debug::level() >= 1 {
             tracing::info!("kernel {name}: compiled for cpu in {:.3} ms", p.compile_micros() as f64 / 1e3);

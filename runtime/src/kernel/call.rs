@@ -5,7 +5,7 @@ use super::{Instance, Kernel};
 use crate::args::{Arg, OutArg};
 use crate::debug;
 use crate::device::Device;
-use crate::error::{Error, Result};
+use crate::error::{BackendError, Error, Result};
 use crate::tensor::{AnyTensor, TensorArg};
 use kiln_ir::{DType, Value};
 use std::time::Instant;
@@ -69,10 +69,7 @@ impl Kernel {
                     // names the array, axis and index (and is only run on this error path).
                     Err(flag) => {
                         self.run_interp(&inst, &args)?;
-                        return Err(Error::Execution {
-                            kernel: self.name().into(),
-                            message: format!("the cpu kernel raised `{}`", flag.name()),
-                        });
+                        return Err(self.backend_error(device, BackendError::Flag { device, flag }));
                     }
                 }
             }
@@ -85,15 +82,9 @@ impl Kernel {
                     Err(kiln_cuda::SimError::Flag(flag)) => {
                         // As on the CPU: the interpreter names the array, axis and index.
                         self.run_interp(&inst, &args)?;
-                        return Err(Error::Execution {
-                            kernel: self.name().into(),
-                            message: format!("the cuda-sim kernel raised `{}`", flag.name()),
-                        });
+                        return Err(self.backend_error(device, BackendError::Flag { device, flag }));
                     }
-                    Err(kiln_cuda::SimError::OutOfMemory { bytes, shape, what }) => {
-                        return Err(Error::OutOfMemory { bytes, shape, what })
-                    }
-                    Err(e) => return Err(self.backend_error("cuda-sim", e)),
+                    Err(e) => return Err(self.backend_error(device, e)),
                 }
             }
             Device::Cuda(_) => {
@@ -261,10 +252,7 @@ impl Kernel {
             Err(flag) => {
                 let values = host_args()?;
                 kiln_ir::interp::run(&inst.program, &values).map_err(|e| self.interp_error(e))?;
-                Err(Error::Execution {
-                    kernel: self.name().into(),
-                    message: format!("the {device} kernel raised `{}`", flag.name()),
-                })
+                Err(self.backend_error(device, BackendError::Flag { device, flag }))
             }
         }
     }

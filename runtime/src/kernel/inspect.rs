@@ -1,8 +1,9 @@
 //! Inspection: the loop IR, the passes, CLIF, assembly, CUDA C, PTX and ptxas reports of an
 //! instantiation, the same text `kiln inspect` and `KILN_DEBUG` show.
 
-use super::Kernel;
-use crate::error::{Error, Result};
+use super::{Kernel, INSPECT_GPU};
+use crate::device::Device;
+use crate::error::Result;
 use kiln_ir::loops::LoopProgram;
 use kiln_ir::lower::PassRecord;
 use kiln_ir::DType;
@@ -35,11 +36,7 @@ impl Kernel {
         let inst = self.instance(float)?;
         let lowered = self.lowered(&inst)?;
         let opts = kiln_cpu::CompileOptions { inspect: true, ..Default::default() };
-        kiln_cpu::compile_with(&lowered.loops, &opts).map_err(|e| Error::Backend {
-            kernel: self.name().into(),
-            device: "cpu".into(),
-            message: e.to_string(),
-        })
+        kiln_cpu::compile_with(&lowered.loops, &opts).map_err(|e| self.backend_error(Device::Cpu, e))
     }
 
     /// The CUDA C of the instantiation `float`: exactly the text NVRTC and the simulator
@@ -54,7 +51,7 @@ impl Kernel {
     pub fn ptx(&self, float: Option<DType>, arch: kiln_cuda::nvrtc::Arch) -> Result<String> {
         let inst = self.instance(float)?;
         let source = &self.cuda_program(&inst)?.source;
-        let compiled = kiln_cuda::nvrtc::compile_ptx(source, arch).map_err(|e| self.backend_error("cuda", e))?;
+        let compiled = kiln_cuda::nvrtc::compile_ptx(source, arch).map_err(|e| self.backend_error(INSPECT_GPU, e))?;
         Ok(compiled.ptx)
     }
 
@@ -66,7 +63,7 @@ impl Kernel {
         arch: kiln_cuda::nvrtc::Arch,
     ) -> Result<Vec<kiln_cuda::tools::KernelResources>> {
         let ptx = self.ptx(float, arch)?;
-        kiln_cuda::tools::ptxas_report(&ptx, arch).map_err(|e| self.backend_error("cuda", e))
+        kiln_cuda::tools::ptxas_report(&ptx, arch).map_err(|e| self.backend_error(INSPECT_GPU, e))
     }
 
     /// The program after each lowering pass, for the instantiation `float`

@@ -5,7 +5,8 @@
 //! CPU tiering in [`cache`].
 
 use crate::args::Arg;
-use crate::error::{Error, Result};
+use crate::device::Device;
+use crate::error::{BackendError, Error, Result};
 use kiln_ir::interp::InterpError;
 use kiln_ir::loops::LoopProgram;
 use kiln_ir::lower::PassRecord;
@@ -37,10 +38,10 @@ pub struct Kernel {
 #[derive(Debug)]
 struct Instance {
     program: Program,
-    lowered: OnceLock<std::result::Result<Lowered, String>>,
-    cpu: OnceLock<std::result::Result<kiln_cpu::CpuProgram, String>>,
+    lowered: OnceLock<Built<Lowered>>,
+    cpu: OnceLock<Built<kiln_cpu::CpuProgram>>,
     /// Tier 0 (`CompileOptions::fast`), compiled for small calls while `cpu` is not ready.
-    cpu_fast: OnceLock<std::result::Result<kiln_cpu::CpuProgram, String>>,
+    cpu_fast: OnceLock<Built<kiln_cpu::CpuProgram>>,
     /// Whether `cpu` has been asked for (by a caller or the background compile).
     cpu_started: AtomicBool,
     /// The background compile of `cpu`: closed when it has run (or was skipped); the kernel's
@@ -48,11 +49,14 @@ struct Instance {
     cpu_job: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
     /// Set by the kernel's drop: a queued background compile is skipped.
     cancelled: AtomicBool,
-    cuda: OnceLock<std::result::Result<kiln_cuda::CudaProgram, String>>,
-    sim: OnceLock<std::result::Result<kiln_cuda::SimProgram, String>>,
+    cuda: OnceLock<Built<kiln_cuda::CudaProgram>>,
+    sim: OnceLock<Built<kiln_cuda::SimProgram>>,
     /// The CUDA module per device ordinal, loaded on first use there.
     gpu: Mutex<HashMap<usize, Arc<kiln_cuda::driver::CudaModuleHandle>>>,
 }
+
+/// A lowering or compile result as cached: the failure stays typed for every later call.
+pub(super) type Built<T> = std::result::Result<T, Arc<BackendError>>;
 
 #[derive(Debug)]
 struct Lowered {
@@ -63,7 +67,7 @@ struct Lowered {
 impl Kernel {
     /// Build a kernel from array IR, verifying it first.
     pub fn from_program(program: Program) -> Result<Kernel> {
-        kiln_ir::verify::verify(&program).map_err(|e| Error::InvalidIr(e.to_string()))?;
+        kiln_ir::verify::verify(&program).map_err(|e| Error::InvalidIr(e.into()))?;
         Ok(Kernel {
             program,
             instances: Mutex::new(HashMap::new()),
@@ -77,7 +81,7 @@ impl Kernel {
 
     /// Build a kernel from the text form of its array IR.
     pub fn from_ir(text: &str) -> Result<Kernel> {
-        let program = kiln_ir::parse::parse_program(text).map_err(|e| Error::InvalidIr(e.to_string()))?;
+        let program = kiln_ir::parse::parse_program(text).map_err(|e| Error::InvalidIr(e.into()))?;
         Kernel::from_program(program)
     }
 
@@ -187,22 +191,12 @@ impl Kernel {
         Ok(inst.clone())
     }
 
-    fn backend_error(&self, device: &str, e: impl std::fmt::Display) -> Error {
-        Error::Backend { kernel: self.name().into(), device: device.into(), message: e.to_string() }
+    pub(super) fn backend_error(&self, device: Device, e: impl Into<BackendError>) -> Error {
+        Error::backend(self.name(), device, e.into())
     }
 
-    fn interp_error(&self, e: InterpError) -> Error {
-        let kernel = self.name().to_string();
-        match e {
-            InterpError::Bind(b) => Error::Bind(b),
-            InterpError::IndexOutOfBounds { array, axis, index, len } => {
-                Error::IndexOutOfBounds { kernel, array, axis, index, len }
-            }
-            InterpError::EmptyArgReduce { node } => Error::EmptyArgReduce { kernel, what: node },
-            InterpError::OutOfMemory { bytes, shape, what } => Error::OutOfMemory { bytes, shape, what },
-            InterpError::TooLarge { what, shape, .. } => Error::TooLarge { shape, what },
-            other => Error::Execution { kernel, message: other.to_string() },
-        }
+    pub(super) fn interp_error(&self, e: InterpError) -> Error {
+        self.backend_error(Device::Interp, e)
     }
 }
 
@@ -257,3 +251,10 @@ impl Drop for Kernel {
         }
     }
 }
+/// A failed build, as cached.
+pub(super) fn built_error(e: impl Into<BackendError>) -> Arc<BackendError> {
+    Arc::new(e.into())
+}
+
+/// The device named for CUDA C emission and PTX inspection, which target no particular GPU.
+pub(super) const INSPECT_GPU: Device = Device::Cuda(0);

@@ -8,5 +8,6 @@
 //! `compile_fail` (trybuild).
 
 mod cpu_runtime;
+mod error_kinds;
 mod random_programs;
 mod tensors;
