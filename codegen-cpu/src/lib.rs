@@ -51,6 +51,7 @@
 pub mod math;
 pub mod run;
 pub mod simd;
+pub mod vendor;
 pub mod vmath;
 
 mod jit;

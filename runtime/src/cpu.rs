@@ -97,6 +97,16 @@ pub fn run(
         })
     };
     for (ki, k) in lp.kernels.iter().enumerate() {
+        if let Some(step) = kiln_cpu::vendor::gemm_step(k) {
+            let threads = rayon::current_num_threads();
+            // SAFETY: as "SAFETY (both calls)" below (`descs` holds the original inputs, any
+            // strides); the step's output is an output or temporary, or the caller's `into`,
+            // none of which overlaps an input, and no kernel reads a buffer it writes.
+            match unsafe { kiln_cpu::vendor::run_gemm(lp, &step, &descs, &frame.syms, threads) } {
+                Ok(()) => continue,
+                Err(e) => tracing::debug!(kernel = %k.name, "{e}; running the generated loops"),
+            }
+        }
         let mut own = None;
         for ((b, axis), v, st) in &copies {
             if prog.repacks(ki).contains(&(*b, *axis)) {

@@ -12,7 +12,8 @@
 //!   mut v2: f32 = f32:0.0
 //!   for v3 < k {
 //!     let v4: f32 = mul(load a[v0, v3], load b[v3, v1])   // any order of each load's axes
-//!     v2 = add(v2, v4)
+//!     v2 = add(v2, v4)                                     // (or the product in place of v4;
+//!                                                          // or loads `let`-bound first)
 //!   }
 //!   store out0[v0, v1] = v2
 //! }
@@ -94,18 +95,36 @@ impl GemmStep {
         if !matches!(ty, DType::F32 | DType::F64) || *zero != Scalar::zero(*ty) || stored != acc {
             return Err("a `gemm` kernel accumulates from a float zero and stores its accumulator".into());
         }
-        let product = match body.as_slice() {
-            [Stmt::Let { var: t, value, .. }, Stmt::Assign { var, value: Expr::Binary(BinOp::Add, x, y) }]
-                if var == acc && **x == Expr::Var(*acc) && **y == Expr::Var(*t) =>
-            {
-                value
-            }
-            [Stmt::Assign { var, value: Expr::Binary(BinOp::Add, x, y) }] if var == acc && **x == Expr::Var(*acc) => y,
-            _ => return Err("a `gemm` kernel's loop adds one product to its accumulator".into()),
+        // `let`s of loads (an operand shared with another consumer), then the product, added.
+        let Some((Stmt::Assign { var, value: Expr::Binary(BinOp::Add, x, y) }, lets)) = body.split_last() else {
+            return Err("a `gemm` kernel's loop adds one product to its accumulator".into());
         };
-        let Expr::Binary(BinOp::Mul, x, y) = product else {
+        let mut bound: Vec<(Var, &Expr)> = vec![];
+        for s in lets {
+            let Stmt::Let { var, value, .. } = s else {
+                return Err("a `gemm` kernel's loop holds only `let`s before its one update".into());
+            };
+            if !matches!(value, Expr::Load { .. } | Expr::Binary(BinOp::Mul, ..)) || value.has_check() {
+                return Err("a `gemm` kernel's loop `let`s only loads and the product".into());
+            }
+            bound.push((*var, value));
+        }
+        let resolve = |e: &'_ Expr| -> Option<Expr> {
+            match e {
+                Expr::Var(v) => bound.iter().find(|(b, _)| b == v).map(|(_, e)| (*e).clone()),
+                e => Some(e.clone()),
+            }
+        };
+        if var != acc || **x != Expr::Var(*acc) {
+            return Err("a `gemm` kernel's loop adds one product to its accumulator".into());
+        }
+        let Some(Expr::Binary(BinOp::Mul, x, y)) = resolve(y) else {
             return Err("a `gemm` kernel's product is `mul(load a[..], load b[..])`".into());
         };
+        let (Some(x), Some(y)) = (resolve(&x), resolve(&y)) else {
+            return Err("a `gemm` kernel's product is `mul(load a[..], load b[..])`".into());
+        };
+        let (x, y) = (&x, &y);
         let vars = Vars { b: vb.map(|(v, _)| v), i: vi, j: vj, l: *vl };
         let (a, b) = match (vars.operand(x, Side::A), vars.operand(y, Side::B)) {
             (Some(a), Some(b)) => (a, b),
@@ -118,6 +137,15 @@ impl GemmStep {
             .indexed(*buf, idx, Side::C)
             .ok_or("a `gemm` kernel stores at every (b?, i, j) of its domain, one variable per axis")?;
         Ok(GemmStep { dtype: *ty, batch: vb.map(|(_, d)| d), m, n, k: *kd, a, b, c })
+    }
+
+    /// The step kernel `k` is when a backend should make it a vendor call: its hint is `gemm`
+    /// and its dtype one that GEMM libraries have (`f32`, `f64`); `None` runs its loops.
+    pub fn vendor(k: &Kernel) -> Option<GemmStep> {
+        if k.hint != super::KernelHint::Gemm {
+            return None;
+        }
+        GemmStep::of(k).ok().filter(|g| matches!(g.dtype, DType::F32 | DType::F64))
     }
 
     /// The extents `[batch, m, n, k]` under symbol values `syms` (batch 1 for a single

@@ -108,3 +108,21 @@ fn only_plain_float_products_become_gemm_steps() {
     // A fused form (a distance inside the sum) keeps generated loops.
     assert_eq!(hints(&product("f32", Some("binary sub v5 v6"))), [KernelHint::Serial]);
 }
+
+#[test]
+fn a_shared_operand_load_may_be_let_bound() {
+    // What used to break: the Gram system `x.t().dot(&x)` beside `x.t().dot(&t)` shares the
+    // load of `x[l, i]`, which the loop IR binds with a `let` before the product; the
+    // verifier rejected the gemm kernel.
+    let text = MATMUL_T.replace(
+        "      let v5: f32 = mul(load y[v2, v4], load x[v0, v4, v1])\n",
+        "      let v6: f32 = load x[v0, v4, v1]\n      let v5: f32 = mul(load y[v2, v4], v6)\n",
+    );
+    let lp = parse_loop_program(&text).unwrap_or_else(|e| panic!("{e}"));
+    verify_loops(&lp).unwrap_or_else(|e| panic!("{e}"));
+    let g = GemmStep::of(&lp.kernels[0]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lp.buffer(g.a.buf).name, "x");
+    // A `let` with a side effect (a checked index) is not part of the one shape.
+    let checked = text.replace("let v6: f32 = load x[v0, v4, v1]", "let v6: i64 = check(v4, k)");
+    assert!(GemmStep::of(&parse_loop_program(&checked).unwrap().kernels[0]).is_err());
+}
