@@ -62,6 +62,15 @@ def nearest_inputs(np, n, k, d):
     return pts, ctr
 
 
+MATMUL_N = 2048
+
+
+def matmul_inputs(np, n, seed):
+    """A `matmul` operand, identical in Rust (`kiln_benches::square`)."""
+    j = np.arange(n * n, dtype=np.int64)
+    return ((j * seed % 1009).astype(np.float64) * 1e-3 - 0.5).reshape(n, n)
+
+
 def main():
     quick = "--quick" in sys.argv[1:]
     warmup, runs = (1, 3) if quick else (3, 15)
@@ -108,6 +117,13 @@ def main():
     record(out, "numpy_axpby", lambda: a * x + b * y, warmup, runs)
     record(out, "numpy_sum", lambda: x.sum(), warmup, runs)
     record(out, "numpy_exp_sin", lambda: np.exp(x) * np.sin(y), warmup, runs)
+
+    out["matmul_n3"] = float(MATMUL_N) ** 3
+    ma, mb = matmul_inputs(np, MATMUL_N, 7919), matmul_inputs(np, MATMUL_N, 104729)
+    record(out, "numpy_matmul_f64", lambda: ma @ mb, 1, max(3, runs // 3))
+    ma, mb = ma.astype(np.float32), mb.astype(np.float32)
+    record(out, "numpy_matmul_f32", lambda: ma @ mb, 1, max(3, runs // 3))
+    del ma, mb
 
     try:
         import numexpr as ne

@@ -2,7 +2,7 @@
 //!
 //! They are the workloads issue 3 names: an out-of-place `a*x + b*y`, a full `x.sum()`,
 //! `x.exp() * y.sin()` and the README's `nearest` (squared distances to every center, then the
-//! argmin and min per point, with no `n x k x d` temporary).
+//! argmin and min per point, with no `n x k x d` temporary), and issue 16's `a.dot(&b)`.
 
 use kiln::prelude::*;
 
@@ -31,6 +31,12 @@ pub fn nearest(x: Array2<f32>, c: Array2<f32>) -> (Array1<i64>, Array1<f32>) {
     let (k, _) = c.dim();
     let dist = Array2::from_shape_fn((n, k), |(i, j)| sum(0..d, |l| (x[[i, l]] - c[[j, l]]).powi(2)));
     (dist.argmin_axis(Axis(1)), dist.min_axis(Axis(1)))
+}
+
+/// `a.dot(&b)`: a plain matrix product, which the schedule gives to a vendor GEMM.
+#[kernel]
+pub fn matmul<F: Float>(a: Array2<F>, b: Array2<F>) -> Array2<F> {
+    a.dot(&b)
 }
 
 /// `x + 1`: a throwaway kernel that finds out whether a device runs, without compiling (and

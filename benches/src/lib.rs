@@ -28,6 +28,16 @@ pub const NEAREST_K: usize = 64;
 /// Number of features in the `nearest` benchmark.
 pub const NEAREST_D: usize = 32;
 
+/// The side of the square matrices of the `a.dot(&b)` benchmark.
+pub const MATMUL_N: usize = 2048;
+
+/// A `matmul` operand, `n x n`: element `j` (row-major) is `(j * seed % 1009) * 1e-3 - 0.5`
+/// in f64 (round it to f32 for the f32 product), the same numbers as `matmul_inputs` in
+/// `benches/python/baselines.py`.
+pub fn square(n: usize, seed: usize) -> Array2<f64> {
+    Array2::from_shape_fn((n, n), |(r, c)| ((r * n + c) * seed % 1009) as f64 * 1e-3 - 0.5)
+}
+
 /// Wall-time statistics of repeated runs, in seconds.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Stats {

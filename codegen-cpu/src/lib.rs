@@ -56,6 +56,7 @@ pub mod repack;
 pub mod run;
 pub mod simd;
 pub mod tier;
+pub mod vendor;
 pub mod vmath;
 
 mod jit;

@@ -3,7 +3,8 @@
 //! argument pack, and flag reporting.
 //!
 //! This is the whole contract of [`CpuProgram::run`] made safe in one function; the runtime
-//! adds thread splitting and caching around the same steps.
+//! adds thread splitting and caching around the same steps. A `gemm` kernel runs as a vendor
+//! call ([`crate::vendor`]) on as many rayon threads as the other kernels have chunks.
 
 use crate::{ArgPack, BufDesc, CpuError, CpuProgram};
 use kiln_ir::loops::{Flag, Frame, HostMemory, LoopProgram};
@@ -23,6 +24,7 @@ pub fn run_program(p: &CpuProgram, lp: &LoopProgram, args: &[Value]) -> Result<V
 
 /// [`run_program`], calling each kernel on `chunks` consecutive sub-ranges of its domain one
 /// after another (as a parallel runtime would, serially): the result must not depend on it.
+/// A `gemm` kernel is one library call on `chunks` rayon threads instead.
 ///
 /// # Errors
 /// As [`run_program`].
@@ -50,6 +52,12 @@ pub fn run_program_chunked(
         // allocated for the accesses a failed index check makes; outputs and temporaries are
         // owned by `mem`, inputs are never stored to (a loop IR invariant); `frame.syms` has
         // one value per symbol, `flags` one per flag, and `0..len` is the domain.
+        if let Some(step) = crate::vendor::gemm_step(&lp.kernels[ki]) {
+            // SAFETY: see above; the step's output is an output or temporary `mem` owns, which
+            // the verifier keeps apart from its operands (no kernel reads what it writes).
+            unsafe { crate::vendor::run_gemm(lp, &step, &descs, &frame.syms, chunks)? };
+            continue;
+        }
         let chunks = chunks.max(1) as i64;
         for c in 0..chunks {
             let (lo, hi) =

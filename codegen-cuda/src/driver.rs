@@ -58,6 +58,17 @@ pub struct CudaDevice {
     ctx: Arc<CudaContext>,
     stream: Arc<CudaStream>,
     arch: Arch,
+    /// cuBLAS on `stream`, made on first use; `None` where libcublas cannot be loaded.
+    blas: OnceLock<Option<Blas>>,
+}
+
+/// A cuBLAS handle (cudarc's `CudaBlas`, which has no `Debug`).
+struct Blas(cudarc::cublas::CudaBlas);
+
+impl std::fmt::Debug for Blas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CudaBlas")
+    }
 }
 
 impl CudaDevice {
@@ -85,7 +96,7 @@ impl CudaDevice {
         let (major, minor) = call("cuDeviceGetAttribute", || ctx.compute_capability())?;
         let arch = Arch::from_compute_capability(major.unsigned_abs(), minor.unsigned_abs());
         let stream = ctx.default_stream();
-        let dev = Arc::new(CudaDevice { ctx, stream, arch });
+        let dev = Arc::new(CudaDevice { ctx, stream, arch, blas: OnceLock::new() });
         devices.insert(ordinal, dev.clone());
         Ok(dev)
     }
@@ -140,6 +151,73 @@ impl CudaDevice {
     pub fn device_ptr<T>(&self, buf: &CudaSlice<T>) -> u64 {
         let (ptr, _sync) = buf.device_ptr(&self.stream);
         ptr
+    }
+
+    /// cuBLAS on this device's stream, made on first use; `None` where libcublas cannot be
+    /// loaded (cudarc would panic on its first call) or the handle cannot be made.
+    fn blas(&self) -> Option<&cudarc::cublas::CudaBlas> {
+        let make = || {
+            // SAFETY: only loads libcublas (dlopen) and looks its symbols up.
+            let present = std::panic::catch_unwind(|| unsafe { cudarc::cublas::sys::is_culib_present() });
+            if !matches!(present, Ok(true)) {
+                return None;
+            }
+            let stream = self.stream.clone();
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || cudarc::cublas::CudaBlas::new(stream).ok()))
+                .ok()
+                .flatten()
+                .map(Blas)
+        };
+        self.blas.get_or_init(make).as_ref().map(|b| &b.0)
+    }
+
+    /// Run `g` as `cublas{S,D}gemmStridedBatched` (alpha 1, beta 0; `f64` picks D) on this
+    /// device's stream, with `a`, `b`, `c` the device addresses of its buffers. `Ok(false)`
+    /// (nothing run) where cuBLAS is absent.
+    ///
+    /// # Errors
+    /// [`CudaError::Driver`] when cuBLAS returns an error status.
+    ///
+    /// # Safety
+    /// `a`, `b` and `c` address live device memory of this device, of the element type, holding
+    /// every element the call reads or writes under `g`'s extents, leading dimensions and
+    /// strides, and `c` overlaps neither operand.
+    pub unsafe fn gemm(&self, g: &crate::blas::BlasGemm, f64: bool, a: u64, b: u64, c: u64) -> Result<bool, CudaError> {
+        use cudarc::cublas::{result, sys::cublasOperation_t as Op};
+        let Some(blas) = self.blas() else { return Ok(false) };
+        let op = |o| if o == crate::blas::BlasOp::N { Op::CUBLAS_OP_N } else { Op::CUBLAS_OP_T };
+        let (h, ta, tb) = (*blas.handle(), op(g.transa), op(g.transb));
+        macro_rules! call {
+            ($f:ident, $t:ty) => {{
+                let (one, zero): ($t, $t) = (1.0, 0.0);
+                // SAFETY: the caller's contract; `one` and `zero` live across the call.
+                unsafe {
+                    result::$f(
+                        h,
+                        ta,
+                        tb,
+                        g.m,
+                        g.n,
+                        g.k,
+                        &one,
+                        a as *const $t,
+                        g.lda,
+                        g.stride_a,
+                        b as *const $t,
+                        g.ldb,
+                        g.stride_b,
+                        &zero,
+                        c as *mut $t,
+                        g.ldc,
+                        g.stride_c,
+                        g.batch,
+                    )
+                }
+            }};
+        }
+        let r = if f64 { call!(dgemm_strided_batched, f64) } else { call!(sgemm_strided_batched, f32) };
+        r.map_err(|e| CudaError::Driver { call: "cublasGemmStridedBatched", message: e.to_string() })?;
+        Ok(true)
     }
 
     /// Waits for all queued work of this device.

@@ -7,6 +7,7 @@
 //! The kernel ABI (one by-value argument struct per program, block size, grid mapping) is
 //! documented in [`emit`]; every launcher (the driver, the simulator) follows it.
 
+pub mod blas;
 pub mod emit;
 pub mod sim;
 

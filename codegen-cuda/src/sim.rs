@@ -7,6 +7,9 @@
 //! `~/.cache/kiln/cudasim`, else the system temp directory. A library that fails to load is
 //! rebuilt. Launches of one library are serialized (its simulated thread state is static);
 //! different programs run in parallel.
+//!
+//! A vendor GEMM step runs as the stand-in of cuBLAS's strided batched GEMM
+//! ([`crate::blas::gemm_strided_batched`]) with the arguments a GPU run passes cuBLAS.
 
 mod host;
 
@@ -271,6 +274,9 @@ pub fn run_sim_with(
         return bad(format!("buffers of `{}` do not match the compiled argument layout", lp.name));
     };
     for (ki, k) in prog.kernels.iter().enumerate() {
+        if blas_standin(lp, ki, &mem, syms) {
+            continue;
+        }
         let Some(len) = k.launch.len(syms) else { return bad(format!("domain of kernel `{}` overflows i64", k.name)) };
         let grid = k.launch.grid_dim(len, opts.max_grid.max(1));
         if grid == 0 {
@@ -296,4 +302,29 @@ pub fn run_sim_with(
         }
     }
     Ok(mem.outputs(lp)?)
+}
+
+/// Run kernel `ki` of `lp` as the cuBLAS stand-in ([`crate::blas`]) when it is a vendor GEMM
+/// step whose operands have a cuBLAS form; `false` (nothing run) otherwise, and its generated
+/// kernel is launched instead, as on a GPU.
+fn blas_standin(lp: &LoopProgram, ki: usize, mem: &HostMemory<'_>, syms: &[i64]) -> bool {
+    use crate::blas::blas_gemm;
+    let Some(step) = lp.kernels.get(ki).and_then(kiln_ir::loops::GemmStep::vendor) else { return false };
+    let Some(g) = blas_gemm(&step, &mem.strides, syms) else { return false };
+    let (a, b, c) = (mem.ptrs[g.a.index()], mem.ptrs[g.b.index()], mem.ptrs[g.c.index()]);
+    let start = std::time::Instant::now();
+    // SAFETY (both arms): the call reads exactly the elements of A and B, and writes exactly
+    // the elements of C, that the step's loop nest indexes (the same strides, by
+    // `blas_gemm`'s mapping), which `mem` holds live with the buffers' dtype and shapes under
+    // `syms` and the loop IR verifier proved in range; C is an output or temporary `mem`
+    // owns, never an input, and with beta zero it is not read.
+    let done = match step.dtype {
+        // SAFETY: see "SAFETY (both arms)" above.
+        kiln_ir::DType::F32 => unsafe { g.call_standin::<f32>(a.cast(), b.cast(), c.cast(), 1.0) },
+        // SAFETY: see "SAFETY (both arms)" above.
+        kiln_ir::DType::F64 => unsafe { g.call_standin::<f64>(a.cast(), b.cast(), c.cast(), 1.0) },
+        _ => return false,
+    };
+    tracing::debug!(kernel = %lp.kernels[ki].name, micros = start.elapsed().as_micros() as u64, ok = done.is_ok(), "cuda sim: cublas stand-in");
+    done.is_ok()
 }

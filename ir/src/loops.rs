@@ -32,12 +32,14 @@
 //! a walk that only recurses and acts at some nodes is written on them, not as its own `match`.
 
 mod frame;
+mod gemm;
 mod parse;
 mod verify;
 mod walk;
 
 pub use crate::scalar::Scalar;
 pub use frame::{row_major_strides, Frame, FrameBuf, FrameError, HostMemory, Room};
+pub use gemm::{GemmAxis, GemmOperand, GemmStep};
 pub use parse::{parse_loop_program, ParseLoopError};
 pub use verify::{verify_loops, LoopVerifyError, LoopVerifyErrors};
 
@@ -274,6 +276,11 @@ pub enum KernelHint {
     /// The first kernel of a `Scatter` reduction: the domain is the chunks, and each point adds
     /// its chunk of rows (a `for .. from .. to ..`) into its own partials.
     Scatter,
+    /// A plain matrix product the schedule gave to a vendor GEMM (the `gemm` crate on the
+    /// CPU, cuBLAS on a GPU): the body is the product's reference loop nest in the one shape
+    /// [`GemmStep::of`] reads (a `sum` over `k` of `a * b` stored once per point), which the
+    /// interpreter runs as it stands and a backend may replace by one library call.
+    Gemm,
 }
 
 impl KernelHint {
@@ -284,12 +291,15 @@ impl KernelHint {
             KernelHint::Serial => Some("serial"),
             KernelHint::TwoPhase => Some("two_phase"),
             KernelHint::Scatter => Some("scatter"),
+            KernelHint::Gemm => Some("gemm"),
         }
     }
 
     /// The hint of `word`, as [`Self::keyword`] prints it.
     pub fn from_keyword(word: &str) -> Option<KernelHint> {
-        [KernelHint::Serial, KernelHint::TwoPhase, KernelHint::Scatter].into_iter().find(|h| h.keyword() == Some(word))
+        [KernelHint::Serial, KernelHint::TwoPhase, KernelHint::Scatter, KernelHint::Gemm]
+            .into_iter()
+            .find(|h| h.keyword() == Some(word))
     }
 
     /// The hint of a kernel made of one with hint `self` followed by one with `next`: the

@@ -12,6 +12,9 @@
 //! outputs, `ln`/`sqrt`/`rsqrt`/`log1p` and divisors see `|x| + 1`, `prod` sees `tanh`
 //! outputs, integer ops avoid `mul` (no overflow) and `u32` avoids `sub`.
 //!
+//! [`matmul_text`] spells the plain matrix products (transposed, batched, with an epilogue)
+//! that the vendor GEMM tests of every backend run.
+//!
 //! [`check_golden_dir`] is the golden-file check of the lowering and CLIF tests: a directory of
 //! input texts and the output texts the compiler must print for them.
 
@@ -24,6 +27,47 @@ use crate::value::Value;
 use crate::verify::broadcast_shapes;
 use ndarray::{ArrayD, IxDyn};
 use std::path::{Path, PathBuf};
+
+/// The array IR text of `x.dot(&y)` as the front end lowers `dot`, over `dtype` (`x: [m, q]`,
+/// or `[q, m]` read transposed when `xt`; `y: [q, n]`), batched over a leading axis `p` of `x`
+/// when `batched` (`y` shared by every batch element), times 2 when `epilogue`: the plain
+/// products the vendor GEMM tests of every backend run.
+pub fn matmul_text(dtype: &str, xt: bool, batched: bool, epilogue: bool) -> String {
+    let (xshape, view, perm) = match (xt, batched) {
+        (false, false) => ("m, q", "m, q", "0, 1"),
+        (true, false) => ("q, m", "m, q", "1, 0"),
+        (false, true) => ("p, m, q", "p, m, q", "0, 1, 2"),
+        (true, true) => ("p, q, m", "p, m, q", "0, 2, 1"),
+    };
+    // Without a batch, `v3` repeats `i1` (simplify merges them) to keep the numbering.
+    let (load, dom, out, v3) = if batched {
+        ("v3, v4, v6", "i0 < p, i1 < m, i2 < n", "p, m, n", "i0")
+    } else {
+        ("v4, v6", "i1 < m, i2 < n", "m, n", "i1")
+    };
+    let tail = if epilogue {
+        format!("  v12: {dtype}[] = const 2.0\n  v13: {dtype}[{out}] = binary mul v11 v12\n  return v13")
+    } else {
+        "  return v11".to_string()
+    };
+    format!(
+        "kernel mm(x: {dtype}[{xshape}], y: {dtype}[q, n]) -> {dtype}[{out}] {{
+  v0: {dtype}[{xshape}] = param 0
+  v1: {dtype}[q, n] = param 1
+  v2: {dtype}[{view}] = transpose v0 [{perm}]
+  v3: i64[] = index {v3}
+  v4: i64[] = index i1
+  v5: i64[] = index i2
+  v6: i64[] = index i3
+  v7: {dtype}[] = load v2 [{load}]
+  v8: {dtype}[] = load v1 [v6, v5]
+  v9: {dtype}[] = binary mul v7 v8
+  v10: {dtype}[] = range_reduce sum (i3 < q) v9
+  v11: {dtype}[{out}] = generate ({dom}) v10
+{tail}
+}}"
+    )
+}
 
 /// A small xorshift64* generator: deterministic, fast, good enough for test data.
 #[derive(Clone, Debug)]

@@ -71,7 +71,9 @@ pub fn run(
     // Inputs some kernel's vector loop wants with stride 1 on an axis they lack it on: copied
     // once per call (see `kiln_cpu::repack`), and given to those kernels only.
     let mut copies: Vec<((BufId, usize), Value, Vec<i64>)> = vec![];
-    for ki in 0..lp.kernels.len() {
+    // Vendor GEMM steps read every input in place, whatever its strides: no copies for them.
+    let steps: Vec<_> = lp.kernels.iter().map(kiln_cpu::vendor::gemm_step).collect();
+    for (ki, _) in steps.iter().enumerate().filter(|(_, s)| s.is_none()) {
         for &(b, axis) in prog.repacks(ki) {
             let Some(k) = param_of.get(b.index()).copied().flatten() else { continue };
             if copies.iter().any(|(key, ..)| *key == (b, axis))
@@ -95,6 +97,16 @@ pub fn run(
         })
     };
     for (ki, k) in lp.kernels.iter().enumerate() {
+        if let Some(step) = &steps[ki] {
+            let threads = rayon::current_num_threads();
+            // SAFETY: as "SAFETY (both calls)" below (`descs` holds the original inputs, any
+            // strides); the step's output is an output or temporary, or the caller's `into`,
+            // none of which overlaps an input, and no kernel reads a buffer it writes.
+            match unsafe { kiln_cpu::vendor::run_gemm(lp, step, &descs, &frame.syms, threads) } {
+                Ok(()) => continue,
+                Err(e) => tracing::debug!(kernel = %k.name, "{e}; running the generated loops"),
+            }
+        }
         let mut own = None;
         for ((b, axis), v, st) in &copies {
             if prog.repacks(ki).contains(&(*b, *axis)) {

@@ -5,7 +5,8 @@
 //! inputs are the caller's (row-major) device buffers, outputs and temporaries are zero-filled
 //! allocations of the buffer's shape under the bound symbols (a failed one is
 //! [`Error::OutOfMemory`]), empty buffers point at zeroed room, and one `u32` per error flag is
-//! read back after the launches. No GPU exists on the machines that build kiln; this path is exercised by
+//! read back after the launches; a vendor GEMM step is one cuBLAS call ([`kiln_cuda::blas`])
+//! where libcublas loads, its generated kernel otherwise. No GPU exists on the machines that build kiln; this path is exercised by
 //! `cargo xtask test-gpu` where one does.
 
 use crate::device::Device;
@@ -88,7 +89,20 @@ pub(crate) fn run(
     let words = prog
         .pack_args(&ptrs, &strides, &frame.syms, dev.device_ptr(&flags))
         .ok_or_else(|| Error::invariant(&lp.name, "buffers do not match the compiled argument layout"))?;
-    for k in &prog.kernels {
+    for (ki, k) in prog.kernels.iter().enumerate() {
+        if let Some(step) = lp.kernels.get(ki).and_then(kiln_ir::loops::GemmStep::vendor) {
+            if let Some(g) = kiln_cuda::blas::blas_gemm(&step, &strides, &frame.syms) {
+                let at = |b: kiln_ir::loops::BufId| ptrs[b.index()];
+                let f64 = step.dtype == kiln_ir::DType::F64;
+                // SAFETY: as the launch below: every pointer is a live device buffer of this
+                // device with its dtype and its shape under `syms`, and `blas_gemm` maps the
+                // step onto exactly the elements its verified loop nest indexes; C is an output
+                // or temporary allocated above, never an input.
+                if unsafe { dev.gemm(&g, f64, at(g.a), at(g.b), at(g.c)) }.map_err(err)? {
+                    continue;
+                }
+            }
+        }
         let len = k
             .launch
             .len(&frame.syms)

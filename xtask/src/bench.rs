@@ -514,8 +514,13 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
     let device = k.text("kiln_device").unwrap_or_else(|| "-".into());
     let interp = device != "cpu";
     let (n, kn, knn, pn, pnn) = (k.num("n"), k.num("kiln_n"), k.num("kiln_nearest_n"), p.num("n"), p.num("nearest_n"));
+    let (kmm, pmm) = (k.num("kiln_matmul_n3"), p.num("matmul_n3"));
     let kt = |key: &str, n: Option<f64>| Timing::of(&k, key, n);
     let pt = |key: &str, n: Option<f64>| Timing::of(&p, key, n);
+    let matmul = |dt: &str| {
+        let (kiln, numpy) = (kt(&format!("kiln_matmul_{dt}"), kmm), pt(&format!("numpy_matmul_{dt}"), pmm));
+        speed_row(&format!("a.dot(&b) {dt}"), &kiln, interp, &numpy, "numpy a @ b", 0.9)
+    };
 
     let rows = [
         // The triad writes into an array it already has; so does `axpby::into` (issue 3's
@@ -531,6 +536,9 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
         speed_row("x.sum()", &kt("kiln_sum", kn), interp, &pt("numpy_sum", pn), "numpy", 1.0),
         speed_row("x.exp() * y.sin()", &kt("kiln_exp_sin", kn), interp, &pt("numpy_exp_sin", pn), "numpy", 1.0),
         speed_row("nearest", &kt("kiln_nearest", knn), interp, &pt("sklearn_nearest", pnn), "scikit-learn", 1.0),
+        // n = multiply-adds (2048^3 on the CPU): time per multiply-add, issue 16's target.
+        matmul("f32"),
+        matmul("f64"),
     ];
 
     let (ken, pen) = (k.num("kiln_est_n"), p.num("est_n"));

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use kiln::{with_device, Device, Kernel};
 use kiln_benches::json::JsonObject;
-use kiln_benches::kernels::{axpby, exp_sin, nearest, sum_all};
+use kiln_benches::kernels::{axpby, exp_sin, matmul, nearest, sum_all};
 use kiln_benches::{centers, gbs, input_x, input_y, measure, points, stream, time_once, Stats};
 
 /// Sizes and repetitions of one run.
@@ -29,6 +29,8 @@ struct Plan {
     kiln_n: usize,
     /// Points of kiln's `nearest` on the chosen device.
     nearest_n: usize,
+    /// Side of kiln's `a.dot(&b)` matrices on the chosen device.
+    matmul_n: usize,
     kiln_warmup: usize,
     kiln_runs: usize,
 }
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
             runs: if quick { 3 } else { 15 },
             kiln_n: n,
             nearest_n: kiln_benches::NEAREST_N / scale,
+            matmul_n: kiln_benches::MATMUL_N,
             kiln_warmup: if quick { 1 } else { 3 },
             kiln_runs: if quick { 3 } else { 15 },
         },
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
             runs: if quick { 3 } else { 15 },
             kiln_n: n,
             nearest_n: 2_000 / scale,
+            matmul_n: 128,
             kiln_warmup: 1,
             kiln_runs: 3,
         },
@@ -90,6 +94,8 @@ fn main() -> ExitCode {
     out.num("n", plan.n as f64);
     out.num("kiln_n", plan.kiln_n as f64);
     out.num("kiln_nearest_n", plan.nearest_n as f64);
+    // Multiply-adds of one product: the `n` of the matmul rows (time per multiply-add).
+    out.num("kiln_matmul_n3", (plan.matmul_n as f64).powi(3));
     out.num("threads", rayon::current_num_threads() as f64);
 
     // On the CPU the bandwidth-bound kernels are timed in turns with their references
@@ -239,6 +245,18 @@ fn kiln_kernels(plan: &Plan, out: &mut JsonObject, interleave: bool) {
     if let Some(s) = bench_kernel(plan, out, "kiln_nearest", None, || nearest(&p, &c)) {
         // Three flops (subtract, multiply, add) per point, center and feature.
         out.num("kiln_nearest_gflops", 3.0 * (plan.nearest_n * k * d) as f64 / s.median_s / 1e9);
+    }
+
+    // `a.dot(&b)`, square, f32 and f64: a vendor GEMM call on the CPU.
+    let mn = plan.matmul_n;
+    let (a, b) = (kiln_benches::square(mn, 7919), kiln_benches::square(mn, 104729));
+    let flops = 2.0 * (mn as f64).powi(3);
+    if let Some(s) = bench_kernel(plan, out, "kiln_matmul_f64", None, || matmul(&a, &b)) {
+        out.num("kiln_matmul_f64_gflops", flops / s.median_s / 1e9);
+    }
+    let (a, b) = (a.mapv(|v| v as f32), b.mapv(|v| v as f32));
+    if let Some(s) = bench_kernel(plan, out, "kiln_matmul_f32", None, || matmul(&a, &b)) {
+        out.num("kiln_matmul_f32_gflops", flops / s.median_s / 1e9);
     }
 }
 

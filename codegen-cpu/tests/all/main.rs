@@ -9,6 +9,7 @@
 mod blocked;
 mod columns;
 mod common;
+mod gemm;
 mod golden;
 mod hand;
 mod hints;

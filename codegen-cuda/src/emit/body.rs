@@ -63,13 +63,14 @@ pub(super) fn kernel(lp: &LoopProgram, k: &Kernel) -> R<(String, Mapping)> {
 }
 
 /// Which mappings the schedule's hint lets a kernel take: `(tiled, block per point)`. Only a
-/// kernel of serial reduction loops or a two-phase partial can be a tiled contraction, only a
+/// kernel of serial reduction loops (a `gemm` step's own loops among them: its kernel where no
+/// vendor call takes it) or a two-phase partial can be a tiled contraction, only a
 /// two-phase partial a block reduction; the kernel's shape then decides whether it is one.
 /// Loop IR without a hint (`plain`: element-wise kernels, hand-written programs) is
 /// recognised by its shape alone.
 fn mappings(hint: KernelHint) -> (bool, bool) {
     match hint {
-        KernelHint::Serial => (true, false),
+        KernelHint::Serial | KernelHint::Gemm => (true, false),
         KernelHint::Plain | KernelHint::TwoPhase => (true, true),
         _ => (false, false),
     }

@@ -12,6 +12,7 @@ mod emit_nvrtc;
 mod nvrtc;
 mod nvrtc_gpu;
 mod sim_common;
+mod sim_gemm;
 mod sim_hand;
 mod sim_random;
 mod sim_tiled;

@@ -73,3 +73,44 @@ fn bad_launches_and_ordinals_are_typed_errors() {
     let count = driver::device_count();
     assert!(matches!(CudaDevice::open(count), Err(CudaError::NoDevice { ordinal, .. }) if ordinal == count));
 }
+
+#[test]
+fn cublas_gemm_matches_the_stand_in() {
+    use kiln_cuda::blas::{BlasGemm, BlasOp};
+    use kiln_ir::loops::BufId;
+    let test = "cublas_gemm_matches_the_stand_in";
+    let Some(dev) = gpu(test) else { return };
+    // Two batches of C (3 x 2, ldc 3) = A (3 x 4, N, lda 3) * op(B) (4 x 2; B stored 2 x 4, T).
+    let g = BlasGemm {
+        transa: BlasOp::N,
+        transb: BlasOp::T,
+        m: 3,
+        n: 2,
+        k: 4,
+        a: BufId(0),
+        lda: 3,
+        stride_a: 12,
+        b: BufId(1),
+        ldb: 2,
+        stride_b: 8,
+        c: BufId(2),
+        ldc: 3,
+        stride_c: 6,
+        batch: 2,
+    };
+    // Small integers: every sum is exact, in any order.
+    let a: Vec<f32> = (0..24).map(|i| (i % 7) as f32 - 3.0).collect();
+    let b: Vec<f32> = (0..16).map(|i| (i % 5) as f32 - 2.0).collect();
+    let mut want = vec![f32::NAN; 12];
+    // SAFETY: a, b and want hold the 24, 16 and 12 elements these arguments reach.
+    unsafe { g.call_standin(a.as_ptr(), b.as_ptr(), want.as_mut_ptr(), 1.0) }.expect("valid arguments");
+    let (da, db, dc) = (dev.upload(&a).unwrap(), dev.upload(&b).unwrap(), dev.alloc_zeros::<f32>(12).unwrap());
+    let (pa, pb, pc) = (dev.device_ptr(&da), dev.device_ptr(&db), dev.device_ptr(&dc));
+    // SAFETY: the device buffers hold the same element counts as the host arrays above.
+    let ran = unsafe { dev.gemm(&g, false, pa, pb, pc) }.unwrap_or_else(|e| panic!("{test}: {e}"));
+    if !ran {
+        kiln_cuda::tools::skip_test(&format!("nvrtc_gpu::{test}"), "libcublas not found");
+        return;
+    }
+    assert_eq!(dev.download(&dc).unwrap(), want);
+}

@@ -25,7 +25,10 @@
 //!    partials, accumulated in place).
 //! 9. Kernel hints ([`super::KernelHint`]): a `two_phase` or `scatter` kernel's first domain
 //!    axis (the chunk) has a constant extent and its body has a `for .. from .. to ..` (the
-//!    chunk's rows). (`serial` promises no shape: a reduction over no axes runs no loop.)
+//!    chunk's rows). A `gemm` kernel's body is the one loop nest [`super::GemmStep::of`]
+//!    reads: a float `sum` of `a * b` whose every index is a bare variable (so the library call
+//!    touches exactly the elements invariant 6 proved in range). (`serial` promises no shape:
+//!    a reduction over no axes runs no loop.)
 
 use super::{BufId, BufKind, Expr, LoopProgram, Scalar, Stmt, Var};
 use crate::program::UnOp;
@@ -312,6 +315,11 @@ impl Verifier<'_> {
                 }
                 if !ranges {
                     self.error(format!("a `{word}` kernel has no `for .. from .. to ..` over its chunk"));
+                }
+            }
+            super::KernelHint::Gemm => {
+                if let Err(why) = super::GemmStep::of(k) {
+                    self.error(why);
                 }
             }
             _ => {}

@@ -3,7 +3,8 @@
 //! First, [`merge_kernels`]: each kernel joins the one before it when their domains have the
 //! same extents and it reads nothing that one writes (`build_loops` builds one kernel per
 //! materialized node; element-wise outputs of one shape become one kernel). The kernels are
-//! then numbered in order (`{program}_k{i}`).
+//! then numbered in order (`{program}_k{i}`). A `gemm` kernel joins nothing and nothing joins
+//! it: it stays the one library call its hint promises.
 //!
 //! Second, kernels that scan the same range become one pass over it.
 //!
@@ -74,7 +75,8 @@ fn merge_kernels(kernels: Vec<Kernel>) -> Vec<Kernel> {
             let (mut pr, mut pw, mut kr, mut kw) = (vec![], vec![], vec![], vec![]);
             crate::loops::buffer_accesses(&prev.body, &mut pr, &mut pw);
             crate::loops::buffer_accesses(&k.body, &mut kr, &mut kw);
-            if same && !kr.iter().any(|b| pw.contains(b)) {
+            let gemm = [prev.hint, k.hint].contains(&crate::loops::KernelHint::Gemm);
+            if same && !gemm && !kr.iter().any(|b| pw.contains(b)) {
                 let map: HashMap<Var, Var> = k.domain.iter().zip(&prev.domain).map(|(a, b)| (a.0, b.0)).collect();
                 let f = |v: Var| map.get(&v).copied().unwrap_or(v);
                 for st in &mut k.body {
@@ -139,7 +141,8 @@ fn scan(body: &[Stmt]) -> Option<usize> {
 
 /// Whether `b` can join `a`: the same domain, each a scan over the same range.
 fn fusable(a: &Kernel, b: &Kernel) -> bool {
-    if a.domain.is_empty() || a.domain.len() != b.domain.len() {
+    let gemm = [a.hint, b.hint].contains(&crate::loops::KernelHint::Gemm);
+    if gemm || a.domain.is_empty() || a.domain.len() != b.domain.len() {
         return false;
     }
     if a.domain.iter().zip(&b.domain).any(|((_, x), (_, y))| x != y) {

@@ -20,13 +20,21 @@
 //! (per-cluster sums and counts), becomes a scatter ([`ReduceStrategy::Scatter`]): each row
 //! adds its value to the one output row its label names, instead of a select per output.
 //!
+//! A plain matrix product — `sum_l A[b?, i, l] * B[b?, l, j]` as the whole body of a
+//! comprehension, over float buffers (inputs or materialized values, transposed or not,
+//! batched or not) and nothing else inside the sum — is given to a vendor GEMM
+//! ([`ReduceStrategy::Gemm`]): its comprehension is materialized into a kernel of its own, and
+//! an epilogue (`a.dot(&b) * 2.0 + c`) becomes a generated kernel reading the product. This
+//! decision comes before the two-phase split (a Gram matrix `x.t().dot(&x)` is a GEMM).
+//! Integer products and every fused form keep generated loops.
+//!
 //! Sibling reductions — serial, array-level output reductions of the same operand over the
 //! same axes, like `nearest`'s `argmin_axis(Axis(1))` and `min_axis(Axis(1))` — are *fused*:
 //! one loop over the reduced axes evaluates the operand once per point and feeds every
 //! sibling's accumulator ([`Schedule::fused`]). Their shared operand then counts as used once,
 //! so it is inlined into that loop instead of materialized (no `[n, k]` distance buffer).
 
-use crate::program::{NodeId, Op, Program, VarId};
+use crate::program::{BinOp, NodeId, Op, Program, ReduceOp, VarId};
 use crate::types::Dim;
 use std::fmt;
 
@@ -67,6 +75,14 @@ pub enum ReduceStrategy {
     /// never changes it, so the results are bitwise those of `TwoPhase`, with `n x d` work
     /// instead of `n x k x d`.
     Scatter { chunks: u32 },
+    /// A plain matrix product ([`plain_product`]): `C[b?, i, j] = sum_l A[b?, i, l] *
+    /// B[b?, l, j]` over float arrays, with nothing else inside the sum. Its comprehension is
+    /// materialized into its own kernel with the `gemm` hint, whose body is the serial loop
+    /// nest (the interpreter's reference) and which a backend runs as one vendor GEMM call;
+    /// a consumer (an epilogue) reads the product's buffer. The call may reorder each
+    /// element's sum over `l`, so results agree with the loops within rounding, and are
+    /// the same from run to run for a given thread count and device.
+    Gemm,
 }
 
 /// The number of chunks of every two-phase reduction: enough to keep any core count of today
@@ -96,6 +112,9 @@ pub struct Schedule {
     /// Whether each node's kernel (when it has one) runs reduction loops per point: the node
     /// is a reduction, or reads one that is inlined into it.
     pub(crate) loops: Vec<bool>,
+    /// The comprehensions whose whole body is a [`ReduceStrategy::Gemm`] product, in node
+    /// order: each one's kernel gets the `gemm` hint.
+    pub(crate) gemms: Vec<NodeId>,
 }
 
 /// A contraction over the rows (see [`contraction_host`]) that the schedule splits.
@@ -115,6 +134,11 @@ impl Schedule {
     /// The contraction over the rows that reduction `id` is, if the schedule split one.
     pub(crate) fn contraction(&self, id: NodeId) -> Option<Contraction> {
         self.contractions.iter().find(|(n, _)| *n == id).map(|(_, c)| *c)
+    }
+
+    /// Whether node `id` is the comprehension of a [`ReduceStrategy::Gemm`] product.
+    pub(crate) fn is_gemm(&self, id: NodeId) -> bool {
+        self.gemms.contains(&id)
     }
 
     /// Whether the kernel of node `id` runs reduction loops per point.
@@ -142,6 +166,7 @@ impl fmt::Display for Schedule {
                     ReduceStrategy::Serial => f.write_str(", reduce serial")?,
                     ReduceStrategy::TwoPhase { chunks } => write!(f, ", reduce two_phase {chunks}")?,
                     ReduceStrategy::Scatter { chunks } => write!(f, ", reduce scatter {chunks}")?,
+                    ReduceStrategy::Gemm => f.write_str(", reduce gemm")?,
                 }
             }
             f.write_str("\n")?;
@@ -240,6 +265,61 @@ fn contraction_host(p: &Program, id: NodeId, free: &[Vec<VarId>]) -> Option<Node
     let consts = konst(extents).is_some_and(|c| c >= TWO_PHASE_MIN_ELEMS)
         && konst(gext).is_some_and(|c| c <= TWO_PHASE_MAX_CONTRACTION_OUT);
     (rows || consts).then_some(NodeId(host as u32))
+}
+
+/// The comprehension whose whole body is `range_reduce` node `id`, when `id` is a *plain
+/// matrix product* that a vendor GEMM computes ([`ReduceStrategy::Gemm`]): a float `sum`
+/// over one variable `l`, used once, as the whole body of an array-level `generate` over
+/// `(i, j)` or `(b, i, j)` that is stored once, whose body is `A[..] * B[..]` (either order),
+/// where each factor loads an array that is a buffer (an input or a materialized value,
+/// possibly through transposes) at bare index variables, one per axis, each axis as long as
+/// its variable's extent: A at `i`, `l` and optionally `b`, B at `l`, `j` and optionally `b`.
+/// Anything else inside the sum (a prologue, a distance, a one-hot select) keeps generated
+/// loops.
+fn plain_product(p: &Program, id: NodeId, free: &[Vec<VarId>], placement: &[Placement]) -> Option<NodeId> {
+    use crate::types::{DType, ElemTy};
+    let Op::RangeReduce { op: ReduceOp::Sum, vars, extents, body } = &p.node(id).op else { return None };
+    let ([l], [kd]) = (vars.as_slice(), extents.as_slice()) else { return None };
+    let float = matches!(p.node(id).ty.elem, ElemTy::Concrete(DType::F32 | DType::F64));
+    if !float || p.use_counts()[id.index()] != 1 {
+        return None;
+    }
+    let host = p.nodes.iter().position(|n| matches!(n.op, Op::Generate { body, .. } if body == id))?;
+    let Op::Generate { vars: gvars, extents: gext, .. } = &p.nodes[host].op else { return None };
+    let stored = p.outputs.iter().filter(|o| o.index() == host).count();
+    if !free[host].is_empty() || stored > 1 {
+        return None;
+    }
+    let (batch, i, j) = match gvars.as_slice() {
+        [i, j] => (None, *i, *j),
+        [b, i, j] => (Some(*b), *i, *j),
+        _ => return None,
+    };
+    let Op::Binary(BinOp::Mul, x, y) = p.node(*body).op else { return None };
+    let extent = |v: VarId| if v == *l { Some(*kd) } else { gvars.iter().position(|g| *g == v).map(|k| gext[k]) };
+    let buffer = |mut a: NodeId| loop {
+        match (placement[a.index()], &p.node(a).op) {
+            (Placement::Input | Placement::Materialize, _) => return true,
+            (Placement::Inline, Op::Transpose(inner, _)) => a = *inner,
+            _ => return false,
+        }
+    };
+    let operand = |n: NodeId, row: VarId, col: VarId| {
+        let Op::Load { array, indices } = &p.node(n).op else { return false };
+        let shape = &p.node(*array).ty.shape;
+        let mut seen = vec![];
+        for (axis, ix) in indices.iter().enumerate() {
+            let Op::Index(v) = p.node(*ix).op else { return false };
+            let known = v == row || v == col || Some(v) == batch;
+            if !known || seen.contains(&v) || extent(v).is_none() || shape.get(axis).copied() != extent(v) {
+                return false;
+            }
+            seen.push(v);
+        }
+        seen.contains(&row) && seen.contains(&col) && buffer(*array)
+    };
+    let plain = (operand(x, i, *l) && operand(y, *l, j)) || (operand(y, i, *l) && operand(x, *l, j));
+    plain.then_some(NodeId(host as u32))
 }
 
 /// A one-hot contraction: what [`ReduceStrategy::Scatter`] computes.
@@ -368,6 +448,13 @@ fn sibling_groups(p: &Program, free: &[Vec<VarId>]) -> Vec<Vec<NodeId>> {
     groups
 }
 
+/// Whether node `i`'s kernel runs reduction loops: it is a reduction, or one of its operands
+/// is inlined and does (`has` answers for the nodes before `i`).
+fn runs_reduction(p: &Program, placement: &[Placement], has: &[bool], i: usize) -> bool {
+    matches!(p.nodes[i].op, Op::Reduce { .. } | Op::RangeReduce { .. })
+        || p.nodes[i].op.operands().iter().any(|o| placement[o.index()] == Placement::Inline && has[o.index()])
+}
+
 /// The default schedule of `p` (a verified, concrete program).
 pub fn schedule(p: &Program) -> Schedule {
     let n = p.nodes.len();
@@ -419,15 +506,26 @@ pub fn schedule(p: &Program) -> Schedule {
     // unless a contraction over the rows reads it (see `contraction_operands`).
     let mut has_reduction = vec![false; n];
     for i in 0..n {
-        has_reduction[i] = is_red(i)
-            || p.nodes[i]
-                .op
-                .operands()
-                .iter()
-                .any(|o| placement[o.index()] == Placement::Inline && has_reduction[o.index()]);
+        has_reduction[i] = runs_reduction(p, &placement, &has_reduction, i);
         if placement[i] == Placement::Materialize && !is_output(i) && !has_reduction[i] && !contracted[i] {
             placement[i] = Placement::Inline;
         }
     }
-    Schedule { placement, reductions, fused, contractions, loops: has_reduction }
+    // Plain products go to a vendor GEMM: their comprehension gets its own kernel, and a
+    // consumer reading it no longer runs its reduction loops.
+    let mut gemms = vec![];
+    for (id, strategy) in &mut reductions {
+        if let Some(host) = plain_product(p, *id, &free, &placement) {
+            *strategy = ReduceStrategy::Gemm;
+            contractions.retain(|(n, _)| n != id);
+            placement[host.index()] = Placement::Materialize;
+            gemms.push(host);
+        }
+    }
+    if !gemms.is_empty() {
+        for i in 0..n {
+            has_reduction[i] = runs_reduction(p, &placement, &has_reduction, i);
+        }
+    }
+    Schedule { placement, reductions, fused, contractions, loops: has_reduction, gemms }
 }

@@ -671,20 +671,26 @@ fn siblings_with_another_use_are_not_fused() {
 }
 
 /// `gram(x: [n, d], r: [n, k]) = x.t().dot(&r)` as the front end lowers `dot`:
-/// `generate (i < d, j < k) (range_reduce sum (l < n) (x^T[i, l] * r[l, j]))`.
-fn gram() -> Program {
+/// `generate (i < d, j < k) (range_reduce sum (l < n) (x^T[i, l] * r[l, j]))`; `weighted`
+/// adds a parameter `w: [n]` and a factor `w[l]` inside the sum (`x.t().dot(&(r * w))`).
+fn gram(weighted: bool) -> Program {
     let mut p = Program::new("gram");
     let (n, d, k) = (Dim::Sym(p.sym("n")), Dim::Sym(p.sym("d")), Dim::Sym(p.sym("k")));
     let f = ElemTy::F32;
     let x = param(&mut p, "x", arr(f, vec![n, d]));
     let r = param(&mut p, "r", arr(f, vec![n, k]));
+    let w = weighted.then(|| param(&mut p, "w", arr(f, vec![n])));
     let xt = p.push(Op::Transpose(x, vec![1, 0]), arr(f, vec![d, n]));
     let (i, j, l) = (VarId(0), VarId(1), VarId(2));
     let iv = p.push(Op::Index(i), Type::scalar(ElemTy::I64));
     let jv = p.push(Op::Index(j), Type::scalar(ElemTy::I64));
     let lv = p.push(Op::Index(l), Type::scalar(ElemTy::I64));
     let xl = p.push(Op::Load { array: xt, indices: vec![iv, lv] }, Type::scalar(f));
-    let rl = p.push(Op::Load { array: r, indices: vec![lv, jv] }, Type::scalar(f));
+    let mut rl = p.push(Op::Load { array: r, indices: vec![lv, jv] }, Type::scalar(f));
+    if let Some(w) = w {
+        let wl = p.push(Op::Load { array: w, indices: vec![lv] }, Type::scalar(f));
+        rl = p.push(Op::Binary(BinOp::Mul, rl, wl), Type::scalar(f));
+    }
     let m = p.push(Op::Binary(BinOp::Mul, xl, rl), Type::scalar(f));
     let s = p.push(Op::RangeReduce { op: ReduceOp::Sum, vars: vec![l], extents: vec![n], body: m }, Type::scalar(f));
     let g = p.push(Op::Generate { vars: vec![i, j], extents: vec![d, k], body: s }, arr(f, vec![d, k]));
@@ -695,7 +701,8 @@ fn gram() -> Program {
 #[test]
 fn contraction_over_rows_is_two_phase() {
     use kiln_ir::passes::ReduceStrategy;
-    let p = gram();
+    // A factor beyond the product (`w[l]`) keeps the contraction generated: two-phase.
+    let p = gram(true);
     let lp = lower_ok(&p);
     insta::assert_snapshot!("gram_loops", lp.to_string());
     let s = schedule(&simplify(&p));
@@ -709,8 +716,9 @@ fn contraction_over_rows_is_two_phase() {
     let sn = schedule(&simplify(&nearest()));
     assert!(sn.reductions.iter().all(|(_, st)| *st == ReduceStrategy::Serial), "{sn}");
     for (n, d, k) in [(0usize, 3usize, 2usize), (1, 2, 3), (65, 4, 3), (1_000, 3, 2)] {
-        let (x, r) = (f32s(&[n, d], 11), f32s(&[n, k], 12));
-        let out = run_loops(&lp, &[Value::F32(x.clone()), Value::F32(r.clone())]).unwrap();
+        let (x, r, w) = (f32s(&[n, d], 11), f32s(&[n, k], 12), f32s(&[n], 13));
+        let args = [Value::F32(x.clone()), Value::F32(r.clone()), Value::F32(w.clone())];
+        let out = run_loops(&lp, &args).unwrap();
         // Plain loops in the schedule's order: 64 chunks of rows in order, then the partials.
         let mut want = ArrayD::zeros(IxDyn(&[d, k]));
         for i in 0..d {
@@ -719,11 +727,34 @@ fn contraction_over_rows_is_two_phase() {
                 for c in 0..64 {
                     let mut part = 0f32;
                     for l in c * n / 64..(c + 1) * n / 64 {
-                        part += x[[l, i]] * r[[l, j]];
+                        part += x[[l, i]] * (r[[l, j]] * w[[l]]);
                     }
                     total += part;
                 }
                 want[[i, j]] = total;
+            }
+        }
+        assert_eq!(out[0], Value::F32(want), "n = {n}");
+    }
+}
+
+#[test]
+fn plain_gram_is_a_gemm_step() {
+    use kiln_ir::passes::ReduceStrategy;
+    let p = gram(false);
+    let lp = lower_ok(&p);
+    let s = schedule(&simplify(&p));
+    assert_eq!(s.reductions[0].1, ReduceStrategy::Gemm, "{s}");
+    assert_eq!(lp.kernels.len(), 1, "{lp}");
+    assert_eq!(lp.kernels[0].hint, kiln_ir::loops::KernelHint::Gemm, "{lp}");
+    for (n, d, k) in [(0usize, 3usize, 2usize), (1, 2, 3), (65, 4, 3)] {
+        let (x, r) = (f32s(&[n, d], 11), f32s(&[n, k], 12));
+        let out = run_loops(&lp, &[Value::F32(x.clone()), Value::F32(r.clone())]).unwrap();
+        // The reference: each element's sum over the rows in order, from zero.
+        let mut want = ArrayD::zeros(IxDyn(&[d, k]));
+        for i in 0..d {
+            for j in 0..k {
+                want[[i, j]] = (0..n).fold(0f32, |acc, l| acc + x[[l, i]] * r[[l, j]]);
             }
         }
         assert_eq!(out[0], Value::F32(want), "n = {n}");

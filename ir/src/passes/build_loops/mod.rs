@@ -183,7 +183,13 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         for t in targets {
             body.push(Stmt::Store { buf: *t, idx: idx.clone(), value: value.clone() });
         }
-        let hint = if s.runs_loops(id) { KernelHint::Serial } else { KernelHint::Plain };
+        let hint = if s.is_gemm(id) {
+            KernelHint::Gemm
+        } else if s.runs_loops(id) {
+            KernelHint::Serial
+        } else {
+            KernelHint::Plain
+        };
         lp.kernels.push(Kernel { name: String::new(), domain, hint, body });
     }
     for (k, kernel) in lp.kernels.iter_mut().enumerate() {

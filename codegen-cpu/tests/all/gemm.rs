@@ -1,0 +1,148 @@
+//! Plain matrix products run as vendor GEMM calls ([`kiln_cpu::vendor`]) and agree with the
+//! loop interpreter, which runs the same `gemm` kernels as plain loops: plain, transposed,
+//! strided (every other row, reversed rows, column-major) and batched operands, an epilogue,
+//! empty and length-1 extents, f32 and f64; two runs on the same thread count agree bit for
+//! bit.
+//!
+//! Why not bitwise: the library reorders each element's sum over `k` (blocked, fused
+//! multiply-adds). Each of the two results is within the forward error bound
+//! `k * eps * sum_l |a_il| |b_lj|` of the exact product, so they differ by at most twice that.
+
+use crate::common::{bits, relayout, run_chunks, values, Layout};
+use kiln_ir::loop_interp::run_loops;
+use kiln_ir::loops::{KernelHint, LoopProgram};
+use kiln_ir::Value;
+use ndarray::{s, Array2, ArrayD, IxDyn};
+
+/// The loop program of [`kiln_ir::testgen::matmul_text`], checked to be a vendor GEMM step.
+fn product(dtype: &str, xt: bool, batched: bool, epilogue: bool) -> LoopProgram {
+    let text = kiln_ir::testgen::matmul_text(dtype, xt, batched, epilogue);
+    let p = kiln_ir::parse::parse_program(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let lp = kiln_ir::lower::lower(&p).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(lp.kernels[0].hint, KernelHint::Gemm, "{lp}");
+    assert!(kiln_cpu::vendor::gemm_step(&lp.kernels[0]).is_some(), "{lp}");
+    lp
+}
+
+/// A value of `shape` in `dtype` with entries in [-2, 2).
+fn value(dtype: &str, shape: &[usize], seed: u64) -> Value {
+    let v = values(shape, seed);
+    if dtype == "f32" {
+        Value::F32(v.mapv(|x| x as f32))
+    } else {
+        Value::F64(v)
+    }
+}
+
+/// `v` with every entry replaced by its magnitude (standard layout).
+fn magnitude(v: &Value) -> Value {
+    match v {
+        Value::F32(a) => Value::F32(a.mapv(f32::abs)),
+        Value::F64(a) => Value::F64(a.mapv(f64::abs)),
+        v => v.clone(),
+    }
+}
+
+fn as_f64(v: &Value) -> ArrayD<f64> {
+    match v {
+        Value::F32(a) => a.mapv(f64::from),
+        Value::F64(a) => a.clone(),
+        v => panic!("not a float value: {v:?}"),
+    }
+}
+
+/// Run `lp` on the CPU (on `threads` threads for the library call) and on the interpreter
+/// and compare them within twice the forward error bound (module documentation); returns
+/// the CPU's outputs.
+fn check(lp: &LoopProgram, args: &[Value], k: usize, threads: usize, what: &str) -> Vec<Value> {
+    let prog = kiln_cpu::compile(lp).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let got = run_chunks(&prog, lp, args, threads);
+    let want = run_loops(lp, args).unwrap_or_else(|e| panic!("{what}: {e}"));
+    // sum_l |a_il| |b_lj| (times the epilogue's exact factor), by the same program.
+    let mags: Vec<Value> = args.iter().map(magnitude).collect();
+    let scale = run_loops(lp, &mags).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let eps = if matches!(want[0], Value::F32(_)) { f32::EPSILON as f64 } else { f64::EPSILON };
+    let (g, w, sc) = (as_f64(&got[0]), as_f64(&want[0]), as_f64(&scale[0]));
+    assert_eq!(g.shape(), w.shape(), "{what}: shape");
+    for ((a, b), s) in g.iter().zip(&w).zip(&sc) {
+        let bound = 2.0 * k as f64 * eps * s;
+        assert!((a - b).abs() <= bound, "{what}: got {a}, want {b}, bound {bound}");
+    }
+    got
+}
+
+#[test]
+fn plain_and_transposed_products_match_the_interpreter() {
+    for dtype in ["f32", "f64"] {
+        for xt in [false, true] {
+            let lp = product(dtype, xt, false, false);
+            for (m, q, n) in [(37, 129, 23), (1, 5, 1), (1, 1, 1), (64, 1, 3), (0, 4, 3), (3, 4, 0), (3, 0, 5)] {
+                let x = value(dtype, &if xt { [q, m] } else { [m, q] }, 1);
+                let y = value(dtype, &[q, n], 2);
+                let what = format!("{dtype} xt={xt} m={m} q={q} n={n}");
+                let out = check(&lp, &[x.clone(), y.clone()], q, 2, &what);
+                if q == 0 {
+                    // An empty sum: zeros, whatever the output's memory held.
+                    assert!(as_f64(&out[0]).iter().all(|v| *v == 0.0), "{what}");
+                }
+                // The same values in other layouts: the call takes them as strided views.
+                for layout in [Layout::Fortran, Layout::Reversed] {
+                    let args = [relayout(&x, layout), relayout(&y, layout)];
+                    let again = check(&lp, &args, q, 2, &format!("{what} {layout:?}"));
+                    assert_eq!(again[0].shape(), out[0].shape());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn strided_views_are_read_in_place() {
+    let lp = product("f64", false, false, false);
+    let (m, q, n) = (19, 33, 11);
+    // Every other row of x and every third column of y: strides 2q and 3, no copy.
+    let Value::F64(big_x) = value("f64", &[2 * m, q], 3) else { unreachable!() };
+    let Value::F64(big_y) = value("f64", &[q, 3 * n], 4) else { unreachable!() };
+    let x: Array2<f64> = big_x.into_dimensionality().unwrap();
+    let y: Array2<f64> = big_y.into_dimensionality().unwrap();
+    let (x, y) = (x.slice_move(s![..;2, ..]), y.slice_move(s![.., ..;3]));
+    assert_eq!((x.strides()[0], y.strides()[1]), (2 * q as isize, 3));
+    let out = check(&lp, &[Value::F64(x.clone().into_dyn()), Value::F64(y.clone().into_dyn())], q, 2, "strided");
+    // Against ndarray's own product of the same views.
+    let want = x.dot(&y);
+    let got = as_f64(&out[0]);
+    for ((i, j), w) in want.indexed_iter() {
+        assert!((got[IxDyn(&[i, j])] - w).abs() <= 1e-12 * q as f64, "({i}, {j})");
+    }
+}
+
+#[test]
+fn batched_products_with_an_epilogue_match_the_interpreter() {
+    for dtype in ["f32", "f64"] {
+        for xt in [false, true] {
+            let lp = product(dtype, xt, true, true);
+            // The product goes to a temporary; the epilogue is a generated kernel after it.
+            assert_eq!(lp.temps().count(), 1, "{lp}");
+            assert_eq!(lp.kernels.len(), 2, "{lp}");
+            for (p, m, q, n) in [(3, 17, 40, 9), (1, 1, 1, 1), (0, 2, 3, 4), (2, 3, 0, 4)] {
+                let x = value(dtype, &if xt { [p, q, m] } else { [p, m, q] }, 5);
+                let y = value(dtype, &[q, n], 6);
+                check(&lp, &[x, y], q, 2, &format!("{dtype} xt={xt} p={p} m={m} q={q} n={n}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn two_runs_on_the_same_threads_give_the_same_bits() {
+    for dtype in ["f32", "f64"] {
+        let lp = product(dtype, true, false, false);
+        let prog = kiln_cpu::compile(&lp).unwrap_or_else(|e| panic!("{e}"));
+        let args = [value(dtype, &[300, 150], 7), value(dtype, &[300, 170], 8)];
+        for threads in [1, 2] {
+            let first = run_chunks(&prog, &lp, &args, threads);
+            let second = run_chunks(&prog, &lp, &args, threads);
+            assert_eq!(bits(&first), bits(&second), "{dtype} on {threads} threads");
+        }
+    }
+}
