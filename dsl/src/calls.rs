@@ -5,6 +5,7 @@
 
 use crate::build::{Binding, Builder, Val, R};
 use crate::expr::{binary, cast, check_no_free_array, lower_expr, node_of, push_elementwise, select, unary};
+use crate::extent::extent_of;
 use kiln_ir::{BinOp, Dim, ElemTy, Literal, NodeId, Op, ReduceOp, Type, UnOp, VarId};
 use proc_macro2::Span;
 use syn::punctuated::Punctuated;
@@ -699,18 +700,6 @@ fn dot(b: &mut Builder, x: NodeId, y: NodeId, span: Span) -> R<Val> {
     }
     let out = b.push(Op::Generate { vars: out_vars, extents: out_ext.clone(), body: s }, Type::array(tx.elem, out_ext));
     Ok(Val::Node(out))
-}
-
-/// An extent: a dimension value or a non-negative integer literal.
-fn extent_of(b: &mut Builder, v: Val, span: Span) -> R<Dim> {
-    match v {
-        Val::Dim(d) => Ok(d),
-        Val::Lit(Literal::Int(i)) if i >= 0 => Ok(Dim::Const(i as u64)),
-        _ => Err(b.err(
-            span,
-            "an extent must be a dimension of a parameter (like `n` from `let (n, d) = x.dim()`) or an integer literal",
-        )),
-    }
 }
 
 /// The names a closure binds to its index variables, checked against the expected count.

@@ -1,0 +1,100 @@
+//! Derived extents in the array IR: an integer scalar parameter as an extent (`param pK`) and
+//! checked size arithmetic (`sub n 1`, `mul d d`), through the text round trip of both IRs,
+//! the binder's typed errors naming the expression, the interpreter and the loop program.
+
+use kiln_ir::interp::run;
+use kiln_ir::loop_interp::run_loops;
+use kiln_ir::lower::lower;
+use kiln_ir::parse::parse_program;
+use kiln_ir::shapes::bind_with_scalars;
+use kiln_ir::verify::verify;
+use kiln_ir::{BindError, DType, Value};
+use ndarray::{arr0, ArrayD, IxDyn};
+
+/// `(from_shape_fn(k as usize, |i| i), from_shape_fn((n - 1) * 2, |j| x[j / 2]))`.
+const TEXT: &str = "kernel ext(x: i64[n], k: i64[]) -> (i64[kk], i64[m2]) {
+  syms n, kk, m, m2
+  derive kk = param p1
+  derive m = sub n 1
+  derive m2 = mul m 2
+  v0: i64[n] = param 0
+  v1: i64[] = index i0
+  v2: i64[kk] = generate (i0 < kk) v1
+  v3: i64[] = index i1
+  v4: i64[] = const 2
+  v5: i64[] = binary div v3 v4
+  v6: i64[] = load v0 [v5]
+  v7: i64[m2] = generate (i1 < m2) v6
+  return v2, v7
+}
+";
+
+fn args(n: usize, k: i64) -> Vec<Value> {
+    let x = ArrayD::from_shape_fn(IxDyn(&[n]), |i| 10 * i[0] as i64);
+    vec![Value::I64(x), Value::I64(arr0(k).into_dyn())]
+}
+
+fn ints(v: &Value) -> Vec<i64> {
+    match v {
+        Value::I64(a) => a.iter().copied().collect(),
+        other => panic!("expected i64, got {:?}", other.dtype()),
+    }
+}
+
+#[test]
+fn scalar_and_computed_extents_round_trip_and_run() {
+    let p = parse_program(TEXT).unwrap();
+    verify(&p).unwrap();
+    assert_eq!(p.to_string(), TEXT, "the text round-trips");
+    let lp = lower(&p).unwrap();
+    let text = lp.to_string();
+    assert!(text.contains("derive kk = param p1") && text.contains("derive m2 = mul m 2"), "{text}");
+    assert_eq!(kiln_ir::loops::parse_loop_program(&text).unwrap(), lp, "the loop text round-trips");
+    for (n, k) in [(1usize, 0i64), (2, 1), (5, 3)] {
+        let want_k: Vec<i64> = (0..k).collect();
+        let want_x: Vec<i64> = (0..2 * (n - 1)).map(|j| 10 * (j / 2) as i64).collect();
+        for (who, out) in [("interp", run(&p, &args(n, k)).unwrap()), ("loops", run_loops(&lp, &args(n, k)).unwrap())] {
+            assert_eq!(ints(&out[0]), want_k, "{who} n={n} k={k}");
+            assert_eq!(ints(&out[1]), want_x, "{who} n={n} k={k}");
+        }
+    }
+}
+
+#[test]
+fn negative_and_overflowing_extents_are_typed_errors_naming_the_expression() {
+    let p = parse_program(TEXT).unwrap();
+    let shapes = |n: usize| vec![(DType::I64, vec![n]), (DType::I64, vec![])];
+    let bind = |n: usize, k: i64| {
+        let s = shapes(n);
+        let s: Vec<(DType, &[usize])> = s.iter().map(|(d, v)| (*d, v.as_slice())).collect();
+        bind_with_scalars(&p, None, &s, &[None, Some(k)])
+    };
+    assert_eq!(bind(4, 2).unwrap(), vec![4, 2, 3, 6]);
+    let err = bind(4, -2).unwrap_err();
+    assert!(matches!(&err, BindError::NegativeExtent { expr, value: -2, .. } if expr == "k"), "{err}");
+    let err = bind(0, 1).unwrap_err();
+    assert!(matches!(&err, BindError::NegativeExtent { expr, .. } if expr == "n - 1"), "{err}");
+    assert!(err.to_string().contains("n = 0"), "{err}");
+    let err = bind(usize::MAX, 1).unwrap_err();
+    assert!(matches!(&err, BindError::ExtentOverflow { expr, .. } if expr == "(n - 1) * 2"), "{err}");
+    // The loop program binds through the same binder: the same errors, before anything runs.
+    let lp = lower(&p).unwrap();
+    assert!(run_loops(&lp, &args(0, 1)).unwrap_err().to_string().contains("extent `n - 1` is negative"));
+    let err = run_loops(&lp, &args(3, -1)).unwrap_err().to_string();
+    assert!(err.contains("extent `k` is negative (-1)") && err.contains("k = -1"), "{err}");
+}
+
+#[test]
+fn verifier_rejects_bad_derived_extents() {
+    for (bad, why) in [
+        (TEXT.replace("derive m = sub n 1", "derive m = sub m2 1"), "reads a symbol not bound before it"),
+        (TEXT.replace("param p1", "param p0"), "not a scalar integer"),
+        (TEXT.replace("param p1", "param p7"), "names no parameter"),
+    ] {
+        let err = match parse_program(&bad) {
+            Ok(p) => verify(&p).unwrap_err().to_string(),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains(why), "{why}: {err}");
+    }
+}
