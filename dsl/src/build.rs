@@ -106,6 +106,14 @@ impl Builder {
         self.scopes.iter().rev().find_map(|s| s.get(name))
     }
 
+    /// The extent of the range index variable `var` ranges over, if it is in scope.
+    pub fn var_extent(&self, var: VarId) -> Option<Dim> {
+        self.scopes.iter().rev().flat_map(|s| s.values()).find_map(|b| match b {
+            Binding::Index { var: v, extent } if *v == var => Some(*extent),
+            _ => None,
+        })
+    }
+
     pub fn new_var(&mut self) -> VarId {
         self.next_var += 1;
         VarId(self.next_var - 1)

@@ -444,3 +444,38 @@ fn error_extents_say_which_rule_refuses_them() {
         first_error("fn k(x: Array1<f32>) -> Array1<f32> { Array1::from_shape_fn(x.len(), |i| x[i] as usize) }");
     assert!(msg.contains("`as usize` makes an index or an extent from an integer scalar, found `f32`"), "{msg}");
 }
+
+#[test]
+fn reduction_bounds_may_depend_on_an_outer_index() {
+    let p = lower(
+        "fn k(x: Array1<f32>) -> Array1<f32> {
+            let n = x.len();
+            Array1::from_shape_fn(n, |i| sum(0..i + 1, |j| x[j]) + max(0..=i, |j| x[j]) + sum(i..n, |j| x[j]))
+        }",
+    );
+    // Each range loops over `0..n` and guards its body with a lazy select.
+    let ranges: Vec<&Op> = p.nodes.iter().map(|n| &n.op).filter(|op| matches!(op, Op::RangeReduce { .. })).collect();
+    assert_eq!(ranges.len(), 3);
+    for op in ranges {
+        let Op::RangeReduce { extents, body, .. } = op else { unreachable!() };
+        assert_eq!(extents, &vec![sym(&p, "n")], "{p}");
+        assert!(matches!(p.node(*body).op, Op::Select(..)), "{p}");
+    }
+    // `0..=n`: a computed extent `n + 1`.
+    let p = lower("fn k(x: Array1<f32>) -> f32 { let n = x.len(); sum(0..=n, |j| j as f32) }");
+    let defs: Vec<String> = p.derived.iter().map(|d| d.def.text(&|x| x.display(&p).to_string())).collect();
+    assert_eq!(defs, vec!["add n 1".to_string()]);
+}
+
+#[test]
+fn error_reduction_bounds_that_are_refused() {
+    let (msg, text) = first_error(
+        "fn k(x: Array1<f32>) -> Array1<i64> { let n = x.len(); Array1::from_shape_fn(n, |i| argmax(0..i + 1, |j| x[j])) }",
+    );
+    assert!(msg.contains("`argmax` needs a range `0..n` of one size"), "{msg}");
+    assert_eq!(text, "0..i + 1");
+    let (msg, text) =
+        first_error("fn k(x: Array1<f32>) -> Array1<f32> { let n = x.len(); Array1::from_shape_fn(n, |i| sum(0..i * i, |j| x[j])) }");
+    assert!(msg.contains("this range end is refused") && msg.contains("`0..i + 1`"), "{msg}");
+    assert_eq!(text, "i * i");
+}

@@ -3,6 +3,7 @@
 //! `Device::Cpu`, `Device::CudaSim`, and `Device::Cuda(0)` where a GPU exists: `cargo xtask test-gpu`). Each case
 //! checks its kernel against a plain-Rust reference loop.
 
+mod bounds;
 mod comprehensions;
 mod elementwise;
 mod errors;
@@ -168,5 +169,8 @@ conformance! {
     extents::outer_products_with_d_times_d,
     extents::differences_with_n_minus_1,
     extents::halves_and_twice_k,
+    bounds::lower_triangular_cumulative_sum_and_max,
+    bounds::banded_window_sums_and_an_integer_running_min,
+    bounds::symmetric_gram_computes_one_triangle,
     slicing::diff_of_neighbours, slicing::every_other_row_from_column_one, slicing::integer_index_drops_the_axis, slicing::negative_steps_bounds_and_reversal, slicing::rank3_slices_and_a_reduction_of_a_slice, slicing::literal_windows_and_empty_results, slicing::slice_axis_with_slice_from, slicing::out_of_range_bounds_are_typed_errors, slicing::parameter_bounds,
 }
