@@ -110,8 +110,8 @@ impl ReduceRange {
 /// Read a reduction range. `0..e` (or `0..=e`) with `e` an extent is the plain range; an end
 /// that depends on an outer index runs the loop over `0..E`, `E` a static bound no value of
 /// the end exceeds (an outer index `i` is at most its extent minus one), and the guard keeps
-/// the points in `a..b`. Inside the loop IR the guard is an `if` around the body, so the
-/// points outside the range cost one comparison each, not the body.
+/// the points in `a..b`. Loop construction narrows a serial loop to `a..b` (a `ForRange`);
+/// elsewhere the guard is an `if` around the body.
 pub(crate) fn reduce_range(b: &mut Builder, r: &syn::ExprRange) -> R<ReduceRange> {
     let closed = matches!(r.limits, syn::RangeLimits::Closed(_));
     let Some(end) = r.end.as_deref() else {
