@@ -213,7 +213,10 @@ fn parse_type(ty: &syn::Type, generic: Option<&syn::Ident>, what: &str) -> Resul
         return Ok(TySig { elem: ElemTy::I64, kind: TyKind::Scalar, span, usize: true });
     }
     let unsupported = || {
-        let g = generic.map(|g| format!(" or {g}")).unwrap_or_default();
+        let mut g = generic.map(|g| format!(" or {g}")).unwrap_or_default();
+        if what == "parameter" {
+            g.push_str(", or `usize` for a size");
+        }
         DslError::new(
             span,
             format!(

@@ -152,3 +152,28 @@ fn a_narrowed_reduction_loop_gives_the_guarded_bits() {
         }
     }
 }
+
+#[test]
+fn division_by_a_zero_extent_is_a_typed_error() {
+    let text = "kernel q(x: f32[n], k: u32[]) -> f32[m] {
+  syms n, kk, m
+  derive kk = param p1
+  derive m = div n kk
+  v0: f32[n] = param 0
+  v1: i64[] = index i0
+  v2: f32[] = load v0 [v1]
+  v3: f32[m] = generate (i0 < m) v2
+  return v3
+}
+";
+    let p = parse_program(text).unwrap();
+    verify(&p).unwrap();
+    let shapes: Vec<(DType, &[usize])> = vec![(DType::F32, &[7]), (DType::U32, &[])];
+    assert_eq!(bind_with_scalars(&p, None, &shapes, &[None, Some(2)]).unwrap(), vec![7, 2, 3], "7 / 2 rounds down");
+    let err = bind_with_scalars(&p, None, &shapes, &[None, Some(0)]).unwrap_err();
+    assert!(
+        matches!(&err, BindError::ExtentOverflow { expr, why, .. } if expr == "n / k" && why == "divides by zero"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("n = 7, k = 0"), "{err}");
+}
