@@ -133,6 +133,15 @@ pub fn emit(k: &syn::Path, func: &syn::ItemFn, sig: &KernelSig, ir_text: &str) -
         let n = &p.name;
         let e = elem_tokens(p.ty.elem, g);
         match p.ty.kind {
+            // A `usize` size is an `i64` scalar in the IR; one past `i64::MAX` saturates, so the
+            // call fails with a typed size error rather than wrapping negative.
+            TyKind::Scalar if p.ty.usize => {
+                let v = quote!(<i64 as ::core::convert::TryFrom<usize>>::try_from(#n).unwrap_or(i64::MAX));
+                params.push(quote!(#n: usize));
+                args.push(quote!(#k::__macro::scalar_arg(#v)));
+                tparams.push(quote!(#n: usize));
+                targs.push(quote!(#k::__macro::tensor_scalar(#v)));
+            }
             TyKind::Scalar => {
                 params.push(quote!(#n: #e));
                 args.push(quote!(#k::__macro::scalar_arg(#n)));

@@ -8,7 +8,7 @@
 //! and the runtime checks it when binding arguments.
 
 use crate::DslError;
-use kiln_ir::{DerivedSym, Dim, ElemTy, Literal, NodeId, Op, Program, SliceRange, SymId, Type, VarId};
+use kiln_ir::{DerivedSym, Dim, DimOp, ElemTy, Literal, NodeId, Op, Program, SliceRange, SymDef, SymId, Type, VarId};
 use proc_macro2::Span;
 use std::collections::HashMap;
 
@@ -61,8 +61,9 @@ pub(crate) struct Builder {
     next_var: u32,
     scopes: Vec<HashMap<String, Binding>>,
     pub errors: Vec<DslError>,
-    /// Derived symbols (slice lengths): the symbol, its definition and the slice's span.
-    derived: Vec<(SymId, Dim, SliceRange, Span)>,
+    /// Derived symbols (slice lengths, scalar and computed extents): the symbol, its
+    /// definition and the span of the code that made it.
+    derived: Vec<(SymId, SymDef, Span)>,
 }
 
 impl Builder {
@@ -103,6 +104,14 @@ impl Builder {
 
     pub fn lookup(&self, name: &str) -> Option<&Binding> {
         self.scopes.iter().rev().find_map(|s| s.get(name))
+    }
+
+    /// The extent of the range index variable `var` ranges over, if it is in scope.
+    pub fn var_extent(&self, var: VarId) -> Option<Dim> {
+        self.scopes.iter().rev().flat_map(|s| s.values()).find_map(|b| match b {
+            Binding::Index { var: v, extent } if *v == var => Some(*extent),
+            _ => None,
+        })
     }
 
     pub fn new_var(&mut self) -> VarId {
@@ -197,43 +206,71 @@ impl Builder {
     /// definition, or a new one.
     pub fn derived_sym(&mut self, of: Dim, range: SliceRange, span: Span) -> Dim {
         let of = self.resolve(of);
-        for i in 0..self.derived.len() {
-            let (s, o, r, _) = self.derived[i];
-            if r == range && self.resolve(o) == of {
-                return self.resolve(Dim::Sym(s));
-            }
-        }
         let base = match of {
             Dim::Const(c) => format!("len{c}"),
             Dim::Sym(s) => self.syms[s.0 as usize].name.clone(),
         };
-        let s = self.new_sym(format!("{base}_slice"));
-        self.derived.push((s, of, range, span));
+        self.derived_def(SymDef::Slice { of, range }, format!("{base}_slice"), span)
+    }
+
+    /// The symbol computed by `def` (an extent: `k as usize`, `n - 1`, ...): the existing one
+    /// with the same definition, or a new one named `name`.
+    pub fn derived_def(&mut self, def: SymDef, name: String, span: Span) -> Dim {
+        let def = self.resolve_def(def);
+        for i in 0..self.derived.len() {
+            let (s, d, _) = self.derived[i];
+            if self.resolve_def(d) == def {
+                return self.resolve(Dim::Sym(s));
+            }
+        }
+        let s = self.new_sym(name);
+        self.derived.push((s, def, span));
         Dim::Sym(s)
     }
 
-    /// The derivation of the class of symbol `s`, if it is a derived symbol.
-    fn derivation(&mut self, s: SymId) -> Option<(Dim, SliceRange)> {
-        let r = self.find(s.0 as usize);
-        let (o, range) = self.derived.iter().find(|d| d.0 .0 as usize == r).map(|d| (d.1, d.2))?;
-        Some((self.resolve(o), range))
+    /// `def` with its dimensions resolved to their classes.
+    fn resolve_def(&mut self, def: SymDef) -> SymDef {
+        match def {
+            SymDef::Slice { of, range } => SymDef::Slice { of: self.resolve(of), range },
+            SymDef::Param(k) => SymDef::Param(k),
+            SymDef::Arith(op, a, b) => SymDef::Arith(op, self.resolve(a), self.resolve(b)),
+        }
     }
 
-    /// Settle derived symbols whose axis became a constant after they were made (a later
-    /// broadcast fixed it): their length is a constant too, and a slice out of range on it is
-    /// reported with the slice's span. Call once, before [`Builder::finish`].
+    /// The derivation of the class of symbol `s`, if it is a derived symbol.
+    fn derivation(&mut self, s: SymId) -> Option<SymDef> {
+        let r = self.find(s.0 as usize);
+        let def = self.derived.iter().find(|d| d.0 .0 as usize == r).map(|d| d.1)?;
+        Some(self.resolve_def(def))
+    }
+
+    /// Settle derived symbols whose operands became constants after they were made (a later
+    /// broadcast fixed them): their value is a constant too, and a slice out of range or a
+    /// negative or overflowing extent on constants is reported with its span. Call once,
+    /// before [`Builder::finish`].
     pub fn settle_derived(&mut self) {
         for i in 0..self.derived.len() {
-            let (s, o, range, span) = self.derived[i];
-            let Dim::Const(n) = self.resolve(o) else { continue };
-            match kiln_ir::shapes::slice_dim(Dim::Const(n), &range) {
-                Ok(kiln_ir::shapes::SliceDim::Dim(Dim::Const(c))) => {
-                    let r = self.find(s.0 as usize);
-                    self.syms[r].konst = Some(c);
-                }
-                Ok(_) => {}
-                Err(why) => self.errors.push(DslError::new(span, why)),
-            }
+            let (s, def, span) = self.derived[i];
+            let value = match self.resolve_def(def) {
+                SymDef::Slice { of: Dim::Const(n), range } => match kiln_ir::shapes::slice_dim(Dim::Const(n), &range) {
+                    Ok(kiln_ir::shapes::SliceDim::Dim(Dim::Const(c))) => c,
+                    Ok(_) => continue,
+                    Err(why) => {
+                        self.errors.push(DslError::new(span, why));
+                        continue;
+                    }
+                },
+                SymDef::Arith(op, Dim::Const(a), Dim::Const(b)) => match const_extent(op, a, b) {
+                    Ok(c) => c,
+                    Err(why) => {
+                        self.errors.push(DslError::new(span, why));
+                        continue;
+                    }
+                },
+                _ => continue,
+            };
+            let r = self.find(s.0 as usize);
+            self.syms[r].konst = Some(value);
         }
     }
 
@@ -375,10 +412,15 @@ impl Builder {
         }
         let mut derived: Vec<DerivedSym> = vec![];
         for i in 0..self.derived.len() {
-            let (s, o, range, _) = self.derived[i];
-            let (Dim::Sym(sym), of) = (fix(&mut self, Dim::Sym(s)), fix(&mut self, o)) else { continue };
+            let (s, def, _) = self.derived[i];
+            let Dim::Sym(sym) = fix(&mut self, Dim::Sym(s)) else { continue };
+            let def = match def {
+                SymDef::Slice { of, range } => SymDef::Slice { of: fix(&mut self, of), range },
+                SymDef::Param(k) => SymDef::Param(k),
+                SymDef::Arith(op, a, b) => SymDef::Arith(op, fix(&mut self, a), fix(&mut self, b)),
+            };
             if !derived.iter().any(|d| d.sym == sym) {
-                derived.push(DerivedSym { sym, of, range });
+                derived.push(DerivedSym { sym, def });
             }
         }
         let mut prog = std::mem::replace(&mut self.prog, Program::new(""));
@@ -388,5 +430,20 @@ impl Builder {
         prog.syms = names;
         prog.outputs = outputs;
         prog
+    }
+}
+
+/// `a op b` on constant extents, or why it is not an extent (the words of the run-time
+/// [`kiln_ir::BindError`]s, reported at compile time when every operand is a constant).
+pub(crate) fn const_extent(op: DimOp, a: u64, b: u64) -> Result<u64, String> {
+    let text = format!("{a} {} {b}", op.symbol());
+    let (Ok(x), Ok(y)) = (i64::try_from(a), i64::try_from(b)) else {
+        return Err(format!("extent `{text}` overflows"));
+    };
+    match op.apply(x, y) {
+        Some(v) if v >= 0 => Ok(v as u64),
+        Some(v) => Err(format!("extent `{text}` is negative ({v})")),
+        None if op == DimOp::Div && y == 0 => Err(format!("extent `{text}` divides by zero")),
+        None => Err(format!("extent `{text}` overflows")),
     }
 }

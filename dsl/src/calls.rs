@@ -5,6 +5,7 @@
 
 use crate::build::{Binding, Builder, Val, R};
 use crate::expr::{binary, cast, check_no_free_array, lower_expr, node_of, push_elementwise, select, unary};
+use crate::extent::extent_of;
 use kiln_ir::{BinOp, Dim, ElemTy, Literal, NodeId, Op, ReduceOp, Type, UnOp, VarId};
 use proc_macro2::Span;
 use syn::punctuated::Punctuated;
@@ -701,18 +702,6 @@ fn dot(b: &mut Builder, x: NodeId, y: NodeId, span: Span) -> R<Val> {
     Ok(Val::Node(out))
 }
 
-/// An extent: a dimension value or a non-negative integer literal.
-fn extent_of(b: &mut Builder, v: Val, span: Span) -> R<Dim> {
-    match v {
-        Val::Dim(d) => Ok(d),
-        Val::Lit(Literal::Int(i)) if i >= 0 => Ok(Dim::Const(i as u64)),
-        _ => Err(b.err(
-            span,
-            "an extent must be a dimension of a parameter (like `n` from `let (n, d) = x.dim()`) or an integer literal",
-        )),
-    }
-}
-
 /// The names a closure binds to its index variables, checked against the expected count.
 fn closure_names(b: &mut Builder, c: &syn::ExprClosure, rank: usize, what: &str) -> R<Vec<Option<syn::Ident>>> {
     if c.inputs.len() != 1 {
@@ -790,15 +779,17 @@ fn range_reduce(b: &mut Builder, op: ReduceOp, range: &syn::Expr, body: &syn::Ex
     let syn::Expr::Range(r) = range else {
         return Err(b.err(range.span(), "expected a range `0..n`"));
     };
-    if matches!(r.limits, syn::RangeLimits::Closed(_)) {
-        return Err(b.err(r.span(), "use a half-open range `0..n` (inclusive ranges are not supported)"));
+    let bounds = crate::extent::reduce_range(b, r)?;
+    if bounds.guarded() && op.is_arg() {
+        return Err(b.err(
+            r.span(),
+            format!(
+                "`{}` needs a range `0..n` of one size: bounds that depend on an index are not supported",
+                op.name()
+            ),
+        ));
     }
-    let starts_at_zero = matches!(r.start.as_deref(), Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. })) if i.base10_digits() == "0");
-    let Some(end) = r.end.as_deref().filter(|_| starts_at_zero) else {
-        return Err(b.err(r.span(), "a reduction range must be `0..n`"));
-    };
-    let ev = lower_expr(b, end)?;
-    let extent = extent_of(b, ev, end.span())?;
+    let extent = bounds.extent;
     let syn::Expr::Closure(c) = body else {
         return Err(
             b.err(body.span(), format!("expected a closure `|i| ...` as the second argument of `{}`", op.name()))
@@ -812,6 +803,7 @@ fn range_reduce(b: &mut Builder, op: ReduceOp, range: &syn::Expr, body: &syn::Ex
         return Err(b.err(c.body.span(), format!("cannot reduce `bool` values with `{}`: cast them first", op.name())));
     }
     let elem = if op.is_arg() { ElemTy::I64 } else { bty.elem };
+    let body = crate::extent::guard_body(b, &bounds, op, var, body);
     Ok(Val::Node(b.push(Op::RangeReduce { op, vars: vec![var], extents: vec![extent], body }, Type::scalar(elem))))
 }
 

@@ -333,7 +333,8 @@ fn lower_lit(b: &mut Builder, lit: &syn::Lit) -> R<Val> {
         syn::Lit::Int(i) => {
             let v: i64 = i.base10_parse().map_err(|e| b.err(i.span(), format!("integer literal out of range: {e}")))?;
             match i.suffix() {
-                "" => Ok(Val::Lit(Literal::Int(v))),
+                // `2usize` is a size or an index: an untyped integer, as `as usize` makes one.
+                "" | "usize" => Ok(Val::Lit(Literal::Int(v))),
                 s => match kiln_ir::DType::from_name(s) {
                     Some(d) if d.is_float() => Ok(Val::Node(b.konst(Literal::Float(v as f64), d.into()))),
                     Some(d) if d.is_int() => Ok(Val::Node(b.konst(Literal::Int(v), d.into()))),
@@ -642,6 +643,10 @@ pub(crate) fn unary(b: &mut Builder, op: UnOp, v: Val, vs: Span, span: Span) -> 
 }
 
 fn lower_cast(b: &mut Builder, c: &syn::ExprCast) -> R<Val> {
+    if crate::sig::is_usize(&c.ty) {
+        let v = lower_expr(b, &c.expr)?;
+        return as_usize(b, v, c.expr.span(), c.span());
+    }
     let generic = b.generic.clone();
     let elem = match crate::sig::parse_elem(&c.ty, generic.as_ref()) {
         Ok(e) => e,
@@ -652,6 +657,26 @@ fn lower_cast(b: &mut Builder, c: &syn::ExprCast) -> R<Val> {
     };
     let v = lower_expr(b, &c.expr)?;
     cast(b, v, elem, c.expr.span(), c.span())
+}
+
+/// `v as usize`: an index or an extent. Dimensions and integer literals stay what they are;
+/// an integer scalar becomes an `i64` (a negative one is out of range as an index and refused
+/// as an extent when the kernel is called, where Rust's `as usize` would wrap it).
+fn as_usize(b: &mut Builder, v: Val, vs: Span, span: Span) -> R<Val> {
+    match v {
+        Val::Dim(_) | Val::Lit(Literal::Int(_)) => Ok(v),
+        v => {
+            let id = node_of(b, v, vs)?;
+            let ty = b.ty(id).clone();
+            if !ty.elem.is_int() || ty.rank() != 0 {
+                let t = b.type_text(&ty);
+                return Err(
+                    b.err(span, format!("`as usize` makes an index or an extent from an integer scalar, found `{t}`"))
+                );
+            }
+            cast(b, Val::Node(id), ElemTy::I64, vs, span)
+        }
+    }
 }
 
 /// `v as elem`; a no-op when the type already matches.

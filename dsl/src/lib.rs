@@ -11,7 +11,8 @@
 //!
 //! Modules in the order data flows: [`sig`] (the signature), `build` (the node builder: types,
 //! shape symbols and their union-find), `expr` (expressions and statements), `calls` (methods,
-//! functions, reductions and their desugarings), `slice` (`s![]` and `slice_axis`).
+//! functions, reductions and their desugarings), `extent` (sizes: dimensions, scalars and their
+//! arithmetic), `slice` (`s![]` and `slice_axis`).
 //!
 //! Literal typing: a float literal takes the float type of the other operand (`2.0 * x` works
 //! for `f32`, `f64` and a generic `F`); an integer literal takes the other operand's type,
@@ -24,6 +25,7 @@ mod build;
 mod calls;
 mod consts;
 mod expr;
+mod extent;
 mod hints;
 pub mod sig;
 mod slice;

@@ -34,6 +34,9 @@ pub struct TySig {
     pub kind: TyKind,
     /// Span of the type as written.
     pub span: Span,
+    /// A `usize` scalar parameter (a size or an index, like `k: usize`): an `i64` in the IR,
+    /// converted when the kernel is called.
+    pub usize: bool,
 }
 
 impl TySig {
@@ -184,6 +187,11 @@ fn elem_of(ty: &syn::Type, generic: Option<&syn::Ident>) -> Option<ElemTy> {
     DType::from_name(&id.to_string()).map(ElemTy::Concrete)
 }
 
+/// True for the type `usize` (sizes and indices: a scalar parameter or the target of a cast).
+pub(crate) fn is_usize(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(tp) if tp.qself.is_none() && tp.path.is_ident("usize"))
+}
+
 /// Parse an element type used in a cast (`as f32`, `as F`).
 pub(crate) fn parse_elem(ty: &syn::Type, generic: Option<&syn::Ident>) -> Result<ElemTy, DslError> {
     elem_of(ty, generic).ok_or_else(|| {
@@ -199,10 +207,16 @@ pub(crate) fn kernel_type(ty: &syn::Type, generic: Option<&syn::Ident>) -> Resul
 fn parse_type(ty: &syn::Type, generic: Option<&syn::Ident>, what: &str) -> Result<TySig, DslError> {
     let span = ty.span();
     if let Some(elem) = elem_of(ty, generic) {
-        return Ok(TySig { elem, kind: TyKind::Scalar, span });
+        return Ok(TySig { elem, kind: TyKind::Scalar, span, usize: false });
+    }
+    if what == "parameter" && is_usize(ty) {
+        return Ok(TySig { elem: ElemTy::I64, kind: TyKind::Scalar, span, usize: true });
     }
     let unsupported = || {
-        let g = generic.map(|g| format!(" or {g}")).unwrap_or_default();
+        let mut g = generic.map(|g| format!(" or {g}")).unwrap_or_default();
+        if what == "parameter" {
+            g.push_str(", or `usize` for a size");
+        }
         DslError::new(
             span,
             format!(
@@ -249,5 +263,5 @@ fn parse_type(ty: &syn::Type, generic: Option<&syn::Ident>, what: &str) -> Resul
         }
     }
     let elem = elem.ok_or_else(unsupported)?;
-    Ok(TySig { elem, kind: TyKind::Array(rank), span })
+    Ok(TySig { elem, kind: TyKind::Array(rank), span, usize: false })
 }

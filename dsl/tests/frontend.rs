@@ -390,3 +390,92 @@ fn one_error_per_mistake_not_per_use() {
         ]
     );
 }
+
+#[test]
+fn scalar_parameters_and_size_arithmetic_are_extents() {
+    let p = lower(
+        "fn k(labels: Array1<i64>, k: i64, m: usize) -> (Array2<f32>, Array1<f32>, Array1<i64>) {
+            let n = labels.len();
+            let a = Array2::from_shape_fn((n, k as usize), |(i, j)| if labels[i] == j as i64 { 1.0f32 } else { 0.0f32 });
+            let b = Array1::from_shape_fn(2 * m + n / 2 - 1, |i| i as f32);
+            let c = Array1::from_shape_fn(3 - 1, |i| i as i64);
+            (a, b, c)
+        }",
+    );
+    let defs: Vec<String> = p.derived.iter().map(|d| d.def.text(&|x| x.display(&p).to_string())).collect();
+    assert_eq!(defs[0], "param p1", "{defs:?}");
+    assert_eq!(defs[1], "param p2", "{defs:?}");
+    assert!(defs.contains(&"mul 2 m".to_string()) && defs.contains(&"div n 2".to_string()), "{defs:?}");
+    // Constant arithmetic folds to a constant extent.
+    assert_eq!(p.node(p.outputs[2]).ty.shape, vec![Dim::Const(2)]);
+    assert_eq!(kiln_ir::parse::parse_program(&p.to_string()).unwrap(), p, "the text round-trips");
+}
+
+#[test]
+fn error_extents_say_which_rule_refuses_them() {
+    let rule = "an extent is computed from array dimensions";
+    for (src, why, at) in [
+        (
+            "fn k(x: Array1<f32>) -> Array1<f32> { Array1::from_shape_fn(x[0] as i64 as usize, |i| 1.0f32) }",
+            "it is read from an array",
+            "x[0] as i64 as usize",
+        ),
+        (
+            "fn k(x: Array1<f32>, s: f32) -> Array1<f32> { Array1::from_shape_fn(s as i64, |i| s) }",
+            "is not a size",
+            "s as i64",
+        ),
+        (
+            "fn k(x: Array1<f32>) -> Array1<f32> { Array1::from_shape_fn(1 - 2, |i| 1.0f32) }",
+            "`-1` is negative",
+            "1 - 2",
+        ),
+        (
+            "fn k(x: Array1<f32>) -> Array1<f32> { let n = x.len(); Array1::from_shape_fn(n % 2, |i| 1.0f32) }",
+            "`rem` is not size arithmetic",
+            "n % 2",
+        ),
+    ] {
+        let (msg, text) = first_error(src);
+        assert!(msg.contains(why) && msg.contains(rule), "{src}: {msg}");
+        assert_eq!(text, at, "{src}");
+    }
+    let (msg, _) =
+        first_error("fn k(x: Array1<f32>) -> Array1<f32> { Array1::from_shape_fn(x.len(), |i| x[i] as usize) }");
+    assert!(msg.contains("`as usize` makes an index or an extent from an integer scalar, found `f32`"), "{msg}");
+}
+
+#[test]
+fn reduction_bounds_may_depend_on_an_outer_index() {
+    let p = lower(
+        "fn k(x: Array1<f32>) -> Array1<f32> {
+            let n = x.len();
+            Array1::from_shape_fn(n, |i| sum(0..i + 1, |j| x[j]) + max(0..=i, |j| x[j]) + sum(i..n, |j| x[j]))
+        }",
+    );
+    // Each range loops over `0..n` and guards its body with a lazy select.
+    let ranges: Vec<&Op> = p.nodes.iter().map(|n| &n.op).filter(|op| matches!(op, Op::RangeReduce { .. })).collect();
+    assert_eq!(ranges.len(), 3);
+    for op in ranges {
+        let Op::RangeReduce { extents, body, .. } = op else { unreachable!() };
+        assert_eq!(extents, &vec![sym(&p, "n")], "{p}");
+        assert!(matches!(p.node(*body).op, Op::Select(..)), "{p}");
+    }
+    // `0..=n`: a computed extent `n + 1`.
+    let p = lower("fn k(x: Array1<f32>) -> f32 { let n = x.len(); sum(0..=n, |j| j as f32) }");
+    let defs: Vec<String> = p.derived.iter().map(|d| d.def.text(&|x| x.display(&p).to_string())).collect();
+    assert_eq!(defs, vec!["add n 1".to_string()]);
+}
+
+#[test]
+fn error_reduction_bounds_that_are_refused() {
+    let (msg, text) = first_error(
+        "fn k(x: Array1<f32>) -> Array1<i64> { let n = x.len(); Array1::from_shape_fn(n, |i| argmax(0..i + 1, |j| x[j])) }",
+    );
+    assert!(msg.contains("`argmax` needs a range `0..n` of one size"), "{msg}");
+    assert_eq!(text, "0..i + 1");
+    let (msg, text) =
+        first_error("fn k(x: Array1<f32>) -> Array1<f32> { let n = x.len(); Array1::from_shape_fn(n, |i| sum(0..i * i, |j| x[j])) }");
+    assert!(msg.contains("this range end is refused") && msg.contains("`0..i + 1`"), "{msg}");
+    assert_eq!(text, "i * i");
+}

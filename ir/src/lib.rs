@@ -26,8 +26,8 @@ pub mod value;
 pub mod verify;
 
 pub use program::{
-    AxisSlice, BinOp, DerivedSym, Literal, Node, NodeId, Op, Param, Program, ReduceOp, SliceBound, SliceRange, UnOp,
-    VarId,
+    AxisSlice, BinOp, DerivedSym, DimOp, Literal, Node, NodeId, Op, Param, Program, ReduceOp, SliceBound, SliceRange,
+    SymDef, UnOp, VarId,
 };
 pub use shapes::{bind, BindError, SymValues};
 pub use types::{DType, Dim, ElemTy, SymId, Type};

@@ -481,8 +481,8 @@ impl fmt::Display for LoopProgram {
             writeln!(f, "  sym {s}")?;
         }
         for d in &self.derived {
-            let range = crate::shapes::range_text(&d.range);
-            writeln!(f, "  derive {} = {}[{range}]", self.dim_text(Dim::Sym(d.sym)), self.dim_text(d.of))?;
+            let def = d.def.text(&|x| self.dim_text(x));
+            writeln!(f, "  derive {} = {def}", self.dim_text(Dim::Sym(d.sym)))?;
         }
         for b in &self.buffers {
             let dims: Vec<String> = b.shape.iter().map(|d| self.dim_text(*d)).collect();

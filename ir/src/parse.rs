@@ -6,7 +6,10 @@
 //! ```text
 //! program  := "kernel" IDENT ["<" "F" ">"] "(" [param ("," param)*] ")" "->" outputs
 //!             "{" ["syms" IDENT ("," IDENT)*] derive* node* "return" [VALUE ("," VALUE)*] "}"
-//! derive   := "derive" IDENT "=" dim "[" range "]"      a derived symbol (slice length)
+//! derive   := "derive" IDENT "=" symdef                  a derived symbol
+//! symdef   := dim "[" range "]"                         a slice length
+//!           | "param" PARAM                             an extent `k as usize`
+//!           | ("add" | "sub" | "mul" | "div") dim dim   a computed extent (checked)
 //! param    := IDENT ":" type
 //! outputs  := type | "(" [type ("," type)*] ")"
 //! type     := ELEM "[" [dim ("," dim)*] "]"           ELEM: f32 f64 i32 i64 u32 bool F
@@ -33,7 +36,8 @@
 //! verifier's job ([`crate::verify::verify`]). It never panics, whatever the input.
 
 use crate::program::{
-    AxisSlice, BinOp, DerivedSym, Literal, NodeId, Op, Param, Program, ReduceOp, SliceBound, SliceRange, UnOp, VarId,
+    AxisSlice, BinOp, DerivedSym, DimOp, Literal, NodeId, Op, Param, Program, ReduceOp, SliceBound, SliceRange, SymDef,
+    UnOp, VarId,
 };
 use crate::types::{DType, Dim, ElemTy, SymId, Type};
 use std::str::FromStr;
@@ -285,6 +289,33 @@ impl Parser {
 
     fn var(&mut self) -> PResult<VarId> {
         self.prefixed('i', "an index variable (`i0`, `i1`, ...)").map(VarId)
+    }
+
+    /// What follows `derive S =`: `dim[range]`, `param pK` or `OP dim dim` (a keyword
+    /// followed by `[` is a symbol with that name, sliced).
+    fn sym_def(&mut self) -> PResult<SymDef> {
+        let keyword = match &self.peek().tok {
+            Tok::Ident(w) if self.tokens.get(self.pos + 1).is_some_and(|t| t.tok != Tok::Punct('[')) => Some(w.clone()),
+            _ => None,
+        };
+        if keyword.as_deref() == Some("param") {
+            self.bump();
+            return Ok(SymDef::Param(self.prefixed('p', "a parameter (`p0`, `p1`, ...)")?));
+        }
+        if let Some(op) = keyword.as_deref().and_then(DimOp::from_name) {
+            self.bump();
+            let a = self.dim()?;
+            let b = self.dim()?;
+            return Ok(SymDef::Arith(op, a, b));
+        }
+        let of = self.dim()?;
+        self.punct('[')?;
+        let t = self.peek().clone();
+        let Ok(range) = self.slice_range_or_index()? else {
+            return self.err_at(&t, "expected a slice range (`a..b;s`)".to_string());
+        };
+        self.punct(']')?;
+        Ok(SymDef::Slice { of, range })
     }
 
     fn dim(&mut self) -> PResult<Dim> {
@@ -584,14 +615,8 @@ impl Parser {
             self.bump();
             let Dim::Sym(sym) = self.dim()? else { return self.expected("a derived symbol's name") };
             self.punct('=')?;
-            let of = self.dim()?;
-            self.punct('[')?;
-            let t = self.peek().clone();
-            let Ok(range) = self.slice_range_or_index()? else {
-                return self.err_at(&t, "expected a slice range (`a..b;s`)".to_string());
-            };
-            self.punct(']')?;
-            derived.push(DerivedSym { sym, of, range });
+            let def = self.sym_def()?;
+            derived.push(DerivedSym { sym, def });
         }
         let mut nodes = Vec::new();
         while !self.is_keyword("return") {
@@ -684,7 +709,14 @@ impl Parser {
             if let Dim::Sym(s) = sym {
                 d.sym = s;
             }
-            fix(&mut d.of);
+            match &mut d.def {
+                SymDef::Slice { of, .. } => fix(of),
+                SymDef::Param(_) => {}
+                SymDef::Arith(_, a, b) => {
+                    fix(a);
+                    fix(b);
+                }
+            }
         }
         for n in nodes.iter_mut() {
             n.ty.shape.iter_mut().for_each(fix);

@@ -272,13 +272,8 @@ impl fmt::Display for Program {
         }
         for d in &self.derived {
             let name = Dim::Sym(d.sym);
-            writeln!(
-                f,
-                "  derive {} = {}[{}]",
-                name.display(self),
-                d.of.display(self),
-                crate::shapes::range_text(&d.range)
-            )?;
+            let def = d.def.text(&|x: Dim| x.display(self).to_string());
+            writeln!(f, "  derive {} = {def}", name.display(self))?;
         }
         for (i, n) in self.nodes.iter().enumerate() {
             write!(f, "  v{i}: {} = ", n.ty.display(self))?;

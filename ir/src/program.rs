@@ -397,15 +397,105 @@ pub enum AxisSlice {
     Index(SliceBound),
 }
 
-/// A shape symbol whose value is not read from an argument but computed when shapes are bound:
-/// the length of the slice `range` of an axis of length `of` (ndarray's rule, with bounds
-/// clamped into the axis, so the value exists even for bounds a slice check rejects).
-/// `of` is a constant, a symbol some parameter binds, or an earlier derived symbol.
+/// A shape symbol whose value is not read from an argument but computed when shapes are bound
+/// ([`crate::shapes::Signature::bind`]), from the definition `def`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct DerivedSym {
     pub sym: SymId,
-    pub of: Dim,
-    pub range: SliceRange,
+    pub def: SymDef,
+}
+
+/// How a derived symbol's value is computed. Every dimension a definition reads is a
+/// constant, a symbol some parameter binds, or an earlier derived symbol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SymDef {
+    /// The length of the slice `range` of an axis of length `of` (ndarray's rule, with bounds
+    /// clamped into the axis, so the value exists even for bounds a slice check rejects).
+    Slice { of: Dim, range: SliceRange },
+    /// The value of the rank-0 integer parameter with this index: an extent written `k as
+    /// usize`, or a `k: usize` parameter. A negative value is an error at the call.
+    Param(u32),
+    /// `a op b` in checked integer arithmetic: `n - 1`, `d * d`, `2 * k`, `n / 2`. A negative
+    /// or overflowing value, or a division by zero, is an error at the call.
+    Arith(DimOp, Dim, Dim),
+}
+
+impl SymDef {
+    /// The dimensions the definition reads.
+    pub fn dims(&self) -> Vec<Dim> {
+        match *self {
+            SymDef::Slice { of, .. } => vec![of],
+            SymDef::Param(_) => vec![],
+            SymDef::Arith(_, a, b) => vec![a, b],
+        }
+    }
+
+    /// The parameters the definition reads (slice bounds or the extent's own parameter).
+    pub fn params(&self) -> Vec<u32> {
+        match self {
+            SymDef::Slice { range, .. } => range.params().collect(),
+            SymDef::Param(k) => vec![*k],
+            SymDef::Arith(..) => vec![],
+        }
+    }
+
+    /// The definition in IR text, with dimensions written by `dim`: `n[1..]`, `param p2`,
+    /// `sub n 1` (what follows `derive S =` in both IR texts).
+    pub fn text(&self, dim: &dyn Fn(Dim) -> String) -> String {
+        match self {
+            SymDef::Slice { of, range } => format!("{}[{}]", dim(*of), crate::shapes::range_text(range)),
+            SymDef::Param(k) => format!("param p{k}"),
+            SymDef::Arith(op, a, b) => format!("{} {} {}", op.name(), dim(*a), dim(*b)),
+        }
+    }
+}
+
+/// The arithmetic of a computed extent ([`SymDef::Arith`]), on non-negative integers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DimOp {
+    Add,
+    Sub,
+    Mul,
+    /// Division rounding down (Rust's `/` on `usize`).
+    Div,
+}
+
+impl DimOp {
+    pub const ALL: [DimOp; 4] = [DimOp::Add, DimOp::Sub, DimOp::Mul, DimOp::Div];
+
+    /// The name in the IR text.
+    pub fn name(self) -> &'static str {
+        match self {
+            DimOp::Add => "add",
+            DimOp::Sub => "sub",
+            DimOp::Mul => "mul",
+            DimOp::Div => "div",
+        }
+    }
+
+    /// The operator as Rust spells it (error messages name the expression this way).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            DimOp::Add => "+",
+            DimOp::Sub => "-",
+            DimOp::Mul => "*",
+            DimOp::Div => "/",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<DimOp> {
+        DimOp::ALL.into_iter().find(|o| o.name() == s)
+    }
+
+    /// `a op b`, `None` when it overflows `i64` or divides by zero.
+    pub fn apply(self, a: i64, b: i64) -> Option<i64> {
+        match self {
+            DimOp::Add => a.checked_add(b),
+            DimOp::Sub => a.checked_sub(b),
+            DimOp::Mul => a.checked_mul(b),
+            DimOp::Div => a.checked_div(b),
+        }
+    }
 }
 
 /// One operation. Each variant lists its operands and what its result type must be; the
@@ -536,7 +626,7 @@ pub struct Param {
 ///
 /// Shapes are symbolic: `syms` names the symbols that parameter shapes bind at call time
 /// (a symbol used by two parameters requires their dimensions to agree), and the symbols
-/// `derived` computes from them (the lengths of slices). A program is generic
+/// `derived` computes from them and from integer scalar arguments (slice lengths, extents). A program is generic
 /// when some type mentions [`ElemTy::Float`]; [`Program::instantiate`] makes it concrete.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Program {
@@ -545,8 +635,8 @@ pub struct Program {
     pub params: Vec<Param>,
     pub nodes: Vec<Node>,
     pub outputs: Vec<NodeId>,
-    /// Symbols computed from other symbols when shapes are bound (slice lengths), in the
-    /// order they are computed. Symbols listed here are bound by no parameter.
+    /// Symbols computed when shapes are bound (slice lengths, scalar and computed extents),
+    /// in the order they are computed. Symbols listed here are bound by no parameter.
     pub derived: Vec<DerivedSym>,
 }
 

@@ -10,7 +10,7 @@
 //! Where ndarray panics on a bound out of range, binding returns
 //! [`BindError::SliceOutOfRange`] before anything runs.
 
-use crate::program::{AxisSlice, DerivedSym, NodeId, Op, Program, SliceBound, SliceRange};
+use crate::program::{AxisSlice, DerivedSym, NodeId, Op, Program, SliceBound, SliceRange, SymDef};
 use crate::types::{DType, Dim, ElemTy, SymId};
 use thiserror::Error;
 
@@ -29,9 +29,16 @@ pub enum BindError {
     /// A slice or index in the kernel falls outside its axis (ndarray panics here).
     #[error("kernel `{kernel}`: slice `{bounds}` is out of range for axis {axis} of `{array}` (length {len})")]
     SliceOutOfRange { kernel: String, array: String, axis: usize, bounds: String, len: usize },
-    /// A slice bound is a scalar parameter, but only the arguments' shapes were given.
-    #[error("kernel `{kernel}` slices with scalar parameter `{param}`: binding its shapes needs that value (`bind_with_scalars`)")]
+    /// A slice bound or an extent is a scalar parameter, but only the arguments' shapes were given.
+    #[error("kernel `{kernel}` reads scalar parameter `{param}` in a shape (a slice bound or an extent): binding its shapes needs that value (`bind_with_scalars`)")]
     ScalarNeeded { kernel: String, param: String },
+    /// An extent computed from scalar arguments or other extents is negative (`n - 1` with
+    /// `n = 0`, `k as usize` with `k = -3`): Rust would panic on the `usize` arithmetic.
+    #[error("kernel `{kernel}`: extent `{expr}` is negative ({value}) with {values}")]
+    NegativeExtent { kernel: String, expr: String, value: i64, values: String },
+    /// An extent computed from scalar arguments or other extents overflows, or divides by zero.
+    #[error("kernel `{kernel}`: extent `{expr}` {why} with {values}")]
+    ExtentOverflow { kernel: String, expr: String, why: String, values: String },
 }
 
 /// The concrete value of every shape symbol of one call, indexed by [`crate::SymId`].
@@ -62,12 +69,14 @@ pub struct Signature<'a> {
 impl Signature<'_> {
     /// Check `args` (dtype and shape of each, in parameter order) against the parameters and
     /// return the value of every symbol: those the parameters bind, then the derived ones
-    /// (slice lengths, whose bounds may read `scalars[k]`, the integer value of argument
+    /// (slice lengths and extents, which may read `scalars[k]`, the integer value of argument
     /// `k`). A symbol neither bound nor derived (impossible in a verified program) is 0.
     ///
     /// # Errors
     /// A [`BindError`] naming the parameter and the shapes when an argument does not fit;
-    /// [`BindError::ScalarNeeded`] when a slice bound's scalar is missing.
+    /// [`BindError::ScalarNeeded`] when a scalar a derived symbol reads is missing;
+    /// [`BindError::NegativeExtent`] / [`BindError::ExtentOverflow`] naming the expression
+    /// when a computed extent is negative, overflows or divides by zero.
     pub fn bind(
         &self,
         float: Option<DType>,
@@ -128,12 +137,104 @@ impl Signature<'_> {
         }
         let mut syms: SymValues = values.into_iter().map(|v| v.map(|(n, _)| n).unwrap_or(0)).collect();
         for d in self.derived {
-            let len = derived_len(dim_value_or_zero(d.of, &syms), &d.range, &|b| self.bound_value(b, scalars))?;
+            let len = self.derived_value(d, &syms, scalars)?;
             if let Some(slot) = syms.get_mut(d.sym.0 as usize) {
                 *slot = len;
             }
         }
         Ok(syms)
+    }
+
+    /// The value of derived symbol `d` under the symbols bound so far.
+    fn derived_value(&self, d: &DerivedSym, syms: &[usize], scalars: &[Option<i64>]) -> Result<usize, BindError> {
+        let value = match d.def {
+            SymDef::Slice { of, range } => {
+                return derived_len(dim_value_or_zero(of, syms), &range, &|b| self.bound_value(b, scalars))
+            }
+            SymDef::Param(k) => self.bound_value(SliceBound::Param(k), scalars)?,
+            SymDef::Arith(op, a, b) => {
+                let v = |x| i64::try_from(dim_value_or_zero(x, syms)).unwrap_or(i64::MAX);
+                match op.apply(v(a), v(b)) {
+                    Some(r) => r,
+                    None => {
+                        let why =
+                            if op == crate::program::DimOp::Div && v(b) == 0 { "divides by zero" } else { "overflows" };
+                        return Err(BindError::ExtentOverflow {
+                            kernel: self.kernel.to_string(),
+                            expr: self.extent_text(d.sym),
+                            why: why.into(),
+                            values: self.values_text(d.sym, syms, scalars),
+                        });
+                    }
+                }
+            }
+        };
+        usize::try_from(value).map_err(|_| BindError::NegativeExtent {
+            kernel: self.kernel.to_string(),
+            expr: self.extent_text(d.sym),
+            value,
+            values: self.values_text(d.sym, syms, scalars),
+        })
+    }
+
+    /// The definition of derived symbol `s` as the user wrote it (`n - 1`, `2 * k`, `d * d`):
+    /// computed extents are expanded into their operands, other symbols are named.
+    pub fn extent_text(&self, s: SymId) -> String {
+        self.expr_text(Dim::Sym(s), false)
+    }
+
+    fn expr_text(&self, d: Dim, nested: bool) -> String {
+        let Dim::Sym(s) = d else { return self.dim_name(d) };
+        match self.derived.iter().find(|e| e.sym == s).map(|e| e.def) {
+            Some(SymDef::Param(k)) => self.param_name(k),
+            Some(SymDef::Arith(op, a, b)) => {
+                let t = format!("{} {} {}", self.expr_text(a, true), op.symbol(), self.expr_text(b, true));
+                if nested {
+                    format!("({t})")
+                } else {
+                    t
+                }
+            }
+            _ => self.sym_name(s),
+        }
+    }
+
+    /// `n = 0, k = 3`: the value of each symbol and parameter the extent `s` reads.
+    fn values_text(&self, s: SymId, syms: &[usize], scalars: &[Option<i64>]) -> String {
+        let mut out: Vec<String> = vec![];
+        self.collect_values(Dim::Sym(s), syms, scalars, &mut out);
+        out.dedup();
+        out.join(", ")
+    }
+
+    fn collect_values(&self, d: Dim, syms: &[usize], scalars: &[Option<i64>], out: &mut Vec<String>) {
+        let Dim::Sym(s) = d else { return };
+        let item = match self.derived.iter().find(|e| e.sym == s).map(|e| e.def) {
+            Some(SymDef::Param(k)) => {
+                let v = scalars.get(k as usize).copied().flatten().map_or_else(|| "?".into(), |v| v.to_string());
+                format!("{} = {v}", self.param_name(k))
+            }
+            Some(SymDef::Arith(_, a, b)) => {
+                self.collect_values(a, syms, scalars, out);
+                self.collect_values(b, syms, scalars, out);
+                return;
+            }
+            _ => format!("{} = {}", self.sym_name(s), dim_value_or_zero(d, syms)),
+        };
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+
+    fn param_name(&self, k: u32) -> String {
+        self.params.get(k as usize).map_or_else(|| format!("#{k}"), |q| q.name.to_string())
+    }
+
+    fn dim_name(&self, d: Dim) -> String {
+        match d {
+            Dim::Const(c) => c.to_string(),
+            Dim::Sym(s) => self.sym_name(s),
+        }
     }
 
     /// The value of slice bound `b` under the integer scalar arguments `scalars`.
@@ -143,10 +244,11 @@ impl Signature<'_> {
     pub fn bound_value(&self, b: SliceBound, scalars: &[Option<i64>]) -> Result<i64, BindError> {
         match b {
             SliceBound::Const(c) => Ok(c),
-            SliceBound::Param(k) => scalars.get(k as usize).copied().flatten().ok_or_else(|| BindError::ScalarNeeded {
-                kernel: self.kernel.to_string(),
-                param: self.params.get(k as usize).map_or_else(|| format!("#{k}"), |q| q.name.to_string()),
-            }),
+            SliceBound::Param(k) => scalars
+                .get(k as usize)
+                .copied()
+                .flatten()
+                .ok_or_else(|| BindError::ScalarNeeded { kernel: self.kernel.to_string(), param: self.param_name(k) }),
         }
     }
 

@@ -19,7 +19,7 @@
 //! input texts and the output texts the compiler must print for them.
 
 use crate::program::{
-    AxisSlice, BinOp, Literal, NodeId, Op, Param, Program, ReduceOp, SliceBound, SliceRange, UnOp, VarId,
+    AxisSlice, BinOp, Literal, NodeId, Op, Param, Program, ReduceOp, SliceBound, SliceRange, SymDef, UnOp, VarId,
 };
 use crate::shapes::dim_value;
 use crate::types::{DType, Dim, ElemTy, Type};
@@ -158,9 +158,9 @@ pub fn random_args(p: &Program, seed: u64) -> Vec<Value> {
             if let Some(b) = sym_slot(d).and_then(|s| nonzero.get_mut(s)) {
                 *b = true;
             }
-            match p.derived.iter().find(|e| Dim::Sym(e.sym) == d) {
-                Some(e) => d = e.of,
-                None => break,
+            match p.derived.iter().find(|e| Dim::Sym(e.sym) == d).map(|e| e.def) {
+                Some(SymDef::Slice { of, .. }) => d = of,
+                _ => break,
             }
         }
     };
@@ -189,7 +189,9 @@ pub fn random_args(p: &Program, seed: u64) -> Vec<Value> {
     let mut syms: Vec<usize> =
         nonzero.iter().map(|&nz| if nz { rng.pick(&SYM_VALUES[1..]) } else { rng.pick(&SYM_VALUES) }).collect();
     for e in &p.derived {
-        let of = match e.of {
+        // Random programs derive slice lengths only.
+        let SymDef::Slice { of, range } = e.def else { continue };
+        let of = match of {
             Dim::Sym(s) if s.0 as usize >= syms.len() => 0,
             d => dim_value(d, &syms),
         };
@@ -197,8 +199,7 @@ pub fn random_args(p: &Program, seed: u64) -> Vec<Value> {
             SliceBound::Const(c) => Ok(c),
             SliceBound::Param(_) => Err(()),
         };
-        if let (Ok(len), Some(slot)) =
-            (crate::shapes::derived_len(of, &e.range, &konst), syms.get_mut(e.sym.0 as usize))
+        if let (Ok(len), Some(slot)) = (crate::shapes::derived_len(of, &range, &konst), syms.get_mut(e.sym.0 as usize))
         {
             *slot = len;
         }
@@ -438,12 +439,13 @@ impl Gen {
             let len = match crate::shapes::slice_dim(d, &r) {
                 Ok(crate::shapes::SliceDim::Dim(x)) => x,
                 Ok(crate::shapes::SliceDim::Derived(of, range)) => {
-                    match self.p.derived.iter().find(|e| e.of == of && e.range == range) {
+                    let def = SymDef::Slice { of, range };
+                    match self.p.derived.iter().find(|e| e.def == def) {
                         Some(e) => Dim::Sym(e.sym),
                         None => {
                             let name = format!("sliced{}", self.p.syms.len());
                             let sym = self.p.sym(&name);
-                            self.p.derived.push(crate::program::DerivedSym { sym, of, range });
+                            self.p.derived.push(crate::program::DerivedSym { sym, def });
                             Dim::Sym(sym)
                         }
                     }

@@ -10,9 +10,10 @@
 //! * Every [`SymId`] (in parameter types, node types, `dim`, binder extents) is in range.
 //! * Every symbol used by a node is bound by some parameter's shape or derived (otherwise
 //!   its value would be unknown at call time).
-//! * Derived symbols: each is derived once and bound by no parameter; its `of` is a constant,
-//!   a parameter-bound symbol or an earlier derived symbol; its step is not 0 and its
-//!   parameter bounds name rank-0 integer parameters.
+//! * Derived symbols: each is derived once and bound by no parameter; every dimension its
+//!   definition reads is a constant, a parameter-bound symbol or an earlier derived symbol; a
+//!   slice's step is not 0; the parameters it reads (slice bounds, `k as usize` extents) are
+//!   rank-0 integer parameters.
 //!
 //! **Dataflow**
 //! * Operands precede their users (so every sweep is a single forward pass).
@@ -59,7 +60,7 @@
 //!   of a `load`, and outputs have no free index variables. (An unused node with free
 //!   variables is dead code, left for dead-code elimination, and is allowed.)
 
-use crate::program::{AxisSlice, BinOp, Literal, NodeId, Op, Program, ReduceOp, SliceBound, UnOp, VarId};
+use crate::program::{AxisSlice, BinOp, Literal, NodeId, Op, Program, ReduceOp, SliceBound, SymDef, UnOp, VarId};
 use crate::types::{DType, Dim, ElemTy, Type};
 use std::collections::HashMap;
 use std::fmt;
@@ -238,17 +239,17 @@ impl Verifier<'_> {
             } else if p.derived[..i].iter().any(|e| e.sym == d.sym) {
                 self.err(Location::Kernel, format!("symbol `{name}` is derived twice"));
             }
-            let of_ok = match d.of {
+            let of_ok = d.def.dims().iter().all(|x| match x {
                 Dim::Const(_) => true,
                 Dim::Sym(o) => ready.get(o.0 as usize).copied().unwrap_or(false),
-            };
+            });
             if !of_ok {
-                self.err(Location::Kernel, format!("derived symbol `{name}` slices a symbol not bound before it"));
+                self.err(Location::Kernel, format!("derived symbol `{name}` reads a symbol not bound before it"));
             }
-            if d.range.step == 0 {
+            if matches!(d.def, SymDef::Slice { range, .. } if range.step == 0) {
                 self.err(Location::Kernel, format!("derived symbol `{name}` has step 0"));
             }
-            for k in d.range.params() {
+            for k in d.def.params() {
                 self.check_bound_param(Location::Kernel, k);
             }
             if let Some(r) = ready.get_mut(s) {
@@ -528,7 +529,8 @@ impl Verifier<'_> {
                     match crate::shapes::slice_dim(d, r) {
                         Ok(crate::shapes::SliceDim::Dim(x)) => shape.push(x),
                         Ok(crate::shapes::SliceDim::Derived(of, canon)) => {
-                            let found = self.p.derived.iter().find(|e| e.of == of && e.range == canon).map(|e| e.sym);
+                            let def = SymDef::Slice { of, range: canon };
+                            let found = self.p.derived.iter().find(|e| e.def == def).map(|e| e.sym);
                             match found {
                                 Some(sym) => shape.push(Dim::Sym(sym)),
                                 None => {

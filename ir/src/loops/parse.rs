@@ -159,11 +159,8 @@ impl Parser<'_> {
                 "derive" => {
                     let Dim::Sym(sym) = self.dim()? else { return self.err("expected a derived symbol's name") };
                     self.expect(b'=')?;
-                    let of = self.dim()?;
-                    self.expect(b'[')?;
-                    let range = self.slice_range()?;
-                    self.expect(b']')?;
-                    self.prog.as_mut().expect("set above").derived.push(crate::program::DerivedSym { sym, of, range });
+                    let def = self.sym_def()?;
+                    self.prog.as_mut().expect("set above").derived.push(crate::program::DerivedSym { sym, def });
                 }
                 "in" | "out" | "temp" => self.buffer_decl(&w)?,
                 "kernel" => {
@@ -204,6 +201,33 @@ impl Parser<'_> {
             _ if neg => self.err("expected digits after `-`"),
             _ => Ok(None),
         }
+    }
+
+    /// What follows `derive S =`: `dim[range]`, `param pK` or `OP dim dim` (a keyword
+    /// followed by `[` is a symbol with that name, sliced).
+    fn sym_def(&mut self) -> R<crate::program::SymDef> {
+        use crate::program::{DimOp, SymDef};
+        let save = self.pos;
+        let w = self.word()?;
+        let sliced = self.peek() == Some(b'[');
+        if w == "param" && !sliced {
+            let p = self.word()?;
+            return match p.strip_prefix('p').and_then(|n| n.parse::<u32>().ok()) {
+                Some(k) => Ok(SymDef::Param(k)),
+                None => self.err(format!("expected a parameter `pN`, found `{p}`")),
+            };
+        }
+        if let Some(op) = DimOp::from_name(&w).filter(|_| !sliced) {
+            let a = self.dim()?;
+            let b = self.dim()?;
+            return Ok(SymDef::Arith(op, a, b));
+        }
+        self.pos = save;
+        let of = self.dim()?;
+        self.expect(b'[')?;
+        let range = self.slice_range()?;
+        self.expect(b']')?;
+        Ok(SymDef::Slice { of, range })
     }
 
     /// `start..end;step`, each part optional (the step defaults to 1).

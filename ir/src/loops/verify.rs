@@ -151,18 +151,20 @@ impl Verifier<'_> {
         let lp = self.lp;
         for d in &lp.derived {
             self.dim(Dim::Sym(d.sym));
-            self.dim(d.of);
-            if d.range.step == 0 {
+            for x in d.def.dims() {
+                self.dim(x);
+            }
+            if matches!(d.def, crate::program::SymDef::Slice { range, .. } if range.step == 0) {
                 self.error(format!("derived symbol `{}` has step 0", lp.dim_text(Dim::Sym(d.sym))));
             }
-            for k in d.range.params() {
+            for k in d.def.params() {
                 let ok = lp
                     .params
                     .get(k as usize)
                     .and_then(|b| lp.buffers.get(b.index()))
                     .is_some_and(|b| b.shape.is_empty() && b.dtype.is_int());
                 if !ok {
-                    self.error(format!("slice bound `p{k}` is not a scalar integer parameter"));
+                    self.error(format!("shape parameter `p{k}` is not a scalar integer parameter"));
                 }
             }
         }

@@ -3,9 +3,11 @@
 //! `Device::Cpu`, `Device::CudaSim`, and `Device::Cuda(0)` where a GPU exists: `cargo xtask test-gpu`). Each case
 //! checks its kernel against a plain-Rust reference loop.
 
+mod bounds;
 mod comprehensions;
 mod elementwise;
 mod errors;
+mod extents;
 mod reductions;
 mod slicing;
 mod tiles;
@@ -161,5 +163,14 @@ conformance! {
     errors::generic_kernel_rejects_int_float_param,
     errors::argmin_of_empty_is_an_error,
     errors::rank3_i32_select,
+    extents::one_hot_with_a_scalar_extent,
+    extents::negative_and_huge_scalar_extents_are_typed_errors,
+    extents::gather_with_an_index_value,
+    extents::outer_products_with_d_times_d,
+    extents::differences_with_n_minus_1,
+    extents::halves_and_twice_k,
+    bounds::lower_triangular_cumulative_sum_and_max,
+    bounds::banded_window_sums_and_an_integer_running_min,
+    bounds::symmetric_gram_computes_one_triangle,
     slicing::diff_of_neighbours, slicing::every_other_row_from_column_one, slicing::integer_index_drops_the_axis, slicing::negative_steps_bounds_and_reversal, slicing::rank3_slices_and_a_reduction_of_a_slice, slicing::literal_windows_and_empty_results, slicing::slice_axis_with_slice_from, slicing::out_of_range_bounds_are_typed_errors, slicing::parameter_bounds,
 }

@@ -4,7 +4,7 @@
 
 use super::{Builder, R};
 use crate::loops::{Expr, Flag, Scalar, Stmt, Var};
-use crate::program::{BinOp, NodeId, Op, ReduceOp};
+use crate::program::{BinOp, NodeId, Op, ReduceOp, VarId};
 use crate::types::{DType, Dim};
 
 impl Builder<'_> {
@@ -41,16 +41,68 @@ impl Builder<'_> {
             }
             Op::RangeReduce { op, vars, extents, body } => {
                 let elem = self.dtype(*body)?;
+                let interval = match (&chunk, &vars[..]) {
+                    (None, [v]) => self.interval(*op, elem, *v, *body),
+                    _ => None,
+                };
+                let (body, bounds) = match interval {
+                    Some((lo, hi, x)) => {
+                        let lo = lo.map(|n| self.expr(n, &[], out)).transpose()?;
+                        let hi = hi.map(|n| self.expr(n, &[], out)).transpose()?;
+                        (x, Some((lo, hi)))
+                    }
+                    None => (*body, None),
+                };
+                let at = out.len();
                 let (acc, best) = self.reduce_loops(*op, elem, extents, chunk, out, |s, lvars, o| {
                     let saved: Vec<_> = vars.iter().zip(lvars).map(|(v, lv)| (*v, s.env.insert(*v, *lv))).collect();
-                    let r = s.expr(*body, &[], o);
+                    let r = s.expr(body, &[], o);
                     s.restore(saved);
                     r
                 })?;
+                if let Some((lo, hi)) = bounds {
+                    narrow_loop(&mut out[at..], lo, hi);
+                }
                 Ok((acc, best, elem))
             }
             _ => Err(format!("{id} is not a reduction")),
         }
+    }
+
+    /// The interval a one-variable range reduction's body selects: for a body
+    /// `select(lo <= v && v < hi, x, identity)` (how the front end writes `sum(0..i + 1, ..)`;
+    /// either comparison may be missing), the bounds and `x`. Looping over `lo..hi` only (a
+    /// `ForRange`) gives the same bits: a point outside it folds the identity, which leaves
+    /// the accumulator as it was. `None` for arg reductions, for another else-value, and for
+    /// bounds that read `v` or load (the bounds are evaluated once, before the loop).
+    fn interval(
+        &self,
+        op: ReduceOp,
+        elem: DType,
+        var: VarId,
+        body: NodeId,
+    ) -> Option<(Option<NodeId>, Option<NodeId>, NodeId)> {
+        let p = self.p;
+        let Op::Select(c, x, other) = p.node(body).op else { return None };
+        let Op::Const(lit) = p.node(other).op else { return None };
+        if op.is_arg() || Scalar::from_literal(lit, elem).to_bits() != Scalar::reduce_identity(op, elem).to_bits() {
+            return None;
+        }
+        let is_var = |n: NodeId| matches!(p.node(n).op, Op::Index(v) if v == var);
+        let plain = |n: NodeId| !self.free[n.index()].contains(&var) && !loads(p, n);
+        let side = |c: NodeId| match p.node(c).op {
+            Op::Binary(BinOp::Le, l, j) if is_var(j) && plain(l) => Some((Some(l), None)),
+            Op::Binary(BinOp::Lt, j, h) if is_var(j) && plain(h) => Some((None, Some(h))),
+            _ => None,
+        };
+        let (lo, hi) = match p.node(c).op {
+            Op::Binary(BinOp::And, a, b) => match (side(a)?, side(b)?) {
+                ((Some(lo), None), (None, Some(hi))) | ((None, Some(hi)), (Some(lo), None)) => (Some(lo), Some(hi)),
+                _ => return None,
+            },
+            _ => side(c)?,
+        };
+        Some((lo, hi, x))
     }
 
     /// The statements of one arg-reduction step: take `(x, i)` over `(acc, best)` when it is
@@ -287,4 +339,22 @@ pub(super) fn fold_op(op: ReduceOp) -> BinOp {
         ReduceOp::Min | ReduceOp::ArgMin => BinOp::Min,
         ReduceOp::Max | ReduceOp::ArgMax => BinOp::Max,
     }
+}
+
+/// Whether node `n` or anything it is computed from loads from an array.
+fn loads(p: &crate::program::Program, n: NodeId) -> bool {
+    match &p.node(n).op {
+        Op::Load { .. } => true,
+        op => op.operands().into_iter().any(|o| loads(p, o)),
+    }
+}
+
+/// Turn the reduction loop `reduce_loops` just pushed (the last `for` in `stmts`) into a
+/// `ForRange` over `lo..hi` (0 and the extent where a bound is missing).
+fn narrow_loop(stmts: &mut [Stmt], lo: Option<Expr>, hi: Option<Expr>) {
+    let Some(s) = stmts.iter_mut().rev().find(|s| matches!(s, Stmt::For { .. })) else { return };
+    let Stmt::For { var, extent, body } = s else { return };
+    let start = lo.unwrap_or(Expr::i64(0));
+    let end = hi.unwrap_or(Expr::Dim(*extent));
+    *s = Stmt::ForRange { var: *var, extent: *extent, start, end, body: std::mem::take(body) };
 }
