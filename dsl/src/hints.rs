@@ -36,6 +36,9 @@ const ALIASES: &[(&str, &str)] = &[
     ("average", "mean"),
     ("sum_axes", "sum_axis"),
     ("square", "powi(2)"),
+    ("cumulative_sum", "cumsum"),
+    ("cumulative_prod", "cumprod"),
+    ("accumulate", "cumsum, cumprod, cummax or cummin"),
 ];
 
 /// Every method name the front end accepts, for near-miss suggestions.
@@ -125,6 +128,10 @@ const METHODS: &[&str] = &[
     "to_owned",
     "clone",
     "into_owned",
+    "cumsum",
+    "cumprod",
+    "cummax",
+    "cummin",
 ];
 
 /// A "did you mean" clause for an unknown method or function `name` (with a leading space),

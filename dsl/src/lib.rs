@@ -25,6 +25,7 @@ mod calls;
 mod consts;
 mod expr;
 mod hints;
+mod scans;
 pub mod sig;
 mod slice;
 

@@ -390,3 +390,34 @@ fn one_error_per_mistake_not_per_use() {
         ]
     );
 }
+
+#[test]
+fn scans_lower_to_scan_nodes_of_the_operand_type() {
+    let p = lower(
+        "fn k(x: Array2<f32>, y: Array1<i64>) -> (Array2<f32>, Array2<f32>, Array1<i64>, Array1<i64>) {
+            (x.cumsum(Axis(0)), x.cumprod(Axis(1)), y.cummax(Axis(0)), y.cummin(Axis(0)))
+        }",
+    );
+    let ops: Vec<(ReduceOp, u32)> = p
+        .nodes
+        .iter()
+        .filter_map(|n| match n.op {
+            Op::Scan { op, axis, .. } => Some((op, axis)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ops, [(ReduceOp::Sum, 0), (ReduceOp::Prod, 1), (ReduceOp::Max, 0), (ReduceOp::Min, 0)]);
+    assert_eq!(p.node(p.outputs[0]).ty, p.params[0].ty);
+    assert_eq!(p.node(p.outputs[2]).ty, p.params[1].ty);
+}
+
+#[test]
+fn bad_scans_are_errors_with_spans() {
+    let (m, s) = first_error("fn k(x: Array1<f32>) -> Array1<f32> { x.cumsum(Axis(1)) }");
+    assert!(m.contains("axis 1 is out of range for an array of rank 1"), "{m}");
+    assert_eq!(s, "Axis(1)");
+    let (m, _) = first_error("fn k(x: Array1<bool>) -> Array1<bool> { x.cummax(Axis(0)) }");
+    assert!(m.contains("cannot scan `bool` values with `cummax`"), "{m}");
+    let (m, _) = first_error("fn k(x: Array1<f32>) -> Array1<f32> { x.cumulative_sum(Axis(0)) }");
+    assert!(m.contains("`cumsum`"), "{m}");
+}

@@ -274,6 +274,11 @@ pub enum KernelHint {
     /// The first kernel of a `Scatter` reduction: the domain is the chunks, and each point adds
     /// its chunk of rows (a `for .. from .. to ..`) into its own partials.
     Scatter,
+    /// One of the two kernels of a scan ([`crate::program::Op::Scan`]): the first domain axis is
+    /// the chunk of the scanned axis, and each point folds its chunk (a `for .. from .. to ..`)
+    /// into the chunk totals (the first kernel), or folds the totals before its chunk into a
+    /// carry and then its chunk from the carry, storing every prefix (the second).
+    Scan,
 }
 
 impl KernelHint {
@@ -284,12 +289,15 @@ impl KernelHint {
             KernelHint::Serial => Some("serial"),
             KernelHint::TwoPhase => Some("two_phase"),
             KernelHint::Scatter => Some("scatter"),
+            KernelHint::Scan => Some("scan"),
         }
     }
 
     /// The hint of `word`, as [`Self::keyword`] prints it.
     pub fn from_keyword(word: &str) -> Option<KernelHint> {
-        [KernelHint::Serial, KernelHint::TwoPhase, KernelHint::Scatter].into_iter().find(|h| h.keyword() == Some(word))
+        [KernelHint::Serial, KernelHint::TwoPhase, KernelHint::Scatter, KernelHint::Scan]
+            .into_iter()
+            .find(|h| h.keyword() == Some(word))
     }
 
     /// The hint of a kernel made of one with hint `self` followed by one with `next`: the

@@ -497,6 +497,12 @@ impl Parser {
                 self.keyword("axes")?;
                 Op::Reduce { op, arg, axes: self.bracket_list(|p| p.int("an axis"))? }
             }
+            "scan" => {
+                let op = self.reduce_op()?;
+                let arg = self.operand(n)?;
+                self.keyword("axis")?;
+                Op::Scan { op, arg, axis: self.int("an axis")? }
+            }
             "load" => {
                 let array = self.operand(n)?;
                 Op::Load { array, indices: self.bracket_list(|p| p.operand(n))? }

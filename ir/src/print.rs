@@ -165,6 +165,7 @@ fn write_op(f: &mut fmt::Formatter<'_>, p: &Program, op: &Op) -> fmt::Result {
             write_list(f, axes)?;
             f.write_str("]")
         }
+        Op::Scan { op, arg, axis } => write!(f, "scan {} {arg} axis {axis}", op.name()),
         Op::Load { array, indices } => {
             write!(f, "load {array} [")?;
             write_list(f, indices)?;

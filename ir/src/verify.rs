@@ -44,6 +44,8 @@
 //! * `reduce`: axes strictly increasing and in range; the result drops them; `argmin` /
 //!   `argmax` give `i64`, the others keep the element type; `sum`/`prod` not on bool
 //!   (`min`/`max` of bool are all/any).
+//! * `scan`: `sum`, `prod`, `min` or `max` (no arg reduction) along an axis below the rank;
+//!   the result has the operand's type; `sum`/`prod` not on bool.
 //! * `load`: the array operand is array-level (no free index variables); one index per axis;
 //!   each index is a rank-0 integer; the result is a scalar of the array's element type.
 //! * `generate`: as many variables as extents; the body is rank 0; the node's type is the
@@ -468,6 +470,17 @@ impl Verifier<'_> {
                         .collect();
                     let elem = if op.is_arg() { ElemTy::I64 } else { t.elem };
                     self.expect_ty(id, &format!("reduce {}", op.name()), &Type::array(elem, shape));
+                }
+            }
+            Op::Scan { op, arg, axis } => {
+                let t = ty(arg);
+                if op.is_arg() {
+                    self.node_err(id, format!("scan {} is not defined (scans fold sum, prod, min or max)", op.name()));
+                } else if *axis as usize >= t.rank() {
+                    self.node_err(id, format!("scan axis {axis} is out of range for rank {}", t.rank()));
+                } else {
+                    self.check_reduce_elem(id, *op, t.elem);
+                    self.expect_ty(id, &format!("scan {}", op.name()), t);
                 }
             }
             Op::Load { array, indices } => {

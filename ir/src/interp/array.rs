@@ -3,10 +3,11 @@
 //! Elementwise ops broadcast their operands to the node's shape (numpy rules, through
 //! ndarray's `broadcast`) and run through `Zip`; reductions over axes copy the operand into
 //! row-major order of (kept axes, reduced axes) and fold each row sequentially, so summation
-//! order is the row-major order of the reduced domain, as the IR defines it.
+//! order is the row-major order of the reduced domain, as the IR defines it. Scans fold each
+//! lane in the blocked order of [`crate::program::Op::Scan`].
 
 use super::{binary_defined, not_defined, reduce_defined, Interp, InterpError};
-use crate::program::{AxisSlice, BinOp, NodeId, Op, ReduceOp, SliceBound, UnOp};
+use crate::program::{scan_chunk, AxisSlice, BinOp, NodeId, Op, ReduceOp, SliceBound, UnOp, SCAN_CHUNKS};
 use crate::scalar::{compare, with_dtype, Acc, Elem};
 use crate::shapes::{resolve_index, resolve_range};
 use crate::types::DType;
@@ -55,6 +56,7 @@ impl<'a> Interp<'a> {
                 slice(self.val(*a)?, axes, scalars)
             }
             Op::Reduce { op, arg, axes } => reduce(*op, self.val(*arg)?, axes),
+            Op::Scan { op, arg, axis } => scan(*op, self.val(*arg)?, *axis as usize),
             Op::Generate { .. } => return self.generate(id),
         };
         r.map_err(|e| match e {
@@ -263,6 +265,44 @@ fn reduce_typed<T: Elem>(op: ReduceOp, a: &ArrayD<T>, axes: &[usize]) -> Result<
         }
         Ok(T::wrap(out))
     }
+}
+
+/// The inclusive prefix fold of `v` along `axis`, in the blocked order [`crate::program::Op::Scan`]
+/// defines: chunk totals, their carries in chunk order, then each chunk folded from its carry.
+fn scan(op: ReduceOp, v: &Value, axis: usize) -> Result<Value, OpError> {
+    if axis >= v.shape().len() {
+        return Err(OpError::Malformed(format!("scan axis {axis} is out of range for rank {}", v.shape().len())));
+    }
+    with_value!(v, a => scan_typed(op, a, axis))
+}
+
+fn scan_typed<T: Elem>(op: ReduceOp, a: &ArrayD<T>, axis: usize) -> Result<Value, OpError> {
+    let step = crate::scalar::Scalar::reduce_step(op);
+    let Some(step) = step.filter(|_| reduce_defined(op, T::DTYPE)) else {
+        return Err(OpError::Unsupported(not_defined(&format!("scan {}", op.name()), T::DTYPE)));
+    };
+    let mut out = owned(a.view())?;
+    let n = out.shape()[axis] as u64;
+    let chunks: Vec<(usize, usize)> = (0..u64::from(SCAN_CHUNKS))
+        .map(|c| {
+            let (s, e) = scan_chunk(c, n);
+            (s as usize, e as usize)
+        })
+        .collect();
+    for mut lane in out.lanes_mut(Axis(axis)) {
+        let mut carry = Acc::<T>::new(op).value();
+        for &(start, end) in &chunks {
+            let mut total = Acc::<T>::new(op);
+            (start..end).for_each(|j| total.push(lane[j]));
+            let mut acc = carry;
+            for j in start..end {
+                acc = T::binary(step, acc, lane[j]);
+                lane[j] = acc;
+            }
+            carry = T::binary(step, carry, total.value());
+        }
+    }
+    Ok(T::wrap(out))
 }
 
 /// Convert a whole array to `to` with [`crate::scalar::Scalar::cast`]'s rule.

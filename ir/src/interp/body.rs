@@ -80,6 +80,7 @@ impl<'a> Interp<'a> {
             | Op::InsertAxis(..)
             | Op::Slice(..)
             | Op::Reduce { .. }
+            | Op::Scan { .. }
             | Op::Generate { .. } => Err(self.unsupported(id, "this op cannot depend on index variables".into())),
         }
     }

@@ -278,8 +278,9 @@ impl Parser<'_> {
             hint = match KernelHint::from_keyword(&w) {
                 Some(h) => h,
                 None => {
-                    return self
-                        .err(format!("expected a kernel hint (`serial`, `two_phase`, `scatter`) or `{{`, found `{w}`"))
+                    return self.err(format!(
+                        "expected a kernel hint (`serial`, `two_phase`, `scatter`, `scan`) or `{{`, found `{w}`"
+                    ))
                 }
             };
         }

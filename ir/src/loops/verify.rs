@@ -23,7 +23,7 @@
 //!    or by the kernel that writes it when every load and store of it there indexes its first
 //!    axis with the kernel's first domain variable (each point then owns a slab: a scatter's
 //!    partials, accumulated in place).
-//! 9. Kernel hints ([`super::KernelHint`]): a `two_phase` or `scatter` kernel's first domain
+//! 9. Kernel hints ([`super::KernelHint`]): a `two_phase`, `scatter` or `scan` kernel's first domain
 //!    axis (the chunk) has a constant extent and its body has a `for .. from .. to ..` (the
 //!    chunk's rows). (`serial` promises no shape: a reduction over no axes runs no loop.)
 
@@ -306,7 +306,7 @@ impl Verifier<'_> {
         let mut ranges = false;
         k.body.iter().for_each(|s| s.walk(&mut |s| ranges |= matches!(s, Stmt::ForRange { .. })));
         match k.hint {
-            super::KernelHint::TwoPhase | super::KernelHint::Scatter => {
+            super::KernelHint::TwoPhase | super::KernelHint::Scatter | super::KernelHint::Scan => {
                 if !matches!(k.domain.first(), Some((_, Dim::Const(_)))) {
                     self.error(format!("a `{word}` kernel's first domain axis is no constant chunk count"));
                 }

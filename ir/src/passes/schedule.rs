@@ -17,6 +17,10 @@
 //! (per-cluster sums and counts), becomes a scatter ([`ReduceStrategy::Scatter`]): each row
 //! adds its value to the one output row its label names, instead of a select per output.
 //!
+//! A scan (`cumsum`, ...) is always materialized: its two kernels (chunk totals, then each chunk
+//! folded from its carry; see [`crate::program::Op::Scan`]) read its operand twice per element,
+//! so an operand holding a reduction is materialized too.
+//!
 //! Sibling reductions — serial, array-level output reductions of the same operand over the
 //! same axes, like `nearest`'s `argmin_axis(Axis(1))` and `min_axis(Axis(1))` — are *fused*:
 //! one loop over the reduced axes evaluates the operand once per point and feeds every
@@ -342,6 +346,8 @@ pub fn schedule(p: &Program) -> Schedule {
     }
     let is_red = |i: usize| matches!(p.nodes[i].op, Op::Reduce { .. } | Op::RangeReduce { .. });
     let is_output = |i: usize| p.outputs.contains(&NodeId(i as u32));
+    // A scan is computed by its own two kernels, which evaluate its operand twice per element.
+    let is_scan = |i: usize| matches!(p.nodes[i].op, Op::Scan { .. });
     // Forward: which nodes contain a reduction at all.
     let mut contains = vec![false; n];
     for i in 0..n {
@@ -355,13 +361,13 @@ pub fn schedule(p: &Program) -> Schedule {
         let id = NodeId(i as u32);
         placement[i] = if matches!(p.nodes[i].op, Op::Param(_)) {
             Placement::Input
-        } else if free[i].is_empty() && (is_output(i) || (contains[i] && repeated[i])) {
+        } else if free[i].is_empty() && (is_output(i) || is_scan(i) || (contains[i] && repeated[i])) {
             Placement::Materialize
         } else {
             Placement::Inline
         };
         for x in p.nodes[i].op.operands() {
-            if (placement[i] == Placement::Inline && repeated[i]) || expands(p, &free, id, x) {
+            if (placement[i] == Placement::Inline && repeated[i]) || expands(p, &free, id, x) || is_scan(i) {
                 repeated[x.index()] = true;
             }
         }
@@ -383,7 +389,7 @@ pub fn schedule(p: &Program) -> Schedule {
                 .operands()
                 .iter()
                 .any(|o| placement[o.index()] == Placement::Inline && has_reduction[o.index()]);
-        if placement[i] == Placement::Materialize && !is_output(i) && !has_reduction[i] {
+        if placement[i] == Placement::Materialize && !is_output(i) && !is_scan(i) && !has_reduction[i] {
             placement[i] = Placement::Inline;
         }
     }

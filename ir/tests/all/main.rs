@@ -6,6 +6,7 @@ mod golden;
 mod interp;
 mod loops_text;
 mod lower;
+mod scan;
 mod slice;
 mod text;
 mod verify;

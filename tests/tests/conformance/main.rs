@@ -7,6 +7,7 @@ mod comprehensions;
 mod elementwise;
 mod errors;
 mod reductions;
+mod scans;
 mod slicing;
 mod tiles;
 
@@ -140,6 +141,11 @@ conformance! {
     reductions::var_std_ddof,
     reductions::rank3_reductions,
     reductions::standardize_generic_f32_and_f64,
+    scans::cumsum_both_axes,
+    scans::cumprod_cummax_cummin,
+    scans::i64_scans_are_exact,
+    scans::f32_cumsum_bits_match_the_interpreter_on_strided_views,
+    scans::cumsum_1d_empty_single_and_long,
     comprehensions::nearest_centroid,
     comprehensions::dot_matrix_matrix,
     comprehensions::dot_transposed_views,

@@ -12,10 +12,12 @@
 //!
 //! By concern: this file places buffers and builds one kernel per materialized node;
 //! [`expr`] builds element-wise expressions and index maps; [`reduce`] builds serial
-//! reductions; [`two_phase`] builds the kernels and combines of two-phase reductions.
+//! reductions; [`two_phase`] builds the kernels and combines of two-phase reductions; [`scan`]
+//! the two kernels of a scan.
 
 mod expr;
 mod reduce;
+mod scan;
 mod two_phase;
 
 use super::schedule::{OneHot, Placement, ReduceStrategy, Schedule};
@@ -139,6 +141,18 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         let idx = op.is_arg().then(|| temp(fresh_name(format!("p{}_idx", id.0)), DType::I64));
         partials.insert(*id, Partials { val, idx, chunks, outer, hot });
     }
+    // The chunk totals of every scan: `[chunks, the other axes..]`.
+    let mut scan_totals: HashMap<NodeId, BufId> = HashMap::new();
+    for (i, n) in p.nodes.iter().enumerate() {
+        if let Op::Scan { axis, .. } = &n.op {
+            let mut shape = vec![Dim::Const(u64::from(crate::program::SCAN_CHUNKS))];
+            shape.extend(n.ty.shape.iter().enumerate().filter(|(k, _)| *k != *axis as usize).map(|(_, d)| *d));
+            let b = BufId(lp.buffers.len() as u32);
+            let name = fresh_name(format!("s{i}"));
+            lp.buffers.push(Buffer { name, kind: BufKind::Temp, dtype: dtype(&n.ty)?, shape });
+            scan_totals.insert(NodeId(i as u32), b);
+        }
+    }
     let mut b = Builder {
         p,
         param_bufs: lp.params.clone(),
@@ -158,6 +172,10 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
             lp.kernels.push(k);
         }
         let Some(targets) = stores.get(&id) else { continue };
+        if let Some(totals) = scan_totals.get(&id) {
+            lp.kernels.extend(b.scan_kernels(id, targets, *totals)?);
+            continue;
+        }
         b.cache = vec![HashMap::new()];
         let domain: Vec<(Var, Dim)> = n.ty.shape.iter().map(|d| (b.var(Some(*d)), *d)).collect();
         let idx: Vec<Expr> = domain.iter().map(|(v, _)| Expr::Var(*v)).collect();
