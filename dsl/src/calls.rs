@@ -323,6 +323,14 @@ pub(crate) fn lower_call(b: &mut Builder, c: &syn::ExprCall) -> R<Val> {
             let y = node_of(b, y?, args[1].span())?;
             dot(b, x, y, fspan)
         }
+        "bincount" => {
+            want(2, b)?;
+            crate::scatter::bincount(b, &args[0], None, &args[1], fspan)
+        }
+        "bincount_weighted" => {
+            want(3, b)?;
+            crate::scatter::bincount(b, &args[0], Some(&args[1]), &args[2], fspan)
+        }
         "Axis" => Err(b.err(fspan, "`Axis(k)` is only allowed as the argument of an axis method like `sum_axis`")),
         _ => {
             let hint = crate::hints::suggestion(&name);
@@ -708,7 +716,7 @@ fn dot(b: &mut Builder, x: NodeId, y: NodeId, span: Span) -> R<Val> {
 }
 
 /// An extent: a dimension value or a non-negative integer literal.
-fn extent_of(b: &mut Builder, v: Val, span: Span) -> R<Dim> {
+pub(crate) fn extent_of(b: &mut Builder, v: Val, span: Span) -> R<Dim> {
     match v {
         Val::Dim(d) => Ok(d),
         Val::Lit(Literal::Int(i)) if i >= 0 => Ok(Dim::Const(i as u64)),

@@ -132,6 +132,8 @@ const METHODS: &[&str] = &[
     "cumprod",
     "cummax",
     "cummin",
+    "bincount",
+    "bincount_weighted",
 ];
 
 /// A "did you mean" clause for an unknown method or function `name` (with a leading space),

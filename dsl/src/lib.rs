@@ -26,6 +26,7 @@ mod consts;
 mod expr;
 mod hints;
 mod scans;
+mod scatter;
 pub mod sig;
 mod slice;
 

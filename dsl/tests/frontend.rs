@@ -421,3 +421,25 @@ fn bad_scans_are_errors_with_spans() {
     let (m, _) = first_error("fn k(x: Array1<f32>) -> Array1<f32> { x.cumulative_sum(Axis(0)) }");
     assert!(m.contains("`cumsum`"), "{m}");
 }
+
+#[test]
+fn bincount_is_a_checked_one_hot_count() {
+    let p = lower("fn k(l: Array1<i64>, w: Array1<f32>) -> (Array1<i64>, Array1<f32>) { (bincount(&l, 4), bincount_weighted(&l, &w, 4)) }");
+    assert_eq!(p.node(p.outputs[0]).ty, Type::array(ElemTy::I64, vec![Dim::Const(4)]));
+    assert_eq!(p.node(p.outputs[1]).ty, Type::array(ElemTy::F32, vec![Dim::Const(4)]));
+    // The labels' and the weights' lengths are one symbol.
+    assert_eq!(p.params[0].ty.shape, p.params[1].ty.shape);
+    assert_eq!(count_ops(&p, |o| matches!(o, Op::RangeReduce { op: ReduceOp::Sum, .. })), 2);
+}
+
+#[test]
+fn bad_bincounts_are_errors_with_spans() {
+    let (m, s) = first_error("fn k(l: Array1<f32>) -> Array1<i64> { bincount(&l, 3) }");
+    assert!(m.contains("`bincount` counts a 1-d array of integer labels, found `Array1<f32>`"), "{m}");
+    assert_eq!(s, "&l");
+    let (m, s) = first_error("fn k(l: Array1<i64>) -> Array1<i64> { bincount(&l, -2) }");
+    assert!(m.contains("an extent must be"), "{m}");
+    assert_eq!(s, "-2");
+    let (m, _) = first_error("fn k(l: Array1<i64>, w: Array2<f32>) -> Array1<f32> { bincount_weighted(&l, &w, 2) }");
+    assert!(m.contains("weights are a 1-d numeric array"), "{m}");
+}

@@ -214,8 +214,9 @@ fn row_syms(p: &Program) -> Vec<Dim> {
 /// `generate (i, j) (range_reduce sum (l < n) ..)` or a user `from_shape_fn((a, b), |(i, j)|
 /// sum(0..n, |l| ..))`. The rule: `id` is a non-arg `range_reduce` used once, as the whole
 /// body of an array-level `generate` that binds every variable free in it, and either
-/// - its outermost extent is a row symbol (see [`row_syms`]) that is no extent of the
-///   `generate` (the output does not span the long axis), or
+/// - its outermost extent is a symbol that is no extent of the `generate` (the output does
+///   not span the long axis) and either a row symbol (see [`row_syms`]) or the range of an
+///   integer one-hot sum (`bincount`: integer sums give the same bits in any order), or
 /// - its box is a constant of at least `TWO_PHASE_MIN_ELEMS` elements and the `generate`'s
 ///   domain a constant of at most `TWO_PHASE_MAX_CONTRACTION_OUT`.
 ///
@@ -237,7 +238,8 @@ fn contraction_host(p: &Program, id: NodeId, free: &[Vec<VarId>]) -> Option<Node
             Dim::Sym(_) => None,
         })
     };
-    let rows = matches!(extents[0], Dim::Sym(_)) && row_syms(p).contains(&extents[0]) && !gext.contains(&extents[0]);
+    let long = matches!(extents[0], Dim::Sym(_)) && !gext.contains(&extents[0]);
+    let rows = long && (row_syms(p).contains(&extents[0]) || int_one_hot(p, id, NodeId(host as u32), free));
     let consts = konst(extents).is_some_and(|c| c >= TWO_PHASE_MIN_ELEMS)
         && konst(gext).is_some_and(|c| c <= TWO_PHASE_MAX_CONTRACTION_OUT);
     (rows || consts).then_some(NodeId(host as u32))
@@ -280,6 +282,11 @@ fn one_hot(p: &Program, id: NodeId, host: NodeId, free: &[Vec<VarId>]) -> Option
         && p.node(target).ty.shape.is_empty()
         && p.node(target).ty.elem == crate::types::ElemTy::I64;
     (is_zero && target_ok && !free[value.index()].contains(&var)).then_some(OneHot { var, target, value })
+}
+
+/// Whether range reduction `id` in `host` is a one-hot sum of integers (a count).
+fn int_one_hot(p: &Program, id: NodeId, host: NodeId, free: &[Vec<VarId>]) -> bool {
+    one_hot(p, id, host, free).is_some_and(|h| p.node(h.value).ty.elem.is_int())
 }
 
 /// Whether consumer `u` evaluates operand `x` more than once per element of `x`.

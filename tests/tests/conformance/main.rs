@@ -8,6 +8,7 @@ mod elementwise;
 mod errors;
 mod reductions;
 mod scans;
+mod scatter;
 mod slicing;
 mod tiles;
 
@@ -146,6 +147,9 @@ conformance! {
     scans::i64_scans_are_exact,
     scans::f32_cumsum_bits_match_the_interpreter_on_strided_views,
     scans::cumsum_1d_empty_single_and_long,
+    scatter::bincount_counts_and_weighted_sums,
+    scatter::bincount_of_strided_and_i32_labels,
+    scatter::bincount_labels_out_of_range_are_errors,
     comprehensions::nearest_centroid,
     comprehensions::dot_matrix_matrix,
     comprehensions::dot_transposed_views,
