@@ -72,7 +72,7 @@ fn method_arity(name: &str) -> Option<&'static [usize]> {
         | "wrapping_shr" => &[1],
         "powi" | "powf" | "var" | "std" | "dot" | "insert_axis" | "len_of" | "mapv" | "sum_axis" | "prod_axis"
         | "min_axis" | "max_axis" | "argmin_axis" | "argmax_axis" | "mean_axis" | "logsumexp_axis" | "slice" => &[1],
-        n if crate::scans::scan_by_name(n).is_some() => &[1],
+        n if crate::scans::scan_by_name(n).is_some() || crate::sorts::sort_by_name(n).is_some() => &[1],
         "clamp" | "var_axis" | "std_axis" | "slice_axis" => &[2],
         _ => return None,
     })
@@ -166,6 +166,11 @@ pub(crate) fn lower_method(b: &mut Builder, mc: &syn::ExprMethodCall) -> R<Val> 
             let op = crate::scans::scan_by_name(n).ok_or_else(|| b.err(mspan, "internal error: unknown scan"))?;
             let k = axis_arg(b, &args[0], ty.rank(), false)?;
             crate::scans::scan(b, op, x, k, n, mspan).map(Val::Node)
+        }
+        n if crate::sorts::sort_by_name(n).is_some() => {
+            let indices = n == "argsort_axis";
+            let k = axis_arg(b, &args[0], ty.rank(), false)?;
+            crate::sorts::sort(b, x, k, indices, n, mspan).map(Val::Node)
         }
         "mean_axis" => {
             let k = axis_arg(b, &args[0], ty.rank(), false)?;

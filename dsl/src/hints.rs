@@ -39,6 +39,8 @@ const ALIASES: &[(&str, &str)] = &[
     ("cumulative_sum", "cumsum"),
     ("cumulative_prod", "cumprod"),
     ("accumulate", "cumsum, cumprod, cummax or cummin"),
+    ("sort", "sort_axis(Axis(k))"),
+    ("argsort", "argsort_axis(Axis(k))"),
 ];
 
 /// Every method name the front end accepts, for near-miss suggestions.
@@ -134,6 +136,8 @@ const METHODS: &[&str] = &[
     "cummin",
     "bincount",
     "bincount_weighted",
+    "sort_axis",
+    "argsort_axis",
 ];
 
 /// A "did you mean" clause for an unknown method or function `name` (with a leading space),

@@ -29,6 +29,7 @@ mod scans;
 mod scatter;
 pub mod sig;
 mod slice;
+mod sorts;
 
 use proc_macro2::Span;
 use std::fmt;

@@ -443,3 +443,16 @@ fn bad_bincounts_are_errors_with_spans() {
     let (m, _) = first_error("fn k(l: Array1<i64>, w: Array2<f32>) -> Array1<f32> { bincount_weighted(&l, &w, 2) }");
     assert!(m.contains("weights are a 1-d numeric array"), "{m}");
 }
+
+#[test]
+fn sorts_lower_to_sort_nodes() {
+    let p =
+        lower("fn k(x: Array2<f32>) -> (Array2<f32>, Array2<i64>) { (x.sort_axis(Axis(1)), x.argsort_axis(Axis(0))) }");
+    assert_eq!(p.node(p.outputs[0]).ty, p.params[0].ty);
+    assert_eq!(p.node(p.outputs[1]).ty.elem, ElemTy::I64);
+    assert!(matches!(p.node(p.outputs[1]).op, Op::Sort { axis: 0, indices: true, .. }));
+    let (m, _) = first_error("fn k(x: Array1<bool>) -> Array1<bool> { x.sort_axis(Axis(0)) }");
+    assert!(m.contains("cannot sort `bool` values with `sort_axis`"), "{m}");
+    let (m, _) = first_error("fn k(x: Array1<f32>) -> Array1<i64> { x.argsort() }");
+    assert!(m.contains("`argsort_axis(Axis(k))`"), "{m}");
+}

@@ -279,6 +279,9 @@ pub enum KernelHint {
     /// into the chunk totals (the first kernel), or folds the totals before its chunk into a
     /// carry and then its chunk from the carry, storing every prefix (the second).
     Scan,
+    /// The kernel of a sort ([`crate::program::Op::Sort`]): the first domain axis has extent 1
+    /// (it indexes the first axis of the position buffers), and each point merge-sorts one lane.
+    Sort,
 }
 
 impl KernelHint {
@@ -290,12 +293,13 @@ impl KernelHint {
             KernelHint::TwoPhase => Some("two_phase"),
             KernelHint::Scatter => Some("scatter"),
             KernelHint::Scan => Some("scan"),
+            KernelHint::Sort => Some("sort"),
         }
     }
 
     /// The hint of `word`, as [`Self::keyword`] prints it.
     pub fn from_keyword(word: &str) -> Option<KernelHint> {
-        [KernelHint::Serial, KernelHint::TwoPhase, KernelHint::Scatter, KernelHint::Scan]
+        [KernelHint::Serial, KernelHint::TwoPhase, KernelHint::Scatter, KernelHint::Scan, KernelHint::Sort]
             .into_iter()
             .find(|h| h.keyword() == Some(word))
     }

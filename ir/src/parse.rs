@@ -503,6 +503,11 @@ impl Parser {
                 self.keyword("axis")?;
                 Op::Scan { op, arg, axis: self.int("an axis")? }
             }
+            "sort" | "argsort" => {
+                let arg = self.operand(n)?;
+                self.keyword("axis")?;
+                Op::Sort { arg, axis: self.int("an axis")?, indices: kw == "argsort" }
+            }
             "load" => {
                 let array = self.operand(n)?;
                 Op::Load { array, indices: self.bracket_list(|p| p.operand(n))? }

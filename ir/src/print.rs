@@ -166,6 +166,9 @@ fn write_op(f: &mut fmt::Formatter<'_>, p: &Program, op: &Op) -> fmt::Result {
             f.write_str("]")
         }
         Op::Scan { op, arg, axis } => write!(f, "scan {} {arg} axis {axis}", op.name()),
+        Op::Sort { arg, axis, indices } => {
+            write!(f, "{} {arg} axis {axis}", if *indices { "argsort" } else { "sort" })
+        }
         Op::Load { array, indices } => {
             write!(f, "load {array} [")?;
             write_list(f, indices)?;

@@ -459,6 +459,11 @@ pub enum Op {
     /// operand. The order of operations is the blocked one of [`scan_chunk`], fixed by the
     /// extent alone, so every device and thread count gives the same bits.
     Scan { op: ReduceOp, arg: NodeId, axis: u32 },
+    /// `x.sort_axis(Axis(a))` (`indices: false`; same type as the operand) and
+    /// `x.argsort_axis(Axis(a))` (`indices: true`; `i64` positions along the axis): a stable
+    /// ascending sort of every lane along `axis`, NaN after every number (numpy's order), equal
+    /// elements (`-0.0` and `0.0` included) in their original order, so the result is unique.
+    Sort { arg: NodeId, axis: u32, indices: bool },
 }
 
 /// The number of chunks a scan axis is cut into ([`Op::Scan`]): chunk `c` of an axis of length
@@ -488,7 +493,8 @@ impl Op {
             | Op::InsertAxis(a, _)
             | Op::Slice(a, _)
             | Op::Reduce { arg: a, .. }
-            | Op::Scan { arg: a, .. } => vec![*a],
+            | Op::Scan { arg: a, .. }
+            | Op::Sort { arg: a, .. } => vec![*a],
             Op::Binary(_, a, b) => vec![*a, *b],
             Op::Select(c, a, b) => vec![*c, *a, *b],
             Op::Load { array, indices } => {
@@ -511,7 +517,8 @@ impl Op {
             | Op::InsertAxis(a, _)
             | Op::Slice(a, _)
             | Op::Reduce { arg: a, .. }
-            | Op::Scan { arg: a, .. } => *a = f(*a),
+            | Op::Scan { arg: a, .. }
+            | Op::Sort { arg: a, .. } => *a = f(*a),
             Op::Binary(_, a, b) => {
                 *a = f(*a);
                 *b = f(*b);

@@ -46,6 +46,8 @@
 //!   (`min`/`max` of bool are all/any).
 //! * `scan`: `sum`, `prod`, `min` or `max` (no arg reduction) along an axis below the rank;
 //!   the result has the operand's type; `sum`/`prod` not on bool.
+//! * `sort` / `argsort`: an axis below the rank; the operand's shape, with its element type
+//!   (`sort`) or `i64` (`argsort`).
 //! * `load`: the array operand is array-level (no free index variables); one index per axis;
 //!   each index is a rank-0 integer; the result is a scalar of the array's element type.
 //! * `generate`: as many variables as extents; the body is rank 0; the node's type is the
@@ -481,6 +483,16 @@ impl Verifier<'_> {
                 } else {
                     self.check_reduce_elem(id, *op, t.elem);
                     self.expect_ty(id, &format!("scan {}", op.name()), t);
+                }
+            }
+            Op::Sort { arg, axis, indices } => {
+                let t = ty(arg);
+                if *axis as usize >= t.rank() {
+                    self.node_err(id, format!("sort axis {axis} is out of range for rank {}", t.rank()));
+                } else {
+                    let elem = if *indices { ElemTy::I64 } else { t.elem };
+                    let what = if *indices { "argsort" } else { "sort" };
+                    self.expect_ty(id, what, &Type::array(elem, t.shape.clone()));
                 }
             }
             Op::Load { array, indices } => {

@@ -57,6 +57,7 @@ impl<'a> Interp<'a> {
             }
             Op::Reduce { op, arg, axes } => reduce(*op, self.val(*arg)?, axes),
             Op::Scan { op, arg, axis } => scan(*op, self.val(*arg)?, *axis as usize),
+            Op::Sort { arg, axis, indices } => sort(self.val(*arg)?, *axis as usize, *indices),
             Op::Generate { .. } => return self.generate(id),
         };
         r.map_err(|e| match e {
@@ -303,6 +304,40 @@ fn scan_typed<T: Elem>(op: ReduceOp, a: &ArrayD<T>, axis: usize) -> Result<Value
         }
     }
     Ok(T::wrap(out))
+}
+
+/// The stable ascending sort of every lane of `v` along `axis` (NaN last): the sorted values,
+/// or with `indices` their original positions.
+fn sort(v: &Value, axis: usize, indices: bool) -> Result<Value, OpError> {
+    if axis >= v.shape().len() {
+        return Err(OpError::Malformed(format!("sort axis {axis} is out of range for rank {}", v.shape().len())));
+    }
+    with_value!(v, a => sort_typed(a, axis, indices))
+}
+
+fn sort_typed<T: Elem>(a: &ArrayD<T>, axis: usize, indices: bool) -> Result<Value, OpError> {
+    // `x` goes before `y`: smaller, or a number before a NaN. Equal keys keep their order.
+    let before = |x: T, y: T| x < y || (y.is_nan_elem() && !x.is_nan_elem());
+    let mut vals = owned(a.view())?;
+    let mut idx = try_zeros_array::<i64>(a.shape())?;
+    Zip::from(vals.lanes_mut(Axis(axis))).and(idx.lanes_mut(Axis(axis))).for_each(|mut lane, mut pos| {
+        let copy: Vec<T> = lane.iter().copied().collect();
+        let mut order: Vec<usize> = (0..copy.len()).collect();
+        order.sort_by(|&i, &j| {
+            if before(copy[i], copy[j]) {
+                std::cmp::Ordering::Less
+            } else if before(copy[j], copy[i]) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        });
+        for (t, &i) in order.iter().enumerate() {
+            lane[t] = copy[i];
+            pos[t] = i as i64;
+        }
+    });
+    Ok(if indices { Value::I64(idx) } else { T::wrap(vals) })
 }
 
 /// Convert a whole array to `to` with [`crate::scalar::Scalar::cast`]'s rule.

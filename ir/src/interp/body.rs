@@ -81,6 +81,7 @@ impl<'a> Interp<'a> {
             | Op::Slice(..)
             | Op::Reduce { .. }
             | Op::Scan { .. }
+            | Op::Sort { .. }
             | Op::Generate { .. } => Err(self.unsupported(id, "this op cannot depend on index variables".into())),
         }
     }

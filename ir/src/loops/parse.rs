@@ -279,7 +279,7 @@ impl Parser<'_> {
                 Some(h) => h,
                 None => {
                     return self.err(format!(
-                        "expected a kernel hint (`serial`, `two_phase`, `scatter`, `scan`) or `{{`, found `{w}`"
+                        "expected a kernel hint (`serial`, `two_phase`, `scatter`, `scan`, `sort`) or `{{`, found `{w}`"
                     ))
                 }
             };

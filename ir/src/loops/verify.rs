@@ -25,7 +25,8 @@
 //!    partials, accumulated in place).
 //! 9. Kernel hints ([`super::KernelHint`]): a `two_phase`, `scatter` or `scan` kernel's first domain
 //!    axis (the chunk) has a constant extent and its body has a `for .. from .. to ..` (the
-//!    chunk's rows). (`serial` promises no shape: a reduction over no axes runs no loop.)
+//!    chunk's rows); a `sort` kernel's first domain axis has extent 1. (`serial` promises no
+//!    shape: a reduction over no axes runs no loop.)
 
 use super::{BufId, BufKind, Expr, LoopProgram, Scalar, Stmt, Var};
 use crate::program::UnOp;
@@ -313,6 +314,9 @@ impl Verifier<'_> {
                 if !ranges {
                     self.error(format!("a `{word}` kernel has no `for .. from .. to ..` over its chunk"));
                 }
+            }
+            super::KernelHint::Sort if !matches!(k.domain.first(), Some((_, Dim::Const(1)))) => {
+                self.error(format!("a `{word}` kernel's first domain axis does not have extent 1"));
             }
             _ => {}
         }

@@ -353,8 +353,9 @@ pub fn schedule(p: &Program) -> Schedule {
     }
     let is_red = |i: usize| matches!(p.nodes[i].op, Op::Reduce { .. } | Op::RangeReduce { .. });
     let is_output = |i: usize| p.outputs.contains(&NodeId(i as u32));
-    // A scan is computed by its own two kernels, which evaluate its operand twice per element.
-    let is_scan = |i: usize| matches!(p.nodes[i].op, Op::Scan { .. });
+    // A scan is computed by its own two kernels, which evaluate its operand twice per element;
+    // a sort by its own kernel, which reads its operand many times.
+    let is_scan = |i: usize| matches!(p.nodes[i].op, Op::Scan { .. } | Op::Sort { .. });
     // Forward: which nodes contain a reduction at all.
     let mut contains = vec![false; n];
     for i in 0..n {

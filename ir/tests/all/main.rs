@@ -8,5 +8,6 @@ mod loops_text;
 mod lower;
 mod scan;
 mod slice;
+mod sort;
 mod text;
 mod verify;

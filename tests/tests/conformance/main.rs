@@ -10,6 +10,7 @@ mod reductions;
 mod scans;
 mod scatter;
 mod slicing;
+mod sorts;
 mod tiles;
 
 /// One `#[test]` per case and device, running the case with that device as the default.
@@ -150,6 +151,9 @@ conformance! {
     scatter::bincount_counts_and_weighted_sums,
     scatter::bincount_of_strided_and_i32_labels,
     scatter::bincount_labels_out_of_range_are_errors,
+    sorts::sort_and_argsort_are_stable_with_nan_last,
+    sorts::argsort_of_strided_views,
+    sorts::neighbours_ordered_by_a_distance_comprehension,
     comprehensions::nearest_centroid,
     comprehensions::dot_matrix_matrix,
     comprehensions::dot_transposed_views,

@@ -45,7 +45,7 @@ impl Builder<'_> {
 
         // Kernel 1: each chunk's total.
         self.cache = vec![HashMap::new()];
-        let (c, outer, domain) = self.scan_domain(&shape, axis);
+        let (c, outer, domain) = self.lane_domain(Dim::Const(u64::from(SCAN_CHUNKS)), &shape, axis);
         let mut body = vec![];
         let (acc, _) =
             self.reduce_loops(op, elem, &[n], Some((Expr::Var(c), SCAN_CHUNKS)), &mut body, |s, vars, o| {
@@ -59,7 +59,7 @@ impl Builder<'_> {
 
         // Kernel 2: the carry, then the chunk's prefixes.
         self.cache = vec![HashMap::new()];
-        let (c, outer, domain) = self.scan_domain(&shape, axis);
+        let (c, outer, domain) = self.lane_domain(Dim::Const(u64::from(SCAN_CHUNKS)), &shape, axis);
         let chunks = Dim::Const(u64::from(SCAN_CHUNKS));
         let a = self.var(None);
         let mut body = vec![Stmt::Mut { var: a, ty: elem, init: identity }];
@@ -95,11 +95,12 @@ impl Builder<'_> {
         Ok([totals_kernel, prefix_kernel])
     }
 
-    /// A scan kernel's domain: the chunk `c`, then every axis of `shape` but `axis`.
-    fn scan_domain(&mut self, shape: &[Dim], axis: usize) -> (Var, Vec<Var>, Vec<(Var, Dim)>) {
-        let chunks = Dim::Const(u64::from(SCAN_CHUNKS));
-        let c = self.var(Some(chunks));
-        let mut domain = vec![(c, chunks)];
+    /// A domain over the lanes along `axis`: a first variable of extent `first` (a scan's
+    /// chunk, a sort's unit axis), then every axis of `shape` but `axis`. Returns the first
+    /// variable, the lane variables and the domain.
+    pub(super) fn lane_domain(&mut self, first: Dim, shape: &[Dim], axis: usize) -> (Var, Vec<Var>, Vec<(Var, Dim)>) {
+        let c = self.var(Some(first));
+        let mut domain = vec![(c, first)];
         let mut outer = vec![];
         for (k, d) in shape.iter().enumerate() {
             if k != axis {
