@@ -73,6 +73,8 @@ fn method_arity(name: &str) -> Option<&'static [usize]> {
         "powi" | "powf" | "var" | "std" | "dot" | "insert_axis" | "len_of" | "mapv" | "sum_axis" | "prod_axis"
         | "min_axis" | "max_axis" | "argmin_axis" | "argmax_axis" | "mean_axis" | "logsumexp_axis" | "slice" => &[1],
         n if crate::scans::scan_by_name(n).is_some() || crate::sorts::sort_by_name(n).is_some() => &[1],
+        "median_axis" => &[1],
+        "quantile_axis" => &[2],
         "clamp" | "var_axis" | "std_axis" | "slice_axis" => &[2],
         _ => return None,
     })
@@ -171,6 +173,14 @@ pub(crate) fn lower_method(b: &mut Builder, mc: &syn::ExprMethodCall) -> R<Val> 
             let indices = n == "argsort_axis";
             let k = axis_arg(b, &args[0], ty.rank(), false)?;
             crate::sorts::sort(b, x, k, indices, n, mspan).map(Val::Node)
+        }
+        "median_axis" | "quantile_axis" => {
+            let k = axis_arg(b, &args[0], ty.rank(), false)?;
+            let q = match args.get(1) {
+                Some(e) => Some((lower_expr(b, e)?, e.span())),
+                None => None,
+            };
+            crate::sorts::quantile(b, x, k, q, &name, mspan).map(Val::Node)
         }
         "mean_axis" => {
             let k = axis_arg(b, &args[0], ty.rank(), false)?;

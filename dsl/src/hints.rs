@@ -41,6 +41,8 @@ const ALIASES: &[(&str, &str)] = &[
     ("accumulate", "cumsum, cumprod, cummax or cummin"),
     ("sort", "sort_axis(Axis(k))"),
     ("argsort", "argsort_axis(Axis(k))"),
+    ("median", "median_axis(Axis(k))"),
+    ("quantile", "quantile_axis(Axis(k), q)"),
 ];
 
 /// Every method name the front end accepts, for near-miss suggestions.
@@ -138,6 +140,8 @@ const METHODS: &[&str] = &[
     "bincount_weighted",
     "sort_axis",
     "argsort_axis",
+    "median_axis",
+    "quantile_axis",
 ];
 
 /// A "did you mean" clause for an unknown method or function `name` (with a leading space),

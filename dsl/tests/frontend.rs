@@ -456,3 +456,14 @@ fn sorts_lower_to_sort_nodes() {
     let (m, _) = first_error("fn k(x: Array1<f32>) -> Array1<i64> { x.argsort() }");
     assert!(m.contains("`argsort_axis(Axis(k))`"), "{m}");
 }
+
+#[test]
+fn median_and_quantile_errors_name_the_rule() {
+    let (m, s) = first_error("fn k(x: Array2<f32>) -> Array1<f32> { x.quantile_axis(Axis(0), 1.5) }");
+    assert!(m.contains("the quantile 1.5 is not in 0..=1"), "{m}");
+    assert_eq!(s, "1.5");
+    let (m, _) = first_error("fn k(x: Array2<i64>) -> Array1<f64> { x.median_axis(Axis(0)) }");
+    assert!(m.contains("`median_axis` needs a float array"), "{m}");
+    let p = lower("fn k<F: Float>(x: Array2<F>) -> (Array1<F>, F) { (x.median_axis(Axis(1)), x.sum_axis(Axis(0)).quantile_axis(Axis(0), 0.25)) }");
+    assert_eq!(count_ops(&p, |o| matches!(o, Op::Sort { indices: false, .. })), 2);
+}

@@ -154,6 +154,8 @@ conformance! {
     sorts::sort_and_argsort_are_stable_with_nan_last,
     sorts::argsort_of_strided_views,
     sorts::neighbours_ordered_by_a_distance_comprehension,
+    sorts::median_and_quantiles_are_numpys,
+    sorts::empty_lanes_and_quantiles_out_of_range_are_errors,
     comprehensions::nearest_centroid,
     comprehensions::dot_matrix_matrix,
     comprehensions::dot_transposed_views,

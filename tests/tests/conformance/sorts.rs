@@ -1,8 +1,9 @@
 //! Sorts along an axis (`sort_axis`, `argsort_axis`) against Rust's stable sort with NaN last
 //! (numpy's `argsort(kind="stable")` order), on empty, length-1 and longer axes, with ties and
-//! NaN, on strided views, and of a distance comprehension (the order k-nearest neighbours need).
+//! NaN, on strided views, and of a distance comprehension (the order k-nearest neighbours need);
+//! `median_axis` / `quantile_axis` against numpy's rules.
 
-use kiln::ndarray::{Array2, ArrayView2, Axis as NdAxis, Slice};
+use kiln::ndarray::{Array1, Array2, ArrayView2, Axis as NdAxis, Slice};
 use kiln::prelude::*;
 use kiln_tests::{Rng, SHAPES};
 
@@ -78,4 +79,81 @@ pub fn neighbours_ordered_by_a_distance_comprehension() {
     // Distances summed in another order may tie-break differently only on exact ties, which
     // random data does not produce.
     assert_eq!(got, reference(dist.view(), 1));
+}
+
+#[kernel]
+fn medians(x: Array2<f64>, q: f64) -> (Array1<f64>, Array1<f64>, Array1<f64>) {
+    (x.median_axis(Axis(1)), x.quantile_axis(Axis(0), 0.3), x.quantile_axis(Axis(1), q))
+}
+
+#[kernel]
+fn median1(v: Array1<f64>) -> f64 {
+    v.median_axis(Axis(0))
+}
+
+/// numpy's median of one lane: the middle element or the mean of the two middle ones; NaN
+/// when the lane holds one.
+fn median_ref(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    if s.iter().any(|x| x.is_nan()) {
+        return f64::NAN;
+    }
+    s.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    }
+}
+
+/// numpy's linear quantile of one lane (its `_lerp`).
+fn quantile_ref(v: &[f64], q: f64) -> f64 {
+    let mut s = v.to_vec();
+    if s.iter().any(|x| x.is_nan()) {
+        return f64::NAN;
+    }
+    s.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let pos = q * (s.len() - 1) as f64;
+    let (lo, hi, t) = (s[pos.floor() as usize], s[pos.ceil() as usize], pos - pos.floor());
+    let d = hi - lo;
+    if t >= 0.5 {
+        hi - d * (1.0 - t)
+    } else {
+        lo + d * t
+    }
+}
+
+pub fn median_and_quantiles_are_numpys() {
+    let mut rng = Rng::new(83);
+    for (n, d) in [(1, 1), (1, 5), (5, 1), (7, 9), (8, 4), (40, 3)] {
+        let mut x = rng.arr2_f64(n, d, -3.0, 3.0);
+        if n > 5 {
+            x[[2, 0]] = f64::NAN;
+        }
+        let (m1, q0, q1) = medians(&x, 0.75).unwrap();
+        let mc = median1(x.column(0)).unwrap();
+        let rows = |f: &dyn Fn(&[f64]) -> f64| x.rows().into_iter().map(|r| f(&r.to_vec())).collect::<Array1<f64>>();
+        let cols = |f: &dyn Fn(&[f64]) -> f64| x.columns().into_iter().map(|c| f(&c.to_vec())).collect::<Array1<f64>>();
+        let same = |a: &Array1<f64>, b: &Array1<f64>, what: &str| {
+            assert_eq!(a.len(), b.len(), "{what}");
+            for (g, w) in a.iter().zip(b) {
+                assert!(g.to_bits() == w.to_bits() || (g - w).abs() <= 1e-12 * w.abs(), "{what}: {g} vs {w}");
+            }
+        };
+        same(&m1, &rows(&median_ref), "median_axis(Axis(1))");
+        same(&q0, &cols(&|v| quantile_ref(v, 0.3)), "quantile_axis(Axis(0), 0.3)");
+        same(&q1, &rows(&|v| quantile_ref(v, 0.75)), "quantile_axis(Axis(1), q)");
+        let c0 = median_ref(&x.column(0).to_vec());
+        assert!(mc.to_bits() == c0.to_bits() || (mc - c0).abs() <= 1e-12 * c0.abs(), "median of a column");
+    }
+}
+
+pub fn empty_lanes_and_quantiles_out_of_range_are_errors() {
+    let x = Array2::<f64>::zeros((0, 3));
+    assert!(matches!(medians(&x, 0.5).unwrap_err(), kiln::Error::IndexOutOfBounds { .. }));
+    let x = Array2::<f64>::zeros((3, 3));
+    for q in [1.5, -0.5] {
+        assert!(matches!(medians(&x, q).unwrap_err(), kiln::Error::IndexOutOfBounds { .. }), "q = {q}");
+    }
 }
