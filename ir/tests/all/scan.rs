@@ -118,3 +118,20 @@ fn the_verifier_refuses_arg_scans_and_axes_out_of_range() {
         assert!(err.contains(why), "{err}");
     }
 }
+
+#[test]
+fn two_scans_of_one_shape_stay_right_when_their_kernels_merge() {
+    // The second scan's totals kernel has the first's prefix kernel's domain, so the fuse pass
+    // may merge them (it does: three kernels, not four); the results must not change.
+    let text = "kernel two(x: f64[n, d]) -> (f64[n, d], f64[n, d]) {\n  v0: f64[n, d] = param 0\n  \
+                v1: f64[n, d] = scan sum v0 axis 0\n  v2: f64[n, d] = unary neg v0\n  \
+                v3: f64[n, d] = scan max v2 axis 0\n  return v1, v3\n}\n";
+    let p = parse_program(text).unwrap();
+    let x = Value::F64(f64s(&[150, 3], 11));
+    let want = run(&p, std::slice::from_ref(&x)).unwrap();
+    let lp = lower(&p).unwrap();
+    assert_eq!(lp.kernels.len(), 3, "{lp}");
+    assert_eq!(run_loops(&lp, std::slice::from_ref(&x)).unwrap(), want, "{lp}");
+    let Value::F64(xs) = &x else { panic!() };
+    assert_eq!(want[1], Value::F64(reference(&xs.mapv(|v| -v), 0, f64::max)));
+}
