@@ -74,6 +74,7 @@ fn method_arity(name: &str) -> Option<&'static [usize]> {
         | "min_axis" | "max_axis" | "argmin_axis" | "argmax_axis" | "mean_axis" | "logsumexp_axis" | "slice" => &[1],
         n if crate::scans::scan_by_name(n).is_some() || crate::sorts::sort_by_name(n).is_some() => &[1],
         "median_axis" => &[1],
+        "smallest_k_axis" | "largest_k_axis" => &[2],
         "quantile_axis" => &[2],
         "clamp" | "var_axis" | "std_axis" | "slice_axis" => &[2],
         _ => return None,
@@ -173,6 +174,10 @@ pub(crate) fn lower_method(b: &mut Builder, mc: &syn::ExprMethodCall) -> R<Val> 
             let indices = n == "argsort_axis";
             let k = axis_arg(b, &args[0], ty.rank(), false)?;
             crate::sorts::sort(b, x, k, indices, n, mspan).map(Val::Node)
+        }
+        "smallest_k_axis" | "largest_k_axis" => {
+            let k = axis_arg(b, &args[0], ty.rank(), false)?;
+            crate::sorts::topk(b, x, k, &args[1], &name, mspan)
         }
         "median_axis" | "quantile_axis" => {
             let k = axis_arg(b, &args[0], ty.rank(), false)?;

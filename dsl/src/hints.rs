@@ -43,6 +43,8 @@ const ALIASES: &[(&str, &str)] = &[
     ("argsort", "argsort_axis(Axis(k))"),
     ("median", "median_axis(Axis(k))"),
     ("quantile", "quantile_axis(Axis(k), q)"),
+    ("topk", "smallest_k_axis(Axis(a), k) or largest_k_axis"),
+    ("top_k", "smallest_k_axis(Axis(a), k) or largest_k_axis"),
 ];
 
 /// Every method name the front end accepts, for near-miss suggestions.
@@ -142,6 +144,8 @@ const METHODS: &[&str] = &[
     "argsort_axis",
     "median_axis",
     "quantile_axis",
+    "smallest_k_axis",
+    "largest_k_axis",
 ];
 
 /// A "did you mean" clause for an unknown method or function `name` (with a leading space),

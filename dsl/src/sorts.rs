@@ -130,3 +130,33 @@ pub(crate) fn quantile(
     let extents: Vec<_> = ty.shape.iter().enumerate().filter(|(k, _)| *k != axis as usize).map(|(_, d)| *d).collect();
     Ok(b.push(Op::Generate { vars, extents: extents.clone(), body }, Type::array(f, extents)))
 }
+
+/// `x.smallest_k_axis(Axis(a), k)` / `x.largest_k_axis(Axis(a), k)`: `(values, indices)`, the
+/// first `k` of each lane's stable sort along `a` (ascending or descending; ties by the smaller
+/// position, NaN last), numpy's `argsort(x, kind="stable")[..k]` (of `-x` for the largest).
+/// Two [`Op::TopK`] nodes; the schedule lets each recompute an operand only they use, so a
+/// distance comprehension is never stored whole.
+pub(crate) fn topk(
+    b: &mut Builder,
+    x: NodeId,
+    axis: u32,
+    k: &syn::Expr,
+    name: &str,
+    span: Span,
+) -> R<crate::build::Val> {
+    use crate::build::Val;
+    use syn::spanned::Spanned;
+    let ty = b.ty(x).clone();
+    if ty.elem.is_bool() {
+        return Err(b.err(span, format!("cannot select from `bool` values with `{name}`: cast them first")));
+    }
+    let kv = crate::expr::lower_expr(b, k)?;
+    let k_dim = crate::calls::extent_of(b, kv, k.span())?;
+    let largest = name == "largest_k_axis";
+    let mut shape = ty.shape.clone();
+    shape[axis as usize] = k_dim;
+    let op = |indices| Op::TopK { arg: x, axis, k: k_dim, largest, indices };
+    let values = push_elementwise(b, op(false), Type::array(ty.elem, shape.clone()), span)?;
+    let indices = push_elementwise(b, op(true), Type::array(ElemTy::I64, shape), span)?;
+    Ok(Val::Tuple(vec![(Val::Node(values), span), (Val::Node(indices), span)]))
+}

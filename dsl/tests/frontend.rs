@@ -467,3 +467,16 @@ fn median_and_quantile_errors_name_the_rule() {
     let p = lower("fn k<F: Float>(x: Array2<F>) -> (Array1<F>, F) { (x.median_axis(Axis(1)), x.sum_axis(Axis(0)).quantile_axis(Axis(0), 0.25)) }");
     assert_eq!(count_ops(&p, |o| matches!(o, Op::Sort { indices: false, .. })), 2);
 }
+
+#[test]
+fn topk_gives_values_and_indices() {
+    let p = lower(
+        "fn k(x: Array2<f32>) -> (Array2<f32>, Array2<i64>) { let (v, i) = x.largest_k_axis(Axis(1), 4); (v, i) }",
+    );
+    assert!(matches!(p.node(p.outputs[0]).op, Op::TopK { largest: true, indices: false, k: Dim::Const(4), .. }));
+    assert!(matches!(p.node(p.outputs[1]).op, Op::TopK { largest: true, indices: true, .. }));
+    let (m, _) = first_error("fn k(x: Array2<f32>) -> (Array2<f32>, Array2<i64>) { x.smallest_k_axis(Axis(1), -1) }");
+    assert!(m.contains("an extent must be"), "{m}");
+    let (m, _) = first_error("fn k(x: Array1<f32>) -> Array1<f32> { x.topk(3) }");
+    assert!(m.contains("smallest_k_axis"), "{m}");
+}

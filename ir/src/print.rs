@@ -166,6 +166,11 @@ fn write_op(f: &mut fmt::Formatter<'_>, p: &Program, op: &Op) -> fmt::Result {
             f.write_str("]")
         }
         Op::Scan { op, arg, axis } => write!(f, "scan {} {arg} axis {axis}", op.name()),
+        Op::TopK { arg, axis, k, largest, indices } => {
+            let which = if *largest { "largest" } else { "smallest" };
+            let what = if *indices { "indices" } else { "values" };
+            write!(f, "topk {which} {what} {arg} axis {axis} k {}", k.display(p))
+        }
         Op::Sort { arg, axis, indices } => {
             write!(f, "{} {arg} axis {axis}", if *indices { "argsort" } else { "sort" })
         }
@@ -192,6 +197,7 @@ pub(crate) fn op_dims(op: &Op) -> &[Dim] {
     match op {
         Op::DimValue(d) => std::slice::from_ref(d),
         Op::Generate { extents, .. } | Op::RangeReduce { extents, .. } => extents,
+        Op::TopK { k, .. } => std::slice::from_ref(k),
         _ => &[],
     }
 }

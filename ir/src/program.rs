@@ -464,6 +464,11 @@ pub enum Op {
     /// ascending sort of every lane along `axis`, NaN after every number (numpy's order), equal
     /// elements (`-0.0` and `0.0` included) in their original order, so the result is unique.
     Sort { arg: NodeId, axis: u32, indices: bool },
+    /// `x.smallest_k_axis(Axis(a), k)` / `largest_k_axis`: the first `k` of each lane's stable
+    /// sort along `axis` (ascending for the smallest, descending for the largest; equal keys by
+    /// the smaller position, NaN after every number in both), as values (`indices: false`) or
+    /// `i64` positions; the axis becomes `k`. `k` greater than the lane is a run-time error.
+    TopK { arg: NodeId, axis: u32, k: Dim, largest: bool, indices: bool },
 }
 
 /// The number of chunks a scan axis is cut into ([`Op::Scan`]): chunk `c` of an axis of length
@@ -494,7 +499,8 @@ impl Op {
             | Op::Slice(a, _)
             | Op::Reduce { arg: a, .. }
             | Op::Scan { arg: a, .. }
-            | Op::Sort { arg: a, .. } => vec![*a],
+            | Op::Sort { arg: a, .. }
+            | Op::TopK { arg: a, .. } => vec![*a],
             Op::Binary(_, a, b) => vec![*a, *b],
             Op::Select(c, a, b) => vec![*c, *a, *b],
             Op::Load { array, indices } => {
@@ -518,7 +524,8 @@ impl Op {
             | Op::Slice(a, _)
             | Op::Reduce { arg: a, .. }
             | Op::Scan { arg: a, .. }
-            | Op::Sort { arg: a, .. } => *a = f(*a),
+            | Op::Sort { arg: a, .. }
+            | Op::TopK { arg: a, .. } => *a = f(*a),
             Op::Binary(_, a, b) => {
                 *a = f(*a);
                 *b = f(*b);

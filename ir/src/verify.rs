@@ -48,6 +48,8 @@
 //!   the result has the operand's type; `sum`/`prod` not on bool.
 //! * `sort` / `argsort`: an axis below the rank; the operand's shape, with its element type
 //!   (`sort`) or `i64` (`argsort`).
+//! * `topk`: an axis below the rank; the operand's shape with `k` on that axis, with its
+//!   element type (`values`) or `i64` (`indices`).
 //! * `load`: the array operand is array-level (no free index variables); one index per axis;
 //!   each index is a rank-0 integer; the result is a scalar of the array's element type.
 //! * `generate`: as many variables as extents; the body is rank 0; the node's type is the
@@ -483,6 +485,17 @@ impl Verifier<'_> {
                 } else {
                     self.check_reduce_elem(id, *op, t.elem);
                     self.expect_ty(id, &format!("scan {}", op.name()), t);
+                }
+            }
+            Op::TopK { arg, axis, k, indices, .. } => {
+                let t = ty(arg);
+                if *axis as usize >= t.rank() {
+                    self.node_err(id, format!("topk axis {axis} is out of range for rank {}", t.rank()));
+                } else {
+                    let elem = if *indices { ElemTy::I64 } else { t.elem };
+                    let mut shape = t.shape.clone();
+                    shape[*axis as usize] = *k;
+                    self.expect_ty(id, "topk", &Type::array(elem, shape));
                 }
             }
             Op::Sort { arg, axis, indices } => {

@@ -22,6 +22,12 @@ enum OpError {
     Malformed(String),
     EmptyArg,
     Alloc(AllocError),
+    /// Position `index` of an axis of length `len` of the operand was asked for.
+    OutOfRange {
+        axis: usize,
+        index: i64,
+        len: usize,
+    },
 }
 
 impl From<AllocError> for OpError {
@@ -58,6 +64,10 @@ impl<'a> Interp<'a> {
             Op::Reduce { op, arg, axes } => reduce(*op, self.val(*arg)?, axes),
             Op::Scan { op, arg, axis } => scan(*op, self.val(*arg)?, *axis as usize),
             Op::Sort { arg, axis, indices } => sort(self.val(*arg)?, *axis as usize, *indices),
+            Op::TopK { arg, axis, k, largest, indices } => {
+                let k = self.dim(*k);
+                topk(self.val(*arg)?, *axis as usize, k, *largest, *indices)
+            }
             Op::Generate { .. } => return self.generate(id),
         };
         r.map_err(|e| match e {
@@ -65,6 +75,10 @@ impl<'a> Interp<'a> {
             OpError::Malformed(why) => self.malformed(id, why),
             OpError::EmptyArg => InterpError::EmptyArgReduce { node: self.name(id) },
             OpError::Alloc(e) => self.alloc_error(id, e),
+            OpError::OutOfRange { axis, index, len } => {
+                let array = self.p.node(id).op.operands().first().map_or_else(|| self.name(id), |a| self.name(*a));
+                InterpError::IndexOutOfBounds { array, axis, index, len }
+            }
         })
     }
 }
@@ -316,27 +330,55 @@ fn sort(v: &Value, axis: usize, indices: bool) -> Result<Value, OpError> {
 }
 
 fn sort_typed<T: Elem>(a: &ArrayD<T>, axis: usize, indices: bool) -> Result<Value, OpError> {
-    // `x` goes before `y`: smaller, or a number before a NaN. Equal keys keep their order.
-    let before = |x: T, y: T| x < y || (y.is_nan_elem() && !x.is_nan_elem());
-    let mut vals = owned(a.view())?;
-    let mut idx = try_zeros_array::<i64>(a.shape())?;
-    Zip::from(vals.lanes_mut(Axis(axis))).and(idx.lanes_mut(Axis(axis))).for_each(|mut lane, mut pos| {
-        let copy: Vec<T> = lane.iter().copied().collect();
-        let mut order: Vec<usize> = (0..copy.len()).collect();
-        order.sort_by(|&i, &j| {
-            if before(copy[i], copy[j]) {
-                std::cmp::Ordering::Less
-            } else if before(copy[j], copy[i]) {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
+    let n = a.shape()[axis];
+    sorted_prefix(a, axis, n, false, indices)
+}
+
+/// The first `k` of every lane's stable sort along `axis` (descending with `largest`), NaN
+/// after every number: the values, or with `indices` their positions. `k` above the lane's
+/// length asks for a position past its end.
+fn topk(v: &Value, axis: usize, k: usize, largest: bool, indices: bool) -> Result<Value, OpError> {
+    let len =
+        v.shape().get(axis).copied().ok_or_else(|| {
+            OpError::Malformed(format!("topk axis {axis} is out of range for rank {}", v.shape().len()))
+        })?;
+    if k > len {
+        return Err(OpError::OutOfRange { axis, index: k as i64 - 1, len });
+    }
+    with_value!(v, a => sorted_prefix(a, axis, k, largest, indices))
+}
+
+fn sorted_prefix<T: Elem>(
+    a: &ArrayD<T>,
+    axis: usize,
+    k: usize,
+    largest: bool,
+    indices: bool,
+) -> Result<Value, OpError> {
+    // `x` goes before `y`: smaller (larger), or a number before a NaN. Equal keys keep their order.
+    let before = |x: T, y: T| (if largest { x > y } else { x < y }) || (y.is_nan_elem() && !x.is_nan_elem());
+    let mut shape = a.shape().to_vec();
+    shape[axis] = k;
+    let mut vals = try_zeros_array::<T>(&shape)?;
+    let mut idx = try_zeros_array::<i64>(&shape)?;
+    Zip::from(a.lanes(Axis(axis))).and(vals.lanes_mut(Axis(axis))).and(idx.lanes_mut(Axis(axis))).for_each(
+        |lane, mut out, mut pos| {
+            let mut order: Vec<usize> = (0..lane.len()).collect();
+            order.sort_by(|&i, &j| {
+                if before(lane[i], lane[j]) {
+                    std::cmp::Ordering::Less
+                } else if before(lane[j], lane[i]) {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            });
+            for (t, &i) in order.iter().take(k).enumerate() {
+                out[t] = lane[i];
+                pos[t] = i as i64;
             }
-        });
-        for (t, &i) in order.iter().enumerate() {
-            lane[t] = copy[i];
-            pos[t] = i as i64;
-        }
-    });
+        },
+    );
     Ok(if indices { Value::I64(idx) } else { T::wrap(vals) })
 }
 

@@ -82,6 +82,7 @@ impl<'a> Interp<'a> {
             | Op::Reduce { .. }
             | Op::Scan { .. }
             | Op::Sort { .. }
+            | Op::TopK { .. }
             | Op::Generate { .. } => Err(self.unsupported(id, "this op cannot depend on index variables".into())),
         }
     }

@@ -345,6 +345,18 @@ pub fn schedule(p: &Program) -> Schedule {
     let free = p.free_vars();
     let fused = sibling_groups(p, &free);
     let mut uses = p.use_counts();
+    // A top-k kernel evaluates each element of its operand once, in one pass over the lane, so
+    // an operand used only by top-k nodes (the values and the positions of one selection) is
+    // recomputed by each instead of materialized: a distance comprehension never becomes an
+    // `n x m` buffer.
+    for (i, count) in uses.iter_mut().enumerate() {
+        let users: Vec<&Op> =
+            p.nodes.iter().map(|n| &n.op).filter(|op| op.operands().contains(&NodeId(i as u32))).collect();
+        let outputs = p.outputs.iter().filter(|o| o.index() == i).count();
+        if *count > 1 && outputs == 0 && users.iter().all(|op| matches!(op, Op::TopK { .. })) {
+            *count = 1;
+        }
+    }
     for g in &fused {
         // The fused loop evaluates the shared operand once per point.
         if let Some(Op::Reduce { arg, .. }) = g.first().map(|u| &p.node(*u).op) {
@@ -356,6 +368,7 @@ pub fn schedule(p: &Program) -> Schedule {
     // A scan is computed by its own two kernels, which evaluate its operand twice per element;
     // a sort by its own kernel, which reads its operand many times.
     let is_scan = |i: usize| matches!(p.nodes[i].op, Op::Scan { .. } | Op::Sort { .. });
+    let is_topk = |i: usize| matches!(p.nodes[i].op, Op::TopK { .. });
     // Forward: which nodes contain a reduction at all.
     let mut contains = vec![false; n];
     for i in 0..n {
@@ -369,7 +382,7 @@ pub fn schedule(p: &Program) -> Schedule {
         let id = NodeId(i as u32);
         placement[i] = if matches!(p.nodes[i].op, Op::Param(_)) {
             Placement::Input
-        } else if free[i].is_empty() && (is_output(i) || is_scan(i) || (contains[i] && repeated[i])) {
+        } else if free[i].is_empty() && (is_output(i) || is_scan(i) || is_topk(i) || (contains[i] && repeated[i])) {
             Placement::Materialize
         } else {
             Placement::Inline
@@ -397,7 +410,7 @@ pub fn schedule(p: &Program) -> Schedule {
                 .operands()
                 .iter()
                 .any(|o| placement[o.index()] == Placement::Inline && has_reduction[o.index()]);
-        if placement[i] == Placement::Materialize && !is_output(i) && !is_scan(i) && !has_reduction[i] {
+        if placement[i] == Placement::Materialize && !is_output(i) && !is_scan(i) && !is_topk(i) && !has_reduction[i] {
             placement[i] = Placement::Inline;
         }
     }

@@ -95,3 +95,45 @@ fn the_loop_verifier_checks_the_sort_hints_unit_axis() {
     let err = kiln_ir::loops::verify_loops(&lp).unwrap_err().to_string();
     assert!(err.contains("first domain axis does not have extent 1"), "{err}");
 }
+
+fn topk_program(which: &str, what: &str, out: &str, k: &str) -> Program {
+    let text = format!(
+        "kernel t(x: f64[n, d]) -> {out}[n, {k}] {{\n  v0: f64[n, d] = param 0\n  \
+         v1: {out}[n, {k}] = topk {which} {what} v0 axis 1 k {k}\n  return v1\n}}\n"
+    );
+    parse_program(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+#[test]
+fn topk_is_the_stable_sorts_first_k_with_ties_and_nan() {
+    for d in [3usize, 4, 9, 40] {
+        let x = data(&[6, d], d as u64);
+        let asc = reference(&x, 1);
+        let desc = reference(&x.mapv(|v| -v), 1);
+        for k in [0usize, 1, 3] {
+            let ks = k.to_string();
+            for (which, order) in [("smallest", &asc), ("largest", &desc)] {
+                let got = run_both(&topk_program(which, "indices", "i64", &ks), Value::F64(x.clone()));
+                let want = order.slice_axis(Axis(1), ndarray::Slice::from(0..k)).to_owned();
+                assert_eq!(got, Value::I64(want.clone()), "{which} {k} of {d}");
+                let Value::F64(vals) = run_both(&topk_program(which, "values", "f64", &ks), Value::F64(x.clone()))
+                else {
+                    panic!()
+                };
+                for ((i, t), v) in vals.indexed_iter().map(|(ix, v)| ((ix[0], ix[1]), v)) {
+                    assert_eq!(v.to_bits(), x[[i, want[[i, t]] as usize]].to_bits(), "{which} values");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn topk_past_the_lane_is_an_error_on_both_interpreters() {
+    let p = topk_program("smallest", "indices", "i64", "5");
+    let x = Value::F64(data(&[2, 4], 1));
+    let err = run(&p, std::slice::from_ref(&x)).unwrap_err().to_string();
+    assert!(err.contains("index 4 is out of range for axis 1"), "{err}");
+    let lp = lower(&p).unwrap();
+    assert!(run_loops(&lp, std::slice::from_ref(&x)).is_err());
+}

@@ -387,6 +387,7 @@ fn random_programs_cover_every_kind_of_op_and_zero_lengths() {
                 Op::Reduce { .. } => "reduce",
                 Op::Scan { .. } => "scan",
                 Op::Sort { .. } => "sort",
+                Op::TopK { .. } => "topk",
                 Op::Load { indices, .. }
                     if indices.iter().any(|i| matches!(p.nodes[i.index()].op, Op::Load { .. })) =>
                 {

@@ -156,6 +156,8 @@ conformance! {
     sorts::neighbours_ordered_by_a_distance_comprehension,
     sorts::median_and_quantiles_are_numpys,
     sorts::empty_lanes_and_quantiles_out_of_range_are_errors,
+    sorts::k_nearest_fused_with_a_distance_comprehension,
+    sorts::smallest_k_with_ties_nan_and_k_past_the_axis,
     comprehensions::nearest_centroid,
     comprehensions::dot_matrix_matrix,
     comprehensions::dot_transposed_views,

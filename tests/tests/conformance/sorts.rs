@@ -157,3 +157,52 @@ pub fn empty_lanes_and_quantiles_out_of_range_are_errors() {
         assert!(matches!(medians(&x, q).unwrap_err(), kiln::Error::IndexOutOfBounds { .. }), "q = {q}");
     }
 }
+
+#[kernel]
+fn knn(x: Array2<f32>, c: Array2<f32>) -> (Array2<f32>, Array2<i64>, Array2<f32>, Array2<i64>) {
+    let (n, d) = x.dim();
+    let (m, _) = c.dim();
+    let dist = Array2::from_shape_fn((n, m), |(i, j)| sum(0..d, |l| (x[[i, l]] - c[[j, l]]).powi(2)));
+    let (near, near_at) = dist.smallest_k_axis(Axis(1), 3);
+    let (far, far_at) = dist.largest_k_axis(Axis(1), 2);
+    (near, near_at, far, far_at)
+}
+
+pub fn k_nearest_fused_with_a_distance_comprehension() {
+    // The distances are recomputed by each selection, never stored as an n x m buffer.
+    let lp = knn::kernel().loops(None).unwrap();
+    assert!(lp.temps().all(|(_, b)| b.shape.len() != 2), "{lp}");
+    let mut rng = Rng::new(84);
+    for (n, m) in [(1, 3), (5, 7), (12, 40)] {
+        let (x, c) = (rng.arr2_f32(n, 4, -1.0, 1.0), rng.arr2_f32(m, 4, -1.0, 1.0));
+        let (near, near_at, far, far_at) = knn(&x, &c).unwrap();
+        let dist = Array2::from_shape_fn((n, m), |(i, j)| (0..4).map(|l| (x[[i, l]] - c[[j, l]]).powi(2)).sum::<f32>());
+        let asc = reference(dist.mapv(f64::from).view(), 1);
+        let desc = reference(dist.mapv(|v| -f64::from(v)).view(), 1);
+        assert_eq!(near_at, asc.slice_axis(NdAxis(1), Slice::from(0..3)), "smallest 3 of {m}");
+        assert_eq!(far_at, desc.slice_axis(NdAxis(1), Slice::from(0..2)), "largest 2 of {m}");
+        for ((i, t), v) in near.indexed_iter() {
+            assert!((v - dist[[i, near_at[[i, t]] as usize]]).abs() <= 1e-5, "near value");
+        }
+        for ((i, t), v) in far.indexed_iter() {
+            assert!((v - dist[[i, far_at[[i, t]] as usize]]).abs() <= 1e-5, "far value");
+        }
+    }
+}
+
+#[kernel]
+fn smallest(x: Array2<f64>) -> (Array2<f64>, Array2<i64>) {
+    x.smallest_k_axis(Axis(0), 2)
+}
+
+pub fn smallest_k_with_ties_nan_and_k_past_the_axis() {
+    let mut rng = Rng::new(85);
+    let x = tied(&mut rng, 9, 4);
+    let (v, at) = smallest(&x).unwrap();
+    let want = reference(x.view(), 0).slice_axis(NdAxis(0), Slice::from(0..2)).to_owned();
+    assert_eq!(at, want);
+    let bits = |a: &Array2<f64>| a.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&v), bits(&Array2::from_shape_fn((2, 4), |(t, j)| x[[want[[t, j]] as usize, j]])));
+    let short = Array2::<f64>::zeros((1, 4));
+    assert!(matches!(smallest(&short).unwrap_err(), kiln::Error::IndexOutOfBounds { .. }));
+}

@@ -188,7 +188,7 @@ impl Builder<'_> {
                 let (acc, best, elem) = self.reduce_parts(id, idx, None, out)?;
                 self.finish(dt, elem, acc, best, out)
             }
-            Op::Scan { .. } | Op::Sort { .. } => {
+            Op::Scan { .. } | Op::Sort { .. } | Op::TopK { .. } => {
                 return Err(format!("{id} is built by its own kernels, never inlined"))
             }
             Op::Load { array, indices } => {

@@ -156,6 +156,8 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
     }
     // The two position buffers of every sort: `[1, the other axes.., n]`.
     let mut sort_bufs: HashMap<NodeId, [BufId; 2]> = HashMap::new();
+    // Top-k's working values and positions: `[1, the other axes.., k]`.
+    let mut topk_bufs: HashMap<NodeId, [BufId; 2]> = HashMap::new();
     for (i, n) in p.nodes.iter().enumerate() {
         if let Op::Sort { arg, axis, .. } = &n.op {
             let ashape = &p.node(*arg).ty.shape;
@@ -169,6 +171,19 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
                 lp.buffers.push(Buffer { name, kind: BufKind::Temp, dtype: DType::I64, shape: shape.clone() });
             }
             sort_bufs.insert(NodeId(i as u32), pair);
+        }
+        if let Op::TopK { arg, axis, k, .. } = &n.op {
+            let ashape = &p.node(*arg).ty.shape;
+            let mut shape = vec![Dim::Const(1)];
+            shape.extend(ashape.iter().enumerate().filter(|(a, _)| *a != *axis as usize).map(|(_, d)| *d));
+            shape.push(*k);
+            let mut pair = [BufId(0); 2];
+            for (h, (slot, dt)) in pair.iter_mut().zip([dtype(&p.node(*arg).ty)?, DType::I64]).enumerate() {
+                *slot = BufId(lp.buffers.len() as u32);
+                let name = fresh_name(format!("o{i}_{h}"));
+                lp.buffers.push(Buffer { name, kind: BufKind::Temp, dtype: dt, shape: shape.clone() });
+            }
+            topk_bufs.insert(NodeId(i as u32), pair);
         }
     }
     let mut b = Builder {
@@ -190,6 +205,10 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
             lp.kernels.push(k);
         }
         let Some(targets) = stores.get(&id) else { continue };
+        if let Some(bufs) = topk_bufs.get(&id) {
+            lp.kernels.push(b.topk_kernel(id, targets, *bufs)?);
+            continue;
+        }
         if let Some(bufs) = sort_bufs.get(&id) {
             lp.kernels.push(b.sort_kernel(id, targets, *bufs)?);
             continue;

@@ -4,7 +4,7 @@
 //! stable sort's result is unique.
 
 use super::{Builder, R};
-use crate::loops::{BufId, Expr, Kernel, KernelHint, Scalar, Stmt, Var};
+use crate::loops::{BufId, Expr, Flag, Kernel, KernelHint, Scalar, Stmt, Var};
 use crate::program::{BinOp, NodeId, Op, UnOp};
 use crate::types::{DType, Dim};
 use std::collections::HashMap;
@@ -187,5 +187,109 @@ impl Builder<'_> {
             Ok((s.bind(x, lane.elem, o), ()))
         })?;
         Ok((x, stmts))
+    }
+}
+
+impl Builder<'_> {
+    /// The kernel of top-k node `id`, storing to `targets` through its working buffers `bufs`
+    /// (values and positions, `[1, the other axes.., k]`): one pass over the lane, each element
+    /// evaluated once and inserted into the sorted first `k` (an element displaces a slot only
+    /// when strictly before it, and everything after the first displaced slot shifts right:
+    /// stable), then a flag when the lane had fewer than `k` elements, then the copy out.
+    ///
+    /// ```text
+    /// kernel (u < 1, o..) sort {
+    ///   mut count = 0
+    ///   for j < m { cur = x[o.., j]; curi = j; shifting = false
+    ///     for s < k { if s < count { if shifting or before(cur, vals[s]) { swap (cur, curi) with slot s } }
+    ///                 else if s == count { slot s = (cur, curi) } }
+    ///     count = min(count + 1, k) }
+    ///   if count < k { flag index_out_of_range }
+    ///   for t < k { store out[o.., t] = vals[t] (or pos[t]) }
+    /// }
+    /// ```
+    pub(super) fn topk_kernel(&mut self, id: NodeId, targets: &[BufId], bufs: [BufId; 2]) -> R<Kernel> {
+        let p = self.p;
+        let Op::TopK { arg, axis, k, largest, indices } = &p.node(id).op else {
+            return Err(format!("{id} is no top-k"));
+        };
+        let (arg, axis, k, largest, indices) = (*arg, *axis as usize, *k, *largest, *indices);
+        let shape = p.node(arg).ty.shape.clone();
+        let m = *shape.get(axis).ok_or_else(|| format!("{id}: top-k axis {axis} is out of range"))?;
+        let elem = self.dtype(arg)?;
+        self.cache = vec![HashMap::new()];
+        let (unit, outer, domain) = self.lane_domain(Dim::Const(1), &shape, axis);
+        let lane = Lane { unit, outer, axis, n: m, arg, elem };
+        let [vals, pos] = bufs;
+        let v = Expr::Var;
+        let bin = Expr::binary;
+        let (count, cur, curi, shifting) = (self.var(None), self.var(None), self.var(None), self.var(None));
+        let mut body = vec![
+            Stmt::Mut { var: count, ty: DType::I64, init: Expr::i64(0) },
+            Stmt::Mut { var: cur, ty: elem, init: Expr::Const(Scalar::zero(elem)) },
+            Stmt::Mut { var: curi, ty: DType::I64, init: Expr::i64(0) },
+            Stmt::Mut { var: shifting, ty: DType::Bool, init: Expr::Const(Scalar::Bool(false)) },
+        ];
+        let j = self.var(Some(m));
+        let (x, mut step) = self.block(|s, o| {
+            let x = s.expr(arg, &lane.at(v(j)), o)?;
+            Ok(s.bind(x, elem, o))
+        })?;
+        step.push(Stmt::Assign { var: cur, value: x });
+        step.push(Stmt::Assign { var: curi, value: v(j) });
+        step.push(Stmt::Assign { var: shifting, value: Expr::Const(Scalar::Bool(false)) });
+        let s = self.var(Some(k));
+        let (vs, ps) = (self.var(None), self.var(None));
+        let cmp = if largest { BinOp::Gt } else { BinOp::Lt };
+        let mut before = bin(cmp, v(cur), v(vs));
+        if elem.is_float() {
+            let slot_nan = bin(BinOp::Ne, v(vs), v(vs));
+            let cur_num = bin(BinOp::Eq, v(cur), v(cur));
+            before = bin(BinOp::Or, before, bin(BinOp::And, slot_nan, cur_num));
+        }
+        let put = |var: Var, idx: Var| {
+            vec![
+                Stmt::Store { buf: vals, idx: lane.temp(v(idx)), value: v(var) },
+                Stmt::Store { buf: pos, idx: lane.temp(v(idx)), value: v(curi) },
+            ]
+        };
+        let mut swap = vec![
+            Stmt::Assign { var: shifting, value: Expr::Const(Scalar::Bool(true)) },
+            Stmt::Let { var: ps, ty: DType::I64, value: Expr::Load { buf: pos, idx: lane.temp(v(s)) } },
+        ];
+        swap.extend(put(cur, s));
+        swap.push(Stmt::Assign { var: cur, value: v(vs) });
+        swap.push(Stmt::Assign { var: curi, value: v(ps) });
+        let occupied = vec![
+            Stmt::Let { var: vs, ty: elem, value: Expr::Load { buf: vals, idx: lane.temp(v(s)) } },
+            Stmt::If { cond: bin(BinOp::Or, v(shifting), before), then: swap, els: vec![] },
+        ];
+        step.push(Stmt::For {
+            var: s,
+            extent: k,
+            body: vec![Stmt::If {
+                cond: bin(BinOp::Lt, v(s), v(count)),
+                then: occupied,
+                els: vec![Stmt::If { cond: bin(BinOp::Eq, v(s), v(count)), then: put(cur, s), els: vec![] }],
+            }],
+        });
+        let grown = bin(BinOp::Min, bin(BinOp::Add, v(count), Expr::i64(1)), Expr::Dim(k));
+        step.push(Stmt::Assign { var: count, value: grown });
+        body.push(Stmt::For { var: j, extent: m, body: step });
+        body.push(Stmt::If {
+            cond: bin(BinOp::Lt, v(count), Expr::Dim(k)),
+            then: vec![Stmt::Flag(Flag::IndexOutOfRange)],
+            els: vec![],
+        });
+        let t = self.var(Some(k));
+        let from = if indices { pos } else { vals };
+        let mut idx: Vec<Expr> = lane.outer.iter().map(|o| v(*o)).collect();
+        idx.insert(axis, v(t));
+        let copy = targets
+            .iter()
+            .map(|tg| Stmt::Store { buf: *tg, idx: idx.clone(), value: Expr::Load { buf: from, idx: lane.temp(v(t)) } })
+            .collect();
+        body.push(Stmt::For { var: t, extent: k, body: copy });
+        Ok(Kernel { name: String::new(), domain, hint: KernelHint::Sort, body })
     }
 }
