@@ -1,4 +1,4 @@
-//! Scans along an axis: `x.cumsum(Axis(a))`, `x.cumprod(Axis(a))` (ndarray's names),
+//! Scans along an axis: `x.cumsum(Axis(a))` (numpy's name), `x.cumprod(Axis(a))` (ndarray's),
 //! `x.cummax(Axis(a))` and `x.cummin(Axis(a))` (numpy's `maximum.accumulate` /
 //! `minimum.accumulate`, named like the first two), each one [`Op::Scan`].
 
