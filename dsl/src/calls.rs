@@ -73,6 +73,10 @@ fn method_arity(name: &str) -> Option<&'static [usize]> {
         | "wrapping_shr" => &[1],
         "powi" | "powf" | "var" | "std" | "dot" | "insert_axis" | "len_of" | "mapv" | "sum_axis" | "prod_axis"
         | "min_axis" | "max_axis" | "argmin_axis" | "argmax_axis" | "mean_axis" | "logsumexp_axis" | "slice" => &[1],
+        n if crate::scans::scan_by_name(n).is_some() || crate::sorts::sort_by_name(n).is_some() => &[1],
+        "median_axis" => &[1],
+        "smallest_k_axis" | "largest_k_axis" => &[2],
+        "quantile_axis" => &[2],
         "clamp" | "var_axis" | "std_axis" | "slice_axis" => &[2],
         _ => return None,
     })
@@ -161,6 +165,28 @@ pub(crate) fn lower_method(b: &mut Builder, mc: &syn::ExprMethodCall) -> R<Val> 
             let op = reduce_by_name(base).ok_or_else(|| b.err(mspan, "internal error: unknown reduction"))?;
             let k = axis_arg(b, &args[0], ty.rank(), false)?;
             reduce(b, op, x, vec![k], mspan).map(Val::Node)
+        }
+        n if crate::scans::scan_by_name(n).is_some() => {
+            let op = crate::scans::scan_by_name(n).ok_or_else(|| b.err(mspan, "internal error: unknown scan"))?;
+            let k = axis_arg(b, &args[0], ty.rank(), false)?;
+            crate::scans::scan(b, op, x, k, n, mspan).map(Val::Node)
+        }
+        n if crate::sorts::sort_by_name(n).is_some() => {
+            let indices = n == "argsort_axis";
+            let k = axis_arg(b, &args[0], ty.rank(), false)?;
+            crate::sorts::sort(b, x, k, indices, n, mspan).map(Val::Node)
+        }
+        "smallest_k_axis" | "largest_k_axis" => {
+            let k = axis_arg(b, &args[0], ty.rank(), false)?;
+            crate::sorts::topk(b, x, k, &args[1], &name, mspan)
+        }
+        "median_axis" | "quantile_axis" => {
+            let k = axis_arg(b, &args[0], ty.rank(), false)?;
+            let q = match args.get(1) {
+                Some(e) => Some((lower_expr(b, e)?, e.span())),
+                None => None,
+            };
+            crate::sorts::quantile(b, x, k, q, &name, mspan).map(Val::Node)
         }
         "mean_axis" => {
             let k = axis_arg(b, &args[0], ty.rank(), false)?;
@@ -317,6 +343,14 @@ pub(crate) fn lower_call(b: &mut Builder, c: &syn::ExprCall) -> R<Val> {
             let x = node_of(b, x?, args[0].span())?;
             let y = node_of(b, y?, args[1].span())?;
             dot(b, x, y, fspan)
+        }
+        "bincount" => {
+            want(2, b)?;
+            crate::scatter::bincount(b, &args[0], None, &args[1], fspan)
+        }
+        "bincount_weighted" => {
+            want(3, b)?;
+            crate::scatter::bincount(b, &args[0], Some(&args[1]), &args[2], fspan)
         }
         "Axis" => Err(b.err(fspan, "`Axis(k)` is only allowed as the argument of an axis method like `sum_axis`")),
         _ => {

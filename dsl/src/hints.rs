@@ -36,6 +36,15 @@ const ALIASES: &[(&str, &str)] = &[
     ("average", "mean"),
     ("sum_axes", "sum_axis"),
     ("square", "powi(2)"),
+    ("cumulative_sum", "cumsum"),
+    ("cumulative_prod", "cumprod"),
+    ("accumulate", "cumsum, cumprod, cummax or cummin"),
+    ("sort", "sort_axis(Axis(k))"),
+    ("argsort", "argsort_axis(Axis(k))"),
+    ("median", "median_axis(Axis(k))"),
+    ("quantile", "quantile_axis(Axis(k), q)"),
+    ("topk", "smallest_k_axis(Axis(a), k) or largest_k_axis"),
+    ("top_k", "smallest_k_axis(Axis(a), k) or largest_k_axis"),
 ];
 
 /// Every method name the front end accepts, for near-miss suggestions.
@@ -125,6 +134,18 @@ const METHODS: &[&str] = &[
     "to_owned",
     "clone",
     "into_owned",
+    "cumsum",
+    "cumprod",
+    "cummax",
+    "cummin",
+    "bincount",
+    "bincount_weighted",
+    "sort_axis",
+    "argsort_axis",
+    "median_axis",
+    "quantile_axis",
+    "smallest_k_axis",
+    "largest_k_axis",
 ];
 
 /// A "did you mean" clause for an unknown method or function `name` (with a leading space),

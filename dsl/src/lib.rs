@@ -27,8 +27,11 @@ mod consts;
 mod expr;
 mod extent;
 mod hints;
+mod scans;
+mod scatter;
 pub mod sig;
 mod slice;
+mod sorts;
 
 use proc_macro2::Span;
 use std::fmt;

@@ -479,3 +479,93 @@ fn error_reduction_bounds_that_are_refused() {
     assert!(msg.contains("this range end is refused") && msg.contains("`0..i + 1`"), "{msg}");
     assert_eq!(text, "i * i");
 }
+
+#[test]
+fn scans_lower_to_scan_nodes_of_the_operand_type() {
+    let p = lower(
+        "fn k(x: Array2<f32>, y: Array1<i64>) -> (Array2<f32>, Array2<f32>, Array1<i64>, Array1<i64>) {
+            (x.cumsum(Axis(0)), x.cumprod(Axis(1)), y.cummax(Axis(0)), y.cummin(Axis(0)))
+        }",
+    );
+    let ops: Vec<(ReduceOp, u32)> = p
+        .nodes
+        .iter()
+        .filter_map(|n| match n.op {
+            Op::Scan { op, axis, .. } => Some((op, axis)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ops, [(ReduceOp::Sum, 0), (ReduceOp::Prod, 1), (ReduceOp::Max, 0), (ReduceOp::Min, 0)]);
+    assert_eq!(p.node(p.outputs[0]).ty, p.params[0].ty);
+    assert_eq!(p.node(p.outputs[2]).ty, p.params[1].ty);
+}
+
+#[test]
+fn bad_scans_are_errors_with_spans() {
+    let (m, s) = first_error("fn k(x: Array1<f32>) -> Array1<f32> { x.cumsum(Axis(1)) }");
+    assert!(m.contains("axis 1 is out of range for an array of rank 1"), "{m}");
+    assert_eq!(s, "Axis(1)");
+    let (m, _) = first_error("fn k(x: Array1<bool>) -> Array1<bool> { x.cummax(Axis(0)) }");
+    assert!(m.contains("cannot scan `bool` values with `cummax`"), "{m}");
+    let (m, _) = first_error("fn k(x: Array1<f32>) -> Array1<f32> { x.cumulative_sum(Axis(0)) }");
+    assert!(m.contains("`cumsum`"), "{m}");
+}
+
+#[test]
+fn bincount_is_a_checked_one_hot_count() {
+    let p = lower("fn k(l: Array1<i64>, w: Array1<f32>) -> (Array1<i64>, Array1<f32>) { (bincount(&l, 4), bincount_weighted(&l, &w, 4)) }");
+    assert_eq!(p.node(p.outputs[0]).ty, Type::array(ElemTy::I64, vec![Dim::Const(4)]));
+    assert_eq!(p.node(p.outputs[1]).ty, Type::array(ElemTy::F32, vec![Dim::Const(4)]));
+    // The labels' and the weights' lengths are one symbol.
+    assert_eq!(p.params[0].ty.shape, p.params[1].ty.shape);
+    assert_eq!(count_ops(&p, |o| matches!(o, Op::RangeReduce { op: ReduceOp::Sum, .. })), 2);
+}
+
+#[test]
+fn bad_bincounts_are_errors_with_spans() {
+    let (m, s) = first_error("fn k(l: Array1<f32>) -> Array1<i64> { bincount(&l, 3) }");
+    assert!(m.contains("`bincount` counts a 1-d array of integer labels, found `Array1<f32>`"), "{m}");
+    assert_eq!(s, "&l");
+    let (m, s) = first_error("fn k(l: Array1<i64>) -> Array1<i64> { bincount(&l, -2) }");
+    assert!(m.contains("an extent must be"), "{m}");
+    assert_eq!(s, "-2");
+    let (m, _) = first_error("fn k(l: Array1<i64>, w: Array2<f32>) -> Array1<f32> { bincount_weighted(&l, &w, 2) }");
+    assert!(m.contains("weights are a 1-d numeric array"), "{m}");
+}
+
+#[test]
+fn sorts_lower_to_sort_nodes() {
+    let p =
+        lower("fn k(x: Array2<f32>) -> (Array2<f32>, Array2<i64>) { (x.sort_axis(Axis(1)), x.argsort_axis(Axis(0))) }");
+    assert_eq!(p.node(p.outputs[0]).ty, p.params[0].ty);
+    assert_eq!(p.node(p.outputs[1]).ty.elem, ElemTy::I64);
+    assert!(matches!(p.node(p.outputs[1]).op, Op::Sort { axis: 0, indices: true, .. }));
+    let (m, _) = first_error("fn k(x: Array1<bool>) -> Array1<bool> { x.sort_axis(Axis(0)) }");
+    assert!(m.contains("cannot sort `bool` values with `sort_axis`"), "{m}");
+    let (m, _) = first_error("fn k(x: Array1<f32>) -> Array1<i64> { x.argsort() }");
+    assert!(m.contains("`argsort_axis(Axis(k))`"), "{m}");
+}
+
+#[test]
+fn median_and_quantile_errors_name_the_rule() {
+    let (m, s) = first_error("fn k(x: Array2<f32>) -> Array1<f32> { x.quantile_axis(Axis(0), 1.5) }");
+    assert!(m.contains("the quantile 1.5 is not in 0..=1"), "{m}");
+    assert_eq!(s, "1.5");
+    let (m, _) = first_error("fn k(x: Array2<i64>) -> Array1<f64> { x.median_axis(Axis(0)) }");
+    assert!(m.contains("`median_axis` needs a float array"), "{m}");
+    let p = lower("fn k<F: Float>(x: Array2<F>) -> (Array1<F>, F) { (x.median_axis(Axis(1)), x.sum_axis(Axis(0)).quantile_axis(Axis(0), 0.25)) }");
+    assert_eq!(count_ops(&p, |o| matches!(o, Op::Sort { indices: false, .. })), 2);
+}
+
+#[test]
+fn topk_gives_values_and_indices() {
+    let p = lower(
+        "fn k(x: Array2<f32>) -> (Array2<f32>, Array2<i64>) { let (v, i) = x.largest_k_axis(Axis(1), 4); (v, i) }",
+    );
+    assert!(matches!(p.node(p.outputs[0]).op, Op::TopK { largest: true, indices: false, k: Dim::Const(4), .. }));
+    assert!(matches!(p.node(p.outputs[1]).op, Op::TopK { largest: true, indices: true, .. }));
+    let (m, _) = first_error("fn k(x: Array2<f32>) -> (Array2<f32>, Array2<i64>) { x.smallest_k_axis(Axis(1), -1) }");
+    assert!(m.contains("an extent must be"), "{m}");
+    let (m, _) = first_error("fn k(x: Array1<f32>) -> Array1<f32> { x.topk(3) }");
+    assert!(m.contains("smallest_k_axis"), "{m}");
+}

@@ -281,6 +281,14 @@ pub enum KernelHint {
     /// [`GemmStep::of`] reads (a `sum` over `k` of `a * b` stored once per point), which the
     /// interpreter runs as it stands and a backend may replace by one library call.
     Gemm,
+    /// One of the two kernels of a scan ([`crate::program::Op::Scan`]): the first domain axis is
+    /// the chunk of the scanned axis, and each point folds its chunk (a `for .. from .. to ..`)
+    /// into the chunk totals (the first kernel), or folds the totals before its chunk into a
+    /// carry and then its chunk from the carry, storing every prefix (the second).
+    Scan,
+    /// The kernel of a sort ([`crate::program::Op::Sort`]): the first domain axis has extent 1
+    /// (it indexes the first axis of the position buffers), and each point merge-sorts one lane.
+    Sort,
 }
 
 impl KernelHint {
@@ -292,14 +300,23 @@ impl KernelHint {
             KernelHint::TwoPhase => Some("two_phase"),
             KernelHint::Scatter => Some("scatter"),
             KernelHint::Gemm => Some("gemm"),
+            KernelHint::Scan => Some("scan"),
+            KernelHint::Sort => Some("sort"),
         }
     }
 
     /// The hint of `word`, as [`Self::keyword`] prints it.
     pub fn from_keyword(word: &str) -> Option<KernelHint> {
-        [KernelHint::Serial, KernelHint::TwoPhase, KernelHint::Scatter, KernelHint::Gemm]
-            .into_iter()
-            .find(|h| h.keyword() == Some(word))
+        [
+            KernelHint::Serial,
+            KernelHint::TwoPhase,
+            KernelHint::Scatter,
+            KernelHint::Gemm,
+            KernelHint::Scan,
+            KernelHint::Sort,
+        ]
+        .into_iter()
+        .find(|h| h.keyword() == Some(word))
     }
 
     /// The hint of a kernel made of one with hint `self` followed by one with `next`: the

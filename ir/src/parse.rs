@@ -528,6 +528,38 @@ impl Parser {
                 self.keyword("axes")?;
                 Op::Reduce { op, arg, axes: self.bracket_list(|p| p.int("an axis"))? }
             }
+            "scan" => {
+                let op = self.reduce_op()?;
+                let arg = self.operand(n)?;
+                self.keyword("axis")?;
+                Op::Scan { op, arg, axis: self.int("an axis")? }
+            }
+            "topk" => {
+                let largest = match self.peek().tok.clone() {
+                    Tok::Ident(s) if s == "smallest" || s == "largest" => {
+                        self.bump();
+                        s == "largest"
+                    }
+                    _ => return self.expected("`smallest` or `largest`"),
+                };
+                let indices = match self.peek().tok.clone() {
+                    Tok::Ident(s) if s == "values" || s == "indices" => {
+                        self.bump();
+                        s == "indices"
+                    }
+                    _ => return self.expected("`values` or `indices`"),
+                };
+                let arg = self.operand(n)?;
+                self.keyword("axis")?;
+                let axis = self.int("an axis")?;
+                self.keyword("k")?;
+                Op::TopK { arg, axis, k: self.dim()?, largest, indices }
+            }
+            "sort" | "argsort" => {
+                let arg = self.operand(n)?;
+                self.keyword("axis")?;
+                Op::Sort { arg, axis: self.int("an axis")?, indices: kw == "argsort" }
+            }
             "load" => {
                 let array = self.operand(n)?;
                 Op::Load { array, indices: self.bracket_list(|p| p.operand(n))? }
@@ -721,7 +753,7 @@ impl Parser {
         for n in nodes.iter_mut() {
             n.ty.shape.iter_mut().for_each(fix);
             match &mut n.op {
-                Op::DimValue(d) => fix(d),
+                Op::DimValue(d) | Op::TopK { k: d, .. } => fix(d),
                 Op::Generate { extents, .. } | Op::RangeReduce { extents, .. } => extents.iter_mut().for_each(fix),
                 _ => {}
             }

@@ -165,6 +165,15 @@ fn write_op(f: &mut fmt::Formatter<'_>, p: &Program, op: &Op) -> fmt::Result {
             write_list(f, axes)?;
             f.write_str("]")
         }
+        Op::Scan { op, arg, axis } => write!(f, "scan {} {arg} axis {axis}", op.name()),
+        Op::TopK { arg, axis, k, largest, indices } => {
+            let which = if *largest { "largest" } else { "smallest" };
+            let what = if *indices { "indices" } else { "values" };
+            write!(f, "topk {which} {what} {arg} axis {axis} k {}", k.display(p))
+        }
+        Op::Sort { arg, axis, indices } => {
+            write!(f, "{} {arg} axis {axis}", if *indices { "argsort" } else { "sort" })
+        }
         Op::Load { array, indices } => {
             write!(f, "load {array} [")?;
             write_list(f, indices)?;
@@ -188,6 +197,7 @@ pub(crate) fn op_dims(op: &Op) -> &[Dim] {
     match op {
         Op::DimValue(d) => std::slice::from_ref(d),
         Op::Generate { extents, .. } | Op::RangeReduce { extents, .. } => extents,
+        Op::TopK { k, .. } => std::slice::from_ref(k),
         _ => &[],
     }
 }

@@ -544,6 +544,36 @@ pub enum Op {
     /// `sum(0..e0, |v0| body)` and friends: a scalar reduction of `body` over the box
     /// `0..e0 x 0..e1 x ..`. Same result types and empty-domain rules as [`ReduceOp`].
     RangeReduce { op: ReduceOp, vars: Vec<VarId>, extents: Vec<Dim>, body: NodeId },
+    /// `x.cumsum(Axis(a))` and friends: the inclusive prefix fold of the operand along `axis`
+    /// with `op` (`Sum`, `Prod`, `Min` or `Max`; never an arg reduction); same type as the
+    /// operand. The order of operations is the blocked one of [`scan_chunk`], fixed by the
+    /// extent alone, so every device and thread count gives the same bits.
+    Scan { op: ReduceOp, arg: NodeId, axis: u32 },
+    /// `x.sort_axis(Axis(a))` (`indices: false`; same type as the operand) and
+    /// `x.argsort_axis(Axis(a))` (`indices: true`; `i64` positions along the axis): a stable
+    /// ascending sort of every lane along `axis`, NaN after every number (numpy's order), equal
+    /// elements (`-0.0` and `0.0` included) in their original order, so the result is unique.
+    Sort { arg: NodeId, axis: u32, indices: bool },
+    /// `x.smallest_k_axis(Axis(a), k)` / `largest_k_axis`: the first `k` of each lane's stable
+    /// sort along `axis` (ascending for the smallest, descending for the largest; equal keys by
+    /// the smaller position, NaN after every number in both), as values (`indices: false`) or
+    /// `i64` positions; the axis becomes `k`. `k` greater than the lane is a run-time error.
+    TopK { arg: NodeId, axis: u32, k: Dim, largest: bool, indices: bool },
+}
+
+/// The number of chunks a scan axis is cut into ([`Op::Scan`]): chunk `c` of an axis of length
+/// `n` is `c * n / SCAN_CHUNKS .. (c + 1) * n / SCAN_CHUNKS`. Element `j` of chunk `c` is
+/// `carry_c op x[start_c] op .. op x[j]`, folded left to right, where `carry_c` folds the
+/// totals of chunks `0..c` (each folded left to right from the op's identity) in chunk order,
+/// from the identity. A schedule constant, like the two-phase reduction's chunk count: the
+/// interpreter and every backend use exactly this order.
+pub const SCAN_CHUNKS: u32 = 64;
+
+/// The bounds `start..end` of chunk `c` (of [`SCAN_CHUNKS`]) of a scan axis of length `n`.
+pub fn scan_chunk(c: u64, n: u64) -> (u64, u64) {
+    let k = u64::from(SCAN_CHUNKS);
+    let at = |c: u64| ((u128::from(c) * u128::from(n)) / u128::from(k)) as u64;
+    (at(c), at(c + 1))
 }
 
 impl Op {
@@ -557,7 +587,10 @@ impl Op {
             | Op::Transpose(a, _)
             | Op::InsertAxis(a, _)
             | Op::Slice(a, _)
-            | Op::Reduce { arg: a, .. } => vec![*a],
+            | Op::Reduce { arg: a, .. }
+            | Op::Scan { arg: a, .. }
+            | Op::Sort { arg: a, .. }
+            | Op::TopK { arg: a, .. } => vec![*a],
             Op::Binary(_, a, b) => vec![*a, *b],
             Op::Select(c, a, b) => vec![*c, *a, *b],
             Op::Load { array, indices } => {
@@ -579,7 +612,10 @@ impl Op {
             | Op::Transpose(a, _)
             | Op::InsertAxis(a, _)
             | Op::Slice(a, _)
-            | Op::Reduce { arg: a, .. } => *a = f(*a),
+            | Op::Reduce { arg: a, .. }
+            | Op::Scan { arg: a, .. }
+            | Op::Sort { arg: a, .. }
+            | Op::TopK { arg: a, .. } => *a = f(*a),
             Op::Binary(_, a, b) => {
                 *a = f(*a);
                 *b = f(*b);

@@ -4,7 +4,7 @@
 //! Seeded and dependency-free (an own xorshift generator, no proptest in the library), so a
 //! failing seed reproduces anywhere. [`random_program`] builds *concrete*, verified programs
 //! mixing elementwise ops with numpy broadcasting, casts, `select`, transposes,
-//! `insert_axis`, reductions over axes, and `generate` comprehensions whose bodies hold
+//! `insert_axis`, reductions and scans over axes, and `generate` comprehensions whose bodies hold
 //! `range_reduce`s and loads, including gathers through an integer index parameter.
 //! [`random_args`] makes arguments for any program, keeping gathers in range.
 //!
@@ -650,6 +650,9 @@ impl Gen {
     }
 
     fn reduce(&mut self) {
+        if self.rng.chance(1, 4) {
+            return self.scan();
+        }
         let Some(a) = self.pick_where(|t| t.rank() >= 1) else { return };
         // Bool reduces by min/max (all/any) and arg ops; half the time count it as i32 instead.
         let a = if self.elem(a).is_bool() && self.rng.chance(1, 2) { self.convert(a, ElemTy::I32) } else { a };
@@ -663,6 +666,23 @@ impl Gen {
         let shape = t.shape.iter().enumerate().filter(|(k, _)| !axes.contains(&(*k as u32))).map(|(_, d)| *d).collect();
         let elem = if op.is_arg() { ElemTy::I64 } else { t.elem };
         self.push(Op::Reduce { op, arg, axes }, Type::array(elem, shape));
+    }
+
+    /// A scan along a random axis: `sum`, `min`, `max`, and for floats `prod` of `tanh` values;
+    /// bool operands are counted as `i32`.
+    fn scan(&mut self) {
+        let Some(a) = self.pick_where(|t| t.rank() >= 1) else { return };
+        let a = if self.elem(a).is_bool() { self.convert(a, ElemTy::I32) } else { a };
+        let t = self.ty(a).clone();
+        let ops: &[ReduceOp] = if t.elem.is_float() {
+            &[ReduceOp::Sum, ReduceOp::Prod, ReduceOp::Min, ReduceOp::Max]
+        } else {
+            &[ReduceOp::Sum, ReduceOp::Min, ReduceOp::Max]
+        };
+        let op = self.rng.pick(ops);
+        let arg = if op == ReduceOp::Prod { self.un(UnOp::Tanh, a) } else { a };
+        let axis = self.rng.below(t.rank()) as u32;
+        self.push(Op::Scan { op, arg, axis }, t);
     }
 
     fn fresh_var(&mut self) -> VarId {

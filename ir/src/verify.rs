@@ -45,6 +45,12 @@
 //! * `reduce`: axes strictly increasing and in range; the result drops them; `argmin` /
 //!   `argmax` give `i64`, the others keep the element type; `sum`/`prod` not on bool
 //!   (`min`/`max` of bool are all/any).
+//! * `scan`: `sum`, `prod`, `min` or `max` (no arg reduction) along an axis below the rank;
+//!   the result has the operand's type; `sum`/`prod` not on bool.
+//! * `sort` / `argsort`: an axis below the rank; the operand's shape, with its element type
+//!   (`sort`) or `i64` (`argsort`).
+//! * `topk`: an axis below the rank; the operand's shape with `k` on that axis, with its
+//!   element type (`values`) or `i64` (`indices`).
 //! * `load`: the array operand is array-level (no free index variables); one index per axis;
 //!   each index is a rank-0 integer; the result is a scalar of the array's element type.
 //! * `generate`: as many variables as extents; the body is rank 0; the node's type is the
@@ -469,6 +475,38 @@ impl Verifier<'_> {
                         .collect();
                     let elem = if op.is_arg() { ElemTy::I64 } else { t.elem };
                     self.expect_ty(id, &format!("reduce {}", op.name()), &Type::array(elem, shape));
+                }
+            }
+            Op::Scan { op, arg, axis } => {
+                let t = ty(arg);
+                if op.is_arg() {
+                    self.node_err(id, format!("scan {} is not defined (scans fold sum, prod, min or max)", op.name()));
+                } else if *axis as usize >= t.rank() {
+                    self.node_err(id, format!("scan axis {axis} is out of range for rank {}", t.rank()));
+                } else {
+                    self.check_reduce_elem(id, *op, t.elem);
+                    self.expect_ty(id, &format!("scan {}", op.name()), t);
+                }
+            }
+            Op::TopK { arg, axis, k, indices, .. } => {
+                let t = ty(arg);
+                if *axis as usize >= t.rank() {
+                    self.node_err(id, format!("topk axis {axis} is out of range for rank {}", t.rank()));
+                } else {
+                    let elem = if *indices { ElemTy::I64 } else { t.elem };
+                    let mut shape = t.shape.clone();
+                    shape[*axis as usize] = *k;
+                    self.expect_ty(id, "topk", &Type::array(elem, shape));
+                }
+            }
+            Op::Sort { arg, axis, indices } => {
+                let t = ty(arg);
+                if *axis as usize >= t.rank() {
+                    self.node_err(id, format!("sort axis {axis} is out of range for rank {}", t.rank()));
+                } else {
+                    let elem = if *indices { ElemTy::I64 } else { t.elem };
+                    let what = if *indices { "argsort" } else { "sort" };
+                    self.expect_ty(id, what, &Type::array(elem, t.shape.clone()));
                 }
             }
             Op::Load { array, indices } => {

@@ -3,10 +3,11 @@
 //! Elementwise ops broadcast their operands to the node's shape (numpy rules, through
 //! ndarray's `broadcast`) and run through `Zip`; reductions over axes copy the operand into
 //! row-major order of (kept axes, reduced axes) and fold each row sequentially, so summation
-//! order is the row-major order of the reduced domain, as the IR defines it.
+//! order is the row-major order of the reduced domain, as the IR defines it. Scans fold each
+//! lane in the blocked order of [`crate::program::Op::Scan`].
 
 use super::{binary_defined, not_defined, reduce_defined, Interp, InterpError};
-use crate::program::{AxisSlice, BinOp, NodeId, Op, ReduceOp, SliceBound, UnOp};
+use crate::program::{scan_chunk, AxisSlice, BinOp, NodeId, Op, ReduceOp, SliceBound, UnOp, SCAN_CHUNKS};
 use crate::scalar::{compare, with_dtype, Acc, Elem};
 use crate::shapes::{resolve_index, resolve_range};
 use crate::types::DType;
@@ -21,6 +22,12 @@ enum OpError {
     Malformed(String),
     EmptyArg,
     Alloc(AllocError),
+    /// Position `index` of an axis of length `len` of the operand was asked for.
+    OutOfRange {
+        axis: usize,
+        index: i64,
+        len: usize,
+    },
 }
 
 impl From<AllocError> for OpError {
@@ -55,6 +62,12 @@ impl<'a> Interp<'a> {
                 slice(self.val(*a)?, axes, scalars)
             }
             Op::Reduce { op, arg, axes } => reduce(*op, self.val(*arg)?, axes),
+            Op::Scan { op, arg, axis } => scan(*op, self.val(*arg)?, *axis as usize),
+            Op::Sort { arg, axis, indices } => sort(self.val(*arg)?, *axis as usize, *indices),
+            Op::TopK { arg, axis, k, largest, indices } => {
+                let k = self.dim(*k);
+                topk(self.val(*arg)?, *axis as usize, k, *largest, *indices)
+            }
             Op::Generate { .. } => return self.generate(id),
         };
         r.map_err(|e| match e {
@@ -62,6 +75,10 @@ impl<'a> Interp<'a> {
             OpError::Malformed(why) => self.malformed(id, why),
             OpError::EmptyArg => InterpError::EmptyArgReduce { node: self.name(id) },
             OpError::Alloc(e) => self.alloc_error(id, e),
+            OpError::OutOfRange { axis, index, len } => {
+                let array = self.p.node(id).op.operands().first().map_or_else(|| self.name(id), |a| self.name(*a));
+                InterpError::IndexOutOfBounds { array, axis, index, len }
+            }
         })
     }
 }
@@ -263,6 +280,106 @@ fn reduce_typed<T: Elem>(op: ReduceOp, a: &ArrayD<T>, axes: &[usize]) -> Result<
         }
         Ok(T::wrap(out))
     }
+}
+
+/// The inclusive prefix fold of `v` along `axis`, in the blocked order [`crate::program::Op::Scan`]
+/// defines: chunk totals, their carries in chunk order, then each chunk folded from its carry.
+fn scan(op: ReduceOp, v: &Value, axis: usize) -> Result<Value, OpError> {
+    if axis >= v.shape().len() {
+        return Err(OpError::Malformed(format!("scan axis {axis} is out of range for rank {}", v.shape().len())));
+    }
+    with_value!(v, a => scan_typed(op, a, axis))
+}
+
+fn scan_typed<T: Elem>(op: ReduceOp, a: &ArrayD<T>, axis: usize) -> Result<Value, OpError> {
+    let step = crate::scalar::Scalar::reduce_step(op);
+    let Some(step) = step.filter(|_| reduce_defined(op, T::DTYPE)) else {
+        return Err(OpError::Unsupported(not_defined(&format!("scan {}", op.name()), T::DTYPE)));
+    };
+    let mut out = owned(a.view())?;
+    let n = out.shape()[axis] as u64;
+    let chunks: Vec<(usize, usize)> = (0..u64::from(SCAN_CHUNKS))
+        .map(|c| {
+            let (s, e) = scan_chunk(c, n);
+            (s as usize, e as usize)
+        })
+        .collect();
+    for mut lane in out.lanes_mut(Axis(axis)) {
+        let mut carry = Acc::<T>::new(op).value();
+        for &(start, end) in &chunks {
+            let mut total = Acc::<T>::new(op);
+            (start..end).for_each(|j| total.push(lane[j]));
+            let mut acc = carry;
+            for j in start..end {
+                acc = T::binary(step, acc, lane[j]);
+                lane[j] = acc;
+            }
+            carry = T::binary(step, carry, total.value());
+        }
+    }
+    Ok(T::wrap(out))
+}
+
+/// The stable ascending sort of every lane of `v` along `axis` (NaN last): the sorted values,
+/// or with `indices` their original positions.
+fn sort(v: &Value, axis: usize, indices: bool) -> Result<Value, OpError> {
+    if axis >= v.shape().len() {
+        return Err(OpError::Malformed(format!("sort axis {axis} is out of range for rank {}", v.shape().len())));
+    }
+    with_value!(v, a => sort_typed(a, axis, indices))
+}
+
+fn sort_typed<T: Elem>(a: &ArrayD<T>, axis: usize, indices: bool) -> Result<Value, OpError> {
+    let n = a.shape()[axis];
+    sorted_prefix(a, axis, n, false, indices)
+}
+
+/// The first `k` of every lane's stable sort along `axis` (descending with `largest`), NaN
+/// after every number: the values, or with `indices` their positions. `k` above the lane's
+/// length asks for a position past its end.
+fn topk(v: &Value, axis: usize, k: usize, largest: bool, indices: bool) -> Result<Value, OpError> {
+    let len =
+        v.shape().get(axis).copied().ok_or_else(|| {
+            OpError::Malformed(format!("topk axis {axis} is out of range for rank {}", v.shape().len()))
+        })?;
+    if k > len {
+        return Err(OpError::OutOfRange { axis, index: k as i64 - 1, len });
+    }
+    with_value!(v, a => sorted_prefix(a, axis, k, largest, indices))
+}
+
+fn sorted_prefix<T: Elem>(
+    a: &ArrayD<T>,
+    axis: usize,
+    k: usize,
+    largest: bool,
+    indices: bool,
+) -> Result<Value, OpError> {
+    // `x` goes before `y`: smaller (larger), or a number before a NaN. Equal keys keep their order.
+    let before = |x: T, y: T| (if largest { x > y } else { x < y }) || (y.is_nan_elem() && !x.is_nan_elem());
+    let mut shape = a.shape().to_vec();
+    shape[axis] = k;
+    let mut vals = try_zeros_array::<T>(&shape)?;
+    let mut idx = try_zeros_array::<i64>(&shape)?;
+    Zip::from(a.lanes(Axis(axis))).and(vals.lanes_mut(Axis(axis))).and(idx.lanes_mut(Axis(axis))).for_each(
+        |lane, mut out, mut pos| {
+            let mut order: Vec<usize> = (0..lane.len()).collect();
+            order.sort_by(|&i, &j| {
+                if before(lane[i], lane[j]) {
+                    std::cmp::Ordering::Less
+                } else if before(lane[j], lane[i]) {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            });
+            for (t, &i) in order.iter().take(k).enumerate() {
+                out[t] = lane[i];
+                pos[t] = i as i64;
+            }
+        },
+    );
+    Ok(if indices { Value::I64(idx) } else { T::wrap(vals) })
 }
 
 /// Convert a whole array to `to` with [`crate::scalar::Scalar::cast`]'s rule.

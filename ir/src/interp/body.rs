@@ -80,6 +80,9 @@ impl<'a> Interp<'a> {
             | Op::InsertAxis(..)
             | Op::Slice(..)
             | Op::Reduce { .. }
+            | Op::Scan { .. }
+            | Op::Sort { .. }
+            | Op::TopK { .. }
             | Op::Generate { .. } => Err(self.unsupported(id, "this op cannot depend on index variables".into())),
         }
     }

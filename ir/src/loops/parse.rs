@@ -303,7 +303,7 @@ impl Parser<'_> {
                 Some(h) => h,
                 None => {
                     return self.err(format!(
-                        "expected a kernel hint (`serial`, `two_phase`, `scatter`, `gemm`) or `{{`, found `{w}`"
+                        "expected a kernel hint (`serial`, `two_phase`, `scatter`, `gemm`, `scan`, `sort`) or `{{`, found `{w}`"
                     ))
                 }
             };

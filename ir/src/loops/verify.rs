@@ -23,12 +23,12 @@
 //!    or by the kernel that writes it when every load and store of it there indexes its first
 //!    axis with the kernel's first domain variable (each point then owns a slab: a scatter's
 //!    partials, accumulated in place).
-//! 9. Kernel hints ([`super::KernelHint`]): a `two_phase` or `scatter` kernel's first domain
+//! 9. Kernel hints ([`super::KernelHint`]): a `two_phase`, `scatter` or `scan` kernel's first domain
 //!    axis (the chunk) has a constant extent and its body has a `for .. from .. to ..` (the
-//!    chunk's rows). A `gemm` kernel's body is the one loop nest [`super::GemmStep::of`]
-//!    reads: a float `sum` of `a * b` whose every index is a bare variable (so the library call
-//!    touches exactly the elements invariant 6 proved in range). (`serial` promises no shape:
-//!    a reduction over no axes runs no loop.)
+//!    chunk's rows); a `sort` kernel's first domain axis has extent 1. A `gemm` kernel's body
+//!    is the one loop nest [`super::GemmStep::of`] reads: a float `sum` of `a * b` whose every
+//!    index is a bare variable (so the library call touches exactly the elements invariant 6
+//!    proved in range). (`serial` promises no shape: a reduction over no axes runs no loop.)
 
 use super::{BufId, BufKind, Expr, LoopProgram, Scalar, Stmt, Var};
 use crate::program::UnOp;
@@ -311,7 +311,7 @@ impl Verifier<'_> {
         let mut ranges = false;
         k.body.iter().for_each(|s| s.walk(&mut |s| ranges |= matches!(s, Stmt::ForRange { .. })));
         match k.hint {
-            super::KernelHint::TwoPhase | super::KernelHint::Scatter => {
+            super::KernelHint::TwoPhase | super::KernelHint::Scatter | super::KernelHint::Scan => {
                 if !matches!(k.domain.first(), Some((_, Dim::Const(_)))) {
                     self.error(format!("a `{word}` kernel's first domain axis is no constant chunk count"));
                 }
@@ -323,6 +323,9 @@ impl Verifier<'_> {
                 if let Err(why) = super::GemmStep::of(k) {
                     self.error(why);
                 }
+            }
+            super::KernelHint::Sort if !matches!(k.domain.first(), Some((_, Dim::Const(1)))) => {
+                self.error(format!("a `{word}` kernel's first domain axis does not have extent 1"));
             }
             _ => {}
         }

@@ -28,6 +28,10 @@
 //! decision comes before the two-phase split (a Gram matrix `x.t().dot(&x)` is a GEMM).
 //! Integer products and every fused form keep generated loops.
 //!
+//! A scan (`cumsum`, ...) is always materialized: its two kernels (chunk totals, then each chunk
+//! folded from its carry; see [`crate::program::Op::Scan`]) read its operand twice per element,
+//! so an operand holding a reduction is materialized too.
+//!
 //! Sibling reductions — serial, array-level output reductions of the same operand over the
 //! same axes, like `nearest`'s `argmin_axis(Axis(1))` and `min_axis(Axis(1))` — are *fused*:
 //! one loop over the reduced axes evaluates the operand once per point and feeds every
@@ -238,8 +242,9 @@ fn row_syms(p: &Program) -> Vec<Dim> {
 /// `generate (i, j) (range_reduce sum (l < n) ..)` or a user `from_shape_fn((a, b), |(i, j)|
 /// sum(0..n, |l| ..))`. The rule: `id` is a non-arg `range_reduce` used once, as the whole
 /// body of an array-level `generate` that binds every variable free in it, and either
-/// - its outermost extent is a row symbol (see [`row_syms`]) that is no extent of the
-///   `generate` (the output does not span the long axis), or
+/// - its outermost extent is a symbol that is no extent of the `generate` (the output does
+///   not span the long axis) and either a row symbol (see [`row_syms`]) or the range of an
+///   integer one-hot sum (`bincount`: integer sums give the same bits in any order), or
 /// - its box is a constant of at least `TWO_PHASE_MIN_ELEMS` elements and the `generate`'s
 ///   domain a constant of at most `TWO_PHASE_MAX_CONTRACTION_OUT`.
 ///
@@ -261,7 +266,8 @@ fn contraction_host(p: &Program, id: NodeId, free: &[Vec<VarId>]) -> Option<Node
             Dim::Sym(_) => None,
         })
     };
-    let rows = matches!(extents[0], Dim::Sym(_)) && row_syms(p).contains(&extents[0]) && !gext.contains(&extents[0]);
+    let long = matches!(extents[0], Dim::Sym(_)) && !gext.contains(&extents[0]);
+    let rows = long && (row_syms(p).contains(&extents[0]) || int_one_hot(p, id, NodeId(host as u32), free));
     let consts = konst(extents).is_some_and(|c| c >= TWO_PHASE_MIN_ELEMS)
         && konst(gext).is_some_and(|c| c <= TWO_PHASE_MAX_CONTRACTION_OUT);
     (rows || consts).then_some(NodeId(host as u32))
@@ -398,6 +404,11 @@ fn contraction_operands(p: &Program, free: &[Vec<VarId>], contractions: &[(NodeI
     read
 }
 
+/// Whether range reduction `id` in `host` is a one-hot sum of integers (a count).
+fn int_one_hot(p: &Program, id: NodeId, host: NodeId, free: &[Vec<VarId>]) -> bool {
+    one_hot(p, id, host, free).is_some_and(|h| p.node(h.value).ty.elem.is_int())
+}
+
 /// Whether consumer `u` evaluates operand `x` more than once per element of `x`.
 fn expands(p: &Program, free: &[Vec<VarId>], u: NodeId, x: NodeId) -> bool {
     let (un, xn) = (p.node(u), p.node(x));
@@ -461,6 +472,18 @@ pub fn schedule(p: &Program) -> Schedule {
     let free = p.free_vars();
     let fused = sibling_groups(p, &free);
     let mut uses = p.use_counts();
+    // A top-k kernel evaluates each element of its operand once, in one pass over the lane, so
+    // an operand used only by top-k nodes (the values and the positions of one selection) is
+    // recomputed by each instead of materialized: a distance comprehension never becomes an
+    // `n x m` buffer.
+    for (i, count) in uses.iter_mut().enumerate() {
+        let users: Vec<&Op> =
+            p.nodes.iter().map(|n| &n.op).filter(|op| op.operands().contains(&NodeId(i as u32))).collect();
+        let outputs = p.outputs.iter().filter(|o| o.index() == i).count();
+        if *count > 1 && outputs == 0 && users.iter().all(|op| matches!(op, Op::TopK { .. })) {
+            *count = 1;
+        }
+    }
     for g in &fused {
         // The fused loop evaluates the shared operand once per point.
         if let Some(Op::Reduce { arg, .. }) = g.first().map(|u| &p.node(*u).op) {
@@ -469,6 +492,10 @@ pub fn schedule(p: &Program) -> Schedule {
     }
     let is_red = |i: usize| matches!(p.nodes[i].op, Op::Reduce { .. } | Op::RangeReduce { .. });
     let is_output = |i: usize| p.outputs.contains(&NodeId(i as u32));
+    // A scan is computed by its own two kernels, which evaluate its operand twice per element;
+    // a sort by its own kernel, which reads its operand many times.
+    let is_scan = |i: usize| matches!(p.nodes[i].op, Op::Scan { .. } | Op::Sort { .. });
+    let is_topk = |i: usize| matches!(p.nodes[i].op, Op::TopK { .. });
     // Forward: which nodes contain a reduction at all.
     let mut contains = vec![false; n];
     for i in 0..n {
@@ -482,13 +509,13 @@ pub fn schedule(p: &Program) -> Schedule {
         let id = NodeId(i as u32);
         placement[i] = if matches!(p.nodes[i].op, Op::Param(_)) {
             Placement::Input
-        } else if free[i].is_empty() && (is_output(i) || (contains[i] && repeated[i])) {
+        } else if free[i].is_empty() && (is_output(i) || is_scan(i) || is_topk(i) || (contains[i] && repeated[i])) {
             Placement::Materialize
         } else {
             Placement::Inline
         };
         for x in p.nodes[i].op.operands() {
-            if (placement[i] == Placement::Inline && repeated[i]) || expands(p, &free, id, x) {
+            if (placement[i] == Placement::Inline && repeated[i]) || expands(p, &free, id, x) || is_scan(i) {
                 repeated[x.index()] = true;
             }
         }
@@ -507,7 +534,13 @@ pub fn schedule(p: &Program) -> Schedule {
     let mut has_reduction = vec![false; n];
     for i in 0..n {
         has_reduction[i] = runs_reduction(p, &placement, &has_reduction, i);
-        if placement[i] == Placement::Materialize && !is_output(i) && !has_reduction[i] && !contracted[i] {
+        if placement[i] == Placement::Materialize
+            && !is_output(i)
+            && !is_scan(i)
+            && !is_topk(i)
+            && !has_reduction[i]
+            && !contracted[i]
+        {
             placement[i] = Placement::Inline;
         }
     }

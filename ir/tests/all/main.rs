@@ -8,6 +8,8 @@ mod golden;
 mod interp;
 mod loops_text;
 mod lower;
+mod scan;
 mod slice;
+mod sort;
 mod text;
 mod verify;

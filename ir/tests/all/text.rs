@@ -385,6 +385,9 @@ fn random_programs_cover_every_kind_of_op_and_zero_lengths() {
                 Op::InsertAxis(..) => "insert_axis",
                 Op::Slice(..) => "slice",
                 Op::Reduce { .. } => "reduce",
+                Op::Scan { .. } => "scan",
+                Op::Sort { .. } => "sort",
+                Op::TopK { .. } => "topk",
                 Op::Load { indices, .. }
                     if indices.iter().any(|i| matches!(p.nodes[i.index()].op, Op::Load { .. })) =>
                 {
@@ -414,6 +417,7 @@ fn random_programs_cover_every_kind_of_op_and_zero_lengths() {
         "insert_axis",
         "slice",
         "reduce",
+        "scan",
         "load",
         "gather",
         "generate",

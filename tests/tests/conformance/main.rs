@@ -9,7 +9,10 @@ mod elementwise;
 mod errors;
 mod extents;
 mod reductions;
+mod scans;
+mod scatter;
 mod slicing;
+mod sorts;
 mod tiles;
 
 /// One `#[test]` per case and device, running the case with that device as the default.
@@ -142,6 +145,21 @@ conformance! {
     reductions::var_std_ddof,
     reductions::rank3_reductions,
     reductions::standardize_generic_f32_and_f64,
+    scans::cumsum_both_axes,
+    scans::cumprod_cummax_cummin,
+    scans::i64_scans_are_exact,
+    scans::f32_cumsum_bits_match_the_interpreter_on_strided_views,
+    scans::cumsum_1d_empty_single_and_long,
+    scatter::bincount_counts_and_weighted_sums,
+    scatter::bincount_of_strided_and_i32_labels,
+    scatter::bincount_labels_out_of_range_are_errors,
+    sorts::sort_and_argsort_are_stable_with_nan_last,
+    sorts::argsort_of_strided_views,
+    sorts::neighbours_ordered_by_a_distance_comprehension,
+    sorts::median_and_quantiles_are_numpys,
+    sorts::empty_lanes_and_quantiles_out_of_range_are_errors,
+    sorts::k_nearest_fused_with_a_distance_comprehension,
+    sorts::smallest_k_with_ties_nan_and_k_past_the_axis,
     comprehensions::nearest_centroid,
     comprehensions::dot_matrix_matrix,
     comprehensions::dot_transposed_views,

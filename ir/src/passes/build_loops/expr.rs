@@ -188,6 +188,9 @@ impl Builder<'_> {
                 let (acc, best, elem) = self.reduce_parts(id, idx, None, out)?;
                 self.finish(dt, elem, acc, best, out)
             }
+            Op::Scan { .. } | Op::Sort { .. } | Op::TopK { .. } => {
+                return Err(format!("{id} is built by its own kernels, never inlined"))
+            }
             Op::Load { array, indices } => {
                 let ashape = p.node(*array).ty.shape.clone();
                 let mut i = vec![];

@@ -12,10 +12,13 @@
 //!
 //! By concern: this file places buffers and builds one kernel per materialized node;
 //! [`expr`] builds element-wise expressions and index maps; [`reduce`] builds serial
-//! reductions; [`two_phase`] builds the kernels and combines of two-phase reductions.
+//! reductions; [`two_phase`] builds the kernels and combines of two-phase reductions; [`scan`]
+//! the two kernels of a scan; [`sort`] the merge-sort kernel of a sort.
 
 mod expr;
 mod reduce;
+mod scan;
+mod sort;
 mod two_phase;
 
 use super::schedule::{OneHot, Placement, ReduceStrategy, Schedule};
@@ -139,6 +142,50 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         let idx = op.is_arg().then(|| temp(fresh_name(format!("p{}_idx", id.0)), DType::I64));
         partials.insert(*id, Partials { val, idx, chunks, outer, hot });
     }
+    // The chunk totals of every scan: `[chunks, the other axes..]`.
+    let mut scan_totals: HashMap<NodeId, BufId> = HashMap::new();
+    for (i, n) in p.nodes.iter().enumerate() {
+        if let Op::Scan { axis, .. } = &n.op {
+            let mut shape = vec![Dim::Const(u64::from(crate::program::SCAN_CHUNKS))];
+            shape.extend(n.ty.shape.iter().enumerate().filter(|(k, _)| *k != *axis as usize).map(|(_, d)| *d));
+            let b = BufId(lp.buffers.len() as u32);
+            let name = fresh_name(format!("s{i}"));
+            lp.buffers.push(Buffer { name, kind: BufKind::Temp, dtype: dtype(&n.ty)?, shape });
+            scan_totals.insert(NodeId(i as u32), b);
+        }
+    }
+    // The two position buffers of every sort: `[1, the other axes.., n]`.
+    let mut sort_bufs: HashMap<NodeId, [BufId; 2]> = HashMap::new();
+    // Top-k's working values and positions: `[1, the other axes.., k]`.
+    let mut topk_bufs: HashMap<NodeId, [BufId; 2]> = HashMap::new();
+    for (i, n) in p.nodes.iter().enumerate() {
+        if let Op::Sort { arg, axis, .. } = &n.op {
+            let ashape = &p.node(*arg).ty.shape;
+            let mut shape = vec![Dim::Const(1)];
+            shape.extend(ashape.iter().enumerate().filter(|(k, _)| *k != *axis as usize).map(|(_, d)| *d));
+            shape.push(*ashape.get(*axis as usize).ok_or_else(|| format!("v{i}: sort axis out of range"))?);
+            let mut pair = [BufId(0); 2];
+            for (h, slot) in pair.iter_mut().enumerate() {
+                *slot = BufId(lp.buffers.len() as u32);
+                let name = fresh_name(format!("o{i}_{h}"));
+                lp.buffers.push(Buffer { name, kind: BufKind::Temp, dtype: DType::I64, shape: shape.clone() });
+            }
+            sort_bufs.insert(NodeId(i as u32), pair);
+        }
+        if let Op::TopK { arg, axis, k, .. } = &n.op {
+            let ashape = &p.node(*arg).ty.shape;
+            let mut shape = vec![Dim::Const(1)];
+            shape.extend(ashape.iter().enumerate().filter(|(a, _)| *a != *axis as usize).map(|(_, d)| *d));
+            shape.push(*k);
+            let mut pair = [BufId(0); 2];
+            for (h, (slot, dt)) in pair.iter_mut().zip([dtype(&p.node(*arg).ty)?, DType::I64]).enumerate() {
+                *slot = BufId(lp.buffers.len() as u32);
+                let name = fresh_name(format!("o{i}_{h}"));
+                lp.buffers.push(Buffer { name, kind: BufKind::Temp, dtype: dt, shape: shape.clone() });
+            }
+            topk_bufs.insert(NodeId(i as u32), pair);
+        }
+    }
     let mut b = Builder {
         p,
         param_bufs: lp.params.clone(),
@@ -158,6 +205,18 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
             lp.kernels.push(k);
         }
         let Some(targets) = stores.get(&id) else { continue };
+        if let Some(bufs) = topk_bufs.get(&id) {
+            lp.kernels.push(b.topk_kernel(id, targets, *bufs)?);
+            continue;
+        }
+        if let Some(bufs) = sort_bufs.get(&id) {
+            lp.kernels.push(b.sort_kernel(id, targets, *bufs)?);
+            continue;
+        }
+        if let Some(totals) = scan_totals.get(&id) {
+            lp.kernels.extend(b.scan_kernels(id, targets, *totals)?);
+            continue;
+        }
         b.cache = vec![HashMap::new()];
         let domain: Vec<(Var, Dim)> = n.ty.shape.iter().map(|d| (b.var(Some(*d)), *d)).collect();
         let idx: Vec<Expr> = domain.iter().map(|(v, _)| Expr::Var(*v)).collect();

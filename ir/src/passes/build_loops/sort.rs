@@ -1,0 +1,295 @@
+//! Sorts ([`Op::Sort`]): one kernel over the lanes (every axis but the sorted one), each point a
+//! stable bottom-up merge sort of its lane's positions through two `i64` temporaries, then the
+//! sorted values (or positions) stored in order. Deterministic and the same on every device: a
+//! stable sort's result is unique.
+
+use super::{Builder, R};
+use crate::loops::{BufId, Expr, Flag, Kernel, KernelHint, Scalar, Stmt, Var};
+use crate::program::{BinOp, NodeId, Op, UnOp};
+use crate::types::{DType, Dim};
+use std::collections::HashMap;
+
+/// Merge passes a lane can need: widths `1 << p` for `p` below this cover any length below
+/// `2^62` (and `2 * width` does not overflow).
+const MAX_PASSES: u64 = 62;
+
+/// One lane of a sort kernel: what the merge passes and the final stores index.
+struct Lane {
+    /// The kernel's first domain variable (extent 1), the first axis of the temporaries.
+    unit: Var,
+    /// The domain variables of the other axes, in order.
+    outer: Vec<Var>,
+    axis: usize,
+    n: Dim,
+    arg: NodeId,
+    elem: DType,
+}
+
+impl Lane {
+    /// The index of position `t` in a temporary: `[unit, outer.., t]`.
+    fn temp(&self, t: Expr) -> Vec<Expr> {
+        let mut idx = vec![Expr::Var(self.unit)];
+        idx.extend(self.outer.iter().map(|v| Expr::Var(*v)));
+        idx.push(t);
+        idx
+    }
+
+    /// The index of position `t` of the lane in the operand and the result.
+    fn at(&self, t: Expr) -> Vec<Expr> {
+        let mut idx: Vec<Expr> = self.outer.iter().map(|v| Expr::Var(*v)).collect();
+        idx.insert(self.axis, t);
+        idx
+    }
+}
+
+impl Builder<'_> {
+    /// The kernel of sort `id`, storing to `targets` through the position buffers `bufs`
+    /// (`[1, the other axes.., n]`):
+    ///
+    /// ```text
+    /// kernel (u < 1, o..) sort {
+    ///   for t < n { store a[u, o.., t] = t }
+    ///   mut passes = 0
+    ///   for p < 62 { let w = shl(1, p); if w < n { merge runs of w from a to b (or b to a); passes += 1 } }
+    ///   for t < n { k = (passes even ? a : b)[u, o.., t]; store out[o.., t] = x[o.., k] (or k) }
+    /// }
+    /// ```
+    pub(super) fn sort_kernel(&mut self, id: NodeId, targets: &[BufId], bufs: [BufId; 2]) -> R<Kernel> {
+        let p = self.p;
+        let Op::Sort { arg, axis, indices } = &p.node(id).op else { return Err(format!("{id} is no sort")) };
+        let (arg, axis, indices) = (*arg, *axis as usize, *indices);
+        let shape = p.node(arg).ty.shape.clone();
+        let n = *shape.get(axis).ok_or_else(|| format!("{id}: sort axis {axis} is out of range"))?;
+        let elem = self.dtype(arg)?;
+        self.cache = vec![HashMap::new()];
+        let (unit, outer, domain) = self.lane_domain(Dim::Const(1), &shape, axis);
+        let lane = Lane { unit, outer, axis, n, arg, elem };
+        let [a, b] = bufs;
+        // Identity positions.
+        let t0 = self.var(Some(n));
+        let mut body = vec![Stmt::For {
+            var: t0,
+            extent: n,
+            body: vec![Stmt::Store { buf: a, idx: lane.temp(Expr::Var(t0)), value: Expr::Var(t0) }],
+        }];
+        let passes = self.var(None);
+        body.push(Stmt::Mut { var: passes, ty: DType::I64, init: Expr::i64(0) });
+        let pv = self.var(Some(Dim::Const(MAX_PASSES)));
+        let w = self.var(None);
+        let even = self.merge_pass(&lane, a, b, w)?;
+        let odd = self.merge_pass(&lane, b, a, w)?;
+        let parity =
+            || Expr::binary(BinOp::Eq, Expr::binary(BinOp::Rem, Expr::Var(passes), Expr::i64(2)), Expr::i64(0));
+        let pass = vec![
+            Stmt::If { cond: parity(), then: even, els: odd },
+            Stmt::Assign { var: passes, value: Expr::binary(BinOp::Add, Expr::Var(passes), Expr::i64(1)) },
+        ];
+        body.push(Stmt::For {
+            var: pv,
+            extent: Dim::Const(MAX_PASSES),
+            body: vec![
+                Stmt::Let { var: w, ty: DType::I64, value: Expr::binary(BinOp::Shl, Expr::i64(1), Expr::Var(pv)) },
+                Stmt::If { cond: Expr::binary(BinOp::Lt, Expr::Var(w), Expr::Dim(n)), then: pass, els: vec![] },
+            ],
+        });
+        // The sorted lane.
+        let t = self.var(Some(n));
+        let k = self.var(None);
+        let load = |buf: BufId| vec![Stmt::Assign { var: k, value: Expr::Load { buf, idx: lane.temp(Expr::Var(t)) } }];
+        let mut out = vec![
+            Stmt::Mut { var: k, ty: DType::I64, init: Expr::i64(0) },
+            Stmt::If { cond: parity(), then: load(a), els: load(b) },
+        ];
+        let ck = self.checked(Expr::Var(k), n, &mut out);
+        let value = if indices {
+            ck
+        } else {
+            let (x, stmts) = self.block(|s, o| s.expr(arg, &lane.at(ck.clone()), o))?;
+            out.extend(stmts);
+            x
+        };
+        for tg in targets {
+            out.push(Stmt::Store { buf: *tg, idx: lane.at(Expr::Var(t)), value: value.clone() });
+        }
+        body.push(Stmt::For { var: t, extent: n, body: out });
+        Ok(Kernel { name: String::new(), domain, hint: KernelHint::Sort, body })
+    }
+
+    /// One merge pass over a lane: the runs of `w` positions in `src`, merged pairwise into
+    /// `dst`; on equal keys the left run's position goes first (stable).
+    fn merge_pass(&mut self, lane: &Lane, src: BufId, dst: BufId, w: Var) -> R<Vec<Stmt>> {
+        let n = lane.n;
+        let (i, j, mid, hi, left) = (self.var(None), self.var(None), self.var(None), self.var(None), self.var(None));
+        let mut body: Vec<Stmt> =
+            [i, j, mid, hi].iter().map(|v| Stmt::Mut { var: *v, ty: DType::I64, init: Expr::i64(0) }).collect();
+        body.push(Stmt::Mut { var: left, ty: DType::Bool, init: Expr::Const(Scalar::Bool(true)) });
+        let t = self.var(Some(n));
+        let two = self.var(None);
+        let lo = self.var(None);
+        let v = Expr::Var;
+        let bin = Expr::binary;
+        let mut inner = vec![
+            Stmt::Let { var: two, ty: DType::I64, value: bin(BinOp::Add, v(w), v(w)) },
+            Stmt::Let { var: lo, ty: DType::I64, value: bin(BinOp::Mul, bin(BinOp::Div, v(t), v(two)), v(two)) },
+            // A new pair of runs starts at `lo`.
+            Stmt::If {
+                cond: bin(BinOp::Eq, v(t), v(lo)),
+                then: vec![
+                    Stmt::Assign { var: mid, value: bin(BinOp::Min, bin(BinOp::Add, v(lo), v(w)), Expr::Dim(n)) },
+                    Stmt::Assign { var: hi, value: bin(BinOp::Min, bin(BinOp::Add, v(lo), v(two)), Expr::Dim(n)) },
+                    Stmt::Assign { var: i, value: v(lo) },
+                    Stmt::Assign { var: j, value: v(mid) },
+                ],
+                els: vec![],
+            },
+        ];
+        // Take the right run's head only when it goes strictly before the left run's.
+        let (xa, mut cmp) = self.key(lane, src, i)?;
+        let (xb, stmts) = self.key(lane, src, j)?;
+        cmp.extend(stmts);
+        let mut before = bin(BinOp::Lt, xb.clone(), xa.clone());
+        if lane.elem.is_float() {
+            let a_nan = bin(BinOp::Ne, xa.clone(), xa);
+            let b_num = bin(BinOp::Eq, xb.clone(), xb);
+            before = bin(BinOp::Or, before, bin(BinOp::And, a_nan, b_num));
+        }
+        cmp.push(Stmt::Assign { var: left, value: Expr::Unary(UnOp::Not, Box::new(before)) });
+        inner.push(Stmt::Assign { var: left, value: Expr::Const(Scalar::Bool(true)) });
+        inner.push(Stmt::If {
+            cond: bin(BinOp::Lt, v(j), v(hi)),
+            then: vec![Stmt::If {
+                cond: bin(BinOp::Lt, v(i), v(mid)),
+                then: cmp,
+                els: vec![Stmt::Assign { var: left, value: Expr::Const(Scalar::Bool(false)) }],
+            }],
+            els: vec![],
+        });
+        let take = |s: &mut Self, from: Var| {
+            let mut o = vec![];
+            let c = s.checked(v(from), n, &mut o);
+            o.push(Stmt::Store { buf: dst, idx: lane.temp(v(t)), value: Expr::Load { buf: src, idx: lane.temp(c) } });
+            o.push(Stmt::Assign { var: from, value: bin(BinOp::Add, v(from), Expr::i64(1)) });
+            o
+        };
+        let (then, els) = (take(self, i), take(self, j));
+        inner.push(Stmt::If { cond: v(left), then, els });
+        body.push(Stmt::For { var: t, extent: n, body: inner });
+        Ok(body)
+    }
+
+    /// The key of the lane position held at `src[.., p]`: statements, and the operand's value.
+    fn key(&mut self, lane: &Lane, src: BufId, p: Var) -> R<(Expr, Vec<Stmt>)> {
+        let ((x, _), stmts) = self.block(|s, o| {
+            let cp = s.checked(Expr::Var(p), lane.n, o);
+            let pos = s.bind(Expr::Load { buf: src, idx: lane.temp(cp) }, DType::I64, o);
+            let ck = s.checked(pos, lane.n, o);
+            let x = s.expr(lane.arg, &lane.at(ck), o)?;
+            Ok((s.bind(x, lane.elem, o), ()))
+        })?;
+        Ok((x, stmts))
+    }
+}
+
+impl Builder<'_> {
+    /// The kernel of top-k node `id`, storing to `targets` through its working buffers `bufs`
+    /// (values and positions, `[1, the other axes.., k]`): one pass over the lane, each element
+    /// evaluated once and inserted into the sorted first `k` (an element displaces a slot only
+    /// when strictly before it, and everything after the first displaced slot shifts right:
+    /// stable), then a flag when the lane had fewer than `k` elements, then the copy out.
+    ///
+    /// ```text
+    /// kernel (u < 1, o..) sort {
+    ///   mut count = 0
+    ///   for j < m { cur = x[o.., j]; curi = j; shifting = false
+    ///     for s < k { if s < count { if shifting or before(cur, vals[s]) { swap (cur, curi) with slot s } }
+    ///                 else if s == count { slot s = (cur, curi) } }
+    ///     count = min(count + 1, k) }
+    ///   if count < k { flag index_out_of_range }
+    ///   for t < k { store out[o.., t] = vals[t] (or pos[t]) }
+    /// }
+    /// ```
+    pub(super) fn topk_kernel(&mut self, id: NodeId, targets: &[BufId], bufs: [BufId; 2]) -> R<Kernel> {
+        let p = self.p;
+        let Op::TopK { arg, axis, k, largest, indices } = &p.node(id).op else {
+            return Err(format!("{id} is no top-k"));
+        };
+        let (arg, axis, k, largest, indices) = (*arg, *axis as usize, *k, *largest, *indices);
+        let shape = p.node(arg).ty.shape.clone();
+        let m = *shape.get(axis).ok_or_else(|| format!("{id}: top-k axis {axis} is out of range"))?;
+        let elem = self.dtype(arg)?;
+        self.cache = vec![HashMap::new()];
+        let (unit, outer, domain) = self.lane_domain(Dim::Const(1), &shape, axis);
+        let lane = Lane { unit, outer, axis, n: m, arg, elem };
+        let [vals, pos] = bufs;
+        let v = Expr::Var;
+        let bin = Expr::binary;
+        let (count, cur, curi, shifting) = (self.var(None), self.var(None), self.var(None), self.var(None));
+        let mut body = vec![
+            Stmt::Mut { var: count, ty: DType::I64, init: Expr::i64(0) },
+            Stmt::Mut { var: cur, ty: elem, init: Expr::Const(Scalar::zero(elem)) },
+            Stmt::Mut { var: curi, ty: DType::I64, init: Expr::i64(0) },
+            Stmt::Mut { var: shifting, ty: DType::Bool, init: Expr::Const(Scalar::Bool(false)) },
+        ];
+        let j = self.var(Some(m));
+        let (x, mut step) = self.block(|s, o| {
+            let x = s.expr(arg, &lane.at(v(j)), o)?;
+            Ok(s.bind(x, elem, o))
+        })?;
+        step.push(Stmt::Assign { var: cur, value: x });
+        step.push(Stmt::Assign { var: curi, value: v(j) });
+        step.push(Stmt::Assign { var: shifting, value: Expr::Const(Scalar::Bool(false)) });
+        let s = self.var(Some(k));
+        let (vs, ps) = (self.var(None), self.var(None));
+        let cmp = if largest { BinOp::Gt } else { BinOp::Lt };
+        let mut before = bin(cmp, v(cur), v(vs));
+        if elem.is_float() {
+            let slot_nan = bin(BinOp::Ne, v(vs), v(vs));
+            let cur_num = bin(BinOp::Eq, v(cur), v(cur));
+            before = bin(BinOp::Or, before, bin(BinOp::And, slot_nan, cur_num));
+        }
+        let put = |var: Var, idx: Var| {
+            vec![
+                Stmt::Store { buf: vals, idx: lane.temp(v(idx)), value: v(var) },
+                Stmt::Store { buf: pos, idx: lane.temp(v(idx)), value: v(curi) },
+            ]
+        };
+        let mut swap = vec![
+            Stmt::Assign { var: shifting, value: Expr::Const(Scalar::Bool(true)) },
+            Stmt::Let { var: ps, ty: DType::I64, value: Expr::Load { buf: pos, idx: lane.temp(v(s)) } },
+        ];
+        swap.extend(put(cur, s));
+        swap.push(Stmt::Assign { var: cur, value: v(vs) });
+        swap.push(Stmt::Assign { var: curi, value: v(ps) });
+        let occupied = vec![
+            Stmt::Let { var: vs, ty: elem, value: Expr::Load { buf: vals, idx: lane.temp(v(s)) } },
+            Stmt::If { cond: bin(BinOp::Or, v(shifting), before), then: swap, els: vec![] },
+        ];
+        step.push(Stmt::For {
+            var: s,
+            extent: k,
+            body: vec![Stmt::If {
+                cond: bin(BinOp::Lt, v(s), v(count)),
+                then: occupied,
+                els: vec![Stmt::If { cond: bin(BinOp::Eq, v(s), v(count)), then: put(cur, s), els: vec![] }],
+            }],
+        });
+        let grown = bin(BinOp::Min, bin(BinOp::Add, v(count), Expr::i64(1)), Expr::Dim(k));
+        step.push(Stmt::Assign { var: count, value: grown });
+        body.push(Stmt::For { var: j, extent: m, body: step });
+        body.push(Stmt::If {
+            cond: bin(BinOp::Lt, v(count), Expr::Dim(k)),
+            then: vec![Stmt::Flag(Flag::IndexOutOfRange)],
+            els: vec![],
+        });
+        let t = self.var(Some(k));
+        let from = if indices { pos } else { vals };
+        let mut idx: Vec<Expr> = lane.outer.iter().map(|o| v(*o)).collect();
+        idx.insert(axis, v(t));
+        let copy = targets
+            .iter()
+            .map(|tg| Stmt::Store { buf: *tg, idx: idx.clone(), value: Expr::Load { buf: from, idx: lane.temp(v(t)) } })
+            .collect();
+        body.push(Stmt::For { var: t, extent: k, body: copy });
+        Ok(Kernel { name: String::new(), domain, hint: KernelHint::Sort, body })
+    }
+}
