@@ -527,7 +527,7 @@ fn bad_bincounts_are_errors_with_spans() {
     assert!(m.contains("`bincount` counts a 1-d array of integer labels, found `Array1<f32>`"), "{m}");
     assert_eq!(s, "&l");
     let (m, s) = first_error("fn k(l: Array1<i64>) -> Array1<i64> { bincount(&l, -2) }");
-    assert!(m.contains("an extent must be"), "{m}");
+    assert!(m.contains("extent `-2` is negative"), "{m}");
     assert_eq!(s, "-2");
     let (m, _) = first_error("fn k(l: Array1<i64>, w: Array2<f32>) -> Array1<f32> { bincount_weighted(&l, &w, 2) }");
     assert!(m.contains("weights are a 1-d numeric array"), "{m}");
@@ -565,7 +565,7 @@ fn topk_gives_values_and_indices() {
     assert!(matches!(p.node(p.outputs[0]).op, Op::TopK { largest: true, indices: false, k: Dim::Const(4), .. }));
     assert!(matches!(p.node(p.outputs[1]).op, Op::TopK { largest: true, indices: true, .. }));
     let (m, _) = first_error("fn k(x: Array2<f32>) -> (Array2<f32>, Array2<i64>) { x.smallest_k_axis(Axis(1), -1) }");
-    assert!(m.contains("an extent must be"), "{m}");
+    assert!(m.contains("extent `-1` is negative"), "{m}");
     let (m, _) = first_error("fn k(x: Array1<f32>) -> Array1<f32> { x.topk(3) }");
     assert!(m.contains("smallest_k_axis"), "{m}");
 }

@@ -108,6 +108,25 @@ fn workload<F: Real>(rng: &mut Rng) -> Result<(), EstimatorError> {
     for kernel in [Kernel::Rbf, Kernel::Poly, Kernel::Sigmoid, Kernel::Cosine, Kernel::Linear, Kernel::Laplacian] {
         Nystroem::params().kernel(kernel).n_components(10).fit(&x)?.transform(&x)?;
     }
+
+    // SplineTransformer (every degree path and extrapolation), RidgeCV (Gram and covariance
+    // modes), several targets.
+    let outside = x.mapv(|v| F::from_f64(v.to_f64() * 2.0));
+    for extrapolation in
+        [Extrapolation::Constant, Extrapolation::Linear, Extrapolation::Continue, Extrapolation::Periodic]
+    {
+        for degree in [0, 3] {
+            SplineTransformer::params().degree(degree).extrapolation(extrapolation).fit(&x)?.transform(&outside)?;
+        }
+    }
+    SplineTransformer::params().extrapolation(Extrapolation::Error).fit(&x)?.transform(&x)?;
+    RidgeCV::params().fit(&x, &t)?.predict(&x)?;
+    RidgeCV::params().gcv_mode(GcvMode::Svd).fit(&x, &t)?;
+    let wide = x.t().to_owned();
+    let tw = Array1::from_shape_fn(wide.nrows(), |i| t[i]);
+    RidgeCV::params().fit(&wide, &tw)?;
+    let y2 = Array2::from_shape_fn((x.nrows(), 2), |(i, j)| F::from_f64(t[i].to_f64() * (j as f64 + 1.0)));
+    LinearRegression::params().fit_multi(&x, &y2)?.predict(&x)?;
     Ok(())
 }
 
