@@ -103,9 +103,14 @@ pub enum CpuError {
     /// from [`CpuError::Unsupported`] so it never reads as the user's mistake.
     #[error("cpu backend: the loop program is invalid: {0}")]
     Invalid(#[from] kiln_ir::loops::LoopVerifyErrors),
-    /// The arguments given to [`run_program`] do not fit the loop program.
-    #[error("cpu backend: bad argument: {0}")]
-    BadArgument(String),
+    /// The arguments given to [`run_program`] do not fit the loop program (count, dtype, rank,
+    /// a dimension disagreeing with a symbol, a size that overflows): the shared frame's error.
+    #[error("cpu backend: {0}")]
+    Frame(kiln_ir::loops::FrameError),
+    /// The compiled code given to [`run_program`] is not the loop program's (another number of
+    /// kernels).
+    #[error("cpu backend: program `{program}` has {expected} kernels, the compiled code {got}")]
+    WrongProgram { program: String, expected: usize, got: usize },
     /// A kernel raised an error flag (an index out of range, an empty `argmin`).
     #[error("cpu backend: kernel raised flag `{}`", .0.name())]
     Flag(Flag),
@@ -124,7 +129,7 @@ impl From<kiln_ir::loops::FrameError> for CpuError {
             kiln_ir::loops::FrameError::OutOfMemory { bytes, shape, what } => {
                 CpuError::OutOfMemory { bytes, shape, what }
             }
-            e => CpuError::BadArgument(e.to_string()),
+            e => CpuError::Frame(e),
         }
     }
 }

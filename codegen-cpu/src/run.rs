@@ -14,9 +14,9 @@ use kiln_ir::Value;
 /// (one value per parameter, any strides), and return the outputs in standard layout.
 ///
 /// # Errors
-/// [`CpuError::BadArgument`] when the arguments do not match the parameters (count, dtype,
-/// rank, a dimension disagreeing with a symbol or constant, a size that overflows) or `p`
-/// has a different number of kernels; [`CpuError::OutOfMemory`] when an output or temporary
+/// [`CpuError::Frame`] when the arguments do not match the parameters (count, dtype,
+/// rank, a dimension disagreeing with a symbol or constant, a size that overflows),
+/// [`CpuError::WrongProgram`] when `p` has a different number of kernels; [`CpuError::OutOfMemory`] when an output or temporary
 /// cannot be allocated; [`CpuError::Flag`] for the first error flag a kernel raised.
 pub fn run_program(p: &CpuProgram, lp: &LoopProgram, args: &[Value]) -> Result<Vec<Value>, CpuError> {
     run_program_chunked(p, lp, args, 1)
@@ -35,8 +35,7 @@ pub fn run_program_chunked(
     chunks: usize,
 ) -> Result<Vec<Value>, CpuError> {
     if p.kernels() != lp.kernels.len() {
-        let m = format!("program `{}` has {} kernels, compiled code {}", lp.name, lp.kernels.len(), p.kernels());
-        return Err(CpuError::BadArgument(m));
+        return Err(CpuError::WrongProgram { program: lp.name.clone(), expected: lp.kernels.len(), got: p.kernels() });
     }
     let frame = Frame::of_values(lp, args)?;
     let mem = HostMemory::new(&frame, args)?;

@@ -34,12 +34,12 @@ pub(crate) fn run(
 ) -> Result<std::result::Result<Vec<AnyTensor>, Flag>> {
     let device = Device::Cuda(dev.ordinal());
     let err = |e: CudaError| Error::backend(&lp.name, device, BackendError::from(e));
-    let frame = Frame::new(lp, syms).map_err(|e| Error::from_frame(&lp.name, e))?;
+    let frame = Frame::new(lp, syms).map_err(|e| Error::from_frame(&lp.name, device, e))?;
     // A failed device allocation is the caller's `MemoryError`, as on the host.
     let alloc = |i: usize, bytes: usize| {
         dev.alloc_zeros::<u8>(bytes.max(1)).map_err(|e| match e {
             CudaError::Driver { message, .. } if message.contains("OUT_OF_MEMORY") => {
-                Error::from_frame(&lp.name, frame.out_of_memory(i, bytes))
+                Error::from_frame(&lp.name, device, frame.out_of_memory(i, bytes))
             }
             e => err(e),
         })
@@ -61,7 +61,10 @@ pub(crate) fn run(
         let Storage::Cuda(buf) = &tensor.storage else {
             return Err(Error::DeviceMismatch {
                 kernel: lp.name.clone(),
-                message: format!("`{}` is not in the memory of {device}", b.name),
+                arg: b.name.clone(),
+                found: (tensor.device != device).then_some(tensor.device),
+                with: None,
+                expected: device,
             });
         };
         if tensor.shape != *shape || tensor.dtype != b.dtype {
@@ -103,10 +106,9 @@ pub(crate) fn run(
                 }
             }
         }
-        let len = k
-            .launch
-            .len(&frame.syms)
-            .ok_or_else(|| Error::from_frame(&lp.name, FrameError::DomainOverflow { kernel: k.name.clone() }))?;
+        let len = k.launch.len(&frame.syms).ok_or_else(|| {
+            Error::from_frame(&lp.name, device, FrameError::DomainOverflow { kernel: k.name.clone() })
+        })?;
         let grid = k.launch.grid_dim(len, MAX_GRID);
         if grid == 0 {
             continue;
@@ -123,5 +125,5 @@ pub(crate) fn run(
     if let Some(f) = Flag::raised(raised) {
         return Ok(Err(f));
     }
-    Ok(Ok(Frame::outputs(lp, &mut owned).map_err(|e| Error::from_frame(&lp.name, e))?))
+    Ok(Ok(Frame::outputs(lp, &mut owned).map_err(|e| Error::from_frame(&lp.name, device, e))?))
 }

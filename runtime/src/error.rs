@@ -63,9 +63,11 @@ pub enum Error {
     /// The device cannot be opened (no driver, no such GPU) or moved data to or from.
     #[error("device {device} is not available: {source}")]
     DeviceUnavailable { device: Device, source: CudaError },
-    /// Arguments on different devices (kiln never copies between devices implicitly).
-    #[error("kernel `{kernel}`: {message}")]
-    DeviceMismatch { kernel: String, message: String },
+    /// An argument is not where the call runs (kiln never copies between devices
+    /// implicitly): `arg` lives on `found` (`None`: a host array) while the call runs on
+    /// `expected`, the device of the argument named `with` (or the device asked for).
+    #[error("kernel `{kernel}`: {}", mismatch_text(.arg, .found, .with, .expected))]
+    DeviceMismatch { kernel: String, arg: String, found: Option<Device>, with: Option<String>, expected: Device },
     /// An output did not have the type the caller asked for (a bug in generated glue).
     #[error("a kernel output is {got}, expected {expected}")]
     OutputType { got: String, expected: String },
@@ -80,12 +82,28 @@ pub enum Error {
 
     /// An output or temporary (host or device memory) could not be allocated: numpy's
     /// `MemoryError`. `what` names the buffer and the kernel.
-    #[error("unable to allocate {} for an array with shape {} ({what})", size_text(*.bytes), shape_tuple(.shape))]
-    OutOfMemory { bytes: usize, shape: Vec<usize>, what: String },
+    #[error("unable to allocate {} on {device} for an array with shape {} ({what})", size_text(*.bytes), shape_tuple(.shape))]
+    OutOfMemory { device: Device, bytes: usize, shape: Vec<usize>, what: String },
     /// An output or temporary would have more bytes than an address space holds (its size
     /// overflows): numpy's `ValueError: array is too big`. Nothing was allocated.
     #[error("{what} would have shape {}: its size in bytes overflows", shape_tuple(.shape))]
     TooLarge { shape: Vec<usize>, what: String },
+}
+
+/// The words of [`Error::DeviceMismatch`]: where the argument is, where the call runs, and
+/// how to move it.
+fn mismatch_text(arg: &str, found: &Option<Device>, with: &Option<String>, expected: &Device) -> String {
+    let here = match with {
+        Some(w) => format!("`{w}` is on {expected}"),
+        None => format!("the call runs on {expected}"),
+    };
+    match found {
+        None => format!(
+            "`{arg}` is a host array but {here}: make it a tensor there with \
+             `Tensor::from_array(&{arg}, Device::{expected:?})`"
+        ),
+        Some(d) => format!("`{arg}` is on {d} but {here}: move one with `Tensor::to_device`"),
+    }
 }
 
 /// Why a kernel's IR text or program was rejected before anything was built from it.
@@ -144,7 +162,7 @@ impl Error {
             | BackendError::Sim(SimError::OutOfMemory { bytes, shape, what })
             | BackendError::Frame(FrameError::OutOfMemory { bytes, shape, what })
             | BackendError::Interp(InterpError::OutOfMemory { bytes, shape, what }) => {
-                Error::OutOfMemory { bytes: *bytes, shape: shape.clone(), what: what.clone() }
+                Error::OutOfMemory { device, bytes: *bytes, shape: shape.clone(), what: what.clone() }
             }
             BackendError::Frame(FrameError::TooLarge { shape, what, .. })
             | BackendError::Interp(InterpError::TooLarge { shape, what, .. }) => {
@@ -160,8 +178,11 @@ impl Error {
                 Error::EmptyArgReduce { kernel, what: node.clone() }
             }
             BackendError::Frame(FrameError::DomainOverflow { .. }) => Error::Execution { kernel, source },
-            // The simulator builds the call's frame itself: its failure sorts as the frame's.
-            BackendError::Sim(SimError::Frame(e)) => Error::backend(&kernel, device, BackendError::Frame(e.clone())),
+            // The simulator and `kiln_cpu::run_program` build the call's frame themselves: their
+            // failure sorts as the frame's.
+            BackendError::Sim(SimError::Frame(e)) | BackendError::Cpu(CpuError::Frame(e)) => {
+                Error::backend(&kernel, device, BackendError::Frame(e.clone()))
+            }
             BackendError::Sim(
                 SimError::NoCompiler { .. } | SimError::Io { .. } | SimError::Load { .. } | SimError::Launch { .. },
             )
@@ -170,10 +191,10 @@ impl Error {
         }
     }
 
-    /// The error for a call of kernel `kernel` whose frame could not be built or allocated.
-    pub(crate) fn from_frame(kernel: &str, e: FrameError) -> Error {
-        // Frame errors name no device: every kind they sort into is device-free.
-        Error::backend(kernel, Device::Cpu, BackendError::from(e))
+    /// The error for a call of kernel `kernel` on `device` whose frame could not be built or
+    /// allocated.
+    pub(crate) fn from_frame(kernel: &str, device: Device, e: FrameError) -> Error {
+        Error::backend(kernel, device, BackendError::from(e))
     }
 
     /// An internal error of kernel `kernel`: `what` should hold here and does not.

@@ -7,7 +7,7 @@ use crate::common;
 
 use crate::common::{relayout, strides, Layout};
 use kiln_cpu::{compile, compile_with, run_program, run_program_chunked, CompileOptions, CpuError};
-use kiln_ir::loops::{parse_loop_program, Flag, LoopProgram};
+use kiln_ir::loops::{parse_loop_program, Flag, FrameError, LoopProgram};
 use kiln_ir::Value;
 use ndarray::{ArrayD, IxDyn};
 
@@ -242,7 +242,8 @@ fn an_output_too_large_for_memory_is_an_error_not_an_abort() {
     let lp = wide(1 << 62);
     let prog = compile(&lp).expect("compile");
     let r = run_program(&prog, &lp, &[x]);
-    assert!(matches!(&r, Err(CpuError::BadArgument(m)) if m.contains("overflows")), "{r:?}");
+    assert!(matches!(&r, Err(CpuError::Frame(FrameError::TooLarge { .. }))), "{r:?}");
+    assert!(r.unwrap_err().to_string().contains("overflows"));
 }
 
 #[test]
@@ -286,7 +287,7 @@ fn run_program_rejects_mismatched_arguments() {
     ];
     for args in cases {
         let r = run_program(&prog, &lp, &args);
-        assert!(matches!(r, Err(CpuError::BadArgument(_))), "{r:?}");
+        assert!(matches!(r, Err(CpuError::Frame(FrameError::Bind(_)))), "{r:?}");
     }
 }
 

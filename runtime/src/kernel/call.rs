@@ -63,7 +63,7 @@ impl Kernel {
                 let lowered = self.lowered(&inst)?;
                 let program = self.cpu_program(&inst, kiln_cpu::cuts::work(&lowered.loops, &syms))?;
                 let run = crate::cpu::run(program, &lowered.loops, &args, &syms, into.as_deref_mut());
-                match run.map_err(|e| Error::from_frame(self.name(), e))? {
+                match run.map_err(|e| Error::from_frame(self.name(), device, e))? {
                     Ok(outs) => outs,
                     // The native code only knows that a flag was raised; the interpreter
                     // names the array, axis and index (and is only run on this error path).
@@ -170,10 +170,11 @@ impl Kernel {
             let refs: Vec<&AnyTensor> = args
                 .iter()
                 .zip(&uploaded)
-                .map(|(a, up)| match (a, up) {
+                .enumerate()
+                .map(|(i, (a, up))| match (a, up) {
                     (_, Some(t)) => Ok(t),
                     (TensorArg::Tensor(t), None) => Ok(*t),
-                    _ => Err(self.mismatch(format!("a host array cannot be used on {device}"))),
+                    _ => Err(self.mismatch(i, None, None, device)),
                 })
                 .collect::<Result<_>>()?;
             let host_args = || refs.iter().map(|t| t.to_value()).collect::<Result<Vec<_>>>();
@@ -181,12 +182,12 @@ impl Kernel {
         }
         let host: Vec<Arg<'_>> = args
             .iter()
-            .map(|a| match a {
+            .enumerate()
+            .map(|(i, a)| match a {
                 TensorArg::Scalar(a) | TensorArg::Host(a) => Ok(a.clone()),
-                TensorArg::Tensor(t) => t
-                    .host_value()
-                    .map(Arg::from_value)
-                    .ok_or_else(|| self.mismatch(format!("a tensor on {} cannot run on {device}", t.device()))),
+                TensorArg::Tensor(t) => {
+                    t.host_value().map(Arg::from_value).ok_or_else(|| self.mismatch(i, Some(t.device()), None, device))
+                }
             })
             .collect::<Result<_>>()?;
         let outs = self.call_on(device, float, host)?;
@@ -195,18 +196,12 @@ impl Kernel {
 
     /// The device a tensor call runs on: the one all its tensors share.
     pub(super) fn tensor_device(&self, args: &[TensorArg<'_>]) -> Result<Device> {
-        let name = |i: usize| self.program.params.get(i).map_or_else(|| format!("#{i}"), |p| p.name.clone());
         let mut on: Option<(usize, Device)> = None;
         for (i, a) in args.iter().enumerate() {
             if let TensorArg::Tensor(t) = a {
                 match on {
                     Some((j, d)) if d != t.device() => {
-                        return Err(self.mismatch(format!(
-                            "`{}` is on {d} but `{}` is on {}: move one with `Tensor::to_device`",
-                            name(j),
-                            name(i),
-                            t.device()
-                        )))
+                        return Err(self.mismatch(j, Some(d), Some(i), t.device()));
                     }
                     None => on = Some((i, t.device())),
                     _ => {}
@@ -216,20 +211,17 @@ impl Kernel {
         let Some((j, device)) = on else { return Ok(Device::default_device()) };
         if matches!(device, Device::CudaSim | Device::Cuda(_)) {
             if let Some(i) = args.iter().position(|a| matches!(a, TensorArg::Host(_))) {
-                return Err(self.mismatch(format!(
-                    "`{}` is a host array but `{}` is on {device}: make it a tensor there with \
-                     `Tensor::from_array(&{}, Device::{device:?})`",
-                    name(i),
-                    name(j),
-                    name(i)
-                )));
+                return Err(self.mismatch(i, None, Some(j), device));
             }
         }
         Ok(device)
     }
 
-    pub(super) fn mismatch(&self, message: String) -> Error {
-        Error::DeviceMismatch { kernel: self.name().into(), message }
+    /// [`Error::DeviceMismatch`]: parameter `arg` lives on `found` (`None`: the host) while the
+    /// call runs on `expected`, where parameter `with` lives (if a parameter decided it).
+    pub(super) fn mismatch(&self, arg: usize, found: Option<Device>, with: Option<usize>, expected: Device) -> Error {
+        let name = |i: usize| self.program.params.get(i).map_or_else(|| format!("#{i}"), |p| p.name.clone());
+        Error::DeviceMismatch { kernel: self.name().into(), arg: name(arg), found, with: with.map(name), expected }
     }
 
     /// Run on a GPU; an error flag raised there is reported precisely by the interpreter on
@@ -242,7 +234,9 @@ impl Kernel {
         syms: &[usize],
         host_args: impl FnOnce() -> Result<Vec<Value>>,
     ) -> Result<Vec<AnyTensor>> {
-        let Device::Cuda(ordinal) = device else { return Err(self.mismatch(format!("{device} is not a gpu"))) };
+        let Device::Cuda(ordinal) = device else {
+            return Err(Error::invariant(self.name(), format!("{device} is not a gpu")));
+        };
         let dev = kiln_cuda::driver::CudaDevice::open(ordinal).map_err(|e| crate::tensor::cuda_error(device, e))?;
         let module = self.gpu_module(inst, &dev)?;
         let lowered = self.lowered(inst)?;

@@ -85,12 +85,17 @@ fn host_arrays_mix_with_host_tensors_only() {
     let wsim = Tensor::from_array(&w, Device::CudaSim).unwrap();
     let e = scale_rows::tensors(&x, &wsim, 2.0).unwrap_err();
     let msg = e.to_string();
-    assert!(matches!(e, Error::DeviceMismatch { .. }), "{msg}");
+    assert!(
+        matches!(&e, Error::DeviceMismatch { arg, found: None, with: Some(w), expected: Device::CudaSim, .. }
+            if arg == "x" && w == "w"),
+        "{msg}"
+    );
     assert!(msg.contains("`x` is a host array") && msg.contains("`w` is on cuda-sim"), "{msg}");
     // Tensors on two devices.
     let xcpu = Tensor::from_array(&x, Device::Cpu).unwrap();
     let e = scale_rows::tensors(&xcpu, &wsim, 2.0).unwrap_err();
     assert!(e.to_string().contains("`x` is on cpu but `w` is on cuda-sim"), "{e}");
+    assert!(matches!(&e, Error::DeviceMismatch { found: Some(Device::Cpu), expected: Device::CudaSim, .. }), "{e:?}");
     // Shapes are validated for tensors exactly as for arrays.
     let short = Tensor::from_array(&array![1.0f32], Device::CudaSim).unwrap();
     let xsim = Tensor::from_array(&x, Device::CudaSim).unwrap();
