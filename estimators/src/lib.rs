@@ -55,7 +55,7 @@ pub mod prelude {
     pub use crate::linear_model::{
         LinearRegression, LinearRegressionParams, LogisticRegression, LogisticRegressionParams, Ridge, RidgeParams,
     };
-    pub use crate::linear_model::{PoissonRegressor, PoissonRegressorParams};
+    pub use crate::linear_model::{Penalty, PoissonRegressor, PoissonRegressorParams};
     pub use crate::linear_model::{RidgeClassifier, RidgeClassifierCV, RidgeClassifierCVParams, RidgeClassifierParams};
     pub use crate::naive_bayes::{GaussianNB, GaussianNBParams};
     pub use crate::preprocessing::{

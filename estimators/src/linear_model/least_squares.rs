@@ -33,6 +33,30 @@ fn gram_system<F: Float>(x: Array2<F>, t: Array1<F>, center: F) -> (Array1<F>, F
     (x_mean, t_mean, xc.t().dot(&xc), xc.t().dot(&tc))
 }
 
+/// [`gram_system`] with per-sample weights `w`: the weighted means (numpy's `average`) and
+/// `Xc^T W Xc`, `Xc^T W tc` (scikit-learn's rescaling of the rows by `sqrt(w)`).
+#[kernel(crate = kiln_runtime)]
+fn gram_system_weighted<F: Float>(
+    x: Array2<F>,
+    t: Array1<F>,
+    w: Array1<F>,
+    center: F,
+) -> (Array1<F>, F, Array2<F>, Array1<F>) {
+    let sw = w.sum();
+    let x_mean = (&x * &w.insert_axis(Axis(1))).sum_axis(Axis(0)) / sw * center;
+    let t_mean = (&t * &w).sum() / sw * center;
+    let xc = &x - &x_mean;
+    let tc = &t - t_mean;
+    let xw = &xc * &w.insert_axis(Axis(1));
+    (x_mean, t_mean, xw.t().dot(&xc), xw.t().dot(&tc))
+}
+
+/// The smallest weight and whether any is NaN or infinite (a NaN sum).
+#[kernel(crate = kiln_runtime)]
+fn weight_stats<F: Float>(w: Array1<F>) -> (F, F) {
+    (w.min(), (&w * 0.0).sum())
+}
+
 /// `X coef + intercept`.
 #[kernel(crate = kiln_runtime)]
 fn linear_predict<F: Float>(x: Array2<F>, coef: Array1<F>, intercept: F) -> Array1<F> {
@@ -116,7 +140,22 @@ impl LinearRegressionParams {
     /// # Errors
     /// Empty or non-finite X or t, t of another length than X's rows; kernel errors.
     pub fn fit<F: Real, X: Matrix<F>, T: Vector<F>>(&self, x: &X, t: &T) -> Result<LinearRegression<F, X::Storage>> {
-        fit(*self, x, t, self.fit_intercept, Solver::Lstsq)
+        fit(*self, x, t, None::<&Array1<F>>, self.fit_intercept, Solver::Lstsq)
+    }
+
+    /// [`LinearRegressionParams::fit`] with per-sample weights `w` (`sample_weight`: finite,
+    /// non-negative, one per row of `x`, on its device): weighted least squares.
+    ///
+    /// # Errors
+    /// As [`LinearRegressionParams::fit`]; `w` of another length than X's rows, non-finite,
+    /// negative or summing to 0.
+    pub fn fit_weighted<F: Real, X: Matrix<F>, T: Vector<F>, W: Vector<F>>(
+        &self,
+        x: &X,
+        t: &T,
+        w: &W,
+    ) -> Result<LinearRegression<F, X::Storage>> {
+        fit(*self, x, t, Some(w), self.fit_intercept, Solver::Lstsq)
     }
 }
 
@@ -142,15 +181,35 @@ impl RidgeParams {
         if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
             return Err(EstimatorError::param("Ridge", "alpha", "a float in the range [0.0, inf)", self.alpha));
         }
-        fit(*self, x, t, self.fit_intercept, Solver::Cholesky { alpha: self.alpha })
+        fit(*self, x, t, None::<&Array1<F>>, self.fit_intercept, Solver::Cholesky { alpha: self.alpha })
+    }
+
+    /// [`RidgeParams::fit`] with per-sample weights `w` (`sample_weight`: finite,
+    /// non-negative, one per row of `x`, on its device): minimizes
+    /// `sum_i w_i (t_i - x_i coef - intercept)^2 + alpha ||coef||^2`.
+    ///
+    /// # Errors
+    /// As [`RidgeParams::fit`]; `w` of another length than X's rows, non-finite, negative or
+    /// summing to 0.
+    pub fn fit_weighted<F: Real, X: Matrix<F>, T: Vector<F>, W: Vector<F>>(
+        &self,
+        x: &X,
+        t: &T,
+        w: &W,
+    ) -> Result<Ridge<F, X::Storage>> {
+        if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
+            return Err(EstimatorError::param("Ridge", "alpha", "a float in the range [0.0, inf)", self.alpha));
+        }
+        fit(*self, x, t, Some(w), self.fit_intercept, Solver::Cholesky { alpha: self.alpha })
     }
 }
 
-/// The fit shared by both estimators.
-fn fit<F: Real, X: Matrix<F>, T: Vector<F>, P: EstimatorName>(
+/// The fit shared by both estimators, with or without sample weights.
+fn fit<F: Real, X: Matrix<F>, T: Vector<F>, W: Vector<F>, P: EstimatorName>(
     params: P,
     x: &X,
     t: &T,
+    w: Option<&W>,
     fit_intercept: bool,
     solver: Solver,
 ) -> Result<LinearModel<F, X::Storage, P>> {
@@ -159,7 +218,13 @@ fn fit<F: Real, X: Matrix<F>, T: Vector<F>, P: EstimatorName>(
     let (n, d) = check_x_shape(P::NAME, x, 1)?;
     check_len("y", t.length()?, n)?;
     let center = F::from_f64(if fit_intercept { 1.0 } else { 0.0 });
-    let (x_mean, t_mean, gram, xty) = gram_system::tensors::<F>(x.arg(), t.arg(), center)?;
+    let (x_mean, t_mean, gram, xty) = match w {
+        None => gram_system::tensors::<F>(x.arg(), t.arg(), center)?,
+        Some(w) => {
+            check_weights(w, n)?;
+            gram_system_weighted::tensors::<F>(x.arg(), t.arg(), w.arg(), center)?
+        }
+    };
     let gram = gram.to_array::<Ix2>()?;
     let diagonal = (0..d).all(|i| gram[[i, i]].to_f64().is_finite());
     check_finite_unless(x, diagonal && x_mean.to_array::<Ix1>()?.iter().all(|v| v.to_f64().is_finite()))?;
@@ -186,6 +251,20 @@ fn fit<F: Real, X: Matrix<F>, T: Vector<F>, P: EstimatorName>(
         n_features: d,
         params,
     })
+}
+
+/// Sample weights: one per row, finite, non-negative, not all 0 (scikit-learn's
+/// `_check_sample_weight(..., ensure_non_negative=True)`).
+fn check_weights<F: Real, W: Vector<F>>(w: &W, n: usize) -> Result<()> {
+    check_len("sample_weight", w.length()?, n)?;
+    let (min, probe) = weight_stats::tensors::<F>(w.arg())?;
+    if probe.item()?.to_f64().is_nan() {
+        return Err(EstimatorError::NonFinite { what: "sample_weight" });
+    }
+    if min.item()?.to_f64() < 0.0 {
+        return Err(EstimatorError::InvalidTarget("Negative values in data passed to `sample_weight`".into()));
+    }
+    Ok(())
 }
 
 /// The unit roundoff of `F` (the Gram matrix is computed in `F`).

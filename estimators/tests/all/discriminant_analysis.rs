@@ -373,3 +373,20 @@ fn lda_bad_input() {
     let flat = array![[0.0, 1.0], [0.0, 1.0], [1.0, 2.0], [1.0, 2.0]];
     assert!(p().fit(&flat, &array![0i64, 0, 1, 1]).is_err());
 }
+
+/// The README's example for this job's estimators, as written there (`kiln::estimators` is
+/// `kiln_estimators`).
+#[test]
+fn readme_example() -> Result<(), EstimatorError> {
+    let iris = kiln_estimators::datasets::load_iris();
+    let (x, y): (Array2<f64>, Array1<i64>) = (iris.data, iris.target);
+    let lda = LinearDiscriminantAnalysis::params().fit(&x, &y)?; // y: &Array1<i64>
+    let (p, z) = (lda.predict_proba(&x)?, lda.transform(&x)?);
+    assert_eq!((p.dim(), z.dim()), ((150, 3), (150, 2)));
+    let rc = RidgeClassifierCV::params().alphas(vec![0.1, 1.0, 10.0]).fit(&x, &y)?;
+    println!("alpha {} score {} accuracy {}", rc.alpha(), rc.best_score(), rc.score(&x, &y)?);
+    let counts = x.column(0).mapv(|v| (v - 4.0).round().max(0.0)); // non-negative targets
+    let pr = PoissonRegressor::params().alpha(0.1).fit(&x, &counts)?;
+    println!("D^2 {}", pr.score(&x, &counts)?);
+    Ok(())
+}
