@@ -5,7 +5,9 @@
 //! is off); the d x d system is solved on the host in f64 with faer, and the intercept is
 //! `t_mean - x_mean . coef` (the intercept is never penalized, like scikit-learn). Ridge solves
 //! `(G + alpha I) w = b` by Cholesky (scikit-learn's `cholesky` solver, what `auto` picks for
-//! dense X). LinearRegression takes the minimum-norm solution through an eigendecomposition of G,
+//! dense X; with `alpha = 0` on more features than samples, or a singular G, the minimum-norm
+//! solution below, as scikit-learn's kernel and SVD solvers give). LinearRegression takes the
+//! minimum-norm solution through an eigendecomposition of G,
 //! dropping eigenvalues below `d * eps * max eigenvalue`, which equals scikit-learn's `lstsq`
 //! result for full-rank X and stays defined for rank-deficient X.
 
@@ -239,7 +241,18 @@ fn fit<F: Real, X: Matrix<F>, T: Vector<F>, W: Vector<F>, P: EstimatorName>(
     let g = FMat::<f64>::from_fn(d, d, |i, j| gram[[i, j]].to_f64());
     let b = FMat::<f64>::from_fn(d, 1, |i, _| xty[i].to_f64());
     let coef = match solver {
-        Solver::Cholesky { alpha } => solve_ridge(&g, &b, alpha)?,
+        // scikit-learn solves a wide problem (n_features > n_samples) through the n x n kernel
+        // X X^T + alpha I, which for alpha = 0 gives the minimum-norm least-squares solution
+        // (and falls back to its SVD solver, the same solution, when that kernel is singular):
+        // here the eigendecomposition of X^T X gives it directly. A singular X^T X + alpha I
+        // otherwise (alpha = 0 on rank-deficient X) takes the same route, as scikit-learn's
+        // fallback from Cholesky to its SVD solver does.
+        Solver::Cholesky { alpha } if alpha == 0.0 && d >= n => solve_lstsq(&g, &b, n.max(d), eps_of::<F>())?,
+        Solver::Cholesky { alpha } => match solve_ridge(&g, &b, alpha) {
+            Ok(w) => w,
+            Err(_) if alpha == 0.0 => solve_lstsq(&g, &b, n.max(d), eps_of::<F>())?,
+            Err(e) => return Err(e),
+        },
         Solver::Lstsq => solve_lstsq(&g, &b, n.max(d), eps_of::<F>())?,
     };
     let x_mean = x_mean.to_array::<Ix1>()?;

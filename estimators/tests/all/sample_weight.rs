@@ -124,3 +124,43 @@ fn bad_sample_weights() {
     let err = LinearRegression::params().fit_weighted(&x, &t, &array![1.0, -1.0, 1.0]).unwrap_err();
     assert!(err.to_string().contains("Negative values in data passed to `sample_weight`"), "{err}");
 }
+
+/// Ridge with `alpha = 0` on more features than samples (4 x 5): scikit-learn returns the
+/// minimum-norm least-squares solution (its kernel or SVD solver), where kiln used to refuse
+/// the singular system. f64 and f32, host and CUDA simulator.
+fn wide_case<F: Real>(fx: &str, fit_intercept: bool, device: Option<Device>) {
+    let x = input::<F>("reg_x").slice_axis(Axis(0), ndarray::Slice::from(..4)).to_owned();
+    let t = load_npy_as::<F, Ix1>(crate::common::fixture("input_reg_y.npy")).unwrap();
+    let t = t.slice_axis(Axis(0), ndarray::Slice::from(..4)).to_owned();
+    let p = Ridge::params().alpha(0.0).fit_intercept(fit_intercept);
+    let (coef, icpt, pred) = match device {
+        None => {
+            let m = p.fit(&x, &t).unwrap();
+            (m.coef().clone(), m.intercept(), m.predict(&x).unwrap())
+        }
+        Some(dev) => {
+            let (xt, tt) = (Tensor::from_array(&x, dev).unwrap(), Tensor::from_array(&t, dev).unwrap());
+            let m = p.fit(&xt, &tt).unwrap();
+            (m.coef().to_array::<Ix1>().unwrap(), m.intercept(), m.predict(&xt).unwrap().to_array::<Ix1>().unwrap())
+        }
+    };
+    let tol = rtol::<F>();
+    let coef_w = expected::<Ix1>(&format!("{fx}.coef_"));
+    let scale = coef_w.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    assert_allclose(&coef, &coef_w, tol, scale * tol, &format!("{fx} coef_"));
+    let icpt_w = expected::<Ix0>(&format!("{fx}.intercept_")).into_scalar();
+    assert!((icpt.to_f64() - icpt_w).abs() <= tol * (icpt_w.abs() + scale), "{fx} intercept_ {icpt} vs {icpt_w}");
+    let pred_w = expected::<Ix1>(&format!("{fx}.predict"));
+    let pscale = pred_w.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    assert_allclose(&pred, &pred_w, tol, pscale * tol, &format!("{fx} predict"));
+}
+
+#[test]
+fn ridge_alpha0_wide_matches_scikit_learn() {
+    for dev in [None, Some(Device::CudaSim)] {
+        wide_case::<f64>("ridge_alpha0_wide", true, dev);
+        wide_case::<f64>("ridge_alpha0_wide_no_intercept", false, dev);
+        wide_case::<f32>("ridge_alpha0_wide", true, dev);
+        wide_case::<f32>("ridge_alpha0_wide_no_intercept", false, dev);
+    }
+}
