@@ -24,6 +24,7 @@ pub mod covariance;
 pub mod data;
 pub mod datasets;
 pub mod decomposition;
+pub mod discriminant_analysis;
 mod error;
 pub mod kernel_approximation;
 pub mod linear_model;
@@ -48,11 +49,14 @@ pub mod prelude {
     };
     pub use crate::data::{Host, Matrix, OnDevice, Storage, Vector};
     pub use crate::decomposition::{Pca, PcaParams, SvdSolver};
+    pub use crate::discriminant_analysis::{LinearDiscriminantAnalysis, LinearDiscriminantAnalysisParams};
     pub use crate::kernel_approximation::{Kernel, Nystroem, NystroemParams};
     pub use crate::linear_model::{GcvMode, RidgeCV, RidgeCVParams, RidgeScoring};
     pub use crate::linear_model::{
         LinearRegression, LinearRegressionParams, LogisticRegression, LogisticRegressionParams, Ridge, RidgeParams,
     };
+    pub use crate::linear_model::{Penalty, PoissonRegressor, PoissonRegressorParams};
+    pub use crate::linear_model::{RidgeClassifier, RidgeClassifierCV, RidgeClassifierCVParams, RidgeClassifierParams};
     pub use crate::naive_bayes::{GaussianNB, GaussianNBParams};
     pub use crate::preprocessing::{
         Binarizer, BinarizerParams, KernelCenterer, KernelCentererParams, LabelBinarizer, LabelBinarizerParams,

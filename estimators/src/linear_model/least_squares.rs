@@ -5,7 +5,9 @@
 //! is off); the d x d system is solved on the host in f64 with faer, and the intercept is
 //! `t_mean - x_mean . coef` (the intercept is never penalized, like scikit-learn). Ridge solves
 //! `(G + alpha I) w = b` by Cholesky (scikit-learn's `cholesky` solver, what `auto` picks for
-//! dense X). LinearRegression takes the minimum-norm solution through an eigendecomposition of G,
+//! dense X; with `alpha = 0` on more features than samples, or a singular G, the minimum-norm
+//! solution below, as scikit-learn's kernel and SVD solvers give). LinearRegression takes the
+//! minimum-norm solution through an eigendecomposition of G,
 //! dropping eigenvalues below `d * eps * max eigenvalue`, which equals scikit-learn's `lstsq`
 //! result for full-rank X and stays defined for rank-deficient X.
 
@@ -31,6 +33,30 @@ fn gram_system<F: Float>(x: Array2<F>, t: Array1<F>, center: F) -> (Array1<F>, F
     let xc = &x - &x_mean;
     let tc = &t - t_mean;
     (x_mean, t_mean, xc.t().dot(&xc), xc.t().dot(&tc))
+}
+
+/// [`gram_system`] with per-sample weights `w`: the weighted means (numpy's `average`) and
+/// `Xc^T W Xc`, `Xc^T W tc` (scikit-learn's rescaling of the rows by `sqrt(w)`).
+#[kernel(crate = kiln_runtime)]
+fn gram_system_weighted<F: Float>(
+    x: Array2<F>,
+    t: Array1<F>,
+    w: Array1<F>,
+    center: F,
+) -> (Array1<F>, F, Array2<F>, Array1<F>) {
+    let sw = w.sum();
+    let x_mean = (&x * &w.insert_axis(Axis(1))).sum_axis(Axis(0)) / sw * center;
+    let t_mean = (&t * &w).sum() / sw * center;
+    let xc = &x - &x_mean;
+    let tc = &t - t_mean;
+    let xw = &xc * &w.insert_axis(Axis(1));
+    (x_mean, t_mean, xw.t().dot(&xc), xw.t().dot(&tc))
+}
+
+/// The smallest weight and whether any is NaN or infinite (a NaN sum).
+#[kernel(crate = kiln_runtime)]
+fn weight_stats<F: Float>(w: Array1<F>) -> (F, F) {
+    (w.min(), (&w * 0.0).sum())
 }
 
 /// `X coef + intercept`.
@@ -116,7 +142,22 @@ impl LinearRegressionParams {
     /// # Errors
     /// Empty or non-finite X or t, t of another length than X's rows; kernel errors.
     pub fn fit<F: Real, X: Matrix<F>, T: Vector<F>>(&self, x: &X, t: &T) -> Result<LinearRegression<F, X::Storage>> {
-        fit(*self, x, t, self.fit_intercept, Solver::Lstsq)
+        fit(*self, x, t, None::<&Array1<F>>, self.fit_intercept, Solver::Lstsq)
+    }
+
+    /// [`LinearRegressionParams::fit`] with per-sample weights `w` (`sample_weight`: finite,
+    /// non-negative, one per row of `x`, on its device): weighted least squares.
+    ///
+    /// # Errors
+    /// As [`LinearRegressionParams::fit`]; `w` of another length than X's rows, non-finite,
+    /// negative or summing to 0.
+    pub fn fit_weighted<F: Real, X: Matrix<F>, T: Vector<F>, W: Vector<F>>(
+        &self,
+        x: &X,
+        t: &T,
+        w: &W,
+    ) -> Result<LinearRegression<F, X::Storage>> {
+        fit(*self, x, t, Some(w), self.fit_intercept, Solver::Lstsq)
     }
 }
 
@@ -142,15 +183,35 @@ impl RidgeParams {
         if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
             return Err(EstimatorError::param("Ridge", "alpha", "a float in the range [0.0, inf)", self.alpha));
         }
-        fit(*self, x, t, self.fit_intercept, Solver::Cholesky { alpha: self.alpha })
+        fit(*self, x, t, None::<&Array1<F>>, self.fit_intercept, Solver::Cholesky { alpha: self.alpha })
+    }
+
+    /// [`RidgeParams::fit`] with per-sample weights `w` (`sample_weight`: finite,
+    /// non-negative, one per row of `x`, on its device): minimizes
+    /// `sum_i w_i (t_i - x_i coef - intercept)^2 + alpha ||coef||^2`.
+    ///
+    /// # Errors
+    /// As [`RidgeParams::fit`]; `w` of another length than X's rows, non-finite, negative or
+    /// summing to 0.
+    pub fn fit_weighted<F: Real, X: Matrix<F>, T: Vector<F>, W: Vector<F>>(
+        &self,
+        x: &X,
+        t: &T,
+        w: &W,
+    ) -> Result<Ridge<F, X::Storage>> {
+        if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
+            return Err(EstimatorError::param("Ridge", "alpha", "a float in the range [0.0, inf)", self.alpha));
+        }
+        fit(*self, x, t, Some(w), self.fit_intercept, Solver::Cholesky { alpha: self.alpha })
     }
 }
 
-/// The fit shared by both estimators.
-fn fit<F: Real, X: Matrix<F>, T: Vector<F>, P: EstimatorName>(
+/// The fit shared by both estimators, with or without sample weights.
+fn fit<F: Real, X: Matrix<F>, T: Vector<F>, W: Vector<F>, P: EstimatorName>(
     params: P,
     x: &X,
     t: &T,
+    w: Option<&W>,
     fit_intercept: bool,
     solver: Solver,
 ) -> Result<LinearModel<F, X::Storage, P>> {
@@ -159,7 +220,13 @@ fn fit<F: Real, X: Matrix<F>, T: Vector<F>, P: EstimatorName>(
     let (n, d) = check_x_shape(P::NAME, x, 1)?;
     check_len("y", t.length()?, n)?;
     let center = F::from_f64(if fit_intercept { 1.0 } else { 0.0 });
-    let (x_mean, t_mean, gram, xty) = gram_system::tensors::<F>(x.arg(), t.arg(), center)?;
+    let (x_mean, t_mean, gram, xty) = match w {
+        None => gram_system::tensors::<F>(x.arg(), t.arg(), center)?,
+        Some(w) => {
+            check_weights(w, n)?;
+            gram_system_weighted::tensors::<F>(x.arg(), t.arg(), w.arg(), center)?
+        }
+    };
     let gram = gram.to_array::<Ix2>()?;
     let diagonal = (0..d).all(|i| gram[[i, i]].to_f64().is_finite());
     check_finite_unless(x, diagonal && x_mean.to_array::<Ix1>()?.iter().all(|v| v.to_f64().is_finite()))?;
@@ -174,7 +241,18 @@ fn fit<F: Real, X: Matrix<F>, T: Vector<F>, P: EstimatorName>(
     let g = FMat::<f64>::from_fn(d, d, |i, j| gram[[i, j]].to_f64());
     let b = FMat::<f64>::from_fn(d, 1, |i, _| xty[i].to_f64());
     let coef = match solver {
-        Solver::Cholesky { alpha } => solve_ridge(&g, &b, alpha)?,
+        // scikit-learn solves a wide problem (n_features > n_samples) through the n x n kernel
+        // X X^T + alpha I, which for alpha = 0 gives the minimum-norm least-squares solution
+        // (and falls back to its SVD solver, the same solution, when that kernel is singular):
+        // here the eigendecomposition of X^T X gives it directly. A singular X^T X + alpha I
+        // otherwise (alpha = 0 on rank-deficient X) takes the same route, as scikit-learn's
+        // fallback from Cholesky to its SVD solver does.
+        Solver::Cholesky { alpha } if alpha == 0.0 && d >= n => solve_lstsq(&g, &b, n.max(d), eps_of::<F>())?,
+        Solver::Cholesky { alpha } => match solve_ridge(&g, &b, alpha) {
+            Ok(w) => w,
+            Err(_) if alpha == 0.0 => solve_lstsq(&g, &b, n.max(d), eps_of::<F>())?,
+            Err(e) => return Err(e),
+        },
         Solver::Lstsq => solve_lstsq(&g, &b, n.max(d), eps_of::<F>())?,
     };
     let x_mean = x_mean.to_array::<Ix1>()?;
@@ -186,6 +264,20 @@ fn fit<F: Real, X: Matrix<F>, T: Vector<F>, P: EstimatorName>(
         n_features: d,
         params,
     })
+}
+
+/// Sample weights: one per row, finite, non-negative, not all 0 (scikit-learn's
+/// `_check_sample_weight(..., ensure_non_negative=True)`).
+fn check_weights<F: Real, W: Vector<F>>(w: &W, n: usize) -> Result<()> {
+    check_len("sample_weight", w.length()?, n)?;
+    let (min, probe) = weight_stats::tensors::<F>(w.arg())?;
+    if probe.item()?.to_f64().is_nan() {
+        return Err(EstimatorError::NonFinite { what: "sample_weight" });
+    }
+    if min.item()?.to_f64() < 0.0 {
+        return Err(EstimatorError::InvalidTarget("Negative values in data passed to `sample_weight`".into()));
+    }
+    Ok(())
 }
 
 /// The unit roundoff of `F` (the Gram matrix is computed in `F`).

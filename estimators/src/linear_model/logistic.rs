@@ -63,6 +63,30 @@ fn softmax_predict<F: Float>(
     (p, Array1::from_shape_fn(n, |i| classes[[best[i]]]))
 }
 
+/// `X coef^T + intercept` (the decision values) and the log-softmax of the kernel's logits
+/// `X W^T + b` (the log-probabilities).
+#[kernel(crate = kiln_runtime)]
+fn logistic_scores<F: Float>(
+    x: Array2<F>,
+    coef: Array2<F>,
+    intercept: Array1<F>,
+    w: Array2<F>,
+    b: Array1<F>,
+) -> (Array2<F>, Array2<F>) {
+    let z = x.dot(&w.t()) + b;
+    let lse = z.logsumexp_axis(Axis(1));
+    (x.dot(&coef.t()) + intercept, &z - lse.insert_axis(Axis(1)))
+}
+
+/// The penalty of [`LogisticRegression`] (scikit-learn's `penalty`; `None` is no penalty).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Penalty {
+    /// `0.5 ||W||^2`, weighted against the loss by `C` (`"l2"`, the default).
+    #[default]
+    L2,
+}
+
 /// Hyper-parameters of [`LogisticRegression`] (scikit-learn's defaults: `C = 1`,
 /// `max_iter = 100`, `tol = 1e-4`, `fit_intercept = true`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,6 +97,8 @@ pub struct LogisticRegressionParams {
     fit_intercept: bool,
     /// The relative-decrease stopping rule's threshold (None: scikit-learn's).
     ftol: Option<f64>,
+    /// `None`: no penalty (as `C = inf`).
+    penalty: Option<Penalty>,
 }
 
 /// A fitted logistic regression model. `coef` is `n_classes x d` (`1 x d` for two classes, the
@@ -97,14 +123,30 @@ pub struct LogisticRegression<F: Real, S: Storage> {
 impl LogisticRegression<f64, Host> {
     /// scikit-learn's defaults: `C = 1`, `max_iter = 100`, `tol = 1e-4`, `fit_intercept = true`.
     pub fn params() -> LogisticRegressionParams {
-        LogisticRegressionParams { c: 1.0, max_iter: 100, tol: 1e-4, fit_intercept: true, ftol: None }
+        LogisticRegressionParams {
+            c: 1.0,
+            max_iter: 100,
+            tol: 1e-4,
+            fit_intercept: true,
+            ftol: None,
+            penalty: Some(Penalty::L2),
+        }
     }
 }
 
 impl LogisticRegressionParams {
-    /// Inverse regularization strength (`C`, positive; smaller is stronger).
+    /// Inverse regularization strength (`C`, positive; smaller is stronger; `f64::INFINITY` is
+    /// no penalty).
     pub fn c(mut self, c: f64) -> Self {
         self.c = c;
+        self
+    }
+
+    /// The penalty (`penalty`: `Some(Penalty::L2)` by default; `None` fits without one, the
+    /// unpenalized maximum-likelihood model, which does not exist for separable classes: L-BFGS
+    /// then stops at `max_iter` with growing weights, as scikit-learn's does).
+    pub fn penalty(mut self, penalty: Option<Penalty>) -> Self {
+        self.penalty = penalty;
         self
     }
 
@@ -141,8 +183,8 @@ impl LogisticRegressionParams {
 
     fn check(&self) -> Result<()> {
         let name = "LogisticRegression";
-        if !(self.c > 0.0 && self.c.is_finite()) {
-            return Err(EstimatorError::param(name, "C", "a float in the range (0.0, inf)", self.c));
+        if self.c.is_nan() || self.c <= 0.0 {
+            return Err(EstimatorError::param(name, "C", "a float in the range (0.0, inf]", self.c));
         }
         if self.max_iter == 0 {
             return Err(EstimatorError::param(name, "max_iter", "an int in the range [1, inf)", self.max_iter));
@@ -182,7 +224,9 @@ impl LogisticRegressionParams {
         // Rows of weights the optimizer moves: one for binary problems (the second softmax row).
         let (rows, k_kernel) = if k == 2 { (1, 2) } else { (k, k) };
         let nb = if self.fit_intercept { rows } else { 0 };
-        let (scale, penalty) = (1.0 / n as f64, 1.0 / (self.c * n as f64));
+        // No penalty (`penalty=None`, or `C = inf`): 1 / (inf n) is 0.
+        let c = if self.penalty.is_none() { f64::INFINITY } else { self.c };
+        let (scale, penalty) = (1.0 / n as f64, 1.0 / (c * n as f64));
         let unpack = |theta: &[f64]| -> (Array2<F>, Array1<F>) {
             let mut w = Array2::from_elem((k_kernel, d), F::from_f64(0.0));
             let mut b = Array1::from_elem(k_kernel, F::from_f64(0.0));
@@ -313,6 +357,35 @@ impl<F: Real, S: Storage> LogisticRegression<F, S> {
     /// device than the model.
     pub fn predict_proba<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
         X::Storage::mat(self.run(x)?.0)
+    }
+
+    /// The decision values `X coef^T + intercept` (`decision_function`): n x n_classes, or
+    /// n x 1 for two classes (scikit-learn returns that column as a vector).
+    ///
+    /// # Errors
+    /// As [`LogisticRegression::predict_proba`].
+    pub fn decision_function<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
+        X::Storage::mat(self.scores(x)?.0)
+    }
+
+    /// Class log-probabilities (the log-softmax of the logits, which equals scikit-learn's
+    /// `log(predict_proba)` wherever the probability is not rounded to 0).
+    ///
+    /// # Errors
+    /// As [`LogisticRegression::predict_proba`].
+    pub fn predict_log_proba<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
+        X::Storage::mat(self.scores(x)?.1)
+    }
+
+    fn scores<X: Matrix<F>>(&self, x: &X) -> Result<(kiln_runtime::Tensor<F>, kiln_runtime::Tensor<F>)> {
+        check_fitted_x("LogisticRegression", self.n_features, x)?;
+        Ok(logistic_scores::tensors::<F>(
+            x.arg(),
+            S::mat_arg(&self.coef),
+            S::vec_arg(&self.intercept),
+            S::mat_arg(&self.w),
+            S::vec_arg(&self.b),
+        )?)
     }
 
     /// The most probable class label of each row.

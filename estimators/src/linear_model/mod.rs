@@ -1,5 +1,6 @@
 //! Linear models (scikit-learn's `sklearn.linear_model`): [`LinearRegression`], [`Ridge`],
-//! [`RidgeCV`] and [`LogisticRegression`].
+//! [`RidgeCV`], [`RidgeClassifier`], [`RidgeClassifierCV`], [`PoissonRegressor`] and
+//! [`LogisticRegression`].
 //!
 //! Every pass over the n samples is a kernel (the Gram system for least squares, the loss and
 //! gradient for logistic regression, predictions); the d x d solves and the L-BFGS iterations
@@ -24,9 +25,13 @@
 mod lbfgs;
 mod least_squares;
 mod logistic;
+mod poisson;
+mod ridge_classifier;
 mod ridge_cv;
 
 pub use least_squares::MultiTargetLinearModel;
 pub use least_squares::{EstimatorName, LinearModel, LinearRegression, LinearRegressionParams, Ridge, RidgeParams};
-pub use logistic::{LogisticRegression, LogisticRegressionParams};
+pub use logistic::{LogisticRegression, LogisticRegressionParams, Penalty};
+pub use poisson::{PoissonRegressor, PoissonRegressorParams};
+pub use ridge_classifier::{RidgeClassifier, RidgeClassifierCV, RidgeClassifierCVParams, RidgeClassifierParams};
 pub use ridge_cv::{GcvMode, RidgeCV, RidgeCVParams, RidgeScoring};

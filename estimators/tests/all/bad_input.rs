@@ -493,13 +493,12 @@ fn logistic_regression<F: Real, X: Matrix<F>, Y: Vector<i64>>(
 fn logistic_regression_params<F: Real>() {
     let (x, y) = (data::<F>(), labels(6));
     // scikit-learn: "The 'C' parameter of LogisticRegression must be a float in the range
-    // (0.0, inf)." (and likewise max_iter, tol).
+    // (0.0, inf]." (and likewise max_iter, tol). C = inf is accepted: no penalty.
     let p = LogisticRegression::params;
     for (params, name) in [
         (p().c(0.0), "C"),
         (p().c(-1.0), "C"),
         (p().c(f64::NAN), "C"),
-        (p().c(f64::INFINITY), "C"),
         (p().max_iter(0), "max_iter"),
         (p().tol(-1e-4), "tol"),
         (p().tol(f64::NAN), "tol"),

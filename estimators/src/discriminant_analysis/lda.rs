@@ -1,0 +1,528 @@
+//! `LinearDiscriminantAnalysis`: scikit-learn's LDA with its default `svd` solver.
+//!
+//! Fitting is one kernel over X and y: the class means, the data centered by its class mean
+//! (`Xc`), the standard deviation of each column of `Xc` and the Gram matrix `Xc^T Xc`
+//! (d x d). The rest is small dense algebra on the host in f64, scikit-learn's `_solve_svd`
+//! step for step: its first SVD (of `Xc / std / sqrt(n)`, n x d) is taken through the
+//! eigendecomposition of that matrix's Gram matrix, which has the same right singular vectors
+//! and the squared singular values; the second SVD (of the k x rank weighted class centers)
+//! is a plain thin SVD. `store_covariance` adds one more kernel: the prior-weighted average of
+//! the per-class (biased) covariances, scikit-learn's `_class_cov`.
+//!
+//! Prediction is one kernel: the decision values `X coef^T + intercept`, the probabilities
+//! (softmax, or the logistic sigmoid of the one decision value for two classes, as
+//! scikit-learn), their logarithms and the most likely class; `transform` is a second one,
+//! `(X - xbar) scalings`.
+//!
+//! The signs of the columns of `scalings_` (hence of `transform`'s output) are those of the
+//! second SVD's singular vectors, which LAPACK and faer may choose differently: each column
+//! may be the negation of scikit-learn's. Everything else (`coef_`, `intercept_`, the
+//! probabilities, predictions) does not depend on them.
+
+use crate::data::{check_fitted_x, check_len, check_x, Host, Mat, Matrix, Storage, Vect, Vector};
+use crate::datasets::Real;
+use crate::decomposition::linalg::{eigh_descending, svd};
+use crate::error::{EstimatorError, Result};
+use crate::preprocessing::label::unique;
+use kiln_macros::kernel;
+use kiln_runtime::Tensor;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Ix1, Ix2, Slice};
+
+/// Per class `c` (of `k`): the mean of its rows (`means`, k x d); the data centered by its
+/// class mean (`Xc`); the population standard deviation of each column of `Xc` (numpy's
+/// `std`, which subtracts the column mean of `Xc` again); and `Xc^T Xc`. `yi` holds each row's
+/// class index, `count` each class's number of rows.
+#[kernel(crate = kiln_runtime)]
+fn lda_stats<F: Float>(
+    x: Array2<F>,
+    y: Array1<i64>,
+    classes: Array1<i64>,
+    yi: Array1<i64>,
+    count: Array1<F>,
+) -> (Array2<F>, Array1<F>, Array2<F>) {
+    let n = x.nrows();
+    let d = x.ncols();
+    let k = classes.len();
+    let means = Array2::from_shape_fn((k, d), |(c, j)| {
+        sum(0..n, |i| select(y[[i]] == classes[[c]], x[[i, j]], 0.0)) / count[[c]]
+    });
+    let xc = Array2::from_shape_fn((n, d), |(i, j)| x[[i, j]] - means[[yi[[i]], j]]);
+    let std = (&xc - &xc.mean_axis(Axis(0))).powi(2).mean_axis(Axis(0)).sqrt();
+    (means, std, xc.t().dot(&xc))
+}
+
+/// scikit-learn's `_class_cov`: `sum_c priors[c] * cov_c` with `cov_c` the biased covariance
+/// of class c's rows, as `Xc^T (w Xc)` with each row weighted by `weight[c] = priors[c] /
+/// count[c]` of its class.
+#[kernel(crate = kiln_runtime)]
+fn lda_class_cov<F: Float>(x: Array2<F>, means: Array2<F>, yi: Array1<i64>, weight: Array1<F>) -> Array2<F> {
+    let n = x.nrows();
+    let d = x.ncols();
+    let xc = Array2::from_shape_fn((n, d), |(i, j)| x[[i, j]] - means[[yi[[i]], j]]);
+    let xw = Array2::from_shape_fn((n, d), |(i, j)| xc[[i, j]] * weight[[yi[[i]]]]);
+    xc.t().dot(&xw)
+}
+
+/// Decision values, probabilities, log-probabilities and labels. `coef` and `intercept` have
+/// one row per class; for two classes the first row is zero and the second holds scikit-learn's
+/// single `coef_` (`binary = 1`), and the probabilities are `1 - expit(s)`, `expit(s)` of the
+/// difference `s` (`pos` = [0, 1] picks the column). Otherwise the softmax, as scikit-learn's
+/// `softmax` computes it. A probability of 0 has the log of `tiny` (the smallest normal
+/// number), as scikit-learn's `predict_log_proba` adds it.
+#[kernel(crate = kiln_runtime)]
+fn lda_predict<F: Float>(
+    x: Array2<F>,
+    coef: Array2<F>,
+    intercept: Array1<F>,
+    classes: Array1<i64>,
+    pos: Array1<F>,
+    binary: F,
+    tiny: F,
+) -> (Array2<F>, Array2<F>, Array2<F>, Array1<i64>) {
+    let n = x.nrows();
+    let k = coef.nrows();
+    let scores = x.dot(&coef.t()) + &intercept;
+    let best = scores.argmax_axis(Axis(1));
+    let labels = Array1::from_shape_fn(n, |i| classes[[best[[i]]]]);
+    let top = scores.max_axis(Axis(1));
+    let e = (&scores - top.insert_axis(Axis(1))).exp();
+    let total = e.sum_axis(Axis(1));
+    let proba = Array2::from_shape_fn((n, k), |(i, c)| {
+        let p1 = 1.0 / (1.0 + (scores[[i, 0]] - scores[[i, k - 1]]).exp());
+        select(binary > 0.5, pos[[c]] * p1 + (1.0 - pos[[c]]) * (1.0 - p1), e[[i, c]] / total[[i]])
+    });
+    let log_proba = Array2::from_shape_fn((n, k), |(i, c)| select(proba[[i, c]] == 0.0, tiny, proba[[i, c]]).ln());
+    (scores, proba, log_proba, labels)
+}
+
+/// The last column of `s` (n x 1): the binary decision value.
+#[kernel(crate = kiln_runtime)]
+fn lda_last_column<F: Float>(s: Array2<F>) -> Array2<F> {
+    let n = s.nrows();
+    let k = s.ncols();
+    Array2::from_shape_fn((n, 1), |(i, _c)| s[[i, k - 1]])
+}
+
+/// `(X - xbar) scalings`.
+#[kernel(crate = kiln_runtime)]
+fn lda_transform<F: Float>(x: Array2<F>, xbar: Array1<F>, scalings: Array2<F>) -> Array2<F> {
+    (&x - &xbar).dot(&scalings)
+}
+
+/// Hyper-parameters of [`LinearDiscriminantAnalysis`] (scikit-learn's defaults: the `svd`
+/// solver, priors from the class frequencies, `n_components = min(n_classes - 1,
+/// n_features)`, `tol = 1e-4`, `store_covariance = false`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearDiscriminantAnalysisParams {
+    priors: Option<Vec<f64>>,
+    n_components: Option<usize>,
+    tol: f64,
+    store_covariance: bool,
+}
+
+/// A fitted linear discriminant analysis: class means, priors, the discriminant directions
+/// (`scalings_`) and the linear decision function (`coef_`, `intercept_`), kept where it was
+/// fitted.
+#[derive(Debug, Clone)]
+pub struct LinearDiscriminantAnalysis<F: Real, S: Storage> {
+    classes: S::Vec<i64>,
+    means: S::Mat<F>,
+    priors: S::Vec<F>,
+    xbar: S::Vec<F>,
+    scalings: S::Mat<F>,
+    /// `scalings_` cut to `n_components` columns (what `transform` multiplies by).
+    projection: Option<S::Mat<F>>,
+    coef: S::Mat<F>,
+    intercept: S::Vec<F>,
+    /// `coef_` / `intercept_` as one row per class (a zero first row for two classes).
+    full_coef: S::Mat<F>,
+    full_intercept: S::Vec<F>,
+    explained_variance_ratio: S::Vec<F>,
+    covariance: Option<S::Mat<F>>,
+    n_classes: usize,
+    n_features: usize,
+    n_components: usize,
+}
+
+impl LinearDiscriminantAnalysis<f64, Host> {
+    /// scikit-learn's defaults (see [`LinearDiscriminantAnalysisParams`]).
+    pub fn params() -> LinearDiscriminantAnalysisParams {
+        LinearDiscriminantAnalysisParams { priors: None, n_components: None, tol: 1e-4, store_covariance: false }
+    }
+}
+
+const NAME: &str = "LinearDiscriminantAnalysis";
+
+impl LinearDiscriminantAnalysisParams {
+    /// The class prior probabilities, in sorted class order (`priors`: non-negative; priors
+    /// that do not sum to 1 are divided by their sum, where scikit-learn also warns).
+    pub fn priors(mut self, priors: Vec<f64>) -> Self {
+        self.priors = Some(priors);
+        self
+    }
+
+    /// The number of discriminant components `transform` keeps (`n_components`, at least 1
+    /// and at most `min(n_classes - 1, n_features)`).
+    pub fn n_components(mut self, n_components: usize) -> Self {
+        self.n_components = Some(n_components);
+        self
+    }
+
+    /// The threshold below which a singular value is taken as zero (`tol`, at least 0):
+    /// absolute for the scaled within-class data, relative to the largest for the class
+    /// centers.
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+
+    /// Whether to compute the weighted within-class covariance (`store_covariance`,
+    /// [`LinearDiscriminantAnalysis::covariance`]).
+    pub fn store_covariance(mut self, yes: bool) -> Self {
+        self.store_covariance = yes;
+        self
+    }
+
+    /// Fit on `x` with integer class labels `y` (any values; `classes` sorted ascending).
+    ///
+    /// # Errors
+    /// `tol` negative or not finite, `n_components` 0; fewer than 2 rows, no column, NaN or
+    /// infinity in X; `y` of another length than X's rows; as many classes as samples; priors
+    /// of another length than the classes, negative, or summing to 0 or a non-finite value;
+    /// `n_components` above `min(n_classes - 1, n_features)`; within-class data of rank 0 (every
+    /// feature constant within each class), where scikit-learn fails too; kernel errors
+    /// (including `y` on another device than `x`).
+    pub fn fit<F: Real, X: Matrix<F>, Y: Vector<i64>>(
+        &self,
+        x: &X,
+        y: &Y,
+    ) -> Result<LinearDiscriminantAnalysis<F, X::Storage>> {
+        if !(self.tol >= 0.0 && self.tol.is_finite()) {
+            return Err(EstimatorError::param(NAME, "tol", "a float in the range [0.0, inf)", self.tol));
+        }
+        if self.n_components == Some(0) {
+            return Err(EstimatorError::param(NAME, "n_components", "an int in the range [1, inf) or None", 0));
+        }
+        let (n, d) = check_x(NAME, x, 2)?;
+        check_len("y", y.length()?, n)?;
+        let labels = y.to_host()?;
+        let classes = unique(labels.iter().copied());
+        let k = classes.len();
+        if n == k {
+            return Err(EstimatorError::TooFewSamples(
+                "The number of samples must be more than the number of classes.".into(),
+            ));
+        }
+        let yi: Array1<i64> = labels.iter().map(|l| classes.binary_search(l).map_or(0, |c| c as i64)).collect();
+        let mut counts = vec![0usize; k];
+        yi.iter().for_each(|&c| counts[c as usize] += 1);
+        let priors = self.checked_priors(&counts, n)?;
+        let max_components = (k - 1).min(d);
+        let n_components = match self.n_components {
+            None => max_components,
+            Some(c) if c > max_components => {
+                return Err(EstimatorError::param(
+                    NAME,
+                    "n_components",
+                    "at most min(n_features, n_classes - 1): n_components cannot be larger than \
+                     min(n_features, n_classes - 1).",
+                    c,
+                ))
+            }
+            Some(c) => c,
+        };
+
+        let device = x.device();
+        let classes_v = X::Storage::vec_from_host(Array1::from(classes.clone()), device)?;
+        let yi_v = X::Storage::vec_from_host(yi, device)?;
+        let count_v = X::Storage::vec_from_host(counts.iter().map(|&c| F::from_f64(c as f64)).collect(), device)?;
+        let (means_t, std, gram) = lda_stats::tensors::<F>(
+            x.arg(),
+            y.arg(),
+            X::Storage::vec_arg(&classes_v),
+            X::Storage::vec_arg(&yi_v),
+            X::Storage::vec_arg(&count_v),
+        )?;
+        let means = means_t.to_array::<Ix2>()?.mapv(|v| v.to_f64());
+        let std = std.to_array::<Ix1>()?.mapv(|v| if v.to_f64() == 0.0 { 1.0 } else { v.to_f64() });
+        let gram = gram.to_array::<Ix2>()?.mapv(|v| v.to_f64());
+        let xbar = priors.dot(&means);
+
+        // 1) + 2): the SVD of sqrt(1/n) Xc / std through its Gram matrix.
+        let fac = 1.0 / n as f64;
+        let scaled = Array2::from_shape_fn((d, d), |(a, b)| fac * gram[[a, b]] / (std[a] * std[b]));
+        let (ev, v) = eigh_descending(&scaled)?;
+        let s: Vec<f64> = ev.iter().map(|&e| e.max(0.0).sqrt()).collect();
+        let rank = s.iter().filter(|&&v| v > self.tol).count();
+        if rank == 0 {
+            return Err(EstimatorError::Linalg(format!(
+                "{NAME}: the within-class scatter is zero (every feature is constant within each class)"
+            )));
+        }
+        let scalings = Array2::from_shape_fn((d, rank), |(j, r)| v[[j, r]] / std[j] / s[r]);
+
+        // 3) The between-class scaling: the SVD of the weighted class centers.
+        let fac2 = if k == 1 { 1.0 } else { 1.0 / (k - 1) as f64 };
+        let centered = &means - &xbar.view().insert_axis(Axis(0));
+        let weighted = Array2::from_shape_fn((k, d), |(c, j)| (n as f64 * priors[c] * fac2).sqrt() * centered[[c, j]]);
+        let (_, s2, vt2) = svd(&weighted.dot(&scalings))?;
+        let total: f64 = s2.iter().map(|v| v * v).sum();
+        let ratio: Array1<f64> = s2.iter().take(n_components).map(|v| v * v / total).collect();
+        let rank2 = s2.iter().filter(|&&v| v > self.tol * s2[0]).count();
+        let scalings_ = scalings.dot(&vt2.slice_axis(Axis(0), Slice::from(..rank2)).t());
+        let coef_small = centered.dot(&scalings_);
+        let mut intercept: Array1<f64> =
+            (0..k).map(|c| -0.5 * coef_small.row(c).iter().map(|v| v * v).sum::<f64>() + priors[c].ln()).collect();
+        let coef = coef_small.dot(&scalings_.t());
+        intercept = &intercept - &coef.dot(&xbar);
+
+        // scikit-learn's binary case: one row, the difference of the two classes'.
+        let (coef_out, intercept_out, full_coef, full_intercept) = if k == 2 {
+            let c1: Array1<f64> = &coef.row(1) - &coef.row(0);
+            let b1 = intercept[1] - intercept[0];
+            let mut full = Array2::zeros((2, d));
+            full.row_mut(1).assign(&c1);
+            (c1.insert_axis(Axis(0)), Array1::from(vec![b1]), full, Array1::from(vec![0.0, b1]))
+        } else {
+            (coef.clone(), intercept.clone(), coef, intercept)
+        };
+
+        let covariance = if self.store_covariance {
+            let weight: Array1<F> = (0..k).map(|c| F::from_f64(priors[c] / counts[c] as f64)).collect();
+            let weight = X::Storage::vec_from_host(weight, device)?;
+            let cov = lda_class_cov::tensors::<F>(
+                x.arg(),
+                Matrix::<F>::arg(&means_t),
+                X::Storage::vec_arg(&yi_v),
+                X::Storage::vec_arg(&weight),
+            )?;
+            Some(X::Storage::mat(cov)?)
+        } else {
+            None
+        };
+
+        let to_f2 = |a: &Array2<f64>| a.mapv(F::from_f64);
+        let to_f1 = |a: &Array1<f64>| a.mapv(F::from_f64);
+        let kept = n_components.min(rank2);
+        let projection = if kept > 0 {
+            let p = scalings_.slice_axis(Axis(1), Slice::from(..kept)).to_owned();
+            Some(X::Storage::mat_from_host(to_f2(&p), device)?)
+        } else {
+            None
+        };
+        Ok(LinearDiscriminantAnalysis {
+            classes: classes_v,
+            means: X::Storage::mat(means_t)?,
+            priors: X::Storage::vec_from_host(to_f1(&priors), device)?,
+            xbar: X::Storage::vec_from_host(to_f1(&xbar), device)?,
+            scalings: X::Storage::mat_from_host(to_f2(&scalings_), device)?,
+            projection,
+            coef: X::Storage::mat_from_host(to_f2(&coef_out), device)?,
+            intercept: X::Storage::vec_from_host(to_f1(&intercept_out), device)?,
+            full_coef: X::Storage::mat_from_host(to_f2(&full_coef), device)?,
+            full_intercept: X::Storage::vec_from_host(to_f1(&full_intercept), device)?,
+            explained_variance_ratio: X::Storage::vec_from_host(to_f1(&ratio), device)?,
+            covariance,
+            n_classes: k,
+            n_features: d,
+            n_components,
+        })
+    }
+
+    /// The priors for classes with `counts` rows out of `n`: the class frequencies, or the
+    /// given ones checked (one per class, non-negative) and renormalized when their sum is
+    /// more than 1e-5 away from 1, as scikit-learn does (with a warning).
+    fn checked_priors(&self, counts: &[usize], n: usize) -> Result<Array1<f64>> {
+        let Some(p) = self.priors.as_deref() else {
+            return Ok(counts.iter().map(|&c| c as f64 / n as f64).collect());
+        };
+        let bad = |expected: &str| EstimatorError::param(NAME, "priors", expected, format!("{p:?}"));
+        if p.len() != counts.len() {
+            return Err(bad(&format!("one value per class ({} classes)", counts.len())));
+        }
+        if p.iter().any(|&v| v < 0.0 || v.is_nan()) {
+            return Err(bad("non-negative: priors must be non-negative"));
+        }
+        let total: f64 = p.iter().sum();
+        if !(total > 0.0 && total.is_finite()) {
+            return Err(bad("finite values with a positive sum"));
+        }
+        let p = Array1::from(p.to_vec());
+        Ok(if (total - 1.0).abs() > 1e-5 { p / total } else { p })
+    }
+}
+
+impl<F: Real, S: Storage> LinearDiscriminantAnalysis<F, S> {
+    /// The class labels, sorted (`classes_`).
+    pub fn classes(&self) -> &S::Vec<i64> {
+        &self.classes
+    }
+
+    /// The class means (`means_`, n_classes x n_features).
+    pub fn means(&self) -> &S::Mat<F> {
+        &self.means
+    }
+
+    /// The class priors, summing to 1 (`priors_`).
+    pub fn priors(&self) -> &S::Vec<F> {
+        &self.priors
+    }
+
+    /// The overall mean, `priors_ @ means_` (`xbar_`).
+    pub fn xbar(&self) -> &S::Vec<F> {
+        &self.xbar
+    }
+
+    /// The discriminant directions (`scalings_`, n_features x rank), scaled so the projected
+    /// within-class covariance is the identity. Each column's sign may differ from
+    /// scikit-learn's (see the module notes).
+    pub fn scalings(&self) -> &S::Mat<F> {
+        &self.scalings
+    }
+
+    /// The weight vectors (`coef_`: one row for two classes, else n_classes x n_features).
+    pub fn coef(&self) -> &S::Mat<F> {
+        &self.coef
+    }
+
+    /// The intercepts (`intercept_`: one value for two classes, else one per class).
+    pub fn intercept(&self) -> &S::Vec<F> {
+        &self.intercept
+    }
+
+    /// The fraction of the between-class variance along each discriminant direction
+    /// (`explained_variance_ratio_`, `n_components` values at most; the ratios are of the
+    /// variance along every direction, so a cut list sums to less than 1).
+    pub fn explained_variance_ratio(&self) -> &S::Vec<F> {
+        &self.explained_variance_ratio
+    }
+
+    /// The prior-weighted within-class covariance (`covariance_`, n_features x n_features),
+    /// when fitted with `store_covariance(true)`.
+    pub fn covariance(&self) -> Option<&S::Mat<F>> {
+        self.covariance.as_ref()
+    }
+
+    /// The number of classes.
+    pub fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
+    /// The number of features seen when fitting (`n_features_in_`).
+    pub fn n_features_in(&self) -> usize {
+        self.n_features
+    }
+
+    /// The number of components `transform` returns at most (`n_components`, or
+    /// `min(n_classes - 1, n_features)`).
+    pub fn n_components(&self) -> usize {
+        self.n_components
+    }
+
+    /// `x` projected on the discriminant directions, `(x - xbar_) @ scalings_`, cut to
+    /// `n_components` columns (fewer when the class centers span fewer directions).
+    ///
+    /// # Errors
+    /// A different feature count than at fit time; NaN or infinity in `x`; `x` on another
+    /// device than the model; a model with no direction to project on (a single class).
+    pub fn transform<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
+        check_fitted_x(NAME, self.n_features, x)?;
+        let Some(p) = &self.projection else {
+            return Err(EstimatorError::InvalidTarget(format!(
+                "{NAME} was fitted with a single class: it has no discriminant direction to transform with"
+            )));
+        };
+        X::Storage::mat(lda_transform::tensors::<F>(x.arg(), S::vec_arg(&self.xbar), S::mat_arg(p))?)
+    }
+
+    /// The decision values, probabilities, log-probabilities and labels of `x`, after the
+    /// checks every prediction makes.
+    fn run<X: Matrix<F>>(&self, x: &X) -> Result<(Tensor<F>, Tensor<F>, Tensor<F>, Tensor<i64>)> {
+        check_fitted_x(NAME, self.n_features, x)?;
+        let k = self.n_classes;
+        let pos: Array1<F> = (0..k).map(|c| F::from_f64(if c + 1 == k { 1.0 } else { 0.0 })).collect();
+        let pos = S::vec_from_host(pos, S::vec_device(&self.classes))?;
+        let tiny =
+            F::from_f64(if std::mem::size_of::<F>() == 4 { f64::from(f32::MIN_POSITIVE) } else { f64::MIN_POSITIVE });
+        Ok(lda_predict::tensors::<F>(
+            x.arg(),
+            S::mat_arg(&self.full_coef),
+            S::vec_arg(&self.full_intercept),
+            S::vec_arg(&self.classes),
+            S::vec_arg(&pos),
+            F::from_f64(if k == 2 { 1.0 } else { 0.0 }),
+            tiny,
+        )?)
+    }
+
+    /// `x @ coef_.T + intercept_` (`decision_function`): n x n_classes, or n x 1 for two
+    /// classes (the log-likelihood ratio of the second class; scikit-learn returns it as a
+    /// vector).
+    ///
+    /// # Errors
+    /// A different feature count than at fit time; NaN or infinity in `x`; `x` on another
+    /// device than the model.
+    pub fn decision_function<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
+        let scores = self.run(x)?.0;
+        if self.n_classes == 2 {
+            return X::Storage::mat(lda_last_column::tensors::<F>(&scores)?);
+        }
+        X::Storage::mat(scores)
+    }
+
+    /// Class probabilities (n x n_classes, columns in [`LinearDiscriminantAnalysis::classes`]
+    /// order).
+    ///
+    /// # Errors
+    /// As [`LinearDiscriminantAnalysis::decision_function`].
+    pub fn predict_proba<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
+        X::Storage::mat(self.run(x)?.1)
+    }
+
+    /// The logarithms of [`LinearDiscriminantAnalysis::predict_proba`] (a probability of 0
+    /// counts as the smallest normal number).
+    ///
+    /// # Errors
+    /// As [`LinearDiscriminantAnalysis::decision_function`].
+    pub fn predict_log_proba<X: Matrix<F>>(&self, x: &X) -> Result<Mat<X::Storage, F>> {
+        X::Storage::mat(self.run(x)?.2)
+    }
+
+    /// The class with the largest decision value for each row.
+    ///
+    /// # Errors
+    /// As [`LinearDiscriminantAnalysis::decision_function`].
+    pub fn predict<X: Matrix<F>>(&self, x: &X) -> Result<Vect<X::Storage, i64>> {
+        X::Storage::vec(self.run(x)?.3)
+    }
+
+    /// Mean accuracy on `x` against `y` (scikit-learn's classifier `score`).
+    ///
+    /// # Errors
+    /// As [`LinearDiscriminantAnalysis::predict`]; `y` of another length than X's rows.
+    pub fn score<X: Matrix<F>, Y: Vector<i64>>(&self, x: &X, y: &Y) -> Result<f64>
+    where
+        Vect<X::Storage, i64>: Vector<i64>,
+    {
+        let p = self.predict(x)?;
+        crate::metrics::accuracy_score(y, &p)
+    }
+}
+
+impl<F: Real> crate::traits::SupervisedParams<F> for LinearDiscriminantAnalysisParams {
+    type Target = i64;
+    type Model = LinearDiscriminantAnalysis<F, Host>;
+    fn fit_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, i64>) -> Result<Self::Model> {
+        self.fit(&x, &y)
+    }
+}
+
+impl<F: Real> crate::traits::Predictor<F> for LinearDiscriminantAnalysis<F, Host> {
+    type Target = i64;
+    fn predict_host(&self, x: ArrayView2<'_, F>) -> Result<Array1<i64>> {
+        self.predict(&x)
+    }
+    fn score_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, i64>) -> Result<f64> {
+        self.score(&x, &y)
+    }
+}
