@@ -64,6 +64,9 @@ pub mod prelude {
         PolynomialFeatures, PolynomialFeaturesParams,
     };
     pub use crate::preprocessing::{StandardScaler, StandardScalerParams};
+    pub use crate::preprocessing::{DropCategory, HandleUnknown, MinFrequency, OneHotEncoder, OneHotEncoderParams};
+    pub use crate::preprocessing::{FunctionTransformer, FunctionTransformerParams};
+    pub use crate::preprocessing::{OutputDistribution, QuantileTransformer, QuantileTransformerParams};
     pub use crate::traits::{
         Clusterer, Predictor, SupervisedParams, Transformer, TransformerParams, UnsupervisedParams,
     };
