@@ -53,11 +53,18 @@ fn ohe_expand<F: Float>(m: Array2<i64>, feat: Array1<i64>, col: Array1<i64>) -> 
 /// each), `zero_value[j]` where the block sums to 0 (a dropped or unknown category), and the
 /// count of all-zero blocks whose `zero_value` is -3 (rows that cannot be inverted).
 #[kernel(crate = kiln_runtime)]
-fn ohe_inverse<F: Float>(x: Array2<F>, block: Array2<i64>, value: Array2<i64>, zero_value: Array1<i64>) -> (Array2<i64>, i64) {
+fn ohe_inverse<F: Float>(
+    x: Array2<F>,
+    block: Array2<i64>,
+    value: Array2<i64>,
+    zero_value: Array1<i64>,
+) -> (Array2<i64>, i64) {
     let n = x.nrows();
     let (d, w) = (block.nrows(), block.ncols());
     let top = Array2::from_shape_fn((n, d), |(i, j)| {
-        max(0..w, |t| select(block[[j, t]] >= 0, x[[i, select(block[[j, t]] >= 0, block[[j, t]], 0) as usize]], F::neg_infinity()))
+        max(0..w, |t| {
+            select(block[[j, t]] >= 0, x[[i, select(block[[j, t]] >= 0, block[[j, t]], 0) as usize]], F::neg_infinity())
+        })
     });
     let total = Array2::from_shape_fn((n, d), |(i, j)| {
         sum(0..w, |t| select(block[[j, t]] >= 0, x[[i, select(block[[j, t]] >= 0, block[[j, t]], 0) as usize]], 0.0))
@@ -72,7 +79,11 @@ fn ohe_inverse<F: Float>(x: Array2<F>, block: Array2<i64>, value: Array2<i64>, z
         })
     });
     let out = Array2::from_shape_fn((n, d), |(i, j)| {
-        select(total[[i, j]] == 0.0, zero_value[[j]], value[[j, select(first[[i, j]] < w as i64, first[[i, j]], 0) as usize]])
+        select(
+            total[[i, j]] == 0.0,
+            zero_value[[j]],
+            value[[j, select(first[[i, j]] < w as i64, first[[i, j]], 0) as usize]],
+        )
     });
     let bad = sum(0..n, |i| sum(0..d, |j| select(out[[i, j]] == -3, 1, 0)));
     (out, bad)
@@ -175,7 +186,12 @@ fn np_list(values: &[i64]) -> String {
 }
 
 /// scikit-learn's `_identify_infrequent`: the indices of the infrequent categories, or `None`.
-fn identify_infrequent(counts: &[usize], n_samples: usize, min_frequency: Option<MinFrequency>, max_categories: Option<usize>) -> Option<Vec<usize>> {
+fn identify_infrequent(
+    counts: &[usize],
+    n_samples: usize,
+    min_frequency: Option<MinFrequency>,
+    max_categories: Option<usize>,
+) -> Option<Vec<usize>> {
     let mut mask: Vec<bool> = match min_frequency {
         Some(MinFrequency::Count(m)) => counts.iter().map(|&c| c < m).collect(),
         Some(MinFrequency::Fraction(f)) => counts.iter().map(|&c| (c as f64) < n_samples as f64 * f).collect(),
@@ -239,10 +255,20 @@ impl OneHotEncoderParams {
         const E: &str = "OneHotEncoder";
         match self.min_frequency {
             Some(MinFrequency::Count(0)) => {
-                return Err(EstimatorError::param(E, "min_frequency", "an int in the range [1, inf), a float in the range (0.0, 1.0) or None", 0))
+                return Err(EstimatorError::param(
+                    E,
+                    "min_frequency",
+                    "an int in the range [1, inf), a float in the range (0.0, 1.0) or None",
+                    0,
+                ))
             }
             Some(MinFrequency::Fraction(f)) if !(f > 0.0 && f < 1.0) => {
-                return Err(EstimatorError::param(E, "min_frequency", "an int in the range [1, inf), a float in the range (0.0, 1.0) or None", f))
+                return Err(EstimatorError::param(
+                    E,
+                    "min_frequency",
+                    "an int in the range [1, inf), a float in the range (0.0, 1.0) or None",
+                    f,
+                ))
             }
             _ => {}
         }
@@ -264,7 +290,12 @@ impl OneHotEncoderParams {
         self.validate()?;
         let (n, d) = codes.dims()?;
         if n == 0 || d == 0 {
-            return Err(EstimatorError::EmptyInput { estimator: "OneHotEncoder", n_samples: n, n_features: d, min_samples: 1 });
+            return Err(EstimatorError::EmptyInput {
+                estimator: "OneHotEncoder",
+                n_samples: n,
+                n_features: d,
+                min_samples: 1,
+            });
         }
         let host = codes.to_host()?;
         if let Some((j, v)) = first_negative(&host) {
@@ -294,14 +325,22 @@ impl OneHotEncoderParams {
                             got: format!("an empty list in column {j}"),
                         });
                     }
-                    if cats.windows(2).any(|w| w[0] == w[1]) || crate::preprocessing::label::unique(cats.iter().copied()).len() != cats.len() {
-                        return Err(EstimatorError::Shape(format!("In column {j}, the predefined categories contain duplicate elements.")));
+                    if cats.windows(2).any(|w| w[0] == w[1])
+                        || crate::preprocessing::label::unique(cats.iter().copied()).len() != cats.len()
+                    {
+                        return Err(EstimatorError::Shape(format!(
+                            "In column {j}, the predefined categories contain duplicate elements."
+                        )));
                     }
                     if cats.windows(2).any(|w| w[0] > w[1]) {
-                        return Err(EstimatorError::Shape("Unsorted categories are not supported for numerical categories".into()));
+                        return Err(EstimatorError::Shape(
+                            "Unsorted categories are not supported for numerical categories".into(),
+                        ));
                     }
                     if self.handle_unknown == HandleUnknown::Error {
-                        let diff: Vec<i64> = crate::preprocessing::label::unique(sorted.iter().copied().filter(|v| cats.binary_search(v).is_err()));
+                        let diff: Vec<i64> = crate::preprocessing::label::unique(
+                            sorted.iter().copied().filter(|v| cats.binary_search(v).is_err()),
+                        );
                         if !diff.is_empty() {
                             return Err(EstimatorError::InvalidTarget(format!(
                                 "Found unknown categories {} in column {j} during fit",
@@ -312,17 +351,21 @@ impl OneHotEncoderParams {
                     cats
                 }
             };
-            let count: Vec<usize> = cats
-                .iter()
-                .map(|c| sorted.partition_point(|v| v <= c) - sorted.partition_point(|v| v < c))
-                .collect();
+            let count: Vec<usize> =
+                cats.iter().map(|c| sorted.partition_point(|v| v <= c) - sorted.partition_point(|v| v < c)).collect();
             categories.push(cats);
             counts.push(count);
         }
         let infrequent_enabled = self.min_frequency.is_some() || self.max_categories.is_some();
         let infrequent: Vec<Option<Vec<usize>>> = counts
             .iter()
-            .map(|c| if infrequent_enabled { identify_infrequent(c, n, self.min_frequency, self.max_categories) } else { None })
+            .map(|c| {
+                if infrequent_enabled {
+                    identify_infrequent(c, n, self.min_frequency, self.max_categories)
+                } else {
+                    None
+                }
+            })
             .collect();
         // scikit-learn's `_default_to_infrequent_mappings`: frequent categories keep their
         // order, the infrequent ones share the last group.
@@ -369,7 +412,9 @@ impl OneHotEncoderParams {
                                     estimator: "OneHotEncoder",
                                     name: "drop",
                                     expected: "frequent categories".into(),
-                                    got: format!("Unable to drop category {v} from feature {j} because it is infrequent"),
+                                    got: format!(
+                                        "Unable to drop category {v} from feature {j} because it is infrequent"
+                                    ),
                                 });
                             }
                             out.push(Some(groups[j][c]));
@@ -391,9 +436,8 @@ impl OneHotEncoderParams {
                 Some(out)
             }
         };
-        let n_features_outs: Vec<usize> = (0..d)
-            .map(|j| n_groups[j] - usize::from(drop_after.as_ref().is_some_and(|dr| dr[j].is_some())))
-            .collect();
+        let n_features_outs: Vec<usize> =
+            (0..d).map(|j| n_groups[j] - usize::from(drop_after.as_ref().is_some_and(|dr| dr[j].is_some()))).collect();
         let categories: Vec<Array1<i64>> = categories.into_iter().map(Array1::from).collect();
         build(categories, infrequent, groups, drop_after, n_features_outs, self.handle_unknown, codes.device())
     }
@@ -578,7 +622,11 @@ impl<S: Storage> OneHotEncoder<S> {
         if min_code < 0 || min_col == -2 {
             return Err(self.transform_error(&codes.to_host()?));
         }
-        let out = ohe_expand::tensors::<F>(kiln_runtime::tensor_arg::<i64, Ix2>(&m), S::vec_arg(&self.feat_table), S::vec_arg(&self.col_table))?;
+        let out = ohe_expand::tensors::<F>(
+            kiln_runtime::tensor_arg::<i64, Ix2>(&m),
+            S::vec_arg(&self.feat_table),
+            S::vec_arg(&self.col_table),
+        )?;
         X::Storage::mat(out)
     }
 
@@ -599,7 +647,8 @@ impl<S: Storage> OneHotEncoder<S> {
         }
         for (j, column) in host.columns().into_iter().enumerate() {
             let cats = self.categories[j].as_slice().unwrap_or(&[]);
-            let diff = crate::preprocessing::label::unique(column.iter().copied().filter(|v| cats.binary_search(v).is_err()));
+            let diff =
+                crate::preprocessing::label::unique(column.iter().copied().filter(|v| cats.binary_search(v).is_err()));
             if !diff.is_empty() {
                 return EstimatorError::InvalidTarget(format!(
                     "Found unknown categories {} in column {j} during transform",
@@ -675,8 +724,13 @@ impl<S: Storage> OneHotEncoder<S> {
         )?;
         if bad.item()? > 0 {
             let host = out.to_array::<Ix2>()?;
-            let rows: Vec<i64> =
-                host.rows().into_iter().enumerate().filter(|(_, r)| r.iter().any(|&v| v == -3)).map(|(i, _)| i as i64).collect();
+            let rows: Vec<i64> = host
+                .rows()
+                .into_iter()
+                .enumerate()
+                .filter(|(_, r)| r.iter().any(|&v| v == -3))
+                .map(|(i, _)| i as i64)
+                .collect();
             return Err(EstimatorError::InvalidTarget(format!(
                 "Samples {} can not be inverted when drop=None and handle_unknown='error' because they contain all zeros",
                 np_list(&rows)

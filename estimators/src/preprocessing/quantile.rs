@@ -25,7 +25,13 @@ const BOUNDS_THRESHOLD: f64 = 1e-7;
 /// The quantiles of each column of `x[rows]`: `lerp(sorted[prev[r]], sorted[next[r]],
 /// gamma[r])` with numpy's two-sided lerp.
 #[kernel(crate = kiln_runtime)]
-fn quantiles_of<F: Float>(x: Array2<F>, rows: Array1<i64>, prev: Array1<i64>, next: Array1<i64>, gamma: Array1<f64>) -> Array2<F> {
+fn quantiles_of<F: Float>(
+    x: Array2<F>,
+    rows: Array1<i64>,
+    prev: Array1<i64>,
+    next: Array1<i64>,
+    gamma: Array1<f64>,
+) -> Array2<F> {
     let m = rows.len();
     let d = x.ncols();
     let nq = prev.len();
@@ -56,8 +62,10 @@ fn quantile_forward<F: Float>(
 ) -> Array2<F> {
     let (n, d) = x.dim();
     let nq = refs.len();
-    let at_most = Array2::from_shape_fn((n, d), |(i, j)| sum(0..nq, |r| select((q[[r, j]] as f64) <= (x[[i, j]] as f64), 1, 0)));
-    let below = Array2::from_shape_fn((n, d), |(i, j)| sum(0..nq, |r| select((q[[r, j]] as f64) < (x[[i, j]] as f64), 1, 0)));
+    let at_most =
+        Array2::from_shape_fn((n, d), |(i, j)| sum(0..nq, |r| select((q[[r, j]] as f64) <= (x[[i, j]] as f64), 1, 0)));
+    let below =
+        Array2::from_shape_fn((n, d), |(i, j)| sum(0..nq, |r| select((q[[r, j]] as f64) < (x[[i, j]] as f64), 1, 0)));
     Array2::from_shape_fn((n, d), |(i, j)| {
         let v = x[[i, j]] as f64;
         let lo = q[[0, j]] as f64;
@@ -234,7 +242,12 @@ pub struct QuantileTransformer<F: Real, S: Storage> {
 impl QuantileTransformer<f64, crate::data::Host> {
     /// The default hyper-parameters.
     pub fn params() -> QuantileTransformerParams {
-        QuantileTransformerParams { n_quantiles: 1000, output_distribution: OutputDistribution::Uniform, subsample: Some(10_000), seed: 0 }
+        QuantileTransformerParams {
+            n_quantiles: 1000,
+            output_distribution: OutputDistribution::Uniform,
+            subsample: Some(10_000),
+            seed: 0,
+        }
     }
 }
 

@@ -64,7 +64,11 @@ fn test_np_log() {
 #[test]
 fn test_inverse_transform() {
     let x = array![[1.0f64, 4.0, 9.0, 16.0]];
-    let ft = FunctionTransformer::params().func(log1p_kernel::kernel()).inverse_func(expm1_kernel::kernel()).fit(&x).unwrap();
+    let ft = FunctionTransformer::params()
+        .func(log1p_kernel::kernel())
+        .inverse_func(expm1_kernel::kernel())
+        .fit(&x)
+        .unwrap();
     let back = ft.inverse_transform(&ft.transform(&x).unwrap()).unwrap();
     for (g, w) in back.iter().zip(x.iter()) {
         assert!((g - w).abs() <= 1e-12 * w, "{g} vs {w}");
@@ -101,7 +105,9 @@ fn user_kernel_as_pipeline_step() {
         assert!((g - w).abs() <= 1e-12 * w.abs().max(1.0), "{g} vs {w}");
     }
     let y = input::<f64>("blobs_x").column(0).to_owned();
-    let pipe = Pipeline::new::<f64>().then(FunctionTransformer::params().func(with_norm::kernel())).then(StandardScaler::params());
+    let pipe = Pipeline::new::<f64>()
+        .then(FunctionTransformer::params().func(with_norm::kernel()))
+        .then(StandardScaler::params());
     let fitted = pipe.finish(Ridge::params()).fit(x.view(), y.view()).unwrap();
     let scaled = StandardScaler::params().fit_transform(&want).unwrap();
     let via = fitted.transform(x.view()).unwrap();
@@ -116,7 +122,10 @@ fn function_transformer_bad_input() {
     let x = data();
     let ft = FunctionTransformer::params().func(log1p_kernel::kernel()).validate(true).fit(&x).unwrap();
     assert_eq!(ft.n_features_in(), Some(x.ncols()));
-    assert!(matches!(ft.transform(&Array2::<f64>::zeros((2, 1))).unwrap_err(), EstimatorError::FeatureCountMismatch { .. }));
+    assert!(matches!(
+        ft.transform(&Array2::<f64>::zeros((2, 1))).unwrap_err(),
+        EstimatorError::FeatureCountMismatch { .. }
+    ));
     let mut bad = x.clone();
     bad[[0, 0]] = f64::NAN;
     assert!(matches!(ft.transform(&bad).unwrap_err(), EstimatorError::NonFinite { .. }));

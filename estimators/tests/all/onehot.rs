@@ -70,7 +70,7 @@ fn check_case<F: Real>(name: &str, with_test: bool) {
     let m = p.fit(&codes).unwrap();
     let cats: Vec<Option<Vec<i64>>> = m.categories().iter().map(|c| Some(c.to_vec())).collect();
     assert_eq!(cats, ragged(&format!("{name}.categories")), "{name} categories_");
-    let want_drop = std::path::Path::new(&crate::common::fixture(&format!("{name}.drop_idx.npy"))).exists();
+    let want_drop = crate::common::fixture(&format!("{name}.drop_idx.npy")).exists();
     match m.drop_idx() {
         Some(d) => {
             assert!(want_drop, "{name}: drop_idx_ should be None");
@@ -79,7 +79,7 @@ fn check_case<F: Real>(name: &str, with_test: bool) {
         }
         None => assert!(!want_drop, "{name}: drop_idx_ missing"),
     }
-    if std::path::Path::new(&crate::common::fixture(&format!("{name}.infrequent.npy"))).exists() {
+    if crate::common::fixture(&format!("{name}.infrequent.npy")).exists() {
         let got: Vec<Option<Vec<i64>>> = m.infrequent_categories().into_iter().map(|c| c.map(|c| c.to_vec())).collect();
         assert_eq!(got, ragged(&format!("{name}.infrequent")), "{name} infrequent_categories_");
     }
@@ -96,13 +96,23 @@ fn check_case<F: Real>(name: &str, with_test: bool) {
     assert_eq!(zd.device(), Device::CudaSim);
     assert_allclose(&zd.to_array::<Ix2>().unwrap(), &want, 0.0, 0.0, &format!("{name} cuda-sim transform"));
     let inv = md.inverse_transform(&zd).unwrap();
-    assert_eq!(inv.to_array::<Ix2>().unwrap(), ints::<Ix2>(&format!("{name}.inverse_transform")), "{name} cuda-sim inverse");
+    assert_eq!(
+        inv.to_array::<Ix2>().unwrap(),
+        ints::<Ix2>(&format!("{name}.inverse_transform")),
+        "{name} cuda-sim inverse"
+    );
     if with_test {
         let want = expected::<Ix2>(&format!("{name}.transform_test"));
         let zt: Array2<F> = m.transform(&test).unwrap();
         assert_allclose(&zt, &want, 0.0, 0.0, &format!("{name} transform_test"));
         let zt_dev: Tensor<F> = md.transform(&sim(&test)).unwrap();
-        assert_allclose(&zt_dev.to_array::<Ix2>().unwrap(), &want, 0.0, 0.0, &format!("{name} cuda-sim transform_test"));
+        assert_allclose(
+            &zt_dev.to_array::<Ix2>().unwrap(),
+            &want,
+            0.0,
+            0.0,
+            &format!("{name} cuda-sim transform_test"),
+        );
         let inv = ints::<Ix2>(&format!("{name}.inverse_transform_test"));
         assert_eq!(m.inverse_transform(&zt).unwrap(), inv, "{name} inverse_transform_test");
     }
@@ -275,7 +285,10 @@ fn one_hot_encoder_bad_input() {
         m.transform::<f64, _>(&array![[0i64, 1, 2]]).unwrap_err(),
         EstimatorError::FeatureCountMismatch { expected: 2, got: 3, .. }
     ));
-    assert!(matches!(OneHotEncoder::params().fit(&Array2::<i64>::zeros((0, 2))).unwrap_err(), EstimatorError::EmptyInput { .. }));
+    assert!(matches!(
+        OneHotEncoder::params().fit(&Array2::<i64>::zeros((0, 2))).unwrap_err(),
+        EstimatorError::EmptyInput { .. }
+    ));
     // Given categories: wrong count, unsorted, duplicated, and codes outside them at fit.
     assert!(OneHotEncoder::params().categories(vec![vec![0, 1]]).fit(&x).is_err());
     let err = OneHotEncoder::params().categories(vec![vec![1, 0], vec![1, 2]]).fit(&x).unwrap_err().to_string();
