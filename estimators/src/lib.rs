@@ -62,11 +62,14 @@ pub mod prelude {
         Binarizer, BinarizerParams, KernelCenterer, KernelCentererParams, LabelBinarizer, LabelBinarizerParams,
         LabelEncoder, LabelEncoderParams, TargetType,
     };
+    pub use crate::preprocessing::{DropCategory, HandleUnknown, MinFrequency, OneHotEncoder, OneHotEncoderParams};
     pub use crate::preprocessing::{Extrapolation, SplineKnots, SplineTransformer, SplineTransformerParams};
+    pub use crate::preprocessing::{FunctionTransformer, FunctionTransformerParams};
     pub use crate::preprocessing::{
         MaxAbsScaler, MaxAbsScalerParams, MinMaxScaler, MinMaxScalerParams, Norm, Normalizer, NormalizerParams,
         PolynomialFeatures, PolynomialFeaturesParams,
     };
+    pub use crate::preprocessing::{OutputDistribution, QuantileTransformer, QuantileTransformerParams};
     pub use crate::preprocessing::{StandardScaler, StandardScalerParams};
     pub use crate::traits::{
         Clusterer, Predictor, SupervisedParams, Transformer, TransformerParams, UnsupervisedParams,

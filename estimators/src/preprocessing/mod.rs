@@ -2,22 +2,28 @@
 
 mod affine;
 mod binarizer;
+mod function;
 mod kernel_centerer;
 pub(crate) mod label;
 mod maxabs;
 mod minmax;
 mod normalizer;
+mod onehot;
 mod polynomial;
+mod quantile;
 mod spline;
 mod standard;
 
 pub use binarizer::{Binarizer, BinarizerParams};
+pub use function::{FunctionTransformer, FunctionTransformerParams};
 pub use kernel_centerer::{KernelCenterer, KernelCentererParams};
 pub use label::{LabelBinarizer, LabelBinarizerParams, LabelEncoder, LabelEncoderParams, TargetType};
 pub use maxabs::{MaxAbsScaler, MaxAbsScalerParams};
 pub use minmax::{MinMaxScaler, MinMaxScalerParams};
 pub use normalizer::{Norm, Normalizer, NormalizerParams};
+pub use onehot::{DropCategory, HandleUnknown, MinFrequency, OneHotEncoder, OneHotEncoderParams};
 pub use polynomial::{PolynomialFeatures, PolynomialFeaturesParams};
+pub use quantile::{OutputDistribution, QuantileTransformer, QuantileTransformerParams};
 pub use spline::{Extrapolation, SplineKnots, SplineTransformer, SplineTransformerParams};
 pub use standard::{StandardScaler, StandardScalerParams};
 
