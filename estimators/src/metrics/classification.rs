@@ -1,5 +1,6 @@
-//! Classification metrics from label counts: precision, recall, F1 (binary, macro, weighted)
-//! and the confusion matrix.
+//! Classification metrics from label counts: precision, recall, F-beta (binary, micro, macro,
+//! weighted, per label), balanced accuracy, the Matthews correlation coefficient and the
+//! confusion matrix.
 //!
 //! The passes over the samples are kernels (see [`super::labels`]); what remains is arithmetic
 //! over the labels on the host. Labels are the sorted union of those in `y_true` and `y_pred`,
@@ -23,6 +24,9 @@ pub enum Average {
     Macro,
     /// The mean over labels weighted by their true counts (`"weighted"`).
     Weighted,
+    /// The score of the counts summed over labels (`"micro"`): true positives, predicted and
+    /// true counts of every label added up first.
+    Micro,
 }
 
 impl Default for Average {
@@ -55,6 +59,119 @@ pub fn recall_score<A: Vector<i64>, B: Vector<i64>>(y_true: &A, y_pred: &B, aver
 /// As [`precision_score`].
 pub fn f1_score<A: Vector<i64>, B: Vector<i64>>(y_true: &A, y_pred: &B, average: Average) -> Result<f64> {
     score(y_true, y_pred, average, |tp, pred, truth| ratio(2 * tp, pred + truth))
+}
+
+/// The weighted harmonic mean of precision and recall,
+/// `(1 + beta^2) tp / (beta^2 (tp + fn) + tp + fp)` (`fbeta_score`): `beta < 1` favours
+/// precision, `beta = 0` is precision, `beta = inf` recall.
+///
+/// # Errors
+/// As [`precision_score`]; a negative or NaN `beta` ([`EstimatorError::InvalidParameter`]).
+pub fn fbeta_score<A: Vector<i64>, B: Vector<i64>>(y_true: &A, y_pred: &B, beta: f64, average: Average) -> Result<f64> {
+    check_beta(beta)?;
+    score(y_true, y_pred, average, |tp, pred, truth| fbeta(tp, pred, truth, beta))
+}
+
+/// Per-label precision, recall, F-beta and support (scikit-learn's `average=None`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerLabel {
+    /// The labels, sorted: the union of those in `y_true` and `y_pred`.
+    pub labels: Vec<i64>,
+    /// Precision of each label.
+    pub precision: Vec<f64>,
+    /// Recall of each label.
+    pub recall: Vec<f64>,
+    /// F-beta of each label.
+    pub fbeta: Vec<f64>,
+    /// Number of true samples of each label.
+    pub support: Vec<i64>,
+}
+
+/// Precision, recall, F-beta and support of every label
+/// (`precision_recall_fscore_support(average=None)`; the `average=None` form of
+/// [`precision_score`], [`recall_score`], [`f1_score`] and [`fbeta_score`]).
+///
+/// # Errors
+/// Lengths differ or no samples; a negative or NaN `beta`.
+pub fn precision_recall_fscore_support<A: Vector<i64>, B: Vector<i64>>(
+    y_true: &A,
+    y_pred: &B,
+    beta: f64,
+) -> Result<PerLabel> {
+    check_beta(beta)?;
+    check_pair("precision_recall_fscore_support", y_true, y_pred)?;
+    let LabelCounts { labels, tp, pred, truth } = label_counts_of(y_true, y_pred)?;
+    let k = labels.len();
+    Ok(PerLabel {
+        precision: (0..k).map(|c| ratio(tp[c], pred[c])).collect(),
+        recall: (0..k).map(|c| ratio(tp[c], truth[c])).collect(),
+        fbeta: (0..k).map(|c| fbeta(tp[c], pred[c], truth[c], beta)).collect(),
+        support: truth,
+        labels,
+    })
+}
+
+/// The mean recall over the labels present in `y_true` (`balanced_accuracy_score`); with
+/// `adjusted`, rescaled so that chance scores 0 and perfect 1: `(score - 1/k) / (1 - 1/k)`.
+/// Labels predicted but absent from `y_true` are left out (scikit-learn warns there).
+///
+/// # Errors
+/// Lengths differ or no samples.
+pub fn balanced_accuracy_score<A: Vector<i64>, B: Vector<i64>>(y_true: &A, y_pred: &B, adjusted: bool) -> Result<f64> {
+    check_pair("balanced_accuracy_score", y_true, y_pred)?;
+    let LabelCounts { tp, truth, .. } = label_counts_of(y_true, y_pred)?;
+    let per_class: Vec<f64> =
+        tp.iter().zip(&truth).filter(|(_, &t)| t > 0).map(|(&p, &t)| p as f64 / t as f64).collect();
+    let mut score = per_class.iter().sum::<f64>() / per_class.len() as f64;
+    if adjusted {
+        let chance = 1.0 / per_class.len() as f64;
+        score -= chance;
+        score /= 1.0 - chance;
+    }
+    Ok(score)
+}
+
+/// The Matthews correlation coefficient, the multiclass form of Gorodkin (2004)
+/// (`matthews_corrcoef`): +1 perfect, 0 chance, -1 inverse; 0 when either input has a single
+/// label (a zero variance, as scikit-learn decides).
+///
+/// # Errors
+/// Lengths differ or no samples.
+pub fn matthews_corrcoef<A: Vector<i64>, B: Vector<i64>>(y_true: &A, y_pred: &B) -> Result<f64> {
+    check_pair("matthews_corrcoef", y_true, y_pred)?;
+    let LabelCounts { tp, pred, truth, .. } = label_counts_of(y_true, y_pred)?;
+    // In f64 like scikit-learn's float products (integer products of n^2 could overflow i64).
+    let f = |v: &[i64]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
+    let (tp, pred, truth) = (f(&tp), f(&pred), f(&truth));
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let n_correct: f64 = tp.iter().sum();
+    let n: f64 = pred.iter().sum();
+    let cov_ytyp = n_correct * n - dot(&truth, &pred);
+    let cov_ypyp = n * n - dot(&pred, &pred);
+    let cov_ytyt = n * n - dot(&truth, &truth);
+    if cov_ypyp * cov_ytyt == 0.0 {
+        return Ok(0.0);
+    }
+    Ok(cov_ytyp / (cov_ytyt * cov_ypyp).sqrt())
+}
+
+/// F-beta of one label's counts, as scikit-learn computes it (0 for 0/0).
+fn fbeta(tp: i64, pred: i64, truth: i64, beta: f64) -> f64 {
+    if beta.is_infinite() {
+        return ratio(tp, truth);
+    }
+    if beta == 0.0 {
+        return ratio(tp, pred);
+    }
+    let beta2 = beta * beta;
+    ratio_f((1.0 + beta2) * tp as f64, beta2 * truth as f64 + pred as f64)
+}
+
+fn check_beta(beta: f64) -> Result<()> {
+    if beta.is_nan() || beta < 0.0 {
+        return Err(EstimatorError::param("fbeta_score", "beta", "a float in the range [0.0, inf]", beta));
+    }
+    Ok(())
 }
 
 /// The confusion matrix: entry `[i, j]` counts samples of true label `labels[i]` predicted as
@@ -129,8 +246,8 @@ fn score<A: Vector<i64>, B: Vector<i64>>(
         Average::Binary { pos_label } => {
             if labels.len() > 2 {
                 return Err(EstimatorError::InvalidTarget(
-                    "target is multiclass but average='binary'; please choose another average setting, one of \
-                     [macro, weighted]"
+                    "Target is multiclass but average='binary'. Please choose another average setting, one of \
+                     [None, 'micro', 'macro', 'weighted']."
                         .into(),
                 ));
             }
@@ -144,6 +261,7 @@ fn score<A: Vector<i64>, B: Vector<i64>>(
             }
         }
         Average::Macro => Ok(per_label.sum::<f64>() / labels.len() as f64),
+        Average::Micro => Ok(metric(tp.iter().sum(), pred.iter().sum(), truth.iter().sum())),
         Average::Weighted => {
             let total: i64 = truth.iter().sum();
             let weighted: f64 = per_label.zip(&truth).map(|(s, &w)| s * w as f64).sum();

@@ -7,10 +7,12 @@
 //! scikit-learn does.
 
 use super::labels::{label_counts_of, Placed};
+use super::ranking::{check_binary_labels, one_class_auc};
 use crate::data::{check_len, Matrix, Vector};
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
 use kiln_macros::kernel;
+use kiln_runtime::{Tensor, TensorArg};
 
 /// The mean of `-ln(clip(p[i, class of y_i]))` and the largest `|row sum - 1|`.
 #[kernel(crate = kiln_runtime)]
@@ -111,7 +113,9 @@ pub fn log_loss_binary<F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &A, y_prob
 ///
 /// # Errors
 /// Lengths differ or no samples; labels other than 0/1 or -1/1, or a single class
-/// ([`EstimatorError::InvalidTarget`]); NaN or infinite scores.
+/// ([`EstimatorError::InvalidTarget`]: "Only one class is present in y_true. ROC AUC score is
+/// not defined in that case."; scikit-learn 1.9 warns and returns NaN there); NaN or infinite
+/// scores.
 pub fn roc_auc_score<F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &A, y_score: &B) -> Result<f64> {
     let n = y_true.length()?;
     check_len("y_score", y_score.length()?, n)?;
@@ -119,14 +123,7 @@ pub fn roc_auc_score<F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &A, y_score:
         return Err(EstimatorError::Shape("roc_auc_score of zero samples".into()));
     }
     let (y, s) = (y_true.to_host()?, y_score.to_host()?);
-    if let Some(&bad) = y.iter().find(|&&l| !(l == 1 || l == 0 || l == -1)) {
-        return Err(EstimatorError::InvalidTarget(format!(
-            "y_true takes value {bad}; roc_auc_score expects binary labels 0/1 or -1/1 (1 is positive)"
-        )));
-    }
-    if y.iter().any(|&l| l == 0) && y.iter().any(|&l| l == -1) {
-        return Err(EstimatorError::InvalidTarget("y_true mixes 0 and -1 as the negative label".into()));
-    }
+    check_binary_labels(&y)?;
     if s.iter().any(|v| !v.to_f64().is_finite()) {
         return Err(EstimatorError::NonFinite { what: "y_score" });
     }
@@ -135,9 +132,7 @@ pub fn roc_auc_score<F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &A, y_score:
     let positives = order.iter().filter(|o| o.1).count();
     let negatives = n - positives;
     if positives == 0 || negatives == 0 {
-        return Err(EstimatorError::InvalidTarget(
-            "only one class is present in y_true; ROC AUC score is not defined in that case".into(),
-        ));
+        return Err(one_class_auc());
     }
     // Walk the thresholds from the highest score; each group of tied scores is one curve step.
     let (mut tp, mut fp, mut area) = (0u64, 0u64, 0u64);
@@ -157,4 +152,68 @@ pub fn roc_auc_score<F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &A, y_score:
         area += (fp - fp0) * (tp + tp0);
     }
     Ok(area as f64 / 2.0 / (positives as f64 * negatives as f64))
+}
+
+/// The weighted mean of `(1[y == positive] - p)^2`, the largest and the smallest `p`, and
+/// whether `p` holds NaN or infinity (NaN then).
+#[kernel(crate = kiln_runtime)]
+fn brier_terms<F: Float>(y: Array1<i64>, p: Array1<F>, w: Array1<F>, positive: i64) -> (F, F, F, F) {
+    let r = select(y == positive, &p * -1.0 + 1.0, &p * -1.0);
+    ((r.powi(2) * &w).sum() / w.sum(), p.max(), p.min(), (&p * 0.0).sum())
+}
+
+/// The mean squared difference between the predicted probability of the positive class and
+/// the outcome (`brier_score_loss` of a 1-D `y_proba`, scikit-learn's default
+/// `scale_by_half="auto"`). The positive class is 1 when `y_true`'s labels are among `{0, 1}`
+/// or `{-1, 1}`, else the larger label, as scikit-learn picks it without `pos_label`.
+///
+/// # Errors
+/// Lengths differ or no samples; more than two labels in `y_true`
+/// ([`EstimatorError::InvalidTarget`]); probabilities outside `[0, 1]`; NaN or infinity.
+pub fn brier_score_loss<F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &A, y_proba: &B) -> Result<f64> {
+    let ones = Tensor::from_owned(ndarray::Array1::from_elem(y_true.length()?, F::from_f64(1.0)), y_true.device())?;
+    brier(y_true, y_proba, kiln_runtime::tensor_arg::<F, ndarray::Ix1>(&ones))
+}
+
+/// [`brier_score_loss`] with `sample_weight` (a weighted mean).
+///
+/// # Errors
+/// As [`brier_score_loss`]; weights of another length.
+pub fn brier_score_loss_weighted<F: Real, A: Vector<i64>, B: Vector<F>, W: Vector<F>>(
+    y_true: &A,
+    y_proba: &B,
+    sample_weight: &W,
+) -> Result<f64> {
+    check_len("sample_weight", sample_weight.length()?, y_true.length()?)?;
+    brier(y_true, y_proba, sample_weight.arg())
+}
+
+fn brier<'a, F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &'a A, y_proba: &'a B, w: TensorArg<'a>) -> Result<f64> {
+    let n = y_true.length()?;
+    check_len("y_proba", y_proba.length()?, n)?;
+    if n == 0 {
+        return Err(EstimatorError::Shape("brier_score_loss of zero samples".into()));
+    }
+    let labels = label_counts_of(y_true, y_true)?.labels;
+    if labels.len() > 2 {
+        return Err(EstimatorError::InvalidTarget(
+            "The type of the target inferred from y_true is multiclass but should be binary according to the shape \
+             of y_prob."
+                .into(),
+        ));
+    }
+    let positive =
+        if matches!(labels.as_slice(), [0, 1] | [-1, 1] | [0] | [-1] | [1]) { 1 } else { labels[labels.len() - 1] };
+    let (loss, hi, lo, probe) = brier_terms::tensors::<F>(y_true.arg(), y_proba.arg(), w, positive)?;
+    if probe.item()?.to_f64().is_nan() {
+        return Err(EstimatorError::NonFinite { what: "y_prob" });
+    }
+    let (hi, lo) = (hi.item()?.to_f64(), lo.item()?.to_f64());
+    if hi > 1.0 {
+        return Err(EstimatorError::InvalidTarget(format!("y_prob contains values greater than 1: {hi}")));
+    }
+    if lo < 0.0 {
+        return Err(EstimatorError::InvalidTarget(format!("y_prob contains values less than 0: {lo}")));
+    }
+    Ok(loss.item()?.to_f64())
 }
