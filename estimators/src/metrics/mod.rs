@@ -16,8 +16,9 @@ mod ranking;
 mod regression;
 
 pub use classification::{
-    balanced_accuracy_score, confusion_matrix, f1_score, fbeta_score, matthews_corrcoef,
-    precision_recall_fscore_support, precision_score, recall_score, Average, PerLabel,
+    balanced_accuracy_score, balanced_accuracy_score_weighted, confusion_matrix, f1_score, f1_score_weighted,
+    fbeta_score, fbeta_score_weighted, matthews_corrcoef, matthews_corrcoef_weighted, precision_recall_fscore_support,
+    precision_score, precision_score_weighted, recall_score, recall_score_weighted, Average, PerLabel,
 };
 pub use cluster::{calinski_harabasz_score, davies_bouldin_score, silhouette_samples, silhouette_score};
 pub use pairwise::{

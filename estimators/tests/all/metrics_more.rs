@@ -267,6 +267,56 @@ fn classification_scores_match_scikit_learn() {
     }
 }
 
+#[test]
+fn weighted_classification_scores_match_scikit_learn() {
+    let tol = rtol::<f64>();
+    let cases = [
+        ("binary", ints("metric_binary_true"), ints("metric_binary_pred")),
+        ("multi", ints("metric_multi_true"), ints("metric_multi_pred")),
+    ];
+    let w = values::<f64>("metric_weights");
+    let w32 = values::<f32>("metric_weights");
+    for (name, t, p) in &cases {
+        let base = format!("metrics_classification_weighted.{name}");
+        close(balanced_accuracy_score_weighted(t, p, &w, false).unwrap(), &format!("{base}_balanced_accuracy"), tol);
+        close(
+            balanced_accuracy_score_weighted(t, p, &w, true).unwrap(),
+            &format!("{base}_balanced_accuracy_adjusted"),
+            tol,
+        );
+        close(matthews_corrcoef_weighted(t, p, &w).unwrap(), &format!("{base}_matthews_corrcoef"), tol);
+        close(
+            matthews_corrcoef_weighted(&sim(t), &sim(p), &sim(&w32)).unwrap(),
+            &format!("{base}_matthews_corrcoef"),
+            rtol::<f32>(),
+        );
+        let mut averages = vec![(Average::Micro, "micro"), (Average::Macro, "macro"), (Average::Weighted, "weighted")];
+        if *name == "binary" {
+            averages.push((Average::default(), "binary"));
+        }
+        for (avg, a) in averages {
+            close(precision_score_weighted(t, p, &w, avg).unwrap(), &format!("{base}_precision_{a}"), tol);
+            close(recall_score_weighted(t, p, &w, avg).unwrap(), &format!("{base}_recall_{a}"), tol);
+            close(f1_score_weighted(t, p, &w, avg).unwrap(), &format!("{base}_f1_{a}"), tol);
+            close(fbeta_score_weighted(t, p, &w, 0.5, avg).unwrap(), &format!("{base}_fbeta0.5_{a}"), tol);
+            close(
+                f1_score_weighted(&sim(t), &sim(p), &sim(&w32), avg).unwrap(),
+                &format!("{base}_f1_{a}"),
+                rtol::<f32>(),
+            );
+        }
+    }
+    // Unit weights are the unweighted scores; integer weights repeat samples.
+    let (t, p) = (array![0i64, 1, 2, 2, 1], array![0i64, 2, 2, 1, 1]);
+    let ones = Array1::<f64>::ones(5);
+    assert_eq!(f1_score_weighted(&t, &p, &ones, Average::Macro).unwrap(), f1_score(&t, &p, Average::Macro).unwrap());
+    let rep = matthews_corrcoef(&array![0i64, 1, 1, 2, 2, 1], &array![0i64, 2, 2, 2, 1, 1]).unwrap();
+    let wt = matthews_corrcoef_weighted(&t, &p, &array![1.0f64, 2.0, 1.0, 1.0, 1.0]).unwrap();
+    assert!((rep - wt).abs() < 1e-15);
+    let e = f1_score_weighted(&t, &p, &array![1.0f64, 2.0], Average::Macro).unwrap_err();
+    assert!(matches!(e, EstimatorError::Shape(_)), "{e}");
+}
+
 /// Port of test_classification.py::test_balanced_accuracy_score_unseen and
 /// test_balanced_accuracy_score (adjusted: chance is 0).
 #[test]
