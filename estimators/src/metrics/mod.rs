@@ -25,7 +25,10 @@ pub use pairwise::{
     additive_chi2_kernel, chi2_kernel, cosine_similarity, laplacian_kernel, linear_kernel, pairwise_distances,
     pairwise_kernels, polynomial_kernel, rbf_kernel, sigmoid_kernel, KernelParams, Metric, PairwiseKernel,
 };
-pub use probabilistic::{brier_score_loss, brier_score_loss_weighted, log_loss, log_loss_binary, roc_auc_score};
+pub use probabilistic::{
+    brier_score_loss, brier_score_loss_weighted, log_loss, log_loss_binary, roc_auc_score, roc_auc_score_multiclass,
+    MultiClass,
+};
 pub use ranking::{
     average_precision_score, average_precision_score_weighted, precision_recall_curve, precision_recall_curve_weighted,
     roc_auc_score_weighted, roc_curve, roc_curve_weighted, HostWeights,

@@ -127,12 +127,18 @@ pub fn roc_auc_score<F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &A, y_score:
     if s.iter().any(|v| !v.to_f64().is_finite()) {
         return Err(EstimatorError::NonFinite { what: "y_score" });
     }
-    let mut order: Vec<(f64, bool)> = s.iter().zip(&y).map(|(v, &l)| (v.to_f64(), l == 1)).collect();
+    let order: Vec<(f64, bool)> = s.iter().zip(&y).map(|(v, &l)| (v.to_f64(), l == 1)).collect();
+    binary_auc(order).ok_or_else(one_class_auc)
+}
+
+/// The ROC AUC of (score, is positive) pairs, `None` with a single class: tied scores form one
+/// step of the curve, integrated by the trapezoid rule in integer counts (exact).
+fn binary_auc(mut order: Vec<(f64, bool)>) -> Option<f64> {
     order.sort_by(|a, b| b.0.total_cmp(&a.0));
     let positives = order.iter().filter(|o| o.1).count();
-    let negatives = n - positives;
+    let negatives = order.len() - positives;
     if positives == 0 || negatives == 0 {
-        return Err(one_class_auc());
+        return None;
     }
     // Walk the thresholds from the highest score; each group of tied scores is one curve step.
     let (mut tp, mut fp, mut area) = (0u64, 0u64, 0u64);
@@ -151,7 +157,99 @@ pub fn roc_auc_score<F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &A, y_score:
         // Twice the trapezoid, in counts: exact in integers.
         area += (fp - fp0) * (tp + tp0);
     }
-    Ok(area as f64 / 2.0 / (positives as f64 * negatives as f64))
+    Some(area as f64 / 2.0 / (positives as f64 * negatives as f64))
+}
+
+/// How a multiclass ROC AUC compares classes (scikit-learn's `multi_class`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MultiClass {
+    /// `"ovr"`: each class against the rest.
+    Ovr,
+    /// `"ovo"`: each pair of classes (Hand & Till), the pair's two AUCs averaged.
+    Ovo,
+}
+
+/// The ROC AUC of class probabilities `y_proba` (`n_samples x n_classes`, columns in the
+/// sorted order of the labels of `y_true`, rows summing to 1) (`roc_auc_score` with
+/// `multi_class`), averaged over classes (`Ovr`) or pairs (`Ovo`) by `average`
+/// ([`Average::Macro`], or [`Average::Weighted`] by class support / pair prevalence). Sorts on
+/// the host, like the binary score.
+///
+/// # Errors
+/// Lengths differ or no samples; another average; fewer than 3 classes or a column count other
+/// than the number of classes in `y_true` ("Number of classes in y_true not equal to the number
+/// of columns in 'y_score'"); rows not summing to 1; NaN or infinity.
+pub fn roc_auc_score_multiclass<F: Real, A: Vector<i64>, P: Matrix<F>>(
+    y_true: &A,
+    y_proba: &P,
+    multi_class: MultiClass,
+    average: crate::metrics::Average,
+) -> Result<f64> {
+    use crate::metrics::Average;
+    let n = y_true.length()?;
+    let (rows, k) = y_proba.dims()?;
+    check_len("y_score", rows, n)?;
+    if n == 0 {
+        return Err(EstimatorError::Shape("roc_auc_score of zero samples".into()));
+    }
+    if !matches!(average, Average::Macro | Average::Weighted) {
+        return Err(EstimatorError::InvalidTarget(
+            "average must be one of ('macro', 'weighted') for multiclass problems".into(),
+        ));
+    }
+    let y = y_true.to_host()?;
+    let p = y_proba.to_host()?.mapv(|v| v.to_f64());
+    if p.iter().any(|v| !v.is_finite()) {
+        return Err(EstimatorError::NonFinite { what: "y_score" });
+    }
+    let classes: Vec<i64> = y.iter().copied().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    if classes.len() != k {
+        return Err(EstimatorError::InvalidTarget(
+            "Number of classes in y_true not equal to the number of columns in 'y_score'".into(),
+        ));
+    }
+    if k < 2 {
+        return Err(one_class_auc());
+    }
+    // numpy's allclose(1, row sums): |1 - s| <= 1e-8 + 1e-5 |s|.
+    if p.rows().into_iter().any(|r| {
+        let s: f64 = r.sum();
+        (1.0 - s).abs() > 1e-8 + 1e-5 * s.abs()
+    }) {
+        return Err(EstimatorError::InvalidTarget(
+            "Target scores need to be probabilities for multiclass roc_auc, i.e. they should sum up to 1.0 over \
+             classes"
+                .into(),
+        ));
+    }
+    let code: Vec<usize> = y.iter().map(|l| classes.binary_search(l).unwrap_or(0)).collect();
+    let mut scores = Vec::new();
+    let mut weights = Vec::new();
+    match multi_class {
+        MultiClass::Ovr => {
+            for c in 0..k {
+                let order = (0..n).map(|i| (p[[i, c]], code[i] == c)).collect();
+                scores.push(binary_auc(order).ok_or_else(one_class_auc)?);
+                weights.push(code.iter().filter(|&&v| v == c).count() as f64);
+            }
+        }
+        MultiClass::Ovo => {
+            for a in 0..k {
+                for b in a + 1..k {
+                    let pair: Vec<usize> = (0..n).filter(|&i| code[i] == a || code[i] == b).collect();
+                    let sa = binary_auc(pair.iter().map(|&i| (p[[i, a]], code[i] == a)).collect());
+                    let sb = binary_auc(pair.iter().map(|&i| (p[[i, b]], code[i] == b)).collect());
+                    scores.push((sa.ok_or_else(one_class_auc)? + sb.ok_or_else(one_class_auc)?) / 2.0);
+                    weights.push(pair.len() as f64 / n as f64);
+                }
+            }
+        }
+    }
+    Ok(if average == Average::Weighted {
+        scores.iter().zip(&weights).map(|(s, w)| s * w).sum::<f64>() / weights.iter().sum::<f64>()
+    } else {
+        scores.iter().sum::<f64>() / scores.len() as f64
+    })
 }
 
 /// The weighted mean of `(1[y == positive] - p)^2`, the largest and the smallest `p`, and

@@ -98,6 +98,72 @@ fn ranking_curves_match_scikit_learn() {
     curves_case::<f32>();
 }
 
+fn multiclass_auc_case<F: Real>() {
+    let y = ints("metric_multi_true");
+    let proba = input::<F>("metric_multi_proba");
+    for (mc, m) in [(MultiClass::Ovr, "ovr"), (MultiClass::Ovo, "ovo")] {
+        for (avg, a) in [(Average::Macro, "macro"), (Average::Weighted, "weighted")] {
+            let name = format!("metrics_ranking.roc_auc_{m}_{a}");
+            close(roc_auc_score_multiclass(&y, &proba, mc, avg).unwrap(), &name, rtol::<F>());
+            close(roc_auc_score_multiclass(&sim(&y), &sim(&proba), mc, avg).unwrap(), &name, rtol::<F>());
+        }
+    }
+}
+
+#[test]
+fn multiclass_roc_auc_matches_scikit_learn() {
+    multiclass_auc_case::<f64>();
+    multiclass_auc_case::<f32>();
+}
+
+/// Port of test_ranking.py::test_roc_auc_score_multiclass_error (the cases that apply) and
+/// test_multiclass_ovo_roc_auc_toydata / test_multiclass_ovr_roc_auc_toydata.
+#[test]
+fn test_roc_auc_score_multiclass_error() {
+    let y = array![0i64, 1, 0, 2];
+    let p = array![[0.1f64, 0.8, 0.1], [0.3, 0.4, 0.3], [0.35, 0.5, 0.15], [0.0, 0.2, 0.8]];
+    // The references from the definitions: an AUC is the fraction of (positive, negative)
+    // pairs ranked right, ties half; ovo (Hand & Till) averages per pair of classes the two
+    // one-way AUCs, ovr each class against the rest.
+    let auc = |pos: &[f64], neg: &[f64]| {
+        let mut s = 0.0;
+        for &a in pos {
+            for &b in neg {
+                s += if a > b {
+                    1.0
+                } else if a == b {
+                    0.5
+                } else {
+                    0.0
+                };
+            }
+        }
+        s / (pos.len() * neg.len()) as f64
+    };
+    let col = |c: usize, rows: &[usize]| rows.iter().map(|&i| p[[i, c]]).collect::<Vec<f64>>();
+    let members = |c: i64| (0..4).filter(|&i| y[i] == c).collect::<Vec<usize>>();
+    let mut pairs = vec![];
+    for (a, b) in [(0, 1), (0, 2), (1, 2)] {
+        let (ra, rb) = (members(a as i64), members(b as i64));
+        pairs.push((auc(&col(a, &ra), &col(a, &rb)) + auc(&col(b, &rb), &col(b, &ra))) / 2.0);
+    }
+    let ovo = pairs.iter().sum::<f64>() / 3.0;
+    assert!((roc_auc_score_multiclass(&y, &p, MultiClass::Ovo, Average::Macro).unwrap() - ovo).abs() < 1e-15);
+    let ovr: f64 = (0..3)
+        .map(|c| {
+            let (pos, neg): (Vec<usize>, Vec<usize>) = (0..4).partition(|&i| y[i] == c as i64);
+            auc(&col(c, &pos), &col(c, &neg))
+        })
+        .sum::<f64>()
+        / 3.0;
+    assert!((roc_auc_score_multiclass(&y, &p, MultiClass::Ovr, Average::Macro).unwrap() - ovr).abs() < 1e-15);
+    let e = roc_auc_score_multiclass(&y, &p.mapv(|v| v * 2.0), MultiClass::Ovr, Average::Macro).unwrap_err();
+    assert!(e.to_string().contains("Target scores need to be probabilities for multiclass roc_auc"), "{e}");
+    let e = roc_auc_score_multiclass(&array![0i64, 1, 0, 1], &p, MultiClass::Ovo, Average::Macro).unwrap_err();
+    assert!(e.to_string().contains("Number of classes in y_true not equal to the number of columns"), "{e}");
+    assert!(roc_auc_score_multiclass(&y, &p, MultiClass::Ovr, Average::Micro).is_err());
+}
+
 /// Port of test_ranking.py::test_roc_curve_end_points and test_roc_returns_consistency: the
 /// curve starts at (0, 0) with threshold +inf and ends at (1, 1).
 #[test]
