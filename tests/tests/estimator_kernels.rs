@@ -8,8 +8,10 @@
 //! the install command, or prints a skip under `KILN_SKIP_CUDA_TOOLS=1`.
 
 use kiln::estimators::metrics::{
-    accuracy_score, confusion_matrix, log_loss, log_loss_binary, mean_absolute_error, mean_squared_error,
-    pairwise_distances, precision_score, r2_score, Average, Metric,
+    accuracy_score, brier_score_loss, calinski_harabasz_score, chi2_kernel, confusion_matrix, d2_pinball_score,
+    d2_tweedie_score, davies_bouldin_score, explained_variance_score, explained_variance_score_weighted,
+    f1_score_weighted, log_loss, log_loss_binary, mean_absolute_error, mean_squared_error, pairwise_distances,
+    precision_score, r2_score, silhouette_score, Average, Metric,
 };
 use kiln::estimators::prelude::*;
 use kiln::ndarray::{Array1, Array2};
@@ -92,6 +94,22 @@ fn workload<F: Real>(rng: &mut Rng) -> Result<(), EstimatorError> {
     for metric in [Metric::Euclidean, Metric::Manhattan, Metric::Cosine] {
         pairwise_distances(&x, None, metric)?;
     }
+
+    // Metrics of issue 17: weighted label counts, regression / D² sums, Brier, chi², and the
+    // clustering metrics (labels 0..k as they are, other labels re-coded first).
+    let w: Array1<F> = (0..40).map(|i| F::from_f64(0.5 + (i % 4) as f64)).collect();
+    f1_score_weighted(&y, &labels, &w, Average::Macro)?;
+    explained_variance_score(&t, &pred)?;
+    explained_variance_score_weighted(&t, &pred, &w)?;
+    d2_pinball_score(&t, &pred, 0.5)?;
+    let positive = t.mapv(|v| F::from_f64(v.to_f64().exp()));
+    d2_tweedie_score(&positive, &positive.mapv(|v| F::from_f64(v.to_f64() + 0.1)), 1.5)?;
+    brier_score_loss(&yb, &proba.column(1).to_owned())?;
+    chi2_kernel(&x.mapv(|v| F::from_f64(v.to_f64().abs())), None, 1.0)?;
+    silhouette_score(&x, &y)?;
+    silhouette_score(&x, &y.mapv(|v| 2 * v + 1))?;
+    calinski_harabasz_score(&x, &y)?;
+    davies_bouldin_score(&x, &y)?;
 
     // Target encoders, Binarizer, KernelCenterer, GaussianNB, covariance, Nystroem.
     Binarizer::params().fit(&x)?.transform(&x)?;

@@ -57,6 +57,28 @@ fn cosine<F: Float>(x: Array2<F>, c: Array2<F>, tiny: F) -> Array2<F> {
     (x / xn.insert_axis(Axis(1))).dot(&(c / cn.insert_axis(Axis(1))).t())
 }
 
+/// `-sum_l (x_l - y_l)^2 / (x_l + y_l)`, terms with `x_l + y_l = 0` left out (scikit-learn's
+/// `additive_chi2_kernel`); with `gamma` other than 0, `exp(gamma * that)` (`chi2_kernel`).
+#[kernel(crate = kiln_runtime)]
+pub(crate) fn chi2<F: Float>(x: Array2<F>, c: Array2<F>, gamma: F, exponentiate: i64) -> Array2<F> {
+    let n = x.nrows();
+    let m = c.nrows();
+    let d = x.ncols();
+    let k = Array2::from_shape_fn((n, m), |(i, j)| {
+        -sum(0..d, |l| {
+            let s = x[[i, l]] + c[[j, l]];
+            select(s != 0.0, (x[[i, l]] - c[[j, l]]).powi(2) / s, 0.0)
+        })
+    });
+    select(exponentiate > 0, (k * gamma).exp(), k)
+}
+
+/// The smallest element of `x`.
+#[kernel(crate = kiln_runtime)]
+pub(crate) fn smallest<F: Float>(x: Array2<F>) -> F {
+    x.min()
+}
+
 /// The rows of `x` at `idx`.
 #[kernel(crate = kiln_runtime)]
 pub(crate) fn take_rows<F: Float>(x: Array2<F>, idx: Array1<i64>) -> Array2<F> {

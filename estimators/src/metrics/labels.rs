@@ -7,6 +7,7 @@
 //! [`RANGE_LIMIT`] are collected by a host pass instead (a copy of the labels).
 
 use crate::data::Vector;
+use crate::datasets::Real;
 use crate::error::Result;
 use kiln_macros::kernel;
 use kiln_runtime::{Tensor, TensorArg};
@@ -33,6 +34,25 @@ fn label_counts(t: Array1<i64>, p: Array1<i64>, labels: Array1<i64>) -> (Array1<
         }),
         Array1::from_shape_fn(k, |c| sum(0..n, |i| select(p[[i]] == labels[[c]], 1, 0))),
         Array1::from_shape_fn(k, |c| sum(0..n, |i| select(t[[i]] == labels[[c]], 1, 0))),
+    )
+}
+
+/// [`label_counts`] with each sample counted by its weight `w[i]`.
+#[kernel(crate = kiln_runtime)]
+fn weighted_label_counts<F: Float>(
+    t: Array1<i64>,
+    p: Array1<i64>,
+    labels: Array1<i64>,
+    w: Array1<F>,
+) -> (Array1<F>, Array1<F>, Array1<F>) {
+    let n = t.len();
+    let k = labels.len();
+    (
+        Array1::from_shape_fn(k, |c| {
+            sum(0..n, |i| select(t[[i]] == labels[[c]], select(p[[i]] == labels[[c]], w[[i]], 0.0), 0.0))
+        }),
+        Array1::from_shape_fn(k, |c| sum(0..n, |i| select(p[[i]] == labels[[c]], w[[i]], 0.0))),
+        Array1::from_shape_fn(k, |c| sum(0..n, |i| select(t[[i]] == labels[[c]], w[[i]], 0.0))),
     )
 }
 
@@ -95,6 +115,23 @@ pub(crate) fn label_counts_of<A: Vector<i64>, B: Vector<i64>>(t: &A, p: &B) -> R
         }
     }
     Ok(out)
+}
+
+/// The labels present in `t` or `p` (sorted, whatever their weight, as scikit-learn's
+/// `unique_labels`) with per label the summed weights of true positives, of predicted and of
+/// true samples (the caller checks lengths).
+pub(crate) fn weighted_label_counts_of<F: Real, A: Vector<i64>, B: Vector<i64>, W: Vector<F>>(
+    t: &A,
+    p: &B,
+    w: &W,
+) -> Result<(Vec<i64>, Vec<f64>, Vec<f64>, Vec<f64>)> {
+    let labels = label_counts_of(t, p)?.labels;
+    let placed = Placed::beside(Array1::from(labels.clone()), &t.arg())?;
+    let (tp, pred, truth) = weighted_label_counts::tensors::<F>(t.arg(), p.arg(), placed.arg(), w.arg())?;
+    let f = |x: kiln_runtime::Tensor<F>| -> Result<Vec<f64>> {
+        Ok(x.to_array::<Ix1>()?.iter().map(|v| v.to_f64()).collect())
+    };
+    Ok((labels, f(tp)?, f(pred)?, f(truth)?))
 }
 
 /// Candidate labels: every value between the smallest and largest label when that range is

@@ -1,17 +1,44 @@
 //! Metrics (scikit-learn's `sklearn.metrics`): every pass over the n samples is a kernel, so
 //! metrics run on the device the predictions live on. Classification scores finish on the host
-//! over the (few) labels; `roc_auc_score` sorts on the host.
+//! over the (few) labels; the ranking curves (`roc_curve`, `precision_recall_curve`,
+//! `average_precision_score`, `roc_auc_score`) sort on the host (`ranking.rs` says why).
+//! Pairwise kernels and the clustering metrics are kernels over the rows.
+//!
+//! Where scikit-learn takes `sample_weight`, the weighted form is a second function with the
+//! suffix `_weighted` (like the estimators' `fit_weighted`).
 
 mod classification;
+mod cluster;
 mod labels;
 mod pairwise;
 mod probabilistic;
+mod ranking;
 mod regression;
 
-pub use classification::{confusion_matrix, f1_score, precision_score, recall_score, Average};
-pub use pairwise::{pairwise_distances, Metric};
-pub use probabilistic::{log_loss, log_loss_binary, roc_auc_score};
-pub use regression::{mean_absolute_error, mean_squared_error};
+pub use classification::{
+    balanced_accuracy_score, balanced_accuracy_score_weighted, confusion_matrix, f1_score, f1_score_weighted,
+    fbeta_score, fbeta_score_weighted, matthews_corrcoef, matthews_corrcoef_weighted, precision_recall_fscore_support,
+    precision_score, precision_score_weighted, recall_score, recall_score_weighted, Average, PerLabel,
+};
+pub use cluster::{calinski_harabasz_score, davies_bouldin_score, silhouette_samples, silhouette_score};
+pub use pairwise::{
+    additive_chi2_kernel, chi2_kernel, cosine_similarity, laplacian_kernel, linear_kernel, pairwise_distances,
+    pairwise_kernels, polynomial_kernel, rbf_kernel, sigmoid_kernel, KernelParams, Metric, PairwiseKernel,
+};
+pub use probabilistic::{
+    brier_score_loss, brier_score_loss_weighted, log_loss, log_loss_binary, roc_auc_score, roc_auc_score_multiclass,
+    MultiClass,
+};
+pub use ranking::{
+    average_precision_score, average_precision_score_weighted, precision_recall_curve, precision_recall_curve_weighted,
+    roc_auc_score_weighted, roc_curve, roc_curve_weighted, HostWeights,
+};
+pub use regression::{
+    d2_absolute_error_score, d2_absolute_error_score_weighted, d2_pinball_score, d2_pinball_score_weighted,
+    d2_tweedie_score, d2_tweedie_score_weighted, explained_variance_score, explained_variance_score_weighted,
+    mean_absolute_error, mean_absolute_error_weighted, mean_squared_error, mean_squared_error_weighted,
+    r2_score_weighted,
+};
 
 use crate::data::{check_len, Vector};
 use crate::datasets::Real;

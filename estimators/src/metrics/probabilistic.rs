@@ -7,10 +7,12 @@
 //! scikit-learn does.
 
 use super::labels::{label_counts_of, Placed};
+use super::ranking::{check_binary_labels, one_class_auc};
 use crate::data::{check_len, Matrix, Vector};
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
 use kiln_macros::kernel;
+use kiln_runtime::{Tensor, TensorArg};
 
 /// The mean of `-ln(clip(p[i, class of y_i]))` and the largest `|row sum - 1|`.
 #[kernel(crate = kiln_runtime)]
@@ -111,7 +113,9 @@ pub fn log_loss_binary<F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &A, y_prob
 ///
 /// # Errors
 /// Lengths differ or no samples; labels other than 0/1 or -1/1, or a single class
-/// ([`EstimatorError::InvalidTarget`]); NaN or infinite scores.
+/// ([`EstimatorError::InvalidTarget`]: "Only one class is present in y_true. ROC AUC score is
+/// not defined in that case."; scikit-learn 1.9 warns and returns NaN there); NaN or infinite
+/// scores.
 pub fn roc_auc_score<F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &A, y_score: &B) -> Result<f64> {
     let n = y_true.length()?;
     check_len("y_score", y_score.length()?, n)?;
@@ -119,25 +123,22 @@ pub fn roc_auc_score<F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &A, y_score:
         return Err(EstimatorError::Shape("roc_auc_score of zero samples".into()));
     }
     let (y, s) = (y_true.to_host()?, y_score.to_host()?);
-    if let Some(&bad) = y.iter().find(|&&l| !(l == 1 || l == 0 || l == -1)) {
-        return Err(EstimatorError::InvalidTarget(format!(
-            "y_true takes value {bad}; roc_auc_score expects binary labels 0/1 or -1/1 (1 is positive)"
-        )));
-    }
-    if y.iter().any(|&l| l == 0) && y.iter().any(|&l| l == -1) {
-        return Err(EstimatorError::InvalidTarget("y_true mixes 0 and -1 as the negative label".into()));
-    }
+    check_binary_labels(&y)?;
     if s.iter().any(|v| !v.to_f64().is_finite()) {
         return Err(EstimatorError::NonFinite { what: "y_score" });
     }
-    let mut order: Vec<(f64, bool)> = s.iter().zip(&y).map(|(v, &l)| (v.to_f64(), l == 1)).collect();
+    let order: Vec<(f64, bool)> = s.iter().zip(&y).map(|(v, &l)| (v.to_f64(), l == 1)).collect();
+    binary_auc(order).ok_or_else(one_class_auc)
+}
+
+/// The ROC AUC of (score, is positive) pairs, `None` with a single class: tied scores form one
+/// step of the curve, integrated by the trapezoid rule in integer counts (exact).
+fn binary_auc(mut order: Vec<(f64, bool)>) -> Option<f64> {
     order.sort_by(|a, b| b.0.total_cmp(&a.0));
     let positives = order.iter().filter(|o| o.1).count();
-    let negatives = n - positives;
+    let negatives = order.len() - positives;
     if positives == 0 || negatives == 0 {
-        return Err(EstimatorError::InvalidTarget(
-            "only one class is present in y_true; ROC AUC score is not defined in that case".into(),
-        ));
+        return None;
     }
     // Walk the thresholds from the highest score; each group of tied scores is one curve step.
     let (mut tp, mut fp, mut area) = (0u64, 0u64, 0u64);
@@ -156,5 +157,161 @@ pub fn roc_auc_score<F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &A, y_score:
         // Twice the trapezoid, in counts: exact in integers.
         area += (fp - fp0) * (tp + tp0);
     }
-    Ok(area as f64 / 2.0 / (positives as f64 * negatives as f64))
+    Some(area as f64 / 2.0 / (positives as f64 * negatives as f64))
+}
+
+/// How a multiclass ROC AUC compares classes (scikit-learn's `multi_class`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MultiClass {
+    /// `"ovr"`: each class against the rest.
+    Ovr,
+    /// `"ovo"`: each pair of classes (Hand & Till), the pair's two AUCs averaged.
+    Ovo,
+}
+
+/// The ROC AUC of class probabilities `y_proba` (`n_samples x n_classes`, columns in the
+/// sorted order of the labels of `y_true`, rows summing to 1) (`roc_auc_score` with
+/// `multi_class`), averaged over classes (`Ovr`) or pairs (`Ovo`) by `average`
+/// ([`Average::Macro`], or [`Average::Weighted`] by class support / pair prevalence). Sorts on
+/// the host, like the binary score.
+///
+/// # Errors
+/// Lengths differ or no samples; another average; fewer than 3 classes or a column count other
+/// than the number of classes in `y_true` ("Number of classes in y_true not equal to the number
+/// of columns in 'y_score'"); rows not summing to 1; NaN or infinity.
+pub fn roc_auc_score_multiclass<F: Real, A: Vector<i64>, P: Matrix<F>>(
+    y_true: &A,
+    y_proba: &P,
+    multi_class: MultiClass,
+    average: crate::metrics::Average,
+) -> Result<f64> {
+    use crate::metrics::Average;
+    let n = y_true.length()?;
+    let (rows, k) = y_proba.dims()?;
+    check_len("y_score", rows, n)?;
+    if n == 0 {
+        return Err(EstimatorError::Shape("roc_auc_score of zero samples".into()));
+    }
+    if !matches!(average, Average::Macro | Average::Weighted) {
+        return Err(EstimatorError::InvalidTarget(
+            "average must be one of ('macro', 'weighted') for multiclass problems".into(),
+        ));
+    }
+    let y = y_true.to_host()?;
+    let p = y_proba.to_host()?.mapv(|v| v.to_f64());
+    if p.iter().any(|v| !v.is_finite()) {
+        return Err(EstimatorError::NonFinite { what: "y_score" });
+    }
+    let classes: Vec<i64> = y.iter().copied().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    if classes.len() != k {
+        return Err(EstimatorError::InvalidTarget(
+            "Number of classes in y_true not equal to the number of columns in 'y_score'".into(),
+        ));
+    }
+    if k < 2 {
+        return Err(one_class_auc());
+    }
+    // numpy's allclose(1, row sums): |1 - s| <= 1e-8 + 1e-5 |s|.
+    if p.rows().into_iter().any(|r| {
+        let s: f64 = r.sum();
+        (1.0 - s).abs() > 1e-8 + 1e-5 * s.abs()
+    }) {
+        return Err(EstimatorError::InvalidTarget(
+            "Target scores need to be probabilities for multiclass roc_auc, i.e. they should sum up to 1.0 over \
+             classes"
+                .into(),
+        ));
+    }
+    let code: Vec<usize> = y.iter().map(|l| classes.binary_search(l).unwrap_or(0)).collect();
+    let mut scores = Vec::new();
+    let mut weights = Vec::new();
+    match multi_class {
+        MultiClass::Ovr => {
+            for c in 0..k {
+                let order = (0..n).map(|i| (p[[i, c]], code[i] == c)).collect();
+                scores.push(binary_auc(order).ok_or_else(one_class_auc)?);
+                weights.push(code.iter().filter(|&&v| v == c).count() as f64);
+            }
+        }
+        MultiClass::Ovo => {
+            for a in 0..k {
+                for b in a + 1..k {
+                    let pair: Vec<usize> = (0..n).filter(|&i| code[i] == a || code[i] == b).collect();
+                    let sa = binary_auc(pair.iter().map(|&i| (p[[i, a]], code[i] == a)).collect());
+                    let sb = binary_auc(pair.iter().map(|&i| (p[[i, b]], code[i] == b)).collect());
+                    scores.push((sa.ok_or_else(one_class_auc)? + sb.ok_or_else(one_class_auc)?) / 2.0);
+                    weights.push(pair.len() as f64 / n as f64);
+                }
+            }
+        }
+    }
+    Ok(if average == Average::Weighted {
+        scores.iter().zip(&weights).map(|(s, w)| s * w).sum::<f64>() / weights.iter().sum::<f64>()
+    } else {
+        scores.iter().sum::<f64>() / scores.len() as f64
+    })
+}
+
+/// The weighted mean of `(1[y == positive] - p)^2`, the largest and the smallest `p`, and
+/// whether `p` holds NaN or infinity (NaN then).
+#[kernel(crate = kiln_runtime)]
+fn brier_terms<F: Float>(y: Array1<i64>, p: Array1<F>, w: Array1<F>, positive: i64) -> (F, F, F, F) {
+    let r = select(y == positive, &p * -1.0 + 1.0, &p * -1.0);
+    ((r.powi(2) * &w).sum() / w.sum(), p.max(), p.min(), (&p * 0.0).sum())
+}
+
+/// The mean squared difference between the predicted probability of the positive class and
+/// the outcome (`brier_score_loss` of a 1-D `y_proba`, scikit-learn's default
+/// `scale_by_half="auto"`). The positive class is 1 when `y_true`'s labels are among `{0, 1}`
+/// or `{-1, 1}`, else the larger label, as scikit-learn picks it without `pos_label`.
+///
+/// # Errors
+/// Lengths differ or no samples; more than two labels in `y_true`
+/// ([`EstimatorError::InvalidTarget`]); probabilities outside `[0, 1]`; NaN or infinity.
+pub fn brier_score_loss<F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &A, y_proba: &B) -> Result<f64> {
+    let ones = Tensor::from_owned(ndarray::Array1::from_elem(y_true.length()?, F::from_f64(1.0)), y_true.device())?;
+    brier(y_true, y_proba, kiln_runtime::tensor_arg::<F, ndarray::Ix1>(&ones))
+}
+
+/// [`brier_score_loss`] with `sample_weight` (a weighted mean).
+///
+/// # Errors
+/// As [`brier_score_loss`]; weights of another length.
+pub fn brier_score_loss_weighted<F: Real, A: Vector<i64>, B: Vector<F>, W: Vector<F>>(
+    y_true: &A,
+    y_proba: &B,
+    sample_weight: &W,
+) -> Result<f64> {
+    check_len("sample_weight", sample_weight.length()?, y_true.length()?)?;
+    brier(y_true, y_proba, sample_weight.arg())
+}
+
+fn brier<'a, F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &'a A, y_proba: &'a B, w: TensorArg<'a>) -> Result<f64> {
+    let n = y_true.length()?;
+    check_len("y_proba", y_proba.length()?, n)?;
+    if n == 0 {
+        return Err(EstimatorError::Shape("brier_score_loss of zero samples".into()));
+    }
+    let labels = label_counts_of(y_true, y_true)?.labels;
+    if labels.len() > 2 {
+        return Err(EstimatorError::InvalidTarget(
+            "The type of the target inferred from y_true is multiclass but should be binary according to the shape \
+             of y_prob."
+                .into(),
+        ));
+    }
+    let positive =
+        if matches!(labels.as_slice(), [0, 1] | [-1, 1] | [0] | [-1] | [1]) { 1 } else { labels[labels.len() - 1] };
+    let (loss, hi, lo, probe) = brier_terms::tensors::<F>(y_true.arg(), y_proba.arg(), w, positive)?;
+    if probe.item()?.to_f64().is_nan() {
+        return Err(EstimatorError::NonFinite { what: "y_prob" });
+    }
+    let (hi, lo) = (hi.item()?.to_f64(), lo.item()?.to_f64());
+    if hi > 1.0 {
+        return Err(EstimatorError::InvalidTarget(format!("y_prob contains values greater than 1: {hi}")));
+    }
+    if lo < 0.0 {
+        return Err(EstimatorError::InvalidTarget(format!("y_prob contains values less than 0: {lo}")));
+    }
+    Ok(loss.item()?.to_f64())
 }

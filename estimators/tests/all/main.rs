@@ -17,6 +17,7 @@ mod kernel_approximation;
 mod linear_model;
 mod logistic_more;
 mod metrics;
+mod metrics_more;
 mod model_selection;
 mod multi_target;
 mod naive_bayes;

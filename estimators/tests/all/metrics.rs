@@ -197,7 +197,10 @@ fn bad_input_is_a_typed_error() {
     assert!(matches!(log_loss(&t, &one_d), Err(EstimatorError::Shape(_))));
     // ROC AUC: one class, non-binary labels, non-finite scores.
     let s = array![0.1f64, 0.2, 0.3];
-    assert!(roc_auc_score(&array![1i64, 1, 1], &s).unwrap_err().to_string().contains("only one class"));
+    assert!(roc_auc_score(&array![1i64, 1, 1], &s)
+        .unwrap_err()
+        .to_string()
+        .contains("Only one class is present in y_true. ROC AUC score is not defined in that case."));
     assert!(matches!(roc_auc_score(&array![0i64, 2, 1], &s), Err(EstimatorError::InvalidTarget(_))));
     let nan = array![0.1f64, f64::NAN, 0.3];
     assert!(matches!(roc_auc_score(&t, &nan), Err(EstimatorError::NonFinite { what: "y_score" })));
