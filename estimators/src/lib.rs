@@ -57,6 +57,7 @@ pub mod prelude {
     };
     pub use crate::linear_model::{Penalty, PoissonRegressor, PoissonRegressorParams};
     pub use crate::linear_model::{RidgeClassifier, RidgeClassifierCV, RidgeClassifierCVParams, RidgeClassifierParams};
+    pub use crate::model_selection::SetParams;
     pub use crate::naive_bayes::{GaussianNB, GaussianNBParams};
     pub use crate::preprocessing::{
         Binarizer, BinarizerParams, KernelCenterer, KernelCentererParams, LabelBinarizer, LabelBinarizerParams,
@@ -71,9 +72,7 @@ pub mod prelude {
     };
     pub use crate::preprocessing::{OutputDistribution, QuantileTransformer, QuantileTransformerParams};
     pub use crate::preprocessing::{StandardScaler, StandardScalerParams};
-    pub use crate::traits::{
-        Clusterer, Predictor, SupervisedParams, Transformer, TransformerParams, UnsupervisedParams,
-    };
+    pub use crate::traits::{Estimator, Model, Transformer, TransformerParams};
     pub use crate::{EstimatorError, Real};
     pub use kiln_runtime::{Device, Tensor};
 }

@@ -29,4 +29,5 @@ mod onehot;
 mod quantile;
 mod ridge_cv;
 mod sample_weight;
+mod search;
 mod spline;
