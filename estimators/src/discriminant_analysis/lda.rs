@@ -26,7 +26,7 @@ use crate::error::{EstimatorError, Result};
 use crate::preprocessing::label::unique;
 use kiln_macros::kernel;
 use kiln_runtime::Tensor;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Ix1, Ix2, Slice};
+use ndarray::{Array1, Array2, Axis, Ix1, Ix2, Slice};
 
 /// Per class `c` (of `k`): the mean of its rows (`means`, k x d); the data centered by its
 /// class mean (`Xc`); the population standard deviation of each column of `Xc` (numpy's
@@ -509,20 +509,9 @@ impl<F: Real, S: Storage> LinearDiscriminantAnalysis<F, S> {
     }
 }
 
-impl<F: Real> crate::traits::SupervisedParams<F> for LinearDiscriminantAnalysisParams {
-    type Target = i64;
-    type Model = LinearDiscriminantAnalysis<F, Host>;
-    fn fit_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, i64>) -> Result<Self::Model> {
-        self.fit(&x, &y)
-    }
-}
-
-impl<F: Real> crate::traits::Predictor<F> for LinearDiscriminantAnalysis<F, Host> {
-    type Target = i64;
-    fn predict_host(&self, x: ArrayView2<'_, F>) -> Result<Array1<i64>> {
-        self.predict(&x)
-    }
-    fn score_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, i64>) -> Result<f64> {
-        self.score(&x, &y)
-    }
-}
+crate::traits::supervised!(LinearDiscriminantAnalysisParams => LinearDiscriminantAnalysis, i64);
+crate::model_selection::set_params!(LinearDiscriminantAnalysisParams, "LinearDiscriminantAnalysis" {
+    "n_components" => n_components: usize,
+    "tol" => tol: f64,
+    "store_covariance" => store_covariance: bool,
+});

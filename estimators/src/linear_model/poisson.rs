@@ -13,7 +13,7 @@ use crate::data::{check_fitted_x, check_len, check_x, Host, Matrix, Storage, Vec
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
 use kiln_macros::kernel;
-use ndarray::{Array1, ArrayView1, ArrayView2, Ix1};
+use ndarray::{Array1, Ix1};
 
 /// `sum_i exp(r_i) - y_i r_i` for `r = X w + b`, its gradient `X^T (exp(r) - y)` and the sum
 /// of `exp(r) - y` (the intercept's gradient).
@@ -229,20 +229,10 @@ impl<F: Real, S: Storage> PoissonRegressor<F, S> {
     }
 }
 
-impl<F: Real> crate::traits::SupervisedParams<F> for PoissonRegressorParams {
-    type Target = F;
-    type Model = PoissonRegressor<F, Host>;
-    fn fit_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, F>) -> Result<Self::Model> {
-        self.fit(&x, &y)
-    }
-}
-
-impl<F: Real> crate::traits::Predictor<F> for PoissonRegressor<F, Host> {
-    type Target = F;
-    fn predict_host(&self, x: ArrayView2<'_, F>) -> Result<Array1<F>> {
-        self.predict(&x)
-    }
-    fn score_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, F>) -> Result<f64> {
-        self.score(&x, &y)
-    }
-}
+crate::traits::supervised!(PoissonRegressorParams => PoissonRegressor, F);
+crate::model_selection::set_params!(PoissonRegressorParams, "PoissonRegressor" {
+    "alpha" => alpha: f64,
+    "fit_intercept" => fit_intercept: bool,
+    "max_iter" => max_iter: usize,
+    "tol" => tol: f64,
+});

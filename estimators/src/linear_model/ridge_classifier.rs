@@ -17,7 +17,7 @@ use crate::error::{EstimatorError, Result};
 use crate::preprocessing::label::unique;
 use kiln_macros::kernel;
 use kiln_runtime::{Device, Tensor};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, Axis};
 
 /// The targets of every class in `codes` (n x len(codes)): 1 where `y` is the class, -1
 /// elsewhere.
@@ -383,28 +383,7 @@ impl<F: Real, S: Storage> RidgeClassifier<F, S> {
     }
 }
 
-impl<F: Real> crate::traits::SupervisedParams<F> for RidgeClassifierParams {
-    type Target = i64;
-    type Model = RidgeClassifier<F, Host>;
-    fn fit_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, i64>) -> Result<Self::Model> {
-        self.fit(&x, &y)
-    }
-}
-
-impl<F: Real> crate::traits::SupervisedParams<F> for RidgeClassifierCVParams {
-    type Target = i64;
-    type Model = RidgeClassifier<F, Host>;
-    fn fit_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, i64>) -> Result<Self::Model> {
-        Ok(self.fit(&x, &y)?.inner)
-    }
-}
-
-impl<F: Real> crate::traits::Predictor<F> for RidgeClassifier<F, Host> {
-    type Target = i64;
-    fn predict_host(&self, x: ArrayView2<'_, F>) -> Result<Array1<i64>> {
-        self.predict(&x)
-    }
-    fn score_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, i64>) -> Result<f64> {
-        self.score(&x, &y)
-    }
-}
+crate::traits::supervised!(RidgeClassifierParams => RidgeClassifier, i64);
+crate::traits::supervised!(RidgeClassifierCVParams => RidgeClassifierCV, i64);
+crate::model_selection::set_params!(RidgeClassifierParams, "RidgeClassifier" { "alpha" => alpha: f64, "fit_intercept" => fit_intercept: bool });
+crate::model_selection::set_params!(RidgeClassifierCVParams, "RidgeClassifierCV" { "alphas" => alphas: Vec<f64>, "fit_intercept" => fit_intercept: bool });

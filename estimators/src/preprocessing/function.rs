@@ -176,3 +176,4 @@ impl FunctionTransformerParams {
 }
 
 crate::traits::host_transformer!(FunctionTransformerParams => FunctionTransformer, unchecked);
+crate::model_selection::set_params!(FunctionTransformerParams, "FunctionTransformer" { "validate" => validate: bool });

@@ -432,3 +432,4 @@ impl<F: Real, S: Storage> QuantileTransformer<F, S> {
 }
 
 crate::traits::host_transformer!(QuantileTransformerParams => QuantileTransformer<F, crate::data::Host>, unchecked);
+crate::model_selection::set_params!(QuantileTransformerParams, "QuantileTransformer" { "n_quantiles" => n_quantiles: i64, "random_state" => seed: u32 });

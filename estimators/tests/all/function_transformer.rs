@@ -108,9 +108,9 @@ fn user_kernel_as_pipeline_step() {
     let pipe = Pipeline::new::<f64>()
         .then(FunctionTransformer::params().func(with_norm::kernel()))
         .then(StandardScaler::params());
-    let fitted = pipe.finish(Ridge::params()).fit(x.view(), y.view()).unwrap();
+    let fitted = pipe.finish(Ridge::params()).fit(&x, &y).unwrap();
     let scaled = StandardScaler::params().fit_transform(&want).unwrap();
-    let via = fitted.transform(x.view()).unwrap();
+    let via = fitted.transform(&x).unwrap();
     for (g, w) in via.iter().zip(scaled.iter()) {
         assert!((g - w).abs() <= 1e-10 * w.abs().max(1.0), "{g} vs {w}");
     }
