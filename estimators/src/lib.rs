@@ -28,6 +28,7 @@ mod error;
 pub mod kernel_approximation;
 pub mod linear_model;
 pub mod metrics;
+pub mod mixture;
 pub mod model_selection;
 pub mod naive_bayes;
 pub mod pipeline;
@@ -53,6 +54,7 @@ pub mod prelude {
     pub use crate::linear_model::{
         LinearRegression, LinearRegressionParams, LogisticRegression, LogisticRegressionParams, Ridge, RidgeParams,
     };
+    pub use crate::mixture::{CovarianceType, GaussianMixture, GaussianMixtureParams, MixtureInit};
     pub use crate::naive_bayes::{GaussianNB, GaussianNBParams};
     pub use crate::preprocessing::{
         Binarizer, BinarizerParams, KernelCenterer, KernelCentererParams, LabelBinarizer, LabelBinarizerParams,

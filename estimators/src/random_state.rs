@@ -21,7 +21,7 @@ impl RandomState {
     }
 
     /// The next 32 random bits (`genrand_int32`).
-    fn next_u32(&mut self) -> u32 {
+    pub(crate) fn next_u32(&mut self) -> u32 {
         if self.index >= 624 {
             for k in 0..624 {
                 let y = (self.mt[k] & 0x8000_0000) | (self.mt[(k + 1) % 624] & 0x7fff_ffff);
@@ -55,6 +55,14 @@ impl RandomState {
         }
     }
 
+    /// `RandomState.random_sample()`: a uniform f64 in [0, 1) from 53 random bits (numpy's
+    /// `random_standard_uniform`, also what `uniform(0, 1)` draws).
+    pub(crate) fn random_sample(&mut self) -> f64 {
+        let a = f64::from(self.next_u32() >> 5);
+        let b = f64::from(self.next_u32() >> 6);
+        (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
+    }
+
     /// `RandomState.permutation(n)` (`n` below 2^32).
     pub(crate) fn permutation(&mut self, n: usize) -> Vec<usize> {
         let mut a: Vec<usize> = (0..n).collect();
@@ -75,5 +83,13 @@ mod tests {
     fn permutation_is_numpys() {
         assert_eq!(RandomState::new(0).permutation(10), vec![2, 8, 4, 9, 1, 6, 7, 3, 0, 5]);
         assert_eq!(RandomState::new(42).permutation(6), vec![0, 1, 5, 2, 4, 3]);
+    }
+
+    /// `numpy.random.RandomState(0).random_sample(3)`.
+    #[test]
+    fn random_sample_is_numpys() {
+        let mut r = RandomState::new(0);
+        let got: Vec<f64> = (0..3).map(|_| r.random_sample()).collect();
+        assert_eq!(got, vec![0.5488135039273248, 0.7151893663724195, 0.6027633760716439]);
     }
 }

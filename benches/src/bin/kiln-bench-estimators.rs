@@ -66,5 +66,24 @@ fn run(dir: &std::path::Path, quick: bool, out: &mut JsonObject) -> Result<(), S
     })?;
     out.num("kiln_logistic_n_iter", iters as f64);
     out.num("kiln_kmeans_n_iter", km_iters as f64);
+
+    // GaussianMixture: full covariances, 10 EM iterations (tol 0), float64 as scikit-learn fits
+    // numpy data, from the same random responsibilities (seed 0) and given means.
+    let gx = load_npy::<f64>(dir.join("est_gmm_x.npy")).map_err(|e| e.to_string())?;
+    let means = load_npy::<f64>(dir.join("est_gmm_means.npy")).map_err(|e| e.to_string())?;
+    out.num("kiln_gmm_n", gx.nrows() as f64);
+    let gmm = GaussianMixture::params(means.nrows())
+        .covariance_type(CovarianceType::Full)
+        .init_params(MixtureInit::Random)
+        .means_init(means)
+        .max_iter(10)
+        .tol(0.0)
+        .seed(0);
+    let mut gmm_iters = 0;
+    record("kiln_gmm", runs.min(3), &mut || {
+        gmm_iters = gmm.fit(&gx).map_err(err)?.n_iter();
+        Ok(())
+    })?;
+    out.num("kiln_gmm_n_iter", gmm_iters as f64);
     Ok(())
 }

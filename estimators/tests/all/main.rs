@@ -14,6 +14,7 @@ mod interp;
 mod kernel_approximation;
 mod linear_model;
 mod metrics;
+mod mixture;
 mod model_selection;
 mod multi_target;
 mod naive_bayes;
