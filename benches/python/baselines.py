@@ -221,6 +221,37 @@ def estimators(np, out, quick):
     lr = LogisticRegression(C=1.0, max_iter=100, tol=0.0)
     record(out, "sk_logistic", lambda: lr.fit(x, y), 1, max(2, runs - 2))
     out["sk_logistic_n_iter"] = int(lr.n_iter_[0])
+    gaussian_mixture(np, out, quick, folder, runs)
+
+
+GMM_N, GMM_D, GMM_K, GMM_ITERS = 100_000, 16, 8, 10
+
+
+def gaussian_mixture_data(np, n):
+    """GaussianMixture's benchmark data (float64, scikit-learn's dtype for numpy input): blobs in
+    16 dimensions around 8 centers, and 8 rows as the starting means."""
+    from sklearn.datasets import make_blobs
+
+    x, _ = make_blobs(n_samples=n, n_features=GMM_D, centers=GMM_K, cluster_std=2.0, random_state=1)
+    means = x[np.random.default_rng(1).choice(n, size=GMM_K, replace=False)].copy()
+    return x, means
+
+
+def gaussian_mixture(np, out, quick, folder, runs):
+    """GaussianMixture (full covariances) for a fixed number of EM iterations (tol = 0), from
+    random responsibilities (random_state=0) and given means: kiln draws the same start."""
+    from sklearn.mixture import GaussianMixture
+
+    n = GMM_N // 16 if quick else GMM_N
+    x, means = gaussian_mixture_data(np, n)
+    if folder:
+        np.save(os.path.join(folder, "est_gmm_x.npy"), x)
+        np.save(os.path.join(folder, "est_gmm_means.npy"), means)
+    out["gmm_n"] = n
+    gmm = GaussianMixture(GMM_K, covariance_type="full", init_params="random", means_init=means,
+                          max_iter=GMM_ITERS, tol=0.0, random_state=0)
+    record(out, "sk_gmm", lambda: gmm.fit(x), 1, runs)
+    out["sk_gmm_n_iter"] = int(gmm.n_iter_)
 
 
 if __name__ == "__main__":

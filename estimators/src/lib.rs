@@ -29,6 +29,7 @@ mod error;
 pub mod kernel_approximation;
 pub mod linear_model;
 pub mod metrics;
+pub mod mixture;
 pub mod model_selection;
 pub mod naive_bayes;
 pub mod pipeline;
@@ -58,6 +59,7 @@ pub mod prelude {
     pub use crate::linear_model::{Penalty, PoissonRegressor, PoissonRegressorParams};
     pub use crate::linear_model::{RidgeClassifier, RidgeClassifierCV, RidgeClassifierCVParams, RidgeClassifierParams};
     pub use crate::model_selection::SetParams;
+    pub use crate::mixture::{CovarianceType, GaussianMixture, GaussianMixtureParams, MixtureInit};
     pub use crate::naive_bayes::{GaussianNB, GaussianNBParams};
     pub use crate::preprocessing::{
         Binarizer, BinarizerParams, KernelCenterer, KernelCentererParams, LabelBinarizer, LabelBinarizerParams,

@@ -21,7 +21,7 @@ impl RandomState {
     }
 
     /// The next 32 random bits (`genrand_int32`).
-    fn next_u32(&mut self) -> u32 {
+    pub(crate) fn next_u32(&mut self) -> u32 {
         if self.index >= 624 {
             for k in 0..624 {
                 let y = (self.mt[k] & 0x8000_0000) | (self.mt[(k + 1) % 624] & 0x7fff_ffff);
@@ -55,6 +55,14 @@ impl RandomState {
         }
     }
 
+    /// `RandomState.random_sample()`: a uniform f64 in [0, 1) from 53 random bits (numpy's
+    /// `random_standard_uniform`, also what `uniform(0, 1)` draws).
+    pub(crate) fn random_sample(&mut self) -> f64 {
+        let a = f64::from(self.next_u32() >> 5);
+        let b = f64::from(self.next_u32() >> 6);
+        (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
+    }
+
     /// `RandomState.permutation(n)` (`n` below 2^32).
     pub(crate) fn permutation(&mut self, n: usize) -> Vec<usize> {
         let mut a: Vec<usize> = (0..n).collect();
@@ -69,13 +77,6 @@ impl RandomState {
             let j = self.interval(i as u32) as usize;
             a.swap(i, j);
         }
-    }
-
-    /// `RandomState.random_sample()`: a double in [0, 1) from 53 random bits.
-    pub(crate) fn random_sample(&mut self) -> f64 {
-        let a = self.next_u32() >> 5;
-        let b = self.next_u32() >> 6;
-        (f64::from(a) * 67_108_864.0 + f64::from(b)) / 9_007_199_254_740_992.0
     }
 
     /// A uniform integer in `0..n` (`n` at least 1, below 2^32), by [`RandomState::shuffle`]'s

@@ -145,6 +145,12 @@ fn workload<F: Real>(rng: &mut Rng) -> Result<(), EstimatorError> {
     RidgeCV::params().fit(&wide, &tw)?;
     let y2 = Array2::from_shape_fn((x.nrows(), 2), |(i, j)| F::from_f64(t[i].to_f64() * (j as f64 + 1.0)));
     LinearRegression::params().fit_multi(&x, &y2)?.predict(&x)?;
+
+    // GaussianMixture: every covariance type's E-step and M-step.
+    for ct in [CovarianceType::Full, CovarianceType::Tied, CovarianceType::Diag, CovarianceType::Spherical] {
+        let gmm = GaussianMixture::params(2).covariance_type(ct).init_params(MixtureInit::Random).max_iter(2);
+        gmm.fit(&x)?.predict_proba(&x)?;
+    }
     Ok(())
 }
 

@@ -559,6 +559,15 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
             "scikit-learn",
             1.0,
         ),
+        // Its own data (100k x 16 f64; n = rows): 8 full-covariance components, 10 EM iterations.
+        speed_row(
+            "GaussianMixture.fit (100k x 16 f64, 8 full, 10 EM iters)",
+            &kt("kiln_gmm", k.num("kiln_gmm_n")),
+            interp,
+            &pt("sk_gmm", p.num("gmm_n")),
+            "scikit-learn",
+            1.0,
+        ),
     ];
 
     let mut s = String::from("# kiln benchmark report (`cargo xtask bench`)\n\n");

@@ -1,5 +1,6 @@
 //! `kiln-bench-estimators`: kiln's estimators on the data `benches/python/baselines.py` wrote
-//! (`KILN_BENCH_DATA/est_{x,y,t,init}.npy`: the same numbers scikit-learn fitted), timed like
+//! (`KILN_BENCH_DATA/est_{x,y,t,init}.npy` and `est_gmm_{x,means}.npy`: the same numbers
+//! scikit-learn fitted), timed like
 //! the Python side (median of N runs after one warm-up, which also compiles every kernel), as
 //! one flat JSON object on stdout. Run by `cargo xtask bench` after the baselines.
 
@@ -37,6 +38,9 @@ fn run(dir: &std::path::Path, quick: bool, out: &mut JsonObject) -> Result<(), S
     let (n, d) = x.dim();
     out.num("kiln_est_n", n as f64);
     out.num("kiln_est_d", d as f64);
+    let gx = load_npy::<f64>(dir.join("est_gmm_x.npy")).map_err(|e| e.to_string())?;
+    let means = load_npy::<f64>(dir.join("est_gmm_means.npy")).map_err(|e| e.to_string())?;
+    out.num("kiln_gmm_n", gx.nrows() as f64);
     let runs = if quick { 3 } else { 5 };
     let err = |e: EstimatorError| e.to_string();
     let mut record = |key: &str, runs: usize, f: &mut dyn FnMut() -> Result<(), String>| -> Result<(), String> {
@@ -64,7 +68,23 @@ fn run(dir: &std::path::Path, quick: bool, out: &mut JsonObject) -> Result<(), S
         km_iters = km.n_iter();
         Ok(())
     })?;
+
+    // GaussianMixture: full covariances, 10 EM iterations (tol 0), float64 as scikit-learn fits
+    // numpy data, from the same random responsibilities (seed 0) and given means.
+    let gmm = GaussianMixture::params(means.nrows())
+        .covariance_type(CovarianceType::Full)
+        .init_params(MixtureInit::Random)
+        .means_init(means)
+        .max_iter(10)
+        .tol(0.0)
+        .seed(0);
+    let mut gmm_iters = 0;
+    record("kiln_gmm", runs.min(3), &mut || {
+        gmm_iters = gmm.fit(&gx).map_err(err)?.n_iter();
+        Ok(())
+    })?;
     out.num("kiln_logistic_n_iter", iters as f64);
     out.num("kiln_kmeans_n_iter", km_iters as f64);
+    out.num("kiln_gmm_n_iter", gmm_iters as f64);
     Ok(())
 }

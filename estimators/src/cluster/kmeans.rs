@@ -109,7 +109,7 @@ impl KMeansParams {
                 let mut rng = Xoshiro256::new(self.seed);
                 let mut best: Option<Run<F, X::Storage>> = None;
                 for _ in 0..self.n_init {
-                    let init = kmeans_plusplus(x, k, &mut rng)?;
+                    let (init, _) = kmeans_plusplus(x, k, &mut rng)?;
                     let run = lloyd(x, init, self.max_iter, tol)?;
                     if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
                         best = Some(run);

@@ -3,7 +3,7 @@
 mod kmeans;
 mod lloyd;
 mod panels;
-mod plusplus;
+pub(crate) mod plusplus;
 mod pruned;
 
 pub use kmeans::{KMeans, KMeansParams};

@@ -10,6 +10,7 @@
 use crate::data::{Matrix, Storage};
 use crate::datasets::{Real, Xoshiro256};
 use crate::error::Result;
+use crate::random_state::RandomState;
 use kiln_macros::kernel;
 use ndarray::{Array1, Array2, Ix1, Ix2};
 
@@ -32,8 +33,62 @@ fn candidate_potentials<F: Float>(x: Array2<F>, cand: Array2<F>, closest: Array1
     (clipped, clipped.sum_axis(Axis(1)))
 }
 
-/// `k` initial centers (host, k x d) chosen from the rows of `x` by greedy k-means++.
-pub(super) fn kmeans_plusplus<F: Real, X: Matrix<F>>(x: &X, k: usize, rng: &mut Xoshiro256) -> Result<Array2<F>> {
+/// The random draws of k-means++: the first center's index among `n` rows, and uniform values
+/// in [0, 1) for the candidates.
+pub(crate) trait Draws {
+    /// The first center, uniformly among `0..n`.
+    fn first(&mut self, n: usize) -> usize;
+    /// A uniform value in [0, 1).
+    fn uniform(&mut self) -> f64;
+}
+
+impl Draws for Xoshiro256 {
+    fn first(&mut self, n: usize) -> usize {
+        self.below(n)
+    }
+    fn uniform(&mut self) -> f64 {
+        Xoshiro256::uniform(self)
+    }
+}
+
+/// scikit-learn's draws: `random_state.choice(n, p=w / w.sum())` with unit weights of X's dtype
+/// `F` for the first center (numpy's legacy `choice`: the cumulative sum of `p` in f64,
+/// normalized by its last value, searched on the right for one `random_sample`), then
+/// `random_state.uniform` for the candidates.
+pub(crate) struct NumpyDraws<'a, F> {
+    /// The generator (scikit-learn's `random_state`).
+    pub(crate) rng: &'a mut RandomState,
+    /// X's element type, which the sample weights have.
+    pub(crate) _f: std::marker::PhantomData<F>,
+}
+
+impl<F: Real> Draws for NumpyDraws<'_, F> {
+    fn first(&mut self, n: usize) -> usize {
+        // `w / w.sum()` in F (sums and quotients of F values done in f64 and rounded are F's).
+        let total = (0..n).fold(F::from_f64(0.0), |a, _| F::from_f64(a.to_f64() + 1.0));
+        let p = F::from_f64(1.0 / total.to_f64()).to_f64();
+        let mut cdf = Vec::with_capacity(n);
+        let mut acc = 0.0f64;
+        for _ in 0..n {
+            acc += p;
+            cdf.push(acc);
+        }
+        let last = acc;
+        let u = self.rng.random_sample();
+        cdf.partition_point(|&c| c / last <= u).min(n - 1)
+    }
+    fn uniform(&mut self) -> f64 {
+        self.rng.random_sample()
+    }
+}
+
+/// `k` initial centers (host, k x d) chosen from the rows of `x` by greedy k-means++, and
+/// the chosen rows' indices.
+pub(crate) fn kmeans_plusplus<F: Real, X: Matrix<F>>(
+    x: &X,
+    k: usize,
+    rng: &mut impl Draws,
+) -> Result<(Array2<F>, Vec<usize>)> {
     let device = x.device();
     let n = x.dims()?.0;
     let trials = 2 + (k as f64).ln() as usize;
@@ -47,7 +102,7 @@ pub(super) fn kmeans_plusplus<F: Real, X: Matrix<F>>(x: &X, k: usize, rng: &mut 
         Ok((dist.to_array::<Ix2>()?, pots.to_array::<Ix1>()?))
     };
 
-    let first = rng.below(n);
+    let first = rng.first(n);
     let mut chosen = vec![first];
     let (dist, pots) = evaluate(&[first], Array1::from_elem(n, F::from_f64(f64::INFINITY)))?;
     let mut closest = dist.row(0).to_owned();
@@ -73,5 +128,5 @@ pub(super) fn kmeans_plusplus<F: Real, X: Matrix<F>>(x: &X, k: usize, rng: &mut 
         chosen.push(ids[best]);
     }
     let idx = X::Storage::vec_from_host(chosen.iter().map(|&i| i as i64).collect::<Array1<i64>>(), device)?;
-    Ok(gather_rows::tensors::<F>(x.arg(), X::Storage::vec_arg(&idx))?.to_array::<Ix2>()?)
+    Ok((gather_rows::tensors::<F>(x.arg(), X::Storage::vec_arg(&idx))?.to_array::<Ix2>()?, chosen))
 }

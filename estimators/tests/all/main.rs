@@ -18,6 +18,7 @@ mod linear_model;
 mod logistic_more;
 mod metrics;
 mod metrics_more;
+mod mixture;
 mod model_selection;
 mod multi_target;
 mod naive_bayes;
