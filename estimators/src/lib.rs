@@ -30,6 +30,7 @@ pub mod linear_model;
 pub mod metrics;
 pub mod model_selection;
 pub mod naive_bayes;
+pub mod neighbors;
 pub mod pipeline;
 pub mod preprocessing;
 mod random_state;

@@ -17,6 +17,7 @@ mod metrics;
 mod model_selection;
 mod multi_target;
 mod naive_bayes;
+mod neighbors;
 mod preprocessing;
 mod preprocessing_more;
 mod ridge_cv;
