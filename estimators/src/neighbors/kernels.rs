@@ -19,9 +19,8 @@ pub(super) fn knn_euclidean<F: Float>(q: Array2<F>, x: Array2<F>, k: usize) -> (
     let m = x.nrows();
     let dist = Array2::from_shape_fn((n, m), |(i, j)| sum(0..d, |l| (q[[i, l]] - x[[j, l]]).powi(2)));
     let (_, at) = dist.smallest_k_axis(Axis(1), k);
-    let near = Array2::from_shape_fn((n, k), |(i, t)| {
-        sum(0..d, |l| (q[[i, l]] - x[[at[[i, t]] as usize, l]]).powi(2)).sqrt()
-    });
+    let near =
+        Array2::from_shape_fn((n, k), |(i, t)| sum(0..d, |l| (q[[i, l]] - x[[at[[i, t]] as usize, l]]).powi(2)).sqrt());
     (near, at)
 }
 
@@ -32,8 +31,7 @@ pub(super) fn knn_manhattan<F: Float>(q: Array2<F>, x: Array2<F>, k: usize) -> (
     let m = x.nrows();
     let dist = Array2::from_shape_fn((n, m), |(i, j)| sum(0..d, |l| (q[[i, l]] - x[[j, l]]).abs()));
     let (_, at) = dist.smallest_k_axis(Axis(1), k);
-    let near =
-        Array2::from_shape_fn((n, k), |(i, t)| sum(0..d, |l| (q[[i, l]] - x[[at[[i, t]] as usize, l]]).abs()));
+    let near = Array2::from_shape_fn((n, k), |(i, t)| sum(0..d, |l| (q[[i, l]] - x[[at[[i, t]] as usize, l]]).abs()));
     (near, at)
 }
 
@@ -44,8 +42,7 @@ pub(super) fn knn_chebyshev<F: Float>(q: Array2<F>, x: Array2<F>, k: usize) -> (
     let m = x.nrows();
     let dist = Array2::from_shape_fn((n, m), |(i, j)| max(0..d, |l| (q[[i, l]] - x[[j, l]]).abs()));
     let (_, at) = dist.smallest_k_axis(Axis(1), k);
-    let near =
-        Array2::from_shape_fn((n, k), |(i, t)| max(0..d, |l| (q[[i, l]] - x[[at[[i, t]] as usize, l]]).abs()));
+    let near = Array2::from_shape_fn((n, k), |(i, t)| max(0..d, |l| (q[[i, l]] - x[[at[[i, t]] as usize, l]]).abs()));
     (near, at)
 }
 
@@ -73,8 +70,7 @@ pub(super) fn knn_cosine<F: Float>(q: Array2<F>, x: Array2<F>, k: usize, tiny: F
     let nx = x.powi(2).sum_axis(Axis(1)).sqrt();
     let qn = &q / select(nq < tiny, 1.0, nq).insert_axis(Axis(1));
     let xn = &x / select(nx < tiny, 1.0, nx).insert_axis(Axis(1));
-    let dist =
-        Array2::from_shape_fn((n, m), |(i, j)| (1.0 - sum(0..d, |l| qn[[i, l]] * xn[[j, l]])).clamp(0.0, 2.0));
+    let dist = Array2::from_shape_fn((n, m), |(i, j)| (1.0 - sum(0..d, |l| qn[[i, l]] * xn[[j, l]])).clamp(0.0, 2.0));
     let (_, at) = dist.smallest_k_axis(Axis(1), k);
     let near = Array2::from_shape_fn((n, k), |(i, t)| {
         (1.0 - sum(0..d, |l| qn[[i, l]] * xn[[at[[i, t]] as usize, l]])).clamp(0.0, 2.0)
@@ -124,9 +120,7 @@ pub(super) fn dist_chebyshev<F: Float>(q: Array2<F>, x: Array2<F>, start: usize,
 pub(super) fn dist_minkowski<F: Float>(q: Array2<F>, x: Array2<F>, start: usize, len: usize, p: F) -> Array2<F> {
     let d = q.ncols();
     let m = x.nrows();
-    Array2::from_shape_fn((len, m), |(i, j)| {
-        sum(0..d, |l| (q[[start + i, l]] - x[[j, l]]).abs().powf(p)).powf(1.0 / p)
-    })
+    Array2::from_shape_fn((len, m), |(i, j)| sum(0..d, |l| (q[[start + i, l]] - x[[j, l]]).abs().powf(p)).powf(1.0 / p))
 }
 
 /// Cosine distances (as [`knn_cosine`]) from rows `start..start + len` of `q` to every row of `x`.
@@ -184,7 +178,9 @@ pub(super) fn regress<F: Float>(dist: Array2<F>, at: Array2<i64>, y: Array1<F>, 
             sum(0..k, |t| {
                 y[[at[[i, t]] as usize]]
                     * select(exact[[i]] > 0.0, select(dist[[i, t]] == 0.0, 1.0 as F, 0.0 as F), 1.0 / dist[[i, t]])
-            }) / sum(0..k, |t| select(exact[[i]] > 0.0, select(dist[[i, t]] == 0.0, 1.0 as F, 0.0 as F), 1.0 / dist[[i, t]]))
+            }) / sum(0..k, |t| {
+                select(exact[[i]] > 0.0, select(dist[[i, t]] == 0.0, 1.0 as F, 0.0 as F), 1.0 / dist[[i, t]])
+            })
         } else {
             sum(0..k, |t| y[[at[[i, t]] as usize]]) / (k as F)
         }

@@ -113,7 +113,7 @@ impl Search {
         if self.n_neighbors == 0 {
             return Err(EstimatorError::param(estimator, "n_neighbors", "an int in the range [1, inf)", 0));
         }
-        if !(self.p > 0.0) {
+        if self.p.is_nan() || self.p <= 0.0 {
             return Err(EstimatorError::param(estimator, "p", "a float in the range (0.0, inf]", self.p));
         }
         Ok(match self.metric {
@@ -133,7 +133,15 @@ impl Search {
         let metric = self.effective(estimator)?;
         let (n, d) = check_x(estimator, x, 1)?;
         let fit_x = X::Storage::mat(kernels::copy::tensors::<F>(x.arg())?)?;
-        Ok(Index { estimator, fit_x, n_samples_fit: n, n_features: d, n_neighbors: self.n_neighbors, metric, _f: PhantomData })
+        Ok(Index {
+            estimator,
+            fit_x,
+            n_samples_fit: n,
+            n_features: d,
+            n_neighbors: self.n_neighbors,
+            metric,
+            _f: PhantomData,
+        })
     }
 }
 
@@ -194,7 +202,10 @@ impl<F: Real, S: Storage> Index<F, S> {
     pub(crate) fn kneighbors_train(&self, k: usize) -> Result<(Tensor<F>, Tensor<i64>)> {
         self.check_k(k, self.n_samples_fit, true)?;
         let (dist, at) = self.search(S::mat_arg(&self.fit_x), k + 1)?;
-        Ok(kernels::drop_self::tensors::<F>(kiln_runtime::tensor_arg::<F, Ix2>(&dist), kiln_runtime::tensor_arg::<i64, Ix2>(&at))?)
+        Ok(kernels::drop_self::tensors::<F>(
+            kiln_runtime::tensor_arg::<F, Ix2>(&dist),
+            kiln_runtime::tensor_arg::<i64, Ix2>(&at),
+        )?)
     }
 
     /// Distances from rows `start..start + len` of `q` to every training row.
@@ -204,16 +215,10 @@ impl<F: Real, S: Storage> Index<F, S> {
             EffectiveMetric::Euclidean => kernels::dist_euclidean::tensors::<F>(q, x, start, len)?,
             EffectiveMetric::Manhattan => kernels::dist_manhattan::tensors::<F>(q, x, start, len)?,
             EffectiveMetric::Chebyshev => kernels::dist_chebyshev::tensors::<F>(q, x, start, len)?,
-            EffectiveMetric::Minkowski(p) => {
-                kernels::dist_minkowski::tensors::<F>(q, x, start, len, F::from_f64(p))?
+            EffectiveMetric::Minkowski(p) => kernels::dist_minkowski::tensors::<F>(q, x, start, len, F::from_f64(p))?,
+            EffectiveMetric::Cosine => {
+                kernels::dist_cosine::tensors::<F>(q, x, start, len, crate::preprocessing::zero_scale_threshold::<F>())?
             }
-            EffectiveMetric::Cosine => kernels::dist_cosine::tensors::<F>(
-                q,
-                x,
-                start,
-                len,
-                crate::preprocessing::zero_scale_threshold::<F>(),
-            )?,
         })
     }
 
@@ -227,7 +232,7 @@ impl<F: Real, S: Storage> Index<F, S> {
         sort: bool,
         query_is_train: bool,
     ) -> Result<RadiusResult<F>> {
-        if !(radius >= 0.0) {
+        if radius.is_nan() || radius < 0.0 {
             return Err(EstimatorError::param(self.estimator, "radius", "a float in the range [0.0, inf)", radius));
         }
         let m = self.n_samples_fit;
@@ -309,8 +314,13 @@ impl NearestNeighborsParams {
     /// # Errors
     /// `n_neighbors` 0, `p` not greater than 0, `radius` negative or NaN; empty or non-finite X.
     pub fn fit<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<NearestNeighbors<F, X::Storage>> {
-        if !(self.radius >= 0.0) {
-            return Err(EstimatorError::param("NearestNeighbors", "radius", "a float in the range [0.0, inf)", self.radius));
+        if self.radius.is_nan() || self.radius < 0.0 {
+            return Err(EstimatorError::param(
+                "NearestNeighbors",
+                "radius",
+                "a float in the range [0.0, inf)",
+                self.radius,
+            ));
         }
         Ok(NearestNeighbors { index: self.search.fit("NearestNeighbors", x)?, radius: self.radius })
     }
@@ -372,7 +382,12 @@ impl<F: Real, S: Storage> NearestNeighbors<F, S> {
     ///
     /// # Errors
     /// As [`NearestNeighbors::radius_neighbors`]; `radius` negative or NaN.
-    pub fn radius_neighbors_with<X: Matrix<F>>(&self, q: &X, radius: f64, sort_results: bool) -> Result<RadiusResult<F>> {
+    pub fn radius_neighbors_with<X: Matrix<F>>(
+        &self,
+        q: &X,
+        radius: f64,
+        sort_results: bool,
+    ) -> Result<RadiusResult<F>> {
         let n = check_fitted_x(self.index.estimator, self.index.n_features, q)?;
         self.index.radius(q.arg(), n, radius, sort_results, false)
     }
@@ -405,4 +420,17 @@ impl<F: Real, S: Storage> NearestNeighbors<F, S> {
     pub fn effective_metric(&self) -> EffectiveMetric {
         self.index.metric
     }
+}
+
+/// The k-nearest search kernels, one per metric, for inspection (`kernel.loops(dtype)`,
+/// `kiln inspect`): each is a distance comprehension fused into `smallest_k_axis`, so its loop
+/// program holds the n x k selections and never an n x m distance buffer.
+pub fn search_kernels() -> [(&'static str, &'static kiln_runtime::Kernel); 5] {
+    [
+        ("euclidean", kernels::knn_euclidean::kernel()),
+        ("manhattan", kernels::knn_manhattan::kernel()),
+        ("chebyshev", kernels::knn_chebyshev::kernel()),
+        ("minkowski", kernels::knn_minkowski::kernel()),
+        ("cosine", kernels::knn_cosine::kernel()),
+    ]
 }

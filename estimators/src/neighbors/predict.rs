@@ -84,7 +84,11 @@ impl KNeighborsClassifierParams {
     /// # Errors
     /// `n_neighbors` 0, `p` not greater than 0; empty or non-finite X; `y` of another length
     /// than X's rows.
-    pub fn fit<F: Real, X: Matrix<F>, Y: Vector<i64>>(&self, x: &X, y: &Y) -> Result<KNeighborsClassifier<F, X::Storage>> {
+    pub fn fit<F: Real, X: Matrix<F>, Y: Vector<i64>>(
+        &self,
+        x: &X,
+        y: &Y,
+    ) -> Result<KNeighborsClassifier<F, X::Storage>> {
         let index = self.search.fit("KNeighborsClassifier", x)?;
         check_len("y", y.length()?, index.n_samples_fit)?;
         let classes = unique(y.to_host()?);
