@@ -55,6 +55,10 @@ pub mod prelude {
         LinearRegression, LinearRegressionParams, LogisticRegression, LogisticRegressionParams, Ridge, RidgeParams,
     };
     pub use crate::naive_bayes::{GaussianNB, GaussianNBParams};
+    pub use crate::neighbors::{
+        DistanceMetric, KNeighborsClassifier, KNeighborsClassifierParams, KNeighborsRegressor, KNeighborsRegressorParams,
+        NearestNeighbors, NearestNeighborsParams, Weights,
+    };
     pub use crate::preprocessing::{
         Binarizer, BinarizerParams, KernelCenterer, KernelCentererParams, LabelBinarizer, LabelBinarizerParams,
         LabelEncoder, LabelEncoderParams, TargetType,
