@@ -56,8 +56,8 @@ pub mod prelude {
     };
     pub use crate::naive_bayes::{GaussianNB, GaussianNBParams};
     pub use crate::neighbors::{
-        DistanceMetric, KNeighborsClassifier, KNeighborsClassifierParams, KNeighborsRegressor, KNeighborsRegressorParams,
-        NearestNeighbors, NearestNeighborsParams, Weights,
+        DistanceMetric, KNeighborsClassifier, KNeighborsClassifierParams, KNeighborsRegressor,
+        KNeighborsRegressorParams, NearestNeighbors, NearestNeighborsParams, Weights,
     };
     pub use crate::preprocessing::{
         Binarizer, BinarizerParams, KernelCenterer, KernelCentererParams, LabelBinarizer, LabelBinarizerParams,

@@ -512,3 +512,20 @@ fn bad_input_is_a_typed_error() {
     ));
     let _: Option<KNeighborsClassifier<f64, Host>> = None;
 }
+
+/// The README's nearest-neighbours example (the API lines), as a test of this crate.
+#[test]
+fn readme_example() -> Result<(), EstimatorError> {
+    let iris = kiln_estimators::datasets::load_iris();
+    let (x, y): (Array2<f64>, Array1<i64>) = (iris.data, iris.target);
+    let knn = KNeighborsClassifier::params(5).weights(Weights::Distance).fit(&x, &y)?;
+    assert!(knn.score(&x, &y)? > 0.95);
+    let (dist, idx) = NearestNeighbors::params(10).fit(&x)?.kneighbors(&x)?;
+    assert_eq!((dist.dim(), idx[[0, 0]]), ((150, 10), 0));
+    let reg = KNeighborsRegressor::params(3).metric(DistanceMetric::Manhattan).fit(&x, &y.mapv(|v| v as f64))?;
+    assert_eq!(reg.predict(&x)?.len(), 150);
+    let xt = Tensor::from_array(&x, Device::CudaSim)?;
+    let knn_dev = KNeighborsClassifier::params(5).fit(&xt, &Tensor::from_array(&y, Device::CudaSim)?)?;
+    assert_eq!(knn_dev.predict_proba(&xt)?.device(), Device::CudaSim);
+    Ok(())
+}
