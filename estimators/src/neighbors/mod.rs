@@ -190,9 +190,24 @@ impl<F: Real, S: Storage> Index<F, S> {
         Ok(())
     }
 
+    /// A query checked as scikit-learn's `validate_data(reset=False)` checks it: at least one
+    /// row, the fit's feature count, finite. Returns its number of rows.
+    fn check_query<X: Matrix<F>>(&self, q: &X) -> Result<usize> {
+        let (n, d) = q.dims()?;
+        if n == 0 {
+            return Err(EstimatorError::EmptyInput {
+                estimator: self.estimator,
+                n_samples: 0,
+                n_features: d,
+                min_samples: 1,
+            });
+        }
+        check_fitted_x(self.estimator, self.n_features, q)
+    }
+
     /// `kneighbors(q, k)`: the `k` nearest training rows of each row of `q`.
     pub(crate) fn kneighbors<X: Matrix<F>>(&self, q: &X, k: usize) -> Result<(Tensor<F>, Tensor<i64>)> {
-        let n = check_fitted_x(self.estimator, self.n_features, q)?;
+        let n = self.check_query(q)?;
         self.check_k(k, n, false)?;
         self.search(q.arg(), k)
     }
@@ -388,7 +403,7 @@ impl<F: Real, S: Storage> NearestNeighbors<F, S> {
         radius: f64,
         sort_results: bool,
     ) -> Result<RadiusResult<F>> {
-        let n = check_fitted_x(self.index.estimator, self.index.n_features, q)?;
+        let n = self.index.check_query(q)?;
         self.index.radius(q.arg(), n, radius, sort_results, false)
     }
 
