@@ -222,6 +222,7 @@ def estimators(np, out, quick):
     record(out, "sk_logistic", lambda: lr.fit(x, y), 1, max(2, runs - 2))
     out["sk_logistic_n_iter"] = int(lr.n_iter_[0])
     gaussian_mixture(np, out, quick, folder, runs)
+    knn_bench(np, out, quick, folder)
 
 
 GMM_N, GMM_D, GMM_K, GMM_ITERS = 100_000, 16, 8, 10
@@ -252,6 +253,29 @@ def gaussian_mixture(np, out, quick, folder, runs):
                           max_iter=GMM_ITERS, tol=0.0, random_state=0)
     record(out, "sk_gmm", lambda: gmm.fit(x), 1, runs)
     out["sk_gmm_n_iter"] = int(gmm.n_iter_)
+
+
+# KNeighborsClassifier.predict: 100k training rows, 20k queries, 32 features, k = 10, f32.
+KNN_N, KNN_Q, KNN_K = 100_000, 20_000, 10
+
+
+def knn_bench(np, out, quick, folder):
+    """scikit-learn's brute-force KNeighborsClassifier.predict on the data kiln reads
+    (`knn_{x,y,q}.npy`); quick mode uses an eighth of the rows and of the queries."""
+    from sklearn.datasets import make_blobs
+    from sklearn.neighbors import KNeighborsClassifier
+
+    n, q = (KNN_N // 8, KNN_Q // 8) if quick else (KNN_N, KNN_Q)
+    x, y = make_blobs(n_samples=n + q, n_features=EST_D, centers=EST_CLASSES, cluster_std=3.0, random_state=1)
+    x = x.astype(np.float32)
+    train, ytrain, query = x[:n], y[:n].astype(np.int64), x[n:]
+    if folder:
+        for name, a in (("x", train), ("y", ytrain), ("q", query)):
+            np.save(os.path.join(folder, f"knn_{name}.npy"), a)
+    knn = KNeighborsClassifier(n_neighbors=KNN_K, algorithm="brute").fit(train, ytrain)
+    log(f"estimators: KNeighborsClassifier.predict, {n} x {EST_D} training rows, {q} queries, k = {KNN_K}")
+    record(out, "sk_knn", lambda: knn.predict(query), 1, 2 if quick else 3)
+    out["knn_n"], out["knn_q"] = n, q
 
 
 if __name__ == "__main__":

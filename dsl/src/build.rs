@@ -401,7 +401,7 @@ impl Builder {
                 *d = fix(&mut self, *d);
             }
             match &mut n.op {
-                Op::DimValue(d) => *d = fix(&mut self, *d),
+                Op::DimValue(d) | Op::TopK { k: d, .. } => *d = fix(&mut self, *d),
                 Op::Generate { extents, .. } | Op::RangeReduce { extents, .. } => {
                     for d in extents {
                         *d = fix(&mut self, *d);

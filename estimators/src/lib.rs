@@ -32,6 +32,7 @@ pub mod metrics;
 pub mod mixture;
 pub mod model_selection;
 pub mod naive_bayes;
+pub mod neighbors;
 pub mod pipeline;
 pub mod preprocessing;
 mod random_state;
@@ -61,6 +62,10 @@ pub mod prelude {
     pub use crate::model_selection::SetParams;
     pub use crate::mixture::{CovarianceType, GaussianMixture, GaussianMixtureParams, MixtureInit};
     pub use crate::naive_bayes::{GaussianNB, GaussianNBParams};
+    pub use crate::neighbors::{
+        DistanceMetric, KNeighborsClassifier, KNeighborsClassifierParams, KNeighborsRegressor,
+        KNeighborsRegressorParams, NearestNeighbors, NearestNeighborsParams, Weights,
+    };
     pub use crate::preprocessing::{
         Binarizer, BinarizerParams, KernelCenterer, KernelCentererParams, LabelBinarizer, LabelBinarizerParams,
         LabelEncoder, LabelEncoderParams, TargetType,

@@ -568,6 +568,15 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
             "scikit-learn",
             1.0,
         ),
+        // n = training rows x queries (the distances each side evaluates).
+        speed_row(
+            "KNeighborsClassifier.predict (k=10, brute; 100k x 20k queries, an eighth of each in quick mode)",
+            &kt("kiln_knn", k.num("kiln_knn_n").zip(k.num("kiln_knn_q")).map(|(a, b)| a * b)),
+            interp,
+            &pt("sk_knn", p.num("knn_n").zip(p.num("knn_q")).map(|(a, b)| a * b)),
+            "scikit-learn",
+            1.0,
+        ),
     ];
 
     let mut s = String::from("# kiln benchmark report (`cargo xtask bench`)\n\n");

@@ -83,6 +83,14 @@ fn run(dir: &std::path::Path, quick: bool, out: &mut JsonObject) -> Result<(), S
         gmm_iters = gmm.fit(&gx).map_err(err)?.n_iter();
         Ok(())
     })?;
+    // KNeighborsClassifier.predict on baselines.py's knn_{x,y,q}.npy (k = 10).
+    let kx = load_npy::<f32>(dir.join("knn_x.npy")).map_err(|e| e.to_string())?;
+    let ky: Array1<i64> = load_npy_as::<i64, Ix1>(dir.join("knn_y.npy")).map_err(|e| e.to_string())?;
+    let kq = load_npy::<f32>(dir.join("knn_q.npy")).map_err(|e| e.to_string())?;
+    let knn = KNeighborsClassifier::params(10).fit(&kx, &ky).map_err(err)?;
+    record("kiln_knn", if quick { 2 } else { 3 }, &mut || knn.predict(&kq).map(drop).map_err(err))?;
+    out.num("kiln_knn_n", kx.nrows() as f64);
+    out.num("kiln_knn_q", kq.nrows() as f64);
     out.num("kiln_logistic_n_iter", iters as f64);
     out.num("kiln_kmeans_n_iter", km_iters as f64);
     out.num("kiln_gmm_n_iter", gmm_iters as f64);

@@ -23,6 +23,7 @@ mod model_selection;
 mod multi_target;
 mod naive_bayes;
 mod poisson;
+mod neighbors;
 mod preprocessing;
 mod preprocessing_more;
 mod ridge_classifier;
