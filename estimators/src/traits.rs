@@ -416,13 +416,19 @@ pub(crate) use supervised;
 
 /// Implements [`Estimator`] and [`Model`] on host arrays and on tensors for a clusterer whose
 /// inherent `fit(x)`, `predict(x)` and `inertia_of(x)` take any [`crate::data::Matrix`]: y is
-/// ignored, the score is the opposite of the inertia. `clusterer!(KMeansParams => KMeans)`.
+/// ignored, the score is the opposite of the inertia. `clusterer!(KMeansParams => KMeans)`;
+/// `clusterer!(GaussianMixtureParams => GaussianMixture, score)` for a model scored by its own
+/// inherent `score(x)` (GaussianMixture: the mean log-likelihood).
 macro_rules! clusterer {
     ($params:ty => $fitted:ident) => {
-        $crate::traits::clusterer!(@place $params => $fitted, $crate::data::Host);
-        $crate::traits::clusterer!(@place $params => $fitted, $crate::data::OnDevice);
+        $crate::traits::clusterer!(@place $params => $fitted, $crate::data::Host, |m, x| Ok(-m.inertia_of(x)?));
+        $crate::traits::clusterer!(@place $params => $fitted, $crate::data::OnDevice, |m, x| Ok(-m.inertia_of(x)?));
     };
-    (@place $params:ty => $fitted:ident, $place:ty) => {
+    ($params:ty => $fitted:ident, score) => {
+        $crate::traits::clusterer!(@place $params => $fitted, $crate::data::Host, |m, x| m.score(x));
+        $crate::traits::clusterer!(@place $params => $fitted, $crate::data::OnDevice, |m, x| m.score(x));
+    };
+    (@place $params:ty => $fitted:ident, $place:ty, |$m:ident, $x:ident| $score:expr) => {
         impl<F: $crate::datasets::Real> $crate::traits::Estimator<F, $place> for $params {
             type Target = i64;
             type Model = $fitted<F, $place>;
@@ -442,10 +448,11 @@ macro_rules! clusterer {
             }
             fn score_dyn(
                 &self,
-                x: &$crate::data::Mat<$place, F>,
+                $x: &$crate::data::Mat<$place, F>,
                 _y: Option<&$crate::data::Vect<$place, i64>>,
             ) -> $crate::Result<f64> {
-                Ok(-self.inertia_of(x)?)
+                let $m = self;
+                $score
             }
         }
     };

@@ -639,19 +639,11 @@ impl<F: Real, S: Storage> GaussianMixture<F, S> {
     }
 }
 
-impl<F: Real> crate::traits::UnsupervisedParams<F> for GaussianMixtureParams {
-    type Model = GaussianMixture<F, Host>;
-    fn fit_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<Self::Model> {
-        self.fit(&x)
-    }
-}
-
-impl<F: Real> crate::traits::Clusterer<F> for GaussianMixture<F, Host> {
-    fn predict_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<ndarray::Array1<i64>> {
-        self.predict(&x)
-    }
-    /// The mean log-likelihood (scikit-learn's `GaussianMixture.score`).
-    fn score_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<f64> {
-        self.score(&x)
-    }
-}
+crate::traits::clusterer!(GaussianMixtureParams => GaussianMixture, score);
+crate::model_selection::set_params!(GaussianMixtureParams, "GaussianMixture" {
+    "tol" => tol: f64,
+    "reg_covar" => reg_covar: f64,
+    "max_iter" => max_iter: usize,
+    "n_init" => n_init: usize,
+    "random_state" => seed: u64,
+});

@@ -7,7 +7,7 @@ use crate::datasets::Real;
 use crate::error::Result;
 use crate::preprocessing::label::unique;
 use kiln_runtime::{tensor_arg, Tensor};
-use ndarray::{Array1, ArrayView1, ArrayView2, Ix2};
+use ndarray::{Array1, Ix2};
 
 /// How neighbours are weighted (scikit-learn's `weights`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -267,38 +267,5 @@ impl<F: Real, S: Storage> KNeighborsRegressor<F, S> {
     }
 }
 
-impl<F: Real> crate::traits::SupervisedParams<F> for KNeighborsClassifierParams {
-    type Target = i64;
-    type Model = KNeighborsClassifier<F, Host>;
-    fn fit_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, i64>) -> Result<Self::Model> {
-        self.fit(&x, &y)
-    }
-}
-
-impl<F: Real> crate::traits::Predictor<F> for KNeighborsClassifier<F, Host> {
-    type Target = i64;
-    fn predict_host(&self, x: ArrayView2<'_, F>) -> Result<Array1<i64>> {
-        self.predict(&x)
-    }
-    fn score_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, i64>) -> Result<f64> {
-        self.score(&x, &y)
-    }
-}
-
-impl<F: Real> crate::traits::SupervisedParams<F> for KNeighborsRegressorParams {
-    type Target = F;
-    type Model = KNeighborsRegressor<F, Host>;
-    fn fit_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, F>) -> Result<Self::Model> {
-        self.fit(&x, &y)
-    }
-}
-
-impl<F: Real> crate::traits::Predictor<F> for KNeighborsRegressor<F, Host> {
-    type Target = F;
-    fn predict_host(&self, x: ArrayView2<'_, F>) -> Result<Array1<F>> {
-        self.predict(&x)
-    }
-    fn score_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, F>) -> Result<f64> {
-        self.score(&x, &y)
-    }
-}
+crate::traits::supervised!(KNeighborsClassifierParams => KNeighborsClassifier, i64);
+crate::traits::supervised!(KNeighborsRegressorParams => KNeighborsRegressor, F);
