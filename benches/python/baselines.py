@@ -223,6 +223,7 @@ def estimators(np, out, quick):
     out["sk_logistic_n_iter"] = int(lr.n_iter_[0])
     gaussian_mixture(np, out, quick, folder, runs)
     knn_bench(np, out, quick, folder)
+    tuning_estimators(np, out, quick, x, y, folder)
 
 
 GMM_N, GMM_D, GMM_K, GMM_ITERS = 100_000, 16, 8, 10
@@ -276,6 +277,84 @@ def knn_bench(np, out, quick, folder):
     log(f"estimators: KNeighborsClassifier.predict, {n} x {EST_D} training rows, {q} queries, k = {KNN_K}")
     record(out, "sk_knn", lambda: knn.predict(query), 1, 2 if quick else 3)
     out["knn_n"], out["knn_q"] = n, q
+
+
+# ---------------------------------------------------------------------------------------
+# The tuning workload's estimators (issues 17 and 18): Nystroem, RidgeCV, SplineTransformer,
+# GaussianNB and one candidate of the SplineTransformer -> Nystroem -> RidgeCV search.
+
+TUNE_ROWS, RCV_N, RCV_D, NYS_N = 100_000, 100_000, 300, 100_000
+TUNE_ALPHAS = [10.0**e for e in range(-6, 7)]  # np.logspace(-6, 6, 13)
+# (label, n_knots, degree, kernel, gamma, n_components)
+TUNE_CANDIDATES = [("c300", 20, 3, "rbf", 0.1, 300), ("c10", 20, 3, "rbf", 0.1, 10)]
+
+
+def tuning_data(np, rows, seed):
+    """The workload's data: x uniform on [-pi, pi]^2, t = sin(2 x0) cos(x1)^4 plus normal
+    noise of standard deviation 0.3 cos(x1)^6 + 0.1 (f32)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-np.pi, np.pi, size=(rows, 2))
+    noise = rng.normal(size=rows) * (0.3 * np.cos(x[:, 1]) ** 6 + 0.1)
+    t = np.sin(2 * x[:, 0]) * np.cos(x[:, 1]) ** 4 + noise
+    return x.astype(np.float32), t.astype(np.float32)
+
+
+def tuning_estimators(np, out, quick, x, y, folder):
+    """Times each estimator of the workload and one candidate (with its steps), on data
+    written to `folder` for kiln-bench-estimators."""
+    from sklearn.kernel_approximation import Nystroem
+    from sklearn.linear_model import RidgeCV
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.metrics import r2_score
+    from sklearn.preprocessing import SplineTransformer
+
+    scale = 16 if quick else 1
+    runs = 3 if quick else 5
+    rows = TUNE_ROWS // scale
+    xt, tt = tuning_data(np, rows, 0)
+    nys_x = np.ascontiguousarray(x[: NYS_N // scale])
+    rng = np.random.default_rng(1)
+    rcv_x = rng.normal(size=(RCV_N // scale, RCV_D)).astype(np.float32)
+    rcv_t = (rcv_x @ rng.normal(size=RCV_D) + rng.normal(size=rcv_x.shape[0])).astype(np.float32)
+    if folder:
+        for name, a in (("tune_x", xt), ("tune_t", tt), ("nys_x", nys_x), ("rcv_x", rcv_x), ("rcv_t", rcv_t)):
+            np.save(os.path.join(folder, f"{name}.npy"), a)
+    out["tune_rows"], out["nys_n"], out["rcv_n"] = rows, nys_x.shape[0], rcv_x.shape[0]
+
+    nys = Nystroem(kernel="rbf", gamma=0.1, n_components=300, random_state=0)
+    record(out, "sk_nystroem", lambda: nys.fit_transform(nys_x), 1, runs)
+    rcv = RidgeCV(alphas=TUNE_ALPHAS)
+    record(out, "sk_ridge_cv", lambda: rcv.fit(rcv_x, rcv_t), 1, runs)
+    out["sk_ridge_cv_alpha"] = float(rcv.alpha_)
+    spl = SplineTransformer(n_knots=50, degree=3)
+    record(out, "sk_spline", lambda: spl.fit_transform(xt), 1, runs)
+    record(out, "sk_gaussian_nb", lambda: GaussianNB().fit(x, y).predict(x), 1, runs)
+
+    n_train = rows * 4 // 5
+    xa, ta, xb, tb = xt[:n_train], tt[:n_train], xt[n_train:], tt[n_train:]
+    for label, n_knots, degree, kernel, gamma, m in TUNE_CANDIDATES:
+        steps = {}
+
+        def candidate():
+            t0 = time.perf_counter()
+            s = SplineTransformer(n_knots=n_knots, degree=degree)
+            za = s.fit_transform(xa)
+            t1 = time.perf_counter()
+            ny = Nystroem(kernel=kernel, gamma=gamma, n_components=m, random_state=0)
+            fa = ny.fit_transform(za)
+            t2 = time.perf_counter()
+            r = RidgeCV(alphas=TUNE_ALPHAS).fit(fa, ta)
+            t3 = time.perf_counter()
+            score = r2_score(tb, r.predict(ny.transform(s.transform(xb))))
+            t4 = time.perf_counter()
+            for k, v in (("spline", t1 - t0), ("nystroem", t2 - t1), ("ridge_cv", t3 - t2), ("score", t4 - t3)):
+                steps.setdefault(k, []).append(v * 1e3)
+            return score
+
+        record(out, f"sk_tune_{label}", candidate, 1, runs)
+        out[f"sk_tune_{label}_r2"] = float(candidate())
+        for k, v in steps.items():
+            out[f"sk_tune_{label}_{k}_ms"] = statistics.median(v[1 : runs + 1])  # the timed runs
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@
 //!   They are seeded with [`Xoshiro256`], kiln's own small generator, so a seed gives the same
 //!   data on every platform and forever (a dependency upgrade cannot change it). The values
 //!   differ from scikit-learn's (another random stream); the distributions are the same.
+//! * [`make_tuning_data`]: the regression data of kiln's tuning workload (issue 18).
 //!
 //! Everything is generic over [`Real`] (f32 and f64). Generators compute in f64 and round once,
 //! so the f32 dataset of a seed is the f64 one rounded.
@@ -20,6 +21,7 @@ mod files;
 mod generators;
 mod npy_header;
 mod rng;
+mod tuning;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -30,6 +32,7 @@ pub use files::{load_csv, load_npy, load_npy_as, NpyElement};
 pub use generators::{make_blobs, make_classification, make_regression, MakeBlobs, MakeClassification, MakeRegression};
 pub use npy_header::{check_npy, NpyFormatError, NpyHeader};
 pub use rng::Xoshiro256;
+pub use tuning::make_tuning_data;
 
 /// The float types datasets are produced in: f32 and f64.
 ///

@@ -639,7 +639,77 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
     for r in &est_rows {
         s += &format!("| {} | {} | {} | {} | {} | {} |\n", r.bench, r.kiln, r.reference, r.ratio, r.target, r.result);
     }
+    s += &tuning_rows(&k, &p, interp);
     s
+}
+
+/// The tuning workload's section (issues 17 and 18): its estimators and one candidate of the
+/// search, each against scikit-learn on the same data, then the candidates' per-step times.
+fn tuning_rows(k: &Side<'_>, p: &Side<'_>, interp: bool) -> String {
+    let kt = |key: &str, n: Option<f64>| Timing::of(k, key, n);
+    let pt = |key: &str, n: Option<f64>| Timing::of(p, key, n);
+    let row = |name: &str, key: &str, kn: Option<f64>, pn: Option<f64>, target: f64| {
+        speed_row(name, &kt(&format!("kiln_{key}"), kn), interp, &pt(&format!("sk_{key}"), pn), "scikit-learn", target)
+    };
+    let (tk, tp) = (k.num("kiln_tune_rows"), p.num("tune_rows"));
+    let rows = [
+        row(
+            "Nystroem.fit_transform (rbf, 300 components, x 32 f32)",
+            "nystroem",
+            k.num("kiln_nys_n"),
+            p.num("nys_n"),
+            1.0,
+        ),
+        row("RidgeCV.fit (x 300 f32, 13 alphas, GCV)", "ridge_cv", k.num("kiln_rcv_n"), p.num("rcv_n"), 1.0),
+        row("SplineTransformer.fit_transform (x 2 f32, n_knots 50, degree 3)", "spline", tk, tp, 1.0),
+        row("GaussianNB.fit + predict (x 32 f32, 4 classes)", "gaussian_nb", k.num("kiln_est_n"), p.num("est_n"), 1.0),
+        row(
+            "candidate: spline(20, 3) -> Nystroem(rbf 0.1, 300) -> RidgeCV, fit 80% + R2 20%",
+            "tune_c300",
+            tk,
+            tp,
+            1.0,
+        ),
+        row("candidate: spline(20, 3) -> Nystroem(rbf 0.1, 10) -> RidgeCV, fit 80% + R2 20%", "tune_c10", tk, tp, 1.0),
+    ];
+    let mut s = format!(
+        "\n## The tuning workload's estimators (issues 17, 18; goal 2x)\n\n- n: Nystroem {} rows, RidgeCV {} rows, \
+         SplineTransformer and the candidates {} rows (x uniform on [-pi, pi]^2)\n\n",
+        k.num("kiln_nys_n").map_or("-".into(), |v| v.to_string()),
+        k.num("kiln_rcv_n").map_or("-".into(), |v| v.to_string()),
+        tk.map_or("-".into(), |v| v.to_string()),
+    );
+    s += "| benchmark | kiln | reference | ratio | target | result |\n|---|---|---|---|---|---|\n";
+    for r in &rows {
+        s += &format!("| {} | {} | {} | {} | {} | {} |\n", r.bench, r.kiln, r.reference, r.ratio, r.target, r.result);
+    }
+    s += "\n| candidate step (median ms) | kiln | scikit-learn |\n|---|---|---|\n";
+    let ms = |side: &Side<'_>, key: &str| side.num(key).map_or("-".into(), |v| format!("{v:.1}"));
+    for label in ["c300", "c10"] {
+        for step in ["spline", "nystroem", "ridge_cv", "score"] {
+            s += &format!(
+                "| {label}: {step} | {} | {} |\n",
+                ms(k, &format!("kiln_tune_{label}_{step}_ms")),
+                ms(p, &format!("sk_tune_{label}_{step}_ms"))
+            );
+        }
+        s += &format!(
+            "| {label}: test R2 | {} | {} |\n",
+            ms_r2(k, &format!("kiln_tune_{label}_r2")),
+            ms_r2(p, &format!("sk_tune_{label}_r2"))
+        );
+    }
+    s += &format!(
+        "| RidgeCV alpha_ chosen | {} | {} |\n",
+        k.num("kiln_ridge_cv_alpha").map_or("-".into(), |v| format!("{v:e}")),
+        p.num("sk_ridge_cv_alpha").map_or("-".into(), |v| format!("{v:e}"))
+    );
+    s
+}
+
+/// An R2 score cell (4 decimals), or "-".
+fn ms_r2(side: &Side<'_>, key: &str) -> String {
+    side.num(key).map_or("-".into(), |v| format!("{v:.4}"))
 }
 
 /// The compile-latency section: the median over kernels against its 1 ms target and

@@ -556,3 +556,51 @@ fn regression_targets_are_the_linear_model_plus_noise() {
     let bad = MakeRegression::new(10).n_features(0).build::<f64>();
     assert!(matches!(bad, Err(DatasetError::InvalidParameter { name: "n_features", .. })));
 }
+
+// ---------------------------------------------------------------------------------------
+// make_tuning_data (issue 18's workload).
+
+#[test]
+fn make_tuning_data_has_the_workloads_moments() {
+    use kiln_estimators::datasets::make_tuning_data;
+    let n = 200_000;
+    let (x, t) = make_tuning_data::<f64>(n, 7);
+    assert_eq!((x.dim(), t.len()), ((n, 2), n));
+    let pi = std::f64::consts::PI;
+    assert!(x.iter().all(|v| (-pi..=pi).contains(v)));
+    // Uniform on [-pi, pi]: mean 0, variance pi^2 / 3 (standard error ~0.007 at this n).
+    for j in 0..2 {
+        let (m, s) = mean_std(x.column(j).iter().copied());
+        assert!(m.abs() < 0.03, "feature {j} mean {m}");
+        assert!((s * s - pi * pi / 3.0).abs() < 0.05, "feature {j} variance {}", s * s);
+    }
+    // The noise, standardized by its standard deviation 0.3 cos(x1)^6 + 0.1, is N(0, 1).
+    let z = (0..n).map(|i| {
+        let (x0, x1) = (x[[i, 0]], x[[i, 1]]);
+        (t[i] - (2.0 * x0).sin() * x1.cos().powi(4)) / (0.3 * x1.cos().powi(6) + 0.1)
+    });
+    let (m, s) = mean_std(z);
+    assert!(m.abs() < 0.015, "noise mean {m}");
+    assert!((s - 1.0).abs() < 0.015, "noise std {s}");
+    // E[t] = 0 and E[t^2] = E[sin^2] E[cos^8] + E[(0.3 cos^6 + 0.1)^2]
+    //      = 1/2 * 35/128 + 0.09 * 924/4096 + 0.06 * 20/64 + 0.01.
+    let second = 0.5 * 35.0 / 128.0 + 0.09 * 924.0 / 4096.0 + 0.06 * 20.0 / 64.0 + 0.01;
+    let (m, s) = mean_std(t.iter().copied());
+    assert!(m.abs() < 0.01, "target mean {m}");
+    assert!((s * s + m * m - second).abs() < 0.005, "target second moment {} vs {second}", s * s + m * m);
+}
+
+#[test]
+fn make_tuning_data_is_seeded_and_f32_is_the_f64_data_rounded() {
+    use kiln_estimators::datasets::make_tuning_data;
+    let (x, t) = make_tuning_data::<f64>(500, 3);
+    let (x2, t2) = make_tuning_data::<f64>(500, 3);
+    assert_eq!((&x, &t), (&x2, &t2));
+    let (x3, _) = make_tuning_data::<f64>(500, 4);
+    assert_ne!(x, x3);
+    let (xf, tf) = make_tuning_data::<f32>(500, 3);
+    assert_eq!(xf, x.mapv(|v| v as f32));
+    assert_eq!(tf, t.mapv(|v| v as f32));
+    let (xe, te) = make_tuning_data::<f32>(0, 3);
+    assert_eq!((xe.dim(), te.len()), ((0, 2), 0));
+}
