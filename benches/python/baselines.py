@@ -67,8 +67,17 @@ MATMUL_N = 2048
 
 def matmul_inputs(np, n, seed):
     """A `matmul` operand, identical in Rust (`kiln_benches::square`)."""
-    j = np.arange(n * n, dtype=np.int64)
-    return ((j * seed % 1009).astype(np.float64) * 1e-3 - 0.5).reshape(n, n)
+    return tall(np, n, n, seed)
+
+
+GRAM_N = 200_000
+GRAM_D = (32, 300)
+
+
+def tall(np, n, d, seed):
+    """An `n x d` operand, identical in Rust (`kiln_benches::tall`)."""
+    j = np.arange(n * d, dtype=np.int64)
+    return ((j * seed % 1009).astype(np.float64) * 1e-3 - 0.5).reshape(n, d)
 
 
 def main():
@@ -124,6 +133,11 @@ def main():
     ma, mb = ma.astype(np.float32), mb.astype(np.float32)
     record(out, "numpy_matmul_f32", lambda: ma @ mb, 1, max(3, runs // 3))
     del ma, mb
+    for d in GRAM_D:
+        gx = tall(np, GRAM_N, d, 7919).astype(np.float32)
+        out[f"gram_d{d}_nd2"] = float(GRAM_N * d * d)
+        record(out, f"numpy_gram_d{d}", lambda: gx.T @ gx, 1, max(3, runs // 3))
+        del gx
 
     try:
         import numexpr as ne

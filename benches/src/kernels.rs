@@ -2,7 +2,8 @@
 //!
 //! They are the workloads issue 3 names: an out-of-place `a*x + b*y`, a full `x.sum()`,
 //! `x.exp() * y.sin()` and the README's `nearest` (squared distances to every center, then the
-//! argmin and min per point, with no `n x k x d` temporary), and issue 16's `a.dot(&b)`.
+//! argmin and min per point, with no `n x k x d` temporary), and issue 16's `a.dot(&b)`
+//! and Gram matrix `x.t().dot(&x)`.
 
 use kiln::prelude::*;
 
@@ -37,6 +38,13 @@ pub fn nearest(x: Array2<f32>, c: Array2<f32>) -> (Array1<i64>, Array1<f32>) {
 #[kernel]
 pub fn matmul<F: Float>(a: Array2<F>, b: Array2<F>) -> Array2<F> {
     a.dot(&b)
+}
+
+/// `x.t().dot(&x)`: a Gram matrix, a plain product summed over the rows, which the schedule
+/// gives to a split-K vendor GEMM (`gemm_split_k`).
+#[kernel]
+pub fn gram(x: Array2<f32>) -> Array2<f32> {
+    x.t().dot(&x)
 }
 
 /// `x + 1`: a throwaway kernel that finds out whether a device runs, without compiling (and
@@ -81,5 +89,23 @@ mod tests {
             }
             Ok(())
         })
+    }
+
+    /// `gram` on the CPU (a split-K vendor GEMM at 5000 rows) against f64 loops: within the
+    /// f32 forward error bound `n * eps * sum_l |x_li| |x_lj|` (the library reorders the sum).
+    #[test]
+    fn gram_matches_plain_loops_on_the_cpu() -> Result<(), kiln::Error> {
+        let x = crate::tall(5_000, 6, 7919).mapv(|v| v as f32);
+        let g = with_device(Device::Cpu, || gram(&x))?;
+        for i in 0..6 {
+            for j in 0..6 {
+                let col = |c: usize| x.column(c).mapv(f64::from);
+                let want = (col(i) * col(j)).sum();
+                let scale = (col(i).mapv(f64::abs) * col(j).mapv(f64::abs)).sum();
+                let bound = 5_000.0 * f32::EPSILON as f64 * scale;
+                assert!((g[[i, j]] as f64 - want).abs() <= bound, "gram[{i}, {j}] = {} vs {want}", g[[i, j]]);
+            }
+        }
+        Ok(())
     }
 }

@@ -35,7 +35,18 @@ pub const MATMUL_N: usize = 2048;
 /// in f64 (round it to f32 for the f32 product), the same numbers as `matmul_inputs` in
 /// `benches/python/baselines.py`.
 pub fn square(n: usize, seed: usize) -> Array2<f64> {
-    Array2::from_shape_fn((n, n), |(r, c)| ((r * n + c) * seed % 1009) as f64 * 1e-3 - 0.5)
+    tall(n, n, seed)
+}
+
+/// The rows of the Gram benchmark (`x.t().dot(&x)`, `x: [GRAM_N, d]`).
+pub const GRAM_N: usize = 200_000;
+
+/// The column counts of the Gram benchmark.
+pub const GRAM_D: [usize; 2] = [32, 300];
+
+/// An `n x d` operand, identical in Python (`tall` in `benches/python/baselines.py`).
+pub fn tall(n: usize, d: usize, seed: usize) -> Array2<f64> {
+    Array2::from_shape_fn((n, d), |(r, c)| ((r * d + c) * seed % 1009) as f64 * 1e-3 - 0.5)
 }
 
 /// Wall-time statistics of repeated runs, in seconds.

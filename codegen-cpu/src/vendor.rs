@@ -8,9 +8,17 @@
 //! batch element, in order. The library reorders each element's sum over `k` (blocked,
 //! fused multiply-adds), so results differ from the loops' by rounding only; for a given
 //! thread count they are the same from run to run.
+//!
+//! A split-K step ([`GemmStep::split_k`]: a contraction over the rows, `x.t().dot(&x)`) runs
+//! as [`split_k_chunks`] chunks of `k` on the rayon pool: chunk 0 a single-threaded call
+//! into C itself, chunk `c > 0` one into its own zero-initialised partial, then C plus the
+//! partials in chunk order. The `gemm` crate parallelises over the output only, which for a
+//! small output over many rows is one thread; cutting `k` keeps every thread busy, and the
+//! fixed chunking and summation order keep results the same from run to run for a thread
+//! count.
 
 use crate::{BufDesc, CpuError};
-use kiln_ir::loops::{GemmOperand, GemmStep, Kernel, LoopProgram};
+use kiln_ir::loops::{split_k_chunks, split_k_range, GemmOperand, GemmStep, Kernel, LoopProgram};
 use kiln_ir::DType;
 
 /// The GEMM step kernel `k` is, when the schedule gave it to a vendor call (its hint) and
@@ -50,18 +58,115 @@ pub unsafe fn run_gemm(
         (d.ptr, op.strides(strides))
     };
     let (a, b, c) = (view(&step.a), view(&step.b), view(&step.c));
+    let chunks = if step.split_k { split_k_chunks([batch, m, n, k], threads) } else { 1 };
     let par = if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
     let dims = (m as usize, n as usize, k as usize);
-    // SAFETY (both arms): the caller's contract; every element the calls touch is one the
+    // SAFETY (all arms): the caller's contract; every element the calls touch is one the
     // step's loop nest indexes, which the loop IR verifier proved inside its buffer.
-    match step.dtype {
-        // SAFETY: see "SAFETY (both arms)" above.
-        DType::F32 => unsafe { call::<f32>(dims, batch, a, b, c, par, 1.0) },
-        // SAFETY: see "SAFETY (both arms)" above.
-        DType::F64 => unsafe { call::<f64>(dims, batch, a, b, c, par, 1.0) },
-        t => return Err(CpuError::Unsupported(format!("a gemm step over {t}"))),
+    match (step.dtype, chunks) {
+        // SAFETY: see "SAFETY (all arms)" above.
+        (DType::F32, 1) => unsafe { call::<f32>(dims, batch, a, b, c, par, 1.0) },
+        // SAFETY: see "SAFETY (all arms)" above.
+        (DType::F64, 1) => unsafe { call::<f64>(dims, batch, a, b, c, par, 1.0) },
+        // SAFETY: see "SAFETY (all arms)" above.
+        (DType::F32, _) => unsafe { split_call::<f32>(dims, batch, a, b, c, chunks, 1.0) },
+        // SAFETY: see "SAFETY (all arms)" above.
+        (DType::F64, _) => unsafe { split_call::<f64>(dims, batch, a, b, c, chunks, 1.0) },
+        (t, _) => return Err(CpuError::Unsupported(format!("a gemm step over {t}"))),
     }
     Ok(())
+}
+
+/// A pointer the split-K chunks share across the pool's threads.
+#[derive(Clone, Copy)]
+struct Shared(*mut u8);
+// SAFETY: each chunk writes only its own partial (or C, chunk 0 alone) and reads A and B,
+// which no one writes during the call (see `split_call`).
+unsafe impl Send for Shared {}
+// SAFETY: as above.
+unsafe impl Sync for Shared {}
+
+impl Shared {
+    /// The pointer (a method, so that a closure captures the whole `Shared`, not its field).
+    fn get(self) -> *mut u8 {
+        self.0
+    }
+}
+
+/// `C[b] = A[b] * B[b]` for every `b < batch` as `chunks` (at least 2) split-K calls each: the
+/// `k` range of chunk `c` ([`split_k_range`]) one single-threaded call, chunk 0 into C, chunk
+/// `c > 0` into partial `c - 1` (row-major `m x n`, owned here), all chunks at once on the
+/// rayon pool; then each partial added into C in chunk order.
+///
+/// # Safety
+/// As [`run_gemm`], with `T` the buffers' element type.
+unsafe fn split_call<T>((m, n, k): (usize, usize, usize), batch: i64, a: View, b: View, c: View, chunks: usize, one: T)
+where
+    T: Copy + Default + std::ops::Add<Output = T> + Send + Sync + 'static,
+{
+    use rayon::prelude::*;
+    let mut partials = vec![T::default(); (chunks - 1) * m * n];
+    // Every access to the partials goes through this pointer (until they are dropped).
+    let base = Shared(partials.as_mut_ptr().cast());
+    let (ap, bp, cp) = (Shared(a.0), Shared(b.0), Shared(c.0));
+    for p in 0..batch as isize {
+        (0..chunks).into_par_iter().for_each(|ch| {
+            let (lo, hi) = split_k_range(k as i64, chunks, ch);
+            let (lo, len) = (lo as isize, (hi - lo) as usize);
+            // Operands at batch `p`, moved to row `lo` of the summed axis (A's columns, B's
+            // rows); the output C at batch `p`, or partial `ch - 1`.
+            let at = |ptr: Shared, st: [i64; 3], l: i64| {
+                ptr.get().cast::<T>().wrapping_offset(p * st[0] as isize + lo * l as isize)
+            };
+            let (dst, rs, cs) = if ch == 0 {
+                (at(cp, c.1, 0), c.1[1] as isize, c.1[2] as isize)
+            } else {
+                (base.get().cast::<T>().wrapping_add((ch - 1) * m * n), n as isize, 1)
+            };
+            // SAFETY: rows `lo..lo + len` of the summed axis lie in `0..k`, so every element
+            // read is one the step's loop nest indexes (the caller's contract); `dst` is C at
+            // batch `p` (chunk 0 only) or this chunk's own `m x n` partial, written by this
+            // call alone; `read_dst = false` makes it write-only.
+            unsafe {
+                gemm::gemm(
+                    m,
+                    n,
+                    len,
+                    dst,
+                    cs,
+                    rs,
+                    false,
+                    at(ap, a.1, a.1[2]),
+                    a.1[2] as isize,
+                    a.1[1] as isize,
+                    at(bp, b.1, b.1[1]),
+                    b.1[2] as isize,
+                    b.1[1] as isize,
+                    T::default(),
+                    one,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                )
+            };
+        });
+        let cb = c.0.cast::<T>().wrapping_offset(p * c.1[0] as isize);
+        for i in 0..m {
+            for j in 0..n {
+                let e = cb.wrapping_offset(i as isize * c.1[1] as isize + j as isize * c.1[2] as isize);
+                // SAFETY: `(i, j)` is an element of C at batch `p` (the caller's contract),
+                // which no chunk writes any more; the partials hold `(chunks - 1) * m * n`.
+                unsafe {
+                    let mut acc = *e;
+                    for q in 0..chunks - 1 {
+                        acc = acc + *base.get().cast::<T>().add(q * m * n + i * n + j);
+                    }
+                    *e = acc;
+                }
+            }
+        }
+    }
 }
 
 /// A buffer's first element and its `[batch, row, column]` strides in elements.

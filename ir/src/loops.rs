@@ -39,7 +39,7 @@ mod walk;
 
 pub use crate::scalar::Scalar;
 pub use frame::{row_major_strides, Frame, FrameBuf, FrameError, HostMemory, Room};
-pub use gemm::{GemmAxis, GemmOperand, GemmStep};
+pub use gemm::{split_k_chunks, split_k_range, GemmAxis, GemmOperand, GemmStep, SPLIT_K_MAX_OUT, SPLIT_K_MIN_CHUNK};
 pub use parse::{parse_loop_program, ParseLoopError};
 pub use verify::{verify_loops, LoopVerifyError, LoopVerifyErrors};
 
@@ -281,6 +281,12 @@ pub enum KernelHint {
     /// [`GemmStep::of`] reads (a `sum` over `k` of `a * b` stored once per point), which the
     /// interpreter runs as it stands and a backend may replace by one library call.
     Gemm,
+    /// A [`Gemm`](Self::Gemm) step that is a contraction over the rows (a Gram matrix
+    /// `x.t().dot(&x)`, a gradient `r.t().dot(&x)`: a small output summed over a long `k`),
+    /// which a backend runs *split-K*: `k` cut into one chunk per thread, each chunk one
+    /// single-threaded library call into its own partial, the partials summed in chunk order.
+    /// The body is the same reference loop nest as a `gemm` kernel's.
+    GemmSplitK,
     /// One of the two kernels of a scan ([`crate::program::Op::Scan`]): the first domain axis is
     /// the chunk of the scanned axis, and each point folds its chunk (a `for .. from .. to ..`)
     /// into the chunk totals (the first kernel), or folds the totals before its chunk into a
@@ -300,6 +306,7 @@ impl KernelHint {
             KernelHint::TwoPhase => Some("two_phase"),
             KernelHint::Scatter => Some("scatter"),
             KernelHint::Gemm => Some("gemm"),
+            KernelHint::GemmSplitK => Some("gemm_split_k"),
             KernelHint::Scan => Some("scan"),
             KernelHint::Sort => Some("sort"),
         }
@@ -312,11 +319,17 @@ impl KernelHint {
             KernelHint::TwoPhase,
             KernelHint::Scatter,
             KernelHint::Gemm,
+            KernelHint::GemmSplitK,
             KernelHint::Scan,
             KernelHint::Sort,
         ]
         .into_iter()
         .find(|h| h.keyword() == Some(word))
+    }
+
+    /// Whether the kernel is a vendor GEMM step (`gemm` or `gemm_split_k`).
+    pub fn is_gemm(self) -> bool {
+        matches!(self, KernelHint::Gemm | KernelHint::GemmSplitK)
     }
 
     /// The hint of a kernel made of one with hint `self` followed by one with `next`: the

@@ -69,6 +69,44 @@ pub fn matmul_text(dtype: &str, xt: bool, batched: bool, epilogue: bool) -> Stri
     )
 }
 
+/// The array IR text of `x.t().dot(&y)` over `dtype` (`x: [n, d]`, `y: [n, k]`, or
+/// `x.t().dot(&x)` when `same`): a plain product summed over the rows `n`, which the schedule
+/// gives to a split-K vendor GEMM (`gemm_split_k`).
+pub fn gram_text(dtype: &str, same: bool) -> String {
+    let (params, out, first, y) = if same {
+        (format!("x: {dtype}[n, d]"), "d", 1, "v0")
+    } else {
+        (format!("x: {dtype}[n, d], y: {dtype}[n, k]"), "k", 2, "v1")
+    };
+    let y_param = if same { String::new() } else { format!("  v1: {dtype}[n, k] = param 1\n") };
+    // Nodes are numbered in order: `first` is the transpose's number.
+    let v = |i: usize| format!("v{}", first + i);
+    format!(
+        "kernel gram({params}) -> {dtype}[d, {out}] {{
+  v0: {dtype}[n, d] = param 0
+{y_param}  {t}: {dtype}[d, n] = transpose v0 [1, 0]
+  {i}: i64[] = index i0
+  {j}: i64[] = index i1
+  {l}: i64[] = index i2
+  {a}: {dtype}[] = load {t} [{i}, {l}]
+  {b}: {dtype}[] = load {y} [{l}, {j}]
+  {m}: {dtype}[] = binary mul {a} {b}
+  {s}: {dtype}[] = range_reduce sum (i2 < n) {m}
+  {g}: {dtype}[d, {out}] = generate (i0 < d, i1 < {out}) {s}
+  return {g}
+}}",
+        t = v(0),
+        i = v(1),
+        j = v(2),
+        l = v(3),
+        a = v(4),
+        b = v(5),
+        m = v(6),
+        s = v(7),
+        g = v(8),
+    )
+}
+
 /// A small xorshift64* generator: deterministic, fast, good enough for test data.
 #[derive(Clone, Debug)]
 pub struct XorShift(u64);

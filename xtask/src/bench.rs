@@ -522,6 +522,15 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
         speed_row(&format!("a.dot(&b) {dt}"), &kiln, interp, &numpy, "numpy a @ b", 0.9)
     };
 
+    let gram = |d: usize| {
+        let key = |side: &str| format!("{side}gram_d{d}");
+        let (kiln, numpy) = (
+            kt(&key("kiln_"), k.num(&format!("kiln_gram_d{d}_nd2"))),
+            pt(&key("numpy_"), p.num(&format!("gram_d{d}_nd2"))),
+        );
+        speed_row(&format!("x.t().dot(&x) 200k x {d} f32"), &kiln, interp, &numpy, "numpy X.T @ X", 1.0)
+    };
+
     let rows = [
         // The triad writes into an array it already has; so does `axpby::into` (issue 3's
         // target). A new output array first costs the kernel zeroing its fresh pages: that
@@ -539,6 +548,10 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
         // n = multiply-adds (2048^3 on the CPU): time per multiply-add, issue 16's target.
         matmul("f32"),
         matmul("f64"),
+        // n = multiply-adds (200k * d * d on the CPU): a split-K vendor GEMM vs numpy's syrk-less
+        // `X.T @ X` (OpenBLAS sgemm).
+        gram(32),
+        gram(300),
     ];
 
     let (ken, pen) = (k.num("kiln_est_n"), p.num("est_n"));

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use kiln::{with_device, Device, Kernel};
 use kiln_benches::json::JsonObject;
-use kiln_benches::kernels::{axpby, exp_sin, matmul, nearest, sum_all};
+use kiln_benches::kernels::{axpby, exp_sin, gram, matmul, nearest, sum_all};
 use kiln_benches::{centers, gbs, input_x, input_y, measure, points, stream, time_once, Stats};
 
 /// Sizes and repetitions of one run.
@@ -31,6 +31,8 @@ struct Plan {
     nearest_n: usize,
     /// Side of kiln's `a.dot(&b)` matrices on the chosen device.
     matmul_n: usize,
+    /// Rows of kiln's Gram `x.t().dot(&x)` on the chosen device.
+    gram_n: usize,
     kiln_warmup: usize,
     kiln_runs: usize,
 }
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
             kiln_n: n,
             nearest_n: kiln_benches::NEAREST_N / scale,
             matmul_n: kiln_benches::MATMUL_N,
+            gram_n: kiln_benches::GRAM_N,
             kiln_warmup: if quick { 1 } else { 3 },
             kiln_runs: if quick { 3 } else { 15 },
         },
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
             kiln_n: n,
             nearest_n: 2_000 / scale,
             matmul_n: 128,
+            gram_n: 2_000,
             kiln_warmup: 1,
             kiln_runs: 3,
         },
@@ -96,6 +100,10 @@ fn main() -> ExitCode {
     out.num("kiln_nearest_n", plan.nearest_n as f64);
     // Multiply-adds of one product: the `n` of the matmul rows (time per multiply-add).
     out.num("kiln_matmul_n3", (plan.matmul_n as f64).powi(3));
+    // Multiply-adds of one Gram product per column count (`n * d * d`).
+    for d in kiln_benches::GRAM_D {
+        out.num(&format!("kiln_gram_d{d}_nd2"), (plan.gram_n * d * d) as f64);
+    }
     out.num("threads", rayon::current_num_threads() as f64);
 
     // On the CPU the bandwidth-bound kernels are timed in turns with their references
@@ -257,6 +265,16 @@ fn kiln_kernels(plan: &Plan, out: &mut JsonObject, interleave: bool) {
     let (a, b) = (a.mapv(|v| v as f32), b.mapv(|v| v as f32));
     if let Some(s) = bench_kernel(plan, out, "kiln_matmul_f32", None, || matmul(&a, &b)) {
         out.num("kiln_matmul_f32_gflops", flops / s.median_s / 1e9);
+    }
+
+    // `x.t().dot(&x)`, f32, a tall `x`: a split-K vendor GEMM on the CPU.
+    for d in kiln_benches::GRAM_D {
+        let x = kiln_benches::tall(plan.gram_n, d, 7919).mapv(|v| v as f32);
+        let flops = 2.0 * (plan.gram_n * d * d) as f64;
+        let key = format!("kiln_gram_d{d}");
+        if let Some(s) = bench_kernel(plan, out, &key, None, || gram(&x)) {
+            out.num(&format!("{key}_gflops"), flops / s.median_s / 1e9);
+        }
     }
 }
 

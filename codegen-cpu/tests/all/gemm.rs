@@ -2,7 +2,7 @@
 //! loop interpreter, which runs the same `gemm` kernels as plain loops: plain, transposed,
 //! strided (every other row, reversed rows, column-major) and batched operands, an epilogue,
 //! empty and length-1 extents, f32 and f64; two runs on the same thread count agree bit for
-//! bit.
+//! bit. Contractions over the rows run split-K (see the tests at the end).
 //!
 //! Why not bitwise: the library reorders each element's sum over `k` (blocked, fused
 //! multiply-adds). Each of the two results is within the forward error bound
@@ -19,7 +19,9 @@ fn product(dtype: &str, xt: bool, batched: bool, epilogue: bool) -> LoopProgram 
     let text = kiln_ir::testgen::matmul_text(dtype, xt, batched, epilogue);
     let p = kiln_ir::parse::parse_program(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let lp = kiln_ir::lower::lower(&p).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    assert_eq!(lp.kernels[0].hint, KernelHint::Gemm, "{lp}");
+    // `gemm`, or `gemm_split_k` where `q` is a row symbol (the first axis of the rank-2
+    // operand): a split-K step with no split below 2 * `SPLIT_K_MIN_CHUNK` rows is one call.
+    assert!(lp.kernels[0].hint.is_gemm(), "{lp}");
     assert!(kiln_cpu::vendor::gemm_step(&lp.kernels[0]).is_some(), "{lp}");
     lp
 }
@@ -143,6 +145,68 @@ fn two_runs_on_the_same_threads_give_the_same_bits() {
             let first = run_chunks(&prog, &lp, &args, threads);
             let second = run_chunks(&prog, &lp, &args, threads);
             assert_eq!(bits(&first), bits(&second), "{dtype} on {threads} threads");
+        }
+    }
+}
+
+/// The loop program of [`kiln_ir::testgen::gram_text`], checked to be a split-K GEMM step.
+fn gram(dtype: &str, same: bool) -> LoopProgram {
+    let text = kiln_ir::testgen::gram_text(dtype, same);
+    let p = kiln_ir::parse::parse_program(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let lp = kiln_ir::lower::lower(&p).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(lp.kernels.len(), 1, "{lp}");
+    assert_eq!(lp.kernels[0].hint, KernelHint::GemmSplitK, "{lp}");
+    assert!(kiln_cpu::vendor::gemm_step(&lp.kernels[0]).is_some_and(|g| g.split_k), "{lp}");
+    lp
+}
+
+/// Split-K (a contraction over the rows cut into one chunk per thread, partials summed in
+/// chunk order) agrees with the interpreter's loops within twice the forward error bound
+/// (module documentation: each chunk's call and the chunk-order sum of the partials are one
+/// summation order of the same `k` products, so the bound is the one of any order), on 1 to 4
+/// threads, at row counts that give no split (below 2 * `SPLIT_K_MIN_CHUNK`), uneven chunks
+/// and empty sums, in place and on strided (column-major, reversed-row) views.
+#[test]
+fn split_k_contractions_over_the_rows_match_the_interpreter() {
+    use kiln_ir::loops::{split_k_chunks, SPLIT_K_MIN_CHUNK};
+    for dtype in ["f32", "f64"] {
+        for same in [false, true] {
+            let lp = gram(dtype, same);
+            for (n, d, k) in [(0, 3, 2), (1, 2, 3), (2047, 5, 4), (5001, 7, 3), (4200, 13, 9)] {
+                let x = value(dtype, &[n, d], 9);
+                let y = value(dtype, &[n, k], 10);
+                let args = if same { vec![x] } else { vec![x, y] };
+                for threads in [1, 2, 3, 4] {
+                    let what = format!("{dtype} same={same} n={n} d={d} k={k} threads={threads}");
+                    let chunks = split_k_chunks([1, d as i64, k as i64, n as i64], threads);
+                    assert_eq!(chunks > 1, threads > 1 && n as i64 >= 2 * SPLIT_K_MIN_CHUNK, "{what}");
+                    let out = check(&lp, &args, n, threads, &what);
+                    if n == 0 {
+                        assert!(as_f64(&out[0]).iter().all(|v| *v == 0.0), "{what}");
+                    }
+                    for layout in [Layout::Fortran, Layout::Reversed] {
+                        let moved: Vec<Value> = args.iter().map(|a| relayout(a, layout)).collect();
+                        check(&lp, &moved, n, threads, &format!("{what} {layout:?}"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A split-K run is deterministic for a thread count: the chunks are fixed by the extents
+/// and the thread count, and the partials are summed in chunk order.
+#[test]
+fn split_k_runs_on_the_same_threads_give_the_same_bits() {
+    for dtype in ["f32", "f64"] {
+        let lp = gram(dtype, true);
+        let prog = kiln_cpu::compile(&lp).unwrap_or_else(|e| panic!("{e}"));
+        let args = [value(dtype, &[7_001, 19], 11)];
+        for threads in [2, 3] {
+            let first = run_chunks(&prog, &lp, &args, threads);
+            for _ in 0..3 {
+                assert_eq!(bits(&first), bits(&run_chunks(&prog, &lp, &args, threads)), "{dtype}, {threads} threads");
+            }
         }
     }
 }

@@ -70,7 +70,7 @@ pub(super) fn kernel(lp: &LoopProgram, k: &Kernel) -> R<(String, Mapping)> {
 /// recognised by its shape alone.
 fn mappings(hint: KernelHint) -> (bool, bool) {
     match hint {
-        KernelHint::Serial | KernelHint::Gemm => (true, false),
+        KernelHint::Serial | KernelHint::Gemm | KernelHint::GemmSplitK => (true, false),
         KernelHint::Plain | KernelHint::TwoPhase => (true, true),
         _ => (false, false),
     }

@@ -53,6 +53,31 @@ fn simulated_products_match_the_interpreter_bit_for_bit() {
     }
 }
 
+/// A contraction over the rows (`x.t().dot(&y)`, `x.t().dot(&x)`) is a split-K step
+/// (`gemm_split_k`); on CUDA it is one cuBLAS call (cuBLAS picks its own split-K kernels for
+/// a small output over a long `k`), which the stand-in runs in order: bit for bit.
+#[test]
+fn split_k_contractions_over_the_rows_run_as_one_cublas_call() {
+    use kiln_ir::loops::KernelHint;
+    for dtype in ["f32", "f64"] {
+        for same in [false, true] {
+            let text = kiln_ir::testgen::gram_text(dtype, same);
+            let p = kiln_ir::parse::parse_program(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            let lp = kiln_ir::lower::lower(&p).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(lp.kernels[0].hint, KernelHint::GemmSplitK, "{lp}");
+            let step = GemmStep::vendor(&lp.kernels[0]).unwrap_or_else(|| panic!("{lp}"));
+            assert!(step.split_k);
+            for seed in 0..3 {
+                let args = random_args(&p, seed);
+                let what = format!("{dtype} same={same} seed={seed}");
+                check(&lp, &args, &what);
+                let other: Vec<Value> = args.iter().map(reversed).collect();
+                check(&lp, &other, &format!("{what} reversed"));
+            }
+        }
+    }
+}
+
 #[test]
 fn edge_extents_and_strided_views_match_the_interpreter() {
     let (_, lp) = product("f64", false, false, false);

@@ -24,6 +24,13 @@
 //! need no copy, and a batch axis an operand lacks has stride 0. The loop order above (each
 //! element's sum over `l` in order from 0) is the reference; a library call may reorder the
 //! sum, which is the one way its results may differ.
+//!
+//! A `gemm_split_k` kernel ([`super::KernelHint::GemmSplitK`]) has the same body; the schedule
+//! marks it because it is a contraction over the rows (a small `m x n` output summed over a
+//! long `k`), which a CPU library call, parallel over the output only, would run on one
+//! thread. [`GemmStep::split_k`] tells a backend to cut `k` instead ([`split_k_chunks`]): each
+//! chunk of `k` one single-threaded call into its own partial, the partials summed in chunk
+//! order, so results depend on the extents and the chunk count (the thread count) only.
 
 use super::{BufId, Expr, Kernel, Scalar, Stmt, Var};
 use crate::program::BinOp;
@@ -73,11 +80,43 @@ pub struct GemmStep {
     pub a: GemmOperand,
     pub b: GemmOperand,
     pub c: GemmOperand,
+    /// Whether the schedule asks for a split-K run (the kernel's hint is `gemm_split_k`).
+    pub split_k: bool,
+}
+
+/// The fewest `k` steps a split-K chunk gets: below this a chunk's call is mostly overhead.
+pub const SPLIT_K_MIN_CHUNK: i64 = 1024;
+
+/// The largest output (`m * n` elements per batch element) a split-K run keeps a partial of
+/// per extra chunk; a larger output has work enough to parallelise over, and the library
+/// call does that instead.
+pub const SPLIT_K_MAX_OUT: i64 = 1 << 20;
+
+/// The number of chunks a split-K step with extents `[batch, m, n, k]` runs on `threads`
+/// threads: `threads` when `k` gives every chunk at least [`SPLIT_K_MIN_CHUNK`] steps and the
+/// output is at most [`SPLIT_K_MAX_OUT`] elements, else as many as `k` allows, and 1 (no
+/// split: one call, parallel over the output) when that is fewer than two. Depends on the
+/// extents and `threads` only, so results are the same from run to run for a thread count.
+pub fn split_k_chunks([_, m, n, k]: [i64; 4], threads: usize) -> usize {
+    let by_k = (k / SPLIT_K_MIN_CHUNK).max(1);
+    if m.saturating_mul(n) > SPLIT_K_MAX_OUT {
+        return 1;
+    }
+    (threads as i64).min(by_k).max(1) as usize
+}
+
+/// The `k` range `[lo, hi)` of chunk `c` of `chunks` over `k` steps: contiguous, in order,
+/// sizes differing by at most one, covering `0..k` exactly.
+pub fn split_k_range(k: i64, chunks: usize, c: usize) -> (i64, i64) {
+    let (q, r) = (k / chunks as i64, k % chunks as i64);
+    let at = |c: i64| q * c + r.min(c);
+    (at(c as i64), at(c as i64 + 1))
 }
 
 impl GemmStep {
     /// The GEMM step kernel `k`'s body spells (see the module documentation), or why it spells
-    /// none. Reads the body only; the hint is the caller's business.
+    /// none. Reads the body (the hint only for [`GemmStep::split_k`]); whether the hint asks for
+    /// a vendor call is the caller's business.
     ///
     /// # Errors
     /// A description of the first departure from the one shape.
@@ -136,13 +175,15 @@ impl GemmStep {
         let c = vars
             .indexed(*buf, idx, Side::C)
             .ok_or("a `gemm` kernel stores at every (b?, i, j) of its domain, one variable per axis")?;
-        Ok(GemmStep { dtype: *ty, batch: vb.map(|(_, d)| d), m, n, k: *kd, a, b, c })
+        let split_k = k.hint == super::KernelHint::GemmSplitK;
+        Ok(GemmStep { dtype: *ty, batch: vb.map(|(_, d)| d), m, n, k: *kd, a, b, c, split_k })
     }
 
     /// The step kernel `k` is when a backend should make it a vendor call: its hint is `gemm`
-    /// and its dtype one that GEMM libraries have (`f32`, `f64`); `None` runs its loops.
+    /// or `gemm_split_k` and its dtype one that GEMM libraries have (`f32`, `f64`); `None`
+    /// runs its loops.
     pub fn vendor(k: &Kernel) -> Option<GemmStep> {
-        if k.hint != super::KernelHint::Gemm {
+        if !k.hint.is_gemm() {
             return None;
         }
         GemmStep::of(k).ok().filter(|g| matches!(g.dtype, DType::F32 | DType::F64))

@@ -25,7 +25,7 @@
 //!    partials, accumulated in place).
 //! 9. Kernel hints ([`super::KernelHint`]): a `two_phase`, `scatter` or `scan` kernel's first domain
 //!    axis (the chunk) has a constant extent and its body has a `for .. from .. to ..` (the
-//!    chunk's rows); a `sort` kernel's first domain axis has extent 1. A `gemm` kernel's body
+//!    chunk's rows); a `sort` kernel's first domain axis has extent 1. A `gemm` (or `gemm_split_k`) kernel's body
 //!    is the one loop nest [`super::GemmStep::of`] reads: a float `sum` of `a * b` whose every
 //!    index is a bare variable (so the library call touches exactly the elements invariant 6
 //!    proved in range). (`serial` promises no shape: a reduction over no axes runs no loop.)
@@ -319,7 +319,7 @@ impl Verifier<'_> {
                     self.error(format!("a `{word}` kernel has no `for .. from .. to ..` over its chunk"));
                 }
             }
-            super::KernelHint::Gemm => {
+            super::KernelHint::Gemm | super::KernelHint::GemmSplitK => {
                 if let Err(why) = super::GemmStep::of(k) {
                     self.error(why);
                 }

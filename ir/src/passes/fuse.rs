@@ -75,7 +75,7 @@ fn merge_kernels(kernels: Vec<Kernel>) -> Vec<Kernel> {
             let (mut pr, mut pw, mut kr, mut kw) = (vec![], vec![], vec![], vec![]);
             crate::loops::buffer_accesses(&prev.body, &mut pr, &mut pw);
             crate::loops::buffer_accesses(&k.body, &mut kr, &mut kw);
-            let gemm = [prev.hint, k.hint].contains(&crate::loops::KernelHint::Gemm);
+            let gemm = prev.hint.is_gemm() || k.hint.is_gemm();
             if same && !gemm && !kr.iter().any(|b| pw.contains(b)) {
                 let map: HashMap<Var, Var> = k.domain.iter().zip(&prev.domain).map(|(a, b)| (a.0, b.0)).collect();
                 let f = |v: Var| map.get(&v).copied().unwrap_or(v);
@@ -141,7 +141,7 @@ fn scan(body: &[Stmt]) -> Option<usize> {
 
 /// Whether `b` can join `a`: the same domain, each a scan over the same range.
 fn fusable(a: &Kernel, b: &Kernel) -> bool {
-    let gemm = [a.hint, b.hint].contains(&crate::loops::KernelHint::Gemm);
+    let gemm = a.hint.is_gemm() || b.hint.is_gemm();
     if gemm || a.domain.is_empty() || a.domain.len() != b.domain.len() {
         return false;
     }

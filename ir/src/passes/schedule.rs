@@ -25,7 +25,11 @@
 //! batched or not) and nothing else inside the sum — is given to a vendor GEMM
 //! ([`ReduceStrategy::Gemm`]): its comprehension is materialized into a kernel of its own, and
 //! an epilogue (`a.dot(&b) * 2.0 + c`) becomes a generated kernel reading the product. This
-//! decision comes before the two-phase split (a Gram matrix `x.t().dot(&x)` is a GEMM).
+//! decision comes before the two-phase split (a Gram matrix `x.t().dot(&x)` is a GEMM). A
+//! plain product that is also a contraction over the rows (a Gram matrix, a gradient
+//! `r.t().dot(&x)`: a small output summed over the long axis) is a split-K GEMM
+//! ([`ReduceStrategy::GemmSplitK`]): a library call parallel over its output would run it on
+//! one thread, so the backend cuts the rows into one chunk per thread instead.
 //! Integer products and every fused form keep generated loops.
 //!
 //! A scan (`cumsum`, ...) is always materialized: its two kernels (chunk totals, then each chunk
@@ -87,6 +91,13 @@ pub enum ReduceStrategy {
     /// element's sum over `l`, so results agree with the loops within rounding, and are
     /// the same from run to run for a given thread count and device.
     Gemm,
+    /// A [`Gemm`](Self::Gemm) product that is also a contraction over the rows (what would
+    /// otherwise be [`TwoPhase`](Self::TwoPhase): `x.t().dot(&x)`, `r.t().dot(&x)`). Its
+    /// kernel gets the `gemm_split_k` hint: a backend cuts the summed axis into one chunk per
+    /// thread, runs each chunk as a single-threaded library call into its own partial and sums
+    /// the partials in chunk order (see [`crate::loops::split_k_chunks`]), so results are the
+    /// same from run to run for a given thread count and device.
+    GemmSplitK,
 }
 
 /// The number of chunks of every two-phase reduction: enough to keep any core count of today
@@ -116,9 +127,10 @@ pub struct Schedule {
     /// Whether each node's kernel (when it has one) runs reduction loops per point: the node
     /// is a reduction, or reads one that is inlined into it.
     pub(crate) loops: Vec<bool>,
-    /// The comprehensions whose whole body is a [`ReduceStrategy::Gemm`] product, in node
-    /// order: each one's kernel gets the `gemm` hint.
-    pub(crate) gemms: Vec<NodeId>,
+    /// The comprehensions whose whole body is a [`ReduceStrategy::Gemm`] (or
+    /// [`ReduceStrategy::GemmSplitK`], `true`) product, in node order: each one's kernel gets
+    /// the `gemm` (`gemm_split_k`) hint.
+    pub(crate) gemms: Vec<(NodeId, bool)>,
 }
 
 /// A contraction over the rows (see [`contraction_host`]) that the schedule splits.
@@ -140,9 +152,10 @@ impl Schedule {
         self.contractions.iter().find(|(n, _)| *n == id).map(|(_, c)| *c)
     }
 
-    /// Whether node `id` is the comprehension of a [`ReduceStrategy::Gemm`] product.
-    pub(crate) fn is_gemm(&self, id: NodeId) -> bool {
-        self.gemms.contains(&id)
+    /// Whether node `id` is the comprehension of a [`ReduceStrategy::Gemm`] product
+    /// (`Some(false)`) or of a [`ReduceStrategy::GemmSplitK`] one (`Some(true)`).
+    pub(crate) fn is_gemm(&self, id: NodeId) -> Option<bool> {
+        self.gemms.iter().find(|(n, _)| *n == id).map(|(_, split)| *split)
     }
 
     /// Whether the kernel of node `id` runs reduction loops per point.
@@ -171,6 +184,7 @@ impl fmt::Display for Schedule {
                     ReduceStrategy::TwoPhase { chunks } => write!(f, ", reduce two_phase {chunks}")?,
                     ReduceStrategy::Scatter { chunks } => write!(f, ", reduce scatter {chunks}")?,
                     ReduceStrategy::Gemm => f.write_str(", reduce gemm")?,
+                    ReduceStrategy::GemmSplitK => f.write_str(", reduce gemm_split_k")?,
                 }
             }
             f.write_str("\n")?;
@@ -545,14 +559,16 @@ pub fn schedule(p: &Program) -> Schedule {
         }
     }
     // Plain products go to a vendor GEMM: their comprehension gets its own kernel, and a
-    // consumer reading it no longer runs its reduction loops.
+    // consumer reading it no longer runs its reduction loops. One that is a contraction over
+    // the rows (the two-phase split chose it above) runs split-K.
     let mut gemms = vec![];
     for (id, strategy) in &mut reductions {
         if let Some(host) = plain_product(p, *id, &free, &placement) {
-            *strategy = ReduceStrategy::Gemm;
+            let split = matches!(strategy, ReduceStrategy::TwoPhase { .. });
+            *strategy = if split { ReduceStrategy::GemmSplitK } else { ReduceStrategy::Gemm };
             contractions.retain(|(n, _)| n != id);
             placement[host.index()] = Placement::Materialize;
-            gemms.push(host);
+            gemms.push((host, split));
         }
     }
     if !gemms.is_empty() {

@@ -741,12 +741,15 @@ fn contraction_over_rows_is_two_phase() {
 #[test]
 fn plain_gram_is_a_gemm_step() {
     use kiln_ir::passes::ReduceStrategy;
+    // A plain product summed over the rows (`x.t().dot(&r)`) is a split-K GEMM step.
     let p = gram(false);
     let lp = lower_ok(&p);
     let s = schedule(&simplify(&p));
-    assert_eq!(s.reductions[0].1, ReduceStrategy::Gemm, "{s}");
+    assert_eq!(s.reductions[0].1, ReduceStrategy::GemmSplitK, "{s}");
     assert_eq!(lp.kernels.len(), 1, "{lp}");
-    assert_eq!(lp.kernels[0].hint, kiln_ir::loops::KernelHint::Gemm, "{lp}");
+    assert_eq!(lp.kernels[0].hint, kiln_ir::loops::KernelHint::GemmSplitK, "{lp}");
+    assert!(lp.to_string().contains(") gemm_split_k {"), "{lp}");
+    assert!(kiln_ir::loops::GemmStep::vendor(&lp.kernels[0]).is_some_and(|g| g.split_k), "{lp}");
     for (n, d, k) in [(0usize, 3usize, 2usize), (1, 2, 3), (65, 4, 3)] {
         let (x, r) = (f32s(&[n, d], 11), f32s(&[n, k], 12));
         let out = run_loops(&lp, &[Value::F32(x.clone()), Value::F32(r.clone())]).unwrap();

@@ -242,8 +242,12 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         for t in targets {
             body.push(Stmt::Store { buf: *t, idx: idx.clone(), value: value.clone() });
         }
-        let hint = if s.is_gemm(id) {
-            KernelHint::Gemm
+        let hint = if let Some(split) = s.is_gemm(id) {
+            if split {
+                KernelHint::GemmSplitK
+            } else {
+                KernelHint::Gemm
+            }
         } else if s.runs_loops(id) {
             KernelHint::Serial
         } else {
