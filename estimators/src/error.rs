@@ -38,6 +38,14 @@ pub enum EstimatorError {
     /// probabilities that do not sum to one.
     #[error("{0}")]
     InvalidTarget(String),
+    /// A parameter name an estimator does not have (`set_param`, a search space), or a
+    /// value of the wrong kind for it.
+    #[error("{0}")]
+    UnknownParameter(String),
+    /// A feature asked for by name that kiln does not provide (a scorer name whose metric
+    /// kiln lacks).
+    #[error("{0}")]
+    NotAvailable(String),
     /// Data on a device an operation cannot use together with the model's.
     #[error("{0}")]
     Device(String),

@@ -53,6 +53,7 @@ pub mod prelude {
     pub use crate::linear_model::{
         LinearRegression, LinearRegressionParams, LogisticRegression, LogisticRegressionParams, Ridge, RidgeParams,
     };
+    pub use crate::model_selection::SetParams;
     pub use crate::naive_bayes::{GaussianNB, GaussianNBParams};
     pub use crate::preprocessing::{
         Binarizer, BinarizerParams, KernelCenterer, KernelCentererParams, LabelBinarizer, LabelBinarizerParams,
@@ -64,9 +65,7 @@ pub mod prelude {
         PolynomialFeatures, PolynomialFeaturesParams,
     };
     pub use crate::preprocessing::{StandardScaler, StandardScalerParams};
-    pub use crate::traits::{
-        Clusterer, Predictor, SupervisedParams, Transformer, TransformerParams, UnsupervisedParams,
-    };
+    pub use crate::traits::{Estimator, Model, Transformer, TransformerParams};
     pub use crate::{EstimatorError, Real};
     pub use kiln_runtime::{Device, Tensor};
 }

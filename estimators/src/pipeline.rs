@@ -1,9 +1,12 @@
 //! `Pipeline`: transformers applied in order, ending in any estimator (scikit-learn's
-//! `Pipeline`). Fitting fits each transformer on the output of the previous one; predicting
-//! transforms through every fitted step. A pipeline is the kind of estimator its last step is:
-//! a [`SupervisedParams`] when it ends in a classifier or regressor, an [`UnsupervisedParams`]
-//! when it ends in a clusterer, a [`TransformerParams`] when it ends in a transformer. So it
-//! can be cross-validated and grid-searched like the estimator it ends in.
+//! `Pipeline` as `make_pipeline` builds it). Fitting fits each transformer on the output of the
+//! previous one; predicting transforms through every fitted step. A pipeline is the kind of
+//! estimator its last step is: an [`Estimator`] (classifier, regressor or clusterer) or a
+//! [`TransformerParams`] — on host arrays and on tensors of any device, where every step fits
+//! and transforms on the data's device. So it can be cross-validated and searched like the
+//! estimator it ends in. Its parameters are named as scikit-learn's `make_pipeline` names them:
+//! `step__param` with each step named by its lowercased class name
+//! (`splinetransformer__n_knots`, `nystroem__gamma`, `ridgecv__alphas`).
 //!
 //! ```
 //! use kiln_estimators::prelude::*;
@@ -11,31 +14,33 @@
 //! # fn demo() -> Result<(), EstimatorError> {
 //! let x = kiln_estimators::datasets::load_iris().data;
 //! let pipe = Pipeline::new().then(StandardScaler::params()).finish(KMeans::params(3).seed(0));
-//! let fitted = UnsupervisedParams::fit_host(&pipe, x.view())?;
-//! let labels = fitted.predict_host(x.view())?;
+//! let fitted = pipe.fit(&x, &())?;
+//! let labels = fitted.predict(&x)?;
 //! assert_eq!(labels.len(), 150);
 //! // A pipeline of transformers only is a transformer.
 //! let scale_then_pca = Pipeline::new().then(StandardScaler::params()).finish(Pca::params(2));
-//! let z = TransformerParams::fit_host(&scale_then_pca, x.view())?.transform_host(x.view())?;
+//! let z = scale_then_pca.fit_transformer(&x)?.transform(&x)?;
 //! assert_eq!(z.dim(), (150, 2));
+//! assert_eq!(scale_then_pca.step_names(), vec!["standardscaler", "pca"]);
 //! # Ok(()) }
 //! # demo().unwrap();
 //! ```
 
+use crate::data::Storage;
 use crate::datasets::Real;
-use crate::error::Result;
-use crate::traits::{Clusterer, Predictor, SupervisedParams, Transformer, TransformerParams, UnsupervisedParams};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use crate::error::{EstimatorError, Result};
+use crate::model_selection::{ParamValue, SetParams};
+use crate::traits::{Estimator, Input, Model, Place, Step, TargetInput, Transformer, TransformerParams};
 use std::sync::Arc;
 
 /// The transformer steps of a pipeline being built.
 pub struct PipelineSteps<F: Real> {
-    steps: Vec<Arc<dyn TransformerParams<F>>>,
+    steps: Vec<Arc<dyn Step<F>>>,
 }
 
 /// A pipeline's hyper-parameters: its transformer steps and its final estimator.
 pub struct Pipeline<F: Real, E> {
-    steps: Vec<Arc<dyn TransformerParams<F>>>,
+    steps: Vec<Arc<dyn Step<F>>>,
     last: E,
 }
 
@@ -47,7 +52,11 @@ impl<F: Real, E: Clone> Clone for Pipeline<F, E> {
 
 impl<F: Real, E: std::fmt::Debug> std::fmt::Debug for Pipeline<F, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Pipeline({} transformer steps, then {:?})", self.steps.len(), self.last)
+        write!(f, "Pipeline(")?;
+        for s in &self.steps {
+            write!(f, "{s:?} -> ")?;
+        }
+        write!(f, "{:?})", self.last)
     }
 }
 
@@ -61,8 +70,9 @@ impl Pipeline<f64, ()> {
 }
 
 impl<F: Real> PipelineSteps<F> {
-    /// Append a transformer step.
-    pub fn then(mut self, step: impl TransformerParams<F> + 'static) -> Self {
+    /// Append a transformer step (any estimator with the transformer traits and named
+    /// parameters).
+    pub fn then(mut self, step: impl Step<F> + 'static) -> Self {
         self.steps.push(Arc::new(step));
         self
     }
@@ -73,13 +83,33 @@ impl<F: Real> PipelineSteps<F> {
     }
 }
 
-/// A fitted pipeline: the fitted transformers and the fitted final model.
-pub struct FittedPipeline<F: Real, M> {
-    steps: Vec<Box<dyn Transformer<F>>>,
+/// scikit-learn's `_name_estimators`: lowercased class names, repeated names numbered
+/// `name-1`, `name-2`, ...
+fn name_steps(raw: &[&str]) -> Vec<String> {
+    let lower: Vec<String> = raw.iter().map(|n| n.to_lowercase()).collect();
+    let mut seen = std::collections::HashMap::<&str, usize>::new();
+    lower
+        .iter()
+        .map(|n| {
+            let total = lower.iter().filter(|m| *m == n).count();
+            if total == 1 {
+                n.clone()
+            } else {
+                let k = seen.entry(n).or_insert(0);
+                *k += 1;
+                format!("{n}-{k}")
+            }
+        })
+        .collect()
+}
+
+/// A fitted pipeline: the fitted transformers and the fitted final model, on place `S`.
+pub struct FittedPipeline<F: Real, M, S: Place> {
+    steps: Vec<Box<dyn Transformer<F, S>>>,
     model: M,
 }
 
-impl<F: Real, M: std::fmt::Debug> std::fmt::Debug for FittedPipeline<F, M> {
+impl<F: Real, M: std::fmt::Debug, S: Place> std::fmt::Debug for FittedPipeline<F, M, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "FittedPipeline({} fitted steps, then {:?})", self.steps.len(), self.model)
     }
@@ -88,11 +118,12 @@ impl<F: Real, M: std::fmt::Debug> std::fmt::Debug for FittedPipeline<F, M> {
 impl<F: Real, E> Pipeline<F, E> {
     /// Fit and apply every transformer step in order: the fitted steps and the output of the
     /// last (`None`: no steps, the input itself).
-    fn fit_steps(&self, x: ArrayView2<'_, F>) -> Result<(Vec<Box<dyn Transformer<F>>>, Option<Array2<F>>)> {
+    #[allow(clippy::type_complexity)]
+    fn fit_steps<S: Place>(&self, x: &S::Mat<F>) -> Result<(Vec<Box<dyn Transformer<F, S>>>, Option<S::Mat<F>>)> {
         let mut fitted = Vec::with_capacity(self.steps.len());
-        let mut current: Option<Array2<F>> = None;
+        let mut current: Option<S::Mat<F>> = None;
         for step in &self.steps {
-            let (t, z) = step.fit_transform_host(current.as_ref().map_or(x, |a| a.view()))?;
+            let (t, z) = S::fit_transform_step(step.as_ref(), current.as_ref().unwrap_or(x))?;
             current = Some(z);
             fitted.push(t);
         }
@@ -103,103 +134,215 @@ impl<F: Real, E> Pipeline<F, E> {
     pub fn final_estimator(&self) -> &E {
         &self.last
     }
-}
 
-impl<F: Real, E: SupervisedParams<F>> Pipeline<F, E> {
-    /// Fit every step in order on host data.
+    /// Fit every step in order on `x` (host array or tensor) and `y` (moved to `x`'s place;
+    /// `&()` when the final estimator is unsupervised).
     ///
     /// # Errors
     /// Whatever a step's fit or transform rejects.
-    pub fn fit(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, E::Target>) -> Result<FittedPipeline<F, E::Model>> {
-        let (steps, current) = self.fit_steps(x)?;
-        let model = self.last.fit_host(current.as_ref().map_or(x, |a| a.view()), y)?;
+    #[allow(clippy::type_complexity)]
+    pub fn fit<X: Input<F>, Y: TargetInput<X::Place, <E as Estimator<F, X::Place>>::Target>>(
+        &self,
+        x: &X,
+        y: &Y,
+    ) -> Result<FittedPipeline<F, <E as Estimator<F, X::Place>>::Model, X::Place>>
+    where
+        E: Estimator<F, X::Place>,
+    {
+        let xp = x.placed()?;
+        let yp = y.follow(X::Place::device_of(&xp))?;
+        Estimator::<F, X::Place>::fit_dyn(self, &xp, yp.as_deref())
+    }
+
+    /// Fit a pipeline of transformers only (its final step a transformer) on `x`.
+    ///
+    /// # Errors
+    /// Whatever a step's fit or transform rejects.
+    pub fn fit_transformer<X: Input<F>>(&self, x: &X) -> Result<FittedPipeline<F, (), X::Place>>
+    where
+        E: TransformerParams<F, X::Place>,
+    {
+        let xp = x.placed()?;
+        let (mut steps, current) = self.fit_steps::<X::Place>(&xp)?;
+        steps.push(TransformerParams::<F, X::Place>::fit_dyn(&self.last, current.as_ref().unwrap_or(&xp))?);
+        Ok(FittedPipeline { steps, model: () })
+    }
+
+    /// Fit a pipeline of transformers only on `x` and transform `x` through it.
+    ///
+    /// # Errors
+    /// Whatever a step's fit or transform rejects.
+    pub fn fit_transform<X: Input<F>>(&self, x: &X) -> Result<<X::Place as Storage>::Mat<F>>
+    where
+        E: TransformerParams<F, X::Place>,
+    {
+        let xp = x.placed()?;
+        let (_, z) = TransformerParams::<F, X::Place>::fit_transform_dyn(self, &xp)?;
+        Ok(z)
+    }
+}
+
+impl<F: Real, E: SetParams> Pipeline<F, E> {
+    /// The steps' names, as scikit-learn's `make_pipeline` gives them (lowercased class names).
+    pub fn step_names(&self) -> Vec<String> {
+        let mut raw: Vec<&str> = self.steps.iter().map(|s| s.estimator_name()).collect();
+        raw.push(self.last.estimator_name());
+        name_steps(&raw)
+    }
+}
+
+impl<F: Real, E: SetParams> SetParams for Pipeline<F, E> {
+    fn estimator_name(&self) -> &'static str {
+        "Pipeline"
+    }
+
+    fn param_names(&self) -> Vec<String> {
+        let names = self.step_names();
+        let mut out = Vec::new();
+        for (i, n) in names.iter().enumerate() {
+            out.push(n.clone());
+            let inner = if i < self.steps.len() { self.steps[i].param_names() } else { self.last.param_names() };
+            out.extend(inner.into_iter().map(|p| format!("{n}__{p}")));
+        }
+        out
+    }
+
+    /// `step__param` sets `param` of the step named `step`; `step` alone replaces a
+    /// transformer step by a whole estimator ([`ParamValue::step`]).
+    fn set_param(&mut self, name: &str, value: ParamValue) -> Result<()> {
+        let names = self.step_names();
+        let (step, rest) = match name.split_once("__") {
+            Some((s, r)) => (s, Some(r)),
+            None => (name, None),
+        };
+        let Some(i) = names.iter().position(|n| n == step) else {
+            let valid: Vec<&str> = names.iter().map(String::as_str).collect();
+            return Err(crate::model_selection::unknown_param("Pipeline", name, &valid));
+        };
+        match rest {
+            Some(r) if i < self.steps.len() => {
+                let mut s = self.steps[i].clone_step();
+                s.set_param(r, value)?;
+                self.steps[i] = Arc::from(s);
+                Ok(())
+            }
+            Some(r) => self.last.set_param(r, value),
+            None => {
+                let replacement = match &value {
+                    ParamValue::Step(v) if i < self.steps.len() => v.value.downcast_ref::<Arc<dyn Step<F>>>().cloned(),
+                    _ => None,
+                };
+                match replacement {
+                    Some(s) => {
+                        self.steps[i] = s;
+                        Ok(())
+                    }
+                    None => Err(EstimatorError::UnknownParameter(format!(
+                        "the step '{step}' of the Pipeline can only be replaced by a transformer made by \
+                         ParamValue::step of the pipeline's float type; got {value}"
+                    ))),
+                }
+            }
+        }
+    }
+}
+
+impl<F: Real, S: Place, E: Estimator<F, S>> Estimator<F, S> for Pipeline<F, E> {
+    type Target = E::Target;
+    type Model = FittedPipeline<F, E::Model, S>;
+    fn fit_dyn(&self, x: &S::Mat<F>, y: Option<&S::Vec<E::Target>>) -> Result<Self::Model> {
+        let (steps, current) = self.fit_steps::<S>(x)?;
+        let model = Estimator::<F, S>::fit_dyn(&self.last, current.as_ref().unwrap_or(x), y)?;
         Ok(FittedPipeline { steps, model })
     }
 }
 
-impl<F: Real, M> FittedPipeline<F, M> {
-    /// `x` through every fitted transformer.
+impl<F: Real, M, S: Place> FittedPipeline<F, M, S> {
+    /// `x` through every fitted transformer (`None`: no transformers).
+    fn run(&self, x: &S::Mat<F>) -> Result<Option<S::Mat<F>>> {
+        let mut current: Option<S::Mat<F>> = None;
+        for step in &self.steps {
+            current = Some(step.transform_dyn(current.as_ref().unwrap_or(x))?);
+        }
+        Ok(current)
+    }
+
+    /// `x` through every fitted transformer (for a pipeline of transformers only: its output).
     ///
     /// # Errors
     /// Whatever a step's transform rejects.
-    pub fn transform(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>> {
-        let mut current: Option<Array2<F>> = None;
-        for step in &self.steps {
-            current = Some(step.transform_host(current.as_ref().map_or(x, |a| a.view()))?);
-        }
-        Ok(current.unwrap_or_else(|| x.to_owned()))
+    pub fn transform<X: Input<F, Place = S>>(&self, x: &X) -> Result<S::Mat<F>> {
+        let xp = x.placed()?;
+        Ok(match self.run(&xp)? {
+            Some(z) => z,
+            None => xp.into_owned(),
+        })
     }
 
     /// The fitted final model.
     pub fn final_model(&self) -> &M {
         &self.model
     }
-}
 
-impl<F: Real, M: Predictor<F>> FittedPipeline<F, M> {
     /// Predict through the pipeline.
     ///
     /// # Errors
     /// Whatever a step or the final model rejects.
-    pub fn predict(&self, x: ArrayView2<'_, F>) -> Result<Array1<M::Target>> {
-        self.model.predict_host(self.transform(x)?.view())
+    pub fn predict<X: Input<F, Place = S>>(&self, x: &X) -> Result<S::Vec<M::Target>>
+    where
+        M: Model<F, S>,
+    {
+        self.predict_dyn(&*x.placed()?)
+    }
+
+    /// The final model's default score on `x` through the pipeline, with `y` (`&()` for a
+    /// clusterer).
+    ///
+    /// # Errors
+    /// Whatever a step, the final model or the metric rejects.
+    pub fn score<X: Input<F, Place = S>, Y: TargetInput<S, M::Target>>(&self, x: &X, y: &Y) -> Result<f64>
+    where
+        M: Model<F, S>,
+    {
+        let xp = x.placed()?;
+        let yp = y.follow(S::device_of(&xp))?;
+        self.score_dyn(&xp, yp.as_deref())
     }
 }
 
-impl<F: Real, E: SupervisedParams<F>> SupervisedParams<F> for Pipeline<F, E> {
-    type Target = E::Target;
-    type Model = FittedPipeline<F, E::Model>;
-    fn fit_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, E::Target>) -> Result<Self::Model> {
-        self.fit(x, y)
-    }
-}
-
-impl<F: Real, M: Predictor<F>> Predictor<F> for FittedPipeline<F, M> {
+impl<F: Real, S: Place, M: Model<F, S>> Model<F, S> for FittedPipeline<F, M, S> {
     type Target = M::Target;
-    fn predict_host(&self, x: ArrayView2<'_, F>) -> Result<Array1<M::Target>> {
-        self.predict(x)
+    fn predict_dyn(&self, x: &S::Mat<F>) -> Result<S::Vec<M::Target>> {
+        let z = self.run(x)?;
+        self.model.predict_dyn(z.as_ref().unwrap_or(x))
     }
-    fn score_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, M::Target>) -> Result<f64> {
-        self.model.score_host(self.transform(x)?.view(), y)
-    }
-}
-
-impl<F: Real, E: UnsupervisedParams<F>> UnsupervisedParams<F> for Pipeline<F, E> {
-    type Model = FittedPipeline<F, E::Model>;
-    fn fit_host(&self, x: ArrayView2<'_, F>) -> Result<Self::Model> {
-        let (steps, current) = self.fit_steps(x)?;
-        let model = self.last.fit_host(current.as_ref().map_or(x, |a| a.view()))?;
-        Ok(FittedPipeline { steps, model })
+    fn score_dyn(&self, x: &S::Mat<F>, y: Option<&S::Vec<M::Target>>) -> Result<f64> {
+        let z = self.run(x)?;
+        self.model.score_dyn(z.as_ref().unwrap_or(x), y)
     }
 }
 
-impl<F: Real, M: Clusterer<F>> Clusterer<F> for FittedPipeline<F, M> {
-    fn predict_host(&self, x: ArrayView2<'_, F>) -> Result<Array1<i64>> {
-        self.model.predict_host(self.transform(x)?.view())
-    }
-    fn score_host(&self, x: ArrayView2<'_, F>) -> Result<f64> {
-        self.model.score_host(self.transform(x)?.view())
-    }
-}
-
-impl<F: Real, E: TransformerParams<F>> TransformerParams<F> for Pipeline<F, E> {
-    fn fit_host(&self, x: ArrayView2<'_, F>) -> Result<Box<dyn Transformer<F>>> {
-        let (mut steps, current) = self.fit_steps(x)?;
-        steps.push(self.last.fit_host(current.as_ref().map_or(x, |a| a.view()))?);
+impl<F: Real, S: Place, E: TransformerParams<F, S>> TransformerParams<F, S> for Pipeline<F, E> {
+    fn fit_dyn(&self, x: &S::Mat<F>) -> Result<Box<dyn Transformer<F, S>>> {
+        let (mut steps, current) = self.fit_steps::<S>(x)?;
+        steps.push(TransformerParams::<F, S>::fit_dyn(&self.last, current.as_ref().unwrap_or(x))?);
         Ok(Box::new(FittedPipeline { steps, model: () }))
     }
 
-    fn fit_transform_host(&self, x: ArrayView2<'_, F>) -> Result<(Box<dyn Transformer<F>>, Array2<F>)> {
-        let (mut steps, current) = self.fit_steps(x)?;
-        let (t, z) = self.last.fit_transform_host(current.as_ref().map_or(x, |a| a.view()))?;
+    fn fit_transform_dyn(&self, x: &S::Mat<F>) -> Result<(Box<dyn Transformer<F, S>>, S::Mat<F>)> {
+        let (mut steps, current) = self.fit_steps::<S>(x)?;
+        let (t, z) = TransformerParams::<F, S>::fit_transform_dyn(&self.last, current.as_ref().unwrap_or(x))?;
         steps.push(t);
         Ok((Box::new(FittedPipeline { steps, model: () }), z))
     }
 }
 
 /// A fitted pipeline of transformers only (its last step among them): a transformer.
-impl<F: Real> Transformer<F> for FittedPipeline<F, ()> {
-    fn transform_host(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>> {
-        self.transform(x)
+impl<F: Real, S: Place> Transformer<F, S> for FittedPipeline<F, (), S> {
+    fn transform_dyn(&self, x: &S::Mat<F>) -> Result<S::Mat<F>> {
+        Ok(match self.run(x)? {
+            Some(z) => z,
+            None => x.clone(),
+        })
     }
 }

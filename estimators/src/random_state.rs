@@ -58,11 +58,30 @@ impl RandomState {
     /// `RandomState.permutation(n)` (`n` below 2^32).
     pub(crate) fn permutation(&mut self, n: usize) -> Vec<usize> {
         let mut a: Vec<usize> = (0..n).collect();
-        for i in (1..n).rev() {
+        self.shuffle(&mut a);
+        a
+    }
+
+    /// `RandomState.shuffle(a)` of a 1-D array (numpy's legacy Fisher-Yates from the end;
+    /// `a.len()` below 2^32). `permutation(a)` of an array is this on a copy.
+    pub(crate) fn shuffle<T>(&mut self, a: &mut [T]) {
+        for i in (1..a.len()).rev() {
             let j = self.interval(i as u32) as usize;
             a.swap(i, j);
         }
-        a
+    }
+
+    /// `RandomState.random_sample()`: a double in [0, 1) from 53 random bits.
+    pub(crate) fn random_sample(&mut self) -> f64 {
+        let a = self.next_u32() >> 5;
+        let b = self.next_u32() >> 6;
+        (f64::from(a) * 67_108_864.0 + f64::from(b)) / 9_007_199_254_740_992.0
+    }
+
+    /// A uniform integer in `0..n` (`n` at least 1, below 2^32), by [`RandomState::shuffle`]'s
+    /// bounded draw.
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        self.interval((n - 1) as u32) as usize
     }
 }
 
@@ -75,5 +94,13 @@ mod tests {
     fn permutation_is_numpys() {
         assert_eq!(RandomState::new(0).permutation(10), vec![2, 8, 4, 9, 1, 6, 7, 3, 0, 5]);
         assert_eq!(RandomState::new(42).permutation(6), vec![0, 1, 5, 2, 4, 3]);
+    }
+
+    /// `numpy.random.RandomState(0).random_sample(2)`.
+    #[test]
+    fn random_sample_is_numpys() {
+        let mut r = RandomState::new(0);
+        assert_eq!(r.random_sample(), 0.5488135039273248);
+        assert_eq!(r.random_sample(), 0.7151893663724195);
     }
 }

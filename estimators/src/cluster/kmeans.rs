@@ -240,18 +240,5 @@ impl<F: Real, S: Storage> KMeans<F, S> {
 
 crate::traits::host_transformer!(KMeansParams => KMeans<F, crate::data::Host>);
 
-impl<F: Real> crate::traits::UnsupervisedParams<F> for KMeansParams {
-    type Model = KMeans<F, crate::data::Host>;
-    fn fit_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<Self::Model> {
-        self.fit(&x)
-    }
-}
-
-impl<F: Real> crate::traits::Clusterer<F> for KMeans<F, crate::data::Host> {
-    fn predict_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<ndarray::Array1<i64>> {
-        self.predict(&x)
-    }
-    fn score_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<f64> {
-        Ok(-self.inertia_of(&x)?)
-    }
-}
+crate::traits::clusterer!(KMeansParams => KMeans);
+crate::model_selection::set_params!(KMeansParams, "KMeans" { "n_clusters" = n_clusters: usize, "n_init" => n_init: usize, "max_iter" => max_iter: usize, "tol" => tol: f64, "random_state" => seed: u64 });

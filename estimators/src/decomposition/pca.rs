@@ -294,3 +294,4 @@ impl<F: Real, S: Storage> Pca<F, S> {
 }
 
 crate::traits::host_transformer!(PcaParams => Pca<F, crate::data::Host>, unchecked);
+crate::model_selection::set_params!(PcaParams, "PCA" { "n_components" = n_components: usize, "whiten" => whiten: bool });

@@ -1,6 +1,6 @@
 //! Kernel approximation (scikit-learn's `sklearn.kernel_approximation`): [`Nystroem`].
 
-mod kernels;
+pub(crate) mod kernels;
 mod nystroem;
 
 pub use kernels::Kernel;

@@ -212,3 +212,4 @@ impl<F: Real, S: Storage> Nystroem<F, S> {
 }
 
 crate::traits::host_transformer!(NystroemParams => Nystroem<F, crate::data::Host>, unchecked);
+crate::model_selection::set_params!(NystroemParams, "Nystroem" { "kernel" => kernel: Kernel, "gamma" => gamma: f64, "coef0" => coef0: f64, "degree" => degree: f64, "n_components" => n_components: usize, "random_state" => seed: u32 });

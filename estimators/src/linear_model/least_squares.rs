@@ -14,7 +14,7 @@ use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
 use faer::{Mat as FMat, Side};
 use kiln_macros::kernel;
-use ndarray::{Array1, ArrayView1, ArrayView2, Ix1, Ix2};
+use ndarray::{Array1, Ix1, Ix2};
 
 mod multi_target;
 pub use multi_target::MultiTargetLinearModel;
@@ -278,28 +278,7 @@ impl<F: Real, S: Storage, P: EstimatorName> LinearModel<F, S, P> {
     }
 }
 
-impl<F: Real> crate::traits::SupervisedParams<F> for LinearRegressionParams {
-    type Target = F;
-    type Model = LinearRegression<F, Host>;
-    fn fit_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, F>) -> Result<Self::Model> {
-        self.fit(&x, &y)
-    }
-}
-
-impl<F: Real> crate::traits::SupervisedParams<F> for RidgeParams {
-    type Target = F;
-    type Model = Ridge<F, Host>;
-    fn fit_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, F>) -> Result<Self::Model> {
-        self.fit(&x, &y)
-    }
-}
-
-impl<F: Real, P: EstimatorName + Send + Sync> crate::traits::Predictor<F> for LinearModel<F, Host, P> {
-    type Target = F;
-    fn predict_host(&self, x: ArrayView2<'_, F>) -> Result<Array1<F>> {
-        self.predict(&x)
-    }
-    fn score_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, F>) -> Result<f64> {
-        self.score(&x, &y)
-    }
-}
+crate::traits::supervised!(LinearRegressionParams => LinearRegression, F);
+crate::traits::supervised!(RidgeParams => Ridge, F);
+crate::model_selection::set_params!(LinearRegressionParams, "LinearRegression" { "fit_intercept" => fit_intercept: bool });
+crate::model_selection::set_params!(RidgeParams, "Ridge" { "alpha" => alpha: f64, "fit_intercept" => fit_intercept: bool });

@@ -14,7 +14,7 @@ use crate::data::{check_fitted_x, check_len, check_x, Host, Mat, Matrix, Storage
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
 use kiln_macros::kernel;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Ix1, Ix2};
+use ndarray::{Array1, Array2, Ix1, Ix2};
 use std::marker::PhantomData;
 
 /// The one-hot matrix of `y` over the sorted `classes` (n x k).
@@ -336,20 +336,5 @@ impl<F: Real, S: Storage> LogisticRegression<F, S> {
     }
 }
 
-impl<F: Real> crate::traits::SupervisedParams<F> for LogisticRegressionParams {
-    type Target = i64;
-    type Model = LogisticRegression<F, Host>;
-    fn fit_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, i64>) -> Result<Self::Model> {
-        self.fit(&x, &y)
-    }
-}
-
-impl<F: Real> crate::traits::Predictor<F> for LogisticRegression<F, Host> {
-    type Target = i64;
-    fn predict_host(&self, x: ArrayView2<'_, F>) -> Result<Array1<i64>> {
-        self.predict(&x)
-    }
-    fn score_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, i64>) -> Result<f64> {
-        self.score(&x, &y)
-    }
-}
+crate::traits::supervised!(LogisticRegressionParams => LogisticRegression, i64);
+crate::model_selection::set_params!(LogisticRegressionParams, "LogisticRegression" { "C" => c: f64, "max_iter" => max_iter: usize, "tol" => tol: f64, "fit_intercept" => fit_intercept: bool });

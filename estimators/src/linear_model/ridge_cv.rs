@@ -17,7 +17,6 @@ use crate::data::{check_len, check_x, Host, Matrix, Storage, Vect, Vector};
 use crate::datasets::Real;
 use crate::decomposition::linalg::eigh_descending;
 use crate::error::{EstimatorError, Result};
-use crate::traits::Predictor;
 use kiln_macros::kernel;
 use kiln_runtime::{Device, Tensor};
 use ndarray::{Array1, Array2, Axis, Ix1, Ix2};
@@ -234,7 +233,7 @@ impl RidgeCVParams {
             let mut total = 0.0;
             for fold in &folds {
                 let m = ridge(alpha).fit(&rows(&xh, &fold.train), &th.select(Axis(0), &fold.train))?;
-                total += m.score_host(rows(&xh, &fold.test).view(), th.select(Axis(0), &fold.test).view())?;
+                total += m.score(&rows(&xh, &fold.test), &th.select(Axis(0), &fold.test))?;
             }
             // GridSearchCV's best: the highest mean test score, the first among equals.
             let mean = total / folds.len() as f64;
@@ -442,20 +441,5 @@ impl<F: Real, S: Storage> RidgeCV<F, S> {
     }
 }
 
-impl<F: Real> crate::traits::SupervisedParams<F> for RidgeCVParams {
-    type Target = F;
-    type Model = RidgeCV<F, Host>;
-    fn fit_host(&self, x: ndarray::ArrayView2<'_, F>, y: ndarray::ArrayView1<'_, F>) -> Result<Self::Model> {
-        self.fit(&x, &y)
-    }
-}
-
-impl<F: Real> crate::traits::Predictor<F> for RidgeCV<F, Host> {
-    type Target = F;
-    fn predict_host(&self, x: ndarray::ArrayView2<'_, F>) -> Result<Array1<F>> {
-        self.predict(&x)
-    }
-    fn score_host(&self, x: ndarray::ArrayView2<'_, F>, y: ndarray::ArrayView1<'_, F>) -> Result<f64> {
-        self.model.score(&x, &y)
-    }
-}
+crate::traits::supervised!(RidgeCVParams => RidgeCV, F);
+crate::model_selection::set_params!(RidgeCVParams, "RidgeCV" { "alphas" => alphas: Vec<f64>, "fit_intercept" => fit_intercept: bool, "gcv_mode" => gcv_mode: GcvMode, "scoring" => scoring: RidgeScoring, "store_cv_results" => store_cv_results: bool, "cv" => cv: usize });

@@ -1,52 +1,164 @@
-//! Splitting samples: `train_test_split`, `KFold`, `StratifiedKFold` — scikit-learn's index
-//! orders exactly when not shuffling (tested against its fixtures); shuffles use kiln's own
-//! seeded generator, so shuffled splits are reproducible but not scikit-learn's.
+//! Splitting samples: `train_test_split` and scikit-learn's cross-validation splitters —
+//! `KFold`, `StratifiedKFold`, `ShuffleSplit`, `StratifiedShuffleSplit`, `GroupKFold`,
+//! `TimeSeriesSplit`, `RepeatedKFold`, `RepeatedStratifiedKFold`, `LeaveOneOut`. Shuffles draw
+//! from numpy's legacy `RandomState` ([`crate::random_state`]) exactly as scikit-learn does
+//! with an integer `random_state`, so a kiln seed gives scikit-learn's index sets (tested
+//! against its fixtures).
 
-use crate::datasets::Xoshiro256;
+use super::scoring::Scorer;
+use crate::data::Vector;
+use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
-use kiln_runtime::Element;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use crate::random_state::RandomState;
+use kiln_runtime::{Element, Tensor};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Ix1};
 
 /// One split: the training rows and the test rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fold {
+    /// The rows to fit on.
     pub train: Vec<usize>,
+    /// The rows to score on.
     pub test: Vec<usize>,
 }
 
-/// A target that can be stratified on: class labels are, real-valued targets are not.
+mod kernels {
+    use kiln_macros::kernel;
+
+    /// The elements of `v` at `idx`.
+    #[kernel(crate = kiln_runtime)]
+    pub fn gather_reals<F: Float>(v: Array1<F>, idx: Array1<i64>) -> Array1<F> {
+        Array1::from_shape_fn(idx.len(), |i| v[[idx[[i]]]])
+    }
+
+    /// The labels of `v` at `idx`.
+    #[kernel(crate = kiln_runtime)]
+    pub fn gather_labels(v: Array1<i64>, idx: Array1<i64>) -> Array1<i64> {
+        Array1::from_shape_fn(idx.len(), |i| v[[idx[[i]]]])
+    }
+}
+
+/// What an estimator predicts and is scored against: `i64` class (or cluster) labels, or a
+/// real-valued target (`f32`, `f64`). Labels can be stratified on; reals cannot.
 pub trait Target: Element {
+    /// The score of an estimator predicting this (scikit-learn's `score`): accuracy for
+    /// labels, R² for reals.
+    const DEFAULT_SCORER: Scorer;
     /// The class label, or `None` for a continuous target.
     fn label(self) -> Option<i64>;
+    /// The elements of `v` at `idx`, gathered by a kernel on `v`'s device.
+    ///
+    /// # Errors
+    /// Kernel errors.
+    fn gather(v: &Tensor<Self>, idx: &Tensor<i64>) -> Result<Tensor<Self>>;
+    /// `scorer(y_true, y_pred)`, wherever they live.
+    ///
+    /// # Errors
+    /// The metric's errors; a scorer for the other kind of target.
+    fn score_with<A: Vector<Self>, B: Vector<Self>>(scorer: Scorer, y_true: &A, y_pred: &B) -> Result<f64>;
 }
 
 impl Target for i64 {
+    const DEFAULT_SCORER: Scorer = Scorer::Accuracy;
     fn label(self) -> Option<i64> {
         Some(self)
     }
-}
-impl Target for f32 {
-    fn label(self) -> Option<i64> {
-        None
+    fn gather(v: &Tensor<i64>, idx: &Tensor<i64>) -> Result<Tensor<i64>> {
+        Ok(kernels::gather_labels::tensors(
+            kiln_runtime::tensor_arg::<i64, Ix1>(v),
+            kiln_runtime::tensor_arg::<i64, Ix1>(idx),
+        )?)
     }
-}
-impl Target for f64 {
-    fn label(self) -> Option<i64> {
-        None
+    fn score_with<A: Vector<i64>, B: Vector<i64>>(scorer: Scorer, y_true: &A, y_pred: &B) -> Result<f64> {
+        use crate::metrics::{accuracy_score, f1_score, precision_score, recall_score};
+        match scorer {
+            Scorer::Accuracy => accuracy_score(y_true, y_pred),
+            Scorer::F1 | Scorer::F1Macro | Scorer::F1Weighted => {
+                f1_score(y_true, y_pred, scorer.average().unwrap_or_default())
+            }
+            Scorer::Precision | Scorer::PrecisionMacro | Scorer::PrecisionWeighted => {
+                precision_score(y_true, y_pred, scorer.average().unwrap_or_default())
+            }
+            Scorer::Recall | Scorer::RecallMacro | Scorer::RecallWeighted => {
+                recall_score(y_true, y_pred, scorer.average().unwrap_or_default())
+            }
+            _ => Err(scorer.wrong_target(true)),
+        }
     }
 }
 
-/// A cross-validation strategy.
+/// Real-valued targets (f32, f64): scored by R² by default, never stratified.
+impl<F: Real> Target for F {
+    const DEFAULT_SCORER: Scorer = Scorer::R2;
+    fn label(self) -> Option<i64> {
+        None
+    }
+    fn gather(v: &Tensor<F>, idx: &Tensor<i64>) -> Result<Tensor<F>> {
+        Ok(kernels::gather_reals::tensors::<F>(
+            kiln_runtime::tensor_arg::<F, Ix1>(v),
+            kiln_runtime::tensor_arg::<i64, Ix1>(idx),
+        )?)
+    }
+    fn score_with<A: Vector<F>, B: Vector<F>>(scorer: Scorer, y_true: &A, y_pred: &B) -> Result<f64> {
+        use crate::metrics::{mean_absolute_error, mean_squared_error, r2_score};
+        match scorer {
+            Scorer::R2 => r2_score::<F, _, _>(y_true, y_pred),
+            Scorer::NegMeanSquaredError => Ok(-mean_squared_error::<F, _, _>(y_true, y_pred)?),
+            Scorer::NegRootMeanSquaredError => Ok(-mean_squared_error::<F, _, _>(y_true, y_pred)?.sqrt()),
+            Scorer::NegMeanAbsoluteError => Ok(-mean_absolute_error::<F, _, _>(y_true, y_pred)?),
+            _ => Err(scorer.wrong_target(false)),
+        }
+    }
+}
+
+/// A cross-validation strategy: the folds of `n` samples, given class labels (stratified
+/// splitters need them) and group labels (group splitters need them).
 pub trait Splitter: Send + Sync {
-    /// The folds of `n` samples with targets `y` (used by stratified splitters).
+    /// The folds of `n` samples. `labels` are the class labels of y when y holds labels
+    /// (`None` for a continuous target or no y); `groups` the samples' groups, if any.
     ///
     /// # Errors
-    /// Too few samples for the number of splits; a stratified split of a continuous target.
-    fn folds<T: Target>(&self, y: ArrayView1<'_, T>) -> Result<Vec<Fold>>;
+    /// Too few samples for the number of splits; bad parameters; a stratified split without
+    /// class labels; a group split without groups.
+    fn split(&self, n: usize, labels: Option<&[i64]>, groups: Option<&[i64]>) -> Result<Vec<Fold>>;
+
+    /// Whether [`Splitter::split`] reads the class labels (then a y on a device is read back
+    /// to the host to compute the folds).
+    fn needs_labels(&self) -> bool {
+        false
+    }
+
+    /// The folds of the samples of `y` (stratified on its labels when it holds labels).
+    ///
+    /// # Errors
+    /// As [`Splitter::split`].
+    fn folds<T: Target>(&self, y: ArrayView1<'_, T>) -> Result<Vec<Fold>>
+    where
+        Self: Sized,
+    {
+        let labels: Option<Vec<i64>> = y.iter().map(|v| v.label()).collect();
+        self.split(y.len(), labels.as_deref(), None)
+    }
+}
+
+/// A seed scikit-learn accepts as `random_state` (below 2^32).
+pub(super) fn seed32(splitter: &'static str, seed: u64) -> Result<u32> {
+    u32::try_from(seed)
+        .map_err(|_| EstimatorError::param(splitter, "random_state", "an int in the range [0, 4294967295]", seed))
+}
+
+/// The class labels a stratified splitter needs.
+pub(super) fn need_labels<'a>(splitter: &'static str, labels: Option<&'a [i64]>) -> Result<&'a [i64]> {
+    labels.ok_or_else(|| {
+        EstimatorError::InvalidTarget(format!(
+            "Supported target types are: ('binary', 'multiclass'). Got 'continuous' instead. ({splitter} needs i64 \
+             class labels)"
+        ))
+    })
 }
 
 /// `n_splits` of `splitter` (the caller's name, for the message) is at least 2 and at most `n`.
-fn check_splits(splitter: &'static str, n_splits: usize, n: usize) -> Result<()> {
+pub(super) fn check_splits(splitter: &'static str, n_splits: usize, n: usize) -> Result<()> {
     if n_splits < 2 {
         return Err(EstimatorError::param(splitter, "n_splits", "an int in the range [2, inf)", n_splits));
     }
@@ -59,7 +171,7 @@ fn check_splits(splitter: &'static str, n_splits: usize, n: usize) -> Result<()>
 }
 
 /// The folds whose test sets are given by `test_fold[i]` (the split holding sample i).
-fn folds_from_assignment(test_fold: &[usize], n_splits: usize) -> Vec<Fold> {
+pub(super) fn folds_from_assignment(test_fold: &[usize], n_splits: usize) -> Vec<Fold> {
     (0..n_splits)
         .map(|k| {
             let (test, train): (Vec<usize>, Vec<usize>) = (0..test_fold.len()).partition(|&i| test_fold[i] == k);
@@ -100,9 +212,17 @@ impl KFold {
     /// `n_splits < 2` or more splits than samples.
     pub fn test_folds(&self, n: usize) -> Result<Vec<usize>> {
         check_splits("KFold", self.n_splits, n)?;
+        let mut rng = RandomState::new(seed32("KFold", self.seed)?);
+        self.test_folds_with(n, &mut rng)
+    }
+
+    /// [`KFold::test_folds`] shuffled (when shuffling) by `rng`, which RepeatedKFold shares
+    /// across its repeats, as scikit-learn does.
+    pub(super) fn test_folds_with(&self, n: usize, rng: &mut RandomState) -> Result<Vec<usize>> {
+        check_splits("KFold", self.n_splits, n)?;
         let mut order: Vec<usize> = (0..n).collect();
         if self.shuffle {
-            Xoshiro256::new(self.seed).shuffle(&mut order);
+            rng.shuffle(&mut order);
         }
         let mut test_fold = vec![0; n];
         let (base, extra) = (n / self.n_splits, n % self.n_splits);
@@ -119,8 +239,8 @@ impl KFold {
 }
 
 impl Splitter for KFold {
-    fn folds<T: Target>(&self, y: ArrayView1<'_, T>) -> Result<Vec<Fold>> {
-        Ok(folds_from_assignment(&self.test_folds(y.len())?, self.n_splits))
+    fn split(&self, n: usize, _: Option<&[i64]>, _: Option<&[i64]>) -> Result<Vec<Fold>> {
+        Ok(folds_from_assignment(&self.test_folds(n)?, self.n_splits))
     }
 }
 
@@ -157,6 +277,12 @@ impl StratifiedKFold {
     /// # Errors
     /// `n_splits < 2`, more splits than samples, or more splits than members of every class.
     pub fn test_folds(&self, y: &[i64]) -> Result<Vec<usize>> {
+        let mut rng = RandomState::new(seed32("StratifiedKFold", self.seed)?);
+        self.test_folds_with(y, &mut rng)
+    }
+
+    /// [`StratifiedKFold::test_folds`] shuffled by `rng` (shared across repeats).
+    pub(super) fn test_folds_with(&self, y: &[i64], rng: &mut RandomState) -> Result<Vec<usize>> {
         let (n, k) = (y.len(), self.n_splits);
         check_splits("StratifiedKFold", k, n)?;
         // Classes encoded in order of first appearance (scikit-learn's `class_perm[y_inv]`).
@@ -190,7 +316,6 @@ impl StratifiedKFold {
         for (i, &c) in y_order.iter().enumerate() {
             allocation[c][i % k] += 1;
         }
-        let mut rng = Xoshiro256::new(self.seed);
         let mut test_fold = vec![0usize; n];
         for (c, per_fold) in allocation.iter().enumerate() {
             let mut folds_for_class: Vec<usize> =
@@ -208,12 +333,12 @@ impl StratifiedKFold {
 }
 
 impl Splitter for StratifiedKFold {
-    fn folds<T: Target>(&self, y: ArrayView1<'_, T>) -> Result<Vec<Fold>> {
-        let labels: Option<Vec<i64>> = y.iter().map(|v| v.label()).collect();
-        let labels = labels.ok_or_else(|| {
-            EstimatorError::Shape("StratifiedKFold needs class labels (i64 targets), not a continuous target".into())
-        })?;
-        Ok(folds_from_assignment(&self.test_folds(&labels)?, self.n_splits))
+    fn split(&self, _n: usize, labels: Option<&[i64]>, _: Option<&[i64]>) -> Result<Vec<Fold>> {
+        let labels = need_labels("StratifiedKFold", labels)?;
+        Ok(folds_from_assignment(&self.test_folds(labels)?, self.n_splits))
+    }
+    fn needs_labels(&self) -> bool {
+        true
     }
 }
 
@@ -272,10 +397,12 @@ impl TrainTestSplit {
                 self.test_size
             )));
         }
-        let mut order: Vec<usize> = (0..n).collect();
         if self.shuffle {
-            Xoshiro256::new(self.seed).shuffle(&mut order);
+            // scikit-learn's ShuffleSplit: the test rows first in the permutation.
+            let order = RandomState::new(seed32("train_test_split", self.seed)?).permutation(n);
+            return Ok(Fold { train: order[n_test..].to_vec(), test: order[..n_test].to_vec() });
         }
+        let order: Vec<usize> = (0..n).collect();
         let test = order[n - n_test..].to_vec();
         let train = order[..n - n_test].to_vec();
         Ok(Fold { train, test })

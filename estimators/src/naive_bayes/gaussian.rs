@@ -19,7 +19,7 @@ use crate::error::{EstimatorError, Result};
 use crate::preprocessing::label::{list, unique};
 use kiln_macros::kernel;
 use kiln_runtime::Tensor;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Ix1, Ix2};
+use ndarray::{Array1, Array2, Ix1, Ix2};
 use std::marker::PhantomData;
 
 /// Per class `classes[c]`: the summed weight `w` of its samples, and the weighted feature means
@@ -463,20 +463,5 @@ impl<F: Real, S: Storage> GaussianNB<F, S> {
     }
 }
 
-impl<F: Real> crate::traits::SupervisedParams<F> for GaussianNBParams {
-    type Target = i64;
-    type Model = GaussianNB<F, Host>;
-    fn fit_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, i64>) -> Result<Self::Model> {
-        self.fit(&x, &y)
-    }
-}
-
-impl<F: Real> crate::traits::Predictor<F> for GaussianNB<F, Host> {
-    type Target = i64;
-    fn predict_host(&self, x: ArrayView2<'_, F>) -> Result<ndarray::Array1<i64>> {
-        self.predict(&x)
-    }
-    fn score_host(&self, x: ArrayView2<'_, F>, y: ArrayView1<'_, i64>) -> Result<f64> {
-        self.score(&x, &y)
-    }
-}
+crate::traits::supervised!(GaussianNBParams => GaussianNB, i64);
+crate::model_selection::set_params!(GaussianNBParams, "GaussianNB" { "priors" => priors: Vec<f64>, "var_smoothing" => var_smoothing: f64 });

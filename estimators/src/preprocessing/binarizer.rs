@@ -89,3 +89,4 @@ impl BinarizerParams {
 }
 
 crate::traits::host_transformer!(BinarizerParams => Binarizer, unchecked);
+crate::model_selection::set_params!(BinarizerParams, "Binarizer" { "threshold" => threshold: f64 });

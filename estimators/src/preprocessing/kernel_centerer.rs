@@ -113,3 +113,4 @@ impl<F: Real, S: Storage> KernelCenterer<F, S> {
 }
 
 crate::traits::host_transformer!(KernelCentererParams => KernelCenterer<F, crate::data::Host>, unchecked);
+crate::model_selection::set_params!(KernelCentererParams, "KernelCenterer" {});

@@ -121,3 +121,4 @@ impl<F: Real, S: Storage> MaxAbsScaler<F, S> {
 }
 
 crate::traits::host_transformer!(MaxAbsScalerParams => MaxAbsScaler<F, crate::data::Host>, unchecked);
+crate::model_selection::set_params!(MaxAbsScalerParams, "MaxAbsScaler" {});

@@ -169,3 +169,4 @@ impl<F: Real, S: Storage> MinMaxScaler<F, S> {
 }
 
 crate::traits::host_transformer!(MinMaxScalerParams => MinMaxScaler<F, crate::data::Host>, unchecked);
+crate::model_selection::set_params!(MinMaxScalerParams, "MinMaxScaler" {});

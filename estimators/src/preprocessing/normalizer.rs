@@ -118,3 +118,4 @@ impl NormalizerParams {
 }
 
 crate::traits::host_transformer!(NormalizerParams => Normalizer, unchecked);
+crate::model_selection::set_params!(NormalizerParams, "Normalizer" { "norm" => norm: Norm });

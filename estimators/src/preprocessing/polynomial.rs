@@ -228,3 +228,4 @@ impl<F: Real, S: Storage> PolynomialFeatures<F, S> {
 }
 
 crate::traits::host_transformer!(PolynomialFeaturesParams => PolynomialFeatures<F, crate::data::Host>, unchecked);
+crate::model_selection::set_params!(PolynomialFeaturesParams, "PolynomialFeatures" { "degree" => degree: usize, "interaction_only" => interaction_only: bool, "include_bias" => include_bias: bool });

@@ -678,3 +678,4 @@ fn arg3(t: &Tensor<f64>) -> TensorArg<'_> {
 }
 
 crate::traits::host_transformer!(SplineTransformerParams => SplineTransformer<F, crate::data::Host>, unchecked);
+crate::model_selection::set_params!(SplineTransformerParams, "SplineTransformer" { "n_knots" => n_knots: usize, "degree" => degree: usize, "knots" => knots: SplineKnots, "extrapolation" => extrapolation: Extrapolation, "include_bias" => include_bias: bool });

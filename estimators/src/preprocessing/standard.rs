@@ -170,3 +170,4 @@ impl<F: Real, S: Storage> StandardScaler<F, S> {
 }
 
 crate::traits::host_transformer!(StandardScalerParams => StandardScaler<F, crate::data::Host>, unchecked);
+crate::model_selection::set_params!(StandardScalerParams, "StandardScaler" { "with_mean" => with_mean: bool, "with_std" => with_std: bool });

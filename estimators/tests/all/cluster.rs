@@ -125,7 +125,7 @@ fn empty_clusters_are_relocated_like_scikit_learn() {
 fn kmeans_is_a_transformer_of_distances() {
     let x = array![[0.0f64, 0.0], [0.0, 1.0], [4.0, 0.0], [4.0, 1.0]];
     let params: Box<dyn TransformerParams<f64>> = Box::new(KMeans::params(2).init(array![[0.0, 0.0], [4.0, 0.0]]));
-    let d = params.fit_host(x.view()).unwrap().transform_host(x.view()).unwrap();
+    let d = params.fit_dyn(&x).unwrap().transform_dyn(&x).unwrap();
     let want =
         array![[0.5, 4.031128874149275], [0.5, 4.031128874149275], [4.031128874149275, 0.5], [4.031128874149275, 0.5]];
     assert_allclose(&d, &want, 1e-12, 0.0, "distances to the centers");

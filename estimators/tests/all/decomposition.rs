@@ -143,8 +143,14 @@ fn randomized_solver_reaches_the_exact_spectrum() {
 fn pca_is_a_transformer() {
     let x = input::<f64>("iris_x");
     let params: Box<dyn TransformerParams<f64>> = Box::new(Pca::params(2));
-    let fitted = params.fit_host(x.view()).unwrap();
-    check(&fitted.transform_host(x.view()).unwrap(), "pca2_iris.transform", "Transformer::transform_host");
+    let fitted = params.fit_dyn(&x).unwrap();
+    check(&fitted.transform_dyn(&x).unwrap(), "pca2_iris.transform", "Transformer::transform_dyn");
+    // The same trait objects on CudaSim tensors.
+    let on_sim: Box<dyn TransformerParams<f64, OnDevice>> = Box::new(Pca::params(2));
+    let xt = Tensor::from_array(&x, &Device::CudaSim).unwrap();
+    let z = on_sim.fit_dyn(&xt).unwrap().transform_dyn(&xt).unwrap();
+    assert_eq!(z.device(), Device::CudaSim);
+    check(&z.to_array::<ndarray::Ix2>().unwrap(), "pca2_iris.transform", "Transformer<_, OnDevice>::transform_dyn");
 }
 
 #[test]

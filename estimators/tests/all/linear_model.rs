@@ -196,17 +196,18 @@ fn logistic_labels_may_be_any_integers() {
 }
 
 #[test]
-fn composable_through_the_host_traits() {
+fn composable_through_the_estimator_traits() {
     let (x, t) = (input::<f64>("reg_x"), target::<f64>("reg_y"));
-    let ridge = SupervisedParams::<f64>::fit_host(&Ridge::params(), x.view(), t.view()).unwrap();
-    assert_allclose(&ridge.predict_host(x.view()).unwrap(), &expected::<Ix1>("ridge_reg.predict"), 1e-7, 0.0, "ridge");
-    assert!(ridge.score_host(x.view(), t.view()).unwrap() > 0.9);
-    let ols = SupervisedParams::<f64>::fit_host(&LinearRegression::params(), x.view(), t.view()).unwrap();
-    assert!(ols.score_host(x.view(), t.view()).unwrap() >= ridge.score_host(x.view(), t.view()).unwrap());
+    let ridge = Estimator::<f64>::fit_dyn(&Ridge::params(), &x, Some(&t)).unwrap();
+    assert_allclose(&ridge.predict_dyn(&x).unwrap(), &expected::<Ix1>("ridge_reg.predict"), 1e-7, 0.0, "ridge");
+    assert!(ridge.score_dyn(&x, Some(&t)).unwrap() > 0.9);
+    let ols = Estimator::<f64>::fit_dyn(&LinearRegression::params(), &x, Some(&t)).unwrap();
+    assert!(ols.score_dyn(&x, Some(&t)).unwrap() >= ridge.score_dyn(&x, Some(&t)).unwrap());
+    // A supervised estimator without y is a typed error.
+    assert!(Estimator::<f64>::fit_dyn(&Ridge::params(), &x, None).is_err());
     let (x, y) = (input::<f32>("iris_x"), labels("iris_y"));
-    let lr =
-        SupervisedParams::<f32>::fit_host(&LogisticRegression::params().max_iter(200), x.view(), y.view()).unwrap();
-    let acc = lr.score_host(x.view(), y.view()).unwrap();
+    let lr = Estimator::<f32>::fit_dyn(&LogisticRegression::params().max_iter(200), &x, Some(&y)).unwrap();
+    let acc = lr.score_dyn(&x, Some(&y)).unwrap();
     assert!(acc > 0.95, "iris training accuracy {acc}");
 }
 

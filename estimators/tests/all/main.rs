@@ -20,4 +20,5 @@ mod naive_bayes;
 mod preprocessing;
 mod preprocessing_more;
 mod ridge_cv;
+mod search;
 mod spline;

@@ -7,13 +7,12 @@ use crate::common;
 use crate::common::fixture;
 use kiln_estimators::datasets::load_npy_as;
 use kiln_estimators::model_selection::{
-    cross_val_score, cross_val_score_unsupervised, CandidateResult, GridSearchCV, KFold, Splitter, StratifiedKFold,
-    TrainTestSplit,
+    cross_val_score, CandidateResult, GridSearchCV, KFold, ParamGrid, Splitter, StratifiedKFold, TrainTestSplit,
 };
 use kiln_estimators::pipeline::Pipeline;
 use kiln_estimators::prelude::*;
 use kiln_estimators::{EstimatorError, Result};
-use ndarray::{array, Array1, Array2, ArrayView1, ArrayView2, Axis, Ix1};
+use ndarray::{array, Array1, Array2, Axis, Ix1};
 
 fn test_folds(name: &str) -> Vec<usize> {
     load_npy_as::<i64, Ix1>(fixture(&format!("{name}.test_fold.npy"))).unwrap().iter().map(|&v| v as usize).collect()
@@ -75,21 +74,23 @@ struct ScaledMean(f64);
 #[derive(Debug)]
 struct ScaledMeanModel(f64);
 
-impl SupervisedParams<f64> for ScaledMean {
+impl Estimator<f64> for ScaledMean {
     type Target = f64;
     type Model = ScaledMeanModel;
-    fn fit_host(&self, _x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<ScaledMeanModel> {
+    fn fit_dyn(&self, _x: &Array2<f64>, y: Option<&Array1<f64>>) -> Result<ScaledMeanModel> {
+        let y = kiln_estimators::traits::require_y("ScaledMean", y)?;
         Ok(ScaledMeanModel(self.0 * y.mean().unwrap_or(0.0)))
     }
 }
 
-impl Predictor<f64> for ScaledMeanModel {
+impl Model<f64> for ScaledMeanModel {
     type Target = f64;
-    fn predict_host(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
+    fn predict_dyn(&self, x: &Array2<f64>) -> Result<Array1<f64>> {
         Ok(Array1::from_elem(x.nrows(), self.0))
     }
-    fn score_host(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<f64> {
-        kiln_estimators::metrics::r2_score(&y, &self.predict_host(x)?)
+    fn score_dyn(&self, x: &Array2<f64>, y: Option<&Array1<f64>>) -> Result<f64> {
+        let y = kiln_estimators::traits::require_y("ScaledMean", y)?;
+        kiln_estimators::metrics::r2_score(y, &self.predict_dyn(x)?)
     }
 }
 
@@ -106,7 +107,7 @@ fn cross_validation_and_grid_search_fit_on_train_and_score_on_test() {
     let n = 20;
     let x = Array2::<f64>::zeros((n, 3));
     let y = Array1::from_shape_fn(n, |i| ((i * 7) % 11) as f64 + 0.5 * i as f64);
-    let scores = cross_val_score(&ScaledMean(1.0), x.view(), y.view(), &KFold::new(4)).unwrap();
+    let scores = cross_val_score(&ScaledMean(1.0), &x, &y, &KFold::new(4)).unwrap();
     for (k, s) in scores.iter().enumerate() {
         let test: Vec<usize> = (k * 5..k * 5 + 5).collect();
         let train: Vec<f64> = (0..n).filter(|i| !test.contains(i)).map(|i| y[i]).collect();
@@ -116,17 +117,16 @@ fn cross_validation_and_grid_search_fit_on_train_and_score_on_test() {
     }
     // The search scores each candidate like cross_val_score, picks the best mean, refits it.
     let candidates: Vec<ScaledMean> = [0.0, 0.5, 1.0, 1.5].iter().map(|&w| ScaledMean(w)).collect();
-    let search = GridSearchCV::new(candidates.clone(), KFold::new(4)).fit(x.view(), y.view()).unwrap();
-    let means: Vec<f64> = candidates
-        .iter()
-        .map(|c| cross_val_score(c, x.view(), y.view(), &KFold::new(4)).unwrap().mean().unwrap())
-        .collect();
+    let search = GridSearchCV::from_candidates(candidates.clone(), KFold::new(4)).fit(&x, &y).unwrap();
+    let means: Vec<f64> =
+        candidates.iter().map(|c| cross_val_score(c, &x, &y, &KFold::new(4)).unwrap().mean().unwrap()).collect();
     let best = (0..4).fold(0, |b, i| if means[i] > means[b] { i } else { b });
-    assert_eq!(search.best_index(), best);
+    assert_eq!(search.best_index(), Some(best));
     assert_eq!(search.cv_results().len(), 4);
     assert!((search.best_score() - means[best]).abs() < 1e-12);
-    assert!((search.best_estimator().0 - candidates[best].0 * y.mean().unwrap()).abs() < 1e-12, "refit on all data");
-    assert!(GridSearchCV::new(Vec::<ScaledMean>::new(), KFold::new(4)).fit(x.view(), y.view()).is_err());
+    let refit = search.best_estimator().unwrap().0;
+    assert!((refit - candidates[best].0 * y.mean().unwrap()).abs() < 1e-12, "refit on all data");
+    assert!(GridSearchCV::from_candidates(Vec::<ScaledMean>::new(), KFold::new(4)).fit(&x, &y).is_err());
 }
 
 #[test]
@@ -136,13 +136,13 @@ fn a_pipeline_scales_then_fits_and_is_searchable() {
     let x = Array2::from_shape_fn((12, 2), |(i, j)| (i + j) as f64);
     let y = Array1::from_shape_fn(12, |i| (i % 5) as f64);
     let pipe = Pipeline::new().then(StandardScaler::params()).finish(ScaledMean(1.0));
-    let fitted = pipe.fit(x.view(), y.view()).unwrap();
-    let z = fitted.transform(x.view()).unwrap();
+    let fitted = pipe.fit(&x, &y).unwrap();
+    let z = fitted.transform(&x).unwrap();
     assert!(z.mean_axis(Axis(0)).unwrap().iter().all(|m| m.abs() < 1e-12), "the scaler step ran");
-    assert_eq!(fitted.predict(x.view()).unwrap(), Array1::from_elem(12, y.mean().unwrap()));
+    assert_eq!(fitted.predict(&x).unwrap(), Array1::from_elem(12, y.mean().unwrap()));
     let grid: Vec<_> =
         [0.5, 1.0].iter().map(|&w| Pipeline::new().then(StandardScaler::params()).finish(ScaledMean(w))).collect();
-    let search = GridSearchCV::new(grid, KFold::new(3)).fit(x.view(), y.view()).unwrap();
+    let search = GridSearchCV::from_candidates(grid, KFold::new(3)).fit(&x, &y).unwrap();
     assert_eq!(search.cv_results().len(), 2);
 }
 
@@ -150,7 +150,7 @@ fn a_pipeline_scales_then_fits_and_is_searchable() {
 fn cross_val_score_of_ridge_matches_scikit_learn() {
     let x = common::input::<f64>("reg_x");
     let y = load_npy_as::<f64, Ix1>(fixture("input_reg_y.npy")).unwrap();
-    let scores = cross_val_score(&Ridge::params().alpha(1.0), x.view(), y.view(), &KFold::new(5)).unwrap();
+    let scores = cross_val_score(&Ridge::params().alpha(1.0), &x, &y, &KFold::new(5)).unwrap();
     common::assert_allclose(&scores, &common::expected::<Ix1>("cross_val_score_ridge_reg.scores"), 1e-7, 0.0, "scores");
 }
 
@@ -180,9 +180,17 @@ fn a_scaler_pca_ridge_pipeline_searches_like_scikit_learn() {
             Pipeline::new().then(StandardScaler::params()).then(Pca::params(3)).finish(Ridge::params().alpha(alpha))
         })
         .collect();
-    let search = GridSearchCV::new(grid, KFold::new(5)).fit(x.view(), y.view()).unwrap();
-    check_search(fx, search.cv_results(), search.best_index());
-    let pred = search.predict_host(x.view()).unwrap();
+    let search = GridSearchCV::from_candidates(grid, KFold::new(5)).fit(&x, &y).unwrap();
+    check_search(fx, search.cv_results(), search.best_index().unwrap());
+    let pred = search.predict(&x).unwrap();
+    common::assert_allclose(&pred, &common::expected::<Ix1>(&format!("{fx}.predict")), 1e-7, 0.0, "refit predict");
+    // The same search written with named parameters.
+    let pipe = Pipeline::new().then(StandardScaler::params()).then(Pca::params(3)).finish(Ridge::params());
+    let grid = ParamGrid::new().add("ridge__alpha", [0.1, 10.0, 1000.0]);
+    let search = GridSearchCV::new(&pipe, grid, KFold::new(5)).unwrap().fit(&x, &y).unwrap();
+    check_search(fx, search.cv_results(), search.best_index().unwrap());
+    assert_eq!(search.cv_results()[1].params.to_string(), "{'ridge__alpha': 10.0}");
+    let pred = search.predict(&x).unwrap();
     common::assert_allclose(&pred, &common::expected::<Ix1>(&format!("{fx}.predict")), 1e-7, 0.0, "refit predict");
 }
 
@@ -201,13 +209,14 @@ fn a_scaler_kmeans_pipeline_searches_like_scikit_learn() {
             Pipeline::new().then(StandardScaler::params()).finish(KMeans::params(4).init(init.clone()).max_iter(m))
         })
         .collect();
-    let search = GridSearchCV::new(grid.clone(), KFold::new(3)).fit_unsupervised(x.view()).unwrap();
-    check_search(fx, search.cv_results(), search.best_index());
-    let labels = Clusterer::predict_host(&search, x.view()).unwrap();
+    // One `fit` for unsupervised searches: no targets, `&()`.
+    let search = GridSearchCV::from_candidates(grid.clone(), KFold::new(3)).fit(&x, &()).unwrap();
+    check_search(fx, search.cv_results(), search.best_index().unwrap());
+    let labels = search.predict(&x).unwrap();
     let want = load_npy_as::<i64, Ix1>(fixture(&format!("{fx}.predict.npy"))).unwrap();
     assert_eq!(labels, want, "refit labels");
-    // The same scores through cross_val_score_unsupervised.
-    let scores = cross_val_score_unsupervised(&grid[1], x.view(), &KFold::new(3)).unwrap();
+    // The same scores through cross_val_score.
+    let scores = cross_val_score(&grid[1], &x, &(), &KFold::new(3)).unwrap();
     assert_eq!(scores.to_vec(), search.cv_results()[1].split_scores);
 }
 
@@ -217,18 +226,19 @@ fn a_scaler_kmeans_pipeline_searches_like_scikit_learn() {
 fn a_pipeline_of_transformers_is_a_transformer() {
     let x = common::input::<f64>("iris_x");
     let pipe = Pipeline::new().then(StandardScaler::params()).finish(Pca::params(2));
-    let z = TransformerParams::fit_host(&pipe, x.view()).unwrap().transform_host(x.view()).unwrap();
+    let z = pipe.fit_transformer(&x).unwrap().transform(&x).unwrap();
     let scaled = StandardScaler::params().fit(&x).unwrap().transform(&x).unwrap();
     let by_hand = Pca::params(2).fit(&scaled).unwrap().transform(&scaled).unwrap();
     // Bit for bit, whichever code (a kernel's tier-0 build for its first small calls, or the
     // optimized one) ran each step.
     assert_eq!(z, by_hand);
-    // fit_transform_host (each step's X checked once, by its fit) gives the same.
-    let (fitted, z2) = TransformerParams::fit_transform_host(&pipe, x.view()).unwrap();
+    // fit_transform (each step's X checked once, by its fit) gives the same.
+    let (fitted, z2) = TransformerParams::<f64>::fit_transform_dyn(&pipe, &x).unwrap();
     assert_eq!(z2, by_hand);
-    assert_eq!(fitted.transform_host(x.view()).unwrap(), by_hand);
+    assert_eq!(pipe.fit_transform(&x).unwrap(), by_hand);
+    assert_eq!(fitted.transform_dyn(&x).unwrap(), by_hand);
     // A step's transform still checks X after the fit.
     let mut bad = x.clone();
     bad[[3, 1]] = f64::NAN;
-    assert!(matches!(fitted.transform_host(bad.view()), Err(EstimatorError::NonFinite { .. })));
+    assert!(matches!(fitted.transform_dyn(&bad), Err(EstimatorError::NonFinite { .. })));
 }

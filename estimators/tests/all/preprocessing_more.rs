@@ -169,8 +169,7 @@ fn constant_features_and_transformer_traits() {
         Box::new(Normalizer::params().norm(Norm::L1)),
         Box::new(PolynomialFeatures::params()),
     ];
-    let widths: Vec<usize> =
-        boxed.iter().map(|p| p.fit_host(x.view()).unwrap().transform_host(x.view()).unwrap().ncols()).collect();
+    let widths: Vec<usize> = boxed.iter().map(|p| p.fit_dyn(&x).unwrap().transform_dyn(&x).unwrap().ncols()).collect();
     assert_eq!(widths, vec![3, 3, 3, 10]);
 }
 

@@ -204,13 +204,13 @@ fn ridgecv_splitter_equals_cv_int() {
 #[test]
 fn ridgecv_in_a_pipeline_after_splines() {
     // The host-array face (Pipeline, cross_val_score): splines then RidgeCV, scored by R².
-    use kiln_estimators::traits::{Predictor, SupervisedParams, TransformerParams};
+    use kiln_estimators::traits::{Estimator, Model, TransformerParams};
     let x = input::<f64>("reg_x");
     let t = target::<f64>("reg_y");
-    let (_, z) = TransformerParams::<f64>::fit_transform_host(&SplineTransformer::params(), x.view()).unwrap();
-    let m = SupervisedParams::<f64>::fit_host(&RidgeCV::params(), z.view(), t.view()).unwrap();
-    assert_eq!(m.predict_host(z.view()).unwrap(), m.ridge().predict(&z).unwrap());
-    let r2 = m.score_host(z.view(), t.view()).unwrap();
+    let (_, z) = TransformerParams::<f64>::fit_transform_dyn(&SplineTransformer::params(), &x).unwrap();
+    let m = Estimator::<f64>::fit_dyn(&RidgeCV::params(), &z, Some(&t)).unwrap();
+    assert_eq!(m.predict_dyn(&z).unwrap(), m.ridge().predict(&z).unwrap());
+    let r2 = m.score_dyn(&z, Some(&t)).unwrap();
     assert!(r2 > 0.5 && r2 <= 1.0, "{r2}");
 }
 
