@@ -36,6 +36,8 @@ pub use kiln_runtime as runtime;
 pub use kiln_runtime::{
     with_device, Arg, BackendError, DType, Device, Element, Error, Float, Kernel, PassRecord, Result, Tensor, Value,
 };
+pub mod tune;
+
 /// The ndarray version kiln's kernels take and return, so users never match versions by hand.
 pub use ndarray;
 

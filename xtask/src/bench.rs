@@ -14,6 +14,8 @@
 //! the reason; the rest still runs. Benchmarks are measured, never asserted: missing a
 //! target does not fail the command.
 
+mod tune;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -94,7 +96,12 @@ pub fn run(args: &[String]) -> ExitCode {
         eprintln!("xtask bench: kiln: {e}");
     }
 
-    let report = report(&kiln, &py);
+    let tuned = if skip_kiln || skip_python {
+        Err("skipped (--skip-kiln / --skip-python)".to_string())
+    } else {
+        tune::run(&root, &target, &venv, quick)
+    };
+    let report = report(&kiln, &py) + &tune::section(&tuned);
     println!("{report}");
     let path = target.join("bench-report.md");
     match std::fs::create_dir_all(&target).and_then(|()| std::fs::write(&path, &report)) {

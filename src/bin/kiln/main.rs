@@ -7,12 +7,15 @@
 //!              [--dtype f32|f64] [--arch sm_90]
 //! kiln run FILE.rs --kernel NAME [--device cpu|interp|cuda-sim|cuda] [--dtype f32|f64]
 //!          --arg NAME=PATH.npy --arg NAME=SCALAR ... [--out PATH.npy ...] [--bench N]
+//! kiln tune --x X.npy --y y.npy [--device D] [--n-iter N] [--seed S] [--out results.json]
+//! kiln tune --rows N [--save-data DIR] ...   (the main job's generated data)
 //! ```
 
 #![forbid(unsafe_code)]
 
 mod npy;
 mod source;
+mod tune;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use kiln::{DType, Device, Kernel};
@@ -21,7 +24,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "kiln", version, about = "Inspect and run kiln kernels from a Rust source file")]
+#[command(name = "kiln", version, about = "Inspect and run kiln kernels from a Rust source file; tune a pipeline")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -68,6 +71,37 @@ enum Command {
         #[arg(long, value_name = "N")]
         bench: Option<usize>,
     },
+    /// Tune SplineTransformer -> Nystroem -> RidgeCV on X, y (the main job's randomized search
+    /// over named parameters, ShuffleSplit, R²) and write every candidate's scores as JSON.
+    Tune {
+        /// Features, an n x d f32 or f64 `.npy` array.
+        #[arg(long, value_name = "X.npy")]
+        x: Option<PathBuf>,
+        /// Targets, an n-long `.npy` array of X's float type.
+        #[arg(long, value_name = "y.npy")]
+        y: Option<PathBuf>,
+        /// Instead of --x/--y: this many rows of the main job's generated f32 data.
+        #[arg(long, value_name = "N")]
+        rows: Option<usize>,
+        /// With --rows: also write the generated data as X.npy and y.npy in this folder.
+        #[arg(long, value_name = "DIR")]
+        save_data: Option<PathBuf>,
+        /// cpu (the default), interp, cuda-sim, or cuda / cuda:N.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        /// Candidates drawn.
+        #[arg(long, default_value_t = 30)]
+        n_iter: usize,
+        /// Seed of the candidates, the splits (and the generated data).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Where to write the JSON results (stdout when absent).
+        #[arg(long, value_name = "results.json")]
+        out: Option<PathBuf>,
+        /// Progress: 0 silent, 1 a progress bar (tracing events when not on a terminal), 2 each fit.
+        #[arg(long, default_value_t = 1)]
+        verbose: u8,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -110,6 +144,9 @@ fn main() -> ExitCode {
         Command::Inspect { file, kernel, emit, dtype, arch } => inspect(&file, kernel.as_deref(), emit, dtype, arch),
         Command::Run { file, kernel, device, dtype, args, outs, bench } => {
             run(&file, &kernel, &device, dtype, &args, &outs, bench)
+        }
+        Command::Tune { x, y, rows, save_data, device, n_iter, seed, out, verbose } => {
+            tune::tune(&tune::TuneArgs { x, y, rows, save_data, device, n_iter, seed, out, verbose })
         }
     };
     match result {

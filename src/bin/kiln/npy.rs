@@ -108,3 +108,15 @@ pub fn write_outputs(results: &[Value], outs: &[PathBuf]) -> Result<(), String> 
     }
     Ok(())
 }
+
+/// A float `.npy` array of `rank` dimensions (f32 or f64, whichever the file holds), for the
+/// options of `kiln tune` (`what` names the option in errors).
+pub fn read_float(what: &str, path: &Path, rank: usize) -> Result<Value, String> {
+    let text = path.display().to_string();
+    let v = read_value(what, &text, DType::F32, rank).or_else(|_| read_value(what, &text, DType::F64, rank))?;
+    let shape = v.shape().to_vec();
+    if shape.len() != rank {
+        return Err(format!("{what}: {text} has shape {shape:?}, expected {rank} dimensions"));
+    }
+    Ok(v)
+}

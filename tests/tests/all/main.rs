@@ -11,3 +11,4 @@ mod cpu_runtime;
 mod error_kinds;
 mod random_programs;
 mod tensors;
+mod tune;

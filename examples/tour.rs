@@ -1,4 +1,4 @@
-//! The main job (`cargo run --release`): builds the three kernels of the design document,
+//! A tour of kiln (`cargo run --release --example tour`): builds the three kernels of the design document,
 //! runs them, and prints their IR, loop IR and timings; then fits StandardScaler -> PCA ->
 //! LogisticRegression and KMeans on the bundled digits, with the same estimator source on
 //! `Device::Cpu`, on the CUDA simulator (a subset: it is slow) and on a GPU when one exists.
