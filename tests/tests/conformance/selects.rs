@@ -1,0 +1,190 @@
+//! Nested and chained `select`s on `i64` values: class labels picked from decision values a
+//! reduction computed (RidgeClassifier's predict), from `i64` class arrays gathered with
+//! `classes[j as usize]`, from scalar `i64` parameters, and argmax-like chains, each against a
+//! plain-Rust loop.
+
+use kiln::ndarray::{Array1, Array2};
+use kiln::prelude::*;
+use kiln_tests::{assert_close, Rng};
+
+#[kernel]
+fn binary_labels(x: Array2<f64>, coef: Array2<f64>, intercept: Array1<f64>, classes: Array1<i64>) -> Array1<i64> {
+    let (n, d) = x.dim();
+    let (k, _) = coef.dim();
+    let dec = Array2::from_shape_fn((n, k), |(i, j)| sum(0..d, |l| x[[i, l]] * coef[[j, l]]) + intercept[j]);
+    Array1::from_shape_fn(n, |i| select(dec[[i, 0]] > 0.0, classes[1], classes[0]))
+}
+
+#[kernel]
+fn three_class_labels(
+    x: Array2<f32>,
+    coef: Array2<f32>,
+    intercept: Array1<f32>,
+    classes: Array1<i64>,
+) -> (Array1<i64>, Array1<i64>, Array2<f32>) {
+    let (n, d) = x.dim();
+    let (k, _) = coef.dim();
+    let dec = Array2::from_shape_fn((n, k), |(i, j)| sum(0..d, |l| x[[i, l]] * coef[[j, l]]) + intercept[j]);
+    // Chained selects over i64 gathers, and the same through an i64 index then a gather.
+    let direct = Array1::from_shape_fn(n, |i| {
+        select(
+            (dec[[i, 0]] >= dec[[i, 1]]) & (dec[[i, 0]] >= dec[[i, 2]]),
+            classes[0],
+            select(dec[[i, 1]] >= dec[[i, 2]], classes[1], classes[2]),
+        )
+    });
+    let via_index = Array1::from_shape_fn(n, |i| {
+        let j = select(
+            (dec[[i, 0]] >= dec[[i, 1]]) & (dec[[i, 0]] >= dec[[i, 2]]),
+            0i64,
+            select(dec[[i, 1]] >= dec[[i, 2]], 1i64, 2i64),
+        );
+        classes[j as usize]
+    });
+    (direct, via_index, dec)
+}
+
+#[kernel]
+fn scalar_labels(x: Array2<f64>, w: Array1<f64>, a: i64, b: i64, c: i64) -> Array1<i64> {
+    let (n, d) = x.dim();
+    let z = Array1::from_shape_fn(n, |i| sum(0..d, |l| x[[i, l]] * w[l]));
+    select(z > 0.5, a, select(z < -0.5, b, c))
+}
+
+#[kernel]
+fn argmax_labels(x: Array2<f64>, coef: Array2<f64>, classes: Array1<i64>) -> (Array1<i64>, Array1<i64>) {
+    let (n, d) = x.dim();
+    let (k, _) = coef.dim();
+    let dec = Array2::from_shape_fn((n, k), |(i, j)| sum(0..d, |l| x[[i, l]] * coef[[j, l]]));
+    let best = dec.argmax_axis(Axis(1));
+    let labels = Array1::from_shape_fn(n, |i| classes[best[i] as usize]);
+    // Large i64 values (past 2^53 and 2^32) survive a select unchanged.
+    let big = Array1::from_shape_fn(n, |i| select(dec[[i, 0]] > 0.0, 9_007_199_254_740_993i64, -4_294_967_297i64));
+    (labels, big)
+}
+
+#[kernel]
+fn i64_elementwise_nested(p: Array1<f64>, a: Array1<i64>, b: Array1<i64>, c: Array1<i64>) -> Array1<i64> {
+    select(p > 0.0, select(p > 0.5, a, b), select(p < -0.5, c, a + b))
+}
+
+fn dec2(x: &Array2<f64>, coef: &Array2<f64>, intercept: &Array1<f64>) -> Array2<f64> {
+    let ((n, d), k) = (x.dim(), coef.nrows());
+    Array2::from_shape_fn((n, k), |(i, j)| (0..d).map(|l| x[[i, l]] * coef[[j, l]]).sum::<f64>() + intercept[j])
+}
+
+/// The reported RidgeClassifier shape with two classes: `select(d[i, 0] > 0, classes[1], classes[0])`.
+pub fn binary_label_from_a_decision_reduction() {
+    let mut rng = Rng::new(301);
+    for (n, d) in [(0, 3), (1, 1), (7, 3), (33, 5), (200, 4)] {
+        let x = rng.arr2_f64(n, d, -1.0, 1.0);
+        let coef = rng.arr2_f64(1, d, -1.0, 1.0);
+        let intercept = rng.arr1_f64(1, -0.3, 0.3);
+        for classes in
+            [Array1::from(vec![-1i64, 1]), Array1::from(vec![7i64, 3]), Array1::from(vec![i64::MIN, i64::MAX])]
+        {
+            let dec = dec2(&x, &coef, &intercept);
+            let want = Array1::from_shape_fn(n, |i| if dec[[i, 0]] > 0.0 { classes[1] } else { classes[0] });
+            assert_eq!(binary_labels(&x, &coef, &intercept, &classes).unwrap(), want, "{n}x{d} {classes}");
+        }
+    }
+}
+
+/// Three classes chosen by a chained select on i64 gathers and through an i64 index.
+pub fn three_class_chained_select_on_i64() {
+    let mut rng = Rng::new(302);
+    for (n, d) in [(0, 2), (1, 1), (9, 3), (65, 4), (130, 6)] {
+        let x = rng.arr2_f32(n, d, -1.0, 1.0);
+        let coef = rng.arr2_f32(3, d, -1.0, 1.0);
+        let intercept = rng.arr1_f32(3, -0.2, 0.2);
+        let classes = Array1::from(vec![10i64, -20, 1 << 40]);
+        let (direct, via_index, dec) = three_class_labels(&x, &coef, &intercept, &classes).unwrap();
+        let want_dec = Array2::from_shape_fn((n, 3), |(i, j)| {
+            (0..d).map(|l| x[[i, l]] * coef[[j, l]]).sum::<f32>() + intercept[j]
+        });
+        assert_close(&dec, &want_dec, "decision values");
+        // Labels from the kernel's own decision values, so last-bit float differences do not matter.
+        let want = Array1::from_shape_fn(n, |i| {
+            let r = dec.row(i);
+            if r[0] >= r[1] && r[0] >= r[2] {
+                classes[0]
+            } else if r[1] >= r[2] {
+                classes[1]
+            } else {
+                classes[2]
+            }
+        });
+        assert_eq!(direct, want, "direct chained select {n}x{d}");
+        assert_eq!(via_index, want, "select of an index then a gather {n}x{d}");
+    }
+}
+
+/// Chained whole-array selects between scalar i64 parameters.
+pub fn chained_select_of_scalar_i64_params() {
+    let mut rng = Rng::new(303);
+    for (n, d) in [(0, 2), (1, 1), (17, 3), (100, 5)] {
+        let x = rng.arr2_f64(n, d, -1.0, 1.0);
+        let w = rng.arr1_f64(d, -1.0, 1.0);
+        for (a, b, c) in [(1i64, 2, 3), (-5, i64::MAX, i64::MIN), (1 << 33, -(1 << 35), 0)] {
+            let z = Array1::from_shape_fn(n, |i| (0..d).map(|l| x[[i, l]] * w[l]).sum::<f64>());
+            let want = z.mapv(|v| {
+                if v > 0.5 {
+                    a
+                } else if v < -0.5 {
+                    b
+                } else {
+                    c
+                }
+            });
+            assert_eq!(scalar_labels(&x, &w, a, b, c).unwrap(), want, "{n}x{d} ({a}, {b}, {c})");
+        }
+    }
+}
+
+/// `classes[argmax as usize]` and i64 constants past 2^53 through a select.
+pub fn argmax_gather_and_wide_i64_constants() {
+    let mut rng = Rng::new(304);
+    for (n, d, k) in [(0, 2, 2), (1, 1, 1), (9, 3, 4), (70, 5, 3)] {
+        let x = rng.arr2_f64(n, d, -1.0, 1.0);
+        let coef = rng.arr2_f64(k, d, -1.0, 1.0);
+        let classes = Array1::from_shape_fn(k, |j| 1000 * j as i64 - 7);
+        let (labels, big) = argmax_labels(&x, &coef, &classes).unwrap();
+        let dec = dec2(&x, &coef, &Array1::zeros(k));
+        let want = Array1::from_shape_fn(n, |i| {
+            let r = dec.row(i);
+            let best = (0..k).fold(0, |b, j| if r[j] > r[b] { j } else { b });
+            classes[best]
+        });
+        assert_eq!(labels, want, "argmax labels {n}x{d}x{k}");
+        let want_big =
+            Array1::from_shape_fn(n, |i| if dec[[i, 0]] > 0.0 { 9_007_199_254_740_993i64 } else { -4_294_967_297 });
+        assert_eq!(big, want_big, "wide constants {n}");
+    }
+}
+
+/// Selects nested in both arms over i64 arrays.
+pub fn i64_selects_nested_in_both_arms() {
+    let mut rng = Rng::new(305);
+    for n in [0, 1, 5, 16, 17, 100, 1000] {
+        let p = rng.arr1_f64(n, -1.0, 1.0);
+        let (a, b, c) = (
+            rng.arr1_i64(n, -1 << 40, 1 << 40),
+            rng.arr1_i64(n, -100, 100),
+            rng.arr1_i64(n, i64::MIN / 2, i64::MAX / 2),
+        );
+        let want = Array1::from_shape_fn(n, |i| {
+            if p[i] > 0.0 {
+                if p[i] > 0.5 {
+                    a[i]
+                } else {
+                    b[i]
+                }
+            } else if p[i] < -0.5 {
+                c[i]
+            } else {
+                a[i].wrapping_add(b[i])
+            }
+        });
+        assert_eq!(i64_elementwise_nested(&p, &a, &b, &c).unwrap(), want, "n = {n}");
+    }
+}
