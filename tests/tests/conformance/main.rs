@@ -178,6 +178,8 @@ conformance! {
     selects::chained_select_of_scalar_i64_params,
     selects::argmax_gather_and_wide_i64_constants,
     selects::i64_selects_nested_in_both_arms,
+    selects::selects_of_mixed_widths,
+    selects::select_on_an_inline_reduction_and_a_count,
     tiles::matmul_at_tile_edges,
     tiles::distances_at_tile_edges,
     tiles::gram_at_tile_edges,

@@ -188,3 +188,107 @@ pub fn i64_selects_nested_in_both_arms() {
         assert_eq!(i64_elementwise_nested(&p, &a, &b, &c).unwrap(), want, "n = {n}");
     }
 }
+
+#[kernel]
+fn mixed_width_selects(
+    p: Array1<f32>,
+    q: Array1<f64>,
+    a: Array1<i64>,
+    b: Array1<i64>,
+    u: Array1<i32>,
+    v: Array1<i32>,
+) -> (Array1<i64>, Array1<i32>, Array1<i64>, Array1<f64>) {
+    // An f32 condition picking i64 lanes, an f64 condition picking i32 lanes, a bool mask
+    // combined from both, and an f64 value picked by an i64 comparison.
+    let wide = select(p > 0.0, a, select(p < -0.5, b, a - b));
+    let narrow = select(q > 0.0, u, select(q < -0.5, v, u * v));
+    let both = select((p > 0.0) ^ (q > 0.0), select(a > b, a, b), select(u > v, 1i64, -1i64));
+    let floats = select(a > b, q, select(a == b, 0.0, -q));
+    (wide, narrow, both, floats)
+}
+
+/// Selects whose condition and values have different widths (f32 masks over i64 lanes, f64
+/// masks over i32 lanes, i64 comparisons over f64 lanes).
+pub fn selects_of_mixed_widths() {
+    let mut rng = Rng::new(306);
+    for n in [0, 1, 3, 4, 7, 8, 16, 33, 257] {
+        let (p, q) = (rng.arr1_f32(n, -1.0, 1.0), rng.arr1_f64(n, -1.0, 1.0));
+        let (a, b) = (rng.arr1_i64(n, -1 << 40, 1 << 40), rng.arr1_i64(n, -3, 3));
+        let (u, v) = (rng.arr1_i32(n, -1000, 1000), rng.arr1_i32(n, -3, 3));
+        let (wide, narrow, both, floats) = mixed_width_selects(&p, &q, &a, &b, &u, &v).unwrap();
+        let f = |g: &dyn Fn(usize) -> i64| Array1::from_shape_fn(n, g);
+        let want_wide = f(&|i| {
+            if p[i] > 0.0 {
+                a[i]
+            } else if p[i] < -0.5 {
+                b[i]
+            } else {
+                a[i] - b[i]
+            }
+        });
+        let want_both = f(&|i| {
+            if (p[i] > 0.0) ^ (q[i] > 0.0) {
+                a[i].max(b[i])
+            } else if u[i] > v[i] {
+                1
+            } else {
+                -1
+            }
+        });
+        let want_narrow = Array1::from_shape_fn(n, |i| {
+            if q[i] > 0.0 {
+                u[i]
+            } else if q[i] < -0.5 {
+                v[i]
+            } else {
+                u[i].wrapping_mul(v[i])
+            }
+        });
+        let want_floats = Array1::from_shape_fn(n, |i| {
+            if a[i] > b[i] {
+                q[i]
+            } else if a[i] == b[i] {
+                0.0
+            } else {
+                -q[i]
+            }
+        });
+        assert_eq!(wide, want_wide, "f32 mask over i64, n = {n}");
+        assert_eq!(narrow, want_narrow, "f64 mask over i32, n = {n}");
+        assert_eq!(both, want_both, "xor of masks, n = {n}");
+        assert_close(&floats, &want_floats, &format!("i64 mask over f64, n = {n}"));
+    }
+}
+
+#[kernel]
+fn inline_decision_labels(
+    x: Array2<f64>,
+    coef: Array2<f64>,
+    intercept: Array1<f64>,
+    neg: i64,
+    pos: i64,
+) -> (Array1<i64>, Array1<i64>) {
+    let (n, d) = x.dim();
+    // The decision value computed inside the select's condition, and the label count of the
+    // positive class as an i64 sum of selects.
+    let labels =
+        Array1::from_shape_fn(n, |i| select(sum(0..d, |l| x[[i, l]] * coef[[0, l]]) + intercept[0] > 0.0, pos, neg));
+    let count = Array1::from_shape_fn(1, |_| sum(0..n, |i| select(labels[i] == pos, 1i64, 0i64)));
+    (labels, count)
+}
+
+/// A reduction in the select's condition, scalar i64 labels, and an i64 count of them.
+pub fn select_on_an_inline_reduction_and_a_count() {
+    let mut rng = Rng::new(307);
+    for (n, d) in [(0, 2), (1, 1), (9, 3), (65, 4), (300, 7)] {
+        let x = rng.arr2_f64(n, d, -1.0, 1.0);
+        let coef = rng.arr2_f64(1, d, -1.0, 1.0);
+        let intercept = rng.arr1_f64(1, -0.3, 0.3);
+        let (neg, pos) = (-(1i64 << 50), 3);
+        let (labels, count) = inline_decision_labels(&x, &coef, &intercept, neg, pos).unwrap();
+        let dec = dec2(&x, &coef, &intercept);
+        let want = Array1::from_shape_fn(n, |i| if dec[[i, 0]] > 0.0 { pos } else { neg });
+        assert_eq!(labels, want, "{n}x{d}");
+        assert_eq!(count[0], want.iter().filter(|&&l| l == pos).count() as i64, "count {n}x{d}");
+    }
+}
