@@ -5,7 +5,8 @@
 //! failing seed reproduces anywhere. [`random_program`] builds *concrete*, verified programs
 //! mixing elementwise ops with numpy broadcasting, casts, `select`, transposes,
 //! `insert_axis`, reductions and scans over axes, and `generate` comprehensions whose bodies hold
-//! `range_reduce`s and loads, including gathers through an integer index parameter.
+//! `range_reduce`s, loads (including gathers through an integer index parameter) and selects
+//! (chained, often over `i64` values, with conditions comparing range reductions).
 //! [`random_args`] makes arguments for any program, keeping gathers in range.
 //!
 //! Values are kept tame so results stay comparable across backends: `exp` only sees `tanh`
