@@ -180,6 +180,7 @@ conformance! {
     selects::i64_selects_nested_in_both_arms,
     selects::selects_of_mixed_widths,
     selects::select_on_an_inline_reduction_and_a_count,
+    selects::generic_float_nested_select_labels,
     tiles::matmul_at_tile_edges,
     tiles::distances_at_tile_edges,
     tiles::gram_at_tile_edges,

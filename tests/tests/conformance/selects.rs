@@ -292,3 +292,45 @@ pub fn select_on_an_inline_reduction_and_a_count() {
         assert_eq!(count[0], want.iter().filter(|&&l| l == pos).count() as i64, "count {n}x{d}");
     }
 }
+
+#[kernel]
+fn generic_labels<F: Float>(x: Array2<F>, coef: Array2<F>, intercept: Array1<F>, classes: Array1<i64>) -> Array1<i64> {
+    let (n, d) = x.dim();
+    let (k, _) = coef.dim();
+    let dec = Array2::from_shape_fn((n, k), |(i, j)| sum(0..d, |l| x[[i, l]] * coef[[j, l]]) + intercept[j]);
+    Array1::from_shape_fn(n, |i| {
+        select(dec[[i, 0]] > F::zero(), select(dec[[i, 1]] > dec[[i, 0]], classes[1], classes[0]), classes[2])
+    })
+}
+
+/// A float-generic kernel (f32 and f64 instantiations) picking i64 labels by nested selects,
+/// with a strided class array.
+pub fn generic_float_nested_select_labels() {
+    let mut rng = Rng::new(308);
+    let big = Array1::from(vec![5i64, 0, -9, 0, 1 << 45, 0]);
+    let classes = big.slice(kiln::ndarray::s![..;2]);
+    for (n, d) in [(0, 2), (1, 1), (9, 3), (65, 4)] {
+        let x = rng.arr2_f64(n, d, -1.0, 1.0);
+        let coef = rng.arr2_f64(2, d, -1.0, 1.0);
+        let intercept = rng.arr1_f64(2, -0.3, 0.3);
+        let pick = |r0: f64, r1: f64| {
+            if r0 > 0.0 {
+                if r1 > r0 {
+                    classes[1]
+                } else {
+                    classes[0]
+                }
+            } else {
+                classes[2]
+            }
+        };
+        let dec = dec2(&x, &coef, &intercept);
+        let want = Array1::from_shape_fn(n, |i| pick(dec[[i, 0]], dec[[i, 1]]));
+        assert_eq!(generic_labels(&x, &coef, &intercept, classes).unwrap(), want, "f64 {n}x{d}");
+        let (x32, c32, i32_) = (x.mapv(|v| v as f32), coef.mapv(|v| v as f32), intercept.mapv(|v| v as f32));
+        let dec32 =
+            Array2::from_shape_fn((n, 2), |(i, j)| (0..d).map(|l| x32[[i, l]] * c32[[j, l]]).sum::<f32>() + i32_[j]);
+        let want32 = Array1::from_shape_fn(n, |i| pick(dec32[[i, 0]] as f64, dec32[[i, 1]] as f64));
+        assert_eq!(generic_labels(&x32, &c32, &i32_, classes).unwrap(), want32, "f32 {n}x{d}");
+    }
+}
