@@ -5,7 +5,8 @@
 //! failing seed reproduces anywhere. [`random_program`] builds *concrete*, verified programs
 //! mixing elementwise ops with numpy broadcasting, casts, `select`, transposes,
 //! `insert_axis`, reductions and scans over axes, and `generate` comprehensions whose bodies hold
-//! `range_reduce`s and loads, including gathers through an integer index parameter.
+//! `range_reduce`s, loads (including gathers through an integer index parameter) and selects
+//! (chained, often over `i64` values, with conditions comparing range reductions).
 //! [`random_args`] makes arguments for any program, keeping gathers in range.
 //!
 //! Values are kept tame so results stay comparable across backends: `exp` only sees `tanh`
@@ -744,7 +745,7 @@ impl Gen {
 
     /// A rank-0 expression over the index variables in `env`.
     fn scalar(&mut self, env: &[(VarId, Dim)], depth: u32) -> NodeId {
-        let choice = if depth == 0 { self.rng.below(3) } else { self.rng.below(7) };
+        let choice = if depth == 0 { self.rng.below(3) } else { self.rng.below(8) };
         match choice {
             0 => self.load(env).unwrap_or_else(|| self.leaf(env)),
             1 => self.leaf(env),
@@ -758,8 +759,30 @@ impl Gen {
                 let y = self.scalar(env, depth - 1);
                 self.binary(x, y)
             }
-            _ => self.range_reduce(env, depth - 1),
+            6 => self.range_reduce(env, depth - 1),
+            _ => self.scalar_select(env, depth - 1),
         }
+    }
+
+    /// `select(x < y, a, b)` in a comprehension body: a comparison of two sub-expressions
+    /// (loads, gathers, range reductions) choosing between two more, half the time as `i64`
+    /// values (a class label picked from decision values, as a classifier's predict does);
+    /// the arms may be selects themselves, so chains `select(c1, a, select(c2, b, c))` form.
+    fn scalar_select(&mut self, env: &[(VarId, Dim)], depth: u32) -> NodeId {
+        let x = self.scalar(env, depth);
+        let y = self.scalar(env, depth);
+        let y = self.convert(y, self.elem(x));
+        let op = if self.elem(x).is_bool() {
+            self.rng.pick(&[BinOp::Eq, BinOp::Ne])
+        } else {
+            self.rng.pick(&[BinOp::Lt, BinOp::Ge, BinOp::Gt])
+        };
+        let c = self.bin(op, x, y);
+        let a = self.scalar(env, depth);
+        let b = self.scalar(env, depth);
+        let elem = if self.rng.chance(1, 2) { ElemTy::I64 } else { self.elem(a) };
+        let (a, b) = (self.convert(a, elem), self.convert(b, elem));
+        self.push(Op::Select(c, a, b), Type::scalar(elem))
     }
 
     /// A variable as a value, a constant, or a scalar array-level node.

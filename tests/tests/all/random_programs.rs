@@ -88,3 +88,36 @@ fn cpu_agrees_with_the_interpreter_on_random_programs() {
 fn cuda_sim_agrees_with_the_interpreter_on_random_programs() {
     check_device(Device::CudaSim);
 }
+
+/// Whether `id` or any node it is computed from satisfies `pred`.
+fn reaches(p: &kiln::ir::Program, id: kiln::ir::NodeId, pred: &dyn Fn(&kiln::ir::Op) -> bool) -> bool {
+    let op = &p.node(id).op;
+    pred(op) || op.operands().into_iter().any(|o| reaches(p, o, pred))
+}
+
+/// The programs above include the shape of a miscompile report: comprehension bodies that pick
+/// an `i64` value (a class label) with a select whose condition compares a range reduction (a
+/// decision value), and chained selects `select(c1, a, select(c2, b, c))` on `i64`.
+#[test]
+fn random_programs_pick_i64_values_with_chained_selects_on_reductions() {
+    use kiln::ir::{ElemTy, Op};
+    let (mut on_reductions, mut chained) = (0, 0);
+    for seed in 0..SEEDS {
+        let p = random_program(seed);
+        for node in &p.nodes {
+            let Op::Select(c, a, b) = node.op else { continue };
+            if node.ty.elem != ElemTy::I64 || !node.ty.is_scalar() {
+                continue;
+            }
+            if reaches(&p, c, &|op| matches!(op, Op::RangeReduce { .. })) {
+                on_reductions += 1;
+            }
+            if [a, b].iter().any(|&x| matches!(p.node(x).op, Op::Select(..))) {
+                chained += 1;
+            }
+        }
+    }
+    assert!(on_reductions >= 5, "i64 selects on a range reduction: {on_reductions}");
+    assert!(chained >= 3, "chained i64 selects: {chained}");
+    eprintln!("i64 selects on a range reduction: {on_reductions}, chained: {chained}");
+}

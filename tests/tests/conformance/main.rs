@@ -11,6 +11,7 @@ mod extents;
 mod reductions;
 mod scans;
 mod scatter;
+mod selects;
 mod slicing;
 mod sorts;
 mod tiles;
@@ -172,6 +173,14 @@ conformance! {
     comprehensions::index_values_and_reversal,
     comprehensions::contractions_over_rows,
     comprehensions::one_hot_sums_over_rows,
+    selects::binary_label_from_a_decision_reduction,
+    selects::three_class_chained_select_on_i64,
+    selects::chained_select_of_scalar_i64_params,
+    selects::argmax_gather_and_wide_i64_constants,
+    selects::i64_selects_nested_in_both_arms,
+    selects::selects_of_mixed_widths,
+    selects::select_on_an_inline_reduction_and_a_count,
+    selects::generic_float_nested_select_labels,
     tiles::matmul_at_tile_edges,
     tiles::distances_at_tile_edges,
     tiles::gram_at_tile_edges,
