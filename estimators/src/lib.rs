@@ -59,8 +59,8 @@ pub mod prelude {
     };
     pub use crate::linear_model::{Penalty, PoissonRegressor, PoissonRegressorParams};
     pub use crate::linear_model::{RidgeClassifier, RidgeClassifierCV, RidgeClassifierCVParams, RidgeClassifierParams};
-    pub use crate::model_selection::SetParams;
     pub use crate::mixture::{CovarianceType, GaussianMixture, GaussianMixtureParams, MixtureInit};
+    pub use crate::model_selection::SetParams;
     pub use crate::naive_bayes::{GaussianNB, GaussianNBParams};
     pub use crate::neighbors::{
         DistanceMetric, KNeighborsClassifier, KNeighborsClassifierParams, KNeighborsRegressor,
