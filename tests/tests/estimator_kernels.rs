@@ -151,6 +151,54 @@ fn workload<F: Real>(rng: &mut Rng) -> Result<(), EstimatorError> {
         let gmm = GaussianMixture::params(2).covariance_type(ct).init_params(MixtureInit::Random).max_iter(2);
         gmm.fit(&x)?.predict_proba(&x)?;
     }
+
+    // Estimators II: discriminant analysis, ridge classifiers, Poisson, sample weights,
+    // logistic scores, neighbours, encoders, and model selection on tensors (its gathers).
+    for labels in [&y, &yb] {
+        let lda = LinearDiscriminantAnalysis::params().store_covariance(true).fit(&x, labels)?;
+        lda.predict_proba(&x)?;
+        lda.predict_log_proba(&x)?;
+        lda.decision_function(&x)?;
+        lda.transform(&x)?;
+        let rc = RidgeClassifier::params().fit(&x, labels)?;
+        rc.predict(&x)?;
+        rc.decision_function(&x)?;
+        RidgeClassifierCV::params().fit(&x, labels)?.predict(&x)?;
+    }
+    let w: Array1<F> = (0..40).map(|i| F::from_f64(0.5 + (i % 3) as f64)).collect();
+    Ridge::params().alpha(1.0).fit_weighted(&x, &t, &w)?.predict(&x)?;
+    LinearRegression::params().fit_weighted(&x, &t, &w)?;
+    clf.decision_function(&x)?;
+    clf.predict_log_proba(&x)?;
+    let counts: Array1<F> = t.mapv(|v| F::from_f64((v.to_f64() * 3.0).abs().floor()));
+    let pois = PoissonRegressor::params().max_iter(20).fit(&x, &counts)?;
+    pois.predict(&x)?;
+    pois.score(&x, &counts)?;
+    for metric in [
+        DistanceMetric::Euclidean,
+        DistanceMetric::Manhattan,
+        DistanceMetric::Chebyshev,
+        DistanceMetric::Cosine,
+        DistanceMetric::Minkowski,
+    ] {
+        let nn = NearestNeighbors::params(3).metric(metric).p(3.0).radius(0.8).fit(&x)?;
+        nn.kneighbors(&x)?;
+        nn.kneighbors_train()?;
+        nn.radius_neighbors(&x)?;
+    }
+    KNeighborsClassifier::params(3).weights(Weights::Distance).fit(&x, &y)?.predict_proba(&x)?;
+    KNeighborsClassifier::params(3).fit(&x, &y)?.predict(&x)?;
+    KNeighborsRegressor::params(3).weights(Weights::Distance).fit(&x, &t)?.predict(&x)?;
+    let codes: Array2<i64> = Array2::from_shape_fn((40, 2), |(i, j)| ((i * (j + 2)) % 4) as i64);
+    let ohe = OneHotEncoder::params().fit(&codes)?;
+    let onehot: Array2<F> = ohe.transform(&codes)?;
+    ohe.inverse_transform(&onehot)?;
+    let qt = QuantileTransformer::params().n_quantiles(10).fit(&x)?;
+    qt.inverse_transform(&qt.transform(&x)?)?;
+    let xt = Tensor::from_array(&x, &Device::Interp)?;
+    let cv = kiln::estimators::model_selection::KFold::new(3);
+    kiln::estimators::model_selection::cross_val_score(&Ridge::params(), &xt, &t, &cv)?;
+    kiln::estimators::model_selection::cross_val_score(&LogisticRegression::params().max_iter(5), &xt, &y, &cv)?;
     Ok(())
 }
 
