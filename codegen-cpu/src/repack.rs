@@ -11,9 +11,72 @@
 //! and so copies once: [`column_major`], and [`rows_to_panels_at`] (rows put at the places
 //! the algorithm chooses, in BLAS-style panels; KMeans groups its rows by cluster this way).
 
+use crate::{BufDesc, CpuProgram};
+use kiln_ir::loops::BufId;
+use kiln_ir::{with_value, Value};
 use ndarray::{Array2, Array3, ArrayD, ArrayView2, ArrayViewD, Ix2, ShapeBuilder};
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
+
+/// The copies one call makes of its inputs for the kernels whose vector loops want stride 1
+/// on an axis the caller's array lacks it on: each (input, axis) copied once per call and
+/// given to the kernels that list it in [`CpuProgram::repacks`], and to no other.
+pub struct StrideCopies {
+    copies: Vec<StrideCopy>,
+}
+
+struct StrideCopy {
+    buf: BufId,
+    axis: usize,
+    value: Value,
+    strides: Vec<i64>,
+}
+
+impl StrideCopies {
+    /// The copies for one call of `prog`: for every kernel `ki` that runs generated code
+    /// (`generated(ki)`; a vendor GEMM step reads its inputs in place, whatever their
+    /// strides), every input buffer it lists that is parameter `param_of[buf]` of the call
+    /// and lacks stride 1 on the axis (`needs(param, axis)`, see [`needs_copy`]) is copied by
+    /// `copy(param, axis)` (see [`contiguous_along`]).
+    pub fn make(
+        prog: &CpuProgram,
+        generated: impl Fn(usize) -> bool,
+        param_of: &[Option<usize>],
+        needs: impl Fn(usize, usize) -> bool,
+        copy: impl Fn(usize, usize) -> Value,
+    ) -> StrideCopies {
+        let mut copies: Vec<StrideCopy> = vec![];
+        for ki in (0..prog.kernels()).filter(|&ki| generated(ki)) {
+            for &(buf, axis) in prog.repacks(ki) {
+                let Some(k) = param_of.get(buf.index()).copied().flatten() else { continue };
+                if copies.iter().any(|c| (c.buf, c.axis) == (buf, axis)) || !needs(k, axis) {
+                    continue;
+                }
+                let value = copy(k, axis);
+                let strides = with_value!(&value, a => a.strides().iter().map(|s| *s as i64).collect());
+                copies.push(StrideCopy { buf, axis, value, strides });
+            }
+        }
+        StrideCopies { copies }
+    }
+
+    /// The (input, axis) pairs copied.
+    pub fn copied(&self) -> impl Iterator<Item = (BufId, usize)> + '_ {
+        self.copies.iter().map(|c| (c.buf, c.axis))
+    }
+
+    /// `descs` with kernel `ki`'s copied inputs pointing at their copies, or `None` when the
+    /// kernel reads none of them (it then takes `descs` as they are).
+    pub fn descs_for(&self, prog: &CpuProgram, ki: usize, descs: &[BufDesc]) -> Option<Vec<BufDesc>> {
+        let mut own: Option<Vec<BufDesc>> = None;
+        for c in self.copies.iter().filter(|c| prog.repacks(ki).contains(&(c.buf, c.axis))) {
+            let d = own.get_or_insert_with(|| descs.to_vec());
+            d[c.buf.index()] =
+                BufDesc { ptr: with_value!(&c.value, a => a.as_ptr() as *mut u8), strides: c.strides.as_ptr() };
+        }
+        own
+    }
+}
 
 /// Whether `x` lacks stride 1 on `axis` (and so would send the kernel to its scalar loop).
 /// An empty array has nothing to copy.

@@ -369,6 +369,30 @@ impl LoopProgram {
         self.buffers.iter().enumerate().filter(|(_, b)| b.kind == BufKind::Temp).map(|(i, b)| (BufId(i as u32), b))
     }
 
+    /// Whether running the program stores every element of output `b` before anything could
+    /// read it: no kernel loads `b`, and one kernel's top level stores `b[v0, v1, ..]` at every
+    /// point of a domain `(v0, v1, ..)` with exactly `b`'s extents under `syms`. A caller's
+    /// array given for `b` then needs no zeroing first.
+    pub fn overwrites(&self, b: BufId, syms: &[usize]) -> bool {
+        let mut loaded = false;
+        for k in &self.kernels {
+            k.body.iter().for_each(|s| s.for_each_buffer(false, &mut |x| loaded |= x == b));
+        }
+        let shape = &self.buffer(b).shape;
+        let dim = |d: Dim| crate::shapes::dim_value(d, syms);
+        let covered = self.kernels.iter().any(|k| {
+            k.domain.len() == shape.len()
+                && k.domain.iter().zip(shape).all(|((_, d), s)| dim(*d) == dim(*s))
+                && k.body.iter().any(|s| match s {
+                    Stmt::Store { buf, idx, .. } => {
+                        *buf == b && idx.iter().zip(&k.domain).all(|(e, (v, _))| *e == Expr::Var(*v))
+                    }
+                    _ => false,
+                })
+        });
+        !loaded && covered
+    }
+
     /// One past the largest variable id in the program (for passes that create variables).
     pub fn next_var(&self) -> u32 {
         let mut m = 0;

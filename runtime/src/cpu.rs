@@ -7,9 +7,10 @@
 //! shapes the loop program declares under the bound symbols, and inputs are never written.
 
 use crate::args::{with_arg, Arg, OutArg};
-use kiln_cpu::{repack, ArgPack, BufDesc, CpuProgram};
-use kiln_ir::loops::{BufId, Flag, Frame, FrameError, HostMemory, LoopProgram, Stmt};
-use kiln_ir::{with_value, Value};
+use kiln_cpu::repack::{self, StrideCopies};
+use kiln_cpu::{ArgPack, BufDesc, CpuProgram};
+use kiln_ir::loops::{Flag, Frame, FrameError, HostMemory, LoopProgram};
+use kiln_ir::Value;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -48,7 +49,7 @@ pub fn run(
         (&[b], Some(out)) => {
             // A fresh output starts at zero; the caller's does too wherever the program might
             // read it or leave an element unwritten.
-            if !overwrites(lp, b, syms) {
+            if !lp.overwrites(b, syms) {
                 out.zero();
             }
             Some((b.index(), out.raw()))
@@ -69,23 +70,18 @@ pub fn run(
     let descs: Vec<BufDesc> =
         mem.ptrs.iter().zip(&mem.strides).map(|(p, s)| BufDesc { ptr: *p, strides: s.as_ptr() }).collect();
     // Inputs some kernel's vector loop wants with stride 1 on an axis they lack it on: copied
-    // once per call (see `kiln_cpu::repack`), and given to those kernels only.
-    let mut copies: Vec<((BufId, usize), Value, Vec<i64>)> = vec![];
-    // Vendor GEMM steps read every input in place, whatever its strides: no copies for them.
+    // once per call, and given to those kernels only. Vendor GEMM steps read every input in
+    // place, whatever its strides: no copies for them.
     let steps: Vec<_> = lp.kernels.iter().map(kiln_cpu::vendor::gemm_step).collect();
-    for (ki, _) in steps.iter().enumerate().filter(|(_, s)| s.is_none()) {
-        for &(b, axis) in prog.repacks(ki) {
-            let Some(k) = param_of.get(b.index()).copied().flatten() else { continue };
-            if copies.iter().any(|(key, ..)| *key == (b, axis))
-                || !with_arg!(&args[k], a => repack::needs_copy(&a.view(), axis))
-            {
-                continue;
-            }
-            let v = contiguous_along(&args[k], axis);
-            let st = with_value!(&v, a => a.strides().iter().map(|s| *s as i64).collect());
-            tracing::debug!(kernel = %lp.kernels[ki].name, buffer = %lp.buffer(b).name, axis, "input copied for stride 1");
-            copies.push(((b, axis), v, st));
-        }
+    let copies = StrideCopies::make(
+        prog,
+        |ki| steps[ki].is_none(),
+        &param_of,
+        |k, axis| with_arg!(&args[k], a => repack::needs_copy(&a.view(), axis)),
+        |k, axis| contiguous_along(&args[k], axis),
+    );
+    for (b, axis) in copies.copied() {
+        tracing::debug!(buffer = %lp.buffer(b).name, axis, "input copied for stride 1");
     }
     let flags: Vec<AtomicU32> = Flag::ALL.iter().map(|_| AtomicU32::new(0)).collect();
     let pack_of = |descs: &[BufDesc]| {
@@ -107,13 +103,7 @@ pub fn run(
                 Err(e) => tracing::debug!(kernel = %k.name, "{e}; running the generated loops"),
             }
         }
-        let mut own = None;
-        for ((b, axis), v, st) in &copies {
-            if prog.repacks(ki).contains(&(*b, *axis)) {
-                let d = own.get_or_insert_with(|| descs.clone());
-                d[b.index()] = BufDesc { ptr: with_value!(v, a => a.as_ptr() as *mut u8), strides: st.as_ptr() };
-            }
-        }
+        let own = copies.descs_for(prog, ki, &descs);
         let pack = pack_of(own.as_deref().unwrap_or(&descs));
         let split =
             kiln_cpu::cuts::split(prog, ki, k, frame.lens[ki] as u64, syms, rayon::current_num_threads() as u64);
@@ -147,31 +137,6 @@ pub fn run(
         .iter()
         .map(|b| mem.take(b.index()).unwrap_or_else(|| Value::zeros(kiln_ir::DType::F32, &[])))
         .collect()))
-}
-
-/// Whether running `lp` stores every element of output `b` before anything could read it: no
-/// kernel loads `b`, and one kernel's top level stores `b[v0, v1, ..]` at every point of a
-/// domain `(v0, v1, ..)` with exactly `b`'s extents. A caller's array then needs no zeroing.
-fn overwrites(lp: &LoopProgram, b: BufId, syms: &[usize]) -> bool {
-    let mut loaded = false;
-    for k in &lp.kernels {
-        k.body.iter().for_each(|s| s.for_each_buffer(false, &mut |x| loaded |= x == b));
-    }
-    let shape = &lp.buffer(b).shape;
-    let covered = lp.kernels.iter().any(|k| {
-        k.domain.len() == shape.len()
-            && k.domain
-                .iter()
-                .zip(shape)
-                .all(|((_, d), s)| kiln_ir::shapes::dim_value(*d, syms) == kiln_ir::shapes::dim_value(*s, syms))
-            && k.body.iter().any(|s| match s {
-                Stmt::Store { buf, idx, .. } => {
-                    *buf == b && idx.iter().zip(&k.domain).all(|(e, (v, _))| *e == kiln_ir::loops::Expr::Var(*v))
-                }
-                _ => false,
-            })
-    });
-    !loaded && covered
 }
 
 /// A copy of input `a` whose `axis` has stride 1, for a kernel that wants it
