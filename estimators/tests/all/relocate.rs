@@ -420,3 +420,38 @@ fn a_searched_best_estimator_moves_and_persists() {
     let want = best.predict(&xs).unwrap().to_array::<Ix1>().unwrap();
     loaded.predict(&x).unwrap().close(&want, "best ridge loaded");
 }
+
+#[test]
+fn the_remaining_models_move_and_persist() {
+    let (x, _, r) = iris();
+    let xs = on(&x, Device::CudaSim);
+    moves_and_persists!("ShrunkCovariance", ShrunkCovariance::params().fit(&xs).unwrap(), x.clone(), mahalanobis, Ix1);
+    moves_and_persists!("Oas", Oas::params().fit(&xs).unwrap(), x.clone(), mahalanobis, Ix1);
+    moves_and_persists!("Binarizer", Binarizer::params().fit(&xs).unwrap(), x.clone(), transform, Ix2);
+    moves_and_persists!("Normalizer", Normalizer::params().fit(&xs).unwrap(), x.clone(), transform, Ix2);
+    // A kernel centerer, fitted on a Gram matrix.
+    let k = x.dot(&x.t());
+    moves_and_persists!(
+        "KernelCenterer",
+        KernelCenterer::params().fit(&on(&k, Device::CudaSim)).unwrap(),
+        k.clone(),
+        transform,
+        Ix2
+    );
+    // Several targets.
+    let y2 = ndarray::stack![Axis(1), r, r.mapv(|v| 2.0 * v - 1.0)];
+    moves_and_persists!(
+        "LinearRegression (multi-target)",
+        LinearRegression::params().fit_multi(&xs, &on(&y2, Device::CudaSim)).unwrap(),
+        x.clone(),
+        predict,
+        Ix2
+    );
+    moves_and_persists!(
+        "Ridge (multi-target)",
+        Ridge::params().fit_multi(&xs, &on(&y2, Device::CudaSim)).unwrap(),
+        x.clone(),
+        predict,
+        Ix2
+    );
+}
