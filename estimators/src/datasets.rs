@@ -39,7 +39,17 @@ pub use tuning::make_tuning_data;
 /// A local trait (kiln-runtime's `Float` is a marker without arithmetic): it adds the exact
 /// conversions the loaders and generators need on top of the kernel element type.
 pub trait Real:
-    kiln_runtime::Float + NpyElement + FromStr + PartialOrd + fmt::Display + Default + Send + Sync + 'static
+    kiln_runtime::Float
+    + NpyElement
+    + FromStr
+    + PartialOrd
+    + fmt::Display
+    + Default
+    + serde::Serialize
+    + serde::de::DeserializeOwned
+    + Send
+    + Sync
+    + 'static
 {
     /// The nearest value of this type (rounding for f32).
     fn from_f64(v: f64) -> Self;

@@ -56,6 +56,10 @@ pub enum EstimatorError {
     /// byte count overflows or the memory is not there (numpy's `MemoryError`).
     #[error("unable to allocate {bytes} bytes for {what} with shape {shape:?}")]
     OutOfMemory { what: &'static str, shape: Vec<usize>, bytes: u128 },
+    /// A saved model that cannot be written or read back: not a kiln model, another format
+    /// version or model type, attributes missing, of the wrong shape or value.
+    #[error("{0}")]
+    Persist(String),
     /// A kernel call failed (compile, launch, device).
     #[error(transparent)]
     Kernel(#[from] kiln_runtime::Error),

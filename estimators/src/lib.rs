@@ -36,6 +36,7 @@ pub mod neighbors;
 pub mod pipeline;
 pub mod preprocessing;
 mod random_state;
+pub mod relocate;
 pub mod traits;
 
 pub use datasets::Real;
@@ -79,6 +80,7 @@ pub mod prelude {
     };
     pub use crate::preprocessing::{OutputDistribution, QuantileTransformer, QuantileTransformerParams};
     pub use crate::preprocessing::{StandardScaler, StandardScalerParams};
+    pub use crate::relocate::{Persist, Relocate};
     pub use crate::traits::{Estimator, Model, Transformer, TransformerParams};
     pub use crate::{EstimatorError, Real};
     pub use kiln_runtime::{Device, Tensor};

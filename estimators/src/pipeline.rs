@@ -109,6 +109,73 @@ pub struct FittedPipeline<F: Real, M, S: Place> {
     model: M,
 }
 
+/// A fitted pipeline moves as a whole: every fitted step and the final model.
+impl<F: Real, M: crate::relocate::Relocate, S: Place> crate::relocate::Relocate for FittedPipeline<F, M, S> {
+    type At<T: Place> = FittedPipeline<F, M::At<T>, T>;
+    fn relocate<T: Place>(&self, device: kiln_runtime::Device) -> Result<FittedPipeline<F, M::At<T>, T>> {
+        let steps = self.steps.iter().map(|s| T::adopt(s.as_ref(), device)).collect::<Result<Vec<_>>>()?;
+        Ok(FittedPipeline { steps, model: self.model.relocate::<T>(device)? })
+    }
+}
+
+/// A fitted pipeline as written: each step's saved-model JSON, then the final model.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PipelineRepr<M> {
+    steps: Vec<serde_json::Value>,
+    model: M,
+}
+
+/// Written through the host: every step's attributes, then the final model's.
+impl<F: Real, M: serde::Serialize, S: Place> serde::Serialize for FittedPipeline<F, M, S> {
+    fn serialize<Ser: serde::Serializer>(&self, ser: Ser) -> std::result::Result<Ser::Ok, Ser::Error> {
+        let steps = self
+            .steps
+            .iter()
+            .map(|s| {
+                let text = s.to_json_dyn()?;
+                serde_json::from_str(&text).map_err(|e| EstimatorError::Persist(e.to_string()))
+            })
+            .collect::<Result<Vec<serde_json::Value>>>()
+            .map_err(serde::ser::Error::custom)?;
+        serde::Serialize::serialize(&PipelineRepr { steps, model: &self.model }, ser)
+    }
+}
+
+/// Read back on the host, each step by the model type its JSON names.
+impl<'de, F: Real, M: serde::de::DeserializeOwned> serde::Deserialize<'de> for FittedPipeline<F, M, crate::data::Host> {
+    fn deserialize<De: serde::Deserializer<'de>>(de: De) -> std::result::Result<Self, De::Error> {
+        let repr = <PipelineRepr<M> as serde::Deserialize>::deserialize(de)?;
+        let steps = repr.steps.into_iter().map(load_step::<F>).collect::<Result<Vec<_>>>();
+        Ok(FittedPipeline { steps: steps.map_err(serde::de::Error::custom)?, model: repr.model })
+    }
+}
+
+/// A saved pipeline step: the fitted transformer its JSON names.
+fn load_step<F: Real>(v: serde_json::Value) -> Result<Box<dyn Transformer<F, crate::data::Host>>> {
+    use crate::data::Host;
+    use crate::preprocessing as pre;
+    use crate::relocate::Persist;
+    let text = v.to_string();
+    let name = v.get("model").and_then(serde_json::Value::as_str).unwrap_or_default();
+    Ok(match name.split('<').next().unwrap_or_default() {
+        "StandardScaler" => Box::new(pre::StandardScaler::<F, Host>::from_json(&text)?),
+        "MinMaxScaler" => Box::new(pre::MinMaxScaler::<F, Host>::from_json(&text)?),
+        "MaxAbsScaler" => Box::new(pre::MaxAbsScaler::<F, Host>::from_json(&text)?),
+        "PolynomialFeatures" => Box::new(pre::PolynomialFeatures::<F, Host>::from_json(&text)?),
+        "SplineTransformer" => Box::new(pre::SplineTransformer::<F, Host>::from_json(&text)?),
+        "QuantileTransformer" => Box::new(pre::QuantileTransformer::<F, Host>::from_json(&text)?),
+        "KernelCenterer" => Box::new(pre::KernelCenterer::<F, Host>::from_json(&text)?),
+        "Binarizer" => Box::new(pre::Binarizer::from_json(&text)?),
+        "Normalizer" => Box::new(pre::Normalizer::from_json(&text)?),
+        "Pca" => Box::new(crate::decomposition::Pca::<F, Host>::from_json(&text)?),
+        "Nystroem" => Box::new(crate::kernel_approximation::Nystroem::<F, Host>::from_json(&text)?),
+        "KMeans" => Box::new(crate::cluster::KMeans::<F, Host>::from_json(&text)?),
+        "FittedPipeline" => Box::new(FittedPipeline::<F, (), Host>::from_json(&text)?),
+        _ => return Err(EstimatorError::Persist(format!("unknown pipeline step {name:?}"))),
+    })
+}
+
 impl<F: Real, M: std::fmt::Debug, S: Place> std::fmt::Debug for FittedPipeline<F, M, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "FittedPipeline({} fitted steps, then {:?})", self.steps.len(), self.model)
@@ -344,5 +411,14 @@ impl<F: Real, S: Place> Transformer<F, S> for FittedPipeline<F, (), S> {
             Some(z) => z,
             None => x.clone(),
         })
+    }
+    fn to_host_dyn(&self) -> Result<Box<dyn Transformer<F, crate::data::Host>>> {
+        Ok(Box::new(crate::relocate::Relocate::to_host(self)?))
+    }
+    fn to_device_dyn(&self, device: kiln_runtime::Device) -> Result<Box<dyn Transformer<F, crate::data::OnDevice>>> {
+        Ok(Box::new(crate::relocate::Relocate::to_device(self, &device)?))
+    }
+    fn to_json_dyn(&self) -> Result<String> {
+        crate::relocate::Persist::to_json(self)
     }
 }

@@ -65,6 +65,11 @@ pub trait Place: Storage {
     /// # Errors
     /// Transfer errors.
     fn vec_host<T: Element>(v: &Self::Vec<T>) -> Result<Array1<T>>;
+    /// A fitted transformer (a pipeline's step) moved here (`device` for [`OnDevice`]).
+    ///
+    /// # Errors
+    /// Transfer errors.
+    fn adopt<F: Real, P: Place>(t: &dyn Transformer<F, P>, device: Device) -> Result<Box<dyn Transformer<F, Self>>>;
 }
 
 fn as_i64(idx: &[usize]) -> Array1<i64> {
@@ -98,6 +103,9 @@ impl Place for Host {
     }
     fn vec_host<T: Element>(v: &Array1<T>) -> Result<Array1<T>> {
         Ok(v.clone())
+    }
+    fn adopt<F: Real, P: Place>(t: &dyn Transformer<F, P>, _: Device) -> Result<Box<dyn Transformer<F, Host>>> {
+        t.to_host_dyn()
     }
 }
 
@@ -133,6 +141,12 @@ impl Place for OnDevice {
     }
     fn vec_host<T: Element>(v: &Tensor<T>) -> Result<Array1<T>> {
         Ok(v.to_array::<Ix1>()?)
+    }
+    fn adopt<F: Real, P: Place>(
+        t: &dyn Transformer<F, P>,
+        device: Device,
+    ) -> Result<Box<dyn Transformer<F, OnDevice>>> {
+        t.to_device_dyn(device)
     }
 }
 
@@ -257,6 +271,22 @@ pub trait Transformer<F: Real, S: Place = Host>: Send + Sync {
     /// # Errors
     /// Whatever the estimator's own `transform` rejects.
     fn transform_dyn(&self, x: &S::Mat<F>) -> Result<S::Mat<F>>;
+    /// The fitted transformer with its attributes on the host ([`crate::relocate::Relocate`]).
+    ///
+    /// # Errors
+    /// Transfer errors.
+    fn to_host_dyn(&self) -> Result<Box<dyn Transformer<F, Host>>>;
+    /// The fitted transformer with its attributes as tensors on `device`.
+    ///
+    /// # Errors
+    /// Transfer errors.
+    fn to_device_dyn(&self, device: Device) -> Result<Box<dyn Transformer<F, OnDevice>>>;
+    /// The fitted transformer as saved-model JSON ([`crate::relocate::Persist::to_json`]), to
+    /// save a pipeline.
+    ///
+    /// # Errors
+    /// Transfer errors; a transformer that cannot be saved (`FunctionTransformer`).
+    fn to_json_dyn(&self) -> Result<String>;
 }
 
 /// Hyper-parameters of an estimator that is fitted on X (and y, for supervised ones:
@@ -366,6 +396,18 @@ macro_rules! host_transformer {
         impl<F: $crate::datasets::Real> $crate::traits::Transformer<F, $place> for $fitted {
             fn transform_dyn(&self, x: &$crate::data::Mat<$place, F>) -> $crate::Result<$crate::data::Mat<$place, F>> {
                 self.transform(x)
+            }
+            fn to_host_dyn(&self) -> $crate::Result<Box<dyn $crate::traits::Transformer<F, $crate::data::Host>>> {
+                Ok(Box::new($crate::relocate::Relocate::to_host(self)?))
+            }
+            fn to_device_dyn(
+                &self,
+                device: ::kiln_runtime::Device,
+            ) -> $crate::Result<Box<dyn $crate::traits::Transformer<F, $crate::data::OnDevice>>> {
+                Ok(Box::new($crate::relocate::Relocate::to_device(self, &device)?))
+            }
+            fn to_json_dyn(&self) -> $crate::Result<String> {
+                $crate::relocate::Persist::to_json(self)
             }
         }
     };

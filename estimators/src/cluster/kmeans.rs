@@ -47,6 +47,8 @@ pub struct KMeans<F: Real, S: Storage> {
     n_features: usize,
 }
 
+crate::relocate!([F: Real] KMeans<F, @> { centers: mat[k, d], labels: vec, inertia, n_iter, n_features: size[d] });
+
 impl KMeans<f64, crate::data::Host> {
     /// Cluster into `n_clusters` groups, with the defaults of [`KMeansParams`].
     pub fn params(n_clusters: usize) -> KMeansParams {

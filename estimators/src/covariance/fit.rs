@@ -137,6 +137,8 @@ struct Fitted<F: Real, S: Storage> {
     _f: PhantomData<F>,
 }
 
+crate::relocate!([F: Real] Fitted<F, @> { location: vec[d], covariance: mat[d, d], precision: mat[d, d], precision_host, logdet_precision, store_precision, shrinkage, n_features: size[d], _f });
+
 impl<F: Real, S: Storage> Fitted<F, S> {
     fn new(m: Moments<F, S>, shrinkage: f64, store_precision: bool, device: kiln_runtime::Device) -> Result<Self> {
         let cov = if shrinkage == 0.0 { m.cov.clone() } else { shrink(&m.cov, shrinkage) };
@@ -217,6 +219,8 @@ macro_rules! covariance_model {
         pub struct $name<F: Real, S: Storage> {
             fitted: Fitted<F, S>,
         }
+
+        crate::relocate!([F: Real] $name<F, @> { fitted: model });
 
         impl<F: Real, S: Storage> $name<F, S> {
             /// The estimated location (`location_`): the column means, or zeros with

@@ -38,7 +38,7 @@ fn reconstruct<F: Float>(z: Array2<F>, mean: Array1<F>, components: Array2<F>, s
 }
 
 /// How PCA finds the principal axes (scikit-learn's `svd_solver`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SvdSolver {
     /// Eigendecomposition of the d x d covariance matrix (scikit-learn's `"covariance_eigh"`):
     /// one pass over X, exact, best when n_samples >> n_features.
@@ -63,7 +63,7 @@ impl SvdSolver {
 }
 
 /// Hyper-parameters of [`Pca`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PcaParams {
     n_components: usize,
     whiten: bool,
@@ -87,6 +87,8 @@ pub struct Pca<F: Real, S: Storage> {
     params: PcaParams,
     _f: PhantomData<F>,
 }
+
+crate::relocate!([F: Real] Pca<F, @> { components: mat[k, d], explained_variance: vec[k], explained_variance_ratio: vec[k], singular_values: vec[k], mean: vec[d], scale: vec[k], noise_variance, n_samples, n_features: size[d], params, _f });
 
 /// What a solver finds, on the host in f64: the kept components (rows, sign-flipped), their
 /// variances, the total variance of X and the noise variance.

@@ -144,6 +144,8 @@ pub struct LinearDiscriminantAnalysis<F: Real, S: Storage> {
     n_components: usize,
 }
 
+crate::relocate!([F: Real] LinearDiscriminantAnalysis<F, @> { classes: vec[c], means: mat[c, d], priors: vec[c], xbar: vec[d], scalings: mat[d, _], projection: opt_mat[d, m], coef: mat[k, d], intercept: vec[k], full_coef: mat[c, d], full_intercept: vec[c], explained_variance_ratio: vec, covariance: opt_mat[d, d], n_classes: size[c], n_features: size[d], n_components: size[m] });
+
 impl LinearDiscriminantAnalysis<f64, Host> {
     /// scikit-learn's defaults (see [`LinearDiscriminantAnalysisParams`]).
     pub fn params() -> LinearDiscriminantAnalysisParams {

@@ -94,7 +94,7 @@ pub(crate) fn project<F: Float>(k: Array2<F>, w: Array2<F>) -> Array2<F> {
 }
 
 /// A kernel function Nystroem approximates (scikit-learn's `kernel` strings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Kernel {
     /// `exp(-gamma ||x - y||^2)` (`"rbf"`, the default).
@@ -113,7 +113,7 @@ pub enum Kernel {
 }
 
 /// A kernel with its parameters resolved (scikit-learn's defaults filled in).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Resolved {
     pub kernel: Kernel,
     pub gamma: f64,

@@ -42,6 +42,8 @@ pub struct Nystroem<F: Real, S: Storage> {
     _f: PhantomData<F>,
 }
 
+crate::relocate!([F: Real] Nystroem<F, @> { components: mat[k, d], component_indices, normalization: mat[k, k], resolved, n_features: size[d], _f });
+
 impl Nystroem<f64, Host> {
     /// scikit-learn's defaults (see [`NystroemParams`]).
     pub fn params() -> NystroemParams {

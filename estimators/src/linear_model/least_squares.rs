@@ -84,19 +84,21 @@ pub struct LinearModel<F: Real, S: Storage, P> {
     params: P,
 }
 
+crate::relocate!([F: Real, P: crate::relocate::Attr] LinearModel<F, @, P> { coef: vec[d], intercept, n_features: size[d], params });
+
 /// A fitted ordinary least squares model (`LinearRegression::params().fit(&x, &t)?`).
 pub type LinearRegression<F, S> = LinearModel<F, S, LinearRegressionParams>;
 /// A fitted ridge regression model (`Ridge::params().alpha(1.0).fit(&x, &t)?`).
 pub type Ridge<F, S> = LinearModel<F, S, RidgeParams>;
 
 /// Hyper-parameters of [`LinearRegression`] (scikit-learn's defaults: `fit_intercept = true`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LinearRegressionParams {
     fit_intercept: bool,
 }
 
 /// Hyper-parameters of [`Ridge`] (scikit-learn's defaults: `alpha = 1`, `fit_intercept = true`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RidgeParams {
     alpha: f64,
     fit_intercept: bool,

@@ -120,6 +120,8 @@ pub struct LogisticRegression<F: Real, S: Storage> {
     _f: PhantomData<F>,
 }
 
+crate::relocate!([F: Real] LogisticRegression<F, @> { coef: mat[k, d], intercept: vec[k], classes: vec[c], w: mat[c, d], b: vec[c], n_classes: size[c], n_features: size[d], n_iter, converged, _f });
+
 impl LogisticRegression<f64, Host> {
     /// scikit-learn's defaults: `C = 1`, `max_iter = 100`, `tol = 1e-4`, `fit_intercept = true`.
     pub fn params() -> LogisticRegressionParams {

@@ -68,6 +68,8 @@ pub struct PoissonRegressor<F: Real, S: Storage> {
     n_iter: usize,
 }
 
+crate::relocate!([F: Real] PoissonRegressor<F, @> { coef: vec[d], intercept, n_features: size[d], n_iter });
+
 impl PoissonRegressor<f64, Host> {
     /// scikit-learn's defaults: `alpha = 1`, an intercept, `max_iter = 100`, `tol = 1e-4`.
     pub fn params() -> PoissonRegressorParams {

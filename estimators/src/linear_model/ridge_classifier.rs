@@ -93,6 +93,8 @@ pub struct RidgeClassifier<F: Real, S: Storage> {
     best_score: Option<f64>,
 }
 
+crate::relocate!([F: Real] RidgeClassifier<F, @> { classes: vec[c], coef: mat[k, d], intercept: vec[k], full_coef: mat[c, d], full_intercept: vec[c], n_classes: size[c], n_features: size[d], alpha, best_score });
+
 /// A fitted `RidgeClassifierCV`: the [`RidgeClassifier`] fitted with the alpha leave-one-out
 /// chose (its methods through `Deref`), with [`RidgeClassifierCV::alpha`] and
 /// [`RidgeClassifierCV::best_score`].
@@ -100,6 +102,8 @@ pub struct RidgeClassifier<F: Real, S: Storage> {
 pub struct RidgeClassifierCV<F: Real, S: Storage> {
     inner: RidgeClassifier<F, S>,
 }
+
+crate::relocate!([F: Real] RidgeClassifierCV<F, @> { inner: model });
 
 impl<F: Real, S: Storage> std::ops::Deref for RidgeClassifierCV<F, S> {
     type Target = RidgeClassifier<F, S>;

@@ -125,6 +125,8 @@ pub struct RidgeCV<F: Real, S: Storage> {
     cv_results: Option<Array2<f64>>,
 }
 
+crate::relocate!([F: Real] RidgeCV<F, @> { alpha, best_score, model: model, cv_results });
+
 impl RidgeCV<f64, Host> {
     /// scikit-learn's defaults: `alphas = [0.1, 1.0, 10.0]`, `fit_intercept = true`,
     /// `gcv_mode = "auto"`, `scoring = None`, `store_cv_results = false`.

@@ -122,7 +122,7 @@ pub(super) fn ill_defined<F: Real>() -> EstimatorError {
 /// `covariances_` (absent when the start came from `precisions_init` alone) and
 /// `precisions_cholesky_`, shaped per covariance type (full k x d x d, tied d x d, diag k x d,
 /// spherical k).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct State {
     pub(super) weights: Array1<f64>,
     pub(super) means: Array2<f64>,
@@ -261,6 +261,70 @@ pub(super) enum EStep<F: Real, S: Storage> {
 /// The E-step's outputs: responsibilities (n x k), per-row log-likelihood, its mean, the most
 /// likely component.
 pub(super) type EStepOut<F> = (Tensor<F>, Tensor<F>, Tensor<F>, Tensor<i64>);
+
+/// Moves with the model: each operand to the new storage (see [`crate::relocate`]).
+impl<F: Real, S: Storage> crate::relocate::Relocate for EStep<F, S> {
+    type At<T: crate::traits::Place> = EStep<F, T>;
+    fn relocate<T: crate::traits::Place>(&self, d: kiln_runtime::Device) -> Result<EStep<F, T>> {
+        use crate::relocate::{mat, vec};
+        Ok(match self {
+            EStep::Full { lflat, mul, bias } => EStep::Full {
+                lflat: mat::<S, T, F>(lflat, d)?,
+                mul: mat::<S, T, F>(mul, d)?,
+                bias: vec::<S, T, F>(bias, d)?,
+            },
+            EStep::Diag { means, prec, bias } => EStep::Diag {
+                means: mat::<S, T, F>(means, d)?,
+                prec: mat::<S, T, F>(prec, d)?,
+                bias: vec::<S, T, F>(bias, d)?,
+            },
+        })
+    }
+}
+
+/// [`EStep`] as written and read: host arrays.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+enum EStepRepr<M, V> {
+    Full { lflat: M, mul: M, bias: V },
+    Diag { means: M, prec: M, bias: V },
+}
+
+impl<F: Real, S: Storage> serde::Serialize for EStep<F, S> {
+    fn serialize<Ser: serde::Serializer>(&self, ser: Ser) -> std::result::Result<Ser::Ok, Ser::Error> {
+        use crate::relocate::Relocate;
+        let host = self
+            .relocate::<crate::data::Host>(kiln_runtime::Device::default_device())
+            .map_err(serde::ser::Error::custom)?;
+        match &host {
+            EStep::Full { lflat, mul, bias } => EStepRepr::Full { lflat, mul, bias }.serialize(ser),
+            EStep::Diag { means, prec, bias } => EStepRepr::Diag { means, prec, bias }.serialize(ser),
+        }
+    }
+}
+
+impl<'de, F: Real> serde::Deserialize<'de> for EStep<F, crate::data::Host> {
+    fn deserialize<De: serde::Deserializer<'de>>(de: De) -> std::result::Result<Self, De::Error> {
+        let repr = EStepRepr::<Array2<F>, Array1<F>>::deserialize(de)?;
+        let (EStepRepr::Full { lflat: m1, mul: m2, bias } | EStepRepr::Diag { means: m1, prec: m2, bias }) = &repr;
+        let check = || -> Result<()> {
+            crate::relocate::check_finite(m1, "estep")?;
+            crate::relocate::check_finite(m2, "estep")?;
+            crate::relocate::check_finite(bias, "estep")?;
+            if m2.nrows() != bias.len() {
+                return Err(EstimatorError::Persist(
+                    "inconsistent attributes: the E-step operands disagree on the number of components".into(),
+                ));
+            }
+            Ok(())
+        };
+        check().map_err(serde::de::Error::custom)?;
+        Ok(match repr {
+            EStepRepr::Full { lflat, mul, bias } => EStep::Full { lflat, mul, bias },
+            EStepRepr::Diag { means, prec, bias } => EStep::Diag { means, prec, bias },
+        })
+    }
+}
 
 impl<F: Real, S: Storage> EStep<F, S> {
     /// The operands of the E-step for `state`, moved to `device`.

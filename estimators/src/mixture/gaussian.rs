@@ -26,7 +26,7 @@ use std::str::FromStr;
 const NAME: &str = "GaussianMixture";
 
 /// The form of each component's covariance (`covariance_type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CovarianceType {
     /// Each component its own general covariance matrix (`"full"`, the default).
     Full,
@@ -60,7 +60,7 @@ impl FromStr for CovarianceType {
 }
 
 /// How the responsibilities that start EM are drawn (`init_params`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MixtureInit {
     /// One-hot responsibilities from a k-means clustering (`"kmeans"`, the default).
     KMeans,
@@ -96,7 +96,7 @@ impl FromStr for MixtureInit {
 /// Hyper-parameters of [`GaussianMixture`] (scikit-learn's defaults: full covariances,
 /// `tol = 1e-3`, `reg_covar = 1e-6`, `max_iter = 100`, `n_init = 1`, `init_params = "kmeans"`;
 /// the seed defaults to 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GaussianMixtureParams {
     n_components: usize,
     covariance_type: CovarianceType,
@@ -129,6 +129,8 @@ pub struct GaussianMixture<F: Real, S: Storage> {
     params: GaussianMixtureParams,
     n_features: usize,
 }
+
+crate::relocate!([F: Real] GaussianMixture<F, @> { weights: vec[k], means: mat[k, d], covariances, precisions, precisions_cholesky, converged, n_iter, lower_bound, lower_bounds, estep: model, state, params, n_features: size[d] });
 
 impl GaussianMixture<f64, Host> {
     /// A mixture of `n_components` Gaussians, with the defaults of [`GaussianMixtureParams`].

@@ -85,7 +85,7 @@ fn gnb_predict<F: Float>(
 
 /// Hyper-parameters of [`GaussianNB`] (scikit-learn's defaults: no `priors`, priors from the
 /// class frequencies; `var_smoothing = 1e-9`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GaussianNBParams {
     priors: Option<Vec<f64>>,
     var_smoothing: f64,
@@ -107,6 +107,8 @@ pub struct GaussianNB<F: Real, S: Storage> {
     params: GaussianNBParams,
     _f: PhantomData<F>,
 }
+
+crate::relocate!([F: Real] GaussianNB<F, @> { classes: vec[c], theta: mat[c, d], var: mat[c, d], class_count: vec[c], class_prior: vec[c], epsilon, n_classes: size[c], n_features: size[d], params, _f });
 
 impl GaussianNB<f64, Host> {
     /// scikit-learn's defaults: no `priors`, `var_smoothing = 1e-9`.

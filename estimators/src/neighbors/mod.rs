@@ -81,7 +81,7 @@ impl DistanceMetric {
 
 /// The metric a search runs (scikit-learn's `effective_metric_`): minkowski with `p` 1, 2 or
 /// infinity is manhattan, euclidean or chebyshev.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum EffectiveMetric {
     /// The L2 distance.
     Euclidean,
@@ -157,6 +157,8 @@ pub(crate) struct Index<F: Real, S: Storage> {
     metric: EffectiveMetric,
     _f: PhantomData<F>,
 }
+
+crate::relocate!([F: Real] Index<F, @> { estimator: name, fit_x: mat[n, d], n_samples_fit: size[n], n_features: size[d], n_neighbors, metric, _f });
 
 impl<F: Real, S: Storage> Index<F, S> {
     /// The `k` nearest training rows of every row of `q` (nearest first): distances and
@@ -296,6 +298,8 @@ pub struct NearestNeighbors<F: Real, S: Storage> {
     index: Index<F, S>,
     radius: f64,
 }
+
+crate::relocate!([F: Real] NearestNeighbors<F, @> { index: model, radius });
 
 impl NearestNeighbors<f64, crate::data::Host> {
     /// `n_neighbors` neighbours per query by default (scikit-learn's default is 5); radius 1,

@@ -10,7 +10,7 @@ use kiln_runtime::{tensor_arg, Tensor};
 use ndarray::{Array1, Ix2};
 
 /// How neighbours are weighted (scikit-learn's `weights`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Weights {
     /// `"uniform"`: every neighbour counts the same.
     #[default]
@@ -70,6 +70,8 @@ pub struct KNeighborsClassifier<F: Real, S: Storage> {
     n_classes: usize,
     weights: Weights,
 }
+
+crate::relocate!([F: Real] KNeighborsClassifier<F, @> { index: model, y: vec, classes: vec[c], n_classes: size[c], weights });
 
 impl KNeighborsClassifier<f64, Host> {
     /// A classifier voting among `n_neighbors` neighbours (scikit-learn's default is 5).
@@ -193,6 +195,8 @@ pub struct KNeighborsRegressor<F: Real, S: Storage> {
     y: S::Vec<F>,
     weights: Weights,
 }
+
+crate::relocate!([F: Real] KNeighborsRegressor<F, @> { index: model, y: vec, weights });
 
 impl KNeighborsRegressor<f64, Host> {
     /// A regressor averaging `n_neighbors` neighbours (scikit-learn's default is 5).

@@ -23,11 +23,13 @@ pub struct BinarizerParams {
 }
 
 /// A "fitted" binarizer: the threshold and the feature count seen when fitting.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Binarizer {
     threshold: f64,
     n_features: usize,
 }
+
+crate::relocate!(plain Binarizer);
 
 impl Binarizer {
     /// The default hyper-parameters: `threshold = 0.0`.

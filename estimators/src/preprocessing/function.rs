@@ -64,6 +64,16 @@ pub struct FunctionTransformer {
     n_features: Option<usize>,
 }
 
+crate::relocate!(plain FunctionTransformer);
+
+/// A fitted function transformer holds the user's kernels, which cannot be written: saving one
+/// (or a pipeline holding one) is an error.
+impl serde::Serialize for FunctionTransformer {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> std::result::Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("a FunctionTransformer holds the user's kernels, which cannot be saved"))
+    }
+}
+
 impl FunctionTransformer {
     /// The default hyper-parameters (identity).
     pub fn params() -> FunctionTransformerParams {

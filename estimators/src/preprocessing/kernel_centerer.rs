@@ -40,6 +40,8 @@ pub struct KernelCenterer<F: Real, S: Storage> {
     _f: PhantomData<F>,
 }
 
+crate::relocate!([F: Real] KernelCenterer<F, @> { k_fit_rows: vec[n], k_fit_all, n_fit: size[n], _f });
+
 impl KernelCenterer<f64, crate::data::Host> {
     /// The (empty) hyper-parameters.
     pub fn params() -> KernelCentererParams {

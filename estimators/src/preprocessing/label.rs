@@ -100,6 +100,8 @@ pub struct LabelEncoder<S: Storage> {
     device: Device,
 }
 
+crate::relocate!([] LabelEncoder<@> { classes: vec[c], host: list[c], device: device });
+
 impl LabelEncoder<crate::data::Host> {
     /// The (empty) hyper-parameters.
     pub fn params() -> LabelEncoderParams {
@@ -176,7 +178,7 @@ impl<S: Storage> LabelEncoder<S> {
 }
 
 /// What `y` looked like when a [`LabelBinarizer`] was fitted (scikit-learn's `y_type_`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum TargetType {
     /// At most two distinct labels (`"binary"`): one output column.
@@ -187,7 +189,7 @@ pub enum TargetType {
 
 /// Hyper-parameters of [`LabelBinarizer`] (scikit-learn's defaults: `neg_label = 0`,
 /// `pos_label = 1`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LabelBinarizerParams {
     neg_label: i64,
     pos_label: i64,
@@ -209,6 +211,8 @@ pub struct LabelBinarizer<S: Storage> {
     params: LabelBinarizerParams,
     device: Device,
 }
+
+crate::relocate!([] LabelBinarizer<@> { classes: vec[c], host: list[c], y_type, params, device: device });
 
 impl LabelBinarizer<crate::data::Host> {
     /// The default hyper-parameters: `neg_label = 0`, `pos_label = 1`.

@@ -37,6 +37,8 @@ pub struct MaxAbsScaler<F: Real, S: Storage> {
     _f: PhantomData<F>,
 }
 
+crate::relocate!([F: Real] MaxAbsScaler<F, @> { max_abs: vec[d], scale: vec[d], zero: vec[d], n_samples, n_features: size[d], _f });
+
 impl MaxAbsScaler<f64, crate::data::Host> {
     /// The (only) hyper-parameters.
     pub fn params() -> MaxAbsScalerParams {

@@ -50,6 +50,8 @@ pub struct MinMaxScaler<F: Real, S: Storage> {
     _f: PhantomData<F>,
 }
 
+crate::relocate!([F: Real] MinMaxScaler<F, @> { data_min: vec[d], data_max: vec[d], data_range: vec[d], scale: vec[d], min: vec[d], n_samples, n_features: size[d], _f });
+
 impl MinMaxScaler<f64, crate::data::Host> {
     /// The default hyper-parameters: `feature_range = (0, 1)`.
     pub fn params() -> MinMaxScalerParams {

@@ -22,7 +22,7 @@ fn normalize_rows<F: Float>(x: Array2<F>, norm: i64, tiny: F) -> Array2<F> {
 }
 
 /// The norm each sample is scaled to one of (`norm`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Norm {
     /// The sum of absolute values (`"l1"`).
     L1,
@@ -52,11 +52,13 @@ pub struct NormalizerParams {
 
 /// A "fitted" normalizer: only the norm and the feature count, so it transforms host arrays
 /// and tensors on any device alike.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Normalizer {
     norm: Norm,
     n_features: usize,
 }
+
+crate::relocate!(plain Normalizer);
 
 impl Normalizer {
     /// The default hyper-parameters: `norm = Norm::L2`.

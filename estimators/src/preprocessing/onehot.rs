@@ -90,7 +90,7 @@ fn ohe_inverse<F: Float>(
 }
 
 /// What `transform` does with a code it did not see when fitting (`handle_unknown`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum HandleUnknown {
     /// Refuse it (`"error"`, scikit-learn's default).
     #[default]
@@ -171,6 +171,8 @@ pub struct OneHotEncoder<S: Storage> {
     col_table: S::Vec<i64>,
     device: Device,
 }
+
+crate::relocate!([] OneHotEncoder<@> { categories: list[f], infrequent: list[f], groups: list[f], drop_after, n_features_outs: list[f], handle_unknown, cats_table: mat, colmap_table: mat, unknown_table: vec, feat_table: vec, col_table: vec, device: device });
 
 impl OneHotEncoder<crate::data::Host> {
     /// The default hyper-parameters.

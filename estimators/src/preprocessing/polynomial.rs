@@ -44,6 +44,8 @@ pub struct PolynomialFeatures<F: Real, S: Storage> {
     _f: PhantomData<F>,
 }
 
+crate::relocate!([F: Real] PolynomialFeatures<F, @> { powers, cols: mat, used: mat, n_features, _f });
+
 impl PolynomialFeatures<f64, crate::data::Host> {
     /// The default hyper-parameters: `degree = 2`, `interaction_only = false`,
     /// `include_bias = true`.

@@ -208,7 +208,7 @@ fn quantile_inverse<F: Float>(x: Array2<F>, q: Array2<F>, refs: Array1<f64>, nor
 }
 
 /// The distribution transform maps to (`output_distribution`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum OutputDistribution {
     /// Uniform on [0, 1] (`"uniform"`, the default).
     #[default]
@@ -238,6 +238,8 @@ pub struct QuantileTransformer<F: Real, S: Storage> {
     output_distribution: OutputDistribution,
     _f: PhantomData<F>,
 }
+
+crate::relocate!([F: Real] QuantileTransformer<F, @> { quantiles: mat[q, d], references: vec[q], n_quantiles: size[q], n_features: size[d], output_distribution, _f });
 
 impl QuantileTransformer<f64, crate::data::Host> {
     /// The default hyper-parameters.

@@ -169,7 +169,7 @@ pub enum SplineKnots {
 }
 
 /// What the basis does outside the base knots' range (scikit-learn's `extrapolation`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Extrapolation {
     /// Values outside the range are an error (`"error"`).
@@ -218,6 +218,8 @@ pub struct SplineTransformer<F: Real, S: Storage> {
     edge: S::Mat<f64>,
     _f: PhantomData<F>,
 }
+
+crate::relocate!([F: Real] SplineTransformer<F, @> { knots, degree, extrapolation, n_splines, n_features_out, lo: vec, period: vec, inner: vec, next: vec, t: mat, levels: mats, feat: vec, col: vec, wrap: vec, bounds: mat, edge: mat, _f });
 
 impl SplineTransformer<f64, crate::data::Host> {
     /// The default hyper-parameters: `n_knots = 5`, `degree = 3`, `knots = "uniform"`,

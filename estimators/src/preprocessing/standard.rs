@@ -36,7 +36,7 @@ fn unstandardize<F: Float>(x: Array2<F>, mean: Array1<F>, scale: Array1<F>) -> A
 }
 
 /// Hyper-parameters of [`StandardScaler`] (scikit-learn's defaults: center and scale).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StandardScalerParams {
     with_mean: bool,
     with_std: bool,
@@ -168,6 +168,8 @@ impl<F: Real, S: Storage> StandardScaler<F, S> {
         Ok((mean, scale))
     }
 }
+
+crate::relocate!([F: Real] StandardScaler<F, @> { mean: vec[d], var: vec[d], scale: vec[d], n_samples, n_features: size[d], params, _f });
 
 crate::traits::host_transformer!(StandardScalerParams => StandardScaler<F, crate::data::Host>, unchecked);
 crate::model_selection::set_params!(StandardScalerParams, "StandardScaler" { "with_mean" => with_mean: bool, "with_std" => with_std: bool });

@@ -28,6 +28,7 @@ mod poisson;
 mod preprocessing;
 mod preprocessing_more;
 mod quantile;
+mod relocate;
 mod ridge_classifier;
 mod ridge_cv;
 mod sample_weight;

@@ -398,7 +398,7 @@ fn test_k_and_radius_neighbors_duplicates() {
     // More duplicates than neighbours: the first duplicate is masked instead of the row.
     let nn = NearestNeighbors::params(1).fit(&Array2::<f64>::ones((3, 1))).unwrap();
     let (d, i) = nn.kneighbors_train().unwrap();
-    assert_eq!(d, Array2::zeros((3, 1)));
+    assert_eq!(d, Array2::<f64>::zeros((3, 1)));
     assert_eq!(i, array![[1i64], [0], [1]]);
 }
 

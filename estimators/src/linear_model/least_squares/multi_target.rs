@@ -43,6 +43,8 @@ pub struct MultiTargetLinearModel<F: Real, S: Storage, P> {
     params: P,
 }
 
+crate::relocate!([F: Real, P: crate::relocate::Attr] MultiTargetLinearModel<F, @, P> { coef: mat[t, d], intercept: vec[t], n_features: size[d], params });
+
 impl LinearRegressionParams {
     /// Fit each column of `y` (n_samples x n_targets) by least squares on the same X.
     ///
