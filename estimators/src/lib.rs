@@ -78,6 +78,7 @@ pub mod prelude {
         PolynomialFeatures, PolynomialFeaturesParams,
     };
     pub use crate::preprocessing::{OutputDistribution, QuantileTransformer, QuantileTransformerParams};
+    pub use crate::preprocessing::{Smooth, TargetEncoder, TargetEncoderCv, TargetEncoderParams, TargetEncoderType};
     pub use crate::preprocessing::{StandardScaler, StandardScalerParams};
     pub use crate::traits::{Estimator, Model, Transformer, TransformerParams};
     pub use crate::{EstimatorError, Real};
