@@ -79,6 +79,7 @@ pub mod prelude {
         PolynomialFeatures, PolynomialFeaturesParams,
     };
     pub use crate::preprocessing::{OutputDistribution, QuantileTransformer, QuantileTransformerParams};
+    pub use crate::preprocessing::{Smooth, TargetEncoder, TargetEncoderCv, TargetEncoderParams, TargetEncoderType};
     pub use crate::preprocessing::{StandardScaler, StandardScalerParams};
     pub use crate::relocate::{Persist, Relocate};
     pub use crate::traits::{Estimator, Model, Transformer, TransformerParams};

@@ -270,7 +270,7 @@ fn fit<F: Real, X: Matrix<F>, T: Vector<F>, W: Vector<F>, P: EstimatorName>(
 
 /// Sample weights: one per row, finite, non-negative, not all 0 (scikit-learn's
 /// `_check_sample_weight(..., ensure_non_negative=True)`).
-fn check_weights<F: Real, W: Vector<F>>(w: &W, n: usize) -> Result<()> {
+pub(crate) fn check_weights<F: Real, W: Vector<F>>(w: &W, n: usize) -> Result<()> {
     check_len("sample_weight", w.length()?, n)?;
     let (min, probe) = weight_stats::tensors::<F>(w.arg())?;
     if probe.item()?.to_f64().is_nan() {

@@ -47,6 +47,29 @@ fn softmax_loss_grad<F: Float>(x: Array2<F>, y: Array2<F>, w: Array2<F>, b: Arra
     (loss, r.t().dot(&x), r.sum_axis(Axis(0)))
 }
 
+/// [`softmax_loss_grad`] with sample weights `sw`: each row's loss and residuals count
+/// `sw[i]` times.
+#[kernel(crate = kiln_runtime)]
+fn softmax_loss_grad_weighted<F: Float>(
+    x: Array2<F>,
+    y: Array2<F>,
+    sw: Array1<F>,
+    w: Array2<F>,
+    b: Array1<F>,
+) -> (F, Array2<F>, Array1<F>) {
+    let z = x.dot(&w.t()) + b;
+    let lse = z.logsumexp_axis(Axis(1));
+    let loss = ((&lse - (&z * &y).sum_axis(Axis(1))) * &sw).sum();
+    let r = ((z - lse.insert_axis(Axis(1))).exp() - y) * sw.insert_axis(Axis(1));
+    (loss, r.t().dot(&x), r.sum_axis(Axis(0)))
+}
+
+/// The sum of the sample weights.
+#[kernel(crate = kiln_runtime)]
+fn weight_sum<F: Float>(sw: Array1<F>) -> F {
+    sw.sum()
+}
+
 /// Class probabilities (softmax of `X W^T + b`) and the most probable class label.
 #[kernel(crate = kiln_runtime)]
 fn softmax_predict<F: Float>(
@@ -210,9 +233,42 @@ impl LogisticRegressionParams {
         x: &X,
         y: &Y,
     ) -> Result<LogisticRegression<F, X::Storage>> {
+        self.fit_inner(x, y, None::<&Array1<F>>)
+    }
+
+    /// [`LogisticRegressionParams::fit`] with sample weights (`fit(X, y, sample_weight)`): row
+    /// `i`'s loss counts `sw[i]` times, and the objective is scaled by `1 / sum(sw)` (the
+    /// penalty `1 / (C sum(sw))`), as scikit-learn's.
+    ///
+    /// # Errors
+    /// As [`LogisticRegressionParams::fit`]; `sw` of another length than X's rows, negative or
+    /// non-finite.
+    pub fn fit_weighted<F: Real, X: Matrix<F>, Y: Vector<i64>, W: Vector<F>>(
+        &self,
+        x: &X,
+        y: &Y,
+        sw: &W,
+    ) -> Result<LogisticRegression<F, X::Storage>> {
+        self.fit_inner(x, y, Some(sw))
+    }
+
+    fn fit_inner<F: Real, X: Matrix<F>, Y: Vector<i64>, W: Vector<F>>(
+        &self,
+        x: &X,
+        y: &Y,
+        sw: Option<&W>,
+    ) -> Result<LogisticRegression<F, X::Storage>> {
         self.check()?;
         let (n, d) = check_x("LogisticRegression", x, 1)?;
         check_len("y", y.length()?, n)?;
+        // scikit-learn's `sw_sum`: the number of rows, or the sum of the weights.
+        let sw_sum = match sw {
+            None => n as f64,
+            Some(w) => {
+                super::least_squares::check_weights(w, n)?;
+                weight_sum::tensors::<F>(w.arg())?.item()?.to_f64()
+            }
+        };
         let mut classes = y.to_host()?.to_vec();
         classes.sort_unstable();
         classes.dedup();
@@ -228,7 +284,7 @@ impl LogisticRegressionParams {
         let nb = if self.fit_intercept { rows } else { 0 };
         // No penalty (`penalty=None`, or `C = inf`): 1 / (inf n) is 0.
         let c = if self.penalty.is_none() { f64::INFINITY } else { self.c };
-        let (scale, penalty) = (1.0 / n as f64, 1.0 / (c * n as f64));
+        let (scale, penalty) = (1.0 / sw_sum, 1.0 / (c * sw_sum));
         let unpack = |theta: &[f64]| -> (Array2<F>, Array1<F>) {
             let mut w = Array2::from_elem((k_kernel, d), F::from_f64(0.0));
             let mut b = Array1::from_elem(k_kernel, F::from_f64(0.0));
@@ -246,12 +302,21 @@ impl LogisticRegressionParams {
         let objective = |theta: &[f64]| -> Result<(f64, Vec<f64>)> {
             let (w, b) = unpack(theta);
             let (w, b) = (X::Storage::mat_from_host(w, device)?, X::Storage::vec_from_host(b, device)?);
-            let (loss, gw, gb) = softmax_loss_grad::tensors::<F>(
-                x.arg(),
-                kiln_runtime::tensor_arg::<F, Ix2>(&onehot),
-                X::Storage::mat_arg(&w),
-                X::Storage::vec_arg(&b),
-            )?;
+            let (loss, gw, gb) = match sw {
+                None => softmax_loss_grad::tensors::<F>(
+                    x.arg(),
+                    kiln_runtime::tensor_arg::<F, Ix2>(&onehot),
+                    X::Storage::mat_arg(&w),
+                    X::Storage::vec_arg(&b),
+                )?,
+                Some(sw) => softmax_loss_grad_weighted::tensors::<F>(
+                    x.arg(),
+                    kiln_runtime::tensor_arg::<F, Ix2>(&onehot),
+                    sw.arg(),
+                    X::Storage::mat_arg(&w),
+                    X::Storage::vec_arg(&b),
+                )?,
+            };
             let (gw, gb) = (gw.to_array::<Ix2>()?, gb.to_array::<Ix1>()?);
             let off = k_kernel - rows;
             let wnorm: f64 = theta[..rows * d].iter().map(|v| v * v).sum();

@@ -35,3 +35,5 @@ pub use logistic::{LogisticRegression, LogisticRegressionParams, Penalty};
 pub use poisson::{PoissonRegressor, PoissonRegressorParams};
 pub use ridge_classifier::{RidgeClassifier, RidgeClassifierCV, RidgeClassifierCVParams, RidgeClassifierParams};
 pub use ridge_cv::{GcvMode, RidgeCV, RidgeCVParams, RidgeScoring};
+
+pub(crate) use least_squares::check_weights;

@@ -26,6 +26,30 @@ fn poisson_loss_grad<F: Float>(x: Array2<F>, y: Array1<F>, w: Array1<F>, b: F) -
     (loss, x.t().dot(&r), r.sum())
 }
 
+/// [`poisson_loss_grad`] with sample weights `sw`: each row's term counts `sw[i]` times.
+#[kernel(crate = kiln_runtime)]
+fn poisson_loss_grad_weighted<F: Float>(
+    x: Array2<F>,
+    y: Array1<F>,
+    sw: Array1<F>,
+    w: Array1<F>,
+    b: F,
+) -> (F, Array1<F>, F) {
+    let raw = x.dot(&w) + b;
+    let mu = raw.exp();
+    let loss = ((&mu - &y * &raw) * &sw).sum();
+    let r = (&mu - &y) * &sw;
+    (loss, x.t().dot(&r), r.sum())
+}
+
+/// The sum of the sample weights and the weighted mean of y (scikit-learn's
+/// `_average(y, weights=sample_weight)`).
+#[kernel(crate = kiln_runtime)]
+fn weighted_mean<F: Float>(y: Array1<F>, sw: Array1<F>) -> (F, F) {
+    let total = sw.sum();
+    (total, (&y * &sw).sum() / total)
+}
+
 /// The smallest value of y, its mean, and whether any is NaN or infinite (a NaN sum).
 #[kernel(crate = kiln_runtime)]
 fn target_stats<F: Float>(y: Array1<F>) -> (F, F, F) {
@@ -111,6 +135,31 @@ impl PoissonRegressorParams {
     /// `y` of another length than X's rows, non-finite, negative, or summing to 0 (scikit-learn:
     /// "Some value(s) of y are out of the valid range of the loss"); kernel errors.
     pub fn fit<F: Real, X: Matrix<F>, T: Vector<F>>(&self, x: &X, y: &T) -> Result<PoissonRegressor<F, X::Storage>> {
+        self.fit_inner(x, y, None::<&Array1<F>>)
+    }
+
+    /// [`PoissonRegressorParams::fit`] with sample weights (`fit(X, y, sample_weight)`): the
+    /// objective is the `sw`-weighted average of the deviance terms plus the penalty, started
+    /// from the log of the weighted mean of y, as scikit-learn's.
+    ///
+    /// # Errors
+    /// As [`PoissonRegressorParams::fit`]; `sw` of another length than X's rows, negative or
+    /// non-finite.
+    pub fn fit_weighted<F: Real, X: Matrix<F>, T: Vector<F>, W: Vector<F>>(
+        &self,
+        x: &X,
+        y: &T,
+        sw: &W,
+    ) -> Result<PoissonRegressor<F, X::Storage>> {
+        self.fit_inner(x, y, Some(sw))
+    }
+
+    fn fit_inner<F: Real, X: Matrix<F>, T: Vector<F>, W: Vector<F>>(
+        &self,
+        x: &X,
+        y: &T,
+        sw: Option<&W>,
+    ) -> Result<PoissonRegressor<F, X::Storage>> {
         if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
             return Err(EstimatorError::param(NAME, "alpha", "a float in the range [0.0, inf)", self.alpha));
         }
@@ -133,15 +182,29 @@ impl PoissonRegressorParams {
                  non-negative with a positive sum; min(y) = {y_min}, mean(y) = {y_mean})"
             )));
         }
+        // The weight sum and the weighted mean of y (the start of the intercept).
+        let (sw_sum, y_start) = match sw {
+            None => (n as f64, y_mean),
+            Some(w) => {
+                super::least_squares::check_weights(w, n)?;
+                let (total, mean) = weighted_mean::tensors::<F>(y.arg(), w.arg())?;
+                (total.item()?.to_f64(), mean.item()?.to_f64())
+            }
+        };
         let device = x.device();
         let nb = usize::from(self.fit_intercept);
-        let scale = 1.0 / n as f64;
+        let scale = 1.0 / sw_sum;
         let alpha = self.alpha;
         let objective = |theta: &[f64]| -> Result<(f64, Vec<f64>)> {
             let w: Array1<F> = theta[..d].iter().map(|&v| F::from_f64(v)).collect();
             let w = X::Storage::vec_from_host(w, device)?;
             let b = F::from_f64(if nb > 0 { theta[d] } else { 0.0 });
-            let (loss, gw, gb) = poisson_loss_grad::tensors::<F>(x.arg(), y.arg(), X::Storage::vec_arg(&w), b)?;
+            let (loss, gw, gb) = match sw {
+                None => poisson_loss_grad::tensors::<F>(x.arg(), y.arg(), X::Storage::vec_arg(&w), b)?,
+                Some(sw) => {
+                    poisson_loss_grad_weighted::tensors::<F>(x.arg(), y.arg(), sw.arg(), X::Storage::vec_arg(&w), b)?
+                }
+            };
             let gw = gw.to_array::<Ix1>()?;
             let wnorm: f64 = theta[..d].iter().map(|v| v * v).sum();
             let f = scale * loss.item()?.to_f64() + 0.5 * alpha * wnorm;
@@ -163,7 +226,7 @@ impl PoissonRegressorParams {
         };
         let mut x0 = vec![0.0; d + nb];
         if nb > 0 {
-            x0[d] = y_mean.ln();
+            x0[d] = y_start.ln();
         }
         let found = lbfgs::minimize(objective, x0, &opt)?;
         let coef: Array1<F> = found.x[..d].iter().map(|&v| F::from_f64(v)).collect();

@@ -23,6 +23,9 @@ use kiln_runtime::Device;
 use ndarray::{Array, Array1, Array2, ArrayD, Dimension, Ix2};
 use std::str::FromStr;
 
+#[path = "sample.rs"]
+mod sample;
+
 const NAME: &str = "GaussianMixture";
 
 /// The form of each component's covariance (`covariance_type`).

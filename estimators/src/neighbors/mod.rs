@@ -79,6 +79,18 @@ impl DistanceMetric {
     }
 }
 
+/// `metric` by scikit-learn's names (as [`DistanceMetric::from_name`]) in a parameter grid.
+impl crate::model_selection::FromParam for DistanceMetric {
+    fn from_param(v: &crate::model_selection::ParamValue) -> std::result::Result<DistanceMetric, String> {
+        let err = "a str among {'chebyshev', 'cityblock', 'cosine', 'euclidean', 'infinity', 'l1', 'l2', 'manhattan', \
+                   'minkowski'}";
+        match v {
+            crate::model_selection::ParamValue::Str(s) => DistanceMetric::from_name("", s).map_err(|_| err.to_string()),
+            _ => Err(err.into()),
+        }
+    }
+}
+
 /// The metric a search runs (scikit-learn's `effective_metric_`): minkowski with `p` 1, 2 or
 /// infinity is manhattan, euclidean or chebyshev.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -310,6 +322,12 @@ impl NearestNeighbors<f64, crate::data::Host> {
 }
 
 impl NearestNeighborsParams {
+    /// The number of neighbours of [`NearestNeighbors::kneighbors`] (`n_neighbors`, at least 1).
+    pub fn n_neighbors(mut self, n_neighbors: usize) -> Self {
+        self.search.n_neighbors = n_neighbors;
+        self
+    }
+
     /// The default radius of [`NearestNeighbors::radius_neighbors`] (`radius`, at least 0).
     pub fn radius(mut self, radius: f64) -> Self {
         self.radius = radius;
@@ -344,6 +362,8 @@ impl NearestNeighborsParams {
         Ok(NearestNeighbors { index: self.search.fit("NearestNeighbors", x)?, radius: self.radius })
     }
 }
+
+crate::model_selection::set_params!(NearestNeighborsParams, "NearestNeighbors" { "n_neighbors" => n_neighbors: usize, "radius" => radius: f64, "metric" => metric: DistanceMetric, "p" => p: f64 });
 
 impl<F: Real, S: Storage> NearestNeighbors<F, S> {
     /// The distances to and indices of the `n_neighbors` nearest training rows of each row of

@@ -30,6 +30,12 @@ impl Weights {
 macro_rules! search_params {
     ($t:ty) => {
         impl $t {
+            /// The number of neighbours (`n_neighbors`, at least 1).
+            pub fn n_neighbors(mut self, n_neighbors: usize) -> Self {
+                self.search.n_neighbors = n_neighbors;
+                self
+            }
+
             /// How neighbours are weighted (`weights`, default uniform).
             pub fn weights(mut self, weights: Weights) -> Self {
                 self.weights = weights;
@@ -273,3 +279,16 @@ impl<F: Real, S: Storage> KNeighborsRegressor<F, S> {
 
 crate::traits::supervised!(KNeighborsClassifierParams => KNeighborsClassifier, i64);
 crate::traits::supervised!(KNeighborsRegressorParams => KNeighborsRegressor, F);
+crate::model_selection::set_params!(KNeighborsClassifierParams, "KNeighborsClassifier" { "n_neighbors" => n_neighbors: usize, "weights" => weights: Weights, "metric" => metric: DistanceMetric, "p" => p: f64 });
+crate::model_selection::set_params!(KNeighborsRegressorParams, "KNeighborsRegressor" { "n_neighbors" => n_neighbors: usize, "weights" => weights: Weights, "metric" => metric: DistanceMetric, "p" => p: f64 });
+
+/// `weights` by scikit-learn's names (`"uniform"`, `"distance"`) in a parameter grid.
+impl crate::model_selection::FromParam for Weights {
+    fn from_param(v: &crate::model_selection::ParamValue) -> std::result::Result<Weights, String> {
+        match v {
+            crate::model_selection::ParamValue::Str(s) if s == "uniform" => Ok(Weights::Uniform),
+            crate::model_selection::ParamValue::Str(s) if s == "distance" => Ok(Weights::Distance),
+            _ => Err("a str among {'distance', 'uniform'}".into()),
+        }
+    }
+}

@@ -13,6 +13,7 @@ mod polynomial;
 mod quantile;
 mod spline;
 mod standard;
+mod target_encoder;
 
 pub use binarizer::{Binarizer, BinarizerParams};
 pub use function::{FunctionTransformer, FunctionTransformerParams};
@@ -26,6 +27,7 @@ pub use polynomial::{PolynomialFeatures, PolynomialFeaturesParams};
 pub use quantile::{OutputDistribution, QuantileTransformer, QuantileTransformerParams};
 pub use spline::{Extrapolation, SplineKnots, SplineTransformer, SplineTransformerParams};
 pub use standard::{StandardScaler, StandardScalerParams};
+pub use target_encoder::{Smooth, TargetEncoder, TargetEncoderCv, TargetEncoderParams, TargetEncoderType};
 
 /// scikit-learn's `_handle_zeros_in_scale` threshold: a scale below `10 * eps` of the float
 /// type is treated as zero (and replaced by 1), so constant features pass through unscaled.

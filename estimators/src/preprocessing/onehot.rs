@@ -28,7 +28,12 @@ use ndarray::{Array1, Array2, Ix2};
 /// code (negative codes are refused) and the smallest column (-2 marks an unknown code that is
 /// an error).
 #[kernel(crate = kiln_runtime)]
-fn ohe_lookup(x: Array2<i64>, cats: Array2<i64>, colmap: Array2<i64>, unknown: Array1<i64>) -> (Array2<i64>, i64, i64) {
+pub(crate) fn ohe_lookup(
+    x: Array2<i64>,
+    cats: Array2<i64>,
+    colmap: Array2<i64>,
+    unknown: Array1<i64>,
+) -> (Array2<i64>, i64, i64) {
     let (n, d) = (x.nrows(), x.ncols());
     let k = cats.ncols();
     let below = Array2::from_shape_fn((n, d), |(i, j)| sum(0..k, |c| select(cats[[j, c]] < x[[i, j]], 1, 0)));
@@ -315,44 +320,9 @@ impl OneHotEncoderParams {
         for (j, column) in host.columns().into_iter().enumerate() {
             let mut sorted: Vec<i64> = column.to_vec();
             sorted.sort_unstable();
-            let cats: Vec<i64> = match &self.categories {
-                None => crate::preprocessing::label::unique(sorted.iter().copied()),
-                Some(given) => {
-                    let cats = given[j].clone();
-                    if cats.is_empty() {
-                        return Err(EstimatorError::InvalidParameter {
-                            estimator: "OneHotEncoder",
-                            name: "categories",
-                            expected: "a non-empty list of categories per feature".into(),
-                            got: format!("an empty list in column {j}"),
-                        });
-                    }
-                    if cats.windows(2).any(|w| w[0] == w[1])
-                        || crate::preprocessing::label::unique(cats.iter().copied()).len() != cats.len()
-                    {
-                        return Err(EstimatorError::Shape(format!(
-                            "In column {j}, the predefined categories contain duplicate elements."
-                        )));
-                    }
-                    if cats.windows(2).any(|w| w[0] > w[1]) {
-                        return Err(EstimatorError::Shape(
-                            "Unsorted categories are not supported for numerical categories".into(),
-                        ));
-                    }
-                    if self.handle_unknown == HandleUnknown::Error {
-                        let diff: Vec<i64> = crate::preprocessing::label::unique(
-                            sorted.iter().copied().filter(|v| cats.binary_search(v).is_err()),
-                        );
-                        if !diff.is_empty() {
-                            return Err(EstimatorError::InvalidTarget(format!(
-                                "Found unknown categories {} in column {j} during fit",
-                                np_list(&diff)
-                            )));
-                        }
-                    }
-                    cats
-                }
-            };
+            let given = self.categories.as_ref().map(|g| g[j].as_slice());
+            let cats =
+                column_categories("OneHotEncoder", j, &sorted, given, self.handle_unknown == HandleUnknown::Error)?;
             let count: Vec<usize> =
                 cats.iter().map(|c| sorted.partition_point(|v| v <= c) - sorted.partition_point(|v| v < c)).collect();
             categories.push(cats);
@@ -451,6 +421,56 @@ impl OneHotEncoderParams {
     pub fn fit_transform<F: Real, X: Matrix<i64>>(&self, codes: &X) -> Result<Mat<X::Storage, F>> {
         self.fit(codes)?.transform(codes)
     }
+}
+
+/// The categories of feature `j` from its sorted codes: the distinct codes (`"auto"`), or the
+/// `given` ones checked as scikit-learn's `_fit` checks them (non-empty, distinct, sorted; with
+/// `error_unknown`, every code among them). Shared by the integer-code encoders.
+pub(crate) fn column_categories(
+    estimator: &'static str,
+    j: usize,
+    sorted: &[i64],
+    given: Option<&[i64]>,
+    error_unknown: bool,
+) -> Result<Vec<i64>> {
+    Ok(match given {
+        None => crate::preprocessing::label::unique(sorted.iter().copied()),
+        Some(given) => {
+            let cats = given.to_vec();
+            if cats.is_empty() {
+                return Err(EstimatorError::InvalidParameter {
+                    estimator,
+                    name: "categories",
+                    expected: "a non-empty list of categories per feature".into(),
+                    got: format!("an empty list in column {j}"),
+                });
+            }
+            if cats.windows(2).any(|w| w[0] == w[1])
+                || crate::preprocessing::label::unique(cats.iter().copied()).len() != cats.len()
+            {
+                return Err(EstimatorError::Shape(format!(
+                    "In column {j}, the predefined categories contain duplicate elements."
+                )));
+            }
+            if cats.windows(2).any(|w| w[0] > w[1]) {
+                return Err(EstimatorError::Shape(
+                    "Unsorted categories are not supported for numerical categories".into(),
+                ));
+            }
+            if error_unknown {
+                let diff: Vec<i64> = crate::preprocessing::label::unique(
+                    sorted.iter().copied().filter(|v| cats.binary_search(v).is_err()),
+                );
+                if !diff.is_empty() {
+                    return Err(EstimatorError::InvalidTarget(format!(
+                        "Found unknown categories {} in column {j} during fit",
+                        np_list(&diff)
+                    )));
+                }
+            }
+            cats
+        }
+    })
 }
 
 fn first_negative(host: &Array2<i64>) -> Option<(usize, i64)> {

@@ -23,6 +23,23 @@ fn fit_moments<F: Float>(x: Array2<F>) -> (Array1<F>, Array1<F>, Array1<F>) {
     (mean, var, scale)
 }
 
+/// [`fit_moments`] with sample weights, as scikit-learn's `_incremental_mean_and_var`: the
+/// weighted mean, the weighted population variance with its correction term
+/// (`(sum w (x - m)^2 - (sum w (x - m))^2 / sum w) / sum w`), the scale, and the weight sum
+/// (its `n_samples_seen_`).
+#[kernel(crate = kiln_runtime)]
+fn fit_moments_weighted<F: Float>(x: Array2<F>, w: Array1<F>) -> (Array1<F>, Array1<F>, Array1<F>, F) {
+    let (n, d) = x.dim();
+    let wsum = w.sum();
+    let mean = Array1::from_shape_fn(d, |j| sum(0..n, |i| w[[i]] * x[[i, j]]) / wsum);
+    let corr = Array1::from_shape_fn(d, |j| sum(0..n, |i| w[[i]] * (x[[i, j]] - mean[[j]])));
+    let var = Array1::from_shape_fn(d, |j| {
+        (sum(0..n, |i| w[[i]] * (x[[i, j]] - mean[[j]]).powi(2)) - corr[[j]] * corr[[j]] / wsum) / wsum
+    });
+    let scale = select(var > 0.0, var.sqrt(), 1.0);
+    (mean, var, scale, wsum)
+}
+
 /// `(x - mean) / scale` (a disabled step passes zeros or ones).
 #[kernel(crate = kiln_runtime)]
 fn standardize<F: Float>(x: Array2<F>, mean: Array1<F>, scale: Array1<F>) -> Array2<F> {
@@ -50,6 +67,8 @@ pub struct StandardScaler<F: Real, S: Storage> {
     var: S::Vec<F>,
     scale: S::Vec<F>,
     n_samples: usize,
+    /// The sum of the sample weights of a weighted fit.
+    weight_sum: Option<f64>,
     n_features: usize,
     params: StandardScalerParams,
     _f: PhantomData<F>,
@@ -90,6 +109,35 @@ impl StandardScalerParams {
             var: X::Storage::vec(var)?,
             scale: X::Storage::vec(scale)?,
             n_samples: n,
+            weight_sum: None,
+            n_features: d,
+            params: *self,
+            _f: PhantomData,
+        })
+    }
+
+    /// Compute the per-feature statistics of `x` with sample weights `w` (`fit(X,
+    /// sample_weight=w)`): weighted mean and population variance.
+    ///
+    /// # Errors
+    /// As [`StandardScalerParams::fit`]; `w` of another length than X's rows, negative or
+    /// non-finite.
+    pub fn fit_weighted<F: Real, X: Matrix<F>, W: crate::data::Vector<F>>(
+        &self,
+        x: &X,
+        w: &W,
+    ) -> Result<StandardScaler<F, X::Storage>> {
+        let (n, d) = check_x_shape("StandardScaler", x, 1)?;
+        crate::linear_model::check_weights(w, n)?;
+        let (mean, var, scale, wsum) = fit_moments_weighted::tensors::<F>(x.arg(), w.arg())?;
+        let means_finite = mean.to_array::<Ix1>()?.iter().all(|v: &F| v.to_f64().is_finite());
+        check_finite_unless(x, means_finite)?;
+        Ok(StandardScaler {
+            mean: X::Storage::vec(mean)?,
+            var: X::Storage::vec(var)?,
+            scale: X::Storage::vec(scale)?,
+            n_samples: n,
+            weight_sum: Some(wsum.item()?.to_f64()),
             n_features: d,
             params: *self,
             _f: PhantomData,
@@ -131,6 +179,12 @@ impl<F: Real, S: Storage> StandardScaler<F, S> {
     /// The number of features seen when fitting (`n_features_in_`).
     pub fn n_features_in(&self) -> usize {
         self.n_features
+    }
+
+    /// scikit-learn's `n_samples_seen_` as a float: the sum of the sample weights of a
+    /// weighted fit ([`StandardScalerParams::fit_weighted`]), else the number of rows.
+    pub fn weighted_n_samples_seen(&self) -> f64 {
+        self.weight_sum.unwrap_or(self.n_samples as f64)
     }
 
     /// Standardize `x` (ndarray in, ndarray out; tensor in, tensor out on its device).

@@ -6,7 +6,7 @@
 //! `coef_` is `n_targets x n_features` and `intercept_` has one entry per target.
 
 use super::{eps_of, solve_lstsq, solve_ridge, EstimatorName, LinearRegressionParams, RidgeParams, Solver};
-use crate::data::{check_finite_unless, check_fitted_x, check_len, check_x_shape, Mat, Matrix, Storage};
+use crate::data::{check_finite_unless, check_fitted_x, check_len, check_x_shape, Mat, Matrix, Storage, Vector};
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
 use faer::Mat as FMat;
@@ -25,6 +25,24 @@ fn centered_multi<F: Float>(x: Array2<F>, y: Array2<F>, center: F) -> (Array1<F>
 #[kernel(crate = kiln_runtime)]
 fn gram_multi<F: Float>(xc: Array2<F>, yc: Array2<F>) -> (Array2<F>, Array2<F>) {
     (xc.t().dot(&xc), xc.t().dot(&yc))
+}
+
+/// [`centered_multi`] and [`gram_multi`] with per-sample weights `w` (the single-target
+/// weighted fit's system): weighted means, `Xc^T W Xc` and `Xc^T W Yc`.
+#[kernel(crate = kiln_runtime)]
+fn gram_multi_weighted<F: Float>(
+    x: Array2<F>,
+    y: Array2<F>,
+    w: Array1<F>,
+    center: F,
+) -> (Array1<F>, Array1<F>, Array2<F>, Array2<F>) {
+    let sw = w.sum();
+    let x_mean = (&x * &w.insert_axis(Axis(1))).sum_axis(Axis(0)) / sw * center;
+    let y_mean = (&y * &w.insert_axis(Axis(1))).sum_axis(Axis(0)) / sw * center;
+    let xc = &x - &x_mean;
+    let yc = &y - &y_mean;
+    let xw = &xc * &w.insert_axis(Axis(1));
+    (x_mean, y_mean, xw.t().dot(&xc), xw.t().dot(&yc))
 }
 
 /// `X coef^T + intercept` (n x n_targets).
@@ -55,7 +73,21 @@ impl LinearRegressionParams {
         x: &X,
         y: &Y,
     ) -> Result<MultiTargetLinearModel<F, X::Storage, LinearRegressionParams>> {
-        fit_multi(*self, x, y, self.fit_intercept, Solver::Lstsq)
+        fit_multi(*self, x, y, None::<&Array1<F>>, self.fit_intercept, Solver::Lstsq)
+    }
+
+    /// [`LinearRegressionParams::fit_multi`] with sample weights `w` (one per row).
+    ///
+    /// # Errors
+    /// As [`LinearRegressionParams::fit_multi`]; `w` of another length than X's rows,
+    /// negative or non-finite.
+    pub fn fit_multi_weighted<F: Real, X: Matrix<F>, Y: Matrix<F>, W: Vector<F>>(
+        &self,
+        x: &X,
+        y: &Y,
+        w: &W,
+    ) -> Result<MultiTargetLinearModel<F, X::Storage, LinearRegressionParams>> {
+        fit_multi(*self, x, y, Some(w), self.fit_intercept, Solver::Lstsq)
     }
 }
 
@@ -73,15 +105,33 @@ impl RidgeParams {
         if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
             return Err(EstimatorError::param("Ridge", "alpha", "a float in the range [0.0, inf)", self.alpha));
         }
-        fit_multi(*self, x, y, self.fit_intercept, Solver::Cholesky { alpha: self.alpha })
+        fit_multi(*self, x, y, None::<&Array1<F>>, self.fit_intercept, Solver::Cholesky { alpha: self.alpha })
+    }
+
+    /// [`RidgeParams::fit_multi`] with sample weights `w` (one per row).
+    ///
+    /// # Errors
+    /// As [`RidgeParams::fit_multi`]; `w` of another length than X's rows, negative or
+    /// non-finite.
+    pub fn fit_multi_weighted<F: Real, X: Matrix<F>, Y: Matrix<F>, W: Vector<F>>(
+        &self,
+        x: &X,
+        y: &Y,
+        w: &W,
+    ) -> Result<MultiTargetLinearModel<F, X::Storage, RidgeParams>> {
+        if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
+            return Err(EstimatorError::param("Ridge", "alpha", "a float in the range [0.0, inf)", self.alpha));
+        }
+        fit_multi(*self, x, y, Some(w), self.fit_intercept, Solver::Cholesky { alpha: self.alpha })
     }
 }
 
 /// The fit shared by both estimators.
-fn fit_multi<F: Real, X: Matrix<F>, Y: Matrix<F>, P: EstimatorName>(
+fn fit_multi<F: Real, X: Matrix<F>, Y: Matrix<F>, W: Vector<F>, P: EstimatorName>(
     params: P,
     x: &X,
     y: &Y,
+    w: Option<&W>,
     fit_intercept: bool,
     solver: Solver,
 ) -> Result<MultiTargetLinearModel<F, X::Storage, P>> {
@@ -92,9 +142,17 @@ fn fit_multi<F: Real, X: Matrix<F>, Y: Matrix<F>, P: EstimatorName>(
         return Err(EstimatorError::Shape("y has 0 targets; at least 1 is required".into()));
     }
     let center = F::from_f64(if fit_intercept { 1.0 } else { 0.0 });
-    let (x_mean, y_mean, xc, yc) = centered_multi::tensors::<F>(x.arg(), y.arg(), center)?;
-    let (gram, xty) = gram_multi::tensors::<F>(&xc, &yc)?;
-    drop((xc, yc));
+    let (x_mean, y_mean, gram, xty) = match w {
+        None => {
+            let (x_mean, y_mean, xc, yc) = centered_multi::tensors::<F>(x.arg(), y.arg(), center)?;
+            let (gram, xty) = gram_multi::tensors::<F>(&xc, &yc)?;
+            (x_mean, y_mean, gram, xty)
+        }
+        Some(w) => {
+            super::check_weights(w, n)?;
+            gram_multi_weighted::tensors::<F>(x.arg(), y.arg(), w.arg(), center)?
+        }
+    };
     let gram = gram.to_array::<Ix2>()?;
     let x_mean = x_mean.to_array::<Ix1>()?;
     // The Gram diagonal and the means sum every element of X (see the single-target fit).
