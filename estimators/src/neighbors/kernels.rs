@@ -1,4 +1,6 @@
-//! The neighbour searches as kiln kernels, one per metric: a distance comprehension over the
+//! The neighbour searches as kiln kernels, one per metric. Euclidean distances are expanded as
+//! scikit-learn expands them (`|q|^2 - 2 q.x + |x|^2`), the products of a block of queries one
+//! vendor GEMM ([`knn_euclidean_gemm`]). The other metrics are a distance comprehension over the
 //! query rows x the training rows followed by `smallest_k_axis(Axis(1), k)`. Only the
 //! positions of the selection are used; the `k` distances are then recomputed from them by the
 //! same expression (the same bits the selection compared), so the n x m distances are never
@@ -11,16 +13,39 @@
 
 use kiln_macros::kernel;
 
-/// The `k` nearest training rows of each query row in euclidean distance (selected on the
-/// squared distance).
+/// Rows `lo..hi` of `q`, copied: a block of queries for [`knn_euclidean_gemm`], whose product
+/// needs its operand as a buffer of its own.
 #[kernel(crate = kiln_runtime)]
-pub(super) fn knn_euclidean<F: Float>(q: Array2<F>, x: Array2<F>, k: usize) -> (Array2<F>, Array2<i64>) {
-    let (n, d) = q.dim();
+pub(super) fn rows<F: Float>(q: Array2<F>, lo: usize, hi: usize) -> Array2<F> {
+    q.slice(s![lo..hi, ..]).to_owned()
+}
+
+/// The squared norm of each row (`|x|^2` of the expanded euclidean distance).
+#[kernel(crate = kiln_runtime)]
+pub(super) fn sq_norms<F: Float>(x: Array2<F>) -> Array1<F> {
+    x.powi(2).sum_axis(Axis(1))
+}
+
+/// The `k` nearest training rows of each row of a block of queries `q` in euclidean distance,
+/// computed as scikit-learn's brute search computes it: `|q|^2 - 2 q.x + |x|^2` with the
+/// products `q x^T` as one matrix product (a vendor GEMM: a `len x m` buffer for the block),
+/// selected on that squared form, the distances `sqrt(max(., 0))` of the selected ones.
+/// `nx` holds the training rows' squared norms ([`sq_norms`]).
+#[kernel(crate = kiln_runtime)]
+pub(super) fn knn_euclidean_gemm<F: Float>(
+    q: Array2<F>,
+    x: Array2<F>,
+    nx: Array1<F>,
+    k: usize,
+) -> (Array2<F>, Array2<i64>) {
+    let n = q.nrows();
     let m = x.nrows();
-    let dist = Array2::from_shape_fn((n, m), |(i, j)| sum(0..d, |l| (q[[i, l]] - x[[j, l]]).powi(2)));
+    let nq = q.powi(2).sum_axis(Axis(1));
+    let dot = q.dot(&x.t());
+    let dist = Array2::from_shape_fn((n, m), |(i, j)| nq[[i]] + dot[[i, j]] * -2.0 + nx[[j]]);
     let (_, at) = dist.smallest_k_axis(Axis(1), k);
-    let near =
-        Array2::from_shape_fn((n, k), |(i, t)| sum(0..d, |l| (q[[i, l]] - x[[at[[i, t]] as usize, l]]).powi(2)).sqrt());
+    let d2 = Array2::from_shape_fn((n, k), |(i, t)| dist[[i, at[[i, t]] as usize]]);
+    let near = select(d2 > 0.0, d2, 0.0).sqrt();
     (near, at)
 }
 

@@ -1,11 +1,12 @@
 //! Nearest neighbours by brute force: [`NearestNeighbors`] (`kneighbors`, `radius_neighbors`),
 //! [`KNeighborsClassifier`] and [`KNeighborsRegressor`], scikit-learn's `algorithm="brute"`.
 //!
-//! A k-nearest search is one kernel per metric (`kernels.rs`): a distance comprehension over
-//! queries x training rows followed by `smallest_k_axis(Axis(1), k)`, which keeps the `k`
-//! nearest of each query in one pass over the training rows without ever storing the n x m
-//! distances (`NearestNeighbors::params(k).fit(&x)?.kneighbors(&q)` holds n x k results and
-//! the inputs, nothing more). A radius search has results as large as its matches: it computes
+//! A k-nearest search is one kernel per metric (`kernels.rs`). For manhattan, chebyshev,
+//! minkowski and cosine it is a distance comprehension over queries x training rows followed
+//! by `smallest_k_axis(Axis(1), k)`, which keeps the `k` nearest of each query in one pass over
+//! the training rows without ever storing the n x m distances; euclidean runs by blocks of
+//! queries (below). Either way a search holds at most [`GEMM_BLOCK`] distances besides its
+//! n x k results and the inputs. A radius search has results as large as its matches: it computes
 //! the distances of a block of queries at a time (at most [`RADIUS_BLOCK`] distances) and keeps
 //! the matches on the host.
 //!
@@ -13,9 +14,12 @@
 //! stable). scikit-learn's `argpartition`-based selection orders exact ties arbitrarily; results
 //! agree wherever distances are distinct.
 //!
-//! Distances: euclidean distances are summed directly over the differences (scikit-learn
-//! expands `|x|^2 - 2 x.y + |y|^2`, so its distance of a point to itself may be ~1e-8 rather
-//! than 0); the selection compares squared distances, as scikit-learn does.
+//! Euclidean distances are expanded as scikit-learn's brute search expands them,
+//! `|q|^2 - 2 q.x + |x|^2` (so a point's distance to itself may be ~1e-8 rather than 0, as in
+//! scikit-learn), the products of a block of queries as one vendor GEMM (a `rows x m` buffer,
+//! at most [`GEMM_BLOCK`] elements), then selected in one pass over the block; the selection
+//! compares squared distances, as scikit-learn does. The other metrics are summed directly
+//! over the differences, fused into the selection.
 
 mod kernels;
 mod predict;
@@ -27,13 +31,18 @@ pub use predict::{
 use crate::data::{check_fitted_x, check_x, Mat, Matrix, Storage};
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
-use kiln_runtime::Tensor;
-use ndarray::{Array1, Ix2};
+use kiln_runtime::{Device, Tensor};
+use ndarray::{Array1, Array2, Axis, Ix1, Ix2, Slice};
 use std::marker::PhantomData;
 
 /// The most distances a radius search holds at once (queries are processed in blocks of
 /// `RADIUS_BLOCK / n_samples_fit` rows, at least one).
 pub const RADIUS_BLOCK: usize = 1 << 22;
+
+/// The most squared distances a euclidean k-nearest search holds at once (queries are
+/// processed in blocks of `GEMM_BLOCK / n_samples_fit` rows, at least one; scikit-learn's
+/// brute search works in chunks the same way).
+pub const GEMM_BLOCK: usize = 1 << 21;
 
 /// A distance between rows, scikit-learn's `metric` names (its default is `"minkowski"` with
 /// `p = 2`, the euclidean distance).
@@ -148,6 +157,7 @@ impl Search {
         Ok(Index {
             estimator,
             fit_x,
+            device: x.device(),
             n_samples_fit: n,
             n_features: d,
             n_neighbors: self.n_neighbors,
@@ -163,6 +173,7 @@ impl Search {
 pub(crate) struct Index<F: Real, S: Storage> {
     estimator: &'static str,
     fit_x: S::Mat<F>,
+    device: Device,
     n_samples_fit: usize,
     n_features: usize,
     n_neighbors: usize,
@@ -175,10 +186,16 @@ crate::relocate!([F: Real] Index<F, @> { estimator: name, fit_x: mat[n, d], n_sa
 impl<F: Real, S: Storage> Index<F, S> {
     /// The `k` nearest training rows of every row of `q` (nearest first): distances and
     /// indices as kernel outputs.
-    fn search<'a>(&'a self, q: kiln_runtime::TensorArg<'a>, k: usize) -> Result<(Tensor<F>, Tensor<i64>)> {
+    fn search<'a>(
+        &'a self,
+        q: kiln_runtime::TensorArg<'a>,
+        n: usize,
+        k: usize,
+        device: Device,
+    ) -> Result<(Tensor<F>, Tensor<i64>)> {
         let x = S::mat_arg(&self.fit_x);
         Ok(match self.metric {
-            EffectiveMetric::Euclidean => kernels::knn_euclidean::tensors::<F>(q, x, k)?,
+            EffectiveMetric::Euclidean => self.euclidean(q, n, k, device)?,
             EffectiveMetric::Manhattan => kernels::knn_manhattan::tensors::<F>(q, x, k)?,
             EffectiveMetric::Chebyshev => kernels::knn_chebyshev::tensors::<F>(q, x, k)?,
             EffectiveMetric::Minkowski(p) => kernels::knn_minkowski::tensors::<F>(q, x, k, F::from_f64(p))?,
@@ -186,6 +203,43 @@ impl<F: Real, S: Storage> Index<F, S> {
                 kernels::knn_cosine::tensors::<F>(q, x, k, crate::preprocessing::zero_scale_threshold::<F>())?
             }
         })
+    }
+
+    /// The euclidean search of the `n` rows of `q`, as scikit-learn's brute search runs it:
+    /// blocks of at most [`GEMM_BLOCK`] distances (`rows` queries x every training row), each
+    /// block's products one vendor GEMM and its selection one pass over the block
+    /// ([`kernels::knn_euclidean_gemm`]); the blocks' `k` nearest are gathered on the host and
+    /// returned on `device`.
+    fn euclidean<'a>(
+        &'a self,
+        q: kiln_runtime::TensorArg<'a>,
+        n: usize,
+        k: usize,
+        device: Device,
+    ) -> Result<(Tensor<F>, Tensor<i64>)> {
+        let nx = kernels::sq_norms::tensors::<F>(S::mat_arg(&self.fit_x))?;
+        let rows = (GEMM_BLOCK / self.n_samples_fit.max(1)).max(1);
+        let mut dist = Array2::from_elem((n, k), F::from_f64(0.0));
+        let mut at = Array2::from_elem((n, k), 0i64);
+        let mut lo = 0;
+        while lo < n {
+            let hi = (lo + rows).min(n);
+            // The block as a buffer of its own: the GEMM's operand (a copy of `rows x d`).
+            let block = kernels::rows::tensors::<F>(q.clone(), lo, hi)?;
+            let (d, a) = kernels::knn_euclidean_gemm::tensors::<F>(
+                kiln_runtime::tensor_arg::<F, Ix2>(&block),
+                S::mat_arg(&self.fit_x),
+                kiln_runtime::tensor_arg::<F, Ix1>(&nx),
+                k,
+            )?;
+            if lo == 0 && hi == n {
+                return Ok((d, a));
+            }
+            dist.slice_axis_mut(Axis(0), Slice::from(lo..hi)).assign(&d.into_array::<Ix2>()?);
+            at.slice_axis_mut(Axis(0), Slice::from(lo..hi)).assign(&a.into_array::<Ix2>()?);
+            lo = hi;
+        }
+        Ok((Tensor::from_owned(dist, &device)?, Tensor::from_owned(at, &device)?))
     }
 
     /// scikit-learn's checks of `n_neighbors` at query time.
@@ -223,14 +277,14 @@ impl<F: Real, S: Storage> Index<F, S> {
     pub(crate) fn kneighbors<X: Matrix<F>>(&self, q: &X, k: usize) -> Result<(Tensor<F>, Tensor<i64>)> {
         let n = self.check_query(q)?;
         self.check_k(k, n, false)?;
-        self.search(q.arg(), k)
+        self.search(q.arg(), n, k, q.device())
     }
 
     /// `kneighbors(None, k)`: the `k` nearest other training rows of each training row (the
     /// `k + 1` nearest, less the row itself, or less the first when `k + 1` duplicates hide it).
     pub(crate) fn kneighbors_train(&self, k: usize) -> Result<(Tensor<F>, Tensor<i64>)> {
         self.check_k(k, self.n_samples_fit, true)?;
-        let (dist, at) = self.search(S::mat_arg(&self.fit_x), k + 1)?;
+        let (dist, at) = self.search(S::mat_arg(&self.fit_x), self.n_samples_fit, k + 1, self.device)?;
         Ok(kernels::drop_self::tensors::<F>(
             kiln_runtime::tensor_arg::<F, Ix2>(&dist),
             kiln_runtime::tensor_arg::<i64, Ix2>(&at),
@@ -461,15 +515,22 @@ impl<F: Real, S: Storage> NearestNeighbors<F, S> {
     }
 }
 
-/// The k-nearest search kernels, one per metric, for inspection (`kernel.loops(dtype)`,
-/// `kiln inspect`): each is a distance comprehension fused into `smallest_k_axis`, so its loop
-/// program holds the n x k selections and never an n x m distance buffer.
-pub fn search_kernels() -> [(&'static str, &'static kiln_runtime::Kernel); 5] {
+/// The fused k-nearest search kernels, one per metric but euclidean, for inspection
+/// (`kernel.loops(dtype)`, `kiln inspect`): each is a distance comprehension fused into
+/// `smallest_k_axis`, so its loop program holds the n x k selections and never an n x m
+/// distance buffer.
+pub fn search_kernels() -> [(&'static str, &'static kiln_runtime::Kernel); 4] {
     [
-        ("euclidean", kernels::knn_euclidean::kernel()),
         ("manhattan", kernels::knn_manhattan::kernel()),
         ("chebyshev", kernels::knn_chebyshev::kernel()),
         ("minkowski", kernels::knn_minkowski::kernel()),
         ("cosine", kernels::knn_cosine::kernel()),
     ]
+}
+
+/// The euclidean k-nearest search kernel of one block of queries, for inspection: the block's
+/// products `q x^T` as one vendor GEMM into a `n x m` buffer (`n`: the block's queries, at most
+/// [`GEMM_BLOCK`] `/ m` of them), then one selection pass over it.
+pub fn euclidean_search_kernel() -> &'static kiln_runtime::Kernel {
+    kernels::knn_euclidean_gemm::kernel()
 }

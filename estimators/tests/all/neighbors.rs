@@ -446,6 +446,14 @@ fn knn_search_holds_no_distance_matrix() {
         }
         assert_eq!(text.matches(" sort {").count(), 1, "{name}: one selection pass\n{text}");
     }
+    // Euclidean: a block's products are one vendor GEMM into its one n x m buffer, then one
+    // selection pass over it.
+    let text = euclidean_search_kernel().loops(Some(kiln_runtime::DType::F64)).unwrap().to_string();
+    let temps: Vec<&str> = text.lines().map(str::trim).filter(|l| l.starts_with("temp ")).collect();
+    let blocks = temps.iter().filter(|l| l.contains("n, m]") || l.contains("m, n]")).count();
+    assert_eq!(blocks, 1, "euclidean: one block of products\n{text}");
+    assert_eq!(text.matches(" gemm {").count(), 1, "euclidean: one vendor GEMM\n{text}");
+    assert_eq!(text.matches(" sort {").count(), 1, "euclidean: one selection pass\n{text}");
     let (x, q) = (uniform(500, 8, 7), uniform(300, 8, 8));
     let (d, i) = NearestNeighbors::params(3).fit(&x).unwrap().kneighbors(&q).unwrap();
     assert_eq!((d.dim(), i.dim()), ((300, 3), (300, 3)));

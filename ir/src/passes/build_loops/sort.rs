@@ -197,13 +197,20 @@ impl Builder<'_> {
     /// when strictly before it, and everything after the first displaced slot shifts right:
     /// stable), then a flag when the lane had fewer than `k` elements, then the copy out.
     ///
+    /// Once the `k` slots are full, an element enters only when it goes strictly before the
+    /// last slot (kept in `kth`): the slots are sorted in the same order, so an element not
+    /// before the last is before none. Each element then costs one comparison, and the k-step
+    /// insertion runs only for the (after the first elements, rare) elements that enter.
+    ///
     /// ```text
     /// kernel (u < 1, o..) sort {
-    ///   mut count = 0
+    ///   mut count = 0; mut kth = 0
     ///   for j < m { cur = x[o.., j]; curi = j; shifting = false
-    ///     for s < k { if s < count { if shifting or before(cur, vals[s]) { swap (cur, curi) with slot s } }
-    ///                 else if s == count { slot s = (cur, curi) } }
-    ///     count = min(count + 1, k) }
+    ///     if count < k or before(cur, kth) {
+    ///       for s < k { if s < count { if shifting or before(cur, vals[s]) { swap (cur, curi) with slot s } }
+    ///                   else if s == count { slot s = (cur, curi) } }
+    ///       count = min(count + 1, k)
+    ///       if count >= 1 and count == k { kth = vals[k - 1] } } }
     ///   if count < k { flag index_out_of_range }
     ///   for t < k { store out[o.., t] = vals[t] (or pos[t]) }
     /// }
@@ -224,8 +231,10 @@ impl Builder<'_> {
         let v = Expr::Var;
         let bin = Expr::binary;
         let (count, cur, curi, shifting) = (self.var(None), self.var(None), self.var(None), self.var(None));
+        let kth = self.var(None);
         let mut body = vec![
             Stmt::Mut { var: count, ty: DType::I64, init: Expr::i64(0) },
+            Stmt::Mut { var: kth, ty: elem, init: Expr::Const(Scalar::zero(elem)) },
             Stmt::Mut { var: cur, ty: elem, init: Expr::Const(Scalar::zero(elem)) },
             Stmt::Mut { var: curi, ty: DType::I64, init: Expr::i64(0) },
             Stmt::Mut { var: shifting, ty: DType::Bool, init: Expr::Const(Scalar::Bool(false)) },
@@ -241,12 +250,17 @@ impl Builder<'_> {
         let s = self.var(Some(k));
         let (vs, ps) = (self.var(None), self.var(None));
         let cmp = if largest { BinOp::Gt } else { BinOp::Lt };
-        let mut before = bin(cmp, v(cur), v(vs));
-        if elem.is_float() {
-            let slot_nan = bin(BinOp::Ne, v(vs), v(vs));
-            let cur_num = bin(BinOp::Eq, v(cur), v(cur));
-            before = bin(BinOp::Or, before, bin(BinOp::And, slot_nan, cur_num));
-        }
+        // Whether `cur` goes strictly before `slot` (NaN after every number).
+        let before_of = |slot: Var| {
+            let mut before = bin(cmp, v(cur), v(slot));
+            if elem.is_float() {
+                let slot_nan = bin(BinOp::Ne, v(slot), v(slot));
+                let cur_num = bin(BinOp::Eq, v(cur), v(cur));
+                before = bin(BinOp::Or, before, bin(BinOp::And, slot_nan, cur_num));
+            }
+            before
+        };
+        let before = before_of(vs);
         let put = |var: Var, idx: Var| {
             vec![
                 Stmt::Store { buf: vals, idx: lane.temp(v(idx)), value: v(var) },
@@ -264,7 +278,7 @@ impl Builder<'_> {
             Stmt::Let { var: vs, ty: elem, value: Expr::Load { buf: vals, idx: lane.temp(v(s)) } },
             Stmt::If { cond: bin(BinOp::Or, v(shifting), before), then: swap, els: vec![] },
         ];
-        step.push(Stmt::For {
+        let mut insert = vec![Stmt::For {
             var: s,
             extent: k,
             body: vec![Stmt::If {
@@ -272,9 +286,17 @@ impl Builder<'_> {
                 then: occupied,
                 els: vec![Stmt::If { cond: bin(BinOp::Eq, v(s), v(count)), then: put(cur, s), els: vec![] }],
             }],
-        });
+        }];
         let grown = bin(BinOp::Min, bin(BinOp::Add, v(count), Expr::i64(1)), Expr::Dim(k));
-        step.push(Stmt::Assign { var: count, value: grown });
+        insert.push(Stmt::Assign { var: count, value: grown });
+        // The last slot, once every slot is filled (`count >= 1` keeps `k - 1` in range).
+        let mut last = vec![];
+        let at_last = self.checked(bin(BinOp::Sub, Expr::Dim(k), Expr::i64(1)), k, &mut last);
+        last.push(Stmt::Assign { var: kth, value: Expr::Load { buf: vals, idx: lane.temp(at_last) } });
+        let full = bin(BinOp::And, bin(BinOp::Ge, v(count), Expr::i64(1)), bin(BinOp::Eq, v(count), Expr::Dim(k)));
+        insert.push(Stmt::If { cond: full, then: last, els: vec![] });
+        let enters = bin(BinOp::Or, bin(BinOp::Lt, v(count), Expr::Dim(k)), before_of(kth));
+        step.push(Stmt::If { cond: enters, then: insert, els: vec![] });
         body.push(Stmt::For { var: j, extent: m, body: step });
         body.push(Stmt::If {
             cond: bin(BinOp::Lt, v(count), Expr::Dim(k)),
