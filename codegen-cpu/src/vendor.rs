@@ -16,6 +16,13 @@
 //! small output over many rows is one thread; cutting `k` keeps every thread busy, and the
 //! fixed chunking and summation order keep results the same from run to run for a thread
 //! count.
+//!
+//! A symmetric step ([`GemmStep::symmetric`]: `x.t().dot(&x)`, `x.dot(&x.t())`) of at least
+//! [`SYRK_MIN`] rows computes one triangle, as BLAS's `syrk` does: C's rows are cut into
+//! [`syrk_panels`], and row panel `lo..hi` is one call for columns `0..hi` only (the blocks on
+//! and below the diagonal, about half the multiply-adds); the strictly upper triangle is then
+//! copied from the lower one, so C is exactly symmetric. A split-K step does the same in
+//! every chunk and sums the partials over the lower triangle only.
 
 use crate::{BufDesc, CpuError};
 use kiln_ir::loops::{split_k_chunks, split_k_range, GemmOperand, GemmStep, Kernel, LoopProgram};
@@ -61,20 +68,116 @@ pub unsafe fn run_gemm(
     let chunks = if step.split_k { split_k_chunks([batch, m, n, k], threads) } else { 1 };
     let par = if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
     let dims = (m as usize, n as usize, k as usize);
+    // One triangle when the product is symmetric and has rows enough for two panels.
+    let sym = step.symmetric() && m == n && m as usize >= SYRK_MIN;
     // SAFETY (all arms): the caller's contract; every element the calls touch is one the
     // step's loop nest indexes, which the loop IR verifier proved inside its buffer.
     match (step.dtype, chunks) {
         // SAFETY: see "SAFETY (all arms)" above.
-        (DType::F32, 1) => unsafe { call::<f32>(dims, batch, a, b, c, par, 1.0) },
+        (DType::F32, 1) => unsafe { call::<f32>(dims, batch, a, b, c, par, sym, 1.0) },
         // SAFETY: see "SAFETY (all arms)" above.
-        (DType::F64, 1) => unsafe { call::<f64>(dims, batch, a, b, c, par, 1.0) },
+        (DType::F64, 1) => unsafe { call::<f64>(dims, batch, a, b, c, par, sym, 1.0) },
         // SAFETY: see "SAFETY (all arms)" above.
-        (DType::F32, _) => unsafe { split_call::<f32>(dims, batch, a, b, c, chunks, 1.0) },
+        (DType::F32, _) => unsafe { split_call::<f32>(dims, batch, a, b, c, chunks, sym, 1.0) },
         // SAFETY: see "SAFETY (all arms)" above.
-        (DType::F64, _) => unsafe { split_call::<f64>(dims, batch, a, b, c, chunks, 1.0) },
+        (DType::F64, _) => unsafe { split_call::<f64>(dims, batch, a, b, c, chunks, sym, 1.0) },
         (t, _) => return Err(CpuError::Unsupported(format!("a gemm step over {t}"))),
     }
     Ok(())
+}
+
+/// The fewest rows of a symmetric product computed as one triangle: below it the output is
+/// one panel, and the whole product is one call.
+pub const SYRK_MIN: usize = 128;
+
+/// The row panels `[lo, hi)` of a symmetric `m x m` product computed as one triangle: about
+/// `m / 64` panels (at most 16) of sizes differing by at most one, in order, covering
+/// `0..m`. Panel `lo..hi` computes columns `0..hi`: `(panels + 1) / (2 * panels)` of the
+/// product's multiply-adds in all.
+pub fn syrk_panels(m: usize) -> Vec<(usize, usize)> {
+    let p = (m / 64).clamp(1, 16);
+    let (q, r) = (m / p, m % p);
+    let at = |c: usize| q * c + r.min(c);
+    (0..p).map(|c| (at(c), at(c + 1))).collect()
+}
+
+/// One `gemm::gemm` call `dst := lhs * rhs` (`m x n`, summed over `k`), each operand as its
+/// first element and its `(row, column)` strides in elements.
+///
+/// # Safety
+/// Every element the product indexes lies inside a live buffer of `T`; `dst` overlaps no
+/// operand and no one else writes it during the call.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_into<T: Copy + Default + 'static>(
+    (m, n, k): (usize, usize, usize),
+    dst: (*mut T, isize, isize),
+    lhs: (*const T, isize, isize),
+    rhs: (*const T, isize, isize),
+    par: gemm::Parallelism,
+    one: T,
+) {
+    // SAFETY: the caller's contract; `read_dst = false` makes `dst` write-only.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.0,
+            dst.2,
+            dst.1,
+            false,
+            lhs.0,
+            lhs.2,
+            lhs.1,
+            rhs.0,
+            rhs.2,
+            rhs.1,
+            T::default(),
+            one,
+            false,
+            false,
+            false,
+            par,
+        )
+    }
+}
+
+/// `dst := lhs * rhs` for a symmetric `m x m` product, the panels of [`syrk_panels`]: row
+/// panel `lo..hi` one call for columns `0..hi`. Only the lower triangle (with the diagonal)
+/// is meaningful afterwards; [`mirror_lower`] completes it.
+///
+/// # Safety
+/// As [`gemm_into`] for the whole `m x m` product.
+unsafe fn syrk_lower<T: Copy + Default + 'static>(
+    m: usize,
+    k: usize,
+    dst: (*mut T, isize, isize),
+    lhs: (*const T, isize, isize),
+    rhs: (*const T, isize, isize),
+    par: gemm::Parallelism,
+    one: T,
+) {
+    for (lo, hi) in syrk_panels(m) {
+        let d = (dst.0.wrapping_offset(lo as isize * dst.1), dst.1, dst.2);
+        let l = (lhs.0.wrapping_offset(lo as isize * lhs.1), lhs.1, lhs.2);
+        // SAFETY: rows `lo..hi` and columns `0..hi` of the product lie inside it.
+        unsafe { gemm_into((hi - lo, hi, k), d, l, rhs, par, one) };
+    }
+}
+
+/// Copy the strict lower triangle of the `m x m` matrix at `dst` (row and column strides)
+/// onto its strict upper triangle.
+///
+/// # Safety
+/// `dst` is an `m x m` matrix of `T` with these strides that no one else accesses.
+unsafe fn mirror_lower<T: Copy>(m: usize, dst: (*mut T, isize, isize)) {
+    let (p, rs, cs) = dst;
+    for i in 0..m as isize {
+        for j in i + 1..m as isize {
+            // SAFETY: `(i, j)` and `(j, i)` are elements of the matrix.
+            unsafe { *p.offset(i * rs + j * cs) = *p.offset(j * rs + i * cs) };
+        }
+    }
 }
 
 /// A pointer the split-K chunks share across the pool's threads.
@@ -100,8 +203,17 @@ impl Shared {
 ///
 /// # Safety
 /// As [`run_gemm`], with `T` the buffers' element type.
-unsafe fn split_call<T>((m, n, k): (usize, usize, usize), batch: i64, a: View, b: View, c: View, chunks: usize, one: T)
-where
+#[allow(clippy::too_many_arguments)]
+unsafe fn split_call<T>(
+    (m, n, k): (usize, usize, usize),
+    batch: i64,
+    a: View,
+    b: View,
+    c: View,
+    chunks: usize,
+    sym: bool,
+    one: T,
+) where
     T: Copy + Default + std::ops::Add<Output = T> + Send + Sync + 'static,
 {
     use rayon::prelude::*;
@@ -123,37 +235,26 @@ where
             } else {
                 (base.get().cast::<T>().wrapping_add((ch - 1) * m * n), n as isize, 1)
             };
+            let lhs = (at(ap, a.1, a.1[2]).cast_const(), a.1[1] as isize, a.1[2] as isize);
+            let rhs = (at(bp, b.1, b.1[1]).cast_const(), b.1[1] as isize, b.1[2] as isize);
+            let none = gemm::Parallelism::None;
             // SAFETY: rows `lo..lo + len` of the summed axis lie in `0..k`, so every element
             // read is one the step's loop nest indexes (the caller's contract); `dst` is C at
             // batch `p` (chunk 0 only) or this chunk's own `m x n` partial, written by this
-            // call alone; `read_dst = false` makes it write-only.
+            // call alone.
             unsafe {
-                gemm::gemm(
-                    m,
-                    n,
-                    len,
-                    dst,
-                    cs,
-                    rs,
-                    false,
-                    at(ap, a.1, a.1[2]),
-                    a.1[2] as isize,
-                    a.1[1] as isize,
-                    at(bp, b.1, b.1[1]),
-                    b.1[2] as isize,
-                    b.1[1] as isize,
-                    T::default(),
-                    one,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
-                )
+                if sym {
+                    syrk_lower(m, len, (dst, rs, cs), lhs, rhs, none, one)
+                } else {
+                    gemm_into((m, n, len), (dst, rs, cs), lhs, rhs, none, one)
+                }
             };
         });
         let cb = c.0.cast::<T>().wrapping_offset(p * c.1[0] as isize);
         for i in 0..m {
-            for j in 0..n {
+            // A symmetric product's partials hold the lower triangle only.
+            let cols = if sym { i + 1 } else { n };
+            for j in 0..cols {
                 let e = cb.wrapping_offset(i as isize * c.1[1] as isize + j as isize * c.1[2] as isize);
                 // SAFETY: `(i, j)` is an element of C at batch `p` (the caller's contract),
                 // which no chunk writes any more; the partials hold `(chunks - 1) * m * n`.
@@ -166,6 +267,11 @@ where
                 }
             }
         }
+        if sym {
+            // SAFETY: C at batch `p` is an `m x m` matrix with these strides, written by no
+            // chunk any more.
+            unsafe { mirror_lower(m, (cb, c.1[1] as isize, c.1[2] as isize)) };
+        }
     }
 }
 
@@ -176,6 +282,7 @@ type View = (*mut u8, [i64; 3]);
 ///
 /// # Safety
 /// As [`run_gemm`], with `T` the buffers' element type.
+#[allow(clippy::too_many_arguments)]
 unsafe fn call<T: Copy + Default + 'static>(
     (m, n, k): (usize, usize, usize),
     batch: i64,
@@ -183,35 +290,24 @@ unsafe fn call<T: Copy + Default + 'static>(
     b: View,
     c: View,
     par: gemm::Parallelism,
+    sym: bool,
     one: T,
 ) {
     for p in 0..batch as isize {
-        let at = |v: &View| v.0.cast::<T>().wrapping_offset(p * v.1[0] as isize);
+        let at = |v: &View| (v.0.cast::<T>().wrapping_offset(p * v.1[0] as isize), v.1[1] as isize, v.1[2] as isize);
+        let (dst, lhs, rhs) = (at(&c), at(&a), at(&b));
+        let (lhs, rhs) = ((lhs.0.cast_const(), lhs.1, lhs.2), (rhs.0.cast_const(), rhs.1, rhs.2));
         // SAFETY: `at` stays inside each buffer for `p < batch` (a batch stride of 0 for an
-        // operand without the axis); `read_dst = false` makes C write-only (dst := lhs * rhs,
-        // zeros when k = 0, without reading A or B).
+        // operand without the axis); C is written only (dst := lhs * rhs, zeros when k = 0,
+        // without reading A or B); a symmetric product's upper triangle is copied from its
+        // lower one, which the panels computed.
         unsafe {
-            gemm::gemm(
-                m,
-                n,
-                k,
-                at(&c),
-                c.1[2] as isize,
-                c.1[1] as isize,
-                false,
-                at(&a),
-                a.1[2] as isize,
-                a.1[1] as isize,
-                at(&b),
-                b.1[2] as isize,
-                b.1[1] as isize,
-                T::default(),
-                one,
-                false,
-                false,
-                false,
-                par,
-            )
+            if sym {
+                syrk_lower(m, k, dst, lhs, rhs, par, one);
+                mirror_lower(m, dst);
+            } else {
+                gemm_into((m, n, k), dst, lhs, rhs, par, one)
+            }
         };
     }
 }

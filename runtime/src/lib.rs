@@ -12,6 +12,7 @@ mod debug;
 mod device;
 mod error;
 mod kernel;
+pub mod pool;
 mod tensor;
 
 /// Copies of kernel inputs in the layout a CPU vector loop wants (CPU-backend knowledge,
@@ -42,6 +43,7 @@ pub use kiln_cuda::nvrtc::CudaError;
 pub use kiln_cuda::{EmitError, SimError};
 pub use kiln_ir::lower::PassRecord;
 pub use kiln_ir::{DType, Value};
+pub use pool::PoolAlloc;
 pub use tensor::{tensor_arg, tensor_scalar, AnyTensor, IntoTensorArg, Tensor, TensorArg};
 
 /// What `#[kernel]` expansions refer to. Not a stable API: only the macro uses it.

@@ -210,3 +210,85 @@ fn split_k_runs_on_the_same_threads_give_the_same_bits() {
         }
     }
 }
+
+/// `x.dot(&x.t())` over `x: [n, d]` as array IR: a plain symmetric product (`n x n`, summed
+/// over `d`), where [`gram`]'s `x.t().dot(&x)` is one summed over the rows.
+fn outer_text(dtype: &str) -> String {
+    format!(
+        "kernel outer(x: {dtype}[n, d]) -> {dtype}[n, n] {{
+  v0: {dtype}[n, d] = param 0
+  v1: {dtype}[d, n] = transpose v0 [1, 0]
+  v2: i64[] = index i0
+  v3: i64[] = index i1
+  v4: i64[] = index i2
+  v5: {dtype}[] = load v0 [v2, v4]
+  v6: {dtype}[] = load v1 [v4, v3]
+  v7: {dtype}[] = binary mul v5 v6
+  v8: {dtype}[] = range_reduce sum (i2 < d) v7
+  v9: {dtype}[n, n] = generate (i0 < n, i1 < n) v8
+  return v9
+}}"
+    )
+}
+
+/// Symmetric products (`x.t().dot(&x)` split-K or not, `x.dot(&x.t())`) are recognised from
+/// the step's body, and from [`kiln_cpu::vendor::SYRK_MIN`] rows on compute one triangle
+/// (row panels over the lower triangle, then mirrored): they agree with the interpreter's full
+/// loops within twice the forward error bound (module documentation: each element is still
+/// one summation order of the same products), are exactly symmetric, and are the same bits
+/// from run to run. Products of two different operands are not symmetric.
+#[test]
+fn symmetric_products_compute_one_triangle_and_match_the_interpreter() {
+    use kiln_cpu::vendor::{syrk_panels, SYRK_MIN};
+    assert_eq!(syrk_panels(130), vec![(0, 65), (65, 130)]);
+    assert_eq!(syrk_panels(300), vec![(0, 75), (75, 150), (150, 225), (225, 300)]);
+    assert_eq!(syrk_panels(5000).len(), 16);
+    for dtype in ["f32", "f64"] {
+        assert!(!kiln_cpu::vendor::gemm_step(&gram(dtype, false).kernels[0]).is_some_and(|g| g.symmetric()));
+        for xt in [false, true] {
+            let lp = product(dtype, xt, false, false);
+            assert!(!kiln_cpu::vendor::gemm_step(&lp.kernels[0]).is_some_and(|g| g.symmetric()), "{lp}");
+        }
+        let text = outer_text(dtype);
+        let p = kiln_ir::parse::parse_program(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let outer = kiln_ir::lower::lower(&p).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let cases = [
+            // (program, rows n, columns d, the summed extent): x.t().dot(&x) is d x d over n.
+            (gram(dtype, true), 2_100, 130, 2_100),
+            (gram(dtype, true), 300, 200, 300),
+            (gram(dtype, true), 50, SYRK_MIN - 1, 50),
+            (outer, 257, 9, 9),
+        ];
+        for (lp, n, d, k) in cases {
+            let step = kiln_cpu::vendor::gemm_step(&lp.kernels[0]).unwrap_or_else(|| panic!("{lp}"));
+            assert!(step.symmetric(), "{lp}");
+            let prog = kiln_cpu::compile(&lp).unwrap_or_else(|e| panic!("{e}"));
+            let x = value(dtype, &[n, d], 21);
+            // The interpreter's loops once (they take no threads, and layouts do not change
+            // their sums), with the bound's scale `sum_l |a_il| |b_lj|`.
+            let want = as_f64(&run_loops(&lp, std::slice::from_ref(&x)).unwrap_or_else(|e| panic!("{e}"))[0]);
+            let scale = as_f64(&run_loops(&lp, &[magnitude(&x)]).unwrap_or_else(|e| panic!("{e}"))[0]);
+            let eps = if dtype == "f32" { f32::EPSILON as f64 } else { f64::EPSILON };
+            for threads in [1, 2, 3] {
+                for layout in [Layout::Standard, Layout::Fortran, Layout::Reversed] {
+                    let args = [relayout(&x, layout)];
+                    let what = format!("{} {dtype} n={n} d={d} threads={threads} {layout:?}", lp.name);
+                    let out = run_chunks(&prog, &lp, &args, threads);
+                    let g = as_f64(&out[0]);
+                    assert_eq!(g.shape(), want.shape(), "{what}: shape");
+                    for ((a, b), s) in g.iter().zip(&want).zip(&scale) {
+                        let bound = 2.0 * k as f64 * eps * s;
+                        assert!((a - b).abs() <= bound, "{what}: got {a}, want {b}, bound {bound}");
+                    }
+                    let side = g.shape()[0];
+                    for i in 0..side {
+                        for j in 0..i {
+                            assert_eq!(g[[i, j]].to_bits(), g[[j, i]].to_bits(), "{what}: ({i}, {j})");
+                        }
+                    }
+                    assert_eq!(bits(&out), bits(&run_chunks(&prog, &lp, &args, threads)), "{what}: rerun");
+                }
+            }
+        }
+    }
+}

@@ -189,6 +189,24 @@ impl GemmStep {
         GemmStep::of(k).ok().filter(|g| matches!(g.dtype, DType::F32 | DType::F64))
     }
 
+    /// Whether the product is symmetric, `C = A * A^T` (`x.t().dot(&x)`, `x.dot(&x.t())`): A
+    /// and B are the same buffer read with rows and columns swapped (B's row axis is A's
+    /// column axis and the other way round; the batch axis, if any, the same), so `C[i, j]`
+    /// and `C[j, i]` are the same sum and a backend may compute one triangle and mirror it,
+    /// as BLAS's `syrk` does. Read from the body like the rest of the step, so every backend
+    /// sees the same answer.
+    pub fn symmetric(&self) -> bool {
+        let swapped = |x: &GemmAxis| match x {
+            GemmAxis::Row => GemmAxis::Col,
+            GemmAxis::Col => GemmAxis::Row,
+            GemmAxis::Batch => GemmAxis::Batch,
+        };
+        self.a.buf == self.b.buf
+            && self.m == self.n
+            && self.a.axes.len() == self.b.axes.len()
+            && self.a.axes.iter().zip(&self.b.axes).all(|(a, b)| swapped(a) == *b)
+    }
+
     /// The extents `[batch, m, n, k]` under symbol values `syms` (batch 1 for a single
     /// product).
     pub fn extents(&self, syms: &[i64]) -> [i64; 4] {
