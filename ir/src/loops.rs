@@ -31,6 +31,7 @@
 //! [`Expr::any`], [`Stmt::exprs`], [`Stmt::blocks`], [`Stmt::walk`], [`Stmt::walk_exprs`]):
 //! a walk that only recurses and acts at some nodes is written on them, not as its own `match`.
 
+mod blocked;
 mod frame;
 mod gemm;
 mod parse;
@@ -38,6 +39,7 @@ mod verify;
 mod walk;
 
 pub use crate::scalar::Scalar;
+pub use blocked::{blocked_sum, flatten_blocked_sum, sum_levels, BlockedAcc, SUM_BLOCK, SUM_LEVELS};
 pub use frame::{row_major_strides, Frame, FrameBuf, FrameError, HostMemory, Room};
 pub use gemm::{split_k_chunks, split_k_range, GemmAxis, GemmOperand, GemmStep, SPLIT_K_MAX_OUT, SPLIT_K_MIN_CHUNK};
 pub use parse::{parse_loop_program, ParseLoopError};

@@ -30,7 +30,8 @@
 //!   chosen operand, so a guarded load never reads out of range.
 //! * Reductions fold their domain in row-major order from the identity of `reduce_identity`
 //!   with the binary op of `reduce_step` (`Acc` adds `argmin`/`argmax`: first occurrence of
-//!   the extreme, or of the first NaN).
+//!   the extreme, or of the first NaN); float sums fold in the blocked order of
+//!   `crate::loops::blocked_sum` instead (`Acc::blocked`).
 
 mod elem;
 mod reduce;

@@ -31,7 +31,10 @@ pub(super) fn kernel(lp: &LoopProgram, k: &Kernel) -> R<(String, Mapping)> {
         e.out.push_str("}\n");
         return Ok((e.out, c.mapping()));
     }
-    let reduce = block_reduction(k).filter(|_| may_block);
+    // A blocked float sum splits across the block as one flat loop (the block's own order).
+    let flat = if may_block { flat_kernel(k) } else { None };
+    let kb = flat.as_ref().unwrap_or(k);
+    let reduce = block_reduction(kb).filter(|_| may_block);
     let mapping = if reduce.is_some() { Mapping::BlockPerPoint } else { Mapping::GridStride };
     if let Some(r) = &reduce {
         let _ = writeln!(e.out, "  __shared__ {} kiln_red[32];", c_type(r.ty));
@@ -56,7 +59,7 @@ pub(super) fn kernel(lp: &LoopProgram, k: &Kernel) -> R<(String, Mapping)> {
     e.split_index("kiln_i", &k.domain, 4);
     match reduce {
         None => e.stmts(&k.body, 2)?,
-        Some(r) => e.block_reduce(k, &r)?,
+        Some(r) => e.block_reduce(kb, &r)?,
     }
     e.out.push_str("  }\n}\n");
     Ok((e.out, mapping))
@@ -104,6 +107,18 @@ fn block_reduction(k: &Kernel) -> Option<BlockReduce> {
         ok &= stmt_ok(s, *acc);
     }
     ok.then_some(BlockReduce { at, acc: *acc, ty: *ty, op: *op })
+}
+
+/// `k` with the blocked sum ([`kiln_ir::loops::blocked_sum`]) that follows its first `mut`
+/// made one loop, when its body has that form: a block reduction then splits the elements
+/// across its threads (strided, then the shuffle tree), a fixed order of its own.
+fn flat_kernel(k: &Kernel) -> Option<Kernel> {
+    let at = k.body.iter().position(|s| !matches!(s, Stmt::Let { .. }))?;
+    let Stmt::Mut { var: acc, .. } = k.body.get(at)? else { return None };
+    let flat = kiln_ir::loops::flatten_blocked_sum(k.body.get(at + 1)?, *acc)?;
+    let mut k = k.clone();
+    k.body[at + 1] = flat;
+    Some(k)
 }
 
 /// A statement of the reduction loop that neither reads `acc`, nor assigns a variable it does

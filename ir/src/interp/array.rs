@@ -265,8 +265,10 @@ fn reduce_typed<T: Elem>(op: ReduceOp, a: &ArrayD<T>, axes: &[usize]) -> Result<
     let flat = flat.as_slice().ok_or_else(|| OpError::Malformed("reduction operand copy is not contiguous".into()))?;
     let out_len: usize = out_shape.iter().product();
     let domains = (0..out_len).map(|o| &flat[o * red_len..(o + 1) * red_len]);
+    // Float sums follow the blocked order along the innermost reduced axis.
+    let row = axes.last().map_or(1, |&k| a.shape()[k]);
     let fold = |d: &[T]| {
-        let mut acc = Acc::new(op);
+        let mut acc = Acc::blocked(op, row);
         d.iter().for_each(|&x| acc.push(x));
         acc
     };

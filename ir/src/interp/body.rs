@@ -136,7 +136,8 @@ impl<'a> Interp<'a> {
         if !reduce_defined(op, T::DTYPE) {
             return Err(self.unsupported(id, not_defined(op.name(), T::DTYPE)));
         }
-        let mut acc = Acc::<T>::new(op);
+        // Float sums follow the blocked order along the innermost variable.
+        let mut acc = Acc::<T>::blocked(op, ext.last().copied().unwrap_or(1));
         self.for_each_index(id, vars, ext, |me| {
             let s = me.scalar(body)?;
             let x = T::from_scalar(s)

@@ -594,7 +594,11 @@ fn reductions_over_axes_of_a_3d_array_match_loops() {
             }
             idxs.push(bi);
             vals.push(match op {
-                ReduceOp::Sum => dom.iter().fold(0.0f32, |a, &v| a + v),
+                // A float sum folds each run of the innermost reduced axis (`n2 < 64`
+                // elements: one block) from zero, then the runs' totals in order.
+                ReduceOp::Sum => {
+                    dom.chunks(n2).map(|r| r.iter().fold(0.0f32, |a, &v| a + v)).fold(0.0f32, |a, v| a + v)
+                }
                 ReduceOp::Prod => dom.iter().fold(1.0f32, |a, &v| a * v),
                 ReduceOp::Min => dom.iter().fold(f32::INFINITY, |a, &v| a.min(v)),
                 ReduceOp::Max => dom.iter().fold(f32::NEG_INFINITY, |a, &v| a.max(v)),
@@ -609,7 +613,8 @@ fn reductions_over_axes_of_a_3d_array_match_loops() {
     }
     // Reducing every axis gives a scalar; reducing none is the identity.
     let got = run(&reduce_program(ReduceOp::Sum, ElemTy::F32, 3, &[0, 1, 2]), &[Value::F32(x.clone())]).unwrap();
-    let total = x.iter().fold(0.0f32, |a, &v| a + v);
+    let flat: Vec<f32> = x.iter().copied().collect();
+    let total = flat.chunks(n2).map(|r| r.iter().fold(0.0f32, |a, &v| a + v)).fold(0.0f32, |a, v| a + v);
     assert_eq!(got[0], Value::F32(ndarray::arr0(total).into_dyn()));
     let got = run(&reduce_program(ReduceOp::Max, ElemTy::F32, 3, &[]), &[Value::F32(x.clone())]).unwrap();
     assert_eq!(got[0], Value::F32(x));

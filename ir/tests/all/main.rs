@@ -2,6 +2,7 @@
 //! subject. One binary links once instead of once per file, which dominates a cold build on
 //! two cores. Run one module with a filter: `cargo test -p kiln-ir --test all lower::`.
 
+mod blocked;
 mod extents;
 mod gemm;
 mod golden;

@@ -198,9 +198,11 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         uses: p.use_counts(),
         free,
         whole: HashSet::new(),
+        par_rank: None,
     };
     for (i, n) in p.nodes.iter().enumerate() {
         let id = NodeId(i as u32);
+        b.par_rank = None;
         if let Some(k) = b.partial_kernel(id)? {
             lp.kernels.push(k);
         }
@@ -219,6 +221,7 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         }
         b.cache = vec![HashMap::new()];
         let domain: Vec<(Var, Dim)> = n.ty.shape.iter().map(|d| (b.var(Some(*d)), *d)).collect();
+        b.par_rank = Some(domain.len());
         let idx: Vec<Expr> = domain.iter().map(|(v, _)| Expr::Var(*v)).collect();
         let mut body = vec![];
         if let Some(group) = s.fused_group(id) {
@@ -302,6 +305,10 @@ struct Builder<'a> {
     /// Index variables of arg reductions over a whole range: they start at the range's first
     /// index (never -1), and the loop raises the empty flag itself.
     whole: HashSet<Var>,
+    /// The rank of the parallel domain of the kernel being built (a two-phase partial's chunk
+    /// axis not counted), where its float sums may take the blocked order; `None` in kernels
+    /// whose loops keep their own order (scans, sorts, scatters).
+    par_rank: Option<usize>,
 }
 
 type R<T> = Result<T, String>;

@@ -3,9 +3,10 @@
 //! arg-reduction step and finish shared with the two-phase combine.
 
 use super::{Builder, R};
-use crate::loops::{Expr, Flag, Scalar, Stmt, Var};
+use crate::loops::{blocked_sum, sum_levels, BlockedAcc, Expr, Flag, Scalar, Stmt, Var};
 use crate::program::{BinOp, NodeId, Op, ReduceOp, VarId};
 use crate::types::{DType, Dim};
+use std::collections::HashMap;
 
 impl Builder<'_> {
     /// The loops of reduction node `id` (a `Reduce` or `RangeReduce`) at output index `idx`:
@@ -24,19 +25,22 @@ impl Builder<'_> {
                 let ashape = p.node(*arg).ty.shape.clone();
                 let extents: Vec<Dim> = axes.iter().map(|&a| ashape[a as usize]).collect();
                 let elem = self.dtype(*arg)?;
-                let (acc, best) = self.reduce_loops(*op, elem, &extents, chunk, out, |s, vars, o| {
-                    let (mut kept, mut red) = (idx.iter(), vars.iter());
-                    let mut i = vec![];
-                    for a in 0..ashape.len() {
-                        let e = if axes.contains(&(a as u32)) {
-                            red.next().map(|v| Expr::Var(*v))
-                        } else {
-                            kept.next().cloned()
-                        };
-                        i.push(e.ok_or_else(|| format!("{id}: reduce axes do not match the operand's rank"))?);
-                    }
-                    s.expr(*arg, &i, o)
-                })?;
+                let blocked = self.blocks(&[*op], elem);
+                let accs =
+                    self.reduce_loops_multi(&[*op], elem, &extents, chunk, None, blocked, out, |s, vars, o| {
+                        let (mut kept, mut red) = (idx.iter(), vars.iter());
+                        let mut i = vec![];
+                        for a in 0..ashape.len() {
+                            let e = if axes.contains(&(a as u32)) {
+                                red.next().map(|v| Expr::Var(*v))
+                            } else {
+                                kept.next().cloned()
+                            };
+                            i.push(e.ok_or_else(|| format!("{id}: reduce axes do not match the operand's rank"))?);
+                        }
+                        s.expr(*arg, &i, o)
+                    })?;
+                let (acc, best) = accs.first().copied().ok_or("a reduction loop without an accumulator")?;
                 Ok((acc, best, elem))
             }
             Op::RangeReduce { op, vars, extents, body } => {
@@ -53,20 +57,34 @@ impl Builder<'_> {
                     }
                     None => (*body, None),
                 };
-                let at = out.len();
-                let (acc, best) = self.reduce_loops(*op, elem, extents, chunk, out, |s, lvars, o| {
-                    let saved: Vec<_> = vars.iter().zip(lvars).map(|(v, lv)| (*v, s.env.insert(*v, *lv))).collect();
-                    let r = s.expr(body, &[], o);
-                    s.restore(saved);
-                    r
-                })?;
-                if let Some((lo, hi)) = bounds {
-                    narrow_loop(&mut out[at..], lo, hi);
-                }
+                let blocked = self.blocks(&[*op], elem);
+                let accs =
+                    self.reduce_loops_multi(&[*op], elem, extents, chunk, bounds, blocked, out, |s, lvars, o| {
+                        let saved: Vec<_> = vars.iter().zip(lvars).map(|(v, lv)| (*v, s.env.insert(*v, *lv))).collect();
+                        let r = s.expr(body, &[], o);
+                        s.restore(saved);
+                        r
+                    })?;
+                let (acc, best) = accs.first().copied().ok_or("a reduction loop without an accumulator")?;
                 Ok((acc, best, elem))
             }
             _ => Err(format!("{id} is not a reduction")),
         }
+    }
+
+    /// Whether reductions `ops` of `elem` values in the kernel being built sum in the blocked
+    /// order ([`crate::loops::blocked_sum`]): float sums (all of `ops`), in a kernel whose
+    /// parallel domain (the chunk axis of a two-phase partial aside) has at most one axis.
+    /// Kernels of two or more axes keep one loop per output: they are the contractions
+    /// (matrix products, Gram matrices, distances) that the backends tile and vectorize across
+    /// outputs, and their sums run over the feature axis, short next to the rows; so do sums
+    /// nested in another reduction's loop.
+    fn blocks(&self, ops: &[ReduceOp], elem: DType) -> bool {
+        // Only at the kernel's top level: a sum inside another reduction's loop (the squared
+        // distance inside `nearest`'s argmin) runs over features, and its loop is part of the
+        // outer one's vector plan.
+        let top = self.cache.len() == 1;
+        top && elem.is_float() && ops.iter().all(|op| *op == ReduceOp::Sum) && self.par_rank.is_some_and(|r| r <= 1)
     }
 
     /// The interval a one-variable range reduction's body selects: for a body
@@ -200,19 +218,25 @@ impl Builder<'_> {
         out: &mut Vec<Stmt>,
         body: impl FnOnce(&mut Self, &[Var], &mut Vec<Stmt>) -> R<Expr>,
     ) -> R<(Var, Option<Var>)> {
-        let accs = self.reduce_loops_multi(&[op], elem, extents, chunk, out, body)?;
+        let accs = self.reduce_loops_multi(&[op], elem, extents, chunk, None, false, out, body)?;
         accs.first().copied().ok_or_else(|| "a reduction loop without an accumulator".to_string())
     }
 
     /// [`Self::reduce_loops`] for several reductions of the same values: one loop evaluates
     /// `body` once per point and folds it into one accumulator per op, in the order of `ops`.
     /// Each accumulator sees the same values in the same order as in a loop of its own.
+    /// `range` narrows the innermost loop (of a one-variable reduction) to `lo..hi`; with
+    /// `blocked` (float sums only, see [`Self::blocks`]) the innermost loop becomes the
+    /// blocked order's nest ([`crate::loops::blocked_sum`]).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn reduce_loops_multi(
         &mut self,
         ops: &[ReduceOp],
         elem: DType,
         extents: &[Dim],
         chunk: Option<(Expr, u32)>,
+        range: Option<(Option<Expr>, Option<Expr>)>,
+        blocked: bool,
         out: &mut Vec<Stmt>,
         body: impl FnOnce(&mut Self, &[Var], &mut Vec<Stmt>) -> R<Expr>,
     ) -> R<Vec<(Var, Option<Var>)>> {
@@ -240,6 +264,18 @@ impl Builder<'_> {
             let x = body(s, &vars, o)?;
             Ok(s.bind(x, elem, o))
         })?;
+        // The partials of a blocked sum, per accumulator. A body with a bounds check (a
+        // gathered row, `c[labels[i], l]`) keeps one loop: hoisting lifts the check out of a
+        // plain loop, under a guard, which leaves the loop vectorizable.
+        let levels = extents.last().map_or(0, |d| sum_levels(*d));
+        let mut blocks: HashMap<Var, BlockedAcc> = HashMap::new();
+        let checks = inner.iter().any(|s| s.any(&mut |st| st.exprs().any(Expr::has_check)));
+        if blocked && !extents.is_empty() && !checks {
+            for (acc, _) in &accs {
+                let parts = (0..levels).map(|_| self.var(None)).collect();
+                blocks.insert(*acc, BlockedAcc { acc: *acc, parts, ty: elem });
+            }
+        }
         for (&op, &(acc, best)) in ops.iter().zip(&accs) {
             match best {
                 Some(b) => {
@@ -250,22 +286,38 @@ impl Builder<'_> {
                     self.arg_step(op, elem, x.clone(), flat, acc, b, None, chunk.is_some(), &mut inner);
                 }
                 None => {
-                    inner.push(Stmt::Assign { var: acc, value: Expr::binary(fold_op(op), Expr::Var(acc), x.clone()) })
+                    // A blocked sum folds into its block's partial.
+                    let into = blocks.get(&acc).map_or(acc, |b| b.parts[0]);
+                    inner.push(Stmt::Assign { var: into, value: Expr::binary(fold_op(op), Expr::Var(into), x.clone()) })
                 }
             }
         }
         let mut stmts = inner;
+        let last = vars.len().saturating_sub(1);
         for (k, (v, d)) in vars.iter().zip(extents).enumerate().rev() {
-            stmts = match (&chunk, k) {
+            let bounds = match (&chunk, k) {
                 (Some((c, n)), 0) => {
                     let bound = |c: Expr| {
                         let n = Expr::i64(i64::from(*n));
                         Expr::binary(BinOp::Div, Expr::binary(BinOp::Mul, c, Expr::Dim(*d)), n)
                     };
                     let next = Expr::binary(BinOp::Add, c.clone(), Expr::i64(1));
-                    vec![Stmt::ForRange { var: *v, extent: *d, start: bound(c.clone()), end: bound(next), body: stmts }]
+                    Some((bound(c.clone()), bound(next)))
                 }
-                _ => vec![Stmt::For { var: *v, extent: *d, body: stmts }],
+                _ if k == last => {
+                    range.clone().map(|(lo, hi)| (lo.unwrap_or(Expr::i64(0)), hi.unwrap_or(Expr::Dim(*d))))
+                }
+                _ => None,
+            };
+            stmts = match bounds {
+                _ if k == last && !blocks.is_empty() => {
+                    let (lo, hi) = bounds.unwrap_or((Expr::i64(0), Expr::Dim(*d)));
+                    let loops: Vec<Var> = (0..levels).map(|_| self.var(Some(*d))).collect();
+                    let accs: Vec<BlockedAcc> = accs.iter().filter_map(|(a, _)| blocks.get(a).cloned()).collect();
+                    vec![blocked_sum(*v, *d, lo, hi, &loops, &accs, stmts)]
+                }
+                Some((start, end)) => vec![Stmt::ForRange { var: *v, extent: *d, start, end, body: stmts }],
+                None => vec![Stmt::For { var: *v, extent: *d, body: stmts }],
             };
         }
         out.extend(stmts);
@@ -312,7 +364,8 @@ impl Builder<'_> {
             .map(|&a| ashape.get(a as usize).copied().ok_or_else(|| format!("{first}: reduce axis out of range")))
             .collect::<R<_>>()?;
         let elem = self.dtype(arg)?;
-        let accs = self.reduce_loops_multi(&ops, elem, &extents, None, out, |s, vars, o| {
+        let blocked = self.blocks(&ops, elem);
+        let accs = self.reduce_loops_multi(&ops, elem, &extents, None, None, blocked, out, |s, vars, o| {
             let (mut kept, mut red) = (idx.iter(), vars.iter());
             let mut i = vec![];
             for a in 0..ashape.len() {
@@ -347,14 +400,4 @@ fn loads(p: &crate::program::Program, n: NodeId) -> bool {
         Op::Load { .. } => true,
         op => op.operands().into_iter().any(|o| loads(p, o)),
     }
-}
-
-/// Turn the reduction loop `reduce_loops` just pushed (the last `for` in `stmts`) into a
-/// `ForRange` over `lo..hi` (0 and the extent where a bound is missing).
-fn narrow_loop(stmts: &mut [Stmt], lo: Option<Expr>, hi: Option<Expr>) {
-    let Some(s) = stmts.iter_mut().rev().find(|s| matches!(s, Stmt::For { .. })) else { return };
-    let Stmt::For { var, extent, body } = s else { return };
-    let start = lo.unwrap_or(Expr::i64(0));
-    let end = hi.unwrap_or(Expr::Dim(*extent));
-    *s = Stmt::ForRange { var: *var, extent: *extent, start, end, body: std::mem::take(body) };
 }

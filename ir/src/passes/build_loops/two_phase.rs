@@ -35,7 +35,9 @@ impl Builder<'_> {
         }
         let idx: Vec<Expr> = domain.iter().map(|(v, _)| Expr::Var(*v)).collect();
         let mut body = vec![];
+        self.par_rank = Some(domain.len() - 1);
         let r = self.reduce_parts(id, &idx[1..=rank], Some((Expr::Var(c), chunks)), &mut body);
+        self.par_rank = None;
         self.restore(saved);
         let (acc, best, _) = r?;
         body.push(Stmt::Store { buf: val, idx: idx.clone(), value: Expr::Var(acc) });
