@@ -267,5 +267,5 @@ impl<F: Real, S: Storage> KNeighborsRegressor<F, S> {
     }
 }
 
-crate::traits::supervised!(KNeighborsClassifierParams => KNeighborsClassifier, i64);
+crate::traits::supervised!(KNeighborsClassifierParams => KNeighborsClassifier, i64, predict_proba);
 crate::traits::supervised!(KNeighborsRegressorParams => KNeighborsRegressor, F);

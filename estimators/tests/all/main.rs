@@ -31,5 +31,6 @@ mod quantile;
 mod ridge_classifier;
 mod ridge_cv;
 mod sample_weight;
+mod scoring;
 mod search;
 mod spline;
