@@ -387,6 +387,19 @@ impl<F: Real, S: Place, M: Model<F, S>> Model<F, S> for FittedPipeline<F, M, S> 
         let z = self.run(x)?;
         self.model.score_dyn(z.as_ref().unwrap_or(x), y)
     }
+    fn predict_proba_dyn(&self, x: &S::Mat<F>) -> Option<Result<S::Mat<F>>> {
+        // The transformers run first; a final model without the method answers None after them.
+        match self.run(x) {
+            Ok(z) => self.model.predict_proba_dyn(z.as_ref().unwrap_or(x)),
+            Err(e) => Some(Err(e)),
+        }
+    }
+    fn decision_function_dyn(&self, x: &S::Mat<F>) -> Option<Result<S::Mat<F>>> {
+        match self.run(x) {
+            Ok(z) => self.model.decision_function_dyn(z.as_ref().unwrap_or(x)),
+            Err(e) => Some(Err(e)),
+        }
+    }
 }
 
 impl<F: Real, S: Place, E: TransformerParams<F, S>> TransformerParams<F, S> for Pipeline<F, E> {

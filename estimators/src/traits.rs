@@ -60,6 +60,16 @@ pub trait Place: Storage {
     /// # Errors
     /// Whatever the metric rejects; a scorer not made for this kind of target.
     fn score_with<T: Target>(scorer: Scorer, y_true: &Self::Vec<T>, y_pred: &Self::Vec<T>) -> Result<f64>;
+    /// `scorer(y_true, response)` for a scorer of class probabilities or decision values
+    /// (see [`Target::score_response`]), where both live.
+    ///
+    /// # Errors
+    /// Whatever the metric rejects; a continuous target.
+    fn score_response<F: Real, T: Target>(
+        scorer: Scorer,
+        y_true: &Self::Vec<T>,
+        response: &Self::Mat<F>,
+    ) -> Result<f64>;
     /// A host copy of a vector (cross_val_predict's assembly).
     ///
     /// # Errors
@@ -101,6 +111,9 @@ impl Place for Host {
     fn score_with<T: Target>(scorer: Scorer, y_true: &Array1<T>, y_pred: &Array1<T>) -> Result<f64> {
         T::score_with(scorer, y_true, y_pred)
     }
+    fn score_response<F: Real, T: Target>(scorer: Scorer, y_true: &Array1<T>, response: &Array2<F>) -> Result<f64> {
+        T::score_response(scorer, y_true, response)
+    }
     fn vec_host<T: Element>(v: &Array1<T>) -> Result<Array1<T>> {
         Ok(v.clone())
     }
@@ -138,6 +151,9 @@ impl Place for OnDevice {
     }
     fn score_with<T: Target>(scorer: Scorer, y_true: &Tensor<T>, y_pred: &Tensor<T>) -> Result<f64> {
         T::score_with(scorer, y_true, y_pred)
+    }
+    fn score_response<F: Real, T: Target>(scorer: Scorer, y_true: &Tensor<T>, response: &Tensor<F>) -> Result<f64> {
+        T::score_response(scorer, y_true, response)
     }
     fn vec_host<T: Element>(v: &Tensor<T>) -> Result<Array1<T>> {
         Ok(v.to_array::<Ix1>()?)
@@ -320,6 +336,18 @@ pub trait Model<F: Real, S: Place = Host>: Send + Sync {
     /// # Errors
     /// Whatever `predict` or the metric rejects; no `y` for a supervised model.
     fn score_dyn(&self, x: &S::Mat<F>, y: Option<&S::Vec<Self::Target>>) -> Result<f64>;
+    /// Class probabilities for `x` (`n x n_classes`, columns in the sorted order of the
+    /// classes), or `None` when the model has no `predict_proba` (regressors, some
+    /// classifiers): scorers such as `"neg_log_loss"` need it.
+    fn predict_proba_dyn(&self, _x: &S::Mat<F>) -> Option<Result<S::Mat<F>>> {
+        None
+    }
+    /// Decision values for `x` (`n x n_classes`, or `n x 1` for two classes), or `None` when
+    /// the model has no `decision_function`: `"roc_auc"`, `"average_precision"` and
+    /// `"top_k_accuracy"` read them, else the probabilities.
+    fn decision_function_dyn(&self, _x: &S::Mat<F>) -> Option<Result<S::Mat<F>>> {
+        None
+    }
 }
 
 /// What a pipeline's transformer step is: a transformer on host arrays and on tensors, with
@@ -418,13 +446,32 @@ pub(crate) use host_transformer;
 /// estimator whose inherent `fit(x, y)` and `predict(x)` take any [`crate::data::Matrix`] /
 /// [`crate::data::Vector`]: `supervised!(RidgeParams => Ridge, F)` for a regressor (scored by
 /// R²), `supervised!(GaussianNBParams => GaussianNB, i64)` for a classifier (scored by
-/// accuracy). `Fitted` names the fitted type (or an alias) taking `<F, Storage>`.
+/// accuracy). `Fitted` names the fitted type (or an alias) taking `<F, Storage>`. A classifier
+/// with inherent `predict_proba(x)` / `decision_function(x)` lists them after the target
+/// (`supervised!(LogisticRegressionParams => LogisticRegression, i64, predict_proba,
+/// decision_function)`) so that the scorers reading them can score it.
 macro_rules! supervised {
-    ($params:ty => $fitted:ident, $target:ident) => {
-        $crate::traits::supervised!(@place $params => $fitted, $target, $crate::data::Host);
-        $crate::traits::supervised!(@place $params => $fitted, $target, $crate::data::OnDevice);
+    ($params:ty => $fitted:ident, $target:ident $(, $method:ident)*) => {
+        $crate::traits::supervised!(@place $params => $fitted, $target, $crate::data::Host $(, $method)*);
+        $crate::traits::supervised!(@place $params => $fitted, $target, $crate::data::OnDevice $(, $method)*);
     };
-    (@place $params:ty => $fitted:ident, $target:ident, $place:ty) => {
+    (@method predict_proba, $place:ty) => {
+        fn predict_proba_dyn(
+            &self,
+            x: &$crate::data::Mat<$place, F>,
+        ) -> Option<$crate::Result<$crate::data::Mat<$place, F>>> {
+            Some(self.predict_proba(x))
+        }
+    };
+    (@method decision_function, $place:ty) => {
+        fn decision_function_dyn(
+            &self,
+            x: &$crate::data::Mat<$place, F>,
+        ) -> Option<$crate::Result<$crate::data::Mat<$place, F>>> {
+            Some(self.decision_function(x))
+        }
+    };
+    (@place $params:ty => $fitted:ident, $target:ident, $place:ty $(, $method:ident)*) => {
         impl<F: $crate::datasets::Real> $crate::traits::Estimator<F, $place> for $params {
             type Target = $target;
             type Model = $fitted<F, $place>;
@@ -451,6 +498,7 @@ macro_rules! supervised {
                 let p = self.predict(x)?;
                 <$place as $crate::traits::Place>::score_with::<$target>($crate::model_selection::Scorer::default_for::<$target>(), y, &p)
             }
+            $($crate::traits::supervised!(@method $method, $place);)*
         }
     };
 }

@@ -511,7 +511,7 @@ impl<F: Real, S: Storage> LinearDiscriminantAnalysis<F, S> {
     }
 }
 
-crate::traits::supervised!(LinearDiscriminantAnalysisParams => LinearDiscriminantAnalysis, i64);
+crate::traits::supervised!(LinearDiscriminantAnalysisParams => LinearDiscriminantAnalysis, i64, predict_proba, decision_function);
 crate::model_selection::set_params!(LinearDiscriminantAnalysisParams, "LinearDiscriminantAnalysis" {
     "n_components" => n_components: usize,
     "tol" => tol: f64,

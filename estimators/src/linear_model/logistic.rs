@@ -476,5 +476,5 @@ impl<F: Real, S: Storage> LogisticRegression<F, S> {
     }
 }
 
-crate::traits::supervised!(LogisticRegressionParams => LogisticRegression, i64);
+crate::traits::supervised!(LogisticRegressionParams => LogisticRegression, i64, predict_proba, decision_function);
 crate::model_selection::set_params!(LogisticRegressionParams, "LogisticRegression" { "C" => c: f64, "max_iter" => max_iter: usize, "tol" => tol: f64, "fit_intercept" => fit_intercept: bool });

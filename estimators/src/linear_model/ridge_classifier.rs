@@ -387,7 +387,7 @@ impl<F: Real, S: Storage> RidgeClassifier<F, S> {
     }
 }
 
-crate::traits::supervised!(RidgeClassifierParams => RidgeClassifier, i64);
-crate::traits::supervised!(RidgeClassifierCVParams => RidgeClassifierCV, i64);
+crate::traits::supervised!(RidgeClassifierParams => RidgeClassifier, i64, decision_function);
+crate::traits::supervised!(RidgeClassifierCVParams => RidgeClassifierCV, i64, decision_function);
 crate::model_selection::set_params!(RidgeClassifierParams, "RidgeClassifier" { "alpha" => alpha: f64, "fit_intercept" => fit_intercept: bool });
 crate::model_selection::set_params!(RidgeClassifierCVParams, "RidgeClassifierCV" { "alphas" => alphas: Vec<f64>, "fit_intercept" => fit_intercept: bool });

@@ -73,6 +73,15 @@ pub fn fbeta_score<A: Vector<i64>, B: Vector<i64>>(y_true: &A, y_pred: &B, beta:
     score(counts(y_true, y_pred)?, average, |tp, pred, truth| fbeta(tp, pred, truth, beta))
 }
 
+/// The Jaccard index of the predicted and true sets of each label, `tp / (tp + fp + fn)`
+/// (`jaccard_score`), averaged as asked (micro: of the counts summed over labels).
+///
+/// # Errors
+/// As [`precision_score`].
+pub fn jaccard_score<A: Vector<i64>, B: Vector<i64>>(y_true: &A, y_pred: &B, average: Average) -> Result<f64> {
+    score(counts(y_true, y_pred)?, average, jaccard)
+}
+
 /// [`precision_score`] with `sample_weight`: the counts are sums of weights.
 ///
 /// # Errors
@@ -316,6 +325,10 @@ fn precision(tp: f64, pred: f64, _: f64) -> f64 {
 
 fn recall(tp: f64, _: f64, truth: f64) -> f64 {
     ratio(tp, truth)
+}
+
+fn jaccard(tp: f64, pred: f64, truth: f64) -> f64 {
+    ratio(tp, pred + truth - tp)
 }
 
 fn f1(tp: f64, pred: f64, truth: f64) -> f64 {

@@ -17,8 +17,9 @@ mod regression;
 
 pub use classification::{
     balanced_accuracy_score, balanced_accuracy_score_weighted, confusion_matrix, f1_score, f1_score_weighted,
-    fbeta_score, fbeta_score_weighted, matthews_corrcoef, matthews_corrcoef_weighted, precision_recall_fscore_support,
-    precision_score, precision_score_weighted, recall_score, recall_score_weighted, Average, PerLabel,
+    fbeta_score, fbeta_score_weighted, jaccard_score, matthews_corrcoef, matthews_corrcoef_weighted,
+    precision_recall_fscore_support, precision_score, precision_score_weighted, recall_score, recall_score_weighted,
+    Average, PerLabel,
 };
 pub use cluster::{calinski_harabasz_score, davies_bouldin_score, silhouette_samples, silhouette_score};
 pub use pairwise::{
@@ -27,7 +28,7 @@ pub use pairwise::{
 };
 pub use probabilistic::{
     brier_score_loss, brier_score_loss_weighted, log_loss, log_loss_binary, roc_auc_score, roc_auc_score_multiclass,
-    MultiClass,
+    top_k_accuracy_score, MultiClass,
 };
 pub use ranking::{
     average_precision_score, average_precision_score_weighted, precision_recall_curve, precision_recall_curve_weighted,
@@ -36,8 +37,9 @@ pub use ranking::{
 pub use regression::{
     d2_absolute_error_score, d2_absolute_error_score_weighted, d2_pinball_score, d2_pinball_score_weighted,
     d2_tweedie_score, d2_tweedie_score_weighted, explained_variance_score, explained_variance_score_weighted,
-    mean_absolute_error, mean_absolute_error_weighted, mean_squared_error, mean_squared_error_weighted,
-    r2_score_weighted,
+    max_error, mean_absolute_error, mean_absolute_error_weighted, mean_absolute_percentage_error, mean_gamma_deviance,
+    mean_poisson_deviance, mean_squared_error, mean_squared_error_weighted, mean_squared_log_error,
+    mean_tweedie_deviance, median_absolute_error, r2_score_weighted, root_mean_squared_log_error,
 };
 
 use crate::data::{check_len, Vector};

@@ -315,3 +315,110 @@ fn brier<'a, F: Real, A: Vector<i64>, B: Vector<F>>(y_true: &'a A, y_proba: &'a 
     }
     Ok(loss.item()?.to_f64())
 }
+
+/// The fraction of samples whose true class is among the `k` highest scores of its row. Each
+/// true label is coded as its position among the sorted `labels`; ties rank the later column
+/// higher, as scikit-learn's reversed stable argsort does.
+#[kernel(crate = kiln_runtime)]
+fn top_k_hits<F: Float>(y: Array1<i64>, s: Array2<F>, labels: Array1<i64>, cols: Array1<i64>, k: i64) -> F {
+    let n = s.nrows();
+    let m = s.ncols();
+    let hits = Array1::from_shape_fn(n, |i| {
+        let c = sum(0..m, |j| select(labels[[j]] < y[[i]], 1, 0));
+        let sc = s[[i, c]];
+        let above = sum(0..m, |j| select(s[[i, j]] > sc, 1, select(s[[i, j]] == sc, select(cols[[j]] > c, 1, 0), 0)));
+        select(above < k, 1.0 as F, 0.0 as F)
+    });
+    hits.mean()
+}
+
+/// The fraction of binary samples whose score `s > threshold` says "positive" exactly when
+/// the label is `positive`.
+#[kernel(crate = kiln_runtime)]
+fn binary_top1<F: Float>(y: Array1<i64>, s: Array2<F>, positive: i64, threshold: F) -> (F, F, F, F) {
+    let n = y.len();
+    let hit = Array1::from_shape_fn(n, |i| {
+        select(
+            s[[i, 0]] > threshold,
+            select(y[[i]] == positive, 1.0 as F, 0.0 as F),
+            select(y[[i]] == positive, 0.0 as F, 1.0 as F),
+        )
+    });
+    let col = Array1::from_shape_fn(n, |i| s[[i, 0]]);
+    (hit.mean(), col.min(), col.max(), (&col * 0.0).sum())
+}
+
+/// NaN exactly when `s` holds NaN or infinity.
+#[kernel(crate = kiln_runtime)]
+fn score_probe<F: Float>(s: Array2<F>) -> F {
+    (&s * 0.0).sum()
+}
+
+fn finite_scores<F: Real, P: Matrix<F>>(y_score: &P) -> Result<()> {
+    if score_probe::tensors::<F>(y_score.arg())?.item()?.to_f64().is_nan() {
+        return Err(EstimatorError::NonFinite { what: "y_score" });
+    }
+    Ok(())
+}
+
+/// The fraction of samples whose true label is among the `k` labels of highest score
+/// (`top_k_accuracy_score`). `y_score` is `n_samples x n_classes` (columns in the sorted order
+/// of the labels of `y_true`), or `n_samples x 1` for two classes: the score of the larger
+/// label, as scikit-learn's 1-D binary scores (with `k = 1` a score above 0.5, or above 0 when
+/// the scores are not within `[0, 1]`, predicts it; with `k >= 2` every sample is a hit).
+///
+/// # Errors
+/// Lengths differ or no samples; `k` of 0 ([`EstimatorError::InvalidParameter`]); a column
+/// count other than the number of labels of `y_true` ([`EstimatorError::InvalidTarget`],
+/// scikit-learn's wording); NaN or infinity in `y_score`.
+pub fn top_k_accuracy_score<F: Real, A: Vector<i64>, P: Matrix<F>>(y_true: &A, y_score: &P, k: usize) -> Result<f64> {
+    if k == 0 {
+        return Err(EstimatorError::param("top_k_accuracy_score", "k", "an int in the range [1, inf)", k));
+    }
+    let n = y_true.length()?;
+    let (rows, m) = y_score.dims()?;
+    check_len("y_score", rows, n)?;
+    if n == 0 {
+        return Err(EstimatorError::Shape("top_k_accuracy_score of zero samples".into()));
+    }
+    let labels = label_counts_of(y_true, y_true)?.labels;
+    let n_classes = if m == 1 { 2 } else { m };
+    if labels.len() > 2 && m == 1 {
+        return Err(EstimatorError::InvalidTarget(format!(
+            "`y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` contains multiple classes. Got \
+             `y_score.shape=({n}, 1)`."
+        )));
+    }
+    if m > 1 && labels.len() != m {
+        return Err(EstimatorError::InvalidTarget(format!(
+            "Number of classes in 'y_true' ({}) not equal to the number of classes in 'y_score' ({m}).You can provide \
+             a list of all known classes by assigning it to the `labels` parameter.",
+            labels.len()
+        )));
+    }
+    if m == 1 {
+        // Binary 1-D scores: the larger label is the positive class.
+        let positive = *labels.last().unwrap_or(&1);
+        let positive = if labels.len() == 1 && positive == 0 { 1 } else { positive };
+        if k >= n_classes {
+            finite_scores(y_score)?;
+            return Ok(1.0);
+        }
+        // Threshold 0.5 for scores within [0, 1] (probabilities), else 0 (decision values).
+        let top1 = |threshold: f64| -> Result<(f64, f64, f64, f64)> {
+            let (hit, lo, hi, probe) =
+                binary_top1::tensors::<F>(y_true.arg(), y_score.arg(), positive, F::from_f64(threshold))?;
+            Ok((hit.item()?.to_f64(), lo.item()?.to_f64(), hi.item()?.to_f64(), probe.item()?.to_f64()))
+        };
+        let (hit, lo, hi, probe) = top1(0.5)?;
+        if probe.is_nan() {
+            return Err(EstimatorError::NonFinite { what: "y_score" });
+        }
+        return Ok(if lo >= 0.0 && hi <= 1.0 { hit } else { top1(0.0)?.0 });
+    }
+    let labels_t = Placed::beside(ndarray::Array1::from(labels), &y_true.arg())?;
+    let cols = Placed::beside((0..m as i64).collect(), &y_true.arg())?;
+    let hit = top_k_hits::tensors::<F>(y_true.arg(), y_score.arg(), labels_t.arg(), cols.arg(), k as i64)?;
+    finite_scores(y_score)?;
+    Ok(hit.item()?.to_f64())
+}

@@ -90,8 +90,11 @@ fn tweedie_means<F: Float>(y: Array1<F>, p: Array1<F>, w: Array1<F>, m: F, power
             * (t.max(0.0).powf(2.0 - power) / ((1.0 - power) * (2.0 - power))
                 - t * u.powf(1.0 - power) / (1.0 - power)
                 + u.powf(2.0 - power) / (2.0 - power));
-        let poisson = 2.0 * (select(t == 0.0, 0.0, t * (t / u).ln()) - t + u);
-        let gamma = 2.0 * ((u / t).ln() + t / u - 1.0);
+        // t ln(t / u) - t + u as t ln(1 + d) - (t - u), and ln(u / t) + t / u - 1 as
+        // d - ln(1 + d), with d = (t - u) / u: no cancellation of terms near 1 when u is near t.
+        let d = (t - u) / u;
+        let poisson = 2.0 * (select(t == 0.0, 0.0, t * d.ln_1p()) - (t - u));
+        let gamma = 2.0 * (d - d.ln_1p());
         select(power == 0.0, (t - u).powi(2), select(power == 1.0, poisson, select(power == 2.0, gamma, general)))
     });
     let dev_m = Array1::from_shape_fn(n, |i| {
@@ -100,8 +103,9 @@ fn tweedie_means<F: Float>(y: Array1<F>, p: Array1<F>, w: Array1<F>, m: F, power
             * (t.max(0.0).powf(2.0 - power) / ((1.0 - power) * (2.0 - power))
                 - t * m.powf(1.0 - power) / (1.0 - power)
                 + m.powf(2.0 - power) / (2.0 - power));
-        let poisson = 2.0 * (select(t == 0.0, 0.0, t * (t / m).ln()) - t + m);
-        let gamma = 2.0 * ((m / t).ln() + t / m - 1.0);
+        let d = (t - m) / m;
+        let poisson = 2.0 * (select(t == 0.0, 0.0, t * d.ln_1p()) - (t - m));
+        let gamma = 2.0 * (d - d.ln_1p());
         select(power == 0.0, (t - m).powi(2), select(power == 1.0, poisson, select(power == 2.0, gamma, general)))
     });
     ((dev * &w).sum() / sw, (dev_m * &w).sum() / sw)
@@ -403,6 +407,19 @@ fn d2_tweedie<F: Real, A: Vector<F>, B: Vector<F>, W: Vector<F>>(
     sample_weight: Option<&W>,
     power: f64,
 ) -> Result<f64> {
+    let (num, den) = tweedie(y_true, y_pred, sample_weight, power, 2)?;
+    Ok(explained_fraction(num, den))
+}
+
+/// The (weighted) mean Tweedie deviance of `y_pred` and of the constant mean of `y_true`, after
+/// the power's domain checks; at least `min` samples.
+fn tweedie<F: Real, A: Vector<F>, B: Vector<F>, W: Vector<F>>(
+    y_true: &A,
+    y_pred: &B,
+    sample_weight: Option<&W>,
+    power: f64,
+    min: usize,
+) -> Result<(f64, f64)> {
     if power.is_nan() || (power > 0.0 && power < 1.0) {
         return Err(EstimatorError::param(
             "d2_tweedie_score",
@@ -411,7 +428,7 @@ fn d2_tweedie<F: Real, A: Vector<F>, B: Vector<F>, W: Vector<F>>(
             power,
         ));
     }
-    check_targets("D^2 score", y_true, y_pred, 2)?;
+    check_targets(if min == 2 { "D^2 score" } else { "mean_tweedie_deviance" }, y_true, y_pred, min)?;
     let w = weights_of(y_true, sample_weight)?;
     let (y_min, p_min, mean) = tweedie_bounds::tensors::<F>(y_true.arg(), y_pred.arg(), warg(sample_weight, &w))?;
     let (y_min, p_min, mean) = (y_min.item()?.to_f64(), p_min.item()?.to_f64(), mean.item()?);
@@ -430,5 +447,108 @@ fn d2_tweedie<F: Real, A: Vector<F>, B: Vector<F>, W: Vector<F>>(
     }
     let (num, den) =
         tweedie_means::tensors::<F>(y_true.arg(), y_pred.arg(), warg(sample_weight, &w), mean, F::from_f64(power))?;
-    Ok(explained_fraction(num.item()?.to_f64(), den.item()?.to_f64()))
+    Ok((num.item()?.to_f64(), den.item()?.to_f64()))
+}
+
+// ---- The remaining regression losses of scikit-learn's scorers (`neg_max_error`,
+// `neg_median_absolute_error`, `neg_mean_squared_log_error`,
+// `neg_mean_absolute_percentage_error`, `neg_mean_poisson_deviance`, `neg_mean_gamma_deviance`).
+
+/// The largest absolute residual, the mean squared difference of `ln(1 + y)` and `ln(1 + p)`,
+/// the mean absolute percentage error (`|y - p| / max(|y|, eps)`) and the smallest `y` and `p`
+/// (the log error's domain).
+#[kernel(crate = kiln_runtime)]
+fn residual_extremes<F: Float>(y: Array1<F>, p: Array1<F>, eps: F) -> (F, F, F, F, F) {
+    let r = (&y - &p).abs();
+    let lr = (y.ln_1p() - p.ln_1p()).powi(2).mean();
+    let pct = (&r / y.abs().max(eps)).mean();
+    (r.max(), lr, pct, y.min(), p.min())
+}
+
+/// `[max |y - p|, mean (ln(1+y) - ln(1+p))^2, MAPE, min y, min p]` after the usual checks.
+fn extremes<F: Real, A: Vector<F>, B: Vector<F>>(metric: &str, y_true: &A, y_pred: &B) -> Result<[f64; 5]> {
+    check_targets(metric, y_true, y_pred, 1)?;
+    let (a, b, c, d, e) = residual_extremes::tensors::<F>(y_true.arg(), y_pred.arg(), F::from_f64(f64::EPSILON))?;
+    Ok([a.item()?.to_f64(), b.item()?.to_f64(), c.item()?.to_f64(), d.item()?.to_f64(), e.item()?.to_f64()])
+}
+
+/// The largest absolute residual (`max_error`).
+///
+/// # Errors
+/// Lengths differ, no samples, NaN or infinity.
+pub fn max_error<F: Real, A: Vector<F>, B: Vector<F>>(y_true: &A, y_pred: &B) -> Result<f64> {
+    Ok(extremes("max_error", y_true, y_pred)?[0])
+}
+
+/// The mean of `|y - p| / max(|y|, eps)` (`mean_absolute_percentage_error`; `eps` is f64's
+/// machine epsilon, as scikit-learn's): a fraction, not a percentage.
+///
+/// # Errors
+/// Lengths differ, no samples, NaN or infinity.
+pub fn mean_absolute_percentage_error<F: Real, A: Vector<F>, B: Vector<F>>(y_true: &A, y_pred: &B) -> Result<f64> {
+    Ok(extremes("mean_absolute_percentage_error", y_true, y_pred)?[2])
+}
+
+/// The mean squared difference of `ln(1 + y)` and `ln(1 + p)` (`mean_squared_log_error`).
+///
+/// # Errors
+/// Lengths differ, no samples, NaN or infinity; a value at or below -1 in either input
+/// ([`EstimatorError::InvalidTarget`], scikit-learn's wording).
+pub fn mean_squared_log_error<F: Real, A: Vector<F>, B: Vector<F>>(y_true: &A, y_pred: &B) -> Result<f64> {
+    let [_, msle, _, y_min, p_min] = extremes("mean_squared_log_error", y_true, y_pred)?;
+    if y_min <= -1.0 || p_min <= -1.0 {
+        return Err(EstimatorError::InvalidTarget(
+            "Mean Squared Logarithmic Error cannot be used when targets contain values less than or equal to -1."
+                .into(),
+        ));
+    }
+    Ok(msle)
+}
+
+/// The square root of [`mean_squared_log_error`] (`root_mean_squared_log_error`).
+///
+/// # Errors
+/// As [`mean_squared_log_error`].
+pub fn root_mean_squared_log_error<F: Real, A: Vector<F>, B: Vector<F>>(y_true: &A, y_pred: &B) -> Result<f64> {
+    Ok(mean_squared_log_error(y_true, y_pred)?.sqrt())
+}
+
+/// The median of the absolute residuals (`median_absolute_error`; numpy's median: the mean of
+/// the two middle values for an even count). The median needs the residuals sorted: they are
+/// sorted on the host (a copy of both inputs), like d2_pinball's quantile.
+///
+/// # Errors
+/// Lengths differ, no samples, NaN or infinity.
+pub fn median_absolute_error<F: Real, A: Vector<F>, B: Vector<F>>(y_true: &A, y_pred: &B) -> Result<f64> {
+    let n = check_targets("median_absolute_error", y_true, y_pred, 1)?;
+    let (y, p) = (y_true.to_host()?, y_pred.to_host()?);
+    let mut r: Vec<f64> = y.iter().zip(&p).map(|(a, b)| (a.to_f64() - b.to_f64()).abs()).collect();
+    r.sort_by(f64::total_cmp);
+    Ok(if n % 2 == 1 { r[n / 2] } else { (r[n / 2 - 1] + r[n / 2]) / 2.0 })
+}
+
+/// The mean Tweedie deviance of `y_pred` for `power` (`mean_tweedie_deviance`): 0 the squared
+/// error, 1 Poisson, 2 gamma.
+///
+/// # Errors
+/// As [`d2_tweedie_score`] (the same domain checks and wording), except that one sample is
+/// enough.
+pub fn mean_tweedie_deviance<F: Real, A: Vector<F>, B: Vector<F>>(y_true: &A, y_pred: &B, power: f64) -> Result<f64> {
+    Ok(tweedie::<F, A, B, A>(y_true, y_pred, None, power, 1)?.0)
+}
+
+/// The mean Poisson deviance (`mean_poisson_deviance`: `y_true >= 0`, `y_pred > 0`).
+///
+/// # Errors
+/// As [`mean_tweedie_deviance`].
+pub fn mean_poisson_deviance<F: Real, A: Vector<F>, B: Vector<F>>(y_true: &A, y_pred: &B) -> Result<f64> {
+    mean_tweedie_deviance(y_true, y_pred, 1.0)
+}
+
+/// The mean gamma deviance (`mean_gamma_deviance`: both strictly positive).
+///
+/// # Errors
+/// As [`mean_tweedie_deviance`].
+pub fn mean_gamma_deviance<F: Real, A: Vector<F>, B: Vector<F>>(y_true: &A, y_pred: &B) -> Result<f64> {
+    mean_tweedie_deviance(y_true, y_pred, 2.0)
 }

@@ -17,7 +17,8 @@ mod splitters;
 pub use params::{
     bad_value, unknown_param, Dist, FromParam, ParamDistributions, ParamGrid, ParamValue, Params, SetParams, StepValue,
 };
-pub use scoring::{Scorer, Scoring, UNAVAILABLE_SCORERS};
+pub(crate) use scoring::score_labels_response;
+pub use scoring::{ResponseMethod, Scorer, Scoring, UNAVAILABLE_SCORERS};
 pub use search::{
     cross_val_predict, cross_val_score, cross_validate, CandidateResult, CvOptions, CvResult, ErrorScore, GridSearchCV,
     MetricResult, RandomizedSearchCV, Refit, SearchResult,

@@ -8,7 +8,7 @@
 
 use super::params::{ParamDistributions, ParamGrid, Params, SetParams};
 use super::progress::Progress;
-use super::scoring::Scoring;
+use super::scoring::{score_model, Responses, Scoring};
 use super::split::{Fold, Splitter, Target};
 use crate::data::Storage;
 use crate::datasets::Real;
@@ -81,13 +81,12 @@ fn scores_of<F: Real, S: Place, M: Model<F, S>>(
         Scoring::Default => Ok(vec![m.score_dyn(x, y)?]),
         Scoring::One(s) => {
             let y = require_y("the scorer", y)?;
-            let p = m.predict_dyn(x)?;
-            Ok(vec![S::score_with(*s, y, &p)?])
+            Ok(vec![score_model(*s, m, x, y, &mut Responses::default())?])
         }
         Scoring::Many(v) => {
             let y = require_y("the scorer", y)?;
-            let p = m.predict_dyn(x)?;
-            v.iter().map(|s| S::score_with(*s, y, &p)).collect()
+            let mut cache = Responses::default();
+            v.iter().map(|s| score_model(*s, m, x, y, &mut cache)).collect()
         }
     }
 }

@@ -56,6 +56,16 @@ pub trait Target: Element {
     /// # Errors
     /// The metric's errors; a scorer for the other kind of target.
     fn score_with<A: Vector<Self>, B: Vector<Self>>(scorer: Scorer, y_true: &A, y_pred: &B) -> Result<f64>;
+    /// `scorer(y_true, response)` for a scorer of class probabilities or decision values
+    /// (`n x n_classes`, or `n x 1` decision values of two classes), wherever they live.
+    ///
+    /// # Errors
+    /// The metric's errors; a continuous target ([`EstimatorError::InvalidTarget`]).
+    fn score_response<F: Real, A: Vector<Self>, P: crate::data::Matrix<F>>(
+        scorer: Scorer,
+        y_true: &A,
+        response: &P,
+    ) -> Result<f64>;
 }
 
 impl Target for i64 {
@@ -70,20 +80,38 @@ impl Target for i64 {
         )?)
     }
     fn score_with<A: Vector<i64>, B: Vector<i64>>(scorer: Scorer, y_true: &A, y_pred: &B) -> Result<f64> {
-        use crate::metrics::{accuracy_score, f1_score, precision_score, recall_score};
+        use crate::metrics::{
+            accuracy_score, balanced_accuracy_score, f1_score, jaccard_score, matthews_corrcoef, precision_score,
+            recall_score,
+        };
         match scorer {
             Scorer::Accuracy => accuracy_score(y_true, y_pred),
-            Scorer::F1 | Scorer::F1Macro | Scorer::F1Weighted => {
+            Scorer::BalancedAccuracy => balanced_accuracy_score(y_true, y_pred, false),
+            Scorer::MatthewsCorrcoef => matthews_corrcoef(y_true, y_pred),
+            Scorer::Jaccard | Scorer::JaccardMacro | Scorer::JaccardMicro | Scorer::JaccardWeighted => {
+                jaccard_score(y_true, y_pred, scorer.average().unwrap_or_default())
+            }
+            Scorer::F1 | Scorer::F1Macro | Scorer::F1Micro | Scorer::F1Weighted => {
                 f1_score(y_true, y_pred, scorer.average().unwrap_or_default())
             }
-            Scorer::Precision | Scorer::PrecisionMacro | Scorer::PrecisionWeighted => {
+            Scorer::Precision | Scorer::PrecisionMacro | Scorer::PrecisionMicro | Scorer::PrecisionWeighted => {
                 precision_score(y_true, y_pred, scorer.average().unwrap_or_default())
             }
-            Scorer::Recall | Scorer::RecallMacro | Scorer::RecallWeighted => {
+            Scorer::Recall | Scorer::RecallMacro | Scorer::RecallMicro | Scorer::RecallWeighted => {
                 recall_score(y_true, y_pred, scorer.average().unwrap_or_default())
             }
+            _ if scorer.response_method() != super::ResponseMethod::Predict => Err(EstimatorError::InvalidTarget(
+                format!("scoring '{}' scores class probabilities or decision values, not labels", scorer.name()),
+            )),
             _ => Err(scorer.wrong_target(true)),
         }
+    }
+    fn score_response<F: Real, A: Vector<i64>, P: crate::data::Matrix<F>>(
+        scorer: Scorer,
+        y_true: &A,
+        response: &P,
+    ) -> Result<f64> {
+        super::score_labels_response(scorer, y_true, response)
     }
 }
 
@@ -100,14 +128,34 @@ impl<F: Real> Target for F {
         )?)
     }
     fn score_with<A: Vector<F>, B: Vector<F>>(scorer: Scorer, y_true: &A, y_pred: &B) -> Result<f64> {
-        use crate::metrics::{mean_absolute_error, mean_squared_error, r2_score};
+        use crate::metrics::{
+            d2_absolute_error_score, explained_variance_score, max_error, mean_absolute_error,
+            mean_absolute_percentage_error, mean_gamma_deviance, mean_poisson_deviance, mean_squared_error,
+            mean_squared_log_error, median_absolute_error, r2_score, root_mean_squared_log_error,
+        };
         match scorer {
+            Scorer::ExplainedVariance => explained_variance_score::<F, _, _>(y_true, y_pred),
+            Scorer::NegMaxError => Ok(-max_error::<F, _, _>(y_true, y_pred)?),
+            Scorer::NegMedianAbsoluteError => Ok(-median_absolute_error::<F, _, _>(y_true, y_pred)?),
+            Scorer::NegMeanAbsolutePercentageError => Ok(-mean_absolute_percentage_error::<F, _, _>(y_true, y_pred)?),
+            Scorer::NegMeanSquaredLogError => Ok(-mean_squared_log_error::<F, _, _>(y_true, y_pred)?),
+            Scorer::NegRootMeanSquaredLogError => Ok(-root_mean_squared_log_error::<F, _, _>(y_true, y_pred)?),
+            Scorer::NegMeanPoissonDeviance => Ok(-mean_poisson_deviance::<F, _, _>(y_true, y_pred)?),
+            Scorer::NegMeanGammaDeviance => Ok(-mean_gamma_deviance::<F, _, _>(y_true, y_pred)?),
+            Scorer::D2AbsoluteErrorScore => d2_absolute_error_score::<F, _, _>(y_true, y_pred),
             Scorer::R2 => r2_score::<F, _, _>(y_true, y_pred),
             Scorer::NegMeanSquaredError => Ok(-mean_squared_error::<F, _, _>(y_true, y_pred)?),
             Scorer::NegRootMeanSquaredError => Ok(-mean_squared_error::<F, _, _>(y_true, y_pred)?.sqrt()),
             Scorer::NegMeanAbsoluteError => Ok(-mean_absolute_error::<F, _, _>(y_true, y_pred)?),
             _ => Err(scorer.wrong_target(false)),
         }
+    }
+    fn score_response<G: Real, A: Vector<F>, P: crate::data::Matrix<G>>(
+        scorer: Scorer,
+        _y_true: &A,
+        _response: &P,
+    ) -> Result<f64> {
+        Err(scorer.wrong_target(false))
     }
 }
 

@@ -465,5 +465,5 @@ impl<F: Real, S: Storage> GaussianNB<F, S> {
     }
 }
 
-crate::traits::supervised!(GaussianNBParams => GaussianNB, i64);
+crate::traits::supervised!(GaussianNBParams => GaussianNB, i64, predict_proba);
 crate::model_selection::set_params!(GaussianNBParams, "GaussianNB" { "priors" => priors: Vec<f64>, "var_smoothing" => var_smoothing: f64 });

@@ -277,7 +277,7 @@ impl<F: Real, S: Storage> KNeighborsRegressor<F, S> {
     }
 }
 
-crate::traits::supervised!(KNeighborsClassifierParams => KNeighborsClassifier, i64);
+crate::traits::supervised!(KNeighborsClassifierParams => KNeighborsClassifier, i64, predict_proba);
 crate::traits::supervised!(KNeighborsRegressorParams => KNeighborsRegressor, F);
 crate::model_selection::set_params!(KNeighborsClassifierParams, "KNeighborsClassifier" { "n_neighbors" => n_neighbors: usize, "weights" => weights: Weights, "metric" => metric: DistanceMetric, "p" => p: f64 });
 crate::model_selection::set_params!(KNeighborsRegressorParams, "KNeighborsRegressor" { "n_neighbors" => n_neighbors: usize, "weights" => weights: Weights, "metric" => metric: DistanceMetric, "p" => p: f64 });

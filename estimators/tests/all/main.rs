@@ -33,6 +33,7 @@ mod relocate;
 mod ridge_classifier;
 mod ridge_cv;
 mod sample_weight;
+mod scoring;
 mod search;
 mod spline;
 mod target_encoder;
