@@ -193,6 +193,17 @@ fn workload<F: Real>(rng: &mut Rng) -> Result<(), EstimatorError> {
     let ohe = OneHotEncoder::params().fit(&codes)?;
     let onehot: Array2<F> = ohe.transform(&codes)?;
     ohe.inverse_transform(&onehot)?;
+    // Issue 17 catch-ups: weighted fits, TargetEncoder (continuous and multiclass targets).
+    LogisticRegression::params().max_iter(5).fit_weighted(&x, &y, &w)?;
+    PoissonRegressor::params().max_iter(5).fit_weighted(&x, &counts, &w)?;
+    StandardScaler::params().fit_weighted(&x, &w)?;
+    let tt: Array2<F> = Array2::from_shape_fn((40, 2), |(i, j)| F::from_f64(t[i].to_f64() * (j as f64 + 1.0)));
+    Ridge::params().fit_multi_weighted(&x, &tt, &w)?;
+    let yc: Array1<F> = y.mapv(|v| F::from_f64(v as f64));
+    for target in [&t, &yc] {
+        let (te, _) = TargetEncoder::params().cv(2).fit_transform(&codes, target)?;
+        let _: Array2<F> = te.transform(&codes)?;
+    }
     let qt = QuantileTransformer::params().n_quantiles(10).fit(&x)?;
     qt.inverse_transform(&qt.transform(&x)?)?;
     let xt = Tensor::from_array(&x, &Device::Interp)?;
