@@ -708,6 +708,21 @@ impl Lower<'_, '_> {
                 }
                 (self.b.ins().select(cv, x, y), t)
             }
+            Expr::MulAdd(a, b, c) => {
+                let (x, t) = self.expr(a)?;
+                let (y, u) = self.expr(b)?;
+                let (z, v) = self.expr(c)?;
+                if t != u || t != v || !t.is_float() {
+                    return unsupported(format!("mul_add of {t}, {u} and {v}"));
+                }
+                // One rounding: the FMA instruction, else libm's correctly rounded `fma`.
+                let r = if self.fma {
+                    self.b.ins().fma(x, y, z)
+                } else {
+                    self.call_libm(if t == DType::F32 { "fmaf" } else { "fma" }, &[x, y, z])?
+                };
+                (r, t)
+            }
             Expr::Cast(to, a) => {
                 let (x, from) = self.expr(a)?;
                 (self.cast(x, from, *to)?, *to)

@@ -63,6 +63,8 @@ extern "C" {
     fn atan2(x: f64, y: f64) -> f64;
     fn hypotf(x: f32, y: f32) -> f32;
     fn hypot(x: f64, y: f64) -> f64;
+    fn fmaf(x: f32, y: f32, z: f32) -> f32;
+    fn fma(x: f64, y: f64, z: f64) -> f64;
 }
 
 /// Every libm symbol a kernel may import: its name, its address in this process, its arity
@@ -122,6 +124,9 @@ pub fn symbols() -> Vec<(&'static str, *const u8, usize, DType)> {
         ("atan2", atan2 as *const u8, 2, d),
         ("hypotf", hypotf as *const u8, 2, f),
         ("hypot", hypot as *const u8, 2, d),
+        // `mul_add` where the host has no FMA instructions: C99's correctly rounded `fma`.
+        ("fmaf", fmaf as *const u8, 3, f),
+        ("fma", fma as *const u8, 3, d),
     ]
 }
 

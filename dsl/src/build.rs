@@ -64,6 +64,9 @@ pub(crate) struct Builder {
     /// Derived symbols (slice lengths, scalar and computed extents): the symbol, its
     /// definition and the span of the code that made it.
     derived: Vec<(SymId, SymDef, Span)>,
+    /// The element type of a constructor without a turbofish (`Array1::zeros(n)`): the
+    /// kernel's first return element type.
+    pub default_elem: ElemTy,
 }
 
 impl Builder {
@@ -77,6 +80,7 @@ impl Builder {
             scopes: vec![HashMap::new()],
             errors: Vec::new(),
             derived: Vec::new(),
+            default_elem: ElemTy::F64,
         }
     }
 
@@ -235,6 +239,14 @@ impl Builder {
             SymDef::Param(k) => SymDef::Param(k),
             SymDef::Arith(op, a, b) => SymDef::Arith(op, self.resolve(a), self.resolve(b)),
         }
+    }
+
+    /// Require `a == b` when the kernel is called (a reshape's element counts): a derived
+    /// symbol `a == b` whose binding fails with a typed error naming both expressions.
+    pub fn require_equal(&mut self, a: Dim, b: Dim, span: Span) {
+        let name = format!("{}_same_{}", self.dim_text(a), self.dim_text(b));
+        let name: String = name.chars().map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' }).collect();
+        self.derived_def(SymDef::Arith(DimOp::Same, a, b), name, span);
     }
 
     /// The derivation of the class of symbol `s`, if it is a derived symbol.
@@ -444,6 +456,7 @@ pub(crate) fn const_extent(op: DimOp, a: u64, b: u64) -> Result<u64, String> {
         Some(v) if v >= 0 => Ok(v as u64),
         Some(v) => Err(format!("extent `{text}` is negative ({v})")),
         None if op == DimOp::Div && y == 0 => Err(format!("extent `{text}` divides by zero")),
+        None if op == DimOp::Same => Err(format!("`{text}` is false (a reshape keeps the number of elements)")),
         None => Err(format!("extent `{text}` overflows")),
     }
 }

@@ -5,7 +5,6 @@
 
 use crate::build::{Binding, Builder, Val, R};
 use crate::expr::{binary, cast, check_no_free_array, lower_expr, node_of, push_elementwise, select, unary};
-use crate::extent::extent_of;
 use kiln_ir::{BinOp, Dim, ElemTy, Literal, NodeId, Op, ReduceOp, Type, UnOp, VarId};
 use proc_macro2::Span;
 use syn::punctuated::Punctuated;
@@ -74,9 +73,11 @@ fn method_arity(name: &str) -> Option<&'static [usize]> {
         "powi" | "powf" | "var" | "std" | "dot" | "insert_axis" | "len_of" | "mapv" | "sum_axis" | "prod_axis"
         | "min_axis" | "max_axis" | "argmin_axis" | "argmax_axis" | "mean_axis" | "logsumexp_axis" | "slice" => &[1],
         n if crate::scans::scan_by_name(n).is_some() || crate::sorts::sort_by_name(n).is_some() => &[1],
-        "median_axis" => &[1],
+        "median_axis" | "row" | "column" | "into_shape_with_order" | "to_shape" | "product_axis" | "expect" => &[1],
+        "product" | "unwrap" => &[0],
+        "diff" => &[2],
         "smallest_k_axis" | "largest_k_axis" => &[2],
-        "quantile_axis" => &[2],
+        "quantile_axis" | "mul_add" => &[2],
         "clamp" | "var_axis" | "std_axis" | "slice_axis" => &[2],
         _ => return None,
     })
@@ -100,6 +101,9 @@ pub(crate) fn lower_method(b: &mut Builder, mc: &syn::ExprMethodCall) -> R<Val> 
     let mspan = mc.method.span();
     if let Some(t) = &mc.turbofish {
         return Err(b.err(t.span(), "unsupported syntax: turbofish (`::<T>`) on a method; use `as T` casts"));
+    }
+    if name == "unwrap" || name == "expect" {
+        return unwrap(b, mc, &name, mspan);
     }
     let recv = lower_expr(b, &mc.receiver)?;
     let rspan = mc.receiver.span();
@@ -159,6 +163,23 @@ pub(crate) fn lower_method(b: &mut Builder, mc: &syn::ExprMethodCall) -> R<Val> 
             let axes = all_axes(b, x, &name, mspan)?;
             let ddof = ddof_literal(b, &args[0])?;
             var(b, x, &axes, ddof, name == "std", mspan).map(Val::Node)
+        }
+        "product" => {
+            let axes = all_axes(b, x, &name, mspan)?;
+            reduce(b, ReduceOp::Prod, x, axes, mspan).map(Val::Node)
+        }
+        "product_axis" => {
+            let k = axis_arg(b, &args[0], ty.rank(), false)?;
+            reduce(b, ReduceOp::Prod, x, vec![k], mspan).map(Val::Node)
+        }
+        "row" | "column" => crate::constructors::row_or_column(b, x, &name, &args[0], mspan),
+        "into_shape_with_order" | "to_shape" => crate::constructors::reshape(b, x, &name, &args[0], mspan),
+        "diff" => {
+            let Some(n) = usize_literal(&args[0]) else {
+                return Err(b.err(args[0].span(), "the order `n` of `diff(n, Axis(a))` must be an integer literal"));
+            };
+            let k = axis_arg(b, &args[1], ty.rank(), false)?;
+            crate::constructors::diff(b, x, n, k, mspan)
         }
         "sum_axis" | "prod_axis" | "min_axis" | "max_axis" | "argmin_axis" | "argmax_axis" => {
             let base = name.trim_end_matches("_axis");
@@ -268,6 +289,9 @@ pub(crate) fn lower_call(b: &mut Builder, c: &syn::ExprCall) -> R<Val> {
     };
     let segs: Vec<&syn::PathSegment> = p.path.segments.iter().collect();
     let fspan = p.span();
+    if segs.len() == 2 && crate::constructors::is_constructor(&segs[1].ident.to_string()) {
+        return crate::constructors::lower_constructor(b, segs[0], &segs[1].ident.to_string(), &c.args, fspan);
+    }
     if segs.len() == 2 && segs[1].ident == "from_shape_fn" {
         return from_shape_fn(b, segs[0], &c.args, fspan, c.span());
     }
@@ -363,16 +387,25 @@ pub(crate) fn lower_call(b: &mut Builder, c: &syn::ExprCall) -> R<Val> {
 /// `F::infinity()` and num-traits' other `Float` constructors in a generic kernel.
 fn generic_constant(b: &mut Builder, name: &str, args: &Args, span: Span) -> R<Val> {
     let g = b.elem_text(ElemTy::Float);
-    if crate::consts::per_type_generic_constant(name) {
-        return Err(b.err(
-            span,
-            format!("`{g}::{name}()` differs between f32 and f64 and is not supported in generic kernels yet: pass it as a parameter"),
-        ));
+    if let Some((v32, v64)) = crate::consts::per_type_generic_constant(name) {
+        if !args.is_empty() {
+            return Err(arity_error(b, span, 0, args.len(), "function"));
+        }
+        // `select((PROBE - 1) == 0, v32, v64)`: the probe rounds to 1 only in f32.
+        let f = Type::scalar(ElemTy::Float);
+        let probe = b.konst(Literal::Float(crate::consts::F32_PROBE), ElemTy::Float);
+        let one = b.konst(Literal::Float(1.0), ElemTy::Float);
+        let zero = b.konst(Literal::Float(0.0), ElemTy::Float);
+        let d = b.push(Op::Binary(BinOp::Sub, probe, one), f.clone());
+        let is_f32 = b.push(Op::Binary(BinOp::Eq, d, zero), Type::scalar(ElemTy::BOOL));
+        let a = b.konst(Literal::Float(v32), ElemTy::Float);
+        let c = b.konst(Literal::Float(v64), ElemTy::Float);
+        return Ok(Val::Node(b.push(Op::Select(is_f32, a, c), f)));
     }
     let Some(v) = crate::consts::generic_float_constant(name) else {
         return Err(b.err(
             span,
-            format!("cannot find function `{g}::{name}` in kiln kernels (supported: `infinity`, `neg_infinity`, `nan`, `zero`, `one`, `neg_zero`)"),
+            format!("cannot find function `{g}::{name}` in kiln kernels (supported: `infinity`, `neg_infinity`, `nan`, `zero`, `one`, `neg_zero`, `epsilon`, `max_value`, `min_value`, `min_positive_value`)"),
         ));
     };
     if !args.is_empty() {
@@ -399,6 +432,11 @@ fn float_method(b: &mut Builder, name: &str, x: NodeId, xs: Span, args: &Args, s
             let op = if name == "atan2" { BinOp::Atan2 } else { BinOp::Hypot };
             let (y, ys) = arg(b, 0)?;
             binary(b, op, false, x, xs, y, ys, span)?
+        }
+        "mul_add" => {
+            let (y, ys) = arg(b, 0)?;
+            let (z, zs) = arg(b, 1)?;
+            mul_add(b, x, xs, y, ys, z, zs, span)?
         }
         // `1 / x`, as std defines `recip`.
         "recip" => {
@@ -472,6 +510,58 @@ fn float_method(b: &mut Builder, name: &str, x: NodeId, xs: Span, args: &Args, s
     }))
 }
 
+/// `a.mul_add(b, c)`: `a * b + c` rounded once. Scalars make one [`Op::MulAdd`] node; arrays
+/// (numpy broadcasting) a comprehension whose element is the `MulAdd` of the operands'
+/// elements.
+#[allow(clippy::too_many_arguments)]
+fn mul_add(b: &mut Builder, x: Val, xs: Span, y: Val, ys: Span, z: Val, zs: Span, span: Span) -> R<Val> {
+    let (xn, yn) = crate::expr::unify_operands(b, x, xs, y, ys, span)?;
+    let (xn, zn) = crate::expr::unify_operands(b, Val::Node(xn), xs, z, zs, span)?;
+    let ops = [xn, yn, zn];
+    let elem = b.ty(xn).elem;
+    if !elem.is_float() {
+        let t = b.elem_text(elem);
+        return Err(
+            b.err(span, format!("`mul_add` needs float operands, found `{t}` (integers have no fused multiply-add)"))
+        );
+    }
+    for (&n, s) in ops.iter().zip([xs, ys, zs]) {
+        if b.ty(n).elem != elem {
+            let (w, f) = (b.elem_text(elem), b.elem_text(b.ty(n).elem));
+            return Err(b.err(s, format!("mismatched types: `mul_add` expected `{w}`, found `{f}`")));
+        }
+    }
+    let shape = crate::expr::broadcast_all(b, &ops, span)?;
+    if shape.is_empty() {
+        return Ok(Val::Node(b.push(Op::MulAdd(xn, yn, zn), Type::scalar(elem))));
+    }
+    let vars: Vec<VarId> = shape.iter().map(|_| b.new_var()).collect();
+    let mut elems = Vec::with_capacity(3);
+    for &n in &ops {
+        let t = b.ty(n).clone();
+        if t.rank() == 0 {
+            elems.push(n);
+            continue;
+        }
+        let skip = shape.len() - t.rank();
+        let mut idx = Vec::with_capacity(t.rank());
+        for (a, &d) in t.shape.iter().enumerate() {
+            let out = shape[skip + a];
+            let (rd, ro) = (b.resolve(d), b.resolve(out));
+            idx.push(if rd == Dim::Const(1) && ro != Dim::Const(1) {
+                b.konst(Literal::Int(0), ElemTy::I64)
+            } else {
+                b.push(Op::Index(vars[skip + a]), Type::scalar(ElemTy::I64))
+            });
+        }
+        elems.push(b.push(Op::Load { array: n, indices: idx }, Type::scalar(elem)));
+    }
+    let body = b.push(Op::MulAdd(elems[0], elems[1], elems[2]), Type::scalar(elem));
+    let id = b.push(Op::Generate { vars, extents: shape.clone(), body }, Type::array(elem, shape));
+    check_no_free_array(b, id, span)?;
+    Ok(Val::Node(id))
+}
+
 fn require_int(b: &mut Builder, x: NodeId, what: &str, span: Span) -> R<()> {
     if b.ty(x).elem.is_int() {
         return Ok(());
@@ -514,6 +604,43 @@ fn powi_literal(e: &syn::Expr) -> Option<i32> {
     }
 }
 
+/// A non-negative integer literal (the order of `diff`).
+fn usize_literal(e: &syn::Expr) -> Option<u64> {
+    match e {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<u64>().ok(),
+        _ => None,
+    }
+}
+
+/// The methods whose ndarray result is an `Option` or a `Result` that kernels unwrap.
+const FALLIBLE: &[&str] = &["mean", "mean_axis", "into_shape_with_order", "to_shape"];
+
+/// `x.mean().unwrap()`, `x.mean_axis(Axis(0)).expect("..")`,
+/// `x.into_shape_with_order((a, b)).unwrap()`: ndarray returns `Option`/`Result` here; in a
+/// kernel the value is the receiver's (a mean of nothing is NaN, a reshape of the wrong size
+/// is a typed error at the call).
+fn unwrap(b: &mut Builder, mc: &syn::ExprMethodCall, name: &str, span: Span) -> R<Val> {
+    let inner = match &*mc.receiver {
+        syn::Expr::MethodCall(r) if FALLIBLE.contains(&r.method.to_string().as_str()) => r,
+        _ => {
+            return Err(b.err(
+                span,
+                format!("`{name}` applies only to the `Option` or `Result` that `mean()`, `mean_axis(..)`, `into_shape_with_order(..)` and `to_shape(..)` return"),
+            ))
+        }
+    };
+    let want = usize::from(name == "expect");
+    if mc.args.len() != want {
+        return Err(arity_error(b, span, want, mc.args.len(), "method"));
+    }
+    if let Some(a) = mc.args.first() {
+        if !matches!(a, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(_), .. })) {
+            return Err(b.err(a.span(), "the message of `expect` must be a string literal"));
+        }
+    }
+    lower_method(b, inner)
+}
+
 /// The `ddof` of `var`/`std`: a numeric literal (ndarray takes a float).
 fn ddof_literal(b: &mut Builder, e: &syn::Expr) -> R<f64> {
     match e {
@@ -525,7 +652,7 @@ fn ddof_literal(b: &mut Builder, e: &syn::Expr) -> R<f64> {
 }
 
 /// `Axis(k)` with a literal `k`, checked against the rank (`insert` allows `k == rank`).
-fn axis_arg(b: &mut Builder, e: &syn::Expr, rank: usize, insert: bool) -> R<u32> {
+pub(crate) fn axis_arg(b: &mut Builder, e: &syn::Expr, rank: usize, insert: bool) -> R<u32> {
     let k = match e {
         syn::Expr::Call(c) if matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Axis")) => {
             match c.args.first() {
@@ -844,51 +971,12 @@ fn range_reduce(b: &mut Builder, op: ReduceOp, range: &syn::Expr, body: &syn::Ex
 /// `ArrayN::from_shape_fn(shape, |(i, j, ..)| body)`.
 fn from_shape_fn(b: &mut Builder, ty_seg: &syn::PathSegment, args: &Args, fspan: Span, span: Span) -> R<Val> {
     let tname = ty_seg.ident.to_string();
-    let rank: Option<usize> = match tname.as_str() {
-        "Array" => None,
-        n => match n.strip_prefix("Array").and_then(|r| r.parse::<usize>().ok()) {
-            Some(r) if (1..=3).contains(&r) => Some(r),
-            _ => {
-                return Err(b.err(
-                    ty_seg.span(),
-                    format!("cannot find type `{tname}` in kiln kernels: use `Array1`, `Array2` or `Array3`"),
-                ))
-            }
-        },
-    };
-    let elem = match &ty_seg.arguments {
-        syn::PathArguments::None => None,
-        syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
-            syn::GenericArgument::Type(t) => {
-                let g = b.generic.clone();
-                match crate::sig::parse_elem(t, g.as_ref()) {
-                    Ok(e) => Some(e),
-                    Err(e) => {
-                        b.errors.push(e);
-                        return Err(crate::build::Fail);
-                    }
-                }
-            }
-            _ => return Err(b.err(a.span(), "expected an element type like `::<f32>`")),
-        },
-        other => return Err(b.err(other.span(), "expected an element type like `::<f32>`")),
-    };
+    let (rank, elem) = crate::constructors::array_type(b, ty_seg)?;
     if args.len() != 2 {
         return Err(arity_error(b, fspan, 2, args.len(), "function"));
     }
-    let shape_v = lower_expr(b, &args[0])?;
     let sspan = args[0].span();
-    let extents: Vec<Dim> = match shape_v {
-        Val::Dims(ds) => ds,
-        Val::Tuple(vs) => {
-            let mut out = Vec::new();
-            for (v, s) in vs {
-                out.push(extent_of(b, v, s)?);
-            }
-            out
-        }
-        v => vec![extent_of(b, v, sspan)?],
-    };
+    let extents = crate::constructors::shape_extents(b, &args[0])?;
     let rank = rank.unwrap_or(extents.len());
     if extents.len() != rank {
         return Err(b.err(

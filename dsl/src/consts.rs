@@ -109,9 +109,20 @@ pub(crate) fn generic_float_constant(name: &str) -> Option<f64> {
     })
 }
 
-/// num-traits' `Float` constructors whose value depends on the instantiation (`F::epsilon()`
-/// is 2^-23 for f32 and 2^-52 for f64): one generic constant node cannot hold both, so they
-/// are refused with this explanation.
-pub(crate) fn per_type_generic_constant(name: &str) -> bool {
-    matches!(name, "epsilon" | "max_value" | "min_value" | "min_positive_value")
+/// num-traits' `Float` constructors whose value depends on the instantiation: `(f32 value,
+/// f64 value)` (`F::epsilon()` is 2^-23 for f32 and 2^-52 for f64). Each f32 value is exact
+/// in f64, so one generic constant can carry it.
+pub(crate) fn per_type_generic_constant(name: &str) -> Option<(f64, f64)> {
+    Some(match name {
+        "epsilon" => (f64::from(f32::EPSILON), f64::EPSILON),
+        "max_value" => (f64::from(f32::MAX), f64::MAX),
+        "min_value" => (f64::from(f32::MIN), f64::MIN),
+        "min_positive_value" => (f64::from(f32::MIN_POSITIVE), f64::MIN_POSITIVE),
+        _ => return None,
+    })
 }
+
+/// The generic constant `1 + 2^-52`: `1 + f64::EPSILON` in f64, rounded to exactly `1.0` in
+/// f32. `(PROBE - 1) == 0` is therefore true exactly in the f32 instantiation, which selects a
+/// per-type constant when the kernel is instantiated (constant folding removes the select).
+pub(crate) const F32_PROBE: f64 = 1.0 + f64::EPSILON;

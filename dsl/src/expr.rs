@@ -13,6 +13,7 @@ use syn::spanned::Spanned;
 /// Lower a kernel whose signature has been checked.
 pub(crate) fn lower_kernel(item: &syn::ItemFn, sig: &KernelSig) -> Result<Program, Vec<DslError>> {
     let mut b = Builder::new(&item.sig.ident.to_string(), sig.generic.clone());
+    b.default_elem = sig.ret.first().map_or(ElemTy::F64, |r| r.elem);
     for (k, p) in sig.params.iter().enumerate() {
         let name = p.name.to_string();
         let shape: Vec<Dim> = (0..p.ty.rank()).map(|a| Dim::Sym(b.new_sym(format!("{name}_{a}")))).collect();
@@ -109,6 +110,10 @@ pub(crate) fn lower_block_stmts(b: &mut Builder, stmts: &[syn::Stmt], block_span
     }
     let v = match last {
         syn::Stmt::Expr(e, None) => lower_expr(b, e).map(|v| (v, e.span())),
+        // `concatenate![..]` as the block's value parses as a macro statement.
+        syn::Stmt::Macro(m) if m.semi_token.is_none() => {
+            crate::constructors::lower_macro(b, &m.mac).map(|v| (v, m.span()))
+        }
         other => {
             let r = lower_stmt(b, other);
             let span = match other {
@@ -165,8 +170,16 @@ fn lower_stmt(b: &mut Builder, s: &syn::Stmt) -> R<()> {
                 .err(e.span(), "unsupported statement: a kernel body holds only `let` bindings and a final expression"))
         }
         syn::Stmt::Item(i) => Err(b.err(i.span(), "items (fn, struct, use, ...) are not supported inside a kernel")),
-        syn::Stmt::Macro(m) => Err(b.err(m.span(), "macros are not supported inside a kernel")),
+        syn::Stmt::Macro(m) => {
+            lower_macro_stmt(b, m)?;
+            Err(b
+                .err(m.span(), "unsupported statement: a kernel body holds only `let` bindings and a final expression"))
+        }
     }
+}
+
+fn lower_macro_stmt(b: &mut Builder, m: &syn::StmtMacro) -> R<Val> {
+    crate::constructors::lower_macro(b, &m.mac)
 }
 
 fn is_compound_assign(op: &syn::BinOp) -> bool {
@@ -294,7 +307,7 @@ pub(crate) fn lower_expr(b: &mut Builder, e: &syn::Expr) -> R<Val> {
         )),
         E::Match(m) => Err(b.err(m.match_token.span, "unsupported syntax: `match` is not supported in kernels; use `if`/`else` or `select`")),
         E::Assign(_) => Err(b.err(e.span(), "mutation is not supported in kernels: bind a new name with `let`")),
-        E::Macro(m) => Err(b.err(m.span(), "macros are not supported inside a kernel")),
+        E::Macro(m) => crate::constructors::lower_macro(b, &m.mac),
         E::Return(r) => Err(b.err(r.return_token.span, "unsupported syntax: `return` is not supported in kernels; end the body with the value")),
         E::Field(f) => Err(b.err(f.span(), "unsupported syntax: field access is not supported in kernels")),
         E::Range(r) => Err(b.err(r.span(), "a range is only allowed as the first argument of a range reduction like `sum(0..n, |i| ...)`")),

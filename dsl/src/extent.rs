@@ -70,6 +70,11 @@ fn node_extent(b: &mut Builder, id: NodeId, span: Span) -> Result<Dim, String> {
     }
 }
 
+/// `a op b` of two extents (a constructor's computed size), reported at `span` when refused.
+pub(crate) fn extent_arith(b: &mut Builder, op: DimOp, x: Dim, y: Dim, span: Span) -> R<Dim> {
+    arith(b, op, x, y, span).map_err(|why| b.err(span, why))
+}
+
 /// `a op b` as a dimension: folded when both are constants, the operand itself for `+ 0`,
 /// `- 0`, `* 1` and `/ 1`, a derived symbol otherwise.
 fn arith(b: &mut Builder, op: DimOp, x: Dim, y: Dim, span: Span) -> Result<Dim, String> {

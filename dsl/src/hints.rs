@@ -45,6 +45,14 @@ const ALIASES: &[(&str, &str)] = &[
     ("quantile", "quantile_axis(Axis(k), q)"),
     ("topk", "smallest_k_axis(Axis(a), k) or largest_k_axis"),
     ("top_k", "smallest_k_axis(Axis(a), k) or largest_k_axis"),
+    ("reshape", "into_shape_with_order((a, b))"),
+    ("into_shape", "into_shape_with_order((a, b))"),
+    ("transpose", "t()"),
+    ("prod_axes", "product_axis"),
+    ("hstack", "concatenate![Axis(1), x, y]"),
+    ("vstack", "concatenate![Axis(0), x, y]"),
+    ("identity", "Array2::eye(n)"),
+    ("fma", "mul_add"),
 ];
 
 /// Every method name the front end accepts, for near-miss suggestions.
@@ -146,14 +154,21 @@ const METHODS: &[&str] = &[
     "quantile_axis",
     "smallest_k_axis",
     "largest_k_axis",
+    "mul_add",
+    "product",
+    "product_axis",
+    "row",
+    "column",
+    "into_shape_with_order",
+    "to_shape",
+    "diff",
+    "unwrap",
+    "expect",
 ];
 
 /// A "did you mean" clause for an unknown method or function `name` (with a leading space),
 /// or an empty string when nothing is close.
 pub(crate) fn suggestion(name: &str) -> String {
-    if name == "mul_add" {
-        return " (a fused multiply-add is not supported yet: write `a * b + c`, which rounds twice)".into();
-    }
     if let Some((_, to)) = ALIASES.iter().find(|(from, _)| *from == name) {
         return format!(" (kiln, like Rust, spells it `{to}`)");
     }
@@ -173,8 +188,11 @@ pub(crate) fn path_suggestion(text: &str) -> String {
     if text.starts_with("Zip::") || text.starts_with("ndarray::Zip::") {
         return " (write elementwise code as array expressions, or a comprehension `Array1::from_shape_fn(n, |i| ...)`)".into();
     }
-    if text.ends_with("::zeros") || text.ends_with("::ones") || text.ends_with("::from_elem") {
-        return " (write the array as a comprehension: `Array1::from_shape_fn(n, |_| 0.0)`)".into();
+    if text.starts_with("ndarray::") || text.starts_with("Array") {
+        return " (kernels take `Array1::zeros`, `ones`, `from_elem`, `linspace`, `eye` and `from_shape_fn`, spelled `ArrayN::name` without a crate path)".into();
+    }
+    if text.ends_with("::concatenate") || text.ends_with("::stack") {
+        return " (write the macro form: `concatenate![Axis(a), x, y]` or `stack![Axis(a), x, y]`)".into();
     }
     String::new()
 }

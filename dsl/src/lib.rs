@@ -23,6 +23,7 @@
 
 mod build;
 mod calls;
+mod constructors;
 mod consts;
 mod expr;
 mod extent;

@@ -569,3 +569,28 @@ fn topk_gives_values_and_indices() {
     let (m, _) = first_error("fn k(x: Array1<f32>) -> Array1<f32> { x.topk(3) }");
     assert!(m.contains("smallest_k_axis"), "{m}");
 }
+
+#[test]
+fn constructors_reshapes_and_joins_are_comprehensions() {
+    let p = lower("fn k(x: Array2<f64>) -> Array2<f64> { let (n, d) = x.dim(); Array2::zeros((n, d)) + concatenate![Axis(0), x] }");
+    assert!(count_ops(&p, |o| matches!(o, Op::Generate { .. })) >= 2);
+    let p = lower("fn k(a: Array1<f32>, b: Array1<f32>, c: Array1<f32>) -> Array1<f32> { a.mul_add(&b, &c) }");
+    assert_eq!(count_ops(&p, |o| matches!(o, Op::MulAdd(..))), 1);
+    // A reshape of constants that cannot hold is refused at compile time, naming both counts.
+    let (m, _) = first_error(
+        "fn k(x: Array1<f64>) -> Array2<f64> { let y = Array1::from_elem(5, 1.0); y.into_shape_with_order((2, 3)).unwrap() }",
+    );
+    assert!(m.contains("cannot reshape") && m.contains("5 elements") && m.contains("6 elements"), "{m}");
+    // `unwrap` only applies to the methods ndarray makes fallible.
+    let (m, s) = first_error("fn k(x: Array1<f64>) -> f64 { x.sum().unwrap() }");
+    assert!(m.contains("`unwrap` applies only to"), "{m}");
+    assert_eq!(s, "unwrap");
+    // Joined arrays must agree off the axis.
+    let (m, _) = first_error("fn k(x: Array2<f64>) -> Array2<f64> { let y = Array2::zeros((2, 3)); let z = Array2::zeros((2, 4)); concatenate![Axis(0), y, z] }");
+    assert!(m.contains("cannot be joined by `concatenate!` along axis 0"), "{m}");
+    // `mul_add` is float-only; an integer operand is told so.
+    let (m, _) = first_error("fn k(x: Array1<i64>) -> Array1<i64> { x.mul_add(&x, &x) }");
+    assert!(m.contains("`mul_add` needs float operands"), "{m}");
+    let (m, _) = first_error("fn k(x: Array1<f64>) -> Array1<f64> { x.fma(&x, &x) }");
+    assert!(m.contains("`mul_add`"), "{m}");
+}

@@ -205,6 +205,13 @@ impl Machine<'_> {
                     self.expr(b)?
                 }
             }
+            Expr::MulAdd(a, b, c) => {
+                let (a, b, c) = (self.expr(a)?, self.expr(b)?, self.expr(c)?);
+                match Scalar::mul_add(a, b, c) {
+                    Some(x) => x,
+                    None => return self.invalid(format!("mul_add of {}, {} and {}", a.dtype(), b.dtype(), c.dtype())),
+                }
+            }
             Expr::Cast(t, a) => self.expr(a)?.cast(*t),
         })
     }

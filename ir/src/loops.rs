@@ -139,6 +139,8 @@ pub enum Expr {
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `select(c, a, b)`: both branches are side-effect free, so evaluating both is allowed.
     Select(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `mul_add(a, b, c)`: `a * b + c` rounded once, on floats of one type.
+    MulAdd(Box<Expr>, Box<Expr>, Box<Expr>),
     Cast(DType, Box<Expr>),
 }
 
@@ -424,6 +426,11 @@ impl LoopProgram {
             Expr::Select(c, a, b) => {
                 f.write_str("select(")?;
                 self.write_list(f, [&**c, &**a, &**b])?;
+                f.write_str(")")
+            }
+            Expr::MulAdd(a, b, c) => {
+                f.write_str("mul_add(")?;
+                self.write_list(f, [&**a, &**b, &**c])?;
                 f.write_str(")")
             }
             Expr::Cast(t, a) => {

@@ -512,6 +512,7 @@ impl Parser {
                 Op::Binary(b, self.operand(n)?, self.operand(n)?)
             }
             "select" => Op::Select(self.operand(n)?, self.operand(n)?, self.operand(n)?),
+            "mul_add" => Op::MulAdd(self.operand(n)?, self.operand(n)?, self.operand(n)?),
             "cast" => Op::Cast(self.operand(n)?),
             "broadcast" => Op::Broadcast(self.operand(n)?),
             "transpose" => {

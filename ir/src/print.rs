@@ -139,6 +139,7 @@ fn write_op(f: &mut fmt::Formatter<'_>, p: &Program, op: &Op) -> fmt::Result {
         Op::Unary(u, a) => write!(f, "unary {} {a}", u.name()),
         Op::Binary(b, x, y) => write!(f, "binary {} {x} {y}", b.name()),
         Op::Select(c, a, b) => write!(f, "select {c} {a} {b}"),
+        Op::MulAdd(a, b, c) => write!(f, "mul_add {a} {b} {c}"),
         Op::Cast(a) => write!(f, "cast {a}"),
         Op::Broadcast(a) => write!(f, "broadcast {a}"),
         Op::Transpose(a, perm) => {

@@ -458,10 +458,13 @@ pub enum DimOp {
     Mul,
     /// Division rounding down (Rust's `/` on `usize`).
     Div,
+    /// `a` when `a == b`, else an error at the call: the check that a reshape keeps the
+    /// element count (`x.into_shape_with_order((a, b))` of an `n x d` array: `n * d == a * b`).
+    Same,
 }
 
 impl DimOp {
-    pub const ALL: [DimOp; 4] = [DimOp::Add, DimOp::Sub, DimOp::Mul, DimOp::Div];
+    pub const ALL: [DimOp; 5] = [DimOp::Add, DimOp::Sub, DimOp::Mul, DimOp::Div, DimOp::Same];
 
     /// The name in the IR text.
     pub fn name(self) -> &'static str {
@@ -470,6 +473,7 @@ impl DimOp {
             DimOp::Sub => "sub",
             DimOp::Mul => "mul",
             DimOp::Div => "div",
+            DimOp::Same => "same",
         }
     }
 
@@ -480,6 +484,7 @@ impl DimOp {
             DimOp::Sub => "-",
             DimOp::Mul => "*",
             DimOp::Div => "/",
+            DimOp::Same => "==",
         }
     }
 
@@ -487,13 +492,14 @@ impl DimOp {
         DimOp::ALL.into_iter().find(|o| o.name() == s)
     }
 
-    /// `a op b`, `None` when it overflows `i64` or divides by zero.
+    /// `a op b`, `None` when it overflows `i64`, divides by zero, or `Same` meets two values.
     pub fn apply(self, a: i64, b: i64) -> Option<i64> {
         match self {
             DimOp::Add => a.checked_add(b),
             DimOp::Sub => a.checked_sub(b),
             DimOp::Mul => a.checked_mul(b),
             DimOp::Div => a.checked_div(b),
+            DimOp::Same => (a == b).then_some(a),
         }
     }
 }
@@ -518,6 +524,9 @@ pub enum Op {
     /// `select(cond, a, b)` with broadcasting; `cond` is bool. Lazy: for each element only the
     /// chosen operand's value is needed (so a guarded gather never reads out of range).
     Select(NodeId, NodeId, NodeId),
+    /// `a.mul_add(b, c)`: `a * b + c` rounded once (a fused multiply-add), on float scalars
+    /// of one type; rank 0 (the front end maps arrays through a comprehension).
+    MulAdd(NodeId, NodeId, NodeId),
     /// Conversion to the node's element type (Rust `as` semantics: float -> int saturates,
     /// NaN -> 0).
     Cast(NodeId),
@@ -592,7 +601,7 @@ impl Op {
             | Op::Sort { arg: a, .. }
             | Op::TopK { arg: a, .. } => vec![*a],
             Op::Binary(_, a, b) => vec![*a, *b],
-            Op::Select(c, a, b) => vec![*c, *a, *b],
+            Op::Select(c, a, b) | Op::MulAdd(c, a, b) => vec![*c, *a, *b],
             Op::Load { array, indices } => {
                 let mut v = vec![*array];
                 v.extend(indices.iter().copied());
@@ -620,7 +629,7 @@ impl Op {
                 *a = f(*a);
                 *b = f(*b);
             }
-            Op::Select(c, a, b) => {
+            Op::Select(c, a, b) | Op::MulAdd(c, a, b) => {
                 *c = f(*c);
                 *a = f(*a);
                 *b = f(*b);

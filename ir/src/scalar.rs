@@ -241,6 +241,16 @@ impl Scalar {
         }
     }
 
+    /// `a * b + c` rounded once (`f32::mul_add` / `f64::mul_add`, correctly rounded); `None`
+    /// unless all three are floats of one type.
+    pub fn mul_add(a: Scalar, b: Scalar, c: Scalar) -> Option<Scalar> {
+        match (a, b, c) {
+            (Scalar::F32(x), Scalar::F32(y), Scalar::F32(z)) => Some(Scalar::F32(x.mul_add(y, z))),
+            (Scalar::F64(x), Scalar::F64(y), Scalar::F64(z)) => Some(Scalar::F64(x.mul_add(y, z))),
+            _ => None,
+        }
+    }
+
     /// Whether [`Scalar::unary`] defines `op` on `dtype`.
     pub fn unary_defined(op: UnOp, dtype: DType) -> bool {
         with_dtype!(dtype, T => T::supports_unary(op))

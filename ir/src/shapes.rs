@@ -157,8 +157,11 @@ impl Signature<'_> {
                 match op.apply(v(a), v(b)) {
                     Some(r) => r,
                     None => {
-                        let why =
-                            if op == crate::program::DimOp::Div && v(b) == 0 { "divides by zero" } else { "overflows" };
+                        let why = match op {
+                            crate::program::DimOp::Div if v(b) == 0 => "divides by zero",
+                            crate::program::DimOp::Same => "is false (a reshape keeps the number of elements)",
+                            _ => "overflows",
+                        };
                         return Err(BindError::ExtentOverflow {
                             kernel: self.kernel.to_string(),
                             expr: self.extent_text(d.sym),

@@ -398,6 +398,13 @@ impl Verifier<'_> {
                 let elem = if b.is_comparison() { ElemTy::BOOL } else { e };
                 self.expect_broadcast(id, &format!("binary {}", b.name()), elem, &[&tx.shape, &ty_.shape]);
             }
+            Op::MulAdd(a, b, c) => {
+                let ts = [ty(a), ty(b), ty(c)];
+                if ts.iter().any(|t| t.elem != ts[0].elem || !t.elem.is_float() || t.rank() != 0) {
+                    self.node_err(id, "mul_add takes three float scalars of one type".to_string());
+                }
+                self.expect_ty(id, "mul_add", &Type::scalar(ts[0].elem));
+            }
             Op::Select(c, a, b) => {
                 let (tc, ta, tb) = (ty(c), ty(a), ty(b));
                 if !tc.elem.is_bool() {

@@ -702,6 +702,8 @@ impl<'p> Vec_<'p> {
                     _ => return bad(),
                 }
             }
+            // The plan keeps `mul_add` out of vector loops.
+            Expr::MulAdd(..) => return bad(),
             Expr::Select(c, a, b) => {
                 let m = self.vx(l, c, j, u)?.lo;
                 let x = self.vx(l, a, j, u)?;

@@ -476,7 +476,7 @@ impl<'a> Planner<'a> {
             Expr::Unary(_, a) => self.ty(a)?,
             Expr::Binary(op, a, _) if !op.is_comparison() => self.ty(a)?,
             Expr::Binary(..) => DType::Bool,
-            Expr::Select(_, a, _) => self.ty(a)?,
+            Expr::Select(_, a, _) | Expr::MulAdd(a, ..) => self.ty(a)?,
             Expr::Cast(t, _) => *t,
         })
     }
@@ -554,6 +554,8 @@ impl<'a> Planner<'a> {
                 let t = self.ty(a)?;
                 (self.fits(t) && t != DType::Bool).then_some(())
             }
+            // `mul_add` runs in scalar loops (one libm call or FMA instruction per element).
+            Expr::MulAdd(..) => None,
             Expr::Cast(to, a) => {
                 self.check(a)?;
                 let from = self.ty(a)?;

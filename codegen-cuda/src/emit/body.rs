@@ -357,7 +357,7 @@ impl Emitter<'_> {
                     self.ty(a)?
                 }
             }
-            Expr::Select(_, a, _) => self.ty(a)?,
+            Expr::Select(_, a, _) | Expr::MulAdd(a, ..) => self.ty(a)?,
             Expr::Cast(t, _) => *t,
         })
     }
@@ -386,6 +386,10 @@ impl Emitter<'_> {
                 self.binary(*op, t, x, y)?
             }
             Expr::Select(c, a, b) => format!("({} ? {} : {})", self.expr(c)?, self.expr(a)?, self.expr(b)?),
+            Expr::MulAdd(a, b, c) => {
+                let f = if self.ty(a)? == DType::F32 { "fmaf" } else { "fma" };
+                format!("{f}({}, {}, {})", self.expr(a)?, self.expr(b)?, self.expr(c)?)
+            }
             Expr::Cast(t, a) => {
                 let from = self.ty(a)?;
                 let x = self.expr(a)?;

@@ -46,7 +46,12 @@ impl<'a> Interp<'a> {
                 Some(v) => copy(v),
                 None => Err(OpError::Malformed(format!("parameter {k} has no argument"))),
             },
-            Op::Const(_) | Op::DimValue(_) | Op::Index(_) | Op::Load { .. } | Op::RangeReduce { .. } => {
+            Op::Const(_)
+            | Op::DimValue(_)
+            | Op::Index(_)
+            | Op::Load { .. }
+            | Op::RangeReduce { .. }
+            | Op::MulAdd(..) => {
                 // Rank-0 values: the scalar evaluator defines them (with no variables bound).
                 return self.eval_scalar_node(id).map(Value::from_scalar);
             }

@@ -62,6 +62,10 @@ impl<'a> Interp<'a> {
                     _ => Err(self.unsupported(id, not_defined(op.name(), x.dtype()))),
                 }
             }
+            Op::MulAdd(a, b, c) => {
+                let (x, y, z) = (self.scalar(*a)?, self.scalar(*b)?, self.scalar(*c)?);
+                Scalar::mul_add(x, y, z).ok_or_else(|| self.unsupported(id, not_defined("mul_add", x.dtype())))
+            }
             Op::Select(c, a, b) => match self.scalar(*c)? {
                 Scalar::Bool(true) => self.scalar(*a),
                 Scalar::Bool(false) => self.scalar(*b),

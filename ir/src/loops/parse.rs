@@ -469,6 +469,13 @@ impl Parser<'_> {
                     _ => self.err("select takes 3 operands"),
                 }
             }
+            "mul_add" => {
+                let mut a = self.args(3)?.into_iter().map(Box::new);
+                match (a.next(), a.next(), a.next()) {
+                    (Some(x), Some(y), Some(z)) => Ok(Expr::MulAdd(x, y, z)),
+                    _ => self.err("mul_add takes 3 operands"),
+                }
+            }
             "cast" => {
                 self.expect(b'.')?;
                 let t = self.dtype()?;

@@ -405,6 +405,13 @@ impl Verifier<'_> {
                 }
                 Some(ta)
             }
+            Expr::MulAdd(a, b, c) => {
+                let (ta, tb, tc) = (self.expr(a, scope)?, self.expr(b, scope)?, self.expr(c, scope)?);
+                if ta != tb || ta != tc || !ta.is_float() {
+                    self.error(format!("mul_add applied to {ta}, {tb} and {tc}"));
+                }
+                Some(ta)
+            }
             Expr::Cast(t, a) => {
                 self.expr(a, scope)?;
                 Some(*t)

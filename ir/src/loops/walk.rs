@@ -25,7 +25,7 @@ macro_rules! expr_children {
             Expr::Load { idx, .. } => (idx, [None, None, None]),
             Expr::Check(a, _) | Expr::Unary(_, a) | Expr::Cast(_, a) => (&$($m)? [], [Some(a), None, None]),
             Expr::Binary(_, a, b) => (&$($m)? [], [Some(a), Some(b), None]),
-            Expr::Select(c, a, b) => (&$($m)? [], [Some(c), Some(a), Some(b)]),
+            Expr::Select(c, a, b) | Expr::MulAdd(c, a, b) => (&$($m)? [], [Some(c), Some(a), Some(b)]),
         };
         children
     }};

@@ -5,9 +5,11 @@
 
 mod bounds;
 mod comprehensions;
+mod constructors;
 mod elementwise;
 mod errors;
 mod extents;
+mod fused;
 mod reductions;
 mod scans;
 mod scatter;
@@ -198,6 +200,14 @@ conformance! {
     extents::halves_and_twice_k,
     bounds::lower_triangular_cumulative_sum_and_max,
     bounds::banded_window_sums_and_an_integer_running_min,
+    constructors::zeros_ones_from_elem_eye_and_linspace,
+    constructors::num_traits_limits_per_instantiation,
+    constructors::rows_columns_and_transposes,
+    constructors::contiguous_reshapes_and_their_size_checks,
+    constructors::concatenate_and_stack,
+    constructors::diff_product_axis_and_mean_unwrap,
+    fused::mul_add_rounds_once_on_arrays_and_scalars,
+    fused::mul_add_broadcasts_and_is_generic,
     bounds::symmetric_gram_computes_one_triangle,
     slicing::diff_of_neighbours, slicing::every_other_row_from_column_one, slicing::integer_index_drops_the_axis, slicing::negative_steps_bounds_and_reversal, slicing::rank3_slices_and_a_reduction_of_a_slice, slicing::literal_windows_and_empty_results, slicing::slice_axis_with_slice_from, slicing::out_of_range_bounds_are_typed_errors, slicing::parameter_bounds,
 }

@@ -130,6 +130,15 @@ impl Builder<'_> {
                 let j = self.broadcast_idx(*y, shape, idx, out)?;
                 Expr::binary(*b, ex, self.expr(*y, &j, out)?)
             }
+            Op::MulAdd(a, b, c) => {
+                let mut es = Vec::with_capacity(3);
+                for x in [*a, *b, *c] {
+                    let i = self.broadcast_idx(x, shape, idx, out)?;
+                    es.push(Box::new(self.expr(x, &i, out)?));
+                }
+                let [ea, eb, ec]: [Box<Expr>; 3] = es.try_into().map_err(|_| format!("{id}: mul_add operands"))?;
+                Expr::MulAdd(ea, eb, ec)
+            }
             Op::Cast(a) => {
                 let i = self.broadcast_idx(*a, shape, idx, out)?;
                 Expr::Cast(dt, Box::new(self.expr(*a, &i, out)?))
