@@ -754,6 +754,17 @@ impl Gen {
                 let x = self.scalar(env, depth - 1);
                 self.unary(x)
             }
+            // A fused multiply-add of three float sub-expressions.
+            5 if self.rng.chance(1, 3) => {
+                let x = self.scalar(env, depth - 1);
+                let e = if self.elem(x).is_float() { self.elem(x) } else { ElemTy::F64 };
+                let x = self.convert(x, e);
+                let y = self.scalar(env, depth - 1);
+                let y = self.convert(y, e);
+                let z = self.scalar(env, depth - 1);
+                let z = self.convert(z, e);
+                self.push(Op::MulAdd(x, y, z), Type::scalar(e))
+            }
             4 | 5 => {
                 let x = self.scalar(env, depth - 1);
                 let y = self.scalar(env, depth - 1);
