@@ -544,6 +544,8 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
         // row is shown without a target, beside "triad, fresh output" (the same cost).
         speed_row("a*x + b*y into out", &kt("kiln_axpby_into", kn), interp, &kt("triad", n), "STREAM triad", 0.9),
         speed_row("a*x + b*y, new output", &kt("kiln_axpby", kn), interp, &kt("triad", n), "STREAM triad", 0.0),
+        // Issue 16: a new output within 1.25x (>= 0.8x) of writing into an existing array.
+        speed_row("a*x + b*y, new output", &kt("kiln_axpby", kn), interp, &kt("kiln_axpby_into", kn), "kiln into", 0.8),
         speed_row("a*x + b*y", &kt("kiln_axpby", kn), interp, &pt("numba_axpby", pn), "numba prange", 1.0),
         speed_row("a*x + b*y", &kt("kiln_axpby", kn), interp, &pt("numpy_axpby", pn), "numpy", 2.0),
         speed_row("a*x + b*y", &kt("kiln_axpby", kn), interp, &pt("numexpr_axpby", pn), "numexpr", 0.0),
