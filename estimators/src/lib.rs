@@ -51,7 +51,7 @@ pub mod prelude {
         ShrunkCovariance, ShrunkCovarianceParams,
     };
     pub use crate::data::{Host, Matrix, OnDevice, Storage, Vector};
-    pub use crate::decomposition::{Pca, PcaParams, SvdSolver};
+    pub use crate::decomposition::{Pca, PcaComponents, PcaParams, SvdSolver};
     pub use crate::discriminant_analysis::{LinearDiscriminantAnalysis, LinearDiscriminantAnalysisParams};
     pub use crate::kernel_approximation::{Kernel, Nystroem, NystroemParams};
     pub use crate::linear_model::{GcvMode, RidgeCV, RidgeCVParams, RidgeScoring};

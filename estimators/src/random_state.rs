@@ -272,6 +272,37 @@ impl RandomState {
             out[d - 1] = dn;
         }
         out
+    /// `RandomState.choice(len(p), size, replace=False, p=p)`: numpy's legacy rounds of
+    /// `size - found` uniform draws through the cumulated (renormalized) weights, the found
+    /// entries' weights zeroed, new indices kept in draw order of first occurrence. `p` must
+    /// hold at least `size` positive entries (the caller checks).
+    pub(crate) fn choice_weighted(&mut self, p: &[f64], size: usize) -> Vec<usize> {
+        let mut p = p.to_vec();
+        let mut found: Vec<usize> = Vec::with_capacity(size);
+        while found.len() < size {
+            let x: Vec<f64> = (0..size - found.len()).map(|_| self.random_sample()).collect();
+            for &f in &found {
+                p[f] = 0.0;
+            }
+            let mut acc = 0.0;
+            let mut cdf: Vec<f64> = p
+                .iter()
+                .map(|&v| {
+                    acc += v;
+                    acc
+                })
+                .collect();
+            let last = cdf[cdf.len() - 1];
+            cdf.iter_mut().for_each(|c| *c /= last);
+            let round_start = found.len();
+            for &u in &x {
+                let new = cdf.partition_point(|&c| c <= u);
+                if !found[round_start..].contains(&new) {
+                    found.push(new);
+                }
+            }
+        }
+        found
     }
 
     /// A uniform integer in `0..n` (`n` at least 1, below 2^32), by [`RandomState::shuffle`]'s
@@ -284,6 +315,14 @@ impl RandomState {
 #[cfg(test)]
 mod tests {
     use super::RandomState;
+
+    /// `numpy.random.RandomState(0).choice(10, 4, replace=False, p=np.full(10, 0.1))` and
+    /// `RandomState(3).choice(5, 5, replace=False, p=[.1, .2, .3, .2, .2])` (numpy 2.4).
+    #[test]
+    fn choice_weighted_is_numpys() {
+        assert_eq!(RandomState::new(0).choice_weighted(&[0.1; 10], 4), [5, 7, 6, 2]);
+        assert_eq!(RandomState::new(3).choice_weighted(&[0.1, 0.2, 0.3, 0.2, 0.2], 5), [2, 3, 1, 4, 0]);
+    }
 
     /// `numpy.random.RandomState(0).permutation(10)` and `RandomState(42).permutation(6)`.
     #[test]

@@ -64,6 +64,8 @@ fn workload<F: Real>(rng: &mut Rng) -> Result<(), EstimatorError> {
     let p = Pca::params(2).fit(&x)?;
     p.inverse_transform(&p.transform(&x)?)?;
     Pca::params(2).svd_solver(SvdSolver::randomized(0)).fit(&x)?.transform(&x)?;
+    Pca::params(2).n_components(0.9).svd_solver(SvdSolver::Full).fit(&x)?.transform(&x)?;
+    KMeans::params(3).init_random().n_init(2).seed(0).fit(&x)?;
     let km = KMeans::params(3).seed(0).fit(&x)?;
     km.predict(&x)?;
     km.transform(&x)?;

@@ -1,16 +1,20 @@
 //! `KMeans`: k-means clustering with Lloyd's algorithm (scikit-learn's `KMeans`,
-//! `algorithm="lloyd"`), seeded by greedy k-means++ or by explicit initial centers.
+//! `algorithm="lloyd"`), seeded by greedy k-means++, by `"random"` rows or by explicit
+//! initial centers.
 //!
 //! With explicit centers the run is deterministic and reproduces scikit-learn's labels,
 //! centers and `n_iter_`; k-means++ draws from kiln's own seeded generator, so its runs differ
-//! from scikit-learn's draw for draw but reach comparable inertia. With `n_init > 1` the run of
-//! lowest inertia is kept.
+//! from scikit-learn's draw for draw but reach comparable inertia. `"random"` draws its rows
+//! with numpy's `RandomState(seed).choice` exactly as scikit-learn does, so a seed gives
+//! scikit-learn's runs. With `n_init > 1` the run of lowest inertia is kept (`n_init="auto"`:
+//! 1 run for k-means++ and explicit centers, 10 for `"random"`).
 
 use super::lloyd::{lloyd, nearest, scaled_tol, Run};
-use super::plusplus::kmeans_plusplus;
+use super::plusplus::{kmeans_plusplus, rows_of};
 use crate::data::{check_x, Mat, Matrix, Storage, Vect};
 use crate::datasets::{Real, Xoshiro256};
 use crate::error::{EstimatorError, Result};
+use crate::random_state::RandomState;
 use kiln_macros::kernel;
 use kiln_runtime::Device;
 use ndarray::Array2;
@@ -28,7 +32,10 @@ fn center_distances<F: Float>(x: Array2<F>, c: Array2<F>) -> Array2<F> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct KMeansParams {
     n_clusters: usize,
-    n_init: usize,
+    /// `None` is scikit-learn's `"auto"`.
+    n_init: Option<usize>,
+    /// `init="random"`: rows drawn as numpy's `choice` draws them.
+    random_init: bool,
     max_iter: usize,
     tol: f64,
     seed: u64,
@@ -52,15 +59,31 @@ crate::relocate!([F: Real] KMeans<F, @> { centers: mat[k, d], labels: vec, inert
 impl KMeans<f64, crate::data::Host> {
     /// Cluster into `n_clusters` groups, with the defaults of [`KMeansParams`].
     pub fn params(n_clusters: usize) -> KMeansParams {
-        KMeansParams { n_clusters, n_init: 1, max_iter: 300, tol: 1e-4, seed: 0, init: None }
+        KMeansParams { n_clusters, n_init: None, random_init: false, max_iter: 300, tol: 1e-4, seed: 0, init: None }
     }
 }
 
 impl KMeansParams {
-    /// How many k-means++ initializations to run, keeping the lowest inertia (`n_init`;
-    /// ignored with explicit centers, which give one deterministic run).
+    /// How many initializations to run, keeping the lowest inertia (`n_init`; ignored with
+    /// explicit centers, which give one deterministic run).
     pub fn n_init(mut self, n_init: usize) -> Self {
-        self.n_init = n_init;
+        self.n_init = Some(n_init);
+        self
+    }
+
+    /// scikit-learn's `n_init="auto"` (the default): one run for k-means++ and explicit
+    /// centers, 10 for `"random"`.
+    pub fn n_init_auto(mut self) -> Self {
+        self.n_init = None;
+        self
+    }
+
+    /// `init="random"`: each run starts from `n_clusters` distinct rows of X drawn with
+    /// numpy's `RandomState(seed).choice(n_samples, n_clusters, replace=False, p=...)`, the
+    /// generator shared by the runs, as scikit-learn draws them (the seed must be below 2^32).
+    pub fn init_random(mut self) -> Self {
+        self.random_init = true;
+        self.init = None;
         self
     }
 
@@ -84,6 +107,7 @@ impl KMeansParams {
 
     /// Start from these centers (n_clusters x n_features) instead of k-means++ (`init`).
     pub fn init<T: Real>(mut self, centers: Array2<T>) -> Self {
+        self.random_init = false;
         self.init = Some(centers.mapv(|v| v.to_f64()));
         self
     }
@@ -107,10 +131,31 @@ impl KMeansParams {
                 let init = self.check_init(init, d)?;
                 lloyd(x, init, self.max_iter, tol)?
             }
+            None if self.random_init => {
+                let mut rng = RandomState::new(self.seed as u32);
+                let weights = vec![1.0 / n as f64; n];
+                let mut best: Option<Run<F, X::Storage>> = None;
+                for _ in 0..self.n_init.unwrap_or(10) {
+                    let init = rows_of(x, &rng.choice_weighted(&weights, k))?;
+                    let run = lloyd(x, init, self.max_iter, tol)?;
+                    // scikit-learn keeps the earlier run when a lower inertia comes from the
+                    // same clustering with permuted labels (`_is_same_clustering`).
+                    let better = match &best {
+                        None => true,
+                        Some(b) => {
+                            run.inertia < b.inertia && !same_clustering::<X::Storage>(&run.labels, &b.labels, k)?
+                        }
+                    };
+                    if better {
+                        best = Some(run);
+                    }
+                }
+                best.ok_or_else(|| EstimatorError::param("KMeans", "n_init", "at least 1", 0))?
+            }
             None => {
                 let mut rng = Xoshiro256::new(self.seed);
                 let mut best: Option<Run<F, X::Storage>> = None;
-                for _ in 0..self.n_init {
+                for _ in 0..self.n_init.unwrap_or(1) {
                     let (init, _) = kmeans_plusplus(x, k, &mut rng)?;
                     let run = lloyd(x, init, self.max_iter, tol)?;
                     if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
@@ -146,8 +191,16 @@ impl KMeansParams {
             }
         };
         positive("n_clusters", self.n_clusters)?;
-        positive("n_init", self.n_init)?;
+        positive("n_init", self.n_init.unwrap_or(1))?;
         positive("max_iter", self.max_iter)?;
+        if self.random_init && self.seed >= 1 << 32 {
+            return Err(EstimatorError::param(
+                "KMeans",
+                "random_state",
+                "an int in the range [0, 4294967295] (numpy's seed)",
+                self.seed,
+            ));
+        }
         if !(self.tol >= 0.0 && self.tol.is_finite()) {
             return Err(EstimatorError::param("KMeans", "tol", "a float in the range [0.0, inf)", self.tol));
         }
@@ -173,6 +226,22 @@ impl KMeansParams {
         }
         Ok(init.mapv(F::from_f64))
     }
+}
+
+/// scikit-learn's `_is_same_clustering`: whether two labelings are the same partition up to a
+/// permutation of the cluster ids.
+fn same_clustering<S: Storage>(a: &Vect<S, i64>, b: &Vect<S, i64>, k: usize) -> Result<bool> {
+    let (a, b) = (S::vec_to_host(a)?, S::vec_to_host(b)?);
+    let mut mapping = vec![-1i64; k];
+    for (&x, &y) in a.iter().zip(b.iter()) {
+        let slot = &mut mapping[x as usize];
+        if *slot == -1 {
+            *slot = y;
+        } else if *slot != y {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 impl<F: Real, S: Storage> KMeans<F, S> {

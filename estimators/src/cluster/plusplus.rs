@@ -82,6 +82,12 @@ impl<F: Real> Draws for NumpyDraws<'_, F> {
     }
 }
 
+/// The rows `ids` of `x`, on the host (k x d): the `"random"` initial centers.
+pub(crate) fn rows_of<F: Real, X: Matrix<F>>(x: &X, ids: &[usize]) -> Result<Array2<F>> {
+    let idx = X::Storage::vec_from_host(ids.iter().map(|&i| i as i64).collect::<Array1<i64>>(), x.device())?;
+    Ok(gather_rows::tensors::<F>(x.arg(), X::Storage::vec_arg(&idx))?.to_array::<Ix2>()?)
+}
+
 /// `k` initial centers (host, k x d) chosen from the rows of `x` by greedy k-means++, and
 /// the chosen rows' indices.
 pub(crate) fn kmeans_plusplus<F: Real, X: Matrix<F>>(

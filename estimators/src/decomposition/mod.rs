@@ -4,4 +4,4 @@ pub(crate) mod linalg;
 mod pca;
 mod randomized;
 
-pub use pca::{Pca, PcaParams, SvdSolver};
+pub use pca::{Pca, PcaComponents, PcaParams, SvdSolver};

@@ -38,15 +38,14 @@ fn spline_point<F: Float>(x: Array2<F>, lo: Array1<f64>, period: Array1<f64>, pe
     })
 }
 
-/// The degree-0 basis: 1 on the knot interval `ell` (the last `l` in `k..n_coef` with
-/// `t[l] <= x`, `k` when none: scipy's `find_interval`), 0 elsewhere. `inner[l]` marks the
-/// knots `k + 1 .. n_coef - 1` the search may move past; the basis has one column per knot
-/// (the last always 0), so every degree keeps the same width.
+/// The knot interval `ell` of each point: the last `l` in `k..n_coef` with `t[l] <= x` (`k`
+/// when none: scipy's `find_interval`), as `k` plus the count of the knots `k + 1 .. n_coef -
+/// 1` (`inner[l]`) at or below `x` (the knots are sorted, so the count is the search).
 #[kernel(crate = kiln_runtime)]
-fn spline_degree0(xe: Array2<f64>, t: Array2<f64>, inner: Array1<i64>, k: i64) -> Array3<f64> {
+fn spline_interval(xe: Array2<f64>, t: Array2<f64>, inner: Array1<i64>, k: i64) -> Array2<i64> {
     let (n, d) = xe.dim();
     let nt = inner.len();
-    let ell = Array2::from_shape_fn((n, d), |(i, f)| {
+    Array2::from_shape_fn((n, d), |(i, f)| {
         sum(0..nt, |l| {
             if inner[[l]] > 0 {
                 if t[[f, l]] <= xe[[i, f]] {
@@ -58,51 +57,80 @@ fn spline_degree0(xe: Array2<f64>, t: Array2<f64>, inner: Array1<i64>, k: i64) -
                 0
             }
         }) + k
-    });
-    Array3::from_shape_fn((n, d, nt), |(i, f, j)| if ell[[i, f]] == j { 1.0 } else { 0.0 })
+    })
 }
 
-/// One step of the Cox–de Boor recursion, degree `p` from degree `p - 1`:
-/// `B[j] = B'[j] / (t[j+p] - t[j]) * (x - t[j]) + B'[j+1] / (t[j+p+1] - t[j+1]) * (t[j+p+1] - x)`,
-/// a term with a zero knot span being 0 (scipy's `_deBoor_D`, term for term). The level's
-/// knots come as host-built tables: `la = t[j]`, `lspan = t[j+p] - t[j]`, `rb = t[j+p+1]`,
-/// `rspan = t[j+p+1] - t[j+1]` (zero spans past the last knot), and `next[j] = min(j + 1,
-/// width - 1)` keeps the last column's read in bounds (that column is 0 at every degree).
+/// The degree-0 local basis: the one basis function non-zero on the point's interval is 1
+/// (entry 0 of `degree + 1`, the length of `width`; entry `a` of the degree-`p` table is
+/// basis `ell - p + a`).
 #[kernel(crate = kiln_runtime)]
-#[allow(clippy::too_many_arguments)]
-fn spline_step(
-    b: Array3<f64>,
-    xe: Array2<f64>,
-    la: Array2<f64>,
-    lspan: Array2<f64>,
-    rb: Array2<f64>,
-    rspan: Array2<f64>,
-    next: Array1<i64>,
-) -> Array3<f64> {
-    let (n, d, m) = b.dim();
-    Array3::from_shape_fn((n, d, m), |(i, f, j)| {
+fn spline_local0(ell: Array2<i64>, width: Array1<i64>) -> Array3<f64> {
+    let (n, d) = ell.dim();
+    let w = width.len();
+    Array3::from_shape_fn((n, d, w), |(_i, _f, a)| if a == 0 { 1.0 } else { 0.0 })
+}
+
+/// One step of the Cox–de Boor recursion on the `p + 1` basis functions non-zero on the knot
+/// interval `ell` (degree `p` from degree `p - 1`; entry `a` is basis `j = ell - p + a`):
+/// `B[j] = B'[j] / (t[j+p] - t[j]) * (x - t[j]) + B'[j+1] / (t[j+p+1] - t[j+1]) * (t[j+p+1] - x)`,
+/// a term with a zero knot span or a basis outside the previous level's `p` being 0 — scipy's
+/// `_deBoor_D`, term for term. Entries past `p` stay 0. Every knot index lies in
+/// `0 .. n_knots + 2 degree` since `degree <= ell < n_coef`.
+#[kernel(crate = kiln_runtime)]
+fn spline_local_step(h: Array3<f64>, xe: Array2<f64>, ell: Array2<i64>, t: Array2<f64>, p: i64) -> Array3<f64> {
+    let (n, d, w) = h.dim();
+    Array3::from_shape_fn((n, d, w), |(i, f, a)| {
         let x = xe[[i, f]];
-        let left = if lspan[[f, j]] == 0.0 { 0.0 } else { b[[i, f, j]] / lspan[[f, j]] * (x - la[[f, j]]) };
-        let right = if rspan[[f, j]] == 0.0 { 0.0 } else { b[[i, f, next[[j]]]] / rspan[[f, j]] * (rb[[f, j]] - x) };
+        let e = ell[[i, f]];
+        let am = if a > 0 { a - 1 } else { 0 };
+        let xa = t[[f, e + a - p]];
+        let xb = t[[f, e + a]];
+        let left = if a > 0 {
+            if a <= p {
+                if xb == xa {
+                    0.0
+                } else {
+                    h[[i, f, am]] / (xb - xa) * (x - xa)
+                }
+            } else {
+                0.0
+            }
+        } else {
+            0.0
+        };
+        let ra = t[[f, e + a + 1 - p]];
+        let rb = t[[f, e + a + 1]];
+        let right = if a < p {
+            if rb == ra {
+                0.0
+            } else {
+                h[[i, f, a]] / (rb - ra) * (rb - x)
+            }
+        } else {
+            0.0
+        };
         left + right
     })
 }
 
 /// The output columns: column `c` is basis `col[c]` (plus basis `col[c] + wrap[c]` when
-/// `wrap[c] > 0`, the periodic spline's shared coefficients) of feature `feat[c]`; rows with
-/// `x < xmin` take `below + (x - xmin) * below_slope` and rows with `x > xmax` take
+/// `wrap[c] > 0`, the periodic spline's shared coefficients) of feature `feat[c]`, read from
+/// the local table `h` (entry `j - ell + degree` when that lies in `0..=degree`, else 0); rows
+/// with `x < xmin` take `below + (x - xmin) * below_slope` and rows with `x > xmax` take
 /// `above + (x - xmax) * above_slope` instead (constant and linear extrapolation; infinite
-/// bounds for the other modes). Converted to X's float type.
+/// bounds for the other modes). `k` is the degree. Converted to X's float type.
 #[kernel(crate = kiln_runtime)]
 #[allow(clippy::too_many_arguments)]
 fn spline_columns<F: Float>(
     x: Array2<F>,
-    b: Array3<f64>,
+    h: Array3<f64>,
+    ell: Array2<i64>,
     feat: Array1<i64>,
     col: Array1<i64>,
     wrap: Array1<i64>,
     bounds: Array2<f64>,
     edge: Array2<f64>,
+    k: i64,
 ) -> Array2<F> {
     let n = x.nrows();
     let c = feat.len();
@@ -110,7 +138,45 @@ fn spline_columns<F: Float>(
         let f = feat[[o]];
         let j = col[[o]];
         let v = x[[i, f]] as f64;
-        let inside = if wrap[[o]] > 0 { b[[i, f, j]] + b[[i, f, j + wrap[[o]]]] } else { b[[i, f, j]] };
+        let a = j - ell[[i, f]] + k;
+        let ai = if a >= 0 {
+            if a <= k {
+                a
+            } else {
+                0
+            }
+        } else {
+            0
+        };
+        let first = if a >= 0 {
+            if a <= k {
+                h[[i, f, ai]]
+            } else {
+                0.0
+            }
+        } else {
+            0.0
+        };
+        let a2 = a + wrap[[o]];
+        let a2i = if a2 >= 0 {
+            if a2 <= k {
+                a2
+            } else {
+                0
+            }
+        } else {
+            0
+        };
+        let second = if a2 >= 0 {
+            if a2 <= k {
+                h[[i, f, a2i]]
+            } else {
+                0.0
+            }
+        } else {
+            0.0
+        };
+        let inside = if wrap[[o]] > 0 { first + second } else { first };
         let xmin = bounds[[f, 0]];
         let xmax = bounds[[f, 1]];
         let below = edge[[o, 0]] + (v - xmin) * edge[[o, 1]];
@@ -208,9 +274,9 @@ pub struct SplineTransformer<F: Real, S: Storage> {
     lo: S::Vec<f64>,
     period: S::Vec<f64>,
     inner: S::Vec<i64>,
-    next: S::Vec<i64>,
+    /// `degree + 1` zeros: the width of the local basis tables.
+    width: S::Vec<i64>,
     t: S::Mat<f64>,
-    levels: Vec<[S::Mat<f64>; 4]>,
     feat: S::Vec<i64>,
     col: S::Vec<i64>,
     wrap: S::Vec<i64>,
@@ -331,16 +397,8 @@ impl SplineTransformerParams {
             lo: sv(tables.lo, device)?,
             period: sv(tables.period, device)?,
             inner: si(tables.inner, device)?,
-            next: si(tables.next, device)?,
+            width: si(Array1::zeros(degree + 1), device)?,
             t: st(knots.clone(), device)?,
-            levels: tables
-                .levels
-                .into_iter()
-                .map(|l| -> Result<[_; 4]> {
-                    let [a, b, c, e] = l;
-                    Ok([st(a, device)?, st(b, device)?, st(c, device)?, st(e, device)?])
-                })
-                .collect::<Result<_>>()?,
             feat: si(tables.feat, device)?,
             col: si(tables.col, device)?,
             wrap: si(tables.wrap, device)?,
@@ -518,8 +576,6 @@ struct Tables {
     lo: Array1<f64>,
     period: Array1<f64>,
     inner: Array1<i64>,
-    next: Array1<i64>,
-    levels: Vec<[Array2<f64>; 4]>,
     feat: Array1<i64>,
     col: Array1<i64>,
     wrap: Array1<i64>,
@@ -535,20 +591,6 @@ impl Tables {
         let hi = knots.column(n_coef).to_owned();
         let period = &hi - &lo;
         let inner = Array1::from_shape_fn(nt, |l| i64::from(l > k && l < n_coef));
-        let next = Array1::from_shape_fn(nt, |j| (j + 1).min(nt - 1) as i64);
-        // Knot `l`, the last knot past the end (so spans there are zero).
-        let at = |f: usize, l: usize| knots[[f, l.min(nt - 1)]];
-        let levels = (1..=k)
-            .map(|p| {
-                let table = |g: &dyn Fn(usize, usize) -> f64| Array2::from_shape_fn((d, nt), |(f, j)| g(f, j));
-                [
-                    table(&|f, j| at(f, j)),
-                    table(&|f, j| at(f, j + p) - at(f, j)),
-                    table(&|f, j| at(f, j + p + 1)),
-                    table(&|f, j| at(f, j + p + 1) - at(f, j + 1)),
-                ]
-            })
-            .collect();
         let per_feature = n_splines - usize::from(!include_bias);
         let c = d * per_feature;
         let feat = Array1::from_shape_fn(c, |o| (o / per_feature) as i64);
@@ -596,7 +638,7 @@ impl Tables {
                 }
             }
         }
-        Tables { lo, period, inner, next, levels, feat, col, wrap, bounds, edge }
+        Tables { lo, period, inner, feat, col, wrap, bounds, edge }
     }
 }
 
@@ -651,19 +693,21 @@ impl<F: Real, S: Storage> SplineTransformer<F, S> {
         let periodic = i64::from(self.extrapolation == Extrapolation::Periodic);
         let xe = spline_point::tensors::<F>(x.arg(), S::vec_arg(&self.lo), S::vec_arg(&self.period), periodic)?;
         let k = self.degree as i64;
-        let mut b = spline_degree0::tensors(arg2(&xe), S::mat_arg(&self.t), S::vec_arg(&self.inner), k)?;
-        for [la, lspan, rb, rspan] in &self.levels {
-            let (la, lspan, rb, rspan) = (S::mat_arg(la), S::mat_arg(lspan), S::mat_arg(rb), S::mat_arg(rspan));
-            b = spline_step::tensors(arg3(&b), arg2(&xe), la, lspan, rb, rspan, S::vec_arg(&self.next))?;
+        let ell = spline_interval::tensors(arg2(&xe), S::mat_arg(&self.t), S::vec_arg(&self.inner), k)?;
+        let mut h = spline_local0::tensors(argi(&ell), S::vec_arg(&self.width))?;
+        for p in 1..=k {
+            h = spline_local_step::tensors(arg3(&h), arg2(&xe), argi(&ell), S::mat_arg(&self.t), p)?;
         }
         let z = spline_columns::tensors::<F>(
             x.arg(),
-            arg3(&b),
+            arg3(&h),
+            argi(&ell),
             S::vec_arg(&self.feat),
             S::vec_arg(&self.col),
             S::vec_arg(&self.wrap),
             S::mat_arg(&self.bounds),
             S::mat_arg(&self.edge),
+            k,
         )?;
         X::Storage::mat(z)
     }
@@ -672,6 +716,11 @@ impl<F: Real, S: Storage> SplineTransformer<F, S> {
 /// A 2-D f64 intermediate as a kernel argument.
 fn arg2(t: &Tensor<f64>) -> TensorArg<'_> {
     kiln_runtime::tensor_arg::<f64, Ix2>(t)
+}
+
+/// The 2-D interval table as a kernel argument.
+fn argi(t: &Tensor<i64>) -> TensorArg<'_> {
+    kiln_runtime::tensor_arg::<i64, Ix2>(t)
 }
 
 /// A 3-D f64 intermediate as a kernel argument.
