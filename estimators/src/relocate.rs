@@ -329,7 +329,7 @@ pub fn check_finite<A: AttrElement, R: Data<Elem = A>, D: Dimension>(
 /// Implements [`Relocate`], `serde::Serialize` (any storage: through the host) and
 /// `serde::Deserialize` (host models, checked) for a fitted model type:
 ///
-/// ```ignore
+/// ```text
 /// crate::relocate!([F: Real] StandardScaler<F, @> {
 ///     mean: vec[d], var: vec[d], scale: vec[d], n_samples, n_features: size[d], params, _f
 /// });
