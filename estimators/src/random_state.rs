@@ -272,6 +272,8 @@ impl RandomState {
             out[d - 1] = dn;
         }
         out
+    }
+
     /// `RandomState.choice(len(p), size, replace=False, p=p)`: numpy's legacy rounds of
     /// `size - found` uniform draws through the cumulated (renormalized) weights, the found
     /// entries' weights zeroed, new indices kept in draw order of first occurrence. `p` must

@@ -136,7 +136,7 @@ pub struct Pca<F: Real, S: Storage> {
     _f: PhantomData<F>,
 }
 
-crate::relocate!([F: Real] Pca<F, @> { components: mat[k, d], explained_variance: vec[k], explained_variance_ratio: vec[k], singular_values: vec[k], mean: vec[d], scale: vec[k], noise_variance, n_samples, n_features: size[d], params, _f });
+crate::relocate!([F: Real] Pca<F, @> { components: mat[k, d], explained_variance: vec[k], explained_variance_ratio: vec[k], singular_values: vec[k], mean: vec[d], scale: vec[k], noise_variance, n_samples, n_features: size[d], n_components: size[k], solver, _f });
 
 /// What a solver finds, on the host in f64: the kept components (rows, sign-flipped), their
 /// variances, the total variance of X and the noise variance.

@@ -182,7 +182,7 @@ pub(crate) struct Index<F: Real, S: Storage> {
     _f: PhantomData<F>,
 }
 
-crate::relocate!([F: Real] Index<F, @> { estimator: name, fit_x: mat[n, d], n_samples_fit: size[n], n_features: size[d], n_neighbors, metric, _f });
+crate::relocate!([F: Real] Index<F, @> { estimator: name, fit_x: mat[n, d], n_samples_fit: size[n], device: device, n_features: size[d], n_neighbors, metric, _f });
 
 impl<F: Real, S: Storage> Index<F, S> {
     /// The `k` nearest training rows of every row of `q` (nearest first): distances and

@@ -285,7 +285,7 @@ pub struct SplineTransformer<F: Real, S: Storage> {
     _f: PhantomData<F>,
 }
 
-crate::relocate!([F: Real] SplineTransformer<F, @> { knots, degree, extrapolation, n_splines, n_features_out, lo: vec, period: vec, inner: vec, next: vec, t: mat, levels: mats, feat: vec, col: vec, wrap: vec, bounds: mat, edge: mat, _f });
+crate::relocate!([F: Real] SplineTransformer<F, @> { knots, degree, extrapolation, n_splines, n_features_out, lo: vec, period: vec, inner: vec, width: vec, t: mat, feat: vec, col: vec, wrap: vec, bounds: mat, edge: mat, _f });
 
 impl SplineTransformer<f64, crate::data::Host> {
     /// The default hyper-parameters: `n_knots = 5`, `degree = 3`, `knots = "uniform"`,

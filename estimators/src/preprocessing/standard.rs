@@ -223,7 +223,7 @@ impl<F: Real, S: Storage> StandardScaler<F, S> {
     }
 }
 
-crate::relocate!([F: Real] StandardScaler<F, @> { mean: vec[d], var: vec[d], scale: vec[d], n_samples, n_features: size[d], params, _f });
+crate::relocate!([F: Real] StandardScaler<F, @> { mean: vec[d], var: vec[d], scale: vec[d], n_samples, weight_sum, n_features: size[d], params, _f });
 
 crate::traits::host_transformer!(StandardScalerParams => StandardScaler<F, crate::data::Host>, unchecked);
 crate::model_selection::set_params!(StandardScalerParams, "StandardScaler" { "with_mean" => with_mean: bool, "with_std" => with_std: bool });
