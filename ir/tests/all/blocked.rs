@@ -89,7 +89,7 @@ fn the_blocked_order_is_accurate_where_one_chain_is_not() {
     let p = parse_program(TEXT).unwrap();
     let n = 1 << 20;
     // 1.0, then equal small values: every addition to a running sum near 1 rounds alike.
-    let v: Vec<f32> = std::iter::once(1.0).chain(std::iter::repeat(1e-4).take(n - 1)).collect();
+    let v: Vec<f32> = std::iter::once(1.0).chain(std::iter::repeat_n(1e-4, n - 1)).collect();
     let exact: f64 = v.iter().map(|x| f64::from(*x)).sum();
     let chain = v.iter().fold(0.0f32, |a, x| a + x);
     let x = Value::F32(ArrayD::from_shape_vec(IxDyn(&[n]), v).unwrap());

@@ -42,17 +42,14 @@ fn reference(x: &[f32]) -> (f64, f32) {
 /// (every addition rounds the same way), 1.0 then random small values, and uniform values.
 fn cases(n: usize, rng: &mut Rng) -> Vec<(&'static str, Vec<f32>)> {
     let ones = std::iter::once(1.0f32);
-    let equal: Vec<f32> = ones.clone().chain(std::iter::repeat(1e-4f32).take(n - 1)).collect();
+    let equal: Vec<f32> = ones.clone().chain(std::iter::repeat_n(1e-4f32, n - 1)).collect();
     let small: Vec<f32> = ones.chain(rng.arr1_f32(n - 1, 0.0, 2e-4).iter().copied()).collect();
     let unif = rng.arr1_f32(n, 0.0, 1.0).to_vec();
     vec![("1 + equal small", equal), ("1 + random small", small), ("uniform", unif)]
 }
 
 /// `f` run with rayon pools of 1..=4 threads: the results, which must be bitwise equal.
-fn every_thread_count<T: PartialEq + std::fmt::Debug>(what: &str, f: impl Fn() -> T + Sync + Send) -> T
-where
-    T: Send,
-{
+fn every_thread_count<T: PartialEq + std::fmt::Debug + Send>(what: &str, f: impl Fn() -> T + Sync + Send) -> T {
     let runs: Vec<T> =
         (1..=4).map(|t| rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(&f)).collect();
     for (t, r) in runs.iter().enumerate().skip(1) {
