@@ -63,6 +63,15 @@ def nearest_inputs(np, n, k, d):
 
 
 MATMUL_N = 2048
+SORT_N = 1 << 20
+BINS = 64
+
+
+def sort_input(np, n):
+    """The argsort benchmark's values, identical in Rust (`kiln_benches::sort_input`)."""
+    i = np.arange(n, dtype=np.int64)
+    return ((i * 7919 % 1000003).astype(np.float32) * np.float32(1e-6)).astype(np.float32)
+
 
 
 def matmul_inputs(np, n, seed):
@@ -126,6 +135,15 @@ def main():
     record(out, "numpy_axpby", lambda: a * x + b * y, warmup, runs)
     record(out, "numpy_sum", lambda: x.sum(), warmup, runs)
     record(out, "numpy_exp_sin", lambda: np.exp(x) * np.sin(y), warmup, runs)
+    # Issue 15: cumsum of n f32, argsort of 1M f32 (default and stable), bincount of n labels.
+    record(out, "numpy_cumsum", lambda: np.cumsum(x), warmup, runs)
+    s = sort_input(np, SORT_N)
+    out["sort_n"] = SORT_N
+    record(out, "numpy_argsort", lambda: np.argsort(s), warmup, runs)
+    record(out, "numpy_argsort_stable", lambda: np.argsort(s, kind="stable"), warmup, runs)
+    labels = (np.arange(n, dtype=np.int64) * 7919) % BINS
+    record(out, "numpy_bincount", lambda: np.bincount(labels, minlength=BINS), warmup, runs)
+    del s, labels
 
     out["matmul_n3"] = float(MATMUL_N) ** 3
     ma, mb = matmul_inputs(np, MATMUL_N, 7919), matmul_inputs(np, MATMUL_N, 104729)

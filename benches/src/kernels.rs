@@ -47,6 +47,24 @@ pub fn gram(x: Array2<f32>) -> Array2<f32> {
     x.t().dot(&x)
 }
 
+/// `x.cumsum(Axis(0))`: an inclusive prefix sum (issue 15), a two-kernel blocked scan.
+#[kernel]
+pub fn cumsum_all(x: Array1<f32>) -> Array1<f32> {
+    x.cumsum(Axis(0))
+}
+
+/// `x.argsort_axis(Axis(0))`: the stable argsort of one long lane (issue 15).
+#[kernel]
+pub fn argsort_all(x: Array1<f32>) -> Array1<i64> {
+    x.argsort_axis(Axis(0))
+}
+
+/// `bincount(&labels, 64)`: a count per label in `0..64` (issue 15), a scatter-add.
+#[kernel]
+pub fn bincount64(labels: Array1<i64>) -> Array1<i64> {
+    bincount(&labels, 64)
+}
+
 /// `x + 1`: a throwaway kernel that finds out whether a device runs, without compiling (and
 /// so without spoiling the compile-latency measurement of) any benchmarked kernel.
 #[kernel]

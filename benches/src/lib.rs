@@ -117,6 +117,24 @@ pub fn input_x(n: usize) -> Array1<f32> {
     Array1::from_shape_fn(n, |i| (i % 1000) as f32 * 0.002 - 1.0)
 }
 
+/// Elements of the argsort benchmark (issue 15: argsort of 1M f32).
+pub const SORT_N: usize = 1 << 20;
+
+/// The argsort benchmark's values: `(i * 7919 % 1000003) * 1e-6`, scattered in [0, 1) with
+/// few ties, the same numbers as `sort_input` in `benches/python/baselines.py`.
+pub fn sort_input(n: usize) -> Array1<f32> {
+    Array1::from_shape_fn(n, |i| ((i as u64 * 7919) % 1_000_003) as f32 * 1e-6)
+}
+
+/// Bins of the bincount benchmark (issue 15: 16M labels into 64 bins).
+pub const BINS: usize = 64;
+
+/// The bincount benchmark's labels: `(i * 7919) % 64`, the same as `labels` in
+/// `benches/python/baselines.py`.
+pub fn labels(n: usize) -> Array1<i64> {
+    Array1::from_shape_fn(n, |i| ((i as u64 * 7919) % BINS as u64) as i64)
+}
+
 /// The `y` input: `y[i] = (i % 777) * 0.005 - 2`, in [-2, 2).
 pub fn input_y(n: usize) -> Array1<f32> {
     Array1::from_shape_fn(n, |i| (i % 777) as f32 * 0.005 - 2.0)

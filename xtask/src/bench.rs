@@ -522,6 +522,7 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
     let interp = device != "cpu";
     let (n, kn, knn, pn, pnn) = (k.num("n"), k.num("kiln_n"), k.num("kiln_nearest_n"), p.num("n"), p.num("nearest_n"));
     let (kmm, pmm) = (k.num("kiln_matmul_n3"), p.num("matmul_n3"));
+    let (ksn, psn) = (k.num("kiln_sort_n"), p.num("sort_n"));
     let kt = |key: &str, n: Option<f64>| Timing::of(&k, key, n);
     let pt = |key: &str, n: Option<f64>| Timing::of(&p, key, n);
     let matmul = |dt: &str| {
@@ -554,6 +555,26 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
         speed_row("x.sum()", &kt("kiln_sum", kn), interp, &pt("numpy_sum", pn), "numpy", 1.0),
         speed_row("x.exp() * y.sin()", &kt("kiln_exp_sin", kn), interp, &pt("numpy_exp_sin", pn), "numpy", 1.0),
         speed_row("nearest", &kt("kiln_nearest", knn), interp, &pt("sklearn_nearest", pnn), "scikit-learn", 1.0),
+        // Issue 15: a scan at memory speed, a stable argsort within 2x, a scatter-add.
+        speed_row("x.cumsum(Axis(0)) f32", &kt("kiln_cumsum", kn), interp, &pt("numpy_cumsum", pn), "numpy", 1.0),
+        speed_row("x.cumsum(Axis(0)) f32", &kt("kiln_cumsum", kn), interp, &kt("triad", n), "STREAM triad", 0.0),
+        speed_row(
+            "x.argsort_axis(Axis(0)) 1M f32",
+            &kt("kiln_argsort", ksn),
+            interp,
+            &pt("numpy_argsort_stable", psn),
+            "numpy kind=stable",
+            0.5,
+        ),
+        speed_row(
+            "x.argsort_axis(Axis(0)) 1M f32",
+            &kt("kiln_argsort", ksn),
+            interp,
+            &pt("numpy_argsort", psn),
+            "numpy",
+            0.0,
+        ),
+        speed_row("bincount(&labels, 64)", &kt("kiln_bincount", kn), interp, &pt("numpy_bincount", pn), "numpy", 1.0),
         // n = multiply-adds (2048^3 on the CPU): time per multiply-add, issue 16's target.
         matmul("f32"),
         matmul("f64"),

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use kiln::{with_device, Device, Kernel};
 use kiln_benches::json::JsonObject;
-use kiln_benches::kernels::{axpby, exp_sin, gram, matmul, nearest, sum_all};
+use kiln_benches::kernels::{argsort_all, axpby, bincount64, cumsum_all, exp_sin, gram, matmul, nearest, sum_all};
 use kiln_benches::{centers, gbs, input_x, input_y, measure, points, stream, time_once, Stats};
 
 /// Sizes and repetitions of one run.
@@ -98,6 +98,7 @@ fn main() -> ExitCode {
     out.num("n", plan.n as f64);
     out.num("kiln_n", plan.kiln_n as f64);
     out.num("kiln_nearest_n", plan.nearest_n as f64);
+    out.num("kiln_sort_n", kiln_benches::SORT_N as f64);
     // Multiply-adds of one product: the `n` of the matmul rows (time per multiply-add).
     out.num("kiln_matmul_n3", (plan.matmul_n as f64).powi(3));
     // Multiply-adds of one Gram product per column count (`n * d * d`).
@@ -247,6 +248,18 @@ fn kiln_kernels(plan: &Plan, out: &mut JsonObject, interleave: bool) {
         bench_kernel(plan, out, "kiln_sum", Some(4 * n), || sum_all(&x));
         bench_kernel(plan, out, "kiln_exp_sin", Some(12 * n), || exp_sin(&x, &y));
     }
+
+    // Issue 15's scan, sort and scatter rows: cumsum of n f32, argsort of 1M f32, bincount of
+    // n labels into 64 bins (time per element).
+    let n = plan.kiln_n;
+    let x = input_x(n);
+    bench_kernel(plan, out, "kiln_cumsum", Some(8 * n), || cumsum_all(&x));
+    drop(x);
+    let s = kiln_benches::sort_input(kiln_benches::SORT_N);
+    bench_kernel(plan, out, "kiln_argsort", None, || argsort_all(&s));
+    let l = kiln_benches::labels(n);
+    bench_kernel(plan, out, "kiln_bincount", Some(8 * n), || bincount64(&l));
+    drop(l);
 
     let (k, d) = (kiln_benches::NEAREST_K, kiln_benches::NEAREST_D);
     let (p, c) = (points(plan.nearest_n, d), centers(k, d));

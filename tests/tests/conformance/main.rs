@@ -3,6 +3,7 @@
 //! `Device::Cpu`, `Device::CudaSim`, and `Device::Cuda(0)` where a GPU exists: `cargo xtask test-gpu`). Each case
 //! checks its kernel against a plain-Rust reference loop.
 
+mod accuracy;
 mod bounds;
 mod comprehensions;
 mod constructors;
@@ -110,6 +111,9 @@ macro_rules! conformance {
 }
 
 conformance! {
+    accuracy::f32_sums_of_4096_and_a_million_are_within_a_few_ulps,
+    accuracy::f32_row_sums_of_4096_are_within_a_few_ulps,
+    accuracy::f32_column_sums_over_half_a_million_rows_stay_within_32_ulps,
     elementwise::axpby_f32,
     elementwise::axpby_strided_views,
     elementwise::i32_wrapping_arith,
