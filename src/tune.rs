@@ -124,9 +124,27 @@ pub struct TuneReport {
     pub best_score: f64,
     /// The whole search (every candidate on every split, without the refit), seconds.
     pub seconds: f64,
+    /// Seconds spent in each step of the search and its refit, added up over every fit
+    /// (`"SplineTransformer.fit_transform"`, `"Nystroem.transform"`, `"RidgeCV.fit"`,
+    /// `"RidgeCV.predict"`, `"scoring"`, `"fold gathers"`, ...): the per-step breakdown from
+    /// the `tracing` spans. Filled when kiln's subscriber
+    /// ([`kiln_runtime::install_stderr_subscriber`], which the binaries install) is the one
+    /// installed, else empty.
+    pub step_seconds: BTreeMap<String, f64>,
 }
 
 impl TuneReport {
+    /// The per-step breakdown as printable lines (slowest first, with its share of the
+    /// total); empty when no step times were recorded.
+    pub fn step_table(&self) -> Vec<String> {
+        let total: f64 = self.step_seconds.values().sum();
+        let mut rows: Vec<(&String, &f64)> = self.step_seconds.iter().collect();
+        rows.sort_by(|a, b| b.1.total_cmp(a.1));
+        rows.iter()
+            .map(|(k, s)| format!("{k:<34} {s:>9.3} s  {:>5.1}%", 100.0 * **s / total.max(f64::MIN_POSITIVE)))
+            .collect()
+    }
+
     /// The report as pretty-printed JSON.
     pub fn to_json(&self) -> String {
         // Serializing plain structs of numbers and strings cannot fail; non-finite scores
@@ -188,6 +206,7 @@ impl Tuning {
     /// scores NaN, as scikit-learn's `error_score=np.nan`).
     pub fn run<F: Real>(&self, x: &Array2<F>, y: &Array1<F>, device: Device) -> Result<TuneReport> {
         let xt = Tensor::from_array(x, &device)?;
+        kiln_runtime::reset_step_seconds();
         let cv = ShuffleSplit::new(self.n_splits).test_size(self.test_size).seed(self.seed);
         let search = RandomizedSearchCV::new(&pipeline::<F>(), space(), cv)
             .n_iter(self.n_iter)
@@ -220,6 +239,7 @@ impl Tuning {
             best_params: search.best_params().map(ToString::to_string).unwrap_or_default(),
             best_score: search.best_score(),
             seconds: search.seconds(),
+            step_seconds: kiln_runtime::step_seconds().into_iter().map(|(k, (s, _))| (k, s)).collect(),
         })
     }
 }

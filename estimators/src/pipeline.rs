@@ -107,6 +107,25 @@ fn name_steps(raw: &[&str]) -> Vec<String> {
 pub struct FittedPipeline<F: Real, M, S: Place> {
     steps: Vec<Box<dyn Transformer<F, S>>>,
     model: M,
+    /// Each fitted transformer's estimator name (for the per-step spans).
+    names: Vec<String>,
+    /// The final model's estimator name (empty for a pipeline of transformers).
+    final_name: String,
+}
+
+/// A span of target `"kiln::step"` ([`kiln_runtime::STEP_TARGET`]) named `step`: kiln's
+/// subscriber adds up the time spent in it per name (the per-step time breakdown).
+pub(crate) fn step_span(step: &str) -> tracing::span::EnteredSpan {
+    tracing::info_span!(target: "kiln::step", "step", step).entered()
+}
+
+/// The estimator name of a type: its last path segment without generics or a `Params`
+/// suffix (`kiln_estimators::linear_model::RidgeCVParams` -> `RidgeCV`).
+pub(crate) fn short_name<T: ?Sized>() -> String {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    let last = base.rsplit("::").next().unwrap_or(base);
+    last.strip_suffix("Params").unwrap_or(last).to_string()
 }
 
 /// A fitted pipeline moves as a whole: every fitted step and the final model.
@@ -190,11 +209,22 @@ impl<F: Real, E> Pipeline<F, E> {
         let mut fitted = Vec::with_capacity(self.steps.len());
         let mut current: Option<S::Mat<F>> = None;
         for step in &self.steps {
+            let _span = step_span(&format!("{}.fit_transform", step.estimator_name()));
             let (t, z) = S::fit_transform_step(step.as_ref(), current.as_ref().unwrap_or(x))?;
             current = Some(z);
             fitted.push(t);
         }
         Ok((fitted, current))
+    }
+
+    /// The estimator names of the fitted transformers (with the last step's when it is a
+    /// transformer too).
+    fn fitted_names(&self, with_last: bool) -> Vec<String> {
+        let mut names: Vec<String> = self.steps.iter().map(|s| s.estimator_name().to_string()).collect();
+        if with_last {
+            names.push(short_name::<E>());
+        }
+        names
     }
 
     /// The final estimator's hyper-parameters.
@@ -231,8 +261,9 @@ impl<F: Real, E> Pipeline<F, E> {
     {
         let xp = x.placed()?;
         let (mut steps, current) = self.fit_steps::<X::Place>(&xp)?;
+        let _span = step_span(&format!("{}.fit", short_name::<E>()));
         steps.push(TransformerParams::<F, X::Place>::fit_dyn(&self.last, current.as_ref().unwrap_or(&xp))?);
-        Ok(FittedPipeline { steps, model: () })
+        Ok(FittedPipeline { steps, model: (), names: self.fitted_names(true), final_name: String::new() })
     }
 
     /// Fit a pipeline of transformers only on `x` and transform `x` through it.
@@ -319,8 +350,12 @@ impl<F: Real, S: Place, E: Estimator<F, S>> Estimator<F, S> for Pipeline<F, E> {
     type Model = FittedPipeline<F, E::Model, S>;
     fn fit_dyn(&self, x: &S::Mat<F>, y: Option<&S::Vec<E::Target>>) -> Result<Self::Model> {
         let (steps, current) = self.fit_steps::<S>(x)?;
-        let model = Estimator::<F, S>::fit_dyn(&self.last, current.as_ref().unwrap_or(x), y)?;
-        Ok(FittedPipeline { steps, model })
+        let final_name = short_name::<E>();
+        let model = {
+            let _span = step_span(&format!("{final_name}.fit"));
+            Estimator::<F, S>::fit_dyn(&self.last, current.as_ref().unwrap_or(x), y)?
+        };
+        Ok(FittedPipeline { steps, model, names: self.fitted_names(false), final_name })
     }
 }
 
@@ -328,7 +363,8 @@ impl<F: Real, M, S: Place> FittedPipeline<F, M, S> {
     /// `x` through every fitted transformer (`None`: no transformers).
     fn run(&self, x: &S::Mat<F>) -> Result<Option<S::Mat<F>>> {
         let mut current: Option<S::Mat<F>> = None;
-        for step in &self.steps {
+        for (step, name) in self.steps.iter().zip(&self.names) {
+            let _span = step_span(&format!("{name}.transform"));
             current = Some(step.transform_dyn(current.as_ref().unwrap_or(x))?);
         }
         Ok(current)
@@ -381,22 +417,30 @@ impl<F: Real, S: Place, M: Model<F, S>> Model<F, S> for FittedPipeline<F, M, S> 
     type Target = M::Target;
     fn predict_dyn(&self, x: &S::Mat<F>) -> Result<S::Vec<M::Target>> {
         let z = self.run(x)?;
+        let _span = step_span(&format!("{}.predict", self.final_name));
         self.model.predict_dyn(z.as_ref().unwrap_or(x))
     }
     fn score_dyn(&self, x: &S::Mat<F>, y: Option<&S::Vec<M::Target>>) -> Result<f64> {
         let z = self.run(x)?;
+        let _span = step_span(&format!("{}.score", self.final_name));
         self.model.score_dyn(z.as_ref().unwrap_or(x), y)
     }
     fn predict_proba_dyn(&self, x: &S::Mat<F>) -> Option<Result<S::Mat<F>>> {
         // The transformers run first; a final model without the method answers None after them.
         match self.run(x) {
-            Ok(z) => self.model.predict_proba_dyn(z.as_ref().unwrap_or(x)),
+            Ok(z) => {
+                let _span = step_span(&format!("{}.predict_proba", self.final_name));
+                self.model.predict_proba_dyn(z.as_ref().unwrap_or(x))
+            }
             Err(e) => Some(Err(e)),
         }
     }
     fn decision_function_dyn(&self, x: &S::Mat<F>) -> Option<Result<S::Mat<F>>> {
         match self.run(x) {
-            Ok(z) => self.model.decision_function_dyn(z.as_ref().unwrap_or(x)),
+            Ok(z) => {
+                let _span = step_span(&format!("{}.decision_function", self.final_name));
+                self.model.decision_function_dyn(z.as_ref().unwrap_or(x))
+            }
             Err(e) => Some(Err(e)),
         }
     }
@@ -405,15 +449,22 @@ impl<F: Real, S: Place, M: Model<F, S>> Model<F, S> for FittedPipeline<F, M, S> 
 impl<F: Real, S: Place, E: TransformerParams<F, S>> TransformerParams<F, S> for Pipeline<F, E> {
     fn fit_dyn(&self, x: &S::Mat<F>) -> Result<Box<dyn Transformer<F, S>>> {
         let (mut steps, current) = self.fit_steps::<S>(x)?;
+        let _span = step_span(&format!("{}.fit", short_name::<E>()));
         steps.push(TransformerParams::<F, S>::fit_dyn(&self.last, current.as_ref().unwrap_or(x))?);
-        Ok(Box::new(FittedPipeline { steps, model: () }))
+        Ok(Box::new(FittedPipeline { steps, model: (), names: self.fitted_names(true), final_name: String::new() }))
     }
 
     fn fit_transform_dyn(&self, x: &S::Mat<F>) -> Result<(Box<dyn Transformer<F, S>>, S::Mat<F>)> {
         let (mut steps, current) = self.fit_steps::<S>(x)?;
-        let (t, z) = TransformerParams::<F, S>::fit_transform_dyn(&self.last, current.as_ref().unwrap_or(x))?;
+        let (t, z) = {
+            let _span = step_span(&format!("{}.fit_transform", short_name::<E>()));
+            TransformerParams::<F, S>::fit_transform_dyn(&self.last, current.as_ref().unwrap_or(x))?
+        };
         steps.push(t);
-        Ok((Box::new(FittedPipeline { steps, model: () }), z))
+        Ok((
+            Box::new(FittedPipeline { steps, model: (), names: self.fitted_names(true), final_name: String::new() }),
+            z,
+        ))
     }
 }
 

@@ -22,6 +22,7 @@ pub use kiln_cpu::repack;
 pub use args::{array_arg, scalar_arg, Arg, Element, Float, IntoArg};
 /// The `KILN_DEBUG` level (0 when unset): what kiln and code built on it report.
 pub use debug::level as debug_level;
+pub use debug::{install_stderr_subscriber, reset_step_seconds, step_seconds, STEP_TARGET};
 pub use device::{with_device, Device};
 
 /// Whether a CUDA driver (`libcuda`) can be loaded here: without one, `Device::Cuda(n)` answers

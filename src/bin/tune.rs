@@ -46,6 +46,8 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // The search's progress: a bar on a terminal, else `tracing` events printed to stderr.
+    kiln::runtime::install_stderr_subscriber();
     let result = if args.f64 { job::<f64>(&args) } else { job::<f32>(&args) };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -76,6 +78,13 @@ fn print_report(r: &TuneReport) {
     }
     println!("  best: {} (mean R2 {:.5})", r.best_params, r.best_score);
     println!("  {}: {} candidates x {} splits in {:.2} s", r.device, r.candidates.len(), r.splits.len(), r.seconds);
+    let table = r.step_table();
+    if !table.is_empty() {
+        println!("  time per step (the search and its refit, every fit added up):");
+        for line in table {
+            println!("    {line}");
+        }
+    }
 }
 
 fn job<F: Real>(args: &Args) -> Result<(), Box<dyn std::error::Error>> {

@@ -309,3 +309,53 @@ fn kiln_debug_reports_kernels_and_passes() {
     assert!(sim.status.success(), "{}", stderr(&sim));
     assert!(stdout(&sim).contains("[3, 3, 3]"), "1*1 + 2*1 on the simulator: {}", stdout(&sim));
 }
+
+/// Off a terminal (stderr piped, as here), the search's progress is printed as `tracing`
+/// events at `verbose >= 1` (issue 18, item 4), and the per-step time breakdown from the
+/// `tracing` spans is printed and written as `step_seconds`: by the main job's binary and by
+/// `kiln tune`.
+#[test]
+fn tune_reports_progress_and_step_times_off_a_terminal() {
+    let o = Command::new(env!("CARGO_BIN_EXE_tune"))
+        .args(["--rows", "300", "--n-iter", "2", "--sim-rows", "120", "--sim-n-iter", "1"])
+        .env_remove("KILN_DEBUG")
+        .output()
+        .expect("the tune binary runs");
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert!(o.status.success(), "tune failed: {err}");
+    assert!(err.contains("fitting 3 folds for each of 2 candidates, totalling 6 fits"), "{err}");
+    assert!(err.contains("3/6 fits done (1 candidates)") && err.contains("6/6 fits done (2 candidates)"), "{err}");
+    assert!(err.contains("elapsed") && err.contains("left"), "{err}");
+    assert!(out.contains("time per step"), "{out}");
+    for step in [
+        "SplineTransformer.fit_transform",
+        "SplineTransformer.transform",
+        "Nystroem.fit_transform",
+        "Nystroem.transform",
+        "RidgeCV.fit",
+        "RidgeCV.predict",
+        "scoring",
+        "fold gathers",
+    ] {
+        assert!(out.contains(step), "{step} missing from the breakdown: {out}");
+    }
+
+    let dir = std::env::temp_dir().join(format!("kiln-cli-tune-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("r.json");
+    let o = kiln(&["tune", "--rows", "200", "--n-iter", "2", "--out", json.to_str().unwrap()], &[]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "kiln tune failed: {err}");
+    assert!(err.contains("totalling 6 fits") && err.contains("6/6 fits done"), "{err}");
+    assert!(err.contains("Nystroem.fit_transform"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let steps = v["step_seconds"].as_object().expect("step_seconds in the JSON");
+    let total: f64 = steps.values().map(|s| s.as_f64().unwrap()).sum();
+    assert!(steps.contains_key("RidgeCV.fit") && steps.contains_key("scoring"), "{steps:?}");
+    assert!(total > 0.0 && steps.values().all(|s| s.as_f64().unwrap() >= 0.0), "{steps:?}");
+    // verbose 0: no progress.
+    let o = kiln(&["tune", "--rows", "200", "--n-iter", "1", "--verbose", "0", "--out", json.to_str().unwrap()], &[]);
+    assert!(o.status.success());
+    assert!(!stderr(&o).contains("fits done"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -499,6 +499,7 @@ pub(crate) fn score_model<F: Real, S: Place, M: Model<F, S>>(
                 cache.predict = Some(m.predict_dyn(x)?);
             }
             let p = cache.predict.as_ref().ok_or_else(|| missing(scorer, "predict"))?;
+            let _span = crate::pipeline::step_span("scoring");
             S::score_with(scorer, y, p)
         }
         ResponseMethod::PredictProba => {
@@ -506,6 +507,7 @@ pub(crate) fn score_model<F: Real, S: Place, M: Model<F, S>>(
                 cache.proba = Some(m.predict_proba_dyn(x).ok_or_else(|| missing(scorer, "predict_proba"))??);
             }
             let p = cache.proba.as_ref().ok_or_else(|| missing(scorer, "predict_proba"))?;
+            let _span = crate::pipeline::step_span("scoring");
             S::score_response(scorer, y, p)
         }
         ResponseMethod::DecisionFunction => {
@@ -513,6 +515,7 @@ pub(crate) fn score_model<F: Real, S: Place, M: Model<F, S>>(
                 cache.decision = Some(m.decision_function_dyn(x).transpose()?);
             }
             if let Some(Some(d)) = &cache.decision {
+                let _span = crate::pipeline::step_span("scoring");
                 return S::score_response(scorer, y, d);
             }
             if cache.proba.is_none() {
@@ -521,6 +524,7 @@ pub(crate) fn score_model<F: Real, S: Place, M: Model<F, S>>(
                 );
             }
             let p = cache.proba.as_ref().ok_or_else(|| missing(scorer, "predict_proba"))?;
+            let _span = crate::pipeline::step_span("scoring");
             S::score_response(scorer, y, p)
         }
     }

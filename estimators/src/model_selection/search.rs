@@ -34,6 +34,7 @@ fn gather_splits<F: Real, S: Place, T: Target>(
     y: Option<&S::Vec<T>>,
     folds: &[Fold],
 ) -> Result<Vec<SplitData<F, S, T>>> {
+    let _span = crate::pipeline::step_span("fold gathers");
     folds
         .iter()
         .map(|f| {

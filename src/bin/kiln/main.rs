@@ -140,6 +140,8 @@ fn parse_float_dtype(s: &str) -> Result<DType, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Progress and KILN_DEBUG reports: a bar on a terminal, else `tracing` events on stderr.
+    kiln::runtime::install_stderr_subscriber();
     let result = match cli.command {
         Command::Inspect { file, kernel, emit, dtype, arch } => inspect(&file, kernel.as_deref(), emit, dtype, arch),
         Command::Run { file, kernel, device, dtype, args, outs, bench } => {

@@ -79,6 +79,9 @@ fn search<F: Real>(a: &TuneArgs, device: Device, x: Array2<F>, y: Array1<F>) -> 
         report.best_params,
         report.best_score
     );
+    for line in report.step_table() {
+        eprintln!("  {line}");
+    }
     match &a.out {
         Some(path) => {
             std::fs::write(path, report.to_json()).map_err(|e| format!("cannot write {}: {e}", path.display()))
