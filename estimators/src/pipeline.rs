@@ -133,7 +133,12 @@ impl<F: Real, M: crate::relocate::Relocate, S: Place> crate::relocate::Relocate 
     type At<T: Place> = FittedPipeline<F, M::At<T>, T>;
     fn relocate<T: Place>(&self, device: kiln_runtime::Device) -> Result<FittedPipeline<F, M::At<T>, T>> {
         let steps = self.steps.iter().map(|s| T::adopt(s.as_ref(), device)).collect::<Result<Vec<_>>>()?;
-        Ok(FittedPipeline { steps, model: self.model.relocate::<T>(device)? })
+        Ok(FittedPipeline {
+            steps,
+            model: self.model.relocate::<T>(device)?,
+            names: self.names.clone(),
+            final_name: self.final_name.clone(),
+        })
     }
 }
 
@@ -165,8 +170,20 @@ impl<F: Real, M: serde::Serialize, S: Place> serde::Serialize for FittedPipeline
 impl<'de, F: Real, M: serde::de::DeserializeOwned> serde::Deserialize<'de> for FittedPipeline<F, M, crate::data::Host> {
     fn deserialize<De: serde::Deserializer<'de>>(de: De) -> std::result::Result<Self, De::Error> {
         let repr = <PipelineRepr<M> as serde::Deserialize>::deserialize(de)?;
+        // The names the step spans use: each step's model type as its JSON names it, and the
+        // final model's (none for a pipeline of transformers only).
+        let names = repr
+            .steps
+            .iter()
+            .map(|v| {
+                let model = v.get("model").and_then(|m| m.as_str()).unwrap_or("step");
+                model.split('<').next().unwrap_or(model).trim().to_string()
+            })
+            .collect();
         let steps = repr.steps.into_iter().map(load_step::<F>).collect::<Result<Vec<_>>>();
-        Ok(FittedPipeline { steps: steps.map_err(serde::de::Error::custom)?, model: repr.model })
+        let steps = steps.map_err(serde::de::Error::custom)?;
+        let final_name = Some(short_name::<M>()).filter(|n| n != "()").unwrap_or_default();
+        Ok(FittedPipeline { steps, model: repr.model, names, final_name })
     }
 }
 
