@@ -94,6 +94,10 @@ fn cut_block(prog: &CpuProgram, ki: usize, k: &Kernel, syms: &[usize], chunks: u
 fn trips(body: &[Stmt], syms: &[usize]) -> u64 {
     body.iter()
         .map(|s| match s {
+            // A level of a blocked sum (`kiln_ir::loops::blocked`): a `for .. from .. to ..`
+            // over the blocks of an axis whose body walks that same axis block by block, so
+            // the nest visits each position of the axis once, not once per level.
+            Stmt::ForRange { var, extent, body, .. } if walks_same_axis(body, *var, *extent) => trips(body, syms),
             Stmt::For { extent, body, .. } | Stmt::ForRange { extent, body, .. } => {
                 (dim_value(*extent, syms) as u64).saturating_mul(trips(body, syms))
             }
@@ -101,6 +105,16 @@ fn trips(body: &[Stmt], syms: &[usize]) -> u64 {
             _ => 1,
         })
         .fold(1u64, u64::saturating_add)
+}
+
+/// Whether `body` holds a `for .. from .. to ..` over `extent` whose both bounds read `outer`
+/// (the piece of the axis that the enclosing level's block `outer` covers: the next level of
+/// a blocked sum over the same axis).
+fn walks_same_axis(body: &[Stmt], outer: kiln_ir::loops::Var, extent: kiln_ir::Dim) -> bool {
+    body.iter().any(|s| {
+        matches!(s, Stmt::ForRange { extent: e, start, end, .. }
+            if *e == extent && start.reads(outer) && end.reads(outer))
+    })
 }
 
 #[cfg(test)]
