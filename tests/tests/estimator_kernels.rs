@@ -212,6 +212,16 @@ fn workload<F: Real>(rng: &mut Rng) -> Result<(), EstimatorError> {
     let cv = kiln::estimators::model_selection::KFold::new(3);
     kiln::estimators::model_selection::cross_val_score(&Ridge::params(), &xt, &t, &cv)?;
     kiln::estimators::model_selection::cross_val_score(&LogisticRegression::params().max_iter(5), &xt, &y, &cv)?;
+    // Scorers of responses: a binary probability column, top-k hits, residual extremes.
+    let scorers = kiln::estimators::model_selection::Scoring::names(&["roc_auc", "top_k_accuracy", "neg_log_loss"])?;
+    let opts = kiln::estimators::model_selection::CvOptions::new().scoring(scorers);
+    kiln::estimators::model_selection::cross_validate(&GaussianNB::params(), &xt, &yb, &cv, &opts)?;
+    let proba = GaussianNB::params().fit(&x, &y)?.predict_proba(&x)?;
+    kiln::estimators::metrics::top_k_accuracy_score(&y, &proba, 2)?;
+    let one: Array2<F> = proba.column(1).to_owned().insert_axis(kiln::ndarray::Axis(1));
+    kiln::estimators::metrics::top_k_accuracy_score(&yb, &one, 1)?;
+    let shifted: Array1<F> = t.mapv(|v| F::from_f64(v.to_f64() + 0.25));
+    kiln::estimators::metrics::max_error(&t, &shifted)?;
     Ok(())
 }
 
