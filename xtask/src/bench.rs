@@ -114,6 +114,11 @@ pub fn run(args: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Entry point of `cargo xtask bench-gpu [--quick]` (see [`tune::gpu`]).
+pub fn gpu(args: &[String]) -> ExitCode {
+    tune::gpu(args)
+}
+
 fn usage(why: &str) -> ExitCode {
     eprintln!("xtask bench: {why}\n{USAGE}");
     ExitCode::from(2)

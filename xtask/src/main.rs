@@ -44,12 +44,14 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("test-gpu") => test_gpu(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("bench-gpu") => bench::gpu(&args[1..]),
         Some("fixtures") => fixtures::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask test [--full] [-- extra cargo test args]");
             eprintln!("       cargo xtask test-gpu [-- extra cargo test args]");
             eprintln!("       cargo xtask bench [--quick] [--skip-python] [--skip-kiln] [--device cpu|interp]");
+            eprintln!("       cargo xtask bench-gpu [--quick]");
             eprintln!("       cargo xtask fixtures");
             eprintln!("       cargo xtask fuzz [--target T] [--seconds N] [--seed S]");
             ExitCode::from(2)

@@ -114,3 +114,127 @@ pub fn section(r: &Result<Results, String>) -> String {
     );
     s
 }
+
+/// `cargo xtask bench-gpu [--quick]`: the tuning workload on `Cuda(0)`, the same search (same
+/// seed: same data, candidates and splits) on the Cpu, and scikit-learn on the Cuda run's
+/// candidates and splits; reports kiln-GPU against kiln-CPU and against scikit-learn-CPU. On a
+/// machine without a CUDA driver or GPU it prints that it skipped, and why.
+pub fn gpu(args: &[String]) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let quick = match args {
+        [] => false,
+        [q] if q == "--quick" => true,
+        _ => {
+            eprintln!("usage: cargo xtask bench-gpu [--quick]");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(root) = Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf) else {
+        eprintln!("xtask bench-gpu: cannot find the workspace root");
+        return ExitCode::FAILURE;
+    };
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |t| root.join(t));
+    match gpu_run(&root, &target, quick) {
+        Ok(Some(report)) => {
+            println!("{report}");
+            let path = target.join("bench-gpu-report.md");
+            if let Err(e) = std::fs::write(&path, &report) {
+                eprintln!("xtask bench-gpu: cannot write {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+            eprintln!("xtask bench-gpu: report written to {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Ok(None) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask bench-gpu: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The three runs and the report (`None`: skipped, no GPU).
+fn gpu_run(root: &Path, target: &Path, quick: bool) -> Result<Option<String>, String> {
+    let status =
+        Command::new(env!("CARGO")).args(["build", "--release", "--quiet", "-p", "kiln", "--bin", "kiln"]).status();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => return Err(format!("building kiln failed ({s})")),
+        Err(e) => return Err(format!("cannot run cargo: {e}")),
+    }
+    let kiln = target.join("release").join("kiln");
+    let dir = target.join("bench-tune-gpu");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let rows = rows(quick).to_string();
+    let common = ["--verbose", "0", "--seed", "0", "--n-iter", "30"];
+    let (gpu_json, cpu_json) = (dir.join("kiln-cuda.json"), dir.join("kiln-cpu.json"));
+    eprintln!("xtask bench-gpu: kiln tune --rows {rows} --device cuda");
+    let out = Command::new(&kiln)
+        .args(["tune", "--rows", &rows, "--device", "cuda"])
+        .args(common)
+        .arg("--save-data")
+        .arg(&dir)
+        .arg("--out")
+        .arg(&gpu_json)
+        .output()
+        .map_err(|e| format!("cannot run kiln tune: {e}"))?;
+    if !out.status.success() {
+        let why = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        if why.contains("not available") {
+            println!("xtask bench-gpu: skipped: no CUDA driver/GPU on this machine ({why})");
+            return Ok(None);
+        }
+        return Err(format!("kiln tune on cuda failed: {why}"));
+    }
+    eprintln!("xtask bench-gpu: the same search on the cpu");
+    let status = Command::new(&kiln)
+        .args(["tune", "--device", "cpu"])
+        .args(common)
+        .arg("--x")
+        .arg(dir.join("X.npy"))
+        .arg("--y")
+        .arg(dir.join("y.npy"))
+        .arg("--out")
+        .arg(&cpu_json)
+        .status()
+        .map_err(|e| format!("cannot run kiln tune: {e}"))?;
+    if !status.success() {
+        return Err(format!("kiln tune on the cpu failed ({status})"));
+    }
+    let python = super::ensure_venv(target)?;
+    let mut cmd = Command::new(python);
+    cmd.arg(root.join("benches").join("python").join("tune_sklearn.py"))
+        .arg(dir.join("X.npy"))
+        .arg(dir.join("y.npy"))
+        .arg(&gpu_json)
+        .env_remove("OPENBLAS_CORETYPE")
+        .env_remove("OPENBLAS_L2_SIZE");
+    eprintln!("xtask bench-gpu: scikit-learn on kiln's candidates and splits");
+    let sk = capture_json(cmd, "tune_sklearn.py")?;
+    let seconds = |p: &Path| -> Result<f64, String> {
+        let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        top_number(&text, "seconds").ok_or_else(|| format!("{} has no \"seconds\"", p.display()))
+    };
+    let (g, c) = (seconds(&gpu_json)?, seconds(&cpu_json)?);
+    let s = match sk.get("sk_tune_seconds") {
+        Some(Json::Num(v)) => *v,
+        _ => return Err("tune_sklearn.py printed no sk_tune_seconds".into()),
+    };
+    let mut r = String::from("# kiln benchmark report (`cargo xtask bench-gpu`)\n\n");
+    let _ = writeln!(r, "Tuning workload, {rows} rows f32, 30 candidates x 3 splits (same seed on every side)\n");
+    let _ = writeln!(r, "| side | search seconds | kiln on Cuda is |");
+    let _ = writeln!(r, "|---|---|---|");
+    let _ = writeln!(r, "| kiln, Cuda(0) | {g:.2} | - |");
+    let _ = writeln!(r, "| kiln, Cpu | {c:.2} | {:.2}x faster |", c / g);
+    let _ = writeln!(r, "| scikit-learn, Cpu | {s:.2} | {:.2}x faster |", s / g);
+    Ok(Some(r + &section(&Ok(sk))))
+}
+
+/// The number after the top-level key `"key":` of a JSON text (the first occurrence of the
+/// exact quoted key; kiln's results name `seconds` once, at the top).
+fn top_number(text: &str, key: &str) -> Option<f64> {
+    let at = text.find(&format!("\"{key}\""))? + key.len() + 2;
+    let rest = text[at..].trim_start().strip_prefix(':')?.trim_start();
+    let end = rest.find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c))).unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
