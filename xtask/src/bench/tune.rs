@@ -27,13 +27,7 @@ pub fn run(
 ) -> Result<Results, String> {
     let python = python.as_ref().map_err(Clone::clone)?;
     eprintln!("xtask bench: building kiln (release) for the tuning workload");
-    let status =
-        Command::new(env!("CARGO")).args(["build", "--release", "--quiet", "-p", "kiln", "--bin", "kiln"]).status();
-    match status {
-        Ok(s) if s.success() => {}
-        Ok(s) => return Err(format!("building kiln failed ({s})")),
-        Err(e) => return Err(format!("cannot run cargo: {e}")),
-    }
+    build_kiln()?;
     let dir = target.join("bench-tune");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let kiln_json = dir.join("kiln.json");
@@ -50,15 +44,32 @@ pub fn run(
     if !status.success() {
         return Err(format!("kiln tune failed ({status})"));
     }
+    eprintln!("xtask bench: scikit-learn on kiln's candidates and splits");
+    sklearn_on(python, root, &dir, &kiln_json)
+}
+
+/// `cargo build --release -p kiln --bin kiln`.
+fn build_kiln() -> Result<(), String> {
+    let status =
+        Command::new(env!("CARGO")).args(["build", "--release", "--quiet", "-p", "kiln", "--bin", "kiln"]).status();
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("building kiln failed ({s})")),
+        Err(e) => Err(format!("cannot run cargo: {e}")),
+    }
+}
+
+/// scikit-learn on exactly the candidates and splits of kiln's results `kiln_json`, on the
+/// data `dir` holds (`benches/python/tune_sklearn.py`).
+fn sklearn_on(python: &Path, root: &Path, dir: &Path, kiln_json: &Path) -> Result<Results, String> {
     let mut cmd = Command::new(python);
     cmd.arg(root.join("benches").join("python").join("tune_sklearn.py"))
         .arg(dir.join("X.npy"))
         .arg(dir.join("y.npy"))
-        .arg(&kiln_json)
+        .arg(kiln_json)
         // numpy's OpenBLAS at its own defaults (the machine's settings are for kiln's side).
         .env_remove("OPENBLAS_CORETYPE")
         .env_remove("OPENBLAS_L2_SIZE");
-    eprintln!("xtask bench: scikit-learn on kiln's candidates and splits");
     capture_json(cmd, "tune_sklearn.py")
 }
 
@@ -155,13 +166,7 @@ pub fn gpu(args: &[String]) -> std::process::ExitCode {
 
 /// The three runs and the report (`None`: skipped, no GPU).
 fn gpu_run(root: &Path, target: &Path, quick: bool) -> Result<Option<String>, String> {
-    let status =
-        Command::new(env!("CARGO")).args(["build", "--release", "--quiet", "-p", "kiln", "--bin", "kiln"]).status();
-    match status {
-        Ok(s) if s.success() => {}
-        Ok(s) => return Err(format!("building kiln failed ({s})")),
-        Err(e) => return Err(format!("cannot run cargo: {e}")),
-    }
+    build_kiln()?;
     let kiln = target.join("release").join("kiln");
     let dir = target.join("bench-tune-gpu");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -202,15 +207,8 @@ fn gpu_run(root: &Path, target: &Path, quick: bool) -> Result<Option<String>, St
         return Err(format!("kiln tune on the cpu failed ({status})"));
     }
     let python = super::ensure_venv(target)?;
-    let mut cmd = Command::new(python);
-    cmd.arg(root.join("benches").join("python").join("tune_sklearn.py"))
-        .arg(dir.join("X.npy"))
-        .arg(dir.join("y.npy"))
-        .arg(&gpu_json)
-        .env_remove("OPENBLAS_CORETYPE")
-        .env_remove("OPENBLAS_L2_SIZE");
     eprintln!("xtask bench-gpu: scikit-learn on kiln's candidates and splits");
-    let sk = capture_json(cmd, "tune_sklearn.py")?;
+    let sk = sklearn_on(&python, root, &dir, &gpu_json)?;
     let seconds = |p: &Path| -> Result<f64, String> {
         let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
         top_number(&text, "seconds").ok_or_else(|| format!("{} has no \"seconds\"", p.display()))
@@ -237,4 +235,18 @@ fn top_number(text: &str, key: &str) -> Option<f64> {
     let rest = text[at..].trim_start().strip_prefix(':')?.trim_start();
     let end = rest.find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c))).unwrap_or(rest.len());
     rest[..end].parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::top_number;
+
+    /// The whole search's `seconds`, not a candidate's `fit_seconds`, wherever it stands.
+    #[test]
+    fn top_number_reads_the_exact_key() {
+        let text = r#"{"candidates": [{"fit_seconds": [0.5, 0.25]}], "step_seconds": {"a": 1}, "seconds": 12.5e0}"#;
+        assert_eq!(top_number(text, "seconds"), Some(12.5));
+        assert_eq!(top_number(r#"{"seconds" :  3}"#, "seconds"), Some(3.0));
+        assert_eq!(top_number(r#"{"fit_seconds": 1}"#, "seconds"), None);
+    }
 }
