@@ -29,21 +29,26 @@ fn one_hot<F: Float>(y: Array1<i64>, classes: Array1<i64>) -> Array2<F> {
 /// gradient with respect to `W` (k x d) and `b` (k).
 ///
 /// The loss is summed per row (`lse_i - z_i . y_i`, each term non-negative), never as the
-/// difference of two large sums.
+/// difference of two large sums, and in f64 whatever `F` is, as scikit-learn's loss does: the
+/// logits and exponentials are `F`, the row's sum of exponentials `s_i`, its log and the
+/// residuals `e_ij / s_i - y_ij` are f64. In f32 a well-classified row's `lse_i` is
+/// `max + log(1 + tiny)`, and `1 + tiny` rounds to 1: on nearly separable data an f32 loss is
+/// biased low and its changes along a search direction are rounding noise, on which L-BFGS's
+/// line search spends evaluations and then stops early.
 ///
 /// The residuals `R = P - Y` (n x k) are read by the gradient's contraction `R^T X`, so the
-/// schedule keeps them in a buffer (`n k` exponentials per evaluation, not one per feature) that
+/// schedule keeps them in a buffer (two exponentials per logit per evaluation, not one per feature) that
 /// the column sum reads too. The contraction reduces over the rows, so the schedule splits it in
 /// 64 row chunks (two-phase, both cores).
 #[kernel(crate = kiln_runtime)]
-fn softmax_loss_grad<F: Float>(x: Array2<F>, y: Array2<F>, w: Array2<F>, b: Array1<F>) -> (F, Array2<F>, Array1<F>) {
+fn softmax_loss_grad<F: Float>(x: Array2<F>, y: Array2<F>, w: Array2<F>, b: Array1<F>) -> (f64, Array2<F>, Array1<F>) {
     let z = x.dot(&w.t()) + b;
-    let lse = z.logsumexp_axis(Axis(1));
-    // Per row first: `lse - z.y` is small and non-negative, while `lse.sum()` and
-    // `(z * y).sum()` are each about `n |z|` and cancel (in f32 on separable data the
-    // difference is nothing but their rounding).
-    let loss = (&lse - (&z * &y).sum_axis(Axis(1))).sum();
-    let r = (z - lse.insert_axis(Axis(1))).exp() - y;
+    let m = z.max_axis(Axis(1));
+    let e = (&z - m.insert_axis(Axis(1))).exp();
+    let s = e.mapv(|v| v as f64).sum_axis(Axis(1));
+    let zy = (&z * &y).sum_axis(Axis(1));
+    let loss = (m.mapv(|v| v as f64) + s.ln() - zy.mapv(|v| v as f64)).sum();
+    let r = (e.mapv(|v| v as f64) / s.insert_axis(Axis(1)) - y.mapv(|v| v as f64)).mapv(|v| v as F);
     (loss, r.t().dot(&x), r.sum_axis(Axis(0)))
 }
 
@@ -56,11 +61,16 @@ fn softmax_loss_grad_weighted<F: Float>(
     sw: Array1<F>,
     w: Array2<F>,
     b: Array1<F>,
-) -> (F, Array2<F>, Array1<F>) {
+) -> (f64, Array2<F>, Array1<F>) {
     let z = x.dot(&w.t()) + b;
-    let lse = z.logsumexp_axis(Axis(1));
-    let loss = ((&lse - (&z * &y).sum_axis(Axis(1))) * &sw).sum();
-    let r = ((z - lse.insert_axis(Axis(1))).exp() - y) * sw.insert_axis(Axis(1));
+    let m = z.max_axis(Axis(1));
+    let e = (&z - m.insert_axis(Axis(1))).exp();
+    let s = e.mapv(|v| v as f64).sum_axis(Axis(1));
+    let zy = (&z * &y).sum_axis(Axis(1));
+    let sw = sw.mapv(|v| v as f64);
+    let loss = ((m.mapv(|v| v as f64) + s.ln() - zy.mapv(|v| v as f64)) * &sw).sum();
+    let r = ((e.mapv(|v| v as f64) / s.insert_axis(Axis(1)) - y.mapv(|v| v as f64)) * sw.insert_axis(Axis(1)))
+        .mapv(|v| v as F);
     (loss, r.t().dot(&x), r.sum_axis(Axis(0)))
 }
 

@@ -1,6 +1,6 @@
 //! The blocked order of long float sums (`kiln_ir::loops::blocked_sum`): the loop program and
 //! the array interpreter add in the same order, bit for bit, over whole axes, several levels
-//! (up to supergroups), narrowed ranges and multi-axis boxes; the order is far more accurate
+//! (up to supergroups), narrowed ranges, multi-axis boxes and the plain loop short rows take; the order is far more accurate
 //! than one chain; and `flatten_blocked_sum` recovers the one-loop form a GPU block splits.
 
 use kiln_ir::interp::run;
@@ -63,9 +63,13 @@ fn the_loop_program_and_the_interpreter_add_in_the_same_blocked_order() {
     let lp = lower(&p).unwrap();
     // Three levels of the nest for a symbolic extent: `from div(max(..` at the top.
     assert!(lp.to_string().matches(" from ").count() >= 8, "no blocked nest:\n{lp}");
+    // The row sums and the triangle (one-axis sums of a point) run a plain loop when the call's
+    // extent fits one block: the same chain from +0.0, bit for bit (the extents below sit on
+    // both sides of 64).
+    assert_eq!(lp.to_string().matches("if le(dim(").count(), 2, "no short-row guard:\n{lp}");
     // The long vector crosses supergroups (2^18 elements); the rows and the triangle cross
     // blocks and groups at absolute positions.
-    for (n, r, c, q) in [(0, 0, 0, 0), (1, 1, 1, 1), (65, 3, 64, 63), ((1 << 18) + 4099, 3, 5000, 4200)] {
+    for (n, r, c, q) in [(0, 0, 0, 0), (1, 1, 1, 1), (65, 3, 64, 63), (7, 2, 65, 64), ((1 << 18) + 4099, 3, 5000, 4200)] {
         let x = Value::F32(ArrayD::from_shape_vec(IxDyn(&[n]), data(n, 1)).unwrap());
         let m = Value::F32(ArrayD::from_shape_vec(IxDyn(&[r, c]), data(r * c, 2)).unwrap());
         let y = Value::F32(ArrayD::from_shape_vec(IxDyn(&[q]), data(q, 3)).unwrap());
