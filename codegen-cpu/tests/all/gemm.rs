@@ -57,20 +57,42 @@ fn as_f64(v: &Value) -> ArrayD<f64> {
 /// and compare them within twice the forward error bound (module documentation); returns
 /// the CPU's outputs.
 fn check(lp: &LoopProgram, args: &[Value], k: usize, threads: usize, what: &str) -> Vec<Value> {
-    let prog = kiln_cpu::compile(lp).unwrap_or_else(|e| panic!("{what}: {e}"));
-    let got = run_chunks(&prog, lp, args, threads);
-    let want = run_loops(lp, args).unwrap_or_else(|e| panic!("{what}: {e}"));
-    // sum_l |a_il| |b_lj| (times the epilogue's exact factor), by the same program.
-    let mags: Vec<Value> = args.iter().map(magnitude).collect();
-    let scale = run_loops(lp, &mags).unwrap_or_else(|e| panic!("{what}: {e}"));
-    let eps = if matches!(want[0], Value::F32(_)) { f32::EPSILON as f64 } else { f64::EPSILON };
-    let (g, w, sc) = (as_f64(&got[0]), as_f64(&want[0]), as_f64(&scale[0]));
-    assert_eq!(g.shape(), w.shape(), "{what}: shape");
-    for ((a, b), s) in g.iter().zip(&w).zip(&sc) {
-        let bound = 2.0 * k as f64 * eps * s;
-        assert!((a - b).abs() <= bound, "{what}: got {a}, want {b}, bound {bound}");
+    Reference::new(lp, args, what).check(args, k, threads, what)
+}
+
+/// A program compiled once with its interpreter results on some arguments: the reference of
+/// every thread count and layout of those same values (the interpreter's loops take no threads,
+/// and a layout changes no value they sum).
+struct Reference<'a> {
+    lp: &'a LoopProgram,
+    prog: kiln_cpu::CpuProgram,
+    want: ndarray::ArrayD<f64>,
+    scale: ndarray::ArrayD<f64>,
+    eps: f64,
+}
+
+impl<'a> Reference<'a> {
+    fn new(lp: &'a LoopProgram, args: &[Value], what: &str) -> Self {
+        let prog = kiln_cpu::compile(lp).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let want = run_loops(lp, args).unwrap_or_else(|e| panic!("{what}: {e}"));
+        // sum_l |a_il| |b_lj| (times the epilogue's exact factor), by the same program.
+        let mags: Vec<Value> = args.iter().map(magnitude).collect();
+        let scale = run_loops(lp, &mags).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let eps = if matches!(want[0], Value::F32(_)) { f32::EPSILON as f64 } else { f64::EPSILON };
+        Reference { lp, prog, want: as_f64(&want[0]), scale: as_f64(&scale[0]), eps }
     }
-    got
+
+    /// Run on `args` (the reference's values, in any layout) on `threads` and compare.
+    fn check(&self, args: &[Value], k: usize, threads: usize, what: &str) -> Vec<Value> {
+        let got = run_chunks(&self.prog, self.lp, args, threads);
+        let g = as_f64(&got[0]);
+        assert_eq!(g.shape(), self.want.shape(), "{what}: shape");
+        for ((a, b), s) in g.iter().zip(&self.want).zip(&self.scale) {
+            let bound = 2.0 * k as f64 * self.eps * s;
+            assert!((a - b).abs() <= bound, "{what}: got {a}, want {b}, bound {bound}");
+        }
+        got
+    }
 }
 
 #[test]
@@ -176,17 +198,18 @@ fn split_k_contractions_over_the_rows_match_the_interpreter() {
                 let x = value(dtype, &[n, d], 9);
                 let y = value(dtype, &[n, k], 10);
                 let args = if same { vec![x] } else { vec![x, y] };
+                let reference = Reference::new(&lp, &args, &format!("{dtype} same={same} n={n}"));
                 for threads in [1, 2, 3, 4] {
                     let what = format!("{dtype} same={same} n={n} d={d} k={k} threads={threads}");
                     let chunks = split_k_chunks([1, d as i64, k as i64, n as i64], threads);
                     assert_eq!(chunks > 1, threads > 1 && n as i64 >= 2 * SPLIT_K_MIN_CHUNK, "{what}");
-                    let out = check(&lp, &args, n, threads, &what);
+                    let out = reference.check(&args, n, threads, &what);
                     if n == 0 {
                         assert!(as_f64(&out[0]).iter().all(|v| *v == 0.0), "{what}");
                     }
                     for layout in [Layout::Fortran, Layout::Reversed] {
                         let moved: Vec<Value> = args.iter().map(|a| relayout(a, layout)).collect();
-                        check(&lp, &moved, n, threads, &format!("{what} {layout:?}"));
+                        reference.check(&moved, n, threads, &format!("{what} {layout:?}"));
                     }
                 }
             }
@@ -240,6 +263,7 @@ fn outer_text(dtype: &str) -> String {
 #[test]
 fn symmetric_products_compute_one_triangle_and_match_the_interpreter() {
     use kiln_cpu::vendor::{syrk_panels, SYRK_MIN};
+    use kiln_ir::loops::SPLIT_K_MIN_CHUNK;
     assert_eq!(syrk_panels(130), vec![(0, 65), (65, 130)]);
     assert_eq!(syrk_panels(300), vec![(0, 75), (75, 150), (150, 225), (225, 300)]);
     assert_eq!(syrk_panels(5000).len(), 16);
@@ -264,10 +288,18 @@ fn symmetric_products_compute_one_triangle_and_match_the_interpreter() {
             assert!(step.symmetric(), "{lp}");
             let prog = kiln_cpu::compile(&lp).unwrap_or_else(|e| panic!("{e}"));
             let x = value(dtype, &[n, d], 21);
-            // The interpreter's loops once (they take no threads, and layouts do not change
-            // their sums), with the bound's scale `sum_l |a_il| |b_lj|`.
-            let want = as_f64(&run_loops(&lp, std::slice::from_ref(&x)).unwrap_or_else(|e| panic!("{e}"))[0]);
-            let scale = as_f64(&run_loops(&lp, &[magnitude(&x)]).unwrap_or_else(|e| panic!("{e}"))[0]);
+            // The split-K case over row panels (35M multiply-adds) takes its reference from
+            // ndarray's product in f64 (the same forward-error bound holds against the exact
+            // sum); the others from the interpreter's loops, run once (they take no threads,
+            // and layouts do not change their sums). The bound's scale is `sum_l |a_il| |b_lj|`.
+            let (want, scale) = if n >= 2 * SPLIT_K_MIN_CHUNK as usize {
+                let x64 = as_f64(&x).into_dimensionality::<ndarray::Ix2>().unwrap();
+                let abs = x64.mapv(f64::abs);
+                (x64.t().dot(&x64).into_dyn(), abs.t().dot(&abs).into_dyn())
+            } else {
+                let want = as_f64(&run_loops(&lp, std::slice::from_ref(&x)).unwrap_or_else(|e| panic!("{e}"))[0]);
+                (want, as_f64(&run_loops(&lp, &[magnitude(&x)]).unwrap_or_else(|e| panic!("{e}"))[0]))
+            };
             let eps = if dtype == "f32" { f32::EPSILON as f64 } else { f64::EPSILON };
             for threads in [1, 2, 3] {
                 for layout in [Layout::Standard, Layout::Fortran, Layout::Reversed] {

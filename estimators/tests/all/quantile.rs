@@ -66,7 +66,13 @@ fn check<F: Real>(name: &str) {
         atol,
         "fit_transform",
     );
-    // CUDA simulator: fitted there, attributes and outputs stay there.
+    // CUDA simulator: fitted there, attributes and outputs stay there. The simulator runs
+    // each sort's loops thread by thread (seconds per case in a debug build): one case (ties,
+    // normal output) by default, every case under `KILN_FULL=1` (`cargo xtask test --full`).
+    let full = std::env::var("KILN_FULL").is_ok_and(|v| v == "1");
+    if !full && name != "quantile_ties_normal_reg" {
+        return;
+    }
     let dev = Tensor::from_array(&data, Device::CudaSim).unwrap();
     let md = p.fit(&dev).unwrap();
     let q = md.quantiles().to_array::<Ix2>().unwrap();

@@ -69,7 +69,8 @@ fn the_loop_program_and_the_interpreter_add_in_the_same_blocked_order() {
     assert_eq!(lp.to_string().matches("if le(dim(").count(), 2, "no short-row guard:\n{lp}");
     // The long vector crosses supergroups (2^18 elements); the rows and the triangle cross
     // blocks and groups at absolute positions.
-    for (n, r, c, q) in [(0, 0, 0, 0), (1, 1, 1, 1), (65, 3, 64, 63), (7, 2, 65, 64), ((1 << 18) + 4099, 3, 5000, 4200)] {
+    for (n, r, c, q) in [(0, 0, 0, 0), (1, 1, 1, 1), (65, 3, 64, 63), (7, 2, 65, 64), ((1 << 18) + 4099, 3, 5000, 4200)]
+    {
         let x = Value::F32(ArrayD::from_shape_vec(IxDyn(&[n]), data(n, 1)).unwrap());
         let m = Value::F32(ArrayD::from_shape_vec(IxDyn(&[r, c]), data(r * c, 2)).unwrap());
         let y = Value::F32(ArrayD::from_shape_vec(IxDyn(&[q]), data(q, 3)).unwrap());
