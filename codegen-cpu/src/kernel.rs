@@ -13,7 +13,9 @@ use crate::simd::{self, Plan};
 use crate::vmath;
 use crate::CpuError;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{types, Block, FuncRef, Function, InstBuilder, MemFlagsData, Type, Value};
+use cranelift_codegen::ir::{
+    types, Block, FuncRef, Function, InstBuilder, InstructionData, MemFlagsData, Opcode, Type, Value,
+};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Module};
@@ -898,6 +900,20 @@ impl Lower<'_, '_> {
     /// `MIN % -1 = 0`, by dividing by 1 in those cases and fixing the result with selects.
     fn int_divrem(&mut self, div: bool, x: Value, y: Value, signed: bool) -> Value {
         let ty = self.b.func.dfg.value_type(x);
+        // A constant divisor other than 0 (and -1, when signed) needs no guard: the bounds of
+        // blocked sums and index arithmetic divide by constants, and at tier 0 (no optimizer)
+        // each guard is ten instructions to compile.
+        let all_ones = (u64::MAX >> (64 - ty.bits())) as i64;
+        if let Some(c) = self.iconst_of(y) {
+            if c != 0 && !(signed && c == all_ones) {
+                return match (div, signed) {
+                    (true, true) => self.b.ins().sdiv(x, y),
+                    (false, true) => self.b.ins().srem(x, y),
+                    (true, false) => self.b.ins().udiv(x, y),
+                    (false, false) => self.b.ins().urem(x, y),
+                };
+            }
+        }
         let zero = self.b.ins().iconst(ty, 0);
         let one = self.b.ins().iconst(ty, 1);
         let is_zero = self.b.ins().icmp(IntCC::Equal, y, zero);
@@ -924,6 +940,16 @@ impl Lower<'_, '_> {
             } else {
                 self.b.ins().urem(x, safe)
             }
+        }
+    }
+
+    /// The immediate of `v` when an `iconst` defines it (as stored: zero-extended from a
+    /// narrow type).
+    fn iconst_of(&self, v: Value) -> Option<i64> {
+        let inst = self.b.func.dfg.value_def(v).inst()?;
+        match self.b.func.dfg.insts[inst] {
+            InstructionData::UnaryImm { opcode: Opcode::Iconst, imm } => Some(imm.bits()),
+            _ => None,
         }
     }
 

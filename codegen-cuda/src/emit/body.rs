@@ -115,14 +115,7 @@ fn block_reduction(k: &Kernel) -> Option<BlockReduce> {
 fn flat_kernel(k: &Kernel) -> Option<Kernel> {
     let at = k.body.iter().position(|s| !matches!(s, Stmt::Let { .. }))?;
     let Stmt::Mut { var: acc, .. } = k.body.get(at)? else { return None };
-    // A short-row guard (`if d <= 64 { plain loop } else { nest }`, built for sums over an
-    // axis of symbolic extent) keeps its nest in `else`: a block reduction has one order for
-    // every extent.
-    let nest = match k.body.get(at + 1)? {
-        Stmt::If { els, .. } if els.len() == 1 => &els[0],
-        s => s,
-    };
-    let flat = kiln_ir::loops::flatten_blocked_sum(nest, *acc)?;
+    let flat = kiln_ir::loops::flatten_blocked_sum(k.body.get(at + 1)?, *acc)?;
     let mut k = k.clone();
     k.body[at + 1] = flat;
     Some(k)

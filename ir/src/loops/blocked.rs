@@ -67,13 +67,16 @@ pub fn blocked_sum(
     let b = SUM_BLOCK;
     let lo = if lo == Expr::i64(0) { lo } else { Expr::binary(BinOp::Max, lo, Expr::i64(0)) };
     let hi = if hi == Expr::Dim(extent) { hi } else { Expr::binary(BinOp::Min, hi, Expr::Dim(extent)) };
-    let down = |m: i64| Expr::binary(BinOp::Div, lo.clone(), Expr::i64(m));
+    // From position 0 (a whole axis, the usual case) every level starts at piece 0, and a
+    // piece's first element `v * 64` needs no clamp to 0: no division or `max` to compile.
+    let from_zero = lo == Expr::i64(0);
+    let down = |m: i64| if from_zero { Expr::i64(0) } else { Expr::binary(BinOp::Div, lo.clone(), Expr::i64(m)) };
     let up = |m: i64| Expr::binary(BinOp::Div, Expr::binary(BinOp::Add, hi.clone(), Expr::i64(m - 1)), Expr::i64(m));
     // The part of piece `v` (of the level above) inside `first..last`, in units of the level
     // below: from max(first, v*64) to min(last, v*64 + 64).
     let piece = |v: Var, first: Expr, last: Expr| {
         let at = Expr::binary(BinOp::Mul, Expr::Var(v), Expr::i64(b));
-        let start = Expr::binary(BinOp::Max, first, at.clone());
+        let start = if first == Expr::i64(0) { at.clone() } else { Expr::binary(BinOp::Max, first, at.clone()) };
         let end = Expr::binary(BinOp::Min, last, Expr::binary(BinOp::Add, at, Expr::i64(b)));
         (start, end)
     };
@@ -152,12 +155,16 @@ fn reads_any(lets: &[Stmt], vars: &[Var]) -> bool {
 /// level, or the elements' loop.
 fn flatten_in(s: &Stmt, acc: Var, parent: Var) -> Option<Stmt> {
     let Stmt::ForRange { var, extent, start, end, body } = s else { return None };
-    // Its bounds are max(first, parent*64) .. min(last, parent*64 + 64).
+    // Its bounds are max(first, parent*64) .. min(last, parent*64 + 64), or parent*64 ..
+    // when `first` is 0.
     let at = Expr::binary(BinOp::Mul, Expr::Var(parent), Expr::i64(SUM_BLOCK));
-    let (Expr::Binary(BinOp::Max, lo, from), Expr::Binary(BinOp::Min, hi, _)) = (start, end) else { return None };
-    if **from != at {
-        return None;
-    }
+    let Expr::Binary(BinOp::Min, hi, _) = end else { return None };
+    let lo = match start {
+        Expr::Binary(BinOp::Max, lo, from) if **from == at => (**lo).clone(),
+        s if *s == at => Expr::i64(0),
+        _ => return None,
+    };
+    let lo = &lo;
     if let Some((lets, p, inner)) = level(s, acc) {
         if let Some(flat) = flatten_in(inner, p, *var) {
             if reads_any(&lets, &[*var, parent]) {

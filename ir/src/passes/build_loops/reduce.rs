@@ -3,7 +3,7 @@
 //! arg-reduction step and finish shared with the two-phase combine.
 
 use super::{Builder, R};
-use crate::loops::{blocked_sum, sum_levels, BlockedAcc, Expr, Flag, Scalar, Stmt, Var, SUM_BLOCK};
+use crate::loops::{blocked_sum, sum_levels, BlockedAcc, Expr, Flag, Scalar, Stmt, Var};
 use crate::program::{BinOp, NodeId, Op, ReduceOp, VarId};
 use crate::types::{DType, Dim};
 use std::collections::HashMap;
@@ -314,23 +314,7 @@ impl Builder<'_> {
                     let (lo, hi) = bounds.unwrap_or((Expr::i64(0), Expr::Dim(*d)));
                     let loops: Vec<Var> = (0..levels).map(|_| self.var(Some(*d))).collect();
                     let accs: Vec<BlockedAcc> = accs.iter().filter_map(|(a, _)| blocks.get(a).cloned()).collect();
-                    // A one-axis sum of a point (its accumulators start at +0.0 here) over an
-                    // axis whose extent is a symbol: when the call's extent fits one block,
-                    // the nest is one chain from +0.0 added to +0.0 level by level, which is
-                    // the plain loop's chain, so that loop runs instead (the levels' bounds
-                    // cost as much as the few elements of a short row). Chunks of a two-phase
-                    // sum are long by construction and keep the nest.
-                    let short = (vars.len() == 1 && chunk.is_none() && !matches!(d, Dim::Const(_)))
-                        .then(|| self.plain_copy(*v, *d, lo.clone(), hi.clone(), &accs, &stmts));
-                    let nest = blocked_sum(*v, *d, lo, hi, &loops, &accs, stmts);
-                    match short {
-                        Some(plain) => vec![Stmt::If {
-                            cond: Expr::binary(BinOp::Le, Expr::Dim(*d), Expr::i64(SUM_BLOCK)),
-                            then: vec![plain],
-                            els: vec![nest],
-                        }],
-                        None => vec![nest],
-                    }
+                    vec![blocked_sum(*v, *d, lo, hi, &loops, &accs, stmts)]
                 }
                 Some((start, end)) => vec![Stmt::ForRange { var: *v, extent: *d, start, end, body: stmts }],
                 None => vec![Stmt::For { var: *v, extent: *d, body: stmts }],
@@ -356,29 +340,6 @@ impl Builder<'_> {
             }
         }
         Ok(accs)
-    }
-
-    /// The loop `for v from lo to hi { body }` with `body` folding into each accumulator
-    /// itself instead of its block's partial, every variable it defines renamed fresh (the
-    /// copy sits beside the blocked nest that keeps the original names).
-    fn plain_copy(&mut self, v: Var, d: Dim, lo: Expr, hi: Expr, accs: &[BlockedAcc], body: &[Stmt]) -> Stmt {
-        let mut names: HashMap<Var, Var> = accs.iter().map(|a| (a.parts[0], a.acc)).collect();
-        names.insert(v, self.var(Some(d)));
-        for s in body {
-            s.walk(&mut |s| {
-                if let Some(x) = s.defined_var() {
-                    names.entry(x).or_insert(Var(u32::MAX));
-                }
-            });
-        }
-        for x in names.values_mut().filter(|x| x.0 == u32::MAX) {
-            *x = self.var(None);
-        }
-        let mut body = body.to_vec();
-        for s in &mut body {
-            s.map_vars(&|x| names.get(&x).copied().unwrap_or(x));
-        }
-        Stmt::ForRange { var: names[&v], extent: d, start: lo, end: hi, body }
     }
 
     /// The values at output index `idx` of a fused group of sibling reductions (`Reduce`
