@@ -115,7 +115,7 @@ fn a_blocked_sum_flattens_to_one_loop_over_its_range() {
     let fold = body.clone();
     let a = BlockedAcc { acc, parts, ty: DType::F32 };
     let (lo, hi) = (Expr::Var(Var(9)), Expr::Dim(d));
-    let nest = blocked_sum(j, d, lo.clone(), hi.clone(), &loops, &[a.clone()], body);
+    let nest = blocked_sum(j, d, lo.clone(), hi.clone(), &loops, std::slice::from_ref(&a), body);
     let Some(Stmt::ForRange { var, extent, start, end, body }) = flatten_blocked_sum(&nest, acc) else {
         panic!("not flattened: {nest:?}");
     };
@@ -124,7 +124,7 @@ fn a_blocked_sum_flattens_to_one_loop_over_its_range() {
     assert_eq!((start, end), (lo, hi.clone()));
     assert_eq!(body, vec![Stmt::Assign { var: acc, value: Expr::binary(BinOp::Add, Expr::Var(acc), x) }]);
     // From position 0 the levels' starts carry no division or clamp to 0, and still flatten.
-    let whole = blocked_sum(j, d, Expr::i64(0), hi.clone(), &loops, &[a.clone()], fold);
+    let whole = blocked_sum(j, d, Expr::i64(0), hi.clone(), &loops, std::slice::from_ref(&a), fold);
     assert!(!format!("{whole:?}").contains("Max"), "{whole:?}");
     let Some(Stmt::ForRange { start, end, .. }) = flatten_blocked_sum(&whole, acc) else {
         panic!("not flattened: {whole:?}");
