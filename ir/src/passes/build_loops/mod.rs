@@ -154,8 +154,8 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
             scan_totals.insert(NodeId(i as u32), b);
         }
     }
-    // The two position buffers of every sort: `[1, the other axes.., n]`.
-    let mut sort_bufs: HashMap<NodeId, [BufId; 2]> = HashMap::new();
+    // The two position buffers of every sort, then two of its keys: `[1, the other axes.., n]`.
+    let mut sort_bufs: HashMap<NodeId, [BufId; 4]> = HashMap::new();
     // Top-k's working values and positions: `[1, the other axes.., k]`.
     let mut topk_bufs: HashMap<NodeId, [BufId; 2]> = HashMap::new();
     for (i, n) in p.nodes.iter().enumerate() {
@@ -164,13 +164,14 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
             let mut shape = vec![Dim::Const(1)];
             shape.extend(ashape.iter().enumerate().filter(|(k, _)| *k != *axis as usize).map(|(_, d)| *d));
             shape.push(*ashape.get(*axis as usize).ok_or_else(|| format!("v{i}: sort axis out of range"))?);
-            let mut pair = [BufId(0); 2];
-            for (h, slot) in pair.iter_mut().enumerate() {
+            let key = dtype(&p.node(*arg).ty)?;
+            let mut bufs = [BufId(0); 4];
+            for (h, (slot, dt)) in bufs.iter_mut().zip([DType::I64, DType::I64, key, key]).enumerate() {
                 *slot = BufId(lp.buffers.len() as u32);
                 let name = fresh_name(format!("o{i}_{h}"));
-                lp.buffers.push(Buffer { name, kind: BufKind::Temp, dtype: DType::I64, shape: shape.clone() });
+                lp.buffers.push(Buffer { name, kind: BufKind::Temp, dtype: dt, shape: shape.clone() });
             }
-            sort_bufs.insert(NodeId(i as u32), pair);
+            sort_bufs.insert(NodeId(i as u32), bufs);
         }
         if let Op::TopK { arg, axis, k, .. } = &n.op {
             let ashape = &p.node(*arg).ty.shape;

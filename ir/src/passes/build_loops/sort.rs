@@ -21,7 +21,6 @@ struct Lane {
     outer: Vec<Var>,
     axis: usize,
     n: Dim,
-    arg: NodeId,
     elem: DType,
 }
 
@@ -43,18 +42,21 @@ impl Lane {
 }
 
 impl Builder<'_> {
-    /// The kernel of sort `id`, storing to `targets` through the position buffers `bufs`
-    /// (`[1, the other axes.., n]`):
+    /// The kernel of sort `id`, storing to `targets` through the position buffers `a`, `b` and
+    /// the key buffers `ka`, `kb` (`bufs`, each `[1, the other axes.., n]`): the operand is
+    /// evaluated once per element into the keys, and the merge passes carry each key beside
+    /// its position, so they read both in order instead of gathering the operand at every
+    /// comparison:
     ///
     /// ```text
     /// kernel (u < 1, o..) sort {
-    ///   for t < n { store a[u, o.., t] = t }
+    ///   for t < n { store a[u, o.., t] = t; store ka[u, o.., t] = x[o.., t] }
     ///   mut passes = 0
-    ///   for p < 62 { let w = shl(1, p); if w < n { merge runs of w from a to b (or b to a); passes += 1 } }
-    ///   for t < n { k = (passes even ? a : b)[u, o.., t]; store out[o.., t] = x[o.., k] (or k) }
+    ///   for p < 62 { let w = shl(1, p); if w < n { merge runs of w from (a, ka) to (b, kb) (or back); passes += 1 } }
+    ///   for t < n { store out[o.., t] = (passes even ? ka : kb)[u, o.., t] (or the position) }
     /// }
     /// ```
-    pub(super) fn sort_kernel(&mut self, id: NodeId, targets: &[BufId], bufs: [BufId; 2]) -> R<Kernel> {
+    pub(super) fn sort_kernel(&mut self, id: NodeId, targets: &[BufId], bufs: [BufId; 4]) -> R<Kernel> {
         let p = self.p;
         let Op::Sort { arg, axis, indices } = &p.node(id).op else { return Err(format!("{id} is no sort")) };
         let (arg, axis, indices) = (*arg, *axis as usize, *indices);
@@ -63,21 +65,20 @@ impl Builder<'_> {
         let elem = self.dtype(arg)?;
         self.cache = vec![HashMap::new()];
         let (unit, outer, domain) = self.lane_domain(Dim::Const(1), &shape, axis);
-        let lane = Lane { unit, outer, axis, n, arg, elem };
-        let [a, b] = bufs;
-        // Identity positions.
+        let lane = Lane { unit, outer, axis, n, elem };
+        let [a, b, ka, kb] = bufs;
+        // Identity positions and their keys.
         let t0 = self.var(Some(n));
-        let mut body = vec![Stmt::For {
-            var: t0,
-            extent: n,
-            body: vec![Stmt::Store { buf: a, idx: lane.temp(Expr::Var(t0)), value: Expr::Var(t0) }],
-        }];
+        let (x0, mut first) = self.block(|s, o| s.expr(arg, &lane.at(Expr::Var(t0)), o))?;
+        first.push(Stmt::Store { buf: a, idx: lane.temp(Expr::Var(t0)), value: Expr::Var(t0) });
+        first.push(Stmt::Store { buf: ka, idx: lane.temp(Expr::Var(t0)), value: x0 });
+        let mut body = vec![Stmt::For { var: t0, extent: n, body: first }];
         let passes = self.var(None);
         body.push(Stmt::Mut { var: passes, ty: DType::I64, init: Expr::i64(0) });
         let pv = self.var(Some(Dim::Const(MAX_PASSES)));
         let w = self.var(None);
-        let even = self.merge_pass(&lane, a, b, w)?;
-        let odd = self.merge_pass(&lane, b, a, w)?;
+        let even = self.merge_pass(&lane, (a, ka), (b, kb), w)?;
+        let odd = self.merge_pass(&lane, (b, kb), (a, ka), w)?;
         let parity =
             || Expr::binary(BinOp::Eq, Expr::binary(BinOp::Rem, Expr::Var(passes), Expr::i64(2)), Expr::i64(0));
         let pass = vec![
@@ -92,22 +93,21 @@ impl Builder<'_> {
                 Stmt::If { cond: Expr::binary(BinOp::Lt, Expr::Var(w), Expr::Dim(n)), then: pass, els: vec![] },
             ],
         });
-        // The sorted lane.
+        // The sorted lane: the keys themselves, or their positions.
         let t = self.var(Some(n));
+        let (from_even, from_odd, ty) = if indices { (a, b, DType::I64) } else { (ka, kb, elem) };
         let k = self.var(None);
         let load = |buf: BufId| vec![Stmt::Assign { var: k, value: Expr::Load { buf, idx: lane.temp(Expr::Var(t)) } }];
-        let mut out = vec![
-            Stmt::Mut { var: k, ty: DType::I64, init: Expr::i64(0) },
-            Stmt::If { cond: parity(), then: load(a), els: load(b) },
-        ];
-        let ck = self.checked(Expr::Var(k), n, &mut out);
-        let value = if indices {
-            ck
+        let zero = Expr::Const(if indices {
+            Scalar::I64(0)
         } else {
-            let (x, stmts) = self.block(|s, o| s.expr(arg, &lane.at(ck.clone()), o))?;
-            out.extend(stmts);
-            x
-        };
+            Scalar::reduce_identity(crate::program::ReduceOp::Sum, elem)
+        });
+        let mut out = vec![
+            Stmt::Mut { var: k, ty, init: zero },
+            Stmt::If { cond: parity(), then: load(from_even), els: load(from_odd) },
+        ];
+        let value = if indices { self.checked(Expr::Var(k), n, &mut out) } else { Expr::Var(k) };
         for tg in targets {
             out.push(Stmt::Store { buf: *tg, idx: lane.at(Expr::Var(t)), value: value.clone() });
         }
@@ -116,37 +116,32 @@ impl Builder<'_> {
     }
 
     /// One merge pass over a lane: the runs of `w` positions in `src`, merged pairwise into
-    /// `dst`; on equal keys the left run's position goes first (stable).
-    fn merge_pass(&mut self, lane: &Lane, src: BufId, dst: BufId, w: Var) -> R<Vec<Stmt>> {
+    /// `dst`; on equal keys the left run's position goes first (stable). One loop over the
+    /// pairs of runs (`q`: positions `lo = q * 2w` up to `hi`), each merged by a loop over its
+    /// own positions, so no position computes which pair it is in.
+    fn merge_pass(&mut self, lane: &Lane, src: (BufId, BufId), dst: (BufId, BufId), w: Var) -> R<Vec<Stmt>> {
         let n = lane.n;
-        let (i, j, mid, hi, left) = (self.var(None), self.var(None), self.var(None), self.var(None), self.var(None));
+        let ((src, ksrc), (dst, kdst)) = (src, dst);
+        let (i, j, left) = (self.var(None), self.var(None), self.var(None));
         let mut body: Vec<Stmt> =
-            [i, j, mid, hi].iter().map(|v| Stmt::Mut { var: *v, ty: DType::I64, init: Expr::i64(0) }).collect();
+            [i, j].iter().map(|v| Stmt::Mut { var: *v, ty: DType::I64, init: Expr::i64(0) }).collect();
         body.push(Stmt::Mut { var: left, ty: DType::Bool, init: Expr::Const(Scalar::Bool(true)) });
-        let t = self.var(Some(n));
-        let two = self.var(None);
-        let lo = self.var(None);
+        let (q, t) = (self.var(Some(n)), self.var(Some(n)));
+        let (two, lo, mid, hi) = (self.var(None), self.var(None), self.var(None), self.var(None));
         let v = Expr::Var;
         let bin = Expr::binary;
-        let mut inner = vec![
-            Stmt::Let { var: two, ty: DType::I64, value: bin(BinOp::Add, v(w), v(w)) },
-            Stmt::Let { var: lo, ty: DType::I64, value: bin(BinOp::Mul, bin(BinOp::Div, v(t), v(two)), v(two)) },
-            // A new pair of runs starts at `lo`.
-            Stmt::If {
-                cond: bin(BinOp::Eq, v(t), v(lo)),
-                then: vec![
-                    Stmt::Assign { var: mid, value: bin(BinOp::Min, bin(BinOp::Add, v(lo), v(w)), Expr::Dim(n)) },
-                    Stmt::Assign { var: hi, value: bin(BinOp::Min, bin(BinOp::Add, v(lo), v(two)), Expr::Dim(n)) },
-                    Stmt::Assign { var: i, value: v(lo) },
-                    Stmt::Assign { var: j, value: v(mid) },
-                ],
-                els: vec![],
-            },
+        body.push(Stmt::Let { var: two, ty: DType::I64, value: bin(BinOp::Add, v(w), v(w)) });
+        let pair = vec![
+            Stmt::Let { var: lo, ty: DType::I64, value: bin(BinOp::Mul, v(q), v(two)) },
+            Stmt::Let { var: mid, ty: DType::I64, value: bin(BinOp::Min, bin(BinOp::Add, v(lo), v(w)), Expr::Dim(n)) },
+            Stmt::Let { var: hi, ty: DType::I64, value: bin(BinOp::Min, bin(BinOp::Add, v(lo), v(two)), Expr::Dim(n)) },
+            Stmt::Assign { var: i, value: v(lo) },
+            Stmt::Assign { var: j, value: v(mid) },
         ];
         // Take the right run's head only when it goes strictly before the left run's.
-        let (xa, mut cmp) = self.key(lane, src, i)?;
-        let (xb, stmts) = self.key(lane, src, j)?;
-        cmp.extend(stmts);
+        let mut cmp = vec![];
+        let xa = self.key(lane, ksrc, i, &mut cmp);
+        let xb = self.key(lane, ksrc, j, &mut cmp);
         let mut before = bin(BinOp::Lt, xb.clone(), xa.clone());
         if lane.elem.is_float() {
             let a_nan = bin(BinOp::Ne, xa.clone(), xa);
@@ -154,7 +149,7 @@ impl Builder<'_> {
             before = bin(BinOp::Or, before, bin(BinOp::And, a_nan, b_num));
         }
         cmp.push(Stmt::Assign { var: left, value: Expr::Unary(UnOp::Not, Box::new(before)) });
-        inner.push(Stmt::Assign { var: left, value: Expr::Const(Scalar::Bool(true)) });
+        let mut inner = vec![Stmt::Assign { var: left, value: Expr::Const(Scalar::Bool(true)) }];
         inner.push(Stmt::If {
             cond: bin(BinOp::Lt, v(j), v(hi)),
             then: vec![Stmt::If {
@@ -167,26 +162,29 @@ impl Builder<'_> {
         let take = |s: &mut Self, from: Var| {
             let mut o = vec![];
             let c = s.checked(v(from), n, &mut o);
-            o.push(Stmt::Store { buf: dst, idx: lane.temp(v(t)), value: Expr::Load { buf: src, idx: lane.temp(c) } });
+            o.push(Stmt::Store {
+                buf: dst,
+                idx: lane.temp(v(t)),
+                value: Expr::Load { buf: src, idx: lane.temp(c.clone()) },
+            });
+            o.push(Stmt::Store { buf: kdst, idx: lane.temp(v(t)), value: Expr::Load { buf: ksrc, idx: lane.temp(c) } });
             o.push(Stmt::Assign { var: from, value: bin(BinOp::Add, v(from), Expr::i64(1)) });
             o
         };
         let (then, els) = (take(self, i), take(self, j));
         inner.push(Stmt::If { cond: v(left), then, els });
-        body.push(Stmt::For { var: t, extent: n, body: inner });
+        let mut pair = pair;
+        pair.push(Stmt::ForRange { var: t, extent: n, start: v(lo), end: v(hi), body: inner });
+        // ceil(n / 2w) pairs: `w < n` here, so `n + 2w - 1` does not overflow.
+        let pairs = bin(BinOp::Div, bin(BinOp::Add, Expr::Dim(n), bin(BinOp::Sub, v(two), Expr::i64(1))), v(two));
+        body.push(Stmt::ForRange { var: q, extent: n, start: Expr::i64(0), end: pairs, body: pair });
         Ok(body)
     }
 
-    /// The key of the lane position held at `src[.., p]`: statements, and the operand's value.
-    fn key(&mut self, lane: &Lane, src: BufId, p: Var) -> R<(Expr, Vec<Stmt>)> {
-        let ((x, _), stmts) = self.block(|s, o| {
-            let cp = s.checked(Expr::Var(p), lane.n, o);
-            let pos = s.bind(Expr::Load { buf: src, idx: lane.temp(cp) }, DType::I64, o);
-            let ck = s.checked(pos, lane.n, o);
-            let x = s.expr(lane.arg, &lane.at(ck), o)?;
-            Ok((s.bind(x, lane.elem, o), ()))
-        })?;
-        Ok((x, stmts))
+    /// The key at position `p` of the key buffer `keys` (bound to a variable in `out`).
+    fn key(&mut self, lane: &Lane, keys: BufId, p: Var, out: &mut Vec<Stmt>) -> Expr {
+        let cp = self.checked(Expr::Var(p), lane.n, out);
+        self.bind(Expr::Load { buf: keys, idx: lane.temp(cp) }, lane.elem, out)
     }
 }
 
@@ -226,7 +224,7 @@ impl Builder<'_> {
         let elem = self.dtype(arg)?;
         self.cache = vec![HashMap::new()];
         let (unit, outer, domain) = self.lane_domain(Dim::Const(1), &shape, axis);
-        let lane = Lane { unit, outer, axis, n: m, arg, elem };
+        let lane = Lane { unit, outer, axis, n: m, elem };
         let [vals, pos] = bufs;
         let v = Expr::Var;
         let bin = Expr::binary;
