@@ -16,6 +16,7 @@ mod function_transformer;
 mod interp;
 mod kernel_approximation;
 mod kmeans_init;
+mod kmeans_weighted;
 mod lda_solvers;
 mod linear_model;
 mod logistic_more;
