@@ -24,7 +24,7 @@ use crate::model_selection::{Splitter, StratifiedKFold};
 use crate::preprocessing::label::unique;
 use kiln_macros::kernel;
 use kiln_runtime::{Device, Tensor};
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2, Array3, Axis};
 
 /// The targets of every class in `codes` (n x len(codes)): 1 where `y` is the class, -1
 /// elsewhere.
@@ -174,6 +174,7 @@ pub struct RidgeClassifierCVParams {
     fit_intercept: bool,
     class_weight: Option<ClassWeight>,
     cv: Option<usize>,
+    store_cv_results: bool,
 }
 
 /// A fitted ridge classifier: the classes and one ridge regression per coded column, kept
@@ -201,9 +202,10 @@ crate::relocate!([F: Real] RidgeClassifier<F, @> { classes: vec[c], coef: mat[k,
 #[derive(Debug, Clone)]
 pub struct RidgeClassifierCV<F: Real, S: Storage> {
     inner: RidgeClassifier<F, S>,
+    cv_results: Option<Array3<f64>>,
 }
 
-crate::relocate!([F: Real] RidgeClassifierCV<F, @> { inner: model });
+crate::relocate!([F: Real] RidgeClassifierCV<F, @> { inner: model, cv_results });
 
 impl<F: Real, S: Storage> std::ops::Deref for RidgeClassifierCV<F, S> {
     type Target = RidgeClassifier<F, S>;
@@ -215,7 +217,13 @@ impl<F: Real, S: Storage> std::ops::Deref for RidgeClassifierCV<F, S> {
 impl RidgeClassifierCV<f64, Host> {
     /// scikit-learn's defaults (alphas `[0.1, 1, 10]`, an intercept).
     pub fn params() -> RidgeClassifierCVParams {
-        RidgeClassifierCVParams { alphas: vec![0.1, 1.0, 10.0], fit_intercept: true, class_weight: None, cv: None }
+        RidgeClassifierCVParams {
+            alphas: vec![0.1, 1.0, 10.0],
+            fit_intercept: true,
+            class_weight: None,
+            cv: None,
+            store_cv_results: false,
+        }
     }
 }
 
@@ -235,6 +243,13 @@ impl<F: Real, S: Storage> RidgeClassifierCV<F, S> {
     /// The classifier fitted with the chosen alpha.
     pub fn classifier(&self) -> &RidgeClassifier<F, S> {
         &self.inner
+    }
+
+    /// With `store_cv_results` (leave-one-out only): each sample's squared leave-one-out error
+    /// of each coded class column for each alpha, `n_samples x n_columns x n_alphas`
+    /// (`cv_results_`; one column for two classes).
+    pub fn cv_results(&self) -> Option<&Array3<f64>> {
+        self.cv_results.as_ref()
     }
 }
 
@@ -405,6 +420,13 @@ impl RidgeClassifierCVParams {
         self
     }
 
+    /// Keep every sample's squared leave-one-out error of every class column for every alpha
+    /// ([`RidgeClassifierCV::cv_results`], `store_cv_results`; leave-one-out only).
+    pub fn store_cv_results(mut self, yes: bool) -> Self {
+        self.store_cv_results = yes;
+        self
+    }
+
     /// Choose alpha by `n_splits` stratified folds instead of leave-one-out (`cv=k`:
     /// scikit-learn's `StratifiedKFold(k)` for a classifier, unshuffled).
     pub fn cv(mut self, n_splits: usize) -> Self {
@@ -494,6 +516,14 @@ impl RidgeClassifierCVParams {
         splitter: C,
     ) -> Result<RidgeClassifierCV<F, X::Storage>> {
         let name = "RidgeClassifierCV";
+        if self.store_cv_results {
+            return Err(EstimatorError::param(
+                name,
+                "store_cv_results",
+                "false when cv is set (cv!=None and store_cv_results=True are incompatible)",
+                true,
+            ));
+        }
         if self.alphas.is_empty() {
             return Err(EstimatorError::param(name, "alphas", "a non-empty list of floats", "[]"));
         }
@@ -535,7 +565,7 @@ impl RidgeClassifierCVParams {
         let m = fit_rows(alpha, &(0..n).collect::<Vec<_>>())?;
         let classes = m.classes.to_vec();
         let inner = assemble(m.coef, m.intercept, classes, alpha, Some(best.1), x.device())?;
-        Ok(RidgeClassifierCV { inner })
+        Ok(RidgeClassifierCV { inner, cv_results: None })
     }
 
     fn fit_inner<F: Real, X: Matrix<F>, Y: Vector<i64>, W: Vector<F>>(
@@ -566,6 +596,7 @@ impl RidgeClassifierCVParams {
                 .collect::<Result<_>>()?
         };
         let mut total: Option<Array2<f64>> = None;
+        let mut per_column: Vec<Array2<f64>> = Vec::new();
         let mut single = None;
         for t in &columns {
             let fitted = match &sw {
@@ -573,6 +604,9 @@ impl RidgeClassifierCVParams {
                 None => cv.fit(x, t)?,
             };
             let sq = fitted.cv_results().expect("store_cv_results is set").clone();
+            if self.store_cv_results {
+                per_column.push(sq.clone());
+            }
             total = Some(match total {
                 Some(acc) => acc + sq,
                 None => sq,
@@ -589,6 +623,10 @@ impl RidgeClassifierCVParams {
             }
         }
         let alpha = self.alphas[best];
+        let cv_results = self.store_cv_results.then(|| {
+            let (na, nc) = (self.alphas.len(), per_column.len());
+            Array3::from_shape_fn((n, nc, na), |(i, c, a)| per_column[c][[i, a]])
+        });
         if columns.len() == 1 {
             // One column: RidgeCV's own leave-one-out solution, as scikit-learn's.
             let fitted = single.expect("one column");
@@ -596,7 +634,7 @@ impl RidgeClassifierCVParams {
             let coef = X::Storage::vec_to_host(ridge.coef())?.insert_axis(Axis(0));
             let intercept = Array1::from(vec![ridge.intercept()]);
             let inner = assemble(coef, intercept, classes, alpha, Some(scores[best]), device)?;
-            return Ok(RidgeClassifierCV { inner });
+            return Ok(RidgeClassifierCV { inner, cv_results });
         }
         let targets = coded_targets::<F, Y>(y, &codes, n, device)?;
         let ridge = Ridge::params().alpha(alpha).fit_intercept(self.fit_intercept);
@@ -604,7 +642,7 @@ impl RidgeClassifierCVParams {
             Some(w) => ridge.fit_multi_weighted(x, &targets, w)?,
             None => ridge.fit_multi(x, &targets)?,
         };
-        Ok(RidgeClassifierCV { inner: finish(model, classes, alpha, Some(scores[best]), device)? })
+        Ok(RidgeClassifierCV { inner: finish(model, classes, alpha, Some(scores[best]), device)?, cv_results })
     }
 }
 
@@ -697,4 +735,4 @@ impl crate::model_selection::FromParam for Option<ClassWeight> {
 }
 
 crate::model_selection::set_params!(RidgeClassifierParams, "RidgeClassifier" { "alpha" => alpha: f64, "fit_intercept" => fit_intercept: bool, "class_weight" => class_weight: Option<ClassWeight> });
-crate::model_selection::set_params!(RidgeClassifierCVParams, "RidgeClassifierCV" { "alphas" => alphas: Vec<f64>, "fit_intercept" => fit_intercept: bool, "cv" => cv: usize, "class_weight" => class_weight: Option<ClassWeight> });
+crate::model_selection::set_params!(RidgeClassifierCVParams, "RidgeClassifierCV" { "alphas" => alphas: Vec<f64>, "fit_intercept" => fit_intercept: bool, "cv" => cv: usize, "class_weight" => class_weight: Option<ClassWeight>, "store_cv_results" => store_cv_results: bool });

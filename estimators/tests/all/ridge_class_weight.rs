@@ -325,3 +325,51 @@ fn ridge_class_weight_bad_input() {
     assert_eq!(q, RidgeClassifierCV::params().class_weight(Some(ClassWeight::Balanced)).cv(3));
     assert!(RidgeCV::params().fit_weighted(&x, &array![1.0, 2.0, 3.0, 4.0, 5.0], &Array1::<f64>::zeros(5)).is_err());
 }
+
+/// Brute-force leave-one-out squared errors of the {-1, 1} column `t`: each sample left out of
+/// a kiln Ridge fit, then predicted.
+fn brute_loo(x: &Array2<f64>, t: &Array1<f64>, alpha: f64) -> Array1<f64> {
+    let n = x.nrows();
+    (0..n)
+        .map(|i| {
+            let keep: Vec<usize> = (0..n).filter(|&j| j != i).collect();
+            let m = Ridge::params()
+                .alpha(alpha)
+                .fit(&x.select(ndarray::Axis(0), &keep), &t.select(ndarray::Axis(0), &keep))
+                .unwrap();
+            let p = m.predict(&x.select(ndarray::Axis(0), &[i])).unwrap()[0];
+            (t[i] - p).powi(2)
+        })
+        .collect()
+}
+
+/// scikit-learn's `test_ridge_classifier_cv_store_cv_results` (scoring None, 1-D y): the shape
+/// is n_samples x n_targets x n_alphas (one target for two classes, one per class for three),
+/// and each value is the column's leave-one-out squared error (against brute force); `cv` with
+/// `store_cv_results` is refused.
+#[test]
+fn test_ridge_classifier_cv_store_cv_results() {
+    let (x, y) = toy();
+    let alphas = vec![1e-1, 1e0, 1e1];
+    let r = RidgeClassifierCV::params().alphas(alphas.clone()).store_cv_results(true);
+    let m = r.fit(&x, &y).unwrap();
+    let res = m.cv_results().unwrap();
+    assert_eq!(res.dim(), (5, 1, 3));
+    let t: Array1<f64> = y.mapv(|c| if c == 1 { 1.0 } else { -1.0 });
+    for (a, &alpha) in alphas.iter().enumerate() {
+        let want = brute_loo(&x, &t, alpha);
+        for i in 0..5 {
+            assert!(
+                (res[[i, 0, a]] - want[i]).abs() <= 1e-9 * want[i].max(1.0),
+                "{i} {a}: {} vs {}",
+                res[[i, 0, a]],
+                want[i]
+            );
+        }
+    }
+    let y3 = ndarray::array![0i64, 1, 2, 1, 0];
+    assert_eq!(r.fit(&x, &y3).unwrap().cv_results().unwrap().dim(), (5, 3, 3));
+    assert!(RidgeClassifierCV::params().fit(&x, &y).unwrap().cv_results().is_none());
+    let err = r.cv(2).fit(&x, &y).unwrap_err();
+    assert!(err.to_string().contains("cv!=None and store_cv_results=True are incompatible"), "{err}");
+}
