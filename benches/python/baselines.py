@@ -231,6 +231,7 @@ def estimators(np, out, quick):
     import sklearn
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.preprocessing import StandardScaler
 
@@ -247,6 +248,7 @@ def estimators(np, out, quick):
     record(out, "sk_standard_scaler", lambda: StandardScaler().fit_transform(x), 1, runs)
     record(out, "sk_ridge", lambda: Ridge(alpha=1.0).fit(x, t), 1, runs)
     record(out, "sk_pca", lambda: PCA(n_components=8, svd_solver="covariance_eigh").fit(x), 1, runs)
+    record(out, "sk_lda", lambda: LinearDiscriminantAnalysis().fit(x, y), 1, runs)
     km = KMeans(n_clusters=EST_K, init=init, n_init=1, max_iter=50, tol=0.0, algorithm="lloyd")
     record(out, "sk_kmeans", lambda: km.fit(x), 1, runs)
     out["sk_kmeans_n_iter"] = int(km.n_iter_)

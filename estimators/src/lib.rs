@@ -52,14 +52,18 @@ pub mod prelude {
     };
     pub use crate::data::{Host, Matrix, OnDevice, Storage, Vector};
     pub use crate::decomposition::{Pca, PcaComponents, PcaParams, SvdSolver};
-    pub use crate::discriminant_analysis::{LinearDiscriminantAnalysis, LinearDiscriminantAnalysisParams};
+    pub use crate::discriminant_analysis::{
+        LdaSolver, LinearDiscriminantAnalysis, LinearDiscriminantAnalysisParams, Shrinkage,
+    };
     pub use crate::kernel_approximation::{Kernel, Nystroem, NystroemParams};
+    pub use crate::linear_model::{
+        ClassWeight, RidgeClassifier, RidgeClassifierCV, RidgeClassifierCVParams, RidgeClassifierParams,
+    };
     pub use crate::linear_model::{GcvMode, RidgeCV, RidgeCVParams, RidgeScoring};
     pub use crate::linear_model::{
         LinearRegression, LinearRegressionParams, LogisticRegression, LogisticRegressionParams, Ridge, RidgeParams,
     };
     pub use crate::linear_model::{Penalty, PoissonRegressor, PoissonRegressorParams};
-    pub use crate::linear_model::{RidgeClassifier, RidgeClassifierCV, RidgeClassifierCVParams, RidgeClassifierParams};
     pub use crate::mixture::{CovarianceType, GaussianMixture, GaussianMixtureParams, MixtureInit};
     pub use crate::model_selection::SetParams;
     pub use crate::naive_bayes::{GaussianNB, GaussianNBParams};

@@ -169,6 +169,15 @@ fn workload<F: Real>(rng: &mut Rng) -> Result<(), EstimatorError> {
     }
     let w: Array1<F> = (0..40).map(|i| F::from_f64(0.5 + (i % 3) as f64)).collect();
     Ridge::params().alpha(1.0).fit_weighted(&x, &t, &w)?.predict(&x)?;
+    // LDA's lsqr and eigen solvers (shrinkage "auto": per-class covariances and Ledoit-Wolf
+    // sums), weighted RidgeCV (and so RidgeClassifierCV), weighted KMeans and its k-means++.
+    for solver in [LdaSolver::Lsqr, LdaSolver::Eigen] {
+        let lda = LinearDiscriminantAnalysis::params().solver(solver).shrinkage(Some(Shrinkage::Auto)).fit(&x, &y)?;
+        lda.predict_proba(&x)?;
+    }
+    LinearDiscriminantAnalysis::params().solver(LdaSolver::Eigen).fit(&x, &y)?.transform(&x)?;
+    RidgeCV::params().fit_weighted(&x, &t, &w)?;
+    KMeans::params(3).seed(0).fit_weighted(&x, &w)?.inertia_of_weighted(&x, &w)?;
     LinearRegression::params().fit_weighted(&x, &t, &w)?;
     clf.decision_function(&x)?;
     clf.predict_log_proba(&x)?;

@@ -595,6 +595,7 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
         est("StandardScaler.fit_transform", "kiln_standard_scaler", "sk_standard_scaler"),
         est("Ridge.fit", "kiln_ridge", "sk_ridge"),
         est("PCA.fit (covariance-eigh, 8)", "kiln_pca", "sk_pca"),
+        est("LinearDiscriminantAnalysis.fit (svd, 4 classes)", "kiln_lda", "sk_lda"),
         est("KMeans.fit (k=16, 50 Lloyd iters)", "kiln_kmeans", "sk_kmeans"),
         est("LogisticRegression.fit (lbfgs, max_iter = scikit-learn's n_iter)", "kiln_logistic", "sk_logistic"),
         // Each lbfgs stops on its own when the objective stalls, so the fits above may run

@@ -8,9 +8,13 @@
 //! with numpy's `RandomState(seed).choice` exactly as scikit-learn does, so a seed gives
 //! scikit-learn's runs. With `n_init > 1` the run of lowest inertia is kept (`n_init="auto"`:
 //! 1 run for k-means++ and explicit centers, 10 for `"random"`).
+//!
+//! `fit_weighted` takes scikit-learn's `sample_weight`: the centers are weighted means, the
+//! inertia a weighted sum, k-means++ draws proportionally to weight (times squared distance for
+//! the candidates) and `"random"` draws rows with `p = w / w.sum()`, as scikit-learn 1.9.
 
-use super::lloyd::{lloyd, nearest, scaled_tol, Run};
-use super::plusplus::{kmeans_plusplus, rows_of};
+use super::lloyd::{lloyd, nearest, scaled_tol, weighted_inertia, Run, SampleWeights};
+use super::plusplus::{kmeans_plusplus_weighted, rows_of};
 use crate::data::{check_x, Mat, Matrix, Storage, Vect};
 use crate::datasets::{Real, Xoshiro256};
 use crate::error::{EstimatorError, Result};
@@ -119,6 +123,35 @@ impl KMeansParams {
     /// non-finite `tol`); empty or non-finite X; `n_clusters > n_samples`; initial centers of
     /// the wrong shape or not finite; kernel errors.
     pub fn fit<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<KMeans<F, X::Storage>> {
+        self.fit_inner(x, None)
+    }
+
+    /// Cluster `x` with per-sample weights `w` (`sample_weight`: finite, non-negative, one per
+    /// row, not all 0): weighted centers and inertia, weighted seeding.
+    ///
+    /// # Errors
+    /// As [`KMeansParams::fit`]; `w` of another length than X's rows, non-finite, negative or
+    /// all zero.
+    pub fn fit_weighted<F: Real, X: Matrix<F>, W: crate::data::Vector<F>>(
+        &self,
+        x: &X,
+        w: &W,
+    ) -> Result<KMeans<F, X::Storage>> {
+        let (n, _) = check_x("KMeans", x, 1)?;
+        crate::linear_model::check_weights(w, n)?;
+        let host = w.to_host()?;
+        if host.iter().all(|v| v.to_f64() == 0.0) {
+            return Err(EstimatorError::InvalidTarget("the sample weights are all zero".into()));
+        }
+        let dev = X::Storage::vec_from_host(host.clone(), x.device())?;
+        self.fit_inner(x, Some(&SampleWeights { host, dev }))
+    }
+
+    fn fit_inner<F: Real, X: Matrix<F>>(
+        &self,
+        x: &X,
+        w: Option<&SampleWeights<F, X::Storage>>,
+    ) -> Result<KMeans<F, X::Storage>> {
         self.check_params()?;
         let (n, d) = check_x("KMeans", x, 1)?;
         let k = self.n_clusters;
@@ -129,15 +162,22 @@ impl KMeansParams {
         let best = match &self.init {
             Some(init) => {
                 let init = self.check_init(init, d)?;
-                lloyd(x, init, self.max_iter, tol)?
+                lloyd(x, init, self.max_iter, tol, w)?
             }
             None if self.random_init => {
                 let mut rng = RandomState::new(self.seed as u32);
-                let weights = vec![1.0 / n as f64; n];
+                // `p = sample_weight / sample_weight.sum()` in X's dtype (unit weights: 1 / n).
+                let weights: Vec<f64> = match w {
+                    Some(w) => {
+                        let total = w.host.iter().fold(F::from_f64(0.0), |a, v| F::from_f64(a.to_f64() + v.to_f64()));
+                        w.host.iter().map(|v| F::from_f64(v.to_f64() / total.to_f64()).to_f64()).collect()
+                    }
+                    None => vec![1.0 / n as f64; n],
+                };
                 let mut best: Option<Run<F, X::Storage>> = None;
                 for _ in 0..self.n_init.unwrap_or(10) {
                     let init = rows_of(x, &rng.choice_weighted(&weights, k))?;
-                    let run = lloyd(x, init, self.max_iter, tol)?;
+                    let run = lloyd(x, init, self.max_iter, tol, w)?;
                     // scikit-learn keeps the earlier run when a lower inertia comes from the
                     // same clustering with permuted labels (`_is_same_clustering`).
                     let better = match &best {
@@ -156,8 +196,8 @@ impl KMeansParams {
                 let mut rng = Xoshiro256::new(self.seed);
                 let mut best: Option<Run<F, X::Storage>> = None;
                 for _ in 0..self.n_init.unwrap_or(1) {
-                    let (init, _) = kmeans_plusplus(x, k, &mut rng)?;
-                    let run = lloyd(x, init, self.max_iter, tol)?;
+                    let (init, _) = kmeans_plusplus_weighted(x, k, &mut rng, w.map(|w| &w.host))?;
+                    let run = lloyd(x, init, self.max_iter, tol, w)?;
                     if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
                         best = Some(run);
                     }
@@ -293,6 +333,18 @@ impl<F: Real, S: Storage> KMeans<F, S> {
     pub fn inertia_of<X: Matrix<F>>(&self, x: &X) -> Result<f64> {
         self.check_input(x)?;
         Ok(nearest::<F, X>(x, S::mat_arg(&self.centers))?.1)
+    }
+
+    /// The weighted sum of squared distances of the rows of `x` to their nearest centers,
+    /// `sum_i w_i ||x_i - c||^2` (scikit-learn's `-score(x, sample_weight=w)`).
+    ///
+    /// # Errors
+    /// As [`KMeans::predict`]; `w` of another length than X's rows, non-finite or negative.
+    pub fn inertia_of_weighted<X: Matrix<F>, W: crate::data::Vector<F>>(&self, x: &X, w: &W) -> Result<f64> {
+        let n = crate::data::check_fitted_x("KMeans", self.n_features, x)?;
+        crate::linear_model::check_weights(w, n)?;
+        let labels = nearest::<F, X>(x, S::mat_arg(&self.centers))?.0;
+        weighted_inertia::<F, X>(x, S::mat_arg(&self.centers), X::Storage::vec_arg(&labels), w.arg())
     }
 
     /// The Euclidean distance of each row of `x` to each center (n x n_clusters, `transform`).

@@ -70,6 +70,29 @@ fn lloyd_delta<F: Float>(
     (into_sums, into_counts, from_sums, from_counts)
 }
 
+/// [`lloyd_delta`] with sample weights `w`: the sums are of `w_i x_i` and the counts are the
+/// clusters' weights (`weight_in_clusters` in scikit-learn).
+#[kernel(crate = kiln_runtime)]
+fn lloyd_delta_weighted<F: Float>(
+    x: Array2<F>,
+    c: Array2<F>,
+    labels: Array1<i64>,
+    base: Array1<i64>,
+    w: Array1<F>,
+) -> (Array2<F>, Array1<F>, Array2<F>, Array1<F>) {
+    let (n, d) = x.dim();
+    let (k, _) = c.dim();
+    let into = select(labels != base, labels, -1);
+    let from = select(labels != base, base, -1);
+    let into_sums =
+        Array2::from_shape_fn((k, d), |(j, l)| sum(0..n, |i| select(into[[i]] == j, w[[i]] * x[[i, l]], 0.0)));
+    let into_weights = Array1::from_shape_fn(k, |j| sum(0..n, |i| select(into[[i]] == j, w[[i]], 0.0)));
+    let from_sums =
+        Array2::from_shape_fn((k, d), |(j, l)| sum(0..n, |i| select(from[[i]] == j, w[[i]] * x[[i, l]], 0.0)));
+    let from_weights = Array1::from_shape_fn(k, |j| sum(0..n, |i| select(from[[i]] == j, w[[i]], 0.0)));
+    (into_sums, into_weights, from_sums, from_weights)
+}
+
 /// How many labels differ between two labelings.
 #[kernel(crate = kiln_runtime)]
 fn changed_labels(labels: Array1<i64>, old: Array1<i64>) -> i64 {
@@ -98,6 +121,13 @@ fn inertia<F: Float>(x: Array2<F>, c: Array2<F>, labels: Array1<i64>) -> F {
     Array1::from_shape_fn(n, |i| sum(0..d, |l| (x[[i, l]] - c[[labels[[i]], l]]).powi(2))).sum()
 }
 
+/// [`inertia`] with sample weights: `sum_i w_i ||x_i - c_(label i)||^2`.
+#[kernel(crate = kiln_runtime)]
+fn inertia_weighted<F: Float>(x: Array2<F>, c: Array2<F>, labels: Array1<i64>, w: Array1<F>) -> F {
+    let (n, d) = x.dim();
+    Array1::from_shape_fn(n, |i| w[[i]] * sum(0..d, |l| (x[[i, l]] - c[[labels[[i]], l]]).powi(2))).sum()
+}
+
 /// The mean per-feature (population) variance of X: scikit-learn scales `tol` by it.
 #[kernel(crate = kiln_runtime)]
 fn mean_variance<F: Float>(x: Array2<F>) -> F {
@@ -120,6 +150,38 @@ pub(super) fn scaled_tol<F: Real, X: Matrix<F>>(x: &X, tol: f64) -> Result<f64> 
         return Ok(0.0);
     }
     Ok(mean_variance::tensors::<F>(x.arg())?.item()?.to_f64() * tol)
+}
+
+/// Sample weights of a fit (scikit-learn's `sample_weight`): on the host and where X lives.
+pub(super) struct SampleWeights<F: Real, S: Storage> {
+    /// One weight per row, on the host.
+    pub host: Array1<F>,
+    /// The same where X lives.
+    pub dev: S::Vec<F>,
+}
+
+/// The (weighted) inertia of `labels` for the centers `c`.
+fn inertia_of<'a, F: Real, X: Matrix<F>>(
+    x: &'a X,
+    c: TensorArg<'a>,
+    labels: TensorArg<'a>,
+    w: Option<&'a SampleWeights<F, X::Storage>>,
+) -> Result<f64> {
+    let v = match w {
+        Some(w) => inertia_weighted::tensors::<F>(x.arg(), c, labels, X::Storage::vec_arg(&w.dev))?,
+        None => inertia::tensors::<F>(x.arg(), c, labels)?,
+    };
+    Ok(v.item()?.to_f64())
+}
+
+/// `sum_i w_i ||x_i - c_(labels_i)||^2` for given labels (KMeans' weighted `score`).
+pub(super) fn weighted_inertia<'a, F: Real, X: Matrix<F>>(
+    x: &'a X,
+    c: TensorArg<'a>,
+    labels: TensorArg<'a>,
+    w: TensorArg<'a>,
+) -> Result<f64> {
+    Ok(inertia_weighted::tensors::<F>(x.arg(), c, labels, w)?.item()?.to_f64())
 }
 
 /// Labels and inertia of `x` for `centers` (kept as X's storage keeps vectors).
@@ -178,12 +240,14 @@ impl<F: Real> Layout<F> {
     }
 }
 
-/// Lloyd iterations from `init` (k x d, host) until scikit-learn's stopping rule or `max_iter`.
+/// Lloyd iterations from `init` (k x d, host) until scikit-learn's stopping rule or `max_iter`,
+/// with sample weights `w` (weighted centers and inertia) or none.
 pub(super) fn lloyd<F: Real, X: Matrix<F>>(
     x: &X,
     init: Array2<F>,
     max_iter: usize,
     tol: f64,
+    w: Option<&SampleWeights<F, X::Storage>>,
 ) -> Result<Run<F, X::Storage>> {
     let device = x.device();
     let n = x.dims()?.0;
@@ -203,26 +267,39 @@ pub(super) fn lloyd<F: Real, X: Matrix<F>>(
     for _ in 0..max_iter {
         let c = X::Storage::mat_from_host(centers.clone(), device)?;
         let labels = layout.labels(x, &centers, X::Storage::mat_arg(&c))?;
-        let (into_sums, into_counts, from_sums, from_counts) = lloyd_delta::tensors::<F>(
-            x.arg(),
-            X::Storage::mat_arg(&c),
-            X::Storage::vec_arg(&labels),
-            X::Storage::vec_arg(&base),
-        )?;
+        let (cx, lx, bx) = (X::Storage::mat_arg(&c), X::Storage::vec_arg(&labels), X::Storage::vec_arg(&base));
+        let (into_sums, from_sums, into_counts, from_counts) = match w {
+            None => {
+                let (is, ic, fs, fc) = lloyd_delta::tensors::<F>(x.arg(), cx, lx, bx)?;
+                let (ic, fc) = (ic.to_array::<Ix1>()?, fc.to_array::<Ix1>()?);
+                (is, fs, ic.mapv(|v| v as f64), fc.mapv(|v| v as f64))
+            }
+            Some(w) => {
+                let (is, iw, fs, fw) =
+                    lloyd_delta_weighted::tensors::<F>(x.arg(), cx, lx, bx, X::Storage::vec_arg(&w.dev))?;
+                let (iw, fw) = (iw.to_array::<Ix1>()?, fw.to_array::<Ix1>()?);
+                (is, fs, iw.mapv(|v| v.to_f64()), fw.mapv(|v| v.to_f64()))
+            }
+        };
         let (into_sums, from_sums) = (into_sums.to_array::<Ix2>()?, from_sums.to_array::<Ix2>()?);
-        let (into_counts, from_counts) = (into_counts.to_array::<Ix1>()?, from_counts.to_array::<Ix1>()?);
         sums.zip_mut_with(&into_sums, |s, v| *s += v.to_f64());
         sums.zip_mut_with(&from_sums, |s, v| *s -= v.to_f64());
-        counts.zip_mut_with(&into_counts, |s, &v| *s += v as f64);
-        counts.zip_mut_with(&from_counts, |s, &v| *s -= v as f64);
-        let changed = match old.take() {
-            Some(old) => changed_labels::tensors(X::Storage::vec_arg(&labels), X::Storage::vec_arg(&old))?.item()?,
-            None => into_counts.sum(),
+        counts.zip_mut_with(&into_counts, |s, &v| *s += v);
+        counts.zip_mut_with(&from_counts, |s, &v| *s -= v);
+        let changed = match (old.take(), w) {
+            (Some(old), _) => {
+                changed_labels::tensors(X::Storage::vec_arg(&labels), X::Storage::vec_arg(&old))?.item()?
+            }
+            (None, None) => into_counts.sum() as i64,
+            (None, Some(_)) => {
+                changed_labels::tensors(X::Storage::vec_arg(&labels), X::Storage::vec_arg(&base))?.item()?
+            }
         };
         let relocated = counts.iter().any(|&c| c == 0.0);
         if relocated {
             let host = X::Storage::vec_to_host(&labels)?;
-            relocate_empty_clusters(&x.to_host()?, &centers, &host, &mut sums, &mut counts);
+            let wh = w.map(|w| &w.host);
+            relocate_empty_clusters(&x.to_host()?, wh, &centers, &host, &mut sums, &mut counts);
         }
         let new = average::<F>(&sums, &counts);
         let shift = squared_shift(&centers, &new);
@@ -230,8 +307,8 @@ pub(super) fn lloyd<F: Real, X: Matrix<F>>(
         n_iter += 1;
         if changed == 0 {
             // The labels, hence the centers, did not change: `c` and these labels are final.
-            let inertia = inertia::tensors::<F>(x.arg(), X::Storage::mat_arg(&c), X::Storage::vec_arg(&labels))?;
-            return Ok(Run { centers, labels, inertia: inertia.item()?.to_f64(), n_iter });
+            let inertia = inertia_of(x, X::Storage::mat_arg(&c), X::Storage::vec_arg(&labels), w)?;
+            return Ok(Run { centers, labels, inertia, n_iter });
         }
         if shift <= tol {
             break;
@@ -249,8 +326,8 @@ pub(super) fn lloyd<F: Real, X: Matrix<F>>(
     // A last E-step: the labels and inertia of the final centers.
     let c = X::Storage::mat_from_host(centers.clone(), device)?;
     let labels = layout.labels(x, &centers, X::Storage::mat_arg(&c))?;
-    let inertia = inertia::tensors::<F>(x.arg(), X::Storage::mat_arg(&c), X::Storage::vec_arg(&labels))?;
-    Ok(Run { centers, labels, inertia: inertia.item()?.to_f64(), n_iter })
+    let inertia = inertia_of(x, X::Storage::mat_arg(&c), X::Storage::vec_arg(&labels), w)?;
+    Ok(Run { centers, labels, inertia, n_iter })
 }
 
 /// The new centers, rounded to `F` at each step like scikit-learn's float32 arithmetic:
@@ -273,9 +350,11 @@ fn squared_shift<F: Real>(old: &Array2<F>, new: &Array2<F>) -> f64 {
 }
 
 /// scikit-learn's `_relocate_empty_clusters_dense`: each empty cluster takes one of the points
-/// farthest from their (old) centers, farthest first, which leaves its old cluster.
+/// farthest from their (old) centers, farthest first, which leaves its old cluster (with its
+/// weight, when weighted).
 fn relocate_empty_clusters<F: Real>(
     x: &Array2<F>,
+    w: Option<&Array1<F>>,
     centers: &Array2<F>,
     labels: &Array1<i64>,
     sums: &mut Array2<f64>,
@@ -296,12 +375,13 @@ fn relocate_empty_clusters<F: Real>(
     far.sort_by(|&a, &b| mind[b].total_cmp(&mind[a]));
     for (&new_id, &p) in empty.iter().zip(&far) {
         let old_id = labels[p] as usize;
+        let weight = w.map_or(1.0, |w| w[p].to_f64());
         for l in 0..x.ncols() {
-            let v = x[[p, l]].to_f64();
+            let v = x[[p, l]].to_f64() * weight;
             sums[[old_id, l]] -= v;
             sums[[new_id, l]] = v;
         }
-        counts[new_id] = 1.0;
-        counts[old_id] -= 1.0;
+        counts[new_id] = weight;
+        counts[old_id] -= weight;
     }
 }

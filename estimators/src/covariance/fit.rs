@@ -57,8 +57,9 @@ fn moments<F: Real, X: Matrix<F>>(
     Ok(Moments { loc, cov, beta: beta.item()?.to_f64(), n })
 }
 
-/// `(1 - shrinkage) * cov + shrinkage * mu * I` with `mu = trace(cov) / d`.
-fn shrink(cov: &Array2<f64>, shrinkage: f64) -> Array2<f64> {
+/// `(1 - shrinkage) * cov + shrinkage * mu * I` with `mu = trace(cov) / d` (scikit-learn's
+/// `shrunk_covariance`; LinearDiscriminantAnalysis shrinks with it too).
+pub(crate) fn shrink(cov: &Array2<f64>, shrinkage: f64) -> Array2<f64> {
     let d = cov.nrows();
     let mu = cov.diag().sum() / d as f64;
     let mut out = cov.mapv(|v| (1.0 - shrinkage) * v);
@@ -68,16 +69,23 @@ fn shrink(cov: &Array2<f64>, shrinkage: f64) -> Array2<f64> {
 
 /// scikit-learn's `ledoit_wolf_shrinkage` of the centered samples behind `m`.
 fn ledoit_wolf_shrinkage<F: Real, S: Storage>(m: &Moments<F, S>) -> f64 {
-    let d = m.cov.nrows();
+    ledoit_wolf_shrinkage_of(&m.cov, m.beta, m.n)
+}
+
+/// scikit-learn's `ledoit_wolf_shrinkage` of `n` centered samples `Z` given by their scatter
+/// `cov = Z^T Z / n` and `beta = sum_i (sum_j z_ij^2)^2` (LinearDiscriminantAnalysis's
+/// `shrinkage="auto"` calls it on standardized class data).
+pub(crate) fn ledoit_wolf_shrinkage_of(cov: &Array2<f64>, beta: f64, n: usize) -> f64 {
+    let d = cov.nrows();
     if d == 1 {
         return 0.0;
     }
-    let (n, df) = (m.n as f64, d as f64);
-    let trace_sum = m.cov.diag().sum();
+    let (n, df) = (n as f64, d as f64);
+    let trace_sum = cov.diag().sum();
     let mu = trace_sum / df;
     // scikit-learn's delta_ (the sum of squared entries of Z^T Z) over n^2.
-    let delta_ = m.cov.iter().map(|v| v * v).sum::<f64>();
-    let beta = 1.0 / (df * n) * (m.beta / n - delta_);
+    let delta_ = cov.iter().map(|v| v * v).sum::<f64>();
+    let beta = 1.0 / (df * n) * (beta / n - delta_);
     let delta = (delta_ - 2.0 * mu * trace_sum + df * mu * mu) / df;
     let beta = beta.min(delta);
     if beta == 0.0 {

@@ -1,5 +1,6 @@
 //! The small dense algebra PCA does on the host, always in f64 (through `faer`): symmetric
-//! eigendecompositions of d x d and l x l matrices and the SVD of a thin l x d matrix.
+//! eigendecompositions of d x d and l x l matrices and the SVD of a thin l x d matrix; and the
+//! Cholesky factor and its inverse GaussianMixture and LinearDiscriminantAnalysis use.
 
 use crate::error::{EstimatorError, Result};
 use ndarray::{Array1, Array2};
@@ -51,6 +52,34 @@ pub fn svd(a: &Array2<f64>) -> Result<(Array2<f64>, Array1<f64>, Array2<f64>)> {
         Array1::from_shape_fn(k, |i| s[i]),
         Array2::from_shape_fn((k, n), |(i, j)| v[(j, i)]),
     ))
+}
+
+/// The lower Cholesky factor of the symmetric `a`, or `None` when it is not positive definite.
+pub fn cholesky(a: &Array2<f64>) -> Option<Array2<f64>> {
+    let d = a.nrows();
+    let m = faer::Mat::<f64>::from_fn(d, d, |i, j| a[[i, j]]);
+    let llt = m.llt(faer::Side::Lower).ok()?;
+    let l = llt.L();
+    let out = Array2::from_shape_fn((d, d), |(i, j)| if j <= i { l[(i, j)] } else { 0.0 });
+    out.iter().all(|v| v.is_finite()).then_some(out)
+}
+
+/// `solve(L, I)^T` for a lower-triangular `L`: the upper-triangular precision Cholesky factor
+/// scikit-learn keeps (GaussianMixture); its transpose `L^-1` whitens a generalized
+/// eigenproblem (LinearDiscriminantAnalysis's eigen solver).
+pub fn inverse_lower_transposed(l: &Array2<f64>) -> Array2<f64> {
+    let d = l.nrows();
+    let mut inv = Array2::<f64>::zeros((d, d));
+    for col in 0..d {
+        for i in col..d {
+            let mut s = if i == col { 1.0 } else { 0.0 };
+            for m in col..i {
+                s -= l[[i, m]] * inv[[m, col]];
+            }
+            inv[[i, col]] = s / l[[i, i]];
+        }
+    }
+    inv.reversed_axes()
 }
 
 /// scikit-learn's `svd_flip(u_based_decision=False)`: each row of `vt` is negated where needed

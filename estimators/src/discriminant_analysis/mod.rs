@@ -1,6 +1,7 @@
 //! Discriminant analysis (scikit-learn's `sklearn.discriminant_analysis`):
-//! [`LinearDiscriminantAnalysis`] with its `svd` solver.
+//! [`LinearDiscriminantAnalysis`] with its `svd`, `lsqr` and `eigen` solvers and covariance
+//! shrinkage.
 
 mod lda;
 
-pub use lda::{LinearDiscriminantAnalysis, LinearDiscriminantAnalysisParams};
+pub use lda::{LdaSolver, LinearDiscriminantAnalysis, LinearDiscriminantAnalysisParams, Shrinkage};

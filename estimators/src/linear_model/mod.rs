@@ -33,7 +33,9 @@ pub use least_squares::MultiTargetLinearModel;
 pub use least_squares::{EstimatorName, LinearModel, LinearRegression, LinearRegressionParams, Ridge, RidgeParams};
 pub use logistic::{LogisticRegression, LogisticRegressionParams, Penalty};
 pub use poisson::{PoissonRegressor, PoissonRegressorParams};
-pub use ridge_classifier::{RidgeClassifier, RidgeClassifierCV, RidgeClassifierCVParams, RidgeClassifierParams};
+pub use ridge_classifier::{
+    ClassWeight, RidgeClassifier, RidgeClassifierCV, RidgeClassifierCVParams, RidgeClassifierParams,
+};
 pub use ridge_cv::{GcvMode, RidgeCV, RidgeCVParams, RidgeScoring};
 
 pub(crate) use least_squares::check_weights;

@@ -8,16 +8,23 @@
 //! one alpha for every column, as scikit-learn's `_RidgeGCV` scores a 2-D target (the mean of
 //! the squared leave-one-out errors over samples and columns). Prediction is a kernel: the
 //! decision values and, from them, the class (the sign for two classes, the largest otherwise).
+//!
+//! `class_weight` (and `fit_weighted`'s sample weights, which it multiplies, as scikit-learn's
+//! `_prepare_data`) weights the ridge fits: [`Ridge`]'s weighted several-target fit, and
+//! [`RidgeCV`]'s weighted leave-one-out (rows scaled by `sqrt(w)`). With `cv` (k stratified
+//! folds or any splitter) the CV variant is scikit-learn's `GridSearchCV` of `RidgeClassifier`
+//! over the alphas, scored by accuracy, the weights going to each fold's fit and score.
 
 use super::least_squares::MultiTargetLinearModel;
 use super::{Ridge, RidgeCV, RidgeParams};
 use crate::data::{check_fitted_x, check_len, check_x_shape, Host, Mat, Matrix, Storage, Vect, Vector};
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
+use crate::model_selection::{Splitter, StratifiedKFold};
 use crate::preprocessing::label::unique;
 use kiln_macros::kernel;
 use kiln_runtime::{Device, Tensor};
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2, Array3, Axis};
 
 /// The targets of every class in `codes` (n x len(codes)): 1 where `y` is the class, -1
 /// elsewhere.
@@ -60,20 +67,114 @@ fn last_column<F: Float>(s: Array2<F>) -> Array2<F> {
     Array2::from_shape_fn((n, 1), |(i, _c)| s[[i, k - 1]])
 }
 
+/// Weights of the classes in a classifier's fit (scikit-learn's `class_weight`): each sample's
+/// weight is multiplied by its class's.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClassWeight {
+    /// `"balanced"`: `n_samples / (n_classes * count(class))`, inversely proportional to the
+    /// class frequencies.
+    Balanced,
+    /// `{class: weight}`: the given classes' weights, 1 for the others.
+    Map(Vec<(i64, f64)>),
+}
+
+/// scikit-learn's `compute_sample_weight(class_weight, y)`: each sample's class weight, for the
+/// labels `y` whose sorted distinct values are `classes`.
+///
+/// # Errors
+/// A map that leaves a class out while naming a label that is not a class (scikit-learn's
+/// "The classes, [..], are not in class_weight"); a weight that is negative or not finite.
+pub(crate) fn class_sample_weight(
+    name: &'static str,
+    cw: &ClassWeight,
+    y: &[i64],
+    classes: &[i64],
+) -> Result<Array1<f64>> {
+    let per_class: Vec<f64> = match cw {
+        ClassWeight::Balanced => {
+            let mut counts = vec![0usize; classes.len()];
+            for l in y {
+                if let Ok(c) = classes.binary_search(l) {
+                    counts[c] += 1;
+                }
+            }
+            counts.iter().map(|&c| y.len() as f64 / (classes.len() as f64 * c as f64)).collect()
+        }
+        ClassWeight::Map(map) => {
+            if let Some((c, w)) = map.iter().find(|(_, w)| !(*w >= 0.0 && w.is_finite())) {
+                return Err(EstimatorError::param(
+                    name,
+                    "class_weight",
+                    "non-negative finite weights",
+                    format!("{c}: {w}"),
+                ));
+            }
+            let lookup = |c: i64| map.iter().rev().find(|(k, _)| *k == c).map(|(_, w)| *w);
+            let unweighted: Vec<i64> = classes.iter().copied().filter(|&c| lookup(c).is_none()).collect();
+            let named = map.iter().map(|(k, _)| *k).collect::<std::collections::BTreeSet<_>>().len();
+            if !unweighted.is_empty() && classes.len() - unweighted.len() != named {
+                return Err(EstimatorError::InvalidTarget(format!(
+                    "The classes, {unweighted:?}, are not in class_weight"
+                )));
+            }
+            classes.iter().map(|&c| lookup(c).unwrap_or(1.0)).collect()
+        }
+    };
+    Ok(y.iter().map(|l| classes.binary_search(l).map_or(1.0, |c| per_class[c])).collect())
+}
+
+/// The sample weights of a fit: `sample_weight` (checked) times the class weights, on
+/// `device`; `None` when there are neither.
+fn fit_weights<F: Real, W: Vector<F>>(
+    name: &'static str,
+    class_weight: Option<&ClassWeight>,
+    w: Option<&W>,
+    labels: &[i64],
+    classes: &[i64],
+) -> Result<Option<Array1<F>>> {
+    let n = labels.len();
+    let base = match w {
+        Some(w) => {
+            super::check_weights(w, n)?;
+            Some(w.to_host()?.mapv(|v| v.to_f64()))
+        }
+        None => None,
+    };
+    let cw = class_weight.map(|cw| class_sample_weight(name, cw, labels, classes)).transpose()?;
+    Ok(match (base, cw) {
+        (None, None) => None,
+        (Some(b), None) => Some(b.mapv(F::from_f64)),
+        (None, Some(c)) => Some(c.mapv(F::from_f64)),
+        (Some(b), Some(c)) => Some((b * c).mapv(F::from_f64)),
+    })
+}
+
+/// scikit-learn's `accuracy_score(y, pred, sample_weight=w)`: the weight of the right
+/// predictions over the total weight.
+fn weighted_accuracy<F: Real>(y: &Array1<i64>, pred: &Array1<i64>, w: &Array1<F>) -> f64 {
+    let total: f64 = w.iter().map(|v| v.to_f64()).sum();
+    let right: f64 = y.iter().zip(pred).zip(w).filter(|((a, b), _)| a == b).map(|(_, v)| v.to_f64()).sum();
+    right / total
+}
+
 /// Hyper-parameters of [`RidgeClassifier`] (scikit-learn's defaults: `alpha = 1`,
-/// `fit_intercept = true`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// `fit_intercept = true`, no class weights).
+#[derive(Debug, Clone, PartialEq)]
 pub struct RidgeClassifierParams {
     alpha: f64,
     fit_intercept: bool,
+    class_weight: Option<ClassWeight>,
 }
 
 /// Hyper-parameters of [`RidgeClassifierCV`] (scikit-learn's defaults: alphas `[0.1, 1, 10]`,
-/// an intercept, leave-one-out by GCV).
+/// an intercept, leave-one-out by GCV, no class weights).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RidgeClassifierCVParams {
     alphas: Vec<f64>,
     fit_intercept: bool,
+    class_weight: Option<ClassWeight>,
+    cv: Option<usize>,
+    store_cv_results: bool,
 }
 
 /// A fitted ridge classifier: the classes and one ridge regression per coded column, kept
@@ -101,9 +202,10 @@ crate::relocate!([F: Real] RidgeClassifier<F, @> { classes: vec[c], coef: mat[k,
 #[derive(Debug, Clone)]
 pub struct RidgeClassifierCV<F: Real, S: Storage> {
     inner: RidgeClassifier<F, S>,
+    cv_results: Option<Array3<f64>>,
 }
 
-crate::relocate!([F: Real] RidgeClassifierCV<F, @> { inner: model });
+crate::relocate!([F: Real] RidgeClassifierCV<F, @> { inner: model, cv_results });
 
 impl<F: Real, S: Storage> std::ops::Deref for RidgeClassifierCV<F, S> {
     type Target = RidgeClassifier<F, S>;
@@ -115,7 +217,13 @@ impl<F: Real, S: Storage> std::ops::Deref for RidgeClassifierCV<F, S> {
 impl RidgeClassifierCV<f64, Host> {
     /// scikit-learn's defaults (alphas `[0.1, 1, 10]`, an intercept).
     pub fn params() -> RidgeClassifierCVParams {
-        RidgeClassifierCVParams { alphas: vec![0.1, 1.0, 10.0], fit_intercept: true }
+        RidgeClassifierCVParams {
+            alphas: vec![0.1, 1.0, 10.0],
+            fit_intercept: true,
+            class_weight: None,
+            cv: None,
+            store_cv_results: false,
+        }
     }
 }
 
@@ -125,8 +233,9 @@ impl<F: Real, S: Storage> RidgeClassifierCV<F, S> {
         self.inner.alpha
     }
 
-    /// The leave-one-out score of that alpha (`best_score_`: the negative mean squared error of
-    /// the coded targets over every sample and column).
+    /// The score of that alpha (`best_score_`): leave-one-out, the negative mean squared error
+    /// of the coded targets over every sample and column (weighted when fitted with weights);
+    /// with `cv`, the mean (weighted) accuracy over the test folds.
     pub fn best_score(&self) -> f64 {
         self.inner.best_score.unwrap_or(f64::NAN)
     }
@@ -135,12 +244,19 @@ impl<F: Real, S: Storage> RidgeClassifierCV<F, S> {
     pub fn classifier(&self) -> &RidgeClassifier<F, S> {
         &self.inner
     }
+
+    /// With `store_cv_results` (leave-one-out only): each sample's squared leave-one-out error
+    /// of each coded class column for each alpha, `n_samples x n_columns x n_alphas`
+    /// (`cv_results_`; one column for two classes).
+    pub fn cv_results(&self) -> Option<&Array3<f64>> {
+        self.cv_results.as_ref()
+    }
 }
 
 impl RidgeClassifier<f64, Host> {
     /// scikit-learn's defaults (`alpha = 1`, an intercept).
     pub fn params() -> RidgeClassifierParams {
-        RidgeClassifierParams { alpha: 1.0, fit_intercept: true }
+        RidgeClassifierParams { alpha: 1.0, fit_intercept: true, class_weight: None }
     }
 }
 
@@ -172,18 +288,62 @@ impl RidgeClassifierParams {
         self
     }
 
+    /// Weights of the classes (`class_weight`: `None`, the default, [`ClassWeight::Balanced`]
+    /// or a map).
+    pub fn class_weight(mut self, class_weight: Option<ClassWeight>) -> Self {
+        self.class_weight = class_weight;
+        self
+    }
+
     /// Fit one ridge regression per coded class column of `y` (integer labels, any values).
     ///
     /// # Errors
     /// As [`RidgeParams::fit_multi`] (a bad `alpha`, empty or non-finite X); `y` of another
-    /// length than X's rows; kernel errors (including `y` on another device than `x`).
+    /// length than X's rows; a bad `class_weight`; kernel errors (including `y` on another
+    /// device than `x`).
     pub fn fit<F: Real, X: Matrix<F>, Y: Vector<i64>>(&self, x: &X, y: &Y) -> Result<RidgeClassifier<F, X::Storage>> {
-        let (n, _) = check_x_shape("RidgeClassifier", x, 1)?;
-        let (classes, codes) = classes_of("RidgeClassifier", n, y)?;
+        self.fit_inner(x, y, None::<&Array1<F>>)
+    }
+
+    /// [`RidgeClassifierParams::fit`] with per-sample weights `w` (`sample_weight`: finite,
+    /// non-negative, one per row of `x`), multiplied by the class weights.
+    ///
+    /// # Errors
+    /// As [`RidgeClassifierParams::fit`]; `w` of another length than X's rows, non-finite or
+    /// negative.
+    pub fn fit_weighted<F: Real, X: Matrix<F>, Y: Vector<i64>, W: Vector<F>>(
+        &self,
+        x: &X,
+        y: &Y,
+        w: &W,
+    ) -> Result<RidgeClassifier<F, X::Storage>> {
+        self.fit_inner(x, y, Some(w))
+    }
+
+    fn fit_inner<F: Real, X: Matrix<F>, Y: Vector<i64>, W: Vector<F>>(
+        &self,
+        x: &X,
+        y: &Y,
+        w: Option<&W>,
+    ) -> Result<RidgeClassifier<F, X::Storage>> {
+        let name = "RidgeClassifier";
+        let (n, _) = check_x_shape(name, x, 1)?;
+        let (classes, codes) = classes_of(name, n, y)?;
         let device = x.device();
+        let labels = y.to_host()?;
+        let sw = fit_weights::<F, W>(
+            name,
+            self.class_weight.as_ref(),
+            w,
+            labels.as_slice().unwrap_or(&labels.to_vec()),
+            &classes,
+        )?;
         let targets = coded_targets::<F, Y>(y, &codes, n, device)?;
         let ridge = Ridge::params().alpha(self.alpha).fit_intercept(self.fit_intercept);
-        let model = ridge.fit_multi(x, &targets)?;
+        let model = match sw {
+            Some(sw) => ridge.fit_multi_weighted(x, &targets, &Tensor::from_owned(sw, device)?)?,
+            None => ridge.fit_multi(x, &targets)?,
+        };
         finish(model, classes, self.alpha, None, device)
     }
 }
@@ -253,16 +413,176 @@ impl RidgeClassifierCVParams {
         self
     }
 
+    /// Weights of the classes (`class_weight`: `None`, the default, [`ClassWeight::Balanced`]
+    /// or a map).
+    pub fn class_weight(mut self, class_weight: Option<ClassWeight>) -> Self {
+        self.class_weight = class_weight;
+        self
+    }
+
+    /// Keep every sample's squared leave-one-out error of every class column for every alpha
+    /// ([`RidgeClassifierCV::cv_results`], `store_cv_results`; leave-one-out only).
+    pub fn store_cv_results(mut self, yes: bool) -> Self {
+        self.store_cv_results = yes;
+        self
+    }
+
+    /// Choose alpha by `n_splits` stratified folds instead of leave-one-out (`cv=k`:
+    /// scikit-learn's `StratifiedKFold(k)` for a classifier, unshuffled).
+    pub fn cv(mut self, n_splits: usize) -> Self {
+        self.cv = Some(n_splits);
+        self
+    }
+
     /// Choose alpha by leave-one-out on the coded class columns (the mean squared error over
-    /// every sample and column; the first of equal alphas), then fit every column with it.
+    /// every sample and column; the first of equal alphas), or by the `cv` folds, then fit
+    /// every column with it.
     ///
     /// # Errors
-    /// As [`RidgeCV`]'s fit (no alphas, an alpha not positive, empty or non-finite X); `y` of
-    /// another length than X's rows; kernel errors.
+    /// As [`RidgeCV`]'s fit (no alphas, an alpha not positive, or negative with `cv`; empty or
+    /// non-finite X); `y` of another length than X's rows; a bad `class_weight`; `cv` below 2
+    /// or above a class's number of samples; kernel errors.
     pub fn fit<F: Real, X: Matrix<F>, Y: Vector<i64>>(&self, x: &X, y: &Y) -> Result<RidgeClassifierCV<F, X::Storage>> {
+        self.fit_inner(x, y, None::<&Array1<F>>)
+    }
+
+    /// [`RidgeClassifierCVParams::fit`] with per-sample weights `w` (`sample_weight`),
+    /// multiplied by the class weights: they weight the leave-one-out errors (scikit-learn's
+    /// `_RidgeGCV`), or each fold's fit and accuracy with `cv`.
+    ///
+    /// # Errors
+    /// As [`RidgeClassifierCVParams::fit`]; `w` of another length than X's rows, non-finite or
+    /// negative.
+    pub fn fit_weighted<F: Real, X: Matrix<F>, Y: Vector<i64>, W: Vector<F>>(
+        &self,
+        x: &X,
+        y: &Y,
+        w: &W,
+    ) -> Result<RidgeClassifierCV<F, X::Storage>> {
+        self.fit_inner(x, y, Some(w))
+    }
+
+    /// Choose alpha by the folds of `splitter` (scikit-learn's `cv=<splitter>`): a
+    /// `GridSearchCV` of `RidgeClassifier` over the alphas scored by accuracy (the first of
+    /// equal mean scores), the best refitted on all the data. The folds' fits run on the host
+    /// (X and y are copied there); the refitted model is kept where X lives.
+    ///
+    /// # Errors
+    /// As [`RidgeClassifierCVParams::fit`], and whatever the splitter rejects.
+    pub fn fit_with_splitter<F: Real, X: Matrix<F>, Y: Vector<i64>, C: Splitter>(
+        &self,
+        x: &X,
+        y: &Y,
+        splitter: C,
+    ) -> Result<RidgeClassifierCV<F, X::Storage>> {
+        let labels = y.to_host()?;
+        let (classes, _) = classes_of("RidgeClassifierCV", check_x_shape("RidgeClassifierCV", x, 1)?.0, y)?;
+        let sw = fit_weights::<F, Array1<F>>(
+            "RidgeClassifierCV",
+            self.class_weight.as_ref(),
+            None,
+            &labels.to_vec(),
+            &classes,
+        )?;
+        self.grid_search(x, y, sw, splitter)
+    }
+
+    /// [`RidgeClassifierCVParams::fit_with_splitter`] with per-sample weights `w` (times the
+    /// class weights) for each fold's fit and accuracy.
+    ///
+    /// # Errors
+    /// As [`RidgeClassifierCVParams::fit_weighted`], and whatever the splitter rejects.
+    pub fn fit_weighted_with_splitter<F: Real, X: Matrix<F>, Y: Vector<i64>, W: Vector<F>, C: Splitter>(
+        &self,
+        x: &X,
+        y: &Y,
+        w: &W,
+        splitter: C,
+    ) -> Result<RidgeClassifierCV<F, X::Storage>> {
+        let labels = y.to_host()?;
+        let (classes, _) = classes_of("RidgeClassifierCV", check_x_shape("RidgeClassifierCV", x, 1)?.0, y)?;
+        let sw =
+            fit_weights::<F, W>("RidgeClassifierCV", self.class_weight.as_ref(), Some(w), &labels.to_vec(), &classes)?;
+        self.grid_search(x, y, sw, splitter)
+    }
+
+    /// scikit-learn's `GridSearchCV(RidgeClassifier(fit_intercept), {"alpha": alphas}, cv)`
+    /// with the sample weights `sw` routed to every fit.
+    fn grid_search<F: Real, X: Matrix<F>, Y: Vector<i64>, C: Splitter>(
+        &self,
+        x: &X,
+        y: &Y,
+        sw: Option<Array1<F>>,
+        splitter: C,
+    ) -> Result<RidgeClassifierCV<F, X::Storage>> {
+        let name = "RidgeClassifierCV";
+        if self.store_cv_results {
+            return Err(EstimatorError::param(
+                name,
+                "store_cv_results",
+                "false when cv is set (cv!=None and store_cv_results=True are incompatible)",
+                true,
+            ));
+        }
+        if self.alphas.is_empty() {
+            return Err(EstimatorError::param(name, "alphas", "a non-empty list of floats", "[]"));
+        }
+        if let Some((i, a)) = self.alphas.iter().enumerate().find(|(_, a)| !(**a >= 0.0 && a.is_finite())) {
+            let expected = format!("floats >= 0 (alphas[{i}] == {a}, must be >= 0.0)");
+            return Err(EstimatorError::param(name, "alphas", expected, a));
+        }
+        let (n, _) = check_x_shape(name, x, 1)?;
+        check_len("y", y.length()?, n)?;
+        let (xh, yh) = (x.to_host()?, y.to_host()?);
+        let folds = splitter.split(n, Some(yh.as_slice().unwrap_or(&yh.to_vec())), None)?;
+        let clf = |alpha: f64| RidgeClassifier::params().alpha(alpha).fit_intercept(self.fit_intercept);
+        let fit_rows = |alpha: f64, idx: &[usize]| {
+            let (xr, yr) = (xh.select(Axis(0), idx), yh.select(Axis(0), idx));
+            match &sw {
+                Some(w) => clf(alpha).fit_weighted(&xr, &yr, &w.select(Axis(0), idx)),
+                None => clf(alpha).fit(&xr, &yr),
+            }
+        };
+        let mut best = (0, f64::NEG_INFINITY);
+        for (i, &alpha) in self.alphas.iter().enumerate() {
+            let mut total = 0.0;
+            for fold in &folds {
+                let m = fit_rows(alpha, &fold.train)?;
+                let (xt, yt) = (xh.select(Axis(0), &fold.test), yh.select(Axis(0), &fold.test));
+                // scikit-learn's search passes the weights to the scorer too: the weighted
+                // accuracy.
+                total += match &sw {
+                    Some(w) => weighted_accuracy(&yt, &m.predict(&xt)?, &w.select(Axis(0), &fold.test)),
+                    None => m.score(&xt, &yt)?,
+                };
+            }
+            let mean = total / folds.len() as f64;
+            if i == 0 || mean > best.1 {
+                best = (i, mean);
+            }
+        }
+        let alpha = self.alphas[best.0];
+        let m = fit_rows(alpha, &(0..n).collect::<Vec<_>>())?;
+        let classes = m.classes.to_vec();
+        let inner = assemble(m.coef, m.intercept, classes, alpha, Some(best.1), x.device())?;
+        Ok(RidgeClassifierCV { inner, cv_results: None })
+    }
+
+    fn fit_inner<F: Real, X: Matrix<F>, Y: Vector<i64>, W: Vector<F>>(
+        &self,
+        x: &X,
+        y: &Y,
+        w: Option<&W>,
+    ) -> Result<RidgeClassifierCV<F, X::Storage>> {
         let (n, _) = check_x_shape("RidgeClassifierCV", x, 1)?;
         let (classes, codes) = classes_of("RidgeClassifierCV", n, y)?;
+        let labels = y.to_host()?.to_vec();
+        let sw = fit_weights::<F, W>("RidgeClassifierCV", self.class_weight.as_ref(), w, &labels, &classes)?;
+        if let Some(k) = self.cv {
+            return self.grid_search(x, y, sw, StratifiedKFold::new(k));
+        }
         let device = x.device();
+        let sw = sw.map(|w| Tensor::from_owned(w, device)).transpose()?;
         let cv = RidgeCV::params().alphas(self.alphas.clone()).fit_intercept(self.fit_intercept).store_cv_results(true);
         let columns: Vec<Tensor<F>> = if codes.is_empty() {
             vec![Tensor::from_owned(Array1::from_elem(n, F::from_f64(-1.0)), device)?]
@@ -276,10 +596,17 @@ impl RidgeClassifierCVParams {
                 .collect::<Result<_>>()?
         };
         let mut total: Option<Array2<f64>> = None;
+        let mut per_column: Vec<Array2<f64>> = Vec::new();
         let mut single = None;
         for t in &columns {
-            let fitted = cv.fit(x, t)?;
+            let fitted = match &sw {
+                Some(w) => cv.fit_weighted(x, t, w)?,
+                None => cv.fit(x, t)?,
+            };
             let sq = fitted.cv_results().expect("store_cv_results is set").clone();
+            if self.store_cv_results {
+                per_column.push(sq.clone());
+            }
             total = Some(match total {
                 Some(acc) => acc + sq,
                 None => sq,
@@ -296,6 +623,10 @@ impl RidgeClassifierCVParams {
             }
         }
         let alpha = self.alphas[best];
+        let cv_results = self.store_cv_results.then(|| {
+            let (na, nc) = (self.alphas.len(), per_column.len());
+            Array3::from_shape_fn((n, nc, na), |(i, c, a)| per_column[c][[i, a]])
+        });
         if columns.len() == 1 {
             // One column: RidgeCV's own leave-one-out solution, as scikit-learn's.
             let fitted = single.expect("one column");
@@ -303,11 +634,15 @@ impl RidgeClassifierCVParams {
             let coef = X::Storage::vec_to_host(ridge.coef())?.insert_axis(Axis(0));
             let intercept = Array1::from(vec![ridge.intercept()]);
             let inner = assemble(coef, intercept, classes, alpha, Some(scores[best]), device)?;
-            return Ok(RidgeClassifierCV { inner });
+            return Ok(RidgeClassifierCV { inner, cv_results });
         }
         let targets = coded_targets::<F, Y>(y, &codes, n, device)?;
-        let model = Ridge::params().alpha(alpha).fit_intercept(self.fit_intercept).fit_multi(x, &targets)?;
-        Ok(RidgeClassifierCV { inner: finish(model, classes, alpha, Some(scores[best]), device)? })
+        let ridge = Ridge::params().alpha(alpha).fit_intercept(self.fit_intercept);
+        let model = match &sw {
+            Some(w) => ridge.fit_multi_weighted(x, &targets, w)?,
+            None => ridge.fit_multi(x, &targets)?,
+        };
+        Ok(RidgeClassifierCV { inner: finish(model, classes, alpha, Some(scores[best]), device)?, cv_results })
     }
 }
 
@@ -389,5 +724,15 @@ impl<F: Real, S: Storage> RidgeClassifier<F, S> {
 
 crate::traits::supervised!(RidgeClassifierParams => RidgeClassifier, i64, decision_function);
 crate::traits::supervised!(RidgeClassifierCVParams => RidgeClassifierCV, i64, decision_function);
-crate::model_selection::set_params!(RidgeClassifierParams, "RidgeClassifier" { "alpha" => alpha: f64, "fit_intercept" => fit_intercept: bool });
-crate::model_selection::set_params!(RidgeClassifierCVParams, "RidgeClassifierCV" { "alphas" => alphas: Vec<f64>, "fit_intercept" => fit_intercept: bool });
+/// `class_weight="balanced"` (a map or scikit-learn's `None` are set with the builders).
+impl crate::model_selection::FromParam for Option<ClassWeight> {
+    fn from_param(v: &crate::model_selection::ParamValue) -> std::result::Result<Self, String> {
+        match v {
+            crate::model_selection::ParamValue::Str(s) if s == "balanced" => Ok(Some(ClassWeight::Balanced)),
+            _ => Err("a str among {'balanced'}".into()),
+        }
+    }
+}
+
+crate::model_selection::set_params!(RidgeClassifierParams, "RidgeClassifier" { "alpha" => alpha: f64, "fit_intercept" => fit_intercept: bool, "class_weight" => class_weight: Option<ClassWeight> });
+crate::model_selection::set_params!(RidgeClassifierCVParams, "RidgeClassifierCV" { "alphas" => alphas: Vec<f64>, "fit_intercept" => fit_intercept: bool, "cv" => cv: usize, "class_weight" => class_weight: Option<ClassWeight>, "store_cv_results" => store_cv_results: bool });

@@ -31,29 +31,53 @@ fn rcv_center<F: Float>(x: Array2<F>, t: Array1<F>, center: f64) -> (Array1<f64>
     (x_mean, t_mean, &xf - &x_mean, &tf - t_mean)
 }
 
+/// [`rcv_center`] with sample weights, as scikit-learn's `_preprocess_data(...,
+/// rescale_with_sw=True)`: the weighted means, the centered data with each row scaled by
+/// `sqrt(w)`, and `sqrt(w)` (the column that stands for the intercept).
+#[kernel(crate = kiln_runtime)]
+fn rcv_center_weighted<F: Float>(
+    x: Array2<F>,
+    t: Array1<F>,
+    w: Array1<F>,
+    center: f64,
+) -> (Array1<f64>, f64, Array2<f64>, Array1<f64>, Array1<f64>) {
+    let xf = x as f64;
+    let tf = t as f64;
+    let wf = w as f64;
+    let wsum = wf.sum();
+    let x_mean = (&xf * &wf.insert_axis(Axis(1))).sum_axis(Axis(0)) / wsum * center;
+    let t_mean = (&tf * &wf).sum() / wsum * center;
+    let s = wf.sqrt();
+    let xs = (&xf - &x_mean) * s.insert_axis(Axis(1));
+    let ts = (&tf - t_mean) * &s;
+    (x_mean, t_mean, xs, ts, s)
+}
+
 /// `Xc Xc^T` (n x n).
 #[kernel(crate = kiln_runtime)]
 fn rcv_gram(xc: Array2<f64>) -> Array2<f64> {
     xc.dot(&xc.t())
 }
 
-/// `Xc^T Xc` (d x d) and the column sums of Xc (the cross-products with a column of ones).
+/// `Xc^T Xc` (d x d) and `Xc^T sw` (the cross-products with the intercept's column `sw`:
+/// ones, or the square roots of the sample weights).
 #[kernel(crate = kiln_runtime)]
-fn rcv_cov(xc: Array2<f64>) -> (Array2<f64>, Array1<f64>) {
-    (xc.t().dot(&xc), xc.sum_axis(Axis(0)))
+fn rcv_cov(xc: Array2<f64>, sw: Array1<f64>) -> (Array2<f64>, Array1<f64>) {
+    (xc.t().dot(&xc), xc.t().dot(&sw))
 }
 
-/// The left singular vectors `(Xc V_top + v_last) / s`, their column sums and `U^T tc`.
+/// The left singular vectors `(Xc V_top + sw v_last^T) / s`, `U^T sw` and `U^T tc`.
 #[kernel(crate = kiln_runtime)]
 fn rcv_left(
     xc: Array2<f64>,
     tc: Array1<f64>,
+    sw: Array1<f64>,
     v_top: Array2<f64>,
     v_last: Array1<f64>,
     inv_s: Array1<f64>,
 ) -> (Array2<f64>, Array1<f64>, Array1<f64>) {
-    let u = (xc.dot(&v_top) + v_last) * inv_s;
-    let sums = u.sum_axis(Axis(0));
+    let u = (xc.dot(&v_top) + sw.insert_axis(Axis(1)) * v_last) * inv_s;
+    let sums = u.t().dot(&sw);
     let uty = u.t().dot(&tc);
     (u, sums, uty)
 }
@@ -190,8 +214,56 @@ impl RidgeCVParams {
     pub fn fit<F: Real, X: Matrix<F>, T: Vector<F>>(&self, x: &X, t: &T) -> Result<RidgeCV<F, X::Storage>> {
         match self.cv {
             Some(k) => self.fit_with_splitter(x, t, crate::model_selection::KFold::new(k)),
-            None => self.fit_gcv(x, t),
+            None => self.fit_gcv(x, t, None::<&Array1<F>>),
         }
+    }
+
+    /// [`RidgeCVParams::fit`] with per-sample weights `w` (`sample_weight`: finite,
+    /// non-negative, one per row of `x`, on its device). Leave-one-out works on the rows
+    /// scaled by `sqrt(w)` about the weighted means, as scikit-learn's `_RidgeGCV`: its errors
+    /// (and `best_score_`, the R² with `"r2"`) are weighted. With `cv` each fold's ridge fit
+    /// and its R² are weighted, as scikit-learn's search routes the weights.
+    ///
+    /// # Errors
+    /// As [`RidgeCVParams::fit`]; `w` of another length than X's rows, non-finite, negative or
+    /// summing to 0.
+    pub fn fit_weighted<F: Real, X: Matrix<F>, T: Vector<F>, W: Vector<F>>(
+        &self,
+        x: &X,
+        t: &T,
+        w: &W,
+    ) -> Result<RidgeCV<F, X::Storage>> {
+        match self.cv {
+            Some(k) => self.fit_weighted_with_splitter(x, t, w, crate::model_selection::KFold::new(k)),
+            None => self.fit_gcv(x, t, Some(w)),
+        }
+    }
+
+    /// [`RidgeCVParams::fit_with_splitter`] with per-sample weights `w` (each fold's fit and
+    /// R² are weighted by its rows' weights).
+    ///
+    /// # Errors
+    /// As [`RidgeCVParams::fit_weighted`], and whatever the splitter rejects.
+    pub fn fit_weighted_with_splitter<
+        F: Real,
+        X: Matrix<F>,
+        T: Vector<F>,
+        W: Vector<F>,
+        C: crate::model_selection::Splitter,
+    >(
+        &self,
+        x: &X,
+        t: &T,
+        w: &W,
+        splitter: C,
+    ) -> Result<RidgeCV<F, X::Storage>> {
+        let (n, _) = check_x(NAME, x, 1)?;
+        super::check_weights(w, n)?;
+        let wh = w.to_host()?;
+        if wh.iter().map(|v| v.to_f64()).sum::<f64>() <= 0.0 {
+            return Err(EstimatorError::InvalidTarget("Weights sum to zero, can't be normalized".into()));
+        }
+        self.splitter_fit(x, t, Some(&wh), splitter)
     }
 
     /// Choose alpha by the folds of `splitter` (scikit-learn's `cv=<splitter>`): a
@@ -207,7 +279,18 @@ impl RidgeCVParams {
         t: &T,
         splitter: C,
     ) -> Result<RidgeCV<F, X::Storage>> {
-        let name = "RidgeCV";
+        self.splitter_fit(x, t, None, splitter)
+    }
+
+    /// The `cv` fit, with host weights or none.
+    fn splitter_fit<F: Real, X: Matrix<F>, T: Vector<F>, C: crate::model_selection::Splitter>(
+        &self,
+        x: &X,
+        t: &T,
+        w: Option<&Array1<F>>,
+        splitter: C,
+    ) -> Result<RidgeCV<F, X::Storage>> {
+        let name = NAME;
         if self.store_cv_results {
             return Err(EstimatorError::param(
                 name,
@@ -231,11 +314,25 @@ impl RidgeCVParams {
         let ridge = |alpha: f64| Ridge::params().alpha(alpha).fit_intercept(self.fit_intercept);
         let rows = |a: &Array2<F>, idx: &[usize]| a.select(Axis(0), idx);
         let mut best = (0, f64::NEG_INFINITY);
+        let fit_rows = |alpha: f64, idx: &[usize]| {
+            let (xr, tr) = (rows(&xh, idx), th.select(Axis(0), idx));
+            match w {
+                Some(w) => ridge(alpha).fit_weighted(&xr, &tr, &w.select(Axis(0), idx)),
+                None => ridge(alpha).fit(&xr, &tr),
+            }
+        };
         for (i, &alpha) in self.alphas.iter().enumerate() {
             let mut total = 0.0;
             for fold in &folds {
-                let m = ridge(alpha).fit(&rows(&xh, &fold.train), &th.select(Axis(0), &fold.train))?;
-                total += m.score(&rows(&xh, &fold.test), &th.select(Axis(0), &fold.test))?;
+                let m = fit_rows(alpha, &fold.train)?;
+                let (xt, tt) = (rows(&xh, &fold.test), th.select(Axis(0), &fold.test));
+                // scikit-learn's search passes the weights to the scorer too.
+                total += match w {
+                    Some(w) => {
+                        crate::metrics::r2_score_weighted(&tt, &m.predict(&xt)?, &w.select(Axis(0), &fold.test))?
+                    }
+                    None => m.score(&xt, &tt)?,
+                };
             }
             // GridSearchCV's best: the highest mean test score, the first among equals.
             let mean = total / folds.len() as f64;
@@ -244,15 +341,20 @@ impl RidgeCVParams {
             }
         }
         let alpha = self.alphas[best.0];
-        let model = ridge(alpha).fit(&xh, &th)?;
+        let model = fit_rows(alpha, &(0..n).collect::<Vec<_>>())?;
         let coef = X::Storage::vec_from_host(model.coef().clone(), x.device())?;
         let model = Ridge::from_parts(coef, model.intercept(), d, ridge(alpha));
         Ok(RidgeCV { alpha, best_score: best.1, model, cv_results: None })
     }
 
-    /// The leave-one-out fit (`cv=None`).
-    fn fit_gcv<F: Real, X: Matrix<F>, T: Vector<F>>(&self, x: &X, t: &T) -> Result<RidgeCV<F, X::Storage>> {
-        let name = "RidgeCV";
+    /// The leave-one-out fit (`cv=None`), with sample weights or none.
+    fn fit_gcv<F: Real, X: Matrix<F>, T: Vector<F>, W: Vector<F>>(
+        &self,
+        x: &X,
+        t: &T,
+        w: Option<&W>,
+    ) -> Result<RidgeCV<F, X::Storage>> {
+        let name = NAME;
         if self.alphas.is_empty() {
             return Err(EstimatorError::param(name, "alphas", "a non-empty list of floats", "[]"));
         }
@@ -267,17 +369,37 @@ impl RidgeCVParams {
         let (n, d) = check_x(name, x, 1)?;
         check_len("y", t.length()?, n)?;
         let center = if self.fit_intercept { 1.0 } else { 0.0 };
-        let (x_mean, t_mean, xc, tc) = rcv_center::tensors::<F>(x.arg(), t.arg(), center)?;
+        let device = x.device();
+        // The rows scaled by sqrt(w) about the weighted means, and sqrt(w) (ones unweighted).
+        let (x_mean, t_mean, xc, tc, sw) = match w {
+            None => {
+                let (x_mean, t_mean, xc, tc) = rcv_center::tensors::<F>(x.arg(), t.arg(), center)?;
+                (x_mean, t_mean, xc, tc, Tensor::from_owned(Array1::<f64>::ones(n), device)?)
+            }
+            Some(w) => {
+                super::check_weights(w, n)?;
+                let (x_mean, t_mean, xc, tc, sw) =
+                    rcv_center_weighted::tensors::<F>(x.arg(), t.arg(), w.arg(), center)?;
+                if sw.to_array::<Ix1>()?.iter().all(|&v| v == 0.0) {
+                    return Err(EstimatorError::InvalidTarget("Weights sum to zero, can't be normalized".into()));
+                }
+                (x_mean, t_mean, xc, tc, sw)
+            }
+        };
+        let r2_weights = match (w, self.scoring) {
+            (Some(w), RidgeScoring::R2) => Some(w.to_host()?.mapv(|v| v.to_f64())),
+            _ => None,
+        };
         let t_mean = t_mean.item()?;
         if !t_mean.is_finite() {
             return Err(EstimatorError::NonFinite { what: "y" });
         }
-        let device = x.device();
+        let sw_host = sw.to_array::<Ix1>()?;
         let gram_mode = n <= d && self.gcv_mode != GcvMode::Svd;
         let (u, e, sums, uty) = if gram_mode {
-            gram_basis(&xc, &tc, self.fit_intercept, device)?
+            gram_basis(&xc, &tc, &sw_host, self.fit_intercept, device)?
         } else {
-            cov_basis(&xc, &tc, self.fit_intercept, n)?
+            cov_basis(&xc, &tc, &sw, &sw_host, self.fit_intercept)?
         };
         // The basis vector along the intercept's column of ones (scikit-learn's
         // `_find_smallest_angle`), left unpenalized.
@@ -301,6 +423,8 @@ impl RidgeCVParams {
         let (c, g) = rcv_loo::tensors(&u, &tc, &on(w)?, &on(wq)?, &Tensor::from_owned(add, device)?)?;
         let (c, g) = (c.to_array::<Ix2>()?, g.to_array::<Ix2>()?);
         let tc_host = tc.to_array::<Ix1>()?;
+        // scikit-learn scores R² against the unscaled y, weighted by the sample weights.
+        let truth = if self.scoring == RidgeScoring::R2 { t.to_host()?.mapv(|v| v.to_f64()) } else { Array1::zeros(0) };
         let mut results = Array2::<f64>::zeros((n, na));
         let (mut best, mut best_score) = (0, f64::NEG_INFINITY);
         for a in 0..na {
@@ -313,10 +437,12 @@ impl RidgeCVParams {
                     s
                 }
                 RidgeScoring::R2 => {
-                    let pred = Array1::from_shape_fn(n, |i| tc_host[i] - loo[i] + t_mean);
-                    let truth = tc_host.mapv(|v| v + t_mean);
+                    let pred = Array1::from_shape_fn(n, |i| (tc_host[i] - loo[i]) / sw_host[i] + t_mean);
                     results.column_mut(a).assign(&pred);
-                    r2(&truth, &pred)
+                    match &r2_weights {
+                        Some(rw) => crate::metrics::r2_score_weighted(&truth, &pred, rw)?,
+                        None => r2(&truth, &pred),
+                    }
                 }
             };
             if a == 0 || score > best_score {
@@ -338,23 +464,34 @@ impl RidgeCVParams {
 /// The basis, eigenvalues, column sums and `Q^T tc` of the Gram matrix `Xc Xc^T (+ 1 1^T)`.
 type Basis = (Tensor<f64>, Array1<f64>, Array1<f64>, Array1<f64>);
 
-fn gram_basis(xc: &Tensor<f64>, tc: &Tensor<f64>, intercept: bool, device: Device) -> Result<Basis> {
+/// The Gram matrix's intercept term is `sw sw^T` (`sw` ones, or the square roots of the
+/// sample weights); the sums are `Q^T sw`.
+fn gram_basis(xc: &Tensor<f64>, tc: &Tensor<f64>, sw: &Array1<f64>, intercept: bool, device: Device) -> Result<Basis> {
     let mut k = rcv_gram::tensors(xc)?.to_array::<Ix2>()?;
     if intercept {
-        k.mapv_inplace(|v| v + 1.0);
+        for ((i, j), v) in k.indexed_iter_mut() {
+            *v += sw[i] * sw[j];
+        }
     }
     let (e, q) = eigh_descending(&k)?;
     let t = tc.to_array::<Ix1>()?;
     let uty = q.t().dot(&t);
-    let sums = q.sum_axis(Axis(0));
+    let sums = q.t().dot(sw);
     Ok((Tensor::from_owned(q, device)?, e, sums, uty))
 }
 
-/// The left singular vectors of `[Xc, 1]` (or Xc) from the eigendecomposition of its
-/// cross-products, dropping directions whose squared singular value is below the rounding of
-/// the largest (their weight `1 / (s^2 + alpha) - 1 / alpha` vanishes with them).
-fn cov_basis(xc: &Tensor<f64>, tc: &Tensor<f64>, intercept: bool, n: usize) -> Result<Basis> {
-    let (cov, sums) = rcv_cov::tensors(xc)?;
+/// The left singular vectors of `[Xc, sw]` (or Xc; `sw` ones, or the square roots of the
+/// sample weights) from the eigendecomposition of its cross-products, dropping directions
+/// whose squared singular value is below the rounding of the largest (their weight
+/// `1 / (s^2 + alpha) - 1 / alpha` vanishes with them).
+fn cov_basis(
+    xc: &Tensor<f64>,
+    tc: &Tensor<f64>,
+    sw: &Tensor<f64>,
+    sw_host: &Array1<f64>,
+    intercept: bool,
+) -> Result<Basis> {
+    let (cov, sums) = rcv_cov::tensors(xc, sw)?;
     let (cov, sums) = (cov.to_array::<Ix2>()?, sums.to_array::<Ix1>()?);
     let d = cov.nrows();
     let m = d + usize::from(intercept);
@@ -362,7 +499,7 @@ fn cov_basis(xc: &Tensor<f64>, tc: &Tensor<f64>, intercept: bool, n: usize) -> R
         (true, true) => cov[[i, j]],
         (true, false) => sums[i],
         (false, true) => sums[j],
-        (false, false) => n as f64,
+        (false, false) => sw_host.dot(sw_host),
     });
     let (e, v) = eigh_descending(&aug)?;
     let cutoff = e.first().copied().unwrap_or(0.0).max(0.0) * m as f64 * f64::EPSILON;
@@ -376,12 +513,16 @@ fn cov_basis(xc: &Tensor<f64>, tc: &Tensor<f64>, intercept: bool, n: usize) -> R
     let (u, sums, uty) = rcv_left::tensors(
         xc,
         tc,
+        sw,
         &Tensor::from_owned(v_top, device)?,
         &Tensor::from_owned(v_last, device)?,
         &Tensor::from_owned(inv_s, device)?,
     )?;
     Ok((u, e, sums.to_array::<Ix1>()?, uty.to_array::<Ix1>()?))
 }
+
+/// The estimator's name in messages.
+const NAME: &str = "RidgeCV";
 
 /// scikit-learn's `r2_score` of one target (1 for a perfect constant prediction, 0 for a
 /// constant truth otherwise).

@@ -14,6 +14,7 @@
 use super::CovarianceType;
 use crate::data::{Matrix, OnDevice, Storage};
 use crate::datasets::Real;
+use crate::decomposition::linalg::{cholesky, inverse_lower_transposed};
 use crate::error::{EstimatorError, Result};
 use kiln_macros::kernel;
 use kiln_runtime::{Tensor, TensorArg};
@@ -128,33 +129,6 @@ pub(super) struct State {
     pub(super) means: Array2<f64>,
     pub(super) covariances: Option<ArrayD<f64>>,
     pub(super) prec_chol: ArrayD<f64>,
-}
-
-/// The lower Cholesky factor of the symmetric `a`, or `None` when it is not positive definite.
-fn cholesky(a: &Array2<f64>) -> Option<Array2<f64>> {
-    let d = a.nrows();
-    let m = faer::Mat::<f64>::from_fn(d, d, |i, j| a[[i, j]]);
-    let llt = m.llt(faer::Side::Lower).ok()?;
-    let l = llt.L();
-    let out = Array2::from_shape_fn((d, d), |(i, j)| if j <= i { l[(i, j)] } else { 0.0 });
-    out.iter().all(|v| v.is_finite()).then_some(out)
-}
-
-/// `solve(L, I)^T` for a lower-triangular `L`: the upper-triangular precision Cholesky factor
-/// scikit-learn keeps.
-fn inverse_lower_transposed(l: &Array2<f64>) -> Array2<f64> {
-    let d = l.nrows();
-    let mut inv = Array2::<f64>::zeros((d, d));
-    for col in 0..d {
-        for i in col..d {
-            let mut s = if i == col { 1.0 } else { 0.0 };
-            for m in col..i {
-                s -= l[[i, m]] * inv[[m, col]];
-            }
-            inv[[i, col]] = s / l[[i, i]];
-        }
-    }
-    inv.reversed_axes()
 }
 
 /// `_compute_precision_cholesky`: the precision Cholesky factors of `cov`.

@@ -1,0 +1,375 @@
+//! RidgeClassifier / RidgeClassifierCV with `class_weight`, sample weights and `cv` folds, and
+//! RidgeCV with sample weights: parity with scikit-learn (fixtures from `cargo xtask
+//! fixtures`, `ridge_class_weight_fixtures` and `ridge_cv_weighted_fixtures`) in f64 and f32, on
+//! host arrays and on the CUDA simulator, and scikit-learn's own tests
+//! (`linear_model/tests/test_ridge.py`: test_class_weights, test_class_weight_vs_sample_weight,
+//! test_class_weights_cv, the classifier-with-cv cases).
+
+use crate::common::{assert_allclose, expected, input, ints, rtol};
+use kiln_estimators::model_selection::KFold;
+use kiln_estimators::prelude::*;
+use ndarray::{array, Array1, Array2, Ix0, Ix1, Ix2};
+
+fn max_abs<D: ndarray::Dimension>(a: &ndarray::Array<f64, D>) -> f64 {
+    a.iter().fold(0.0f64, |m, v| m.max(v.abs()))
+}
+
+/// A 1-D float input fixture (`input_<name>.npy`) as `F`.
+fn vector<F: Real>(name: &str) -> Array1<F> {
+    kiln_estimators::datasets::load_npy_as::<f64, Ix1>(crate::common::fixture(&format!("input_{name}.npy")))
+        .unwrap_or_else(|e| panic!("input {name}: {e}"))
+        .mapv(F::from_f64)
+}
+
+/// What a fitted classifier shows, as host arrays.
+struct Got<F> {
+    classes: Array1<i64>,
+    coef: Array2<F>,
+    intercept: Array1<F>,
+    decision: Array2<F>,
+    predict: Array1<i64>,
+    score: f64,
+    cv: Option<(f64, f64)>,
+}
+
+fn compare<F: Real>(fx: &str, got: Got<F>, device: Option<Device>) {
+    let tol = rtol::<F>();
+    let what = |a: &str| format!("{fx} {a} ({device:?})");
+    let coef_w = expected::<Ix2>(&format!("{fx}.coef_"));
+    let dec_w = expected::<Ix2>(&format!("{fx}.decision_function"));
+    let icpt_w = expected::<Ix1>(&format!("{fx}.intercept_"));
+    assert_eq!(got.classes, ints::<Ix1>(&format!("{fx}.classes_")), "{}", what("classes_"));
+    assert_allclose(&got.coef, &coef_w, tol, max_abs(&coef_w) * tol, &what("coef_"));
+    assert_allclose(&got.intercept, &icpt_w, tol, max_abs(&icpt_w) * tol + 1e-14, &what("intercept_"));
+    assert_allclose(&got.decision, &dec_w, tol, max_abs(&dec_w) * tol, &what("decision_function"));
+    assert_eq!(got.predict, ints::<Ix1>(&format!("{fx}.predict")), "{}", what("predict"));
+    assert_eq!(got.score, expected::<Ix0>(&format!("{fx}.score")).into_scalar(), "{}", what("score"));
+    if let Some((alpha, best)) = got.cv {
+        assert_eq!(alpha, expected::<Ix0>(&format!("{fx}.alpha_")).into_scalar(), "{}", what("alpha_"));
+        let want = expected::<Ix0>(&format!("{fx}.best_score_")).into_scalar();
+        assert!((best - want).abs() <= tol * want.abs(), "{}: {best} vs {want}", what("best_score_"));
+    }
+}
+
+/// How a case is fitted: the classifier or the CV variant, with or without `sample_weight`.
+enum Fit {
+    Clf(RidgeClassifierParams),
+    Cv(RidgeClassifierCVParams),
+}
+
+fn case<F: Real>(fx: &str, data: &str, fit: &Fit, weighted: bool, device: Option<Device>) {
+    let x = input::<F>(&format!("{data}_x"));
+    let y = ints::<Ix1>(&format!("input_{data}_y"));
+    let w: Array1<F> =
+        if weighted { vector(&format!("{data}_w")) } else { Array1::from_elem(y.len(), F::from_f64(1.0)) };
+    let got = match device {
+        None => {
+            let (m, cv) = match fit {
+                Fit::Clf(p) if weighted => (p.fit_weighted(&x, &y, &w).unwrap(), None),
+                Fit::Clf(p) => (p.fit(&x, &y).unwrap(), None),
+                Fit::Cv(p) => {
+                    let m = if weighted { p.fit_weighted(&x, &y, &w).unwrap() } else { p.fit(&x, &y).unwrap() };
+                    let cv = Some((m.alpha(), m.best_score()));
+                    (m.classifier().clone(), cv)
+                }
+            };
+            Got {
+                classes: m.classes().clone(),
+                coef: m.coef().clone(),
+                intercept: m.intercept().clone(),
+                decision: m.decision_function(&x).unwrap(),
+                predict: m.predict(&x).unwrap(),
+                score: m.score(&x, &y).unwrap(),
+                cv,
+            }
+        }
+        Some(dev) => {
+            let (xt, yt, wt) = (
+                Tensor::from_array(&x, dev).unwrap(),
+                Tensor::from_array(&y, dev).unwrap(),
+                Tensor::from_array(&w, dev).unwrap(),
+            );
+            let (m, cv) = match fit {
+                Fit::Clf(p) if weighted => (p.fit_weighted(&xt, &yt, &wt).unwrap(), None),
+                Fit::Clf(p) => (p.fit(&xt, &yt).unwrap(), None),
+                Fit::Cv(p) => {
+                    let m = if weighted { p.fit_weighted(&xt, &yt, &wt).unwrap() } else { p.fit(&xt, &yt).unwrap() };
+                    let cv = Some((m.alpha(), m.best_score()));
+                    (m.classifier().clone(), cv)
+                }
+            };
+            assert_eq!(m.coef().device(), dev, "the model stays on the data's device");
+            let dec = m.decision_function(&xt).unwrap();
+            assert_eq!(dec.device(), dev);
+            Got {
+                classes: m.classes().to_array::<Ix1>().unwrap(),
+                coef: m.coef().to_array::<Ix2>().unwrap(),
+                intercept: m.intercept().to_array::<Ix1>().unwrap(),
+                decision: dec.to_array::<Ix2>().unwrap(),
+                predict: m.predict(&xt).unwrap().to_array::<Ix1>().unwrap(),
+                score: m.score(&xt, &yt).unwrap(),
+                cv,
+            }
+        }
+    };
+    compare(fx, got, device);
+}
+
+fn cases() -> Vec<(&'static str, &'static str, Fit, bool)> {
+    let alphas = vec![0.01, 0.1, 1.0, 10.0, 100.0];
+    let map = || Some(ClassWeight::Map(vec![(0, 1.0), (1, 3.0)]));
+    let bal = || Some(ClassWeight::Balanced);
+    let clf = RidgeClassifier::params;
+    let cv = || RidgeClassifierCV::params().alphas(alphas.clone());
+    vec![
+        ("rc_balanced_clf3_imb", "clf3_imb", Fit::Clf(clf().class_weight(bal())), false),
+        ("rc_map_clf2", "clf2", Fit::Clf(clf().alpha(2.0).class_weight(map())), false),
+        ("rc_balanced_sw_clf3_imb", "clf3_imb", Fit::Clf(clf().class_weight(bal())), true),
+        ("rc_sw_no_intercept_clf2", "clf2", Fit::Clf(clf().alpha(2.0).fit_intercept(false)), true),
+        ("rccv_cv5_clf3", "clf3", Fit::Cv(cv().cv(5)), false),
+        ("rccv_cv3_balanced_clf3_imb", "clf3_imb", Fit::Cv(cv().cv(3).class_weight(bal())), false),
+        ("rccv_cv4_sw_clf2", "clf2", Fit::Cv(cv().cv(4)), true),
+        ("rccv_gcv_balanced_clf3_imb", "clf3_imb", Fit::Cv(cv().class_weight(bal())), false),
+        ("rccv_gcv_map_clf2", "clf2", Fit::Cv(cv().class_weight(map())), false),
+        ("rccv_gcv_sw_clf2", "clf2", Fit::Cv(cv()), true),
+        ("rccv_gcv_balanced_sw_clf3_imb", "clf3_imb", Fit::Cv(cv().class_weight(bal())), true),
+    ]
+}
+
+fn all_cases<F: Real>(device: Option<Device>) {
+    for (fx, data, fit, weighted) in cases() {
+        case::<F>(fx, data, &fit, weighted, device);
+    }
+}
+
+#[test]
+fn ridge_classifier_weights_match_scikit_learn() {
+    all_cases::<f64>(None);
+    all_cases::<f32>(None);
+}
+
+#[test]
+fn ridge_classifier_weights_match_scikit_learn_on_cuda_sim() {
+    all_cases::<f64>(Some(Device::CudaSim));
+    all_cases::<f32>(Some(Device::CudaSim));
+}
+
+/// RidgeCV with sample weights: leave-one-out in the cov and gram modes, scored by the squared
+/// error and by R², without an intercept, and with 5 folds.
+fn ridge_cv_case<F: Real>(fx: &str, params: RidgeCVParams, rows: Option<usize>, device: Option<Device>) {
+    let tol = rtol::<F>();
+    let mut x = input::<F>("reg_x");
+    let (mut t, mut w) = (vector::<F>("reg_y"), vector::<F>("reg_w"));
+    if let Some(r) = rows {
+        x = x.slice(ndarray::s![..r, ..]).to_owned();
+        t = t.slice(ndarray::s![..r]).to_owned();
+        w = w.slice(ndarray::s![..r]).to_owned();
+    }
+    let (coef, intercept, alpha, best, pred) = match device {
+        None => {
+            let m = params.fit_weighted(&x, &t, &w).unwrap();
+            (m.coef().clone(), m.intercept(), m.alpha(), m.best_score(), m.predict(&x).unwrap())
+        }
+        Some(dev) => {
+            let (xt, tt, wt) = (
+                Tensor::from_array(&x, dev).unwrap(),
+                Tensor::from_array(&t, dev).unwrap(),
+                Tensor::from_array(&w, dev).unwrap(),
+            );
+            let m = params.fit_weighted(&xt, &tt, &wt).unwrap();
+            let p = m.predict(&xt).unwrap();
+            assert_eq!(p.device(), dev);
+            (
+                m.coef().to_array::<Ix1>().unwrap(),
+                m.intercept(),
+                m.alpha(),
+                m.best_score(),
+                p.to_array::<Ix1>().unwrap(),
+            )
+        }
+    };
+    let what = |a: &str| format!("{fx} {a} ({device:?})");
+    let coef_w = expected::<Ix1>(&format!("{fx}.coef_"));
+    assert_allclose(&coef, &coef_w, tol, max_abs(&coef_w) * tol, &what("coef_"));
+    let icpt = expected::<Ix0>(&format!("{fx}.intercept_")).into_scalar();
+    assert!((intercept.to_f64() - icpt).abs() <= tol * (icpt.abs() + max_abs(&coef_w)), "{}", what("intercept_"));
+    assert_eq!(alpha, expected::<Ix0>(&format!("{fx}.alpha_")).into_scalar(), "{}", what("alpha_"));
+    let b = expected::<Ix0>(&format!("{fx}.best_score_")).into_scalar();
+    assert!((best - b).abs() <= tol * b.abs(), "{}: {best} vs {b}", what("best_score_"));
+    let pw = expected::<Ix1>(&format!("{fx}.predict"));
+    assert_allclose(&pred, &pw, tol, max_abs(&pw) * tol, &what("predict"));
+}
+
+fn ridge_cv_cases<F: Real>(device: Option<Device>) {
+    let p = || RidgeCV::params().alphas(vec![0.01, 0.1, 1.0, 10.0, 100.0]);
+    ridge_cv_case::<F>("ridge_cv_weighted_reg", p(), None, device);
+    ridge_cv_case::<F>("ridge_cv_weighted_r2_reg", p().scoring(RidgeScoring::R2), None, device);
+    ridge_cv_case::<F>("ridge_cv_weighted_no_intercept_reg", p().fit_intercept(false), None, device);
+    ridge_cv_case::<F>("ridge_cv_weighted_gram_reg", p(), Some(4), device);
+    ridge_cv_case::<F>("ridge_cv_weighted_cv5_reg", p().cv(5), None, device);
+}
+
+#[test]
+fn ridge_cv_weighted_matches_scikit_learn() {
+    ridge_cv_cases::<f64>(None);
+    ridge_cv_cases::<f32>(None);
+}
+
+#[test]
+fn ridge_cv_weighted_matches_scikit_learn_on_cuda_sim() {
+    ridge_cv_cases::<f64>(Some(Device::CudaSim));
+    ridge_cv_cases::<f32>(Some(Device::CudaSim));
+}
+
+fn toy() -> (Array2<f64>, Array1<i64>) {
+    (array![[-1.0, -1.0], [-1.0, 0.0], [-0.8, -1.0], [1.0, 1.0], [1.0, 0.0]], array![1, 1, 1, -1, -1])
+}
+
+/// scikit-learn's `test_class_weights`: a small weight on class 1 rotates the hyperplane;
+/// "balanced" handles negative labels; "balanced" equals no weights on balanced labels.
+#[test]
+fn test_class_weights() {
+    let (x, y) = toy();
+    let q = array![[0.2, -1.0]];
+    let fit = |cw: Option<ClassWeight>| RidgeClassifier::params().class_weight(cw).fit(&x, &y).unwrap();
+    assert_eq!(fit(None).predict(&q).unwrap(), array![1]);
+    assert_eq!(fit(Some(ClassWeight::Map(vec![(1, 0.001)]))).predict(&q).unwrap(), array![-1]);
+    assert_eq!(fit(Some(ClassWeight::Balanced)).predict(&q).unwrap(), array![1]);
+    let x = array![[-1.0, -1.0], [-1.0, 0.0], [-0.8, -1.0], [1.0, 1.0]];
+    let y = array![1i64, 1, -1, -1];
+    let reg = RidgeClassifier::params().fit(&x, &y).unwrap();
+    let rega = RidgeClassifier::params().class_weight(Some(ClassWeight::Balanced)).fit(&x, &y).unwrap();
+    assert_eq!(rega.n_classes(), 2);
+    assert_allclose(rega.coef(), reg.coef(), 0.0, 1e-6, "balanced coef_");
+    assert_allclose(rega.intercept(), reg.intercept(), 0.0, 1e-6, "balanced intercept_");
+}
+
+/// scikit-learn's `test_class_weight_vs_sample_weight`, for RidgeClassifier and
+/// RidgeClassifierCV: "balanced" has no effect on balanced iris; a class weight of 100 equals
+/// sample weights of 100 on that class; class and sample weights multiply.
+#[test]
+fn test_class_weight_vs_sample_weight() {
+    let iris = kiln_estimators::datasets::load_iris();
+    let (x, y) = (iris.data, iris.target);
+    let sw: Array1<f64> = y.mapv(|c| if c == 1 { 100.0 } else { 1.0 });
+    let cw = || Some(ClassWeight::Map(vec![(0, 1.0), (1, 100.0), (2, 1.0)]));
+    let close = |a: &Array2<f64>, b: &Array2<f64>, what: &str| assert_allclose(a, b, 0.0, 1.5e-7, what);
+    // RidgeClassifier.
+    let p = RidgeClassifier::params;
+    let plain = p().fit(&x, &y).unwrap();
+    close(p().class_weight(Some(ClassWeight::Balanced)).fit(&x, &y).unwrap().coef(), plain.coef(), "balanced");
+    let by_sw = p().fit_weighted(&x, &y, &sw).unwrap();
+    close(p().class_weight(cw()).fit(&x, &y).unwrap().coef(), by_sw.coef(), "class vs sample weight");
+    let sq = p().fit_weighted(&x, &y, &sw.mapv(|v| v * v)).unwrap();
+    close(p().class_weight(cw()).fit_weighted(&x, &y, &sw).unwrap().coef(), sq.coef(), "multiplicative");
+    // RidgeClassifierCV.
+    let q = RidgeClassifierCV::params;
+    let plain = q().fit(&x, &y).unwrap();
+    close(q().class_weight(Some(ClassWeight::Balanced)).fit(&x, &y).unwrap().coef(), plain.coef(), "CV balanced");
+    let by_sw = q().fit_weighted(&x, &y, &sw).unwrap();
+    close(q().class_weight(cw()).fit(&x, &y).unwrap().coef(), by_sw.coef(), "CV class vs sample weight");
+    let sq = q().fit_weighted(&x, &y, &sw.mapv(|v| v * v)).unwrap();
+    close(q().class_weight(cw()).fit_weighted(&x, &y, &sw).unwrap().coef(), sq.coef(), "CV multiplicative");
+}
+
+/// scikit-learn's `test_class_weights_cv`: with a small weight on class 1 the CV classifier's
+/// prediction at (-0.2, 2) turns to -1.
+#[test]
+fn test_class_weights_cv() {
+    let (x, y) = toy();
+    RidgeClassifierCV::params().alphas(vec![0.01, 0.1, 1.0]).fit(&x, &y).unwrap();
+    let m = RidgeClassifierCV::params()
+        .class_weight(Some(ClassWeight::Map(vec![(1, 0.001)])))
+        .alphas(vec![0.01, 0.1, 1.0, 10.0])
+        .fit(&x, &y)
+        .unwrap();
+    assert_eq!(m.predict(&array![[-0.2, 2.0]]).unwrap(), array![-1]);
+}
+
+/// scikit-learn's `test_ridge_classifier_with_scoring` / the `cv=KFold(5)` part of
+/// `test_ridge_classifier_cv` on iris: fits and predicts with 5 plain folds (iris is sorted by
+/// class, so each fold misses part of a class) and with stratified folds, at least 80% right.
+#[test]
+fn test_ridge_classifier_cv_with_folds() {
+    let iris = kiln_estimators::datasets::load_iris();
+    let (x, y) = (iris.data, iris.target);
+    let m = RidgeClassifierCV::params().fit_with_splitter(&x, &y, KFold::new(5)).unwrap();
+    let acc = m.score(&x, &y).unwrap();
+    assert!(acc >= 0.8, "{acc}");
+    let m = RidgeClassifierCV::params().cv(5).fit(&x, &y).unwrap();
+    assert!(m.score(&x, &y).unwrap() > 0.79);
+    assert!((0.0..=1.0).contains(&m.best_score()), "best_score_ is a mean accuracy: {}", m.best_score());
+}
+
+/// Bad class weights and weights: a map naming a label that is not a class while leaving a
+/// class out (scikit-learn's message), a negative class weight, negative sample weights,
+/// weights of another length, `class_weight` set by scikit-learn's name.
+#[test]
+fn ridge_class_weight_bad_input() {
+    let (x, y) = toy();
+    let p = RidgeClassifier::params;
+    let err = p().class_weight(Some(ClassWeight::Map(vec![(7, 2.0)]))).fit(&x, &y).unwrap_err();
+    assert!(err.to_string().contains("are not in class_weight"), "{err}");
+    // Every class named: extra labels are ignored, as scikit-learn does.
+    p().class_weight(Some(ClassWeight::Map(vec![(1, 2.0), (-1, 1.0), (7, 2.0)]))).fit(&x, &y).unwrap();
+    let err = p().class_weight(Some(ClassWeight::Map(vec![(1, -2.0)]))).fit(&x, &y).unwrap_err();
+    assert!(matches!(err, EstimatorError::InvalidParameter { name: "class_weight", .. }), "{err}");
+    let neg = array![1.0, -1.0, 1.0, 1.0, 1.0];
+    assert!(p().fit_weighted(&x, &y, &neg).is_err());
+    assert!(RidgeClassifierCV::params().fit_weighted(&x, &y, &neg).is_err());
+    assert!(p().fit_weighted(&x, &y, &array![1.0, 1.0]).is_err());
+    let mut q = RidgeClassifierCV::params();
+    q.set_param("class_weight", "balanced".into()).unwrap();
+    assert_eq!(q, RidgeClassifierCV::params().class_weight(Some(ClassWeight::Balanced)));
+    q.set_param("cv", 3usize.into()).unwrap();
+    assert_eq!(q, RidgeClassifierCV::params().class_weight(Some(ClassWeight::Balanced)).cv(3));
+    assert!(RidgeCV::params().fit_weighted(&x, &array![1.0, 2.0, 3.0, 4.0, 5.0], &Array1::<f64>::zeros(5)).is_err());
+}
+
+/// Brute-force leave-one-out squared errors of the {-1, 1} column `t`: each sample left out of
+/// a kiln Ridge fit, then predicted.
+fn brute_loo(x: &Array2<f64>, t: &Array1<f64>, alpha: f64) -> Array1<f64> {
+    let n = x.nrows();
+    (0..n)
+        .map(|i| {
+            let keep: Vec<usize> = (0..n).filter(|&j| j != i).collect();
+            let m = Ridge::params()
+                .alpha(alpha)
+                .fit(&x.select(ndarray::Axis(0), &keep), &t.select(ndarray::Axis(0), &keep))
+                .unwrap();
+            let p = m.predict(&x.select(ndarray::Axis(0), &[i])).unwrap()[0];
+            (t[i] - p).powi(2)
+        })
+        .collect()
+}
+
+/// scikit-learn's `test_ridge_classifier_cv_store_cv_results` (scoring None, 1-D y): the shape
+/// is n_samples x n_targets x n_alphas (one target for two classes, one per class for three),
+/// and each value is the column's leave-one-out squared error (against brute force); `cv` with
+/// `store_cv_results` is refused.
+#[test]
+fn test_ridge_classifier_cv_store_cv_results() {
+    let (x, y) = toy();
+    let alphas = vec![1e-1, 1e0, 1e1];
+    let r = RidgeClassifierCV::params().alphas(alphas.clone()).store_cv_results(true);
+    let m = r.fit(&x, &y).unwrap();
+    let res = m.cv_results().unwrap();
+    assert_eq!(res.dim(), (5, 1, 3));
+    let t: Array1<f64> = y.mapv(|c| if c == 1 { 1.0 } else { -1.0 });
+    for (a, &alpha) in alphas.iter().enumerate() {
+        let want = brute_loo(&x, &t, alpha);
+        for i in 0..5 {
+            assert!(
+                (res[[i, 0, a]] - want[i]).abs() <= 1e-9 * want[i].max(1.0),
+                "{i} {a}: {} vs {}",
+                res[[i, 0, a]],
+                want[i]
+            );
+        }
+    }
+    let y3 = ndarray::array![0i64, 1, 2, 1, 0];
+    assert_eq!(r.fit(&x, &y3).unwrap().cv_results().unwrap().dim(), (5, 3, 3));
+    assert!(RidgeClassifierCV::params().fit(&x, &y).unwrap().cv_results().is_none());
+    let err = r.cv(2).fit(&x, &y).unwrap_err();
+    assert!(err.to_string().contains("cv!=None and store_cv_results=True are incompatible"), "{err}");
+}
