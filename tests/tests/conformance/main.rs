@@ -157,6 +157,8 @@ conformance! {
     scans::i64_scans_are_exact,
     scans::f32_cumsum_bits_match_the_interpreter_on_strided_views,
     scans::cumsum_1d_empty_single_and_long,
+    scans::block_scans_of_every_length_along_both_axes,
+    scans::block_scans_of_strided_views,
     scatter::bincount_counts_and_weighted_sums,
     scatter::bincount_of_strided_and_i32_labels,
     scatter::bincount_labels_out_of_range_are_errors,
