@@ -214,6 +214,7 @@ conformance! {
     constructors::diff_product_axis_and_mean_unwrap,
     fused::mul_add_rounds_once_on_arrays_and_scalars,
     fused::mul_add_broadcasts_and_is_generic,
+    fused::mul_add_in_vector_loops_rounds_once,
     bounds::symmetric_gram_computes_one_triangle,
     slicing::diff_of_neighbours, slicing::every_other_row_from_column_one, slicing::integer_index_drops_the_axis, slicing::negative_steps_bounds_and_reversal, slicing::rank3_slices_and_a_reduction_of_a_slice, slicing::literal_windows_and_empty_results, slicing::slice_axis_with_slice_from, slicing::out_of_range_bounds_are_typed_errors, slicing::parameter_bounds,
 }
