@@ -211,6 +211,8 @@ conformance! {
     constructors::rows_columns_and_transposes,
     constructors::contiguous_reshapes_and_their_size_checks,
     constructors::concatenate_and_stack,
+    constructors::concatenate_and_stack_functions,
+    constructors::array_literals_are_constants,
     constructors::diff_product_axis_and_mean_unwrap,
     fused::mul_add_rounds_once_on_arrays_and_scalars,
     fused::mul_add_broadcasts_and_is_generic,
