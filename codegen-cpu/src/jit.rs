@@ -162,11 +162,15 @@ pub struct CompileOptions {
     /// vector loops of reductions, which fix a summation order, stay). About half the compile
     /// time, code up to several times slower, and bit for bit the same results (tests/all/tiers.rs). Off by default.
     pub fast: bool,
+    /// Use the host's FMA instructions where it has them (on by default): `mul_add` and the
+    /// polynomials' fused steps. Off, `mul_add` calls C99's `fma`/`fmaf` (per lane in vector
+    /// loops) and polynomials multiply and add: the code a host without FMA gets, for tests.
+    pub fma: bool,
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions { inspect: false, simd: true, poly_math: true, fast: false }
+        CompileOptions { inspect: false, simd: true, poly_math: true, fast: false, fma: true }
     }
 }
 

@@ -162,7 +162,7 @@ pub(crate) fn build_kernel(
     simd: bool,
     opts: &crate::CompileOptions,
 ) -> Result<Option<Vectorized>, CpuError> {
-    let fma = module.isa().isa_flags().iter().any(|f| f.name == "has_fma" && f.as_bool() == Some(true));
+    let fma = opts.fma && module.isa().isa_flags().iter().any(|f| f.name == "has_fma" && f.as_bool() == Some(true));
     // Tier 0 is about compile time: no kernel-level vector loop. Each of its lanes computes
     // exactly its scalar iteration, so the results do not change. Reductions inside a kernel
     // that has a vector plan run in order in every build (`Lower::ordered_reductions`), tier 0

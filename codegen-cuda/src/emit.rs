@@ -83,7 +83,23 @@ pub enum Mapping {
     /// row, tile column); its threads stage operands in shared memory between barriers.
     /// Launched with exactly [`BLOCK`] threads.
     Tiled { rows: u32, cols: u32 },
+    /// A kernel of a scan (hint `scan`: the chunk totals or the chunk prefixes of the blocked
+    /// scan order, first domain axis the chunk) whose scanned axis has extent `axis`. The
+    /// kernel holds two mappings and takes one by a test every thread computes alike
+    /// ([`LaunchShape::block_scan`], the same in the text): a block scan when the axis is long
+    /// and the domain small (block per point: the chunk total as a block reduction, the
+    /// chunk's prefixes in tiles of [`BLOCK`] elements, each tile a warp-shuffle scan and a
+    /// scan of the warp totals, carried from tile to tile), else one thread per point
+    /// (grid-stride, the chunk folded in order).
+    Scan { axis: Dim },
 }
+
+/// A scan kernel runs as a block scan when its scanned axis has at least this many elements
+/// (every one of the [`kiln_ir::program::SCAN_CHUNKS`] chunks at least a warp long) ...
+pub const SCAN_BLOCK_MIN_AXIS: i64 = 2048;
+/// ... and its domain (chunks x lanes) has fewer points than this: a domain of this many
+/// threads already fills a GPU's SMs with one thread per chunk and lane.
+pub const SCAN_BLOCK_MAX_POINTS: i64 = 65536;
 
 /// How to launch one kernel: a launcher computes [`LaunchShape::len`] from the symbol values,
 /// then [`LaunchShape::grid_dim`] from it, and launches that many blocks of `block_dim`
@@ -99,13 +115,11 @@ pub struct LaunchShape {
 
 impl LaunchShape {
     /// The number of work items the grid is sized by under the symbol values `syms`: domain
-    /// points, or for a [`Mapping::Tiled`] kernel its tiles (partial ones included); `None`
-    /// on overflow.
+    /// points, or for a [`Mapping::Tiled`] kernel its tiles (partial ones included), or for a
+    /// [`Mapping::Scan`] kernel its blocks (points when it runs as a block scan, points over
+    /// [`BLOCK`] otherwise); `None` on overflow.
     pub fn len(&self, syms: &[i64]) -> Option<i64> {
-        let extent = |d: &Dim| match d {
-            Dim::Const(c) => i64::try_from(*c).ok(),
-            Dim::Sym(s) => syms.get(s.0 as usize).map(|n| (*n).max(0)),
-        };
+        let extent = |d: &Dim| dim_value(*d, syms);
         let (points, tiled) = match self.mapping {
             Mapping::Tiled { rows, cols } if self.domain.len() >= 2 => {
                 let n = self.domain.len();
@@ -120,7 +134,23 @@ impl LaunchShape {
             }
             _ => (&self.domain[..], None),
         };
-        points.iter().try_fold(tiled.unwrap_or(1), |acc, d| acc.checked_mul(extent(d)?))
+        let len = points.iter().try_fold(tiled.unwrap_or(1), |acc, d| acc.checked_mul(extent(d)?))?;
+        match self.mapping {
+            Mapping::Scan { .. } if !self.block_scan(syms)? => {
+                Some(len / i64::from(self.block_dim.max(1)) + i64::from(len % i64::from(self.block_dim.max(1)) != 0))
+            }
+            _ => Some(len),
+        }
+    }
+
+    /// Whether a [`Mapping::Scan`] kernel runs as a block scan under the symbol values `syms`
+    /// (the scanned axis at least [`SCAN_BLOCK_MIN_AXIS`] long, fewer than
+    /// [`SCAN_BLOCK_MAX_POINTS`] domain points): the test its text makes. `Some(false)` for
+    /// other mappings, `None` on overflow.
+    pub fn block_scan(&self, syms: &[i64]) -> Option<bool> {
+        let Mapping::Scan { axis } = self.mapping else { return Some(false) };
+        let points = self.domain.iter().try_fold(1i64, |acc, d| acc.checked_mul(dim_value(*d, syms)?))?;
+        Some(points < SCAN_BLOCK_MAX_POINTS && dim_value(axis, syms)? >= SCAN_BLOCK_MIN_AXIS)
     }
 
     /// The number of blocks to launch for `len` work items: enough to give every point its
@@ -131,7 +161,7 @@ impl LaunchShape {
         let len = len.max(0) as u64;
         let blocks = match self.mapping {
             Mapping::GridStride => len.div_ceil(u64::from(self.block_dim.max(1))),
-            Mapping::BlockPerPoint | Mapping::Tiled { .. } => len,
+            Mapping::BlockPerPoint | Mapping::Tiled { .. } | Mapping::Scan { .. } => len,
         };
         blocks.min(u64::from(max_grid)) as u32
     }
@@ -139,7 +169,15 @@ impl LaunchShape {
     /// Whether the kernel synchronizes threads within a block (a launcher without real
     /// threads must then run each block's threads as coroutines).
     pub fn uses_barriers(&self) -> bool {
-        matches!(self.mapping, Mapping::BlockPerPoint | Mapping::Tiled { .. })
+        matches!(self.mapping, Mapping::BlockPerPoint | Mapping::Tiled { .. } | Mapping::Scan { .. })
+    }
+}
+
+/// The value of extent `d` under the symbol values `syms` (negative symbols count as 0).
+fn dim_value(d: Dim, syms: &[i64]) -> Option<i64> {
+    match d {
+        Dim::Const(c) => i64::try_from(c).ok(),
+        Dim::Sym(s) => syms.get(s.0 as usize).map(|n| (*n).max(0)),
     }
 }
 

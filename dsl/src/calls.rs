@@ -298,6 +298,9 @@ pub(crate) fn lower_call(b: &mut Builder, c: &syn::ExprCall) -> R<Val> {
     if segs.len() == 2 && b.generic.as_ref().is_some_and(|g| segs[0].ident == *g) {
         return generic_constant(b, &segs[1].ident.to_string(), &c.args, fspan);
     }
+    if let Some(name) = crate::constructors::join_function(&p.path) {
+        return crate::constructors::lower_join_call(b, name, c);
+    }
     let text = quote::quote!(#p).to_string().replace(' ', "");
     let Some(id) = p.path.get_ident() else {
         let hint = crate::hints::path_suggestion(&text);
@@ -621,11 +624,13 @@ const FALLIBLE: &[&str] = &["mean", "mean_axis", "into_shape_with_order", "to_sh
 /// is a typed error at the call).
 fn unwrap(b: &mut Builder, mc: &syn::ExprMethodCall, name: &str, span: Span) -> R<Val> {
     let inner = match &*mc.receiver {
-        syn::Expr::MethodCall(r) if FALLIBLE.contains(&r.method.to_string().as_str()) => r,
+        syn::Expr::MethodCall(r) if FALLIBLE.contains(&r.method.to_string().as_str()) => Some(r),
+        // `ndarray::concatenate(..)` / `stack(..)` return a `Result` too.
+        syn::Expr::Call(c) if matches!(&*c.func, syn::Expr::Path(p) if crate::constructors::join_function(&p.path).is_some()) => None,
         _ => {
             return Err(b.err(
                 span,
-                format!("`{name}` applies only to the `Option` or `Result` that `mean()`, `mean_axis(..)`, `into_shape_with_order(..)` and `to_shape(..)` return"),
+                format!("`{name}` applies only to the `Option` or `Result` that `mean()`, `mean_axis(..)`, `into_shape_with_order(..)`, `to_shape(..)`, `concatenate(..)` and `stack(..)` return"),
             ))
         }
     };
@@ -638,7 +643,10 @@ fn unwrap(b: &mut Builder, mc: &syn::ExprMethodCall, name: &str, span: Span) -> 
             return Err(b.err(a.span(), "the message of `expect` must be a string literal"));
         }
     }
-    lower_method(b, inner)
+    match inner {
+        Some(r) => lower_method(b, r),
+        None => lower_expr(b, &mc.receiver),
+    }
 }
 
 /// The `ddof` of `var`/`std`: a numeric literal (ndarray takes a float).

@@ -423,17 +423,18 @@ pub(crate) fn diff(b: &mut Builder, x: NodeId, n: u64, axis: u32, span: Span) ->
     Ok(Val::Node(cur))
 }
 
-/// `concatenate![Axis(a), x, y, ..]` and `stack![Axis(a), x, y, ..]`.
+/// `concatenate![Axis(a), x, y, ..]`, `stack![Axis(a), x, y, ..]` and `array![..]`.
 pub(crate) fn lower_macro(b: &mut Builder, m: &syn::Macro) -> R<Val> {
     let name = m.path.get_ident().map(ToString::to_string).unwrap_or_default();
     let span = m.span();
+    if name == "array" {
+        return array_literal(b, m);
+    }
     if name != "concatenate" && name != "stack" {
-        let hint = if name == "array" {
-            " (`array![..]` literals are not supported: pass the values as a parameter, or build them with `from_shape_fn`)"
-        } else if name == "s" {
+        let hint = if name == "s" {
             " (`s![..]` is the argument of `x.slice(..)`)"
         } else {
-            " (kernels take `concatenate![Axis(a), x, y]`, `stack![Axis(a), x, y]` and `s![..]` inside `slice`)"
+            " (kernels take `array![..]`, `concatenate![Axis(a), x, y]`, `stack![Axis(a), x, y]` and `s![..]` inside `slice`)"
         };
         return Err(b.err(m.path.span(), format!("the macro `{name}!` is not supported inside a kernel{hint}")));
     }
@@ -443,8 +444,51 @@ pub(crate) fn lower_macro(b: &mut Builder, m: &syn::Macro) -> R<Val> {
     if parts.len() < 2 {
         return Err(b.err(span, format!("`{name}!` needs an axis and at least one array: `{name}![Axis(a), x, y]`")));
     }
+    let arrays: Vec<&syn::Expr> = parts.iter().skip(1).collect();
+    join(b, &name, &format!("{name}!"), &parts[0], &arrays, span)
+}
+
+/// Whether a call's path names ndarray's `concatenate` / `stack` functions (`concatenate`,
+/// `ndarray::concatenate`, ..): the function forms of the join macros.
+pub(crate) fn join_function(path: &syn::Path) -> Option<&'static str> {
+    let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let name = match segs.last()?.as_str() {
+        "concatenate" => "concatenate",
+        "stack" => "stack",
+        _ => return None,
+    };
+    (segs.len() == 1 || (segs.len() == 2 && segs[0] == "ndarray")).then_some(name)
+}
+
+/// `ndarray::concatenate(Axis(a), &[x.view(), y.view()])` and `ndarray::stack(Axis(a), &[..])`:
+/// the same join as the macros. ndarray returns a `Result` (an error when the shapes do not
+/// fit); in a kernel the shapes are checked when it is built or called, so the value is the
+/// array, with or without `.unwrap()` / `.expect("..")`.
+pub(crate) fn lower_join_call(b: &mut Builder, name: &str, c: &syn::ExprCall) -> R<Val> {
+    let span = c.span();
+    let form = format!("{name}(Axis(a), &[x.view(), y.view()])");
+    if c.args.len() != 2 {
+        return Err(b.err(span, format!("`{name}` takes an axis and a slice of arrays: `{form}`")));
+    }
+    let list = match &c.args[1] {
+        syn::Expr::Reference(r) => &*r.expr,
+        e => e,
+    };
+    let syn::Expr::Array(list) = list else {
+        return Err(b.err(c.args[1].span(), format!("the arrays of `{name}` must be written out as a slice: `{form}`")));
+    };
+    if list.elems.is_empty() {
+        return Err(b.err(list.span(), format!("`{name}` needs at least one array: `{form}`")));
+    }
+    let arrays: Vec<&syn::Expr> = list.elems.iter().collect();
+    join(b, name, name, &c.args[0], &arrays, span)
+}
+
+/// The join of `arrays` along `axis` (`name` is `concatenate` or `stack`; `what` is how the
+/// user spelled it, for messages): lazy selects pick the operand.
+fn join(b: &mut Builder, name: &str, what: &str, axis: &syn::Expr, exprs: &[&syn::Expr], span: Span) -> R<Val> {
     let mut arrays = Vec::new();
-    for e in parts.iter().skip(1) {
+    for e in exprs {
         let v = lower_expr(b, e)?;
         let id = node_of(b, v, e.span())?;
         arrays.push((id, e.span()));
@@ -453,14 +497,14 @@ pub(crate) fn lower_macro(b: &mut Builder, m: &syn::Macro) -> R<Val> {
     let rank = t0.rank();
     if rank == 0 {
         let t = b.type_text(&t0);
-        return Err(b.err(arrays[0].1, format!("`{name}!` joins arrays, found `{t}`")));
+        return Err(b.err(arrays[0].1, format!("`{what}` joins arrays, found `{t}`")));
     }
-    let axis = crate::calls::axis_arg(b, &parts[0], rank, name == "stack")?;
+    let axis = crate::calls::axis_arg(b, axis, rank, name == "stack")?;
     for &(id, s) in &arrays[1..] {
         let t = b.ty(id).clone();
         if t.elem != t0.elem || t.rank() != rank {
             let (a, c) = (b.type_text(&t0), b.type_text(&t));
-            return Err(b.err(s, format!("mismatched types: `{name}!` of `{a}` and `{c}`")));
+            return Err(b.err(s, format!("mismatched types: `{what}` of `{a}` and `{c}`")));
         }
         for k in 0..rank {
             if name == "concatenate" && k == axis as usize {
@@ -471,7 +515,7 @@ pub(crate) fn lower_macro(b: &mut Builder, m: &syn::Macro) -> R<Val> {
                 let why =
                     if name == "stack" { "all arrays must have the same shape" } else { "the other axes must agree" };
                 return Err(
-                    b.err(s, format!("shapes {p} and {q} cannot be joined by `{name}!` along axis {axis}: {why}"))
+                    b.err(s, format!("shapes {p} and {q} cannot be joined by `{what}` along axis {axis}: {why}"))
                 );
             }
         }
@@ -534,4 +578,151 @@ pub(crate) fn lower_macro(b: &mut Builder, m: &syn::Macro) -> R<Val> {
         return Err(b.err(span, "internal error: empty join"));
     };
     generate(b, vars, out, body, span)
+}
+
+/// `array![a, b, ..]`, `array![[a, b], [c, d]]` (any depth): an array of constant shape whose
+/// elements are scalar expressions (constants, usually), lowered to a comprehension whose body
+/// selects the element by its index (lazily, one select per element). The element type is
+/// the first typed element's, which literals adopt; with literals only, floats take the
+/// kernel's float type (as `from_elem` does), integers `i64`.
+fn array_literal(b: &mut Builder, m: &syn::Macro) -> R<Val> {
+    let span = m.span();
+    let parts = m
+        .parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
+        .map_err(|e| b.err(e.span(), format!("expected `array![a, b, ..]` or `array![[a, b], [c, d]]`: {e}")))?;
+    let parts: Vec<&syn::Expr> = parts.iter().collect();
+    let mut shape = Vec::new();
+    let mut leaves = Vec::new();
+    // The rank: the nesting along the first entries; every level must nest alike.
+    let mut rank = 1;
+    let mut first = parts.first().copied();
+    while let Some(syn::Expr::Array(a)) = first {
+        rank += 1;
+        first = a.elems.first();
+    }
+    literal_leaves(b, &parts, 0, rank, &mut shape, &mut leaves, span)?;
+    if leaves.len() != shape.iter().product::<usize>() {
+        return Err(b.err(span, "inconsistent nesting in `array![..]`: every row of a level must have the same depth"));
+    }
+    let mut vals = Vec::with_capacity(leaves.len());
+    for e in &leaves {
+        vals.push((lower_expr(b, e)?, e.span()));
+    }
+    let elem = match vals.iter().find_map(|(v, _)| if let Val::Node(id) = v { Some(*id) } else { None }) {
+        Some(id) => b.ty(id).elem,
+        None if vals.iter().any(|(v, _)| matches!(v, Val::Lit(Literal::Float(_)))) => {
+            let d = default_elem(b);
+            if d.is_float() {
+                d
+            } else {
+                ElemTy::F64
+            }
+        }
+        None if vals.iter().all(|(v, _)| matches!(v, Val::Lit(Literal::Bool(_)))) => ElemTy::BOOL,
+        None => ElemTy::I64,
+    };
+    let mut nodes = Vec::with_capacity(vals.len());
+    for (v, s) in vals {
+        if let Val::Lit(l) = &v {
+            let fits = match l {
+                Literal::Float(_) => elem.is_float(),
+                Literal::Int(_) => !elem.is_bool(),
+                Literal::Bool(_) => elem.is_bool(),
+            };
+            if !fits {
+                let what = match l {
+                    Literal::Float(_) => "a floating-point number",
+                    Literal::Int(_) => "an integer",
+                    Literal::Bool(_) => "`bool`",
+                };
+                let w = b.elem_text(elem);
+                return Err(b.err(
+                    s,
+                    format!(
+                        "mismatched types: expected `{w}`, found {what} (every element of `array![..]` has one type)"
+                    ),
+                ));
+            }
+        }
+        let id = cast_lit(b, v, elem, s)?;
+        let t = b.ty(id).clone();
+        if t.rank() != 0 {
+            let t = b.type_text(&t);
+            return Err(b.err(s, format!("the elements of `array![..]` must be scalars, found `{t}`")));
+        }
+        if t.elem != elem {
+            let (w, f) = (b.elem_text(elem), b.elem_text(t.elem));
+            return Err(b.err(
+                s,
+                format!("mismatched types: expected `{w}`, found `{f}` (every element of `array![..]` has one type)"),
+            ));
+        }
+        nodes.push(id);
+    }
+    let vars: Vec<VarId> = shape.iter().map(|_| b.new_var()).collect();
+    let idx: Vec<NodeId> = vars.iter().map(|&v| index(b, v)).collect();
+    let body = select_element(b, &idx, &shape, &nodes, elem);
+    let extents = shape.iter().map(|n| Dim::Const(*n as u64)).collect();
+    generate(b, vars, extents, body, span)
+}
+
+/// The leaves of a nested `array!` literal in row-major order, and its shape; rows of one
+/// level must have one length, and every entry above the `rank`-th level is a `[..]` row.
+fn literal_leaves<'e>(
+    b: &mut Builder,
+    items: &[&'e syn::Expr],
+    depth: usize,
+    rank: usize,
+    shape: &mut Vec<usize>,
+    leaves: &mut Vec<&'e syn::Expr>,
+    span: Span,
+) -> R<()> {
+    if items.is_empty() {
+        return Err(b.err(span, "an empty `array![]` has no element type or length to build (use `Array1::zeros(0)`)"));
+    }
+    let nested = depth + 1 < rank;
+    match shape.get(depth) {
+        Some(&n) if n != items.len() => {
+            return Err(b.err(
+                span,
+                format!(
+                    "inconsistent lengths in `array![..]`: a row of {} element{} where the first has {n}",
+                    items.len(),
+                    plural(items.len())
+                ),
+            ))
+        }
+        Some(_) => {}
+        None => shape.push(items.len()),
+    }
+    for e in items {
+        match (e, nested) {
+            (syn::Expr::Array(a), true) => {
+                let inner: Vec<&syn::Expr> = a.elems.iter().collect();
+                literal_leaves(b, &inner, depth + 1, rank, shape, leaves, a.span())?;
+            }
+            (_, false) if !matches!(e, syn::Expr::Array(_)) => leaves.push(e),
+            _ => {
+                return Err(b.err(
+                    e.span(),
+                    "mixed rows and elements in `array![..]`: every entry of a level is a `[..]` row, or none is",
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `select(i0 == 0, <row 0>, select(i0 == 1, <row 1>, .. <last row>))`, recursively.
+fn select_element(b: &mut Builder, idx: &[NodeId], shape: &[usize], nodes: &[NodeId], elem: ElemTy) -> NodeId {
+    let Some((&n, inner)) = shape.split_first() else { return nodes[0] };
+    let step = nodes.len() / n.max(1);
+    let mut acc = select_element(b, &idx[1..], inner, &nodes[(n - 1) * step..], elem);
+    for k in (0..n - 1).rev() {
+        let row = select_element(b, &idx[1..], inner, &nodes[k * step..(k + 1) * step], elem);
+        let kk = int(b, k as i64);
+        let cond = i64_bin(b, BinOp::Eq, idx[0], kk);
+        acc = b.push(Op::Select(cond, row, acc), Type::scalar(elem));
+    }
+    acc
 }

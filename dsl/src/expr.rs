@@ -311,7 +311,7 @@ pub(crate) fn lower_expr(b: &mut Builder, e: &syn::Expr) -> R<Val> {
         E::Return(r) => Err(b.err(r.return_token.span, "unsupported syntax: `return` is not supported in kernels; end the body with the value")),
         E::Field(f) => Err(b.err(f.span(), "unsupported syntax: field access is not supported in kernels")),
         E::Range(r) => Err(b.err(r.span(), "a range is only allowed as the first argument of a range reduction like `sum(0..n, |i| ...)`")),
-        E::Array(a) => Err(b.err(a.span(), "array literals are not supported in kernels")),
+        E::Array(a) => Err(b.err(a.span(), "array literals `[a, b]` are not supported in kernels (write `array![a, b]`)")),
         other => Err(b.err(other.span(), "unsupported syntax in a kernel")),
     }
 }

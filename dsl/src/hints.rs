@@ -192,7 +192,7 @@ pub(crate) fn path_suggestion(text: &str) -> String {
         return " (kernels take `Array1::zeros`, `ones`, `from_elem`, `linspace`, `eye` and `from_shape_fn`, spelled `ArrayN::name` without a crate path)".into();
     }
     if text.ends_with("::concatenate") || text.ends_with("::stack") {
-        return " (write the macro form: `concatenate![Axis(a), x, y]` or `stack![Axis(a), x, y]`)".into();
+        return " (write `concatenate![Axis(a), x, y]`, `stack![Axis(a), x, y]` or `ndarray::concatenate(Axis(a), &[x.view(), y.view()])`)".into();
     }
     String::new()
 }

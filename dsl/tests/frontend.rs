@@ -594,3 +594,50 @@ fn constructors_reshapes_and_joins_are_comprehensions() {
     let (m, _) = first_error("fn k(x: Array1<f64>) -> Array1<f64> { x.fma(&x, &x) }");
     assert!(m.contains("`mul_add`"), "{m}");
 }
+
+#[test]
+fn array_literals_take_the_kernels_types_and_refuse_bad_forms() {
+    // Unsuffixed floats take the kernel's float type; the shape is the literal's.
+    let p = lower("fn k(x: Array2<f32>) -> Array2<f32> { &x + &array![[1.0, 2.0], [3.0, 4.0]] }");
+    let lit = p.nodes.iter().find(|n| matches!(n.op, Op::Generate { .. })).expect("a comprehension");
+    assert_eq!(lit.ty, Type::array(ElemTy::F32, vec![Dim::Const(2), Dim::Const(2)]));
+    // Integers are i64 unless a typed element says otherwise; a generic kernel's floats are F.
+    let p = lower("fn k(x: Array1<i64>) -> Array1<i64> { &x + &array![1, 2, 3] }");
+    assert_eq!(p.node(p.outputs[0]).ty.elem, ElemTy::I64);
+    let p = lower("fn k<F: Float>(x: Array1<F>) -> Array1<F> { &x * &array![0.5, 2.0] }");
+    assert_eq!(p.node(p.outputs[0]).ty.elem, ElemTy::Float);
+    let (m, _) = first_error("fn k(x: Array1<f32>) -> Array1<f32> { &x + &array![] }");
+    assert!(m.contains("empty `array![]`"), "{m}");
+    let (m, _) = first_error("fn k(x: Array2<f32>) -> Array2<f32> { &x + &array![[1.0, 2.0], 3.0] }");
+    assert!(m.contains("mixed rows and elements"), "{m}");
+    let (m, _) = first_error("fn k(x: Array3<i64>) -> Array3<i64> { &x + &array![[[1], [2]], [3, 4]] }");
+    assert!(m.contains("mixed rows and elements") || m.contains("inconsistent"), "{m}");
+    let (m, _) = first_error("fn k(x: Array1<f32>) -> Array1<f32> { &x + &array![x, x] }");
+    assert!(m.contains("must be scalars"), "{m}");
+    let (m, _) = first_error("fn k(x: Array1<f32>) -> Array1<f32> { &x + &[1.0, 2.0] }");
+    assert!(m.contains("write `array![a, b]`"), "{m}");
+}
+
+#[test]
+fn join_functions_are_the_macros() {
+    let forms = [
+        "ndarray::concatenate(Axis(0), &[x.view(), y.view()]).unwrap()",
+        "concatenate(Axis(0), &[x.view(), y.view()]).expect(\"fits\")",
+        "ndarray::concatenate(Axis(0), &[x.view(), y.view()])",
+        "concatenate![Axis(0), x, y]",
+    ];
+    let text = |p: &Program| p.to_string();
+    let want = text(&lower(&format!("fn k(x: Array2<f64>, y: Array2<f64>) -> Array2<f64> {{ {} }}", forms[3])));
+    for f in &forms[..3] {
+        let p = lower(&format!("fn k(x: Array2<f64>, y: Array2<f64>) -> Array2<f64> {{ {f} }}"));
+        assert_eq!(text(&p), want, "{f}");
+    }
+    let p = lower("fn k(x: Array1<f32>, y: Array1<f32>) -> Array2<f32> { ndarray::stack(Axis(1), &[x.view(), y.view()]).unwrap() }");
+    assert_eq!(p.node(p.outputs[0]).ty.shape[1], Dim::Const(2));
+    let (m, _) = first_error("fn k(x: Array1<f32>, y: Array1<f32>) -> Array1<f32> { concatenate(Axis(0), x) }");
+    assert!(m.contains("must be written out as a slice"), "{m}");
+    let (m, _) = first_error("fn k(x: Array1<f32>, y: Array1<f32>) -> Array1<f32> { concatenate(Axis(0), &[]) }");
+    assert!(m.contains("at least one array"), "{m}");
+    let (m, _) = first_error("fn k(x: Array1<f32>) -> Array1<f32> { other::concatenate(Axis(0), &[x.view()]) }");
+    assert!(m.contains("cannot find function"), "{m}");
+}

@@ -702,8 +702,13 @@ impl<'p> Vec_<'p> {
                     _ => return bad(),
                 }
             }
-            // The plan keeps `mul_add` out of vector loops.
-            Expr::MulAdd(..) => return bad(),
+            Expr::MulAdd(a, b, c) => {
+                let (x, y, z) = (self.vx(l, a, j, u)?, self.vx(l, b, j, u)?, self.vx(l, c, j, u)?);
+                if x.hi.is_some() || y.hi.is_some() || z.hi.is_some() {
+                    return bad();
+                }
+                VVal::one(self.mul_add(l, x.lo, y.lo, z.lo, x.t)?, x.t)
+            }
             Expr::Select(c, a, b) => {
                 let m = self.vx(l, c, j, u)?.lo;
                 let x = self.vx(l, a, j, u)?;

@@ -74,6 +74,33 @@ impl Vec_<'_> {
         Ok(acc)
     }
 
+    /// `x * y + z` rounded once, lane by lane (`mul_add`): the vector FMA instruction where
+    /// the host has FMA, else C99's correctly rounded `fma`/`fmaf` on each lane (a call per
+    /// lane: every live vector register is spilled around it, but the loop stays a vector
+    /// loop and the bits are the same).
+    pub(super) fn mul_add(
+        &self,
+        l: &mut Lower<'_, '_>,
+        x: Value,
+        y: Value,
+        z: Value,
+        t: DType,
+    ) -> Result<Value, CpuError> {
+        if l.fma {
+            return Ok(l.b.ins().fma(x, y, z));
+        }
+        let name = if t == DType::F32 { "fmaf" } else { "fma" };
+        let mut acc = x;
+        for lane in 0..self.plan.lanes() as u8 {
+            let xl = l.b.ins().extractlane(x, lane);
+            let yl = l.b.ins().extractlane(y, lane);
+            let zl = l.b.ins().extractlane(z, lane);
+            let r = l.call_libm(name, &[xl, yl, zl])?;
+            acc = l.b.ins().insertlane(acc, r, lane);
+        }
+        Ok(acc)
+    }
+
     pub(super) fn unary(&self, l: &mut Lower<'_, '_>, op: UnOp, x: Value, t: DType) -> Result<Value, CpuError> {
         Ok(match (op, t) {
             (UnOp::Neg, DType::F32 | DType::F64) => l.b.ins().fneg(x),

@@ -554,8 +554,15 @@ impl<'a> Planner<'a> {
                 let t = self.ty(a)?;
                 (self.fits(t) && t != DType::Bool).then_some(())
             }
-            // `mul_add` runs in scalar loops (one libm call or FMA instruction per element).
-            Expr::MulAdd(..) => None,
+            // `mul_add`: a vector FMA (or `fma` per lane without FMA instructions), one
+            // rounding either way.
+            Expr::MulAdd(a, b, c) => {
+                self.check(a)?;
+                self.check(b)?;
+                self.check(c)?;
+                let t = self.ty(a)?;
+                (t.is_float() && self.fits(t) && !self.plan.is_wide(t)).then_some(())
+            }
             Expr::Cast(to, a) => {
                 self.check(a)?;
                 let from = self.ty(a)?;

@@ -9,6 +9,7 @@
 mod blocked;
 mod columns;
 mod common;
+mod fma;
 mod gemm;
 mod golden;
 mod hand;

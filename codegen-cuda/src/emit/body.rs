@@ -5,6 +5,8 @@
 //! meaning differs from kiln's (integer overflow and division, casts, NaN-propagating
 //! `min`/`max`) goes through a prelude helper.
 
+mod scan;
+
 use super::{c_type, tiled, EmitError};
 use crate::emit::Mapping;
 use kiln_ir::loops::{BufId, Expr, Flag, Kernel, KernelHint, LoopProgram, Scalar, Stmt, Var};
@@ -25,6 +27,11 @@ pub(super) fn kernel(lp: &LoopProgram, k: &Kernel) -> R<(String, Mapping)> {
         e.vars.insert(*v, DType::I64);
     }
     let _ = writeln!(e.out, "extern \"C\" __global__ void {}(const KilnArgs args) {{", k.name);
+    if k.hint == KernelHint::Scan {
+        if let Some(mapping) = e.scan(k)? {
+            return Ok((e.out, mapping));
+        }
+    }
     let (may_tile, may_block) = mappings(k.hint);
     if let Some(c) = tiled::contraction(lp, k).filter(|_| may_tile) {
         e.tiled(k, &c)?;
@@ -40,12 +47,7 @@ pub(super) fn kernel(lp: &LoopProgram, k: &Kernel) -> R<(String, Mapping)> {
         let _ = writeln!(e.out, "  __shared__ {} kiln_red[32];", c_type(r.ty));
     }
     let extents = e.extents(k);
-    let len = if extents == 0 {
-        "1ll".to_string()
-    } else {
-        (0..extents).map(|i| format!("kiln_e{i}")).collect::<Vec<_>>().join(" * ")
-    };
-    let _ = writeln!(e.out, "  const long long kiln_len = {len};");
+    let _ = writeln!(e.out, "  const long long kiln_len = {};", len_expr(extents));
     // One iteration per thread (or block) is the common case: the grid covers the domain up to
     // 2^16 blocks. Unrolled, the loop only adds a 64-bit trip-count division and registers.
     e.out.push_str("  #pragma unroll 1\n");
@@ -59,10 +61,41 @@ pub(super) fn kernel(lp: &LoopProgram, k: &Kernel) -> R<(String, Mapping)> {
     e.split_index("kiln_i", &k.domain, 4);
     match reduce {
         None => e.stmts(&k.body, 2)?,
-        Some(r) => e.block_reduce(kb, &r)?,
+        Some(r) => e.block_reduce(kb, &r, 2)?,
     }
     e.out.push_str("  }\n}\n");
     Ok((e.out, mapping))
+}
+
+/// The product of the domain extents `kiln_e0 * kiln_e1 * ..` of a kernel with `extents` axes.
+fn len_expr(extents: usize) -> String {
+    if extents == 0 {
+        "1ll".to_string()
+    } else {
+        (0..extents).map(|i| format!("kiln_e{i}")).collect::<Vec<_>>().join(" * ")
+    }
+}
+
+/// The prelude's functor for a block-wide fold by `op` of `ty` values.
+fn op_functor(op: BinOp, ty: DType) -> &'static str {
+    match (op, ty.is_float()) {
+        (BinOp::Add, true) => "kiln_op_addf",
+        (BinOp::Add, false) => "kiln_op_add",
+        (BinOp::Mul, true) => "kiln_op_mulf",
+        (BinOp::Mul, false) => "kiln_op_mul",
+        (BinOp::Min, _) => "kiln_op_min",
+        _ => "kiln_op_max",
+    }
+}
+
+/// The identity of the block fold `op` on `ty` values.
+fn op_identity(op: BinOp, ty: DType) -> Scalar {
+    match op {
+        BinOp::Add => Scalar::zero(ty),
+        BinOp::Mul => Scalar::one(ty),
+        BinOp::Min => Scalar::max_value(ty),
+        _ => Scalar::min_value(ty),
+    }
 }
 
 /// Which mappings the schedule's hint lets a kernel take: `(tiled, block per point)`. Only a
@@ -217,52 +250,40 @@ impl Emitter<'_> {
         self.out.push('\n');
     }
 
-    /// The block-per-point body: the prefix `let`s, the reduction loop split across the
-    /// block's threads, the block reduction, and the rest of the body in thread 0.
-    fn block_reduce(&mut self, k: &Kernel, r: &BlockReduce) -> R<()> {
-        self.stmts(&k.body[..r.at], 2)?;
+    /// The block-per-point body at `d` (indentation steps): the prefix `let`s, the reduction
+    /// loop split across the block's threads, the block reduction, and the rest of the body in
+    /// thread 0.
+    fn block_reduce(&mut self, k: &Kernel, r: &BlockReduce, d: usize) -> R<()> {
+        self.stmts(&k.body[..r.at], d)?;
         let Some(Stmt::Mut { init, .. }) = k.body.get(r.at) else { return self.unsupported("block reduction") };
         let Some(Stmt::ForRange { var, extent, start, end, body }) = k.body.get(r.at + 1) else {
             return self.unsupported("block reduction");
         };
-        let identity = match r.op {
-            BinOp::Add => Scalar::zero(r.ty),
-            BinOp::Mul => Scalar::one(r.ty),
-            BinOp::Min => Scalar::max_value(r.ty),
-            _ => Scalar::min_value(r.ty),
-        };
-        let (ty, acc, id) = (c_type(r.ty), r.acc, constant(identity));
+        let (ty, acc, id) = (c_type(r.ty), r.acc, constant(op_identity(r.op, r.ty)));
         self.vars.insert(acc, r.ty);
         self.vars.insert(*var, DType::I64);
         // Thread 0 starts from the program's initial value, the others from the identity.
         let init = self.expr(init)?;
         if init == id {
-            self.line(2, &format!("{ty} {acc} = {init};"));
+            self.line(d, &format!("{ty} {acc} = {init};"));
         } else {
-            self.line(2, &format!("{ty} {acc} = threadIdx.x == 0 ? {init} : {id};"));
+            self.line(d, &format!("{ty} {acc} = threadIdx.x == 0 ? {init} : {id};"));
         }
         let (lo, hi, ext) = (self.expr(start)?, self.expr(end)?, self.dim(*extent));
-        self.line(2, "{");
-        self.line(3, &format!("const long long {var}_lo = kiln_max({lo}, 0ll), {var}_hi = kiln_min({hi}, {ext});"));
+        self.line(d, "{");
+        self.line(d + 1, &format!("const long long {var}_lo = kiln_max({lo}, 0ll), {var}_hi = kiln_min({hi}, {ext});"));
         self.line(
-            3,
+            d + 1,
             &format!("for (long long {var} = {var}_lo + threadIdx.x; {var} < {var}_hi; {var} += blockDim.x) {{"),
         );
-        self.stmts(body, 4)?;
-        self.line(3, "}");
-        self.line(2, "}");
-        let op = match (r.op, r.ty.is_float()) {
-            (BinOp::Add, true) => "kiln_op_addf",
-            (BinOp::Add, false) => "kiln_op_add",
-            (BinOp::Mul, true) => "kiln_op_mulf",
-            (BinOp::Mul, false) => "kiln_op_mul",
-            (BinOp::Min, _) => "kiln_op_min",
-            _ => "kiln_op_max",
-        };
-        self.line(2, &format!("{acc} = kiln_block_reduce({acc}, {id}, kiln_red, {op}());"));
-        self.line(2, "if (threadIdx.x == 0) {");
-        self.stmts(&k.body[r.at + 2..], 3)?;
-        self.line(2, "}");
+        self.stmts(body, d + 2)?;
+        self.line(d + 1, "}");
+        self.line(d, "}");
+        let op = op_functor(r.op, r.ty);
+        self.line(d, &format!("{acc} = kiln_block_reduce({acc}, {id}, kiln_red, {op}());"));
+        self.line(d, "if (threadIdx.x == 0) {");
+        self.stmts(&k.body[r.at + 2..], d + 1)?;
+        self.line(d, "}");
         Ok(())
     }
 

@@ -1,6 +1,6 @@
 //! The CUDA C prelude every emitted program starts with. NVRTC gets no headers (the wheel ships
 //! none), so everything the kernels use beyond CUDA's built-in math functions (`expf`, `logf`,
-//! `sinf`, ...) and intrinsics (`__shfl_down_sync`, `atomicOr`) is defined here, in plain C++
+//! `sinf`, ...) and intrinsics (`__shfl_down_sync`, `__shfl_up_sync`, `atomicOr`) is defined here, in plain C++
 //! that both NVRTC and a host C++ compiler (behind the simulator's host prelude) accept.
 //!
 //! The helpers implement `kiln_ir::loops::Scalar` semantics exactly: integer arithmetic wraps
@@ -133,6 +133,35 @@ __device__ __forceinline__ static T kiln_block_reduce(T v, T identity, T* smem, 
     v = lane < (blockDim.x >> 5) ? smem[lane] : identity;
     for (unsigned o = 16; o > 0; o >>= 1) v = op(v, __shfl_down_sync(0xffffffffu, v, o));
   }
+  __syncthreads();
+  return v;
+}
+
+// Block scans: the inclusive prefix of `v` over the block's threads in thread order, in every
+// thread, and the block's total in `*total`. Each warp scans by `__shfl_up_sync` (Hillis-Steele:
+// after the step of distance o, lane l holds the fold of lanes l - 2o + 1 ..= l); warp 0 scans
+// the warp totals the same way through shared memory; a thread of warp w > 0 then folds the
+// totals of warps 0..w in front of its own prefix. Every thread of the block must call it.
+template <class Op, class T>
+__device__ __forceinline__ static T kiln_block_scan(T v, T identity, T* smem, T* total, Op op) {
+  const unsigned lane = threadIdx.x & 31u, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  for (unsigned o = 1; o < 32; o <<= 1) {
+    const T u = __shfl_up_sync(0xffffffffu, v, o);
+    if (lane >= o) v = op(u, v);
+  }
+  if (lane == 31u) smem[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    T w = lane < warps ? smem[lane] : identity;
+    for (unsigned o = 1; o < 32; o <<= 1) {
+      const T u = __shfl_up_sync(0xffffffffu, w, o);
+      if (lane >= o) w = op(u, w);
+    }
+    if (lane < warps) smem[lane] = w;
+  }
+  __syncthreads();
+  if (warp > 0) v = op(smem[warp - 1], v);
+  *total = smem[warps - 1];
   __syncthreads();
   return v;
 }

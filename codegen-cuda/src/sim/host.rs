@@ -3,8 +3,8 @@
 //!
 //! The prelude turns CUDA's qualifiers into nothing, defines `dim3`, the thread and block
 //! indices, `__shared__` memory (a function-local `static`, shared by a block's threads because
-//! they run on one host thread, one block after another), `atomicOr`, `__syncthreads` and
-//! `__shfl_down_sync`. All of it is plain static state, so launches of one library are
+//! they run on one host thread, one block after another), `atomicOr`, `__syncthreads`,
+//! `__shfl_down_sync` and `__shfl_up_sync`. All of it is plain static state, so launches of one library are
 //! serialized by a lock (launches of different programs run in parallel).
 //!
 //! Blocks run one after another. In a kernel without barriers each thread of a block simply
@@ -177,6 +177,21 @@ static inline T __shfl_down_sync(unsigned mask, T v, unsigned delta, int width =
   kiln_to_sched(KILN_WAIT_WARP);
   T r = v;
   if ((t & 31u) + delta < 32u && t + delta < st->block_dim.x) memcpy(&r, &xch[t + delta], sizeof(T));
+  return r;
+}
+
+template <class T>
+static inline T __shfl_up_sync(unsigned mask, T v, unsigned delta, int width = 32) {
+  (void)mask; (void)width;
+  kiln_sim_state* st = &kiln_st;
+  if (!st->in_fiber) { st->error = 2; return v; }
+  const unsigned t = st->thread_idx.x;
+  unsigned long long* xch = st->xch[st->parity[t]];
+  st->parity[t] ^= 1;
+  memcpy(&xch[t], &v, sizeof(T));
+  kiln_to_sched(KILN_WAIT_WARP);
+  T r = v;
+  if ((t & 31u) >= delta) memcpy(&r, &xch[t - delta], sizeof(T));
   return r;
 }
 

@@ -1,10 +1,10 @@
 //! Golden text of the emitted CUDA C (insta snapshots, reviewed on change) for axpby,
-//! standardize (two-phase partial sums as block reductions) and nearest (a serial reduction
-//! per thread and an argmin with its flag), plus the prelude once; and the structure the
+//! standardize (two-phase partial sums as block reductions), nearest (a serial reduction
+//! per thread and an argmin with its flag) and a cumsum (block scans), plus the prelude once; and the structure the
 //! launchers rely on: one `extern "C" __global__` per kernel, no `#include`, the mapping and
 //! the argument layout.
 
-use crate::sim_common::{axpby, lowered, nearest, standardize, TILED_MATMUL, TILED_XTR};
+use crate::sim_common::{axpby, lowered, nearest, scan, standardize, TILED_MATMUL, TILED_XTR};
 use kiln_cuda::emit::{emit, Mapping, PRELUDE};
 use kiln_cuda::EmitError;
 use kiln_ir::loops::parse_loop_program;
@@ -39,6 +39,13 @@ fn standardize_cuda() {
 #[test]
 fn nearest_cuda() {
     insta::assert_snapshot!("nearest", program_text(&nearest()));
+}
+
+/// A `cumsum` along axis 0 of an f32 matrix: both scan kernels hold the block path (a block
+/// reduction of the chunk; the block scan with its carry) and the thread-per-point path.
+#[test]
+fn cumsum_cuda() {
+    insta::assert_snapshot!("cumsum", program_text(&scan(kiln_ir::ReduceOp::Sum, 0, kiln_ir::ElemTy::F32)));
 }
 
 #[test]

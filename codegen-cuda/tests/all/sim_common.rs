@@ -289,3 +289,14 @@ pub const TILED_IMM: &str = "program imm
 
 /// Every tiled program above.
 pub const TILED: [&str; 6] = [TILED_MATMUL, TILED_DISTS, TILED_XTR, TILED_BMM, TILED_MIXED, TILED_IMM];
+
+/// `x.scan(axis)` of an `[n, d]` matrix of `elem` by `op` (`cumsum`, `cumprod`, `cummax`,
+/// `cummin`): a scan's two kernels, chunk totals and chunk prefixes.
+pub fn scan(op: ReduceOp, axis: u32, elem: ElemTy) -> Program {
+    let mut p = Program::new("scan");
+    let (n, d) = (Dim::Sym(p.sym("n")), Dim::Sym(p.sym("d")));
+    let x = param(&mut p, "x", arr(elem, vec![n, d]));
+    let s = p.push(Op::Scan { op, arg: x, axis }, arr(elem, vec![n, d]));
+    p.outputs.push(s);
+    p
+}

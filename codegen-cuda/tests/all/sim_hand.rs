@@ -312,3 +312,57 @@ fn concurrent_launches_of_one_program_agree() {
         }
     });
 }
+
+/// Scans whose order cannot change their result (integer sums and products, float `max` and
+/// `min`) give the loop interpreter's bits on both paths of a scan kernel: one thread per
+/// (chunk, lane) on short axes, block scans (warp shuffles up, the warp totals' scan, a carry
+/// from tile to tile) from 2048 elements, at tile and warp edges, on every grid size.
+#[test]
+fn scans_take_block_scans_on_long_axes_and_keep_exact_results() {
+    use kiln_ir::{ElemTy, ReduceOp};
+    let cases = [
+        (ReduceOp::Sum, ElemTy::I64),
+        (ReduceOp::Prod, ElemTy::I64),
+        (ReduceOp::Max, ElemTy::F32),
+        (ReduceOp::Min, ElemTy::F64),
+    ];
+    for (op, elem) in cases {
+        for axis in [0u32, 1] {
+            let lp = lowered(&scan(op, axis, elem));
+            let sp = sim(&lp);
+            let kernels = &sp.program().kernels;
+            assert_eq!(kernels.len(), 2, "{op:?} {elem:?}: the totals and prefix kernels");
+            assert!(kernels.iter().all(|k| matches!(k.launch.mapping, Mapping::Scan { .. })), "{op:?} {elem:?}");
+            assert!(sp.program().source.contains("kiln_block_scan("), "the prefix kernel scans by blocks");
+            for len in [0usize, 1, 33, 2047, 2048, 2049, 64 * 256 + 7, 40_000] {
+                let shape = if axis == 0 { [len, 3] } else { [3, len] };
+                let syms = [shape[0] as i64, shape[1] as i64];
+                let block = kernels[1].launch.block_scan(&syms);
+                assert_eq!(block, Some(len >= 2048), "{op:?} {elem:?}: n = {len}");
+                let points = 64 * 3;
+                let want_len = if len >= 2048 { points } else { 1 };
+                assert_eq!(kernels[1].launch.len(&syms), Some(want_len), "blocks of the prefix kernel, n = {len}");
+                let x = f32s(&shape, len as u32 + axis);
+                let arg = match elem {
+                    ElemTy::I64 => Value::I64(x.mapv(|v| (v * 100.0) as i64)),
+                    ElemTy::F64 => Value::F64(x.mapv(f64::from)),
+                    _ => Value::F32(x),
+                };
+                let what = format!("{op:?} {elem:?} axis {axis} n = {len}");
+                let want = run_loops(&lp, std::slice::from_ref(&arg)).unwrap_or_else(|e| panic!("{what}: {e}"));
+                for opts in grids() {
+                    for (layout, a) in [("standard", arg.clone()), ("reversed", reversed(&arg))] {
+                        let want = if layout == "standard" {
+                            want.clone()
+                        } else {
+                            run_loops(&lp, std::slice::from_ref(&a)).unwrap_or_else(|e| panic!("{what}: {e}"))
+                        };
+                        let got = run_sim_with(&sp, &lp, std::slice::from_ref(&a), opts)
+                            .unwrap_or_else(|e| panic!("{what} ({opts:?}): {e}"));
+                        assert_eq!(got, want, "{what} {layout} ({opts:?})");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -261,3 +261,88 @@ pub fn diff_product_axis_and_mean_unwrap() {
     let err = int_diff(&Array1::<i64>::zeros(2)).unwrap_err();
     assert!(matches!(err, kiln::Error::Bind(_)), "{err}");
 }
+
+// ---- ndarray's function forms of the joins, and `array!` literals ----
+
+#[kernel]
+fn cat_fn(x: Array2<f64>, y: Array2<f64>) -> (Array2<f64>, Array2<f64>, Array2<f64>) {
+    let rows = ndarray::concatenate(Axis(0), &[x.view(), y.view()]).unwrap();
+    let cols = concatenate(Axis(1), &[x.view(), x.view()]).expect("same rows");
+    (rows, cols, ndarray::concatenate(Axis(0), &[y.view(), x.view(), y.view()]))
+}
+
+#[kernel]
+fn stack_fn(x: Array1<i64>, y: Array1<i64>) -> (Array2<i64>, Array2<i64>) {
+    (ndarray::stack(Axis(0), &[x.view(), y.view()]).unwrap(), stack(Axis(1), &[x.view(), y.view(), x.view()]).unwrap())
+}
+
+pub fn concatenate_and_stack_functions() {
+    let mut rng = Rng::new(404);
+    for (n, m, d) in [(0usize, 0usize, 2usize), (0, 2, 3), (1, 1, 1), (3, 4, 2), (2, 5, 0)] {
+        let x = rng.arr2_f64(n, d, -1.0, 1.0);
+        let y = rng.arr2_f64(m, d, -1.0, 1.0);
+        let (rows, cols, three) = cat_fn(&x, &y).unwrap();
+        assert_eq!(rows, kiln::ndarray::concatenate(NdAxis(0), &[x.view(), y.view()]).unwrap(), "rows {n}+{m}x{d}");
+        assert_eq!(cols, kiln::ndarray::concatenate(NdAxis(1), &[x.view(), x.view()]).unwrap(), "columns {n}x{d}");
+        let want = kiln::ndarray::concatenate(NdAxis(0), &[y.view(), x.view(), y.view()]).unwrap();
+        assert_eq!(three, want, "three operands");
+        let a = rng.arr1_i64(n, -9, 9);
+        let b = rng.arr1_i64(n, -9, 9);
+        let (s0, s1) = stack_fn(&a, &b).unwrap();
+        assert_eq!(s0, kiln::ndarray::stack(NdAxis(0), &[a.view(), b.view()]).unwrap(), "stack axis 0, n = {n}");
+        assert_eq!(s1, kiln::ndarray::stack(NdAxis(1), &[a.view(), b.view(), a.view()]).unwrap(), "stack axis 1");
+    }
+    // Strided operands.
+    let big = rng.arr2_f64(8, 6, -1.0, 1.0);
+    let (x, y) = (big.slice(s![..;3, 1..;2]), big.slice(s![1..4, ..;2]));
+    let (rows, ..) = cat_fn(x, y).unwrap();
+    assert_eq!(rows, kiln::ndarray::concatenate(NdAxis(0), &[x, y]).unwrap(), "concatenate of strided views");
+    // What ndarray's `Result` reports is a typed error at the call.
+    let err = cat_fn(&Array2::<f64>::zeros((2, 3)), &Array2::<f64>::zeros((2, 4))).unwrap_err();
+    assert!(matches!(err, kiln::Error::Bind(_)), "{err}");
+    let err = stack_fn(&Array1::<i64>::zeros(2), &Array1::<i64>::zeros(3)).unwrap_err();
+    assert!(matches!(err, kiln::Error::Bind(_)), "{err}");
+}
+
+#[kernel]
+fn literals(x: Array2<f32>) -> (Array2<f32>, Array1<f32>, Array2<i64>, Array1<bool>) {
+    let w = array![[1.0, -2.0, 0.5], [0.25, 3.0, -1.0]];
+    let b = array![0.5, f32::MAX, -f32::INFINITY];
+    let ints = array![[1, 2], [3, 4], [5, i64::MAX]];
+    (x.dot(&w.t()), &x.row(0) + &b, ints, array![true, false, true])
+}
+
+#[kernel]
+fn poly<F: Float>(x: Array1<F>) -> Array1<F> {
+    let c = array![1.0, 0.5, 0.25];
+    Array1::from_shape_fn(x.len(), |i| c[0] + x[i] * (c[1] + x[i] * c[2]))
+}
+
+#[kernel]
+fn cube(x: Array3<i64>) -> Array3<i64> {
+    &x + &array![[[1, 2], [3, 4]], [[5, 6], [7, 8]], [[9, 10], [11, 12]]]
+}
+
+pub fn array_literals_are_constants() {
+    let mut rng = Rng::new(405);
+    let w = kiln::ndarray::array![[1.0f32, -2.0, 0.5], [0.25, 3.0, -1.0]];
+    let b = kiln::ndarray::array![0.5f32, f32::MAX, -f32::INFINITY];
+    for n in [1usize, 4] {
+        let x = rng.arr2_f32(n, 3, -1.0, 1.0);
+        let (p, r, ints, flags) = literals(&x).unwrap();
+        let want = Array2::from_shape_fn((n, 2), |(i, j)| (0..3).map(|k| x[[i, k]] * w[[j, k]]).sum::<f32>());
+        assert_close(&p, &want, "x . w^T with a literal w");
+        assert_eq!(r, &x.row(0) + &b, "row plus a literal vector");
+        assert_eq!(ints, kiln::ndarray::array![[1i64, 2], [3, 4], [5, i64::MAX]]);
+        assert_eq!(flags, kiln::ndarray::array![true, false, true]);
+    }
+    for n in [0usize, 1, 9] {
+        let x = rng.arr1_f64(n, -2.0, 2.0);
+        assert_eq!(poly(&x).unwrap(), x.mapv(|v| 1.0 + v * (0.5 + v * 0.25)), "generic f64");
+        let x = rng.arr1_f32(n, -2.0, 2.0);
+        assert_eq!(poly(&x).unwrap(), x.mapv(|v| 1.0f32 + v * (0.5 + v * 0.25)), "generic f32");
+    }
+    let want = kiln::ndarray::Array3::from_shape_fn((3, 2, 2), |(i, j, k)| (i * 4 + j * 2 + k + 1) as i64);
+    let x = kiln::ndarray::Array3::from_shape_fn((3, 2, 2), |(i, j, k)| (i * 100 + j * 10 + k) as i64);
+    assert_eq!(cube(&x).unwrap(), &x + &want, "a rank-3 literal");
+}

@@ -90,3 +90,53 @@ pub fn mul_add_broadcasts_and_is_generic() {
         assert_eq!(horner(&x).unwrap(), want, "generic horner f32");
     }
 }
+
+#[kernel]
+fn fma_arrays_f32(a: Array1<f32>, b: Array1<f32>, c: Array1<f32>) -> Array1<f32> {
+    a.mul_add(&b, &c)
+}
+
+#[kernel]
+fn fma_rows(x: Array2<f32>, w: Array1<f32>, c: f32) -> Array2<f32> {
+    Array2::from_shape_fn(x.dim(), |(i, j)| x[[i, j]].mul_add(w[j], c))
+}
+
+/// f32 operands where one rounding and two differ, every other element: (1 + e)(1 - e) - 1.
+fn tricky_f32(n: usize, rng: &mut Rng) -> (Array1<f32>, Array1<f32>, Array1<f32>) {
+    let e = 2f32.powi(-13);
+    let a = Array1::from_shape_fn(n, |i| if i % 2 == 0 { 1.0 + e } else { rng.f64(-4.0, 4.0) as f32 });
+    let b = Array1::from_shape_fn(n, |i| if i % 2 == 0 { 1.0 - e } else { rng.f64(-4.0, 4.0) as f32 });
+    let c = Array1::from_shape_fn(n, |i| if i % 2 == 0 { -1.0 } else { rng.f64(-4.0, 4.0) as f32 });
+    (a, b, c)
+}
+
+/// `mul_add` in the CPU's vector loops (lengths past the vector blocks and their unrolled
+/// copies, with scalar tails; rows of a matrix; a stepped view, which takes the scalar loop):
+/// bit for bit `f32::mul_add`. On an x86-64 host with FMA the compiled code holds packed
+/// `vfmadd` instructions.
+pub fn mul_add_in_vector_loops_rounds_once() {
+    let mut rng = Rng::new(412);
+    let bits = |a: &Array1<f32>| a.mapv(f32::to_bits);
+    for n in [0usize, 3, 4, 17, 64, 1001, 4099] {
+        let (a, b, c) = tricky_f32(n, &mut rng);
+        let want = Array1::from_shape_fn(n, |i| a[i].mul_add(b[i], c[i]));
+        let got = fma_arrays_f32(&a, &b, &c).unwrap();
+        assert_eq!(bits(&got), bits(&want), "f32 mul_add n={n}");
+        if n > 0 {
+            assert_eq!(got[0], -(2f32.powi(-26)), "one rounding, not two");
+        }
+        let (x, w) = (rng.arr2_f32(3, n, -2.0, 2.0), rng.arr1_f32(n, -2.0, 2.0));
+        let want = Array2::from_shape_fn((3, n), |(i, j)| x[[i, j]].mul_add(w[j], 0.1));
+        assert_eq!(fma_rows(&x, &w, 0.1).unwrap().mapv(f32::to_bits), want.mapv(f32::to_bits), "rows, n={n}");
+    }
+    let (a, b, c) = tricky_f32(300, &mut rng);
+    let (va, vb, vc) = (a.slice(s![..;3]), b.slice(s![..;3]), c.slice(s![1..;3]));
+    let want = Array1::from_shape_fn(va.len(), |i| va[i].mul_add(vb[i], vc[i]));
+    assert_eq!(bits(&fma_arrays_f32(va, vb, vc).unwrap()), bits(&want), "stepped views");
+    #[cfg(target_arch = "x86_64")]
+    if kiln::Device::default_device() == kiln::Device::Cpu && std::is_x86_feature_detected!("fma") {
+        let asm = fma_arrays_f32::kernel().asm(None).unwrap();
+        let packed = asm.lines().any(|l| l.contains("vfmadd") && l.contains("ps"));
+        assert!(packed, "no packed FMA in the vector loop:\n{asm}");
+    }
+}

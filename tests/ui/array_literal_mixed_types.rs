@@ -1,0 +1,8 @@
+use kiln::prelude::*;
+
+#[kernel]
+fn k(x: Array1<f32>) -> Array1<f32> {
+    &x + &array![1.0, true]
+}
+
+fn main() {}
