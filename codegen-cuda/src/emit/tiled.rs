@@ -1,9 +1,9 @@
 //! Tiled contractions ([`Mapping::Tiled`]): a kernel of the GEMM shape
 //! `out[.., i, j] = g(reduce_l f(a[i, l], b[l, j]))` computes a block tile of outputs (128 x
 //! 128, 128 x 64, 64 x 128 or 64 x 64; see [`Shape`]) per block, each thread a grid of 8 x 8
-//! (or 4 x 4) of them, staging slices of its operands through double-buffered shared memory,
-//! so that each operand element read from global memory serves 64 or 128 outputs, and each
-//! value read from shared memory serves 8.
+//! (or 8 x 4, 4 x 4) of them, staging slices of its operands through double-buffered shared
+//! memory, so that each operand element read from global memory serves 64 or 128 outputs,
+//! and each value read from shared memory serves 8 (or 4).
 //!
 //! # Accepted kernels
 //!
@@ -32,8 +32,11 @@
 //! with 8 x 4 per thread (256 threads) when 64 outputs' state would not fit in registers (8-byte
 //! values, two accumulators); 64 x 64 with 4 x 4 per thread (256 threads) when both extents
 //! are at most 64, when 32 outputs' state would not fit either, or when the larger tiles'
-//! operands would not fit in shared memory. The mapping
-//! says which ([`Mapping::Tiled`]), and so does a comment at the top of the kernel.
+//! operands would not fit in shared memory. A loop body with loads that change with `l`
+//! (other than the operands: `w[l]`, `means[y[l], i]`) or index checks takes the 64 x 64 tile
+//! and a loop over the slice that is not unrolled (unrolled, NVVM issued every value's loads
+//! first and spilled). The mapping says which shape ([`Mapping::Tiled`]), and so does a
+//! comment at the top of the kernel.
 //!
 //! # Layout
 //!
@@ -71,9 +74,8 @@
 //!
 //! Per tile, step `s` (from 0 to the number of slices) issues slice `s`'s global loads into
 //! registers, computes slice `s - 1` from buffer `(s - 1) % 2` while they are in flight, then
-//! stores the registers to buffer `s % 2`; one barrier ends each step. (A separate prologue
-//! loading the first slice, the textbook form, kept its address arithmetic alive across the
-//! loop: 70 registers more.)
+//! stores the registers to buffer `s % 2`; one barrier ends each step. (One copy of the
+//! loading and storing code, where the textbook form has a prologue for the first slice.)
 
 use super::body::{constant, Emitter};
 use super::{c_type, EmitError, Mapping};
@@ -92,7 +94,7 @@ const PAD: usize = 4;
 /// The most 32-bit registers the per-output state and operand values of a thread's outputs
 /// may take by [`Shape::registers`]'s estimate when there are more than 16 of them: ptxas
 /// then needs about 90 more for addresses, the prefetched slice and loop counters (f32 8 x 8,
-/// estimated 80: 176 registers), and 255 is the limit (f64 8 x 8, estimated 160: 248-255
+/// estimated 80: 163-176 registers), and 255 is the limit (f64 8 x 8, estimated 160: 248-255
 /// registers and spills).
 const REGISTER_BUDGET: usize = 128;
 
@@ -242,6 +244,10 @@ pub(super) struct Contraction {
     at: usize,
     operands: Vec<Operand>,
     shape: Shape,
+    /// Whether every load of the loop body that is not an operand is the same for every
+    /// `l` (no checks either): only then is the loop over a slice unrolled (NVVM issues an
+    /// unrolled loop's loads first, one register each per value of `l`).
+    unroll: bool,
 }
 
 impl Contraction {
@@ -310,14 +316,21 @@ pub(super) fn contraction(lp: &LoopProgram, k: &Kernel) -> Option<Contraction> {
     {
         return None;
     }
-    let shape = choose_shape(lp, k, at, &operands)?;
-    Some(Contraction { at, operands, shape })
+    let extra = other_loads(lp, body, &operands, (k.domain[n - 2].0, k.domain[n - 1].0, l));
+    let shape = choose_shape(lp, k, at, &operands, extra)?;
+    Some(Contraction { at, operands, shape, unroll: extra.is_some() })
 }
 
 /// The first shape, in order of preference (by the extents of the rows and columns where
 /// they are constants), whose operands fit in shared memory and whose per-output state fits
 /// in registers (4 x 4 per thread always does, as it did before 8 x 8).
-fn choose_shape(lp: &LoopProgram, k: &Kernel, at: usize, operands: &[Operand]) -> Option<Shape> {
+fn choose_shape(
+    lp: &LoopProgram,
+    k: &Kernel,
+    at: usize,
+    operands: &[Operand],
+    extra: Option<(usize, usize)>,
+) -> Option<Shape> {
     let n = k.domain.len();
     let small = |d: Dim| matches!(d, Dim::Const(c) if c <= 64);
     let preferred = match (small(k.domain[n - 2].1), small(k.domain[n - 1].1)) {
@@ -336,11 +349,69 @@ fn choose_shape(lp: &LoopProgram, k: &Kernel, at: usize, operands: &[Operand]) -
             _ => None,
         })
         .sum();
+    // Loads that change with `l` (or checks) in the body: the small tile, as before 8 x 8.
+    let Some((row_words, col_words)) = extra else {
+        return [SMALL, SHALLOW].into_iter().find(|s| s.shared_bytes(lp, operands) <= SHARED_BUDGET);
+    };
     let mid = Some(MID).filter(|_| preferred != SMALL);
     [Some(preferred), mid, Some(SMALL), Some(SHALLOW)].into_iter().flatten().find(|s| {
-        s.shared_bytes(lp, operands) <= SHARED_BUDGET
-            && (s.per_row * s.per_col <= 16 || s.registers(lp, operands, words) <= REGISTER_BUDGET)
+        let registers = s.registers(lp, operands, words) + s.per_row * row_words + s.per_col * col_words;
+        s.shared_bytes(lp, operands) <= SHARED_BUDGET && (s.per_row * s.per_col <= 16 || registers <= REGISTER_BUDGET)
     })
+}
+
+/// The 32-bit words of the loads in the loop body other than operands that each of a
+/// thread's rows and columns holds: a load indexed by the row (`s[i]`) is one value per row,
+/// by the column one per column, by batch variables only one for all. `None` when such a
+/// load changes with `l` or with a value the body computes, reads both the row and the
+/// column, or the body checks an index.
+fn other_loads(
+    lp: &LoopProgram,
+    body: &[Stmt],
+    operands: &[Operand],
+    (row, col, l): (Var, Var, Var),
+) -> Option<(usize, usize)> {
+    let mut local = vec![];
+    body.iter().for_each(|s| s.walk(&mut |s| local.extend(s.defined_var())));
+    let mut seen: Vec<(BufId, Vec<Expr>)> = vec![];
+    let (mut rows, mut cols, mut ok) = (0, 0, true);
+    for s in body {
+        s.walk(&mut |s| {
+            for e in s.exprs() {
+                e.walk(&mut |e| match e {
+                    Expr::Check(..) => ok = false,
+                    Expr::Load { buf, idx } => {
+                        let staged = operands.iter().any(|o| {
+                            o.buf == *buf
+                                && o.idx.len() == idx.len()
+                                && o.idx.iter().zip(idx).all(|(a, b)| *b == Expr::Var(*a))
+                        });
+                        if staged || seen.iter().any(|(b, i)| b == buf && i == idx) {
+                            return;
+                        }
+                        seen.push((*buf, idx.clone()));
+                        let (mut r, mut c) = (false, false);
+                        for x in idx {
+                            x.for_each_var(&mut |v| {
+                                ok &= v != l && !local.contains(&v);
+                                r |= v == row;
+                                c |= v == col;
+                            });
+                        }
+                        let words = reg_words(lp.buffers[buf.index()].dtype);
+                        match (r, c) {
+                            (true, true) => ok = false,
+                            (true, false) => rows += words,
+                            (false, true) => cols += words,
+                            (false, false) => {}
+                        }
+                    }
+                    _ => {}
+                });
+            }
+        });
+    }
+    ok.then_some((rows, cols))
 }
 
 /// Whether any statement of `stmts` reads or assigns `v`.
@@ -690,7 +761,7 @@ impl Emitter<'_> {
         self.line(4, &format!("const long long kiln_k0 = kiln_lo + (kiln_sl - 1) * {tk};"));
         self.line(4, &format!("const int kiln_kn = (int)kiln_min(kiln_hi - kiln_k0, {tk}ll);"));
         self.line(4, &format!("if (kiln_kn == {tk}) {{"));
-        self.line(5, "#pragma unroll");
+        self.line(5, if c.unroll { "#pragma unroll" } else { "#pragma unroll 1" });
         self.line(5, &format!("for (int kiln_kk = 0; kiln_kk < {tk}; ++kiln_kk) {{"));
         self.step(c, l, body, 6)?;
         self.line(5, "}");

@@ -166,7 +166,10 @@ fn only_contractions_are_tiled() {
     // Tiled: both operand layouts on either side, extra loads, a pure prefix, any epilogue.
     assert_eq!(case(&loop_of("mul(load a[v0, v3], load b[v3, v1])", store)), TILED);
     assert_eq!(case(&loop_of("powi.2(sub(load a[v0, v3], load c[v1, v3]))", store)), TILED);
-    assert_eq!(case(&loop_of("mul(mul(load a[v0, v3], load c[v1, v3]), add(load w[v3], load s[v0]))", store)), TILED);
+    // (A load that changes with `l`, `w[v3]`: the 64 x 64 tile, 4 x 4 per thread; one per row,
+    // `s[v0]`, fits beside 8 x 4.)
+    assert_eq!(case(&loop_of("mul(mul(load a[v0, v3], load c[v1, v3]), add(load w[v3], load s[v0]))", store)), SMALL);
+    assert_eq!(case(&loop_of("mul(mul(load a[v0, v3], load c[v1, v3]), load s[v0])", store)), TILED);
     let prefix = "    let v9: i64 = add(v0, v1)\n";
     assert_eq!(case(&format!("{prefix}{}", loop_of("mul(load a[v0, v3], load b[v3, v1])", store))), TILED);
     let guarded = "    if lt(v2, f64:0.0) {\n      store out0[v0, v1] = load e[v0, v1]\n    } else {\n      store out0[v0, v1] = v2\n    }";
