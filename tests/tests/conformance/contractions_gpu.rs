@@ -214,3 +214,20 @@ pub fn boolean_masked_sums_at_tile_edges() {
         });
     }
 }
+
+/// Every contraction above is a tiled kernel on CUDA (the shape each takes is in its first
+/// line), so the cases run the tiles rather than a grid-stride fallback. Device-independent:
+/// it reads the CUDA C each kernel compiles to.
+pub fn fused_contractions_take_the_tiled_mapping() {
+    let cases = [
+        ("gpu_rbf", gpu_rbf::kernel().cuda(None), "128 x 128 outputs per block, 8 x 8 per thread"),
+        ("gpu_nearest", gpu_nearest::kernel().cuda(None), "128 x 64 outputs per block, 8 x 4 per thread"),
+        ("gpu_centred_gram", gpu_centred_gram::kernel().cuda(None), "128 x 64 outputs per block, 8 x 4 per thread"),
+        ("gpu_int_product", gpu_int_product::kernel().cuda(None), "128 x 128 outputs per block, 8 x 8 per thread"),
+        ("gpu_masked_sums", gpu_masked_sums::kernel().cuda(None), "128 x 64 outputs per block, 8 x 4 per thread"),
+    ];
+    for (name, cuda, shape) in cases {
+        let cuda = cuda.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(cuda.contains(&format!("// tiled contraction: {shape}")), "{name} is not tiled as {shape}:\n{cuda}");
+    }
+}

@@ -196,6 +196,7 @@ conformance! {
     contractions_gpu::centred_gram_over_the_rows_at_tile_edges,
     contractions_gpu::integer_product_at_tile_edges,
     contractions_gpu::boolean_masked_sums_at_tile_edges,
+    contractions_gpu::fused_contractions_take_the_tiled_mapping,
     errors::shape_mismatch_names_parameter_and_shapes,
     errors::dot_inner_dimension_mismatch,
     errors::dynamic_call_wrong_dtype_rank_and_count,
