@@ -47,8 +47,11 @@
 //! shared memory `[l][row or column]` (padded by 4 elements against bank conflicts, rows
 //! 16-byte aligned), two buffers of it.
 //!
-//! Staging loads from global memory are 16-byte vectors (`float4`/`double2`-sized
-//! `kiln_vec<T, N>`) when the operand allows, checked at run time: the axis of `l` (or of the
+//! Each thread stages runs of 4 (8-byte types: 2) consecutive elements of an operand along
+//! `l`, or along its rows or columns, whichever has stride 1 (the later axis when neither
+//! has: contiguous in a row-major buffer). The runs are 16-byte vector loads from global
+//! memory (`float4`/`double2`-sized `kiln_vec<T, N>`) when the operand allows, checked at run
+//! time: the axis of `l` (or of the
 //! rows or columns) has stride 1, every other stride is a multiple of the vector width, the
 //! base address is aligned, and the slice is whole (a full tile on the operand's side, `depth`
 //! values of `l`, starting at a multiple of the width). Otherwise each thread loads scalars:
@@ -491,6 +494,8 @@ struct Staging {
     width: usize,
     /// Elements per thread per slice.
     elems: usize,
+    /// Rows (columns) of the tile on its side.
+    len: usize,
     /// The extent variable of its side (`kiln_e{i}`), the tile's first row or column, whether
     /// that side of the tile is full.
     ext: String,
@@ -684,6 +689,7 @@ impl Emitter<'_> {
             at,
             width: vector_width(t).min(elems),
             elems,
+            len: s.len(o.side),
             ext: format!("kiln_e{ext}"),
             base,
             full,
@@ -694,7 +700,10 @@ impl Emitter<'_> {
     /// along `l` (`kiln_vl{s}`) or along its rows or columns (`kiln_vs{s}`).
     fn vector_checks(&mut self, c: &Contraction, staging: &[Staging], depth: usize) {
         for (i, (o, st)) in c.operands.iter().zip(staging).enumerate() {
+            // Without vectors, runs along the later axis (the contiguous one if row-major).
+            let later = if o.side_pos < o.l_pos { "true" } else { "false" };
             if st.width < 2 {
+                self.line(depth, &format!("const bool kiln_la{i} = {later};"));
                 continue;
             }
             let b = &self.lp.buffers[o.buf.index()].name;
@@ -708,6 +717,7 @@ impl Emitter<'_> {
             };
             self.line(depth, &format!("const bool kiln_vl{i} = {};", along(o.l_pos)));
             self.line(depth, &format!("const bool kiln_vs{i} = {};", along(o.side_pos)));
+            self.line(depth, &format!("const bool kiln_la{i} = kiln_vl{i} || (!kiln_vs{i} && {later});"));
         }
     }
 
@@ -730,7 +740,6 @@ impl Emitter<'_> {
         );
         for (i, st) in staging.iter().enumerate() {
             self.line(2, &format!("{} kiln_p{i}[{}];", st.ty, st.elems));
-            self.line(2, &format!("int kiln_m{i} = 0;"));
             if st.width >= 2 {
                 // Vectors along `l` start at multiples of the width only if the range does.
                 let (w, f) = (st.width, st.full);
@@ -773,8 +782,8 @@ impl Emitter<'_> {
         self.line(4, "}");
         self.line(3, "}");
         self.line(3, "if (kiln_sl < kiln_ns) {");
-        for (i, (o, st)) in c.operands.iter().zip(staging).enumerate() {
-            self.put(i, o, st, s, "(int)(kiln_sl & 1)", 4);
+        for (i, st) in staging.iter().enumerate() {
+            self.put(i, st, s, "(int)(kiln_sl & 1)", 4);
         }
         self.line(3, "}");
         self.line(3, "__syncthreads();");
@@ -840,98 +849,97 @@ impl Emitter<'_> {
     }
 
     /// Issue operand `i`'s global loads of the slice starting at `kiln_fk` (`kiln_fn` values
-    /// of `l`) into `kiln_p{i}`, and say how they were taken in `kiln_m{i}` (1: vectors along
-    /// `l`, 2: vectors along the side, 0: scalars).
+    /// of `l`) into `kiln_p{i}`: each thread takes runs of `width` elements along `l`
+    /// (`kiln_la{i}`) or along the rows (columns), as 16-byte vectors where the slice allows,
+    /// else as scalars, guarded only on edge tiles and the last slice. Every path of a run
+    /// reads from the same row base, so only one 64-bit address per run stays live.
     fn fetch(&mut self, i: usize, o: &Operand, st: &Staging, s: Shape, depth: usize) {
-        let (tk, len, nt) = (s.depth, s.len(o.side), s.threads());
-        let (base, at, full) = (st.base, &st.at, st.full);
+        let (tk, len, nt, w) = (s.depth, s.len(o.side), s.threads(), st.width);
+        let (base, at, full, ext, zero) = (st.base, &st.at, st.full, &st.ext, &st.zero);
+        let vt = format!("kiln_vec<{}, {w}>", st.ty);
         let d = depth + 1;
-        if st.width >= 2 {
-            let w = st.width;
-            let vt = format!("kiln_vec<{}, {w}>", st.ty);
-            for (mode, cond, place) in [
-                (1, format!("kiln_va{i}"), format!("kiln_p = kiln_u / {}, kiln_q = kiln_u % {} * {w}", tk / w, tk / w)),
-                (
-                    2,
-                    format!("kiln_vb{i}"),
-                    format!("kiln_q = kiln_u / {}, kiln_p = kiln_u % {} * {w}", len / w, len / w),
-                ),
-            ] {
-                let kw = if mode == 1 { "if" } else { "} else if" };
-                self.line(depth, &format!("{kw} (kiln_fn == {tk} && {cond}) {{"));
-                self.line(d, &format!("kiln_m{i} = {mode};"));
-                self.line(d, "#pragma unroll");
-                self.line(d, &format!("for (int kiln_w = 0; kiln_w < {}; ++kiln_w) {{", st.elems / w));
-                self.line(d + 1, &format!("const int kiln_u = (int)threadIdx.x + {nt} * kiln_w;"));
-                self.line(d + 1, &format!("const int {place};"));
-                self.line(d + 1, &format!("const long long kiln_g = {base} + kiln_p, kiln_l = kiln_fk + kiln_q;"));
-                self.line(d + 1, &format!("const {vt} kiln_x = *reinterpret_cast<const {vt}*>(&{at});"));
-                self.line(d + 1, "#pragma unroll");
-                self.line(d + 1, &format!("for (int kiln_e = 0; kiln_e < {w}; ++kiln_e) kiln_p{i}[kiln_w * {w} + kiln_e] = kiln_x.v[kiln_e];"));
-                self.line(d, "}");
-            }
-            self.line(depth, &format!("}} else if (kiln_fn == {tk} && {full}) {{"));
-        } else {
-            self.line(depth, &format!("if (kiln_fn == {tk} && {full}) {{"));
-        }
-        // Scalars: neighbouring threads take neighbouring elements along the later of the two
-        // axes, the contiguous one of a row-major buffer.
-        let place = if o.side_pos < o.l_pos {
-            format!("kiln_p = kiln_x / {tk}, kiln_q = kiln_x % {tk}")
-        } else {
-            format!("kiln_p = kiln_x % {len}, kiln_q = kiln_x / {len}")
-        };
-        for guarded in [false, true] {
-            if guarded {
-                self.line(depth, "} else {");
-            }
-            self.line(d, &format!("kiln_m{i} = 0;"));
+        for along_l in [true, false] {
+            let head = if along_l { format!("if (kiln_la{i}) {{") } else { "} else {".to_string() };
+            self.line(depth, &head);
             self.line(d, "#pragma unroll");
-            self.line(d, &format!("for (int kiln_w = 0; kiln_w < {}; ++kiln_w) {{", st.elems));
-            self.line(d + 1, &format!("const int kiln_x = (int)threadIdx.x + {nt} * kiln_w;"));
-            self.line(d + 1, &format!("const int {place};"));
-            if guarded {
-                // Past the edge: the last row (column) again, and no load past the end of `l`.
-                let ext = &st.ext;
+            self.line(d, &format!("for (int kiln_w = 0; kiln_w < {}; ++kiln_w) {{", st.elems / w));
+            self.line(d + 1, &format!("const int kiln_u = (int)threadIdx.x + {nt} * kiln_w;"));
+            if along_l {
                 self.line(
                     d + 1,
-                    &format!(
-                        "const long long kiln_g = kiln_min({base} + kiln_p, {ext} - 1), kiln_l = kiln_fk + kiln_q;"
-                    ),
+                    &format!("const int kiln_p = kiln_u / {}, kiln_q = kiln_u % {} * {w};", tk / w, tk / w),
                 );
-                self.line(d + 1, &format!("kiln_p{i}[kiln_w] = kiln_q < kiln_fn ? {at} : {};", st.zero));
             } else {
-                self.line(d + 1, &format!("const long long kiln_g = {base} + kiln_p, kiln_l = kiln_fk + kiln_q;"));
-                self.line(d + 1, &format!("kiln_p{i}[kiln_w] = {at};"));
+                self.line(
+                    d + 1,
+                    &format!("const int kiln_q = kiln_u / {}, kiln_p = kiln_u % {} * {w};", len / w, len / w),
+                );
             }
+            let into = format!("kiln_p{i}[kiln_w * {w} + kiln_e]");
+            let vector = if along_l { format!("kiln_va{i}") } else { format!("kiln_vb{i}") };
+            let d2 = d + 2;
+            if w >= 2 {
+                self.line(d + 1, &format!("if (kiln_fn == {tk} && {vector}) {{"));
+                self.line(d2, &format!("const long long kiln_g = {base} + kiln_p, kiln_l = kiln_fk + kiln_q;"));
+                self.line(d2, &format!("const {vt} kiln_x = *reinterpret_cast<const {vt}*>(&{at});"));
+                self.line(d2, "#pragma unroll");
+                self.line(d2, &format!("for (int kiln_e = 0; kiln_e < {w}; ++kiln_e) {into} = kiln_x.v[kiln_e];"));
+                self.line(d + 1, &format!("}} else if (kiln_fn == {tk} && {full}) {{"));
+            } else {
+                self.line(d + 1, &format!("if (kiln_fn == {tk} && {full}) {{"));
+            }
+            // Scalars, unguarded (a full tile, a whole slice), then guarded: rows (columns)
+            // past the edge clamped to the last one, no load past the end of `l`.
+            for guarded in [false, true] {
+                if guarded {
+                    self.line(d + 1, "} else {");
+                }
+                self.line(d2, "#pragma unroll");
+                self.line(d2, &format!("for (int kiln_e = 0; kiln_e < {w}; ++kiln_e) {{"));
+                let (g, l, ok) = match (along_l, guarded) {
+                    (true, false) => (format!("{base} + kiln_p"), "kiln_fk + kiln_q + kiln_e", None),
+                    (true, true) => (
+                        format!("kiln_min({base} + kiln_p, {ext} - 1)"),
+                        "kiln_fk + kiln_q + kiln_e",
+                        Some("kiln_q + kiln_e"),
+                    ),
+                    (false, false) => (format!("{base} + kiln_p + kiln_e"), "kiln_fk + kiln_q", None),
+                    (false, true) => {
+                        (format!("kiln_min({base} + kiln_p + kiln_e, {ext} - 1)"), "kiln_fk + kiln_q", Some("kiln_q"))
+                    }
+                };
+                self.line(d2 + 1, &format!("const long long kiln_g = {g}, kiln_l = {l};"));
+                match ok {
+                    None => self.line(d2 + 1, &format!("{into} = {at};")),
+                    Some(q) => self.line(d2 + 1, &format!("{into} = {q} < kiln_fn ? {at} : {zero};")),
+                }
+                self.line(d2, "}");
+            }
+            self.line(d + 1, "}");
             self.line(d, "}");
         }
         self.line(depth, "}");
     }
 
     /// Store operand `i`'s fetched slice to buffer `buf` in the layout its loads took.
-    fn put(&mut self, i: usize, o: &Operand, st: &Staging, s: Shape, buf: &str, depth: usize) {
-        let (tk, len, nt) = (s.depth, s.len(o.side), s.threads());
+    fn put(&mut self, i: usize, st: &Staging, s: Shape, buf: &str, depth: usize) {
+        let (tk, nt, w) = (s.depth, s.threads(), st.width);
+        let len = st.len;
+        let vt = format!("kiln_vec<{}, {w}>", st.ty);
         let d = depth + 1;
-        if st.width >= 2 {
-            let w = st.width;
-            let vt = format!("kiln_vec<{}, {w}>", st.ty);
-            self.line(depth, &format!("if (kiln_m{i} == 1) {{"));
-            self.line(d, "#pragma unroll");
-            self.line(d, &format!("for (int kiln_w = 0; kiln_w < {}; ++kiln_w) {{", st.elems / w));
-            self.line(d + 1, &format!("const int kiln_u = (int)threadIdx.x + {nt} * kiln_w;"));
-            self.line(d + 1, &format!("const int kiln_p = kiln_u / {}, kiln_q = kiln_u % {} * {w};", tk / w, tk / w));
-            self.line(d + 1, "#pragma unroll");
-            self.line(
-                d + 1,
-                &format!("for (int kiln_e = 0; kiln_e < {w}; ++kiln_e) kiln_s{i}[{buf}][kiln_q + kiln_e][kiln_p] = kiln_p{i}[kiln_w * {w} + kiln_e];"),
-            );
-            self.line(d, "}");
-            self.line(depth, &format!("}} else if (kiln_m{i} == 2) {{"));
-            self.line(d, "#pragma unroll");
-            self.line(d, &format!("for (int kiln_w = 0; kiln_w < {}; ++kiln_w) {{", st.elems / w));
-            self.line(d + 1, &format!("const int kiln_u = (int)threadIdx.x + {nt} * kiln_w;"));
-            self.line(d + 1, &format!("const int kiln_q = kiln_u / {}, kiln_p = kiln_u % {} * {w};", len / w, len / w));
+        self.line(depth, "#pragma unroll");
+        self.line(depth, &format!("for (int kiln_w = 0; kiln_w < {}; ++kiln_w) {{", st.elems / w));
+        self.line(d, &format!("const int kiln_u = (int)threadIdx.x + {nt} * kiln_w;"));
+        self.line(d, &format!("if (kiln_la{i}) {{"));
+        self.line(d + 1, &format!("const int kiln_p = kiln_u / {}, kiln_q = kiln_u % {} * {w};", tk / w, tk / w));
+        self.line(d + 1, "#pragma unroll");
+        self.line(
+            d + 1,
+            &format!("for (int kiln_e = 0; kiln_e < {w}; ++kiln_e) kiln_s{i}[{buf}][kiln_q + kiln_e][kiln_p] = kiln_p{i}[kiln_w * {w} + kiln_e];"),
+        );
+        self.line(d, "} else {");
+        self.line(d + 1, &format!("const int kiln_q = kiln_u / {}, kiln_p = kiln_u % {} * {w};", len / w, len / w));
+        if w >= 2 {
             self.line(d + 1, &format!("{vt} kiln_x;"));
             self.line(d + 1, "#pragma unroll");
             self.line(
@@ -941,21 +949,9 @@ impl Emitter<'_> {
                 ),
             );
             self.line(d + 1, &format!("*reinterpret_cast<{vt}*>(&kiln_s{i}[{buf}][kiln_q][kiln_p]) = kiln_x;"));
-            self.line(d, "}");
-            self.line(depth, "} else {");
         } else {
-            self.line(depth, "{");
+            self.line(d + 1, &format!("kiln_s{i}[{buf}][kiln_q][kiln_p] = kiln_p{i}[kiln_w];"));
         }
-        let place = if o.side_pos < o.l_pos {
-            format!("kiln_p = kiln_x / {tk}, kiln_q = kiln_x % {tk}")
-        } else {
-            format!("kiln_p = kiln_x % {len}, kiln_q = kiln_x / {len}")
-        };
-        self.line(d, "#pragma unroll");
-        self.line(d, &format!("for (int kiln_w = 0; kiln_w < {}; ++kiln_w) {{", st.elems));
-        self.line(d + 1, &format!("const int kiln_x = (int)threadIdx.x + {nt} * kiln_w;"));
-        self.line(d + 1, &format!("const int {place};"));
-        self.line(d + 1, &format!("kiln_s{i}[{buf}][kiln_q][kiln_p] = kiln_p{i}[kiln_w];"));
         self.line(d, "}");
         self.line(depth, "}");
     }
