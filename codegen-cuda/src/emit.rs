@@ -5,8 +5,9 @@
 //! A program becomes one translation unit: the [`prelude`](PRELUDE) (no `#include`: NVRTC
 //! gets no headers), one argument struct `KilnArgs`, and one
 //! `extern "C" __global__ void name(const KilnArgs args)` per loop kernel, launched with
-//! [`BLOCK`] threads per block in one dimension (`blockDim.x`; `gridDim.x` from
-//! [`LaunchShape::grid_dim`]).
+//! [`LaunchShape::block_dim`] threads per block in one dimension (`blockDim.x`: [`BLOCK`], or
+//! a tiled kernel's own count; `gridDim.x` from [`LaunchShape::grid_dim`]). A program with a
+//! tiled kernel also defines `kiln_vec<T, N>`, N elements loaded as one aligned vector.
 //!
 //! Kernels carry no `__launch_bounds__`. Told that a block has at most 256 threads
 //! (`.maxntid 256` in the PTX), ptxas 13.5 trades spills for occupancy: a kernel that needs a
@@ -34,8 +35,9 @@
 //! reduction) gives each domain point a whole block, whose threads split the reduction range,
 //! combine with warp shuffles and shared memory, and let thread 0 finish the body. A
 //! [`Mapping::Tiled`] kernel (a contraction, the GEMM shape; see [`tiled`]) gives each block a
-//! tile of 64 x 64 points and stages its operands through shared memory. All use `long long`
-//! indices throughout.
+//! tile of up to 128 x 128 points (8 x 8 per thread) and stages its operands through
+//! double-buffered shared memory; it is launched with as many threads as its tile has threads
+//! ([`Mapping::threads`]), the others with [`BLOCK`]. All use `long long` indices throughout.
 
 mod body;
 mod prelude;
@@ -80,9 +82,19 @@ pub enum Mapping {
     /// A contraction (the GEMM shape): the last two domain axes are cut into tiles of `rows`
     /// x `cols` points, the axes before them are batch axes. Each block takes tile
     /// `blockIdx.x`, then every `gridDim.x`-th one, in row-major order over (batch axes, tile
-    /// row, tile column); its threads stage operands in shared memory between barriers.
-    /// Launched with exactly [`BLOCK`] threads.
-    Tiled { rows: u32, cols: u32 },
+    /// row, tile column); each of its threads computes `thread_rows` x `thread_cols` points,
+    /// and they stage operands in shared memory between barriers. Launched with exactly
+    /// [`Mapping::threads`] threads.
+    Tiled {
+        /// Points of a tile along the row axis (the second-to-last domain axis).
+        rows: u32,
+        /// Points of a tile along the column axis (the last domain axis).
+        cols: u32,
+        /// Points each thread computes along the rows.
+        thread_rows: u32,
+        /// Points each thread computes along the columns.
+        thread_cols: u32,
+    },
     /// A kernel of a scan (hint `scan`: the chunk totals or the chunk prefixes of the blocked
     /// scan order, first domain axis the chunk) whose scanned axis has extent `axis`. The
     /// kernel holds two mappings and takes one by a test every thread computes alike
@@ -92,6 +104,19 @@ pub enum Mapping {
     /// scan of the warp totals, carried from tile to tile), else one thread per point
     /// (grid-stride, the chunk folded in order).
     Scan { axis: Dim },
+}
+
+impl Mapping {
+    /// Threads per block a kernel of this mapping must be launched with: [`BLOCK`], or a
+    /// tiled kernel's `(rows / thread_rows) * (cols / thread_cols)`.
+    pub fn threads(&self) -> u32 {
+        match *self {
+            Mapping::Tiled { rows, cols, thread_rows, thread_cols } => {
+                (rows / thread_rows.max(1)) * (cols / thread_cols.max(1))
+            }
+            _ => BLOCK,
+        }
+    }
 }
 
 /// A scan kernel runs as a block scan when its scanned axis has at least this many elements
@@ -106,7 +131,7 @@ pub const SCAN_BLOCK_MAX_POINTS: i64 = 65536;
 /// threads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LaunchShape {
-    /// Threads per block (`blockDim.x`); always [`BLOCK`].
+    /// Threads per block (`blockDim.x`): [`Mapping::threads`] of `mapping`.
     pub block_dim: u32,
     /// The extents of the parallel domain (their product is the number of points).
     pub domain: Vec<Dim>,
@@ -121,7 +146,7 @@ impl LaunchShape {
     pub fn len(&self, syms: &[i64]) -> Option<i64> {
         let extent = |d: &Dim| dim_value(*d, syms);
         let (points, tiled) = match self.mapping {
-            Mapping::Tiled { rows, cols } if self.domain.len() >= 2 => {
+            Mapping::Tiled { rows, cols, .. } if self.domain.len() >= 2 => {
                 let n = self.domain.len();
                 let tiles = |d: &Dim, t: u32| {
                     let (x, t) = (extent(d)?, i64::from(t.max(1)));
@@ -269,15 +294,20 @@ pub fn emit(lp: &LoopProgram) -> Result<CudaProgram, EmitError> {
     let _ = writeln!(src, "\n// ---- program {} ----", lp.name);
     src.push_str(&args_struct(lp));
     let mut kernels = vec![];
+    let mut texts = String::new();
     for k in &lp.kernels {
         let (text, mapping) = body::kernel(lp, k)?;
-        src.push('\n');
-        src.push_str(&text);
+        texts.push('\n');
+        texts.push_str(&text);
         kernels.push(CudaKernel {
             name: k.name.clone(),
-            launch: LaunchShape { block_dim: BLOCK, domain: domain_dims(k), mapping },
+            launch: LaunchShape { block_dim: mapping.threads(), domain: domain_dims(k), mapping },
         });
     }
+    if kernels.iter().any(|k| matches!(k.launch.mapping, Mapping::Tiled { .. })) {
+        src.push_str(tiled::VECTOR_TYPE);
+    }
+    src.push_str(&texts);
     Ok(CudaProgram {
         source: src,
         kernels,

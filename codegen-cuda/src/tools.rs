@@ -18,7 +18,7 @@ pub mod ptxas;
 
 use std::path::{Path, PathBuf};
 
-pub use ptxas::{ptxas_report, KernelResources};
+pub use ptxas::{occupancy, ptxas_report, sm_limits, KernelResources, Occupancy, SmLimits};
 
 /// The environment variable naming the directory where the CUDA tools were installed.
 pub const TOOLS_ENV: &str = "KILN_CUDA_TOOLS";

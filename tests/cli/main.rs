@@ -78,6 +78,7 @@ fn inspect_emits_ir_passes_and_loops() {
         let text = stdout(&ptxas);
         assert!(ptxas.status.success(), "{}", stderr(&ptxas));
         assert!(text.contains("sm_80") && text.contains("spill_stores=0 spill_loads=0"), "{text}");
+        assert!(text.contains("threads=256 occupancy=") && text.contains(" warps ("), "{text}");
     } else {
         eprintln!("skipped: --emit ptxas needs the CUDA tools (KILN_CUDA_TOOLS, set by `cargo xtask test`)");
     }

@@ -24,6 +24,9 @@ pub struct KernelResources {
     pub stack_frame: u64,
     /// Bytes of static shared memory per block.
     pub shared_bytes: u64,
+    /// Threads per block the kernel is launched with; 0 where unknown (`ptxas -v` does not
+    /// say: [`ptxas_report`] leaves it 0, a caller that knows the launch fills it in).
+    pub threads: u32,
 }
 
 impl KernelResources {
@@ -31,6 +34,107 @@ impl KernelResources {
     pub fn spills(&self) -> bool {
         self.spill_stores > 0 || self.spill_loads > 0
     }
+
+    /// How many of its blocks and warps are resident on one SM of [`KernelResources::arch`]
+    /// at once, from its registers, shared memory and [`KernelResources::threads`]; `None`
+    /// when the threads per block are unknown or the architecture is not in [`sm_limits`].
+    pub fn occupancy(&self) -> Option<Occupancy> {
+        occupancy(&sm_limits(&self.arch)?, self.registers, self.shared_bytes, self.threads)
+    }
+}
+
+/// The limits of one streaming multiprocessor that decide how many blocks are resident (the
+/// CUDA programming guide's table of compute capabilities).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SmLimits {
+    /// Resident warps.
+    pub warps: u32,
+    /// Resident blocks.
+    pub blocks: u32,
+    /// 32-bit registers.
+    pub registers: u32,
+    /// Registers are given to a warp in units of this many.
+    pub register_unit: u32,
+    /// Bytes of shared memory (the largest carveout).
+    pub shared_bytes: u64,
+    /// Shared memory is given to a block in units of this many bytes.
+    pub shared_unit: u64,
+    /// Bytes of shared memory the system reserves per block.
+    pub shared_reserved: u64,
+}
+
+/// The limits of an SM of `arch` (`sm_80`, `sm_86`, `sm_89`, `sm_90`), if kiln knows them.
+pub fn sm_limits(arch: &str) -> Option<SmLimits> {
+    let (warps, blocks, shared_kib) = match arch {
+        "sm_80" => (64, 32, 164),
+        "sm_86" => (48, 16, 100),
+        "sm_89" => (48, 24, 100),
+        "sm_90" | "sm_90a" => (64, 32, 228),
+        _ => return None,
+    };
+    Some(SmLimits {
+        warps,
+        blocks,
+        registers: 65536,
+        register_unit: 256,
+        shared_bytes: shared_kib * 1024,
+        shared_unit: 128,
+        shared_reserved: 1024,
+    })
+}
+
+/// Blocks and warps resident on one SM, and the resource that bounds them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Occupancy {
+    /// Resident blocks.
+    pub blocks: u32,
+    /// Resident warps (`blocks` times the warps of a block).
+    pub warps: u32,
+    /// The most warps the SM holds.
+    pub max_warps: u32,
+    /// What bounds `blocks`: `"warps"`, `"blocks"`, `"registers"` or `"shared memory"`.
+    pub limit: &'static str,
+}
+
+impl Occupancy {
+    /// Resident warps as a fraction of the most the SM holds.
+    pub fn fraction(&self) -> f64 {
+        f64::from(self.warps) / f64::from(self.max_warps.max(1))
+    }
+}
+
+impl std::fmt::Display for Occupancy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{} warps ({:.0}%, {} blocks, bound by {})",
+            self.warps,
+            self.max_warps,
+            100.0 * self.fraction(),
+            self.blocks,
+            self.limit
+        )
+    }
+}
+
+/// Resident blocks of `threads` threads, each thread using `registers` registers and each
+/// block `shared` bytes of static shared memory, under `sm`: the least of the warp, block,
+/// register and shared-memory bounds (registers allocated per warp in whole units, shared
+/// memory per block in whole units after the reserved bytes). `None` for 0 threads or more
+/// than an SM holds.
+pub fn occupancy(sm: &SmLimits, registers: u32, shared: u64, threads: u32) -> Option<Occupancy> {
+    if threads == 0 {
+        return None;
+    }
+    let warps = threads.div_ceil(32);
+    let regs_per_warp = (registers * 32).div_ceil(sm.register_unit) * sm.register_unit;
+    let by_regs = if regs_per_warp == 0 { u32::MAX } else { sm.registers / (regs_per_warp * warps) };
+    let smem = (shared + sm.shared_reserved).div_ceil(sm.shared_unit) * sm.shared_unit;
+    let by_smem = u32::try_from(sm.shared_bytes / smem).unwrap_or(u32::MAX);
+    let bounds =
+        [(sm.warps / warps, "warps"), (sm.blocks, "blocks"), (by_regs, "registers"), (by_smem, "shared memory")];
+    let (blocks, limit) = bounds.into_iter().min_by_key(|(b, _)| *b)?;
+    (blocks > 0).then_some(Occupancy { blocks, warps: blocks * warps, max_warps: sm.warps, limit })
 }
 
 /// Runs `ptxas -arch=<arch> -v` on `ptx` and returns the resources of every entry function.
@@ -156,9 +260,40 @@ ptxas info    : Used 255 registers, used 1 barriers, 1024 bytes smem, 372 bytes 
                 spill_loads: 12,
                 stack_frame: 24,
                 shared_bytes: 1024,
+                threads: 0,
             }
         );
         assert!(k[1].spills());
+    }
+
+    #[test]
+    fn occupancy_takes_the_tightest_bound() {
+        let sm80 = sm_limits("sm_80").unwrap();
+        let sm90 = sm_limits("sm_90").unwrap();
+        // 32 registers x 256 threads: 8 blocks by registers and by warps (64 warps).
+        let o = occupancy(&sm80, 32, 0, 256).unwrap();
+        assert_eq!((o.blocks, o.warps, o.max_warps), (8, 64, 64));
+        // 128 registers x 256 threads = 32768: two blocks, 16 warps.
+        let o = occupancy(&sm80, 128, 16_896, 256).unwrap();
+        assert_eq!((o.blocks, o.warps, o.limit), (2, 16, "registers"));
+        // 255 registers round up to 256 per thread (8192 per warp): one block of 256.
+        let o = occupancy(&sm90, 255, 0, 256).unwrap();
+        assert_eq!((o.blocks, o.warps), (1, 8));
+        // 40 KiB + 1 KiB reserved per block: 4 blocks in sm_80's 164 KiB, 5 in sm_90's 228.
+        let o = occupancy(&sm80, 16, 40 * 1024, 64).unwrap();
+        assert_eq!((o.blocks, o.limit), (4, "shared memory"));
+        assert_eq!(occupancy(&sm90, 16, 40 * 1024, 64).unwrap().blocks, 5);
+        // Tiny blocks: the block limit.
+        let o = occupancy(&sm90, 8, 0, 32).unwrap();
+        assert_eq!((o.blocks, o.warps, o.limit), (32, 32, "blocks"));
+        assert_eq!(o.to_string(), "32/64 warps (50%, 32 blocks, bound by blocks)");
+        // Unknown threads, unknown architecture, a block no SM holds.
+        assert_eq!(occupancy(&sm80, 32, 0, 0), None);
+        assert_eq!(sm_limits("sm_70"), None);
+        assert_eq!(occupancy(&sm80, 255, 0, 1024), None);
+        let k = KernelResources { arch: "sm_90".into(), registers: 64, threads: 128, ..KernelResources::default() };
+        assert_eq!(k.occupancy().map(|o| o.warps), Some(32));
+        assert_eq!(KernelResources { threads: 0, ..k }.occupancy(), None);
     }
 
     #[test]

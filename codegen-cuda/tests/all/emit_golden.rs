@@ -4,7 +4,9 @@
 //! launchers rely on: one `extern "C" __global__` per kernel, no `#include`, the mapping and
 //! the argument layout.
 
-use crate::sim_common::{axpby, lowered, nearest, scan, standardize, TILED_MATMUL, TILED_XTR};
+use crate::sim_common::{
+    axpby, lowered, nearest, scan, standardize, TILED_DISTS, TILED_MATMUL, TILED_MIXED, TILED_XTR,
+};
 use kiln_cuda::emit::{emit, Mapping, PRELUDE};
 use kiln_cuda::EmitError;
 use kiln_ir::loops::parse_loop_program;
@@ -117,17 +119,24 @@ fn emitted(text: &str) -> kiln_cuda::CudaProgram {
     emit(&lp).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The default tile: 128 x 128 outputs, 8 x 8 per thread.
+const BIG: Mapping = Mapping::Tiled { rows: 128, cols: 128, thread_rows: 8, thread_cols: 8 };
+/// The tile for 8-byte values: 128 x 64 outputs, 8 x 4 per thread.
+const MID: Mapping = Mapping::Tiled { rows: 128, cols: 64, thread_rows: 8, thread_cols: 4 };
+/// The small tile: 64 x 64 outputs, 4 x 4 per thread.
+const SMALL: Mapping = Mapping::Tiled { rows: 64, cols: 64, thread_rows: 4, thread_cols: 4 };
+
 #[test]
 fn matmul_tiled_cuda() {
     let cp = emitted(TILED_MATMUL);
-    assert_eq!(cp.kernels[0].launch.mapping, Mapping::Tiled { rows: 64, cols: 64 });
+    assert_eq!(cp.kernels[0].launch.mapping, BIG);
     insta::assert_snapshot!("matmul_tiled", cp.source.strip_prefix(PRELUDE).unwrap_or_default());
 }
 
 #[test]
 fn batched_partial_contraction_tiled_cuda() {
     let cp = emitted(TILED_XTR);
-    assert_eq!(cp.kernels[0].launch.mapping, Mapping::Tiled { rows: 64, cols: 64 });
+    assert_eq!(cp.kernels[0].launch.mapping, BIG);
     insta::assert_snapshot!("xtr_tiled", cp.source.strip_prefix(PRELUDE).unwrap_or_default());
 }
 
@@ -157,7 +166,8 @@ fn case(body: &str) -> Mapping {
 
 #[test]
 fn only_contractions_are_tiled() {
-    const TILED: Mapping = Mapping::Tiled { rows: 64, cols: 64 };
+    // (f64: 8 x 4 outputs per thread.)
+    const TILED: Mapping = MID;
     let loop_of = |term: &str, epilogue: &str| {
         format!("    mut v2: f64 = f64:0.0\n    for v3 < d {{\n      v2 = add(v2, {term})\n    }}\n{epilogue}")
     };
@@ -165,7 +175,10 @@ fn only_contractions_are_tiled() {
     // Tiled: both operand layouts on either side, extra loads, a pure prefix, any epilogue.
     assert_eq!(case(&loop_of("mul(load a[v0, v3], load b[v3, v1])", store)), TILED);
     assert_eq!(case(&loop_of("powi.2(sub(load a[v0, v3], load c[v1, v3]))", store)), TILED);
-    assert_eq!(case(&loop_of("mul(mul(load a[v0, v3], load c[v1, v3]), add(load w[v3], load s[v0]))", store)), TILED);
+    // (A load that changes with `l`, `w[v3]`: the 64 x 64 tile, 4 x 4 per thread; one per row,
+    // `s[v0]`, fits beside 8 x 4.)
+    assert_eq!(case(&loop_of("mul(mul(load a[v0, v3], load c[v1, v3]), add(load w[v3], load s[v0]))", store)), SMALL);
+    assert_eq!(case(&loop_of("mul(mul(load a[v0, v3], load c[v1, v3]), load s[v0])", store)), TILED);
     let prefix = "    let v9: i64 = add(v0, v1)\n";
     assert_eq!(case(&format!("{prefix}{}", loop_of("mul(load a[v0, v3], load b[v3, v1])", store))), TILED);
     let guarded = "    if lt(v2, f64:0.0) {\n      store out0[v0, v1] = load e[v0, v1]\n    } else {\n      store out0[v0, v1] = v2\n    }";
@@ -216,14 +229,16 @@ fn the_kernel_hint_chooses_the_mappings_tried() {
     let product = "mul(load a[v0, v3], load b[v3, v1])";
     let tiled = format!("    mut v2: f64 = f64:0.0\n    for v3 < d {{\n      v2 = add(v2, {product})\n    }}\n    store out0[v0, v1] = v2");
     let ranged = tiled.replace("for v3 < d {", "for v3 < d from v0 to dim(d) {");
-    assert_eq!(hinted("serial", &tiled), Mapping::Tiled { rows: 64, cols: 64 });
+    assert_eq!(hinted("serial", &tiled), MID);
     assert_eq!(hinted("serial", &ranged), Mapping::GridStride);
 }
 
 #[test]
 fn operands_beyond_the_shared_memory_budget_keep_the_grid_stride_mapping() {
-    // Each f64 row slice takes 64 x 17 x 8 = 8704 bytes, each column slice 16 x 65 x 8 =
-    // 8320: four operands fit in 40 KiB, five do not.
+    // Four f64 operands' values at one `l` and 64 outputs per thread are more registers than
+    // 8 x 8 per thread may take, and their 16-deep double buffers of 64 + 4 elements (17408
+    // bytes each) more shared memory than 40 KiB: the 8-deep ones (8704 bytes each) fit for
+    // four operands, not for five.
     let terms = |rows: usize, cols: usize| {
         let mut t: Vec<String> = (0..rows).map(|i| format!("load r{i}[v0, v3]")).collect();
         t.extend((0..cols).map(|j| format!("load c{j}[v3, v1]")));
@@ -238,7 +253,8 @@ fn operands_beyond_the_shared_memory_budget_keep_the_grid_stride_mapping() {
         text.push_str("    store out0[v0, v1] = v2\n  }\n");
         emitted(&text).kernels[0].launch.mapping
     };
-    assert_eq!(program(2, 2), Mapping::Tiled { rows: 64, cols: 64 });
+    assert_eq!(program(2, 2), SMALL);
+    assert_eq!(program(1, 1), MID);
     assert_eq!(program(3, 2), Mapping::GridStride);
 }
 
@@ -248,13 +264,57 @@ fn tiled_launch_shapes_count_tiles() {
     let launch = &cp.kernels[0].launch;
     assert_eq!(launch.block_dim, 256);
     assert!(launch.uses_barriers());
-    // syms: n = 1000 rows, d = 130 (3 tile rows), k = 64 (1 tile column); 4 chunks.
-    assert_eq!(launch.len(&[1000, 130, 64]), Some(12));
-    assert_eq!(launch.len(&[1000, 128, 65]), Some(16));
+    // syms: n = 1000 rows, d = 130 (2 tile rows of 128), k = 128 (1 tile column); 4 chunks.
+    assert_eq!(launch.len(&[1000, 130, 128]), Some(8));
+    assert_eq!(launch.len(&[1000, 128, 129]), Some(8));
+    assert_eq!(launch.len(&[1000, 257, 256]), Some(24));
     assert_eq!(launch.len(&[1000, 1, 1]), Some(4));
     assert_eq!(launch.len(&[1000, 0, 64]), Some(0));
     assert_eq!(launch.grid_dim(12, 1024), 12);
     assert_eq!(launch.grid_dim(12, 5), 5);
     assert_eq!(launch.grid_dim(0, 1024), 0);
     assert_eq!(launch.len(&[1, i64::MAX, i64::MAX]), None, "overflow is detected");
+}
+
+#[test]
+fn tile_shapes_follow_constant_extents_and_per_output_state() {
+    // The same product over rows and columns of symbolic or constant extent.
+    let product = |rows: &str, cols: &str, ty: &str| {
+        let zero = if ty.starts_with('f') { format!("{ty}:0.0") } else { format!("{ty}:0") };
+        let text = format!(
+            "program p\n  sym n\n  sym d\n  in a: {ty}[{rows}, d]\n  in b: {ty}[d, {cols}]\n  out out0: {ty}[{rows}, {cols}]\n  \
+             kernel p_k0 (v0 < {rows}, v1 < {cols}) {{\n    mut v2: {ty} = {zero}\n    for v3 < d {{\n      \
+             v2 = add(v2, mul(load a[v0, v3], load b[v3, v1]))\n    }}\n    store out0[v0, v1] = v2\n  }}\n"
+        );
+        let cp = emitted(&text);
+        (cp.kernels[0].launch.mapping, cp.kernels[0].launch.block_dim)
+    };
+    let tall = Mapping::Tiled { rows: 128, cols: 64, thread_rows: 8, thread_cols: 8 };
+    let wide = Mapping::Tiled { rows: 64, cols: 128, thread_rows: 8, thread_cols: 8 };
+    assert_eq!(product("n", "n", "f32"), (BIG, 256));
+    assert_eq!(product("n", "64", "f32"), (tall, 128));
+    assert_eq!(product("n", "65", "f32"), (BIG, 256));
+    assert_eq!(product("16", "n", "f32"), (wide, 128));
+    // 8-byte values: 8 x 4 per thread.
+    assert_eq!(product("n", "n", "f64"), (MID, 256));
+    assert_eq!(product("n", "n", "i64"), (MID, 256));
+    assert_eq!(product("7", "64", "f32"), (SMALL, 256));
+    for (m, threads) in [(tall, 128), (wide, 128), (BIG, 256), (MID, 256), (SMALL, 256)] {
+        assert_eq!(m.threads(), threads);
+    }
+    assert_eq!(Mapping::GridStride.threads(), 256);
+    // Two f64 accumulators per output: neither 8 x 8 nor 8 x 4 of them fit in registers.
+    let cp = emitted(TILED_MIXED);
+    assert_eq!(cp.kernels[0].launch.mapping, SMALL);
+    // The chosen shape is written at the top of the kernel.
+    assert!(cp.source.contains("// tiled contraction: 64 x 64 outputs per block, 4 x 4 per thread (256 threads)"));
+    let cp = emitted(TILED_DISTS);
+    assert_eq!(cp.kernels[0].launch.mapping, MID);
+    assert!(cp.source.contains("kiln_vec<double, 2>") && cp.source.contains("struct alignas(sizeof(T) * N) kiln_vec"));
+    // Programs without a tiled kernel do not define the vector type.
+    assert!(!emitted(untiled_text()).source.contains("kiln_vec"));
+}
+
+fn untiled_text() -> &'static str {
+    "program axpby\n  sym n\n  in x: f32[n]\n  out out0: f32[n]\n  kernel axpby_k0 (v0 < n) {\n    store out0[v0] = add(load x[v0], f32:1.0)\n  }\n"
 }

@@ -145,3 +145,41 @@ fn kernels_that_once_spilled_do_not() {
         }
     }
 }
+
+/// The tiled contractions (every shape: 128 x 128 and 64 x 64 tiles, f32, f64, i32, two
+/// accumulators) compile for sm_80 and sm_90 with no spills and no local memory (the
+/// per-output arrays and prefetched slices live in registers), stage operands with 16-byte
+/// vector loads from global and shared memory, and report their occupancy, printed per
+/// kernel.
+#[test]
+fn tiled_contractions_use_vector_loads_without_spills_and_report_occupancy() {
+    let Some(tools) = tools::tools_for_test("tiled_contractions_use_vector_loads_without_spills") else { return };
+    for text in TILED {
+        let lp = kiln_ir::loops::parse_loop_program(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let cp = emit(&lp).unwrap_or_else(|e| panic!("{e}"));
+        let k = &cp.kernels[0];
+        assert!(matches!(k.launch.mapping, kiln_cuda::Mapping::Tiled { .. }), "{}", lp.name);
+        for arch in [Arch::SM80, Arch::SM90] {
+            let compiled = nvrtc::compile_with_cache(&cp.source, arch, &CacheDir::Off)
+                .unwrap_or_else(|e| panic!("{} for {arch}: {e}", lp.name));
+            let ptx = &compiled.ptx;
+            // One vector width per element size: 4 x 32 bits or 2 x 64 bits.
+            let wide =
+                if ptx.contains(".v2.f64") || ptx.contains(".v2.u64") || ptx.contains(".v2.b64") { "v2" } else { "v4" };
+            assert!(ptx.contains(&format!("ld.global.{wide}")), "{} {arch}: no vector global load", lp.name);
+            assert!(ptx.contains(&format!("ld.shared.{wide}")), "{} {arch}: no vector shared load", lp.name);
+            let report = ptxas::ptxas_report_with(&tools.ptxas, ptx, arch)
+                .unwrap_or_else(|e| panic!("{} for {arch}: {e}", lp.name));
+            assert_eq!(report.len(), 1, "{}", lp.name);
+            let mut r = report[0].clone();
+            assert!(!r.spills() && r.stack_frame == 0, "{} {arch}: {r:?}", lp.name);
+            r.threads = k.launch.block_dim;
+            let occupancy = r.occupancy().unwrap_or_else(|| panic!("{} {arch}: no occupancy", lp.name));
+            assert!(occupancy.warps >= 4, "{} {arch}: {occupancy}", lp.name);
+            println!(
+                "{} {arch} {:?}: {} registers, {} bytes shared, {} threads, occupancy {occupancy}",
+                r.name, k.launch.mapping, r.registers, r.shared_bytes, r.threads
+            );
+        }
+    }
+}

@@ -56,14 +56,23 @@ impl Kernel {
     }
 
     /// `ptxas -v`'s resource report (registers, spills, shared memory) of every kernel of the
-    /// instantiation `float` for `arch`.
+    /// instantiation `float` for `arch`, with the threads per block each is launched with (so
+    /// [`kiln_cuda::tools::KernelResources::occupancy`] answers).
     pub fn ptxas(
         &self,
         float: Option<DType>,
         arch: kiln_cuda::nvrtc::Arch,
     ) -> Result<Vec<kiln_cuda::tools::KernelResources>> {
         let ptx = self.ptx(float, arch)?;
-        kiln_cuda::tools::ptxas_report(&ptx, arch).map_err(|e| self.backend_error(INSPECT_GPU, e))
+        let mut report = kiln_cuda::tools::ptxas_report(&ptx, arch).map_err(|e| self.backend_error(INSPECT_GPU, e))?;
+        let inst = self.instance(float)?;
+        let program = self.cuda_program(&inst)?;
+        for r in &mut report {
+            if let Some(k) = program.kernels.iter().find(|k| k.name == r.name) {
+                r.threads = k.launch.block_dim;
+            }
+        }
+        Ok(report)
     }
 
     /// The program after each lowering pass, for the instantiation `float`

@@ -120,7 +120,8 @@ enum Emit {
     Cuda,
     /// PTX from NVRTC for `--arch`.
     Ptx,
-    /// `ptxas -v`'s registers, spills and shared memory per kernel for `--arch`.
+    /// `ptxas -v`'s registers, spills and shared memory per kernel for `--arch`, with its
+    /// threads per block and occupancy (resident warps per SM).
     Ptxas,
 }
 
@@ -203,9 +204,18 @@ fn inspect(
             Emit::Ptx => print!("{}", kernel.ptx(float, arch).map_err(|e| e.to_string())?),
             Emit::Ptxas => {
                 for r in kernel.ptxas(float, arch).map_err(|e| e.to_string())? {
+                    let occupancy = r.occupancy().map_or_else(|| "unknown".to_string(), |o| o.to_string());
                     println!(
-                        "{} {}: registers={} spill_stores={} spill_loads={} stack={} shared={}",
-                        r.arch, r.name, r.registers, r.spill_stores, r.spill_loads, r.stack_frame, r.shared_bytes
+                        "{} {}: registers={} spill_stores={} spill_loads={} stack={} shared={} threads={} occupancy={}",
+                        r.arch,
+                        r.name,
+                        r.registers,
+                        r.spill_stores,
+                        r.spill_loads,
+                        r.stack_frame,
+                        r.shared_bytes,
+                        r.threads,
+                        occupancy
                     );
                 }
             }

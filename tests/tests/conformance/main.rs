@@ -7,6 +7,7 @@ mod accuracy;
 mod bounds;
 mod comprehensions;
 mod constructors;
+mod contractions_gpu;
 mod elementwise;
 mod errors;
 mod extents;
@@ -192,6 +193,12 @@ conformance! {
     tiles::matmul_at_tile_edges,
     tiles::distances_at_tile_edges,
     tiles::gram_at_tile_edges,
+    contractions_gpu::rbf_kernel_at_tile_edges_in_every_layout,
+    contractions_gpu::distances_argmin_and_min_at_tile_edges,
+    contractions_gpu::centred_gram_over_the_rows_at_tile_edges,
+    contractions_gpu::integer_product_at_tile_edges,
+    contractions_gpu::boolean_masked_sums_at_tile_edges,
+    contractions_gpu::fused_contractions_take_the_tiled_mapping,
     errors::shape_mismatch_names_parameter_and_shapes,
     errors::dot_inner_dimension_mismatch,
     errors::dynamic_call_wrong_dtype_rank_and_count,
