@@ -16,6 +16,7 @@ use kiln::estimators::metrics::{
 use kiln::estimators::prelude::*;
 use kiln::ndarray::{Array1, Array2};
 use kiln_tests::Rng;
+use rayon::prelude::*;
 use std::path::Path;
 
 /// The names of the `#[kernel]` functions in the Rust files under `dir`.
@@ -253,24 +254,33 @@ fn every_estimator_kernel_compiles_for_sm80_and_sm90_without_spills() {
     let missed: Vec<&String> = declared.iter().filter(|d| !used.contains(&d.as_str())).collect();
     assert!(missed.is_empty(), "the workload never calls these estimator kernels: {missed:?}");
 
-    // The largest register count per arch, and where.
+    // Every (kernel, float type, arch) through NVRTC and ptxas, spread over the rayon pool
+    // (each is an independent compile), then the largest register count per arch, and where.
+    let jobs: Vec<_> = kernels
+        .iter()
+        .flat_map(|k| {
+            let floats = if k.is_generic() { vec![Some(kiln::DType::F32), Some(kiln::DType::F64)] } else { vec![None] };
+            floats.into_iter().flat_map(move |f| [80, 90].map(|a| (*k, f, kiln::runtime::Arch(a))))
+        })
+        .collect();
+    let reports: Vec<_> = jobs
+        .par_iter()
+        .map(|(k, float, arch)| {
+            let report = k.ptxas(*float, *arch).unwrap_or_else(|e| panic!("{} ({float:?}): {e}", k.name()));
+            assert!(!report.is_empty(), "{}: ptxas reported no kernels", k.name());
+            (k, float, report)
+        })
+        .collect();
     let mut worst = std::collections::BTreeMap::<String, (u32, String)>::new();
     let mut spilling = vec![];
-    for k in kernels {
-        let floats = if k.is_generic() { vec![Some(kiln::DType::F32), Some(kiln::DType::F64)] } else { vec![None] };
-        for float in floats {
-            for arch in [kiln::runtime::Arch(80), kiln::runtime::Arch(90)] {
-                let report = k.ptxas(float, arch).unwrap_or_else(|e| panic!("{} ({float:?}): {e}", k.name()));
-                assert!(!report.is_empty(), "{}: ptxas reported no kernels", k.name());
-                for r in report {
-                    if r.spills() {
-                        spilling.push(format!("{} ({float:?}, {}): {r:?}", k.name(), r.arch));
-                    }
-                    let w = worst.entry(r.arch.clone()).or_default();
-                    if r.registers > w.0 {
-                        *w = (r.registers, format!("{} ({}, {float:?})", r.name, k.name()));
-                    }
-                }
+    for (k, float, report) in reports {
+        for r in report {
+            if r.spills() {
+                spilling.push(format!("{} ({float:?}, {}): {r:?}", k.name(), r.arch));
+            }
+            let w = worst.entry(r.arch.clone()).or_default();
+            if r.registers > w.0 {
+                *w = (r.registers, format!("{} ({}, {float:?})", r.name, k.name()));
             }
         }
     }

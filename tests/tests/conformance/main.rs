@@ -75,29 +75,40 @@ macro_rules! conformance {
                 let Some(_tools) = kiln_cuda::tools::tools_for_test("conformance kernels through NVRTC and ptxas") else {
                     return;
                 };
-                // Calling every case on the interpreter instantiates every kernel handle.
-                $( kiln::with_device(kiln::Device::Interp, super::$module::$case); )*
+                // Calling every case instantiates every kernel handle (on the CPU: the
+                // interpreter has run each case in its own test).
+                $( kiln::with_device(kiln::Device::Cpu, super::$module::$case); )*
                 let kernels = kiln::runtime::used_kernels();
                 assert!(kernels.len() >= 40, "the suite has {} kernels", kernels.len());
-                // The largest register count per arch, and where.
+                // Every (kernel, float type, arch) through NVRTC and ptxas on the rayon pool
+                // (independent compiles), then the largest register count per arch, and where.
+                use rayon::prelude::*;
+                let jobs: Vec<_> = kernels
+                    .iter()
+                    .flat_map(|k| {
+                        let floats: Vec<Option<kiln::DType>> =
+                            if k.is_generic() { vec![Some(kiln::DType::F32), Some(kiln::DType::F64)] } else { vec![None] };
+                        floats.into_iter().flat_map(move |f| [80, 90].map(|a| (*k, f, kiln::runtime::Arch(a))))
+                    })
+                    .collect();
+                let reports: Vec<_> = jobs
+                    .par_iter()
+                    .map(|(k, float, arch)| {
+                        let report = k.ptxas(*float, *arch).unwrap_or_else(|e| panic!("{}: {e}", k.name()));
+                        assert!(!report.is_empty(), "{}: ptxas reported no kernels", k.name());
+                        (k, float, report)
+                    })
+                    .collect();
                 let mut worst = std::collections::BTreeMap::<String, (u32, String)>::new();
                 let mut spilling = Vec::new();
-                for k in kernels {
-                    let floats: Vec<Option<kiln::DType>> =
-                        if k.is_generic() { vec![Some(kiln::DType::F32), Some(kiln::DType::F64)] } else { vec![None] };
-                    for float in floats {
-                        for arch in [kiln::runtime::Arch(80), kiln::runtime::Arch(90)] {
-                            let report = k.ptxas(float, arch).unwrap_or_else(|e| panic!("{}: {e}", k.name()));
-                            assert!(!report.is_empty(), "{}: ptxas reported no kernels", k.name());
-                            for r in report {
-                                if r.spills() {
-                                    spilling.push(format!("{}/{}", k.name(), r.arch));
-                                }
-                                let w = worst.entry(r.arch.clone()).or_default();
-                                if r.registers > w.0 {
-                                    *w = (r.registers, format!("{} ({}, {float:?})", r.name, k.name()));
-                                }
-                            }
+                for (k, float, report) in reports {
+                    for r in report {
+                        if r.spills() {
+                            spilling.push(format!("{}/{}", k.name(), r.arch));
+                        }
+                        let w = worst.entry(r.arch.clone()).or_default();
+                        if r.registers > w.0 {
+                            *w = (r.registers, format!("{} ({}, {float:?})", r.name, k.name()));
                         }
                     }
                 }
