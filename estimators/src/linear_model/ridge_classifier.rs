@@ -516,21 +516,7 @@ impl RidgeClassifierCVParams {
         splitter: C,
     ) -> Result<RidgeClassifierCV<F, X::Storage>> {
         let name = "RidgeClassifierCV";
-        if self.store_cv_results {
-            return Err(EstimatorError::param(
-                name,
-                "store_cv_results",
-                "false when cv is set (cv!=None and store_cv_results=True are incompatible)",
-                true,
-            ));
-        }
-        if self.alphas.is_empty() {
-            return Err(EstimatorError::param(name, "alphas", "a non-empty list of floats", "[]"));
-        }
-        if let Some((i, a)) = self.alphas.iter().enumerate().find(|(_, a)| !(**a >= 0.0 && a.is_finite())) {
-            let expected = format!("floats >= 0 (alphas[{i}] == {a}, must be >= 0.0)");
-            return Err(EstimatorError::param(name, "alphas", expected, a));
-        }
+        super::ridge_cv::check_alphas(name, &self.alphas, true, self.store_cv_results)?;
         let (n, _) = check_x_shape(name, x, 1)?;
         check_len("y", y.length()?, n)?;
         let (xh, yh) = (x.to_host()?, y.to_host()?);

@@ -291,21 +291,7 @@ impl RidgeCVParams {
         splitter: C,
     ) -> Result<RidgeCV<F, X::Storage>> {
         let name = NAME;
-        if self.store_cv_results {
-            return Err(EstimatorError::param(
-                name,
-                "store_cv_results",
-                "false when cv is set (cv!=None and store_cv_results=True are incompatible)",
-                true,
-            ));
-        }
-        if self.alphas.is_empty() {
-            return Err(EstimatorError::param(name, "alphas", "a non-empty list of floats", "[]"));
-        }
-        if let Some((i, a)) = self.alphas.iter().enumerate().find(|(_, a)| !(**a >= 0.0 && a.is_finite())) {
-            let expected = format!("floats >= 0 (alphas[{i}] == {a}, must be >= 0.0)");
-            return Err(EstimatorError::param(name, "alphas", expected, a));
-        }
+        check_alphas(name, &self.alphas, true, self.store_cv_results)?;
         let (n, d) = check_x(name, x, 1)?;
         check_len("y", t.length()?, n)?;
         let (xh, th) = (x.to_host()?, t.to_host()?);
@@ -355,17 +341,7 @@ impl RidgeCVParams {
         w: Option<&W>,
     ) -> Result<RidgeCV<F, X::Storage>> {
         let name = NAME;
-        if self.alphas.is_empty() {
-            return Err(EstimatorError::param(name, "alphas", "a non-empty list of floats", "[]"));
-        }
-        if let Some((i, a)) = self.alphas.iter().enumerate().find(|(_, a)| !(**a > 0.0 && a.is_finite())) {
-            return Err(EstimatorError::param(
-                name,
-                "alphas",
-                format!("positive floats (alphas[{i}] == {a}, must be > 0.0)"),
-                a,
-            ));
-        }
+        check_alphas(name, &self.alphas, false, false)?;
         let (n, d) = check_x(name, x, 1)?;
         check_len("y", t.length()?, n)?;
         let center = if self.fit_intercept { 1.0 } else { 0.0 };
@@ -523,6 +499,33 @@ fn cov_basis(
 
 /// The estimator's name in messages.
 const NAME: &str = "RidgeCV";
+
+/// scikit-learn's checks of a cross-validated ridge's `alphas` (for `estimator`): not empty,
+/// each finite and positive for leave-one-out, or non-negative with a `cv` splitter (`cv`),
+/// which also refuses `store_cv_results`.
+pub(super) fn check_alphas(estimator: &'static str, alphas: &[f64], cv: bool, store_cv_results: bool) -> Result<()> {
+    if cv && store_cv_results {
+        return Err(EstimatorError::param(
+            estimator,
+            "store_cv_results",
+            "false when cv is set (cv!=None and store_cv_results=True are incompatible)",
+            true,
+        ));
+    }
+    if alphas.is_empty() {
+        return Err(EstimatorError::param(estimator, "alphas", "a non-empty list of floats", "[]"));
+    }
+    let ok = |a: f64| a.is_finite() && if cv { a >= 0.0 } else { a > 0.0 };
+    if let Some((i, a)) = alphas.iter().enumerate().find(|(_, a)| !ok(**a)) {
+        let expected = if cv {
+            format!("floats >= 0 (alphas[{i}] == {a}, must be >= 0.0)")
+        } else {
+            format!("positive floats (alphas[{i}] == {a}, must be > 0.0)")
+        };
+        return Err(EstimatorError::param(estimator, "alphas", expected, a));
+    }
+    Ok(())
+}
 
 /// scikit-learn's `r2_score` of one target (1 for a perfect constant prediction, 0 for a
 /// constant truth otherwise).
