@@ -98,13 +98,8 @@ impl Builder<'_> {
         let (from_even, from_odd, ty) = if indices { (a, b, DType::I64) } else { (ka, kb, elem) };
         let k = self.var(None);
         let load = |buf: BufId| vec![Stmt::Assign { var: k, value: Expr::Load { buf, idx: lane.temp(Expr::Var(t)) } }];
-        let zero = Expr::Const(if indices {
-            Scalar::I64(0)
-        } else {
-            Scalar::reduce_identity(crate::program::ReduceOp::Sum, elem)
-        });
         let mut out = vec![
-            Stmt::Mut { var: k, ty, init: zero },
+            Stmt::Mut { var: k, ty, init: Expr::Const(Scalar::zero(ty)) },
             Stmt::If { cond: parity(), then: load(from_even), els: load(from_odd) },
         ];
         let value = if indices { self.checked(Expr::Var(k), n, &mut out) } else { Expr::Var(k) };
