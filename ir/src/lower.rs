@@ -34,10 +34,13 @@ pub enum LowerError {
 
 /// Lower a concrete, verified program to loop IR.
 ///
+/// Every pass is verified after it runs and logged at debug level, but no pass's text is
+/// rendered: that is [`lower_traced`]'s job, for inspection.
+///
 /// # Errors
 /// [`LowerError::Check`] when `p` is generic or invalid; [`LowerError::Internal`] on a bug.
 pub fn lower(p: &Program) -> Result<LoopProgram, LowerError> {
-    lower_traced(p).map(|(lp, _)| lp)
+    run(p, false).map(|(lp, _)| lp)
 }
 
 /// [`lower`], also returning the text after every pass.
@@ -45,7 +48,13 @@ pub fn lower(p: &Program) -> Result<LoopProgram, LowerError> {
 /// # Errors
 /// As [`lower`].
 pub fn lower_traced(p: &Program) -> Result<(LoopProgram, Vec<PassRecord>), LowerError> {
-    let mut trace = Trace { kernel: p.name.clone(), records: vec![] };
+    run(p, true)
+}
+
+/// The passes in order; `keep` renders each pass's result as text and compares it with the
+/// pass's input (whether it `changed`), which costs about as much as the passes themselves.
+fn run(p: &Program, keep: bool) -> Result<(LoopProgram, Vec<PassRecord>), LowerError> {
+    let mut trace = Trace { kernel: p.name.clone(), keep, records: vec![] };
     let checked = trace.array("check", p, |p| passes::check(p).map(|()| p.clone()).map_err(LowerError::from))?;
     let simple = trace.array("simplify", &checked, |p| Ok(passes::simplify(p)))?;
     let schedule = trace.schedule(&simple)?;
@@ -56,22 +65,29 @@ pub fn lower_traced(p: &Program) -> Result<(LoopProgram, Vec<PassRecord>), Lower
             message,
         })
     })?;
-    let lp = trace.loops("fuse", Some(&lp), |lp| Ok(passes::fuse(lp.clone())))?;
-    let lp = trace.loops("loop_simplify", Some(&lp), |lp| Ok(passes::loop_simplify(lp.clone())))?;
+    let lp = trace.loops("fuse", Some(lp), |lp| Ok(passes::fuse(lp)))?;
+    let lp = trace.loops("loop_simplify", Some(lp), |lp| Ok(passes::loop_simplify(lp)))?;
     Ok((lp, trace.records))
 }
 
 /// Runs passes, verifies and records their results.
 struct Trace {
     kernel: String,
+    /// Keep each pass's text (for [`lower_traced`]).
+    keep: bool,
     records: Vec<PassRecord>,
 }
 
 impl Trace {
-    fn record(&mut self, name: &'static str, text: String, changed: bool, start: Instant) {
-        let micros = log_pass(name, &self.kernel, changed, start);
-        tracing::trace!(pass = name, "\n{text}");
-        self.records.push(PassRecord { name, text, changed, micros });
+    /// Log the pass and, when tracing, keep its text (`text` is only called then).
+    fn record(&mut self, name: &'static str, text: impl FnOnce() -> String, changed: bool, start: Instant) {
+        // Untraced, whether the pass changed anything is not computed: logged as a plain pass.
+        let micros = log_pass(name, &self.kernel, changed || !self.keep, start);
+        if self.keep {
+            let text = text();
+            tracing::trace!(pass = name, "\n{text}");
+            self.records.push(PassRecord { name, text, changed, micros });
+        }
     }
 
     fn internal(&self, pass: &'static str, message: String) -> LowerError {
@@ -89,7 +105,8 @@ impl Trace {
         if name != "check" {
             passes::check(&out).map_err(|e| self.internal(name, e.to_string()))?;
         }
-        self.record(name, program_text(&out), out != *p, start);
+        let changed = self.keep && out != *p;
+        self.record(name, || program_text(&out), changed, start);
         Ok(out)
     }
 
@@ -99,18 +116,20 @@ impl Trace {
         if s.placement.len() != p.nodes.len() {
             return Err(self.internal("schedule", "the schedule does not place every node".into()));
         }
-        self.record("schedule", s.to_string(), true, start);
+        self.record("schedule", || s.to_string(), true, start);
         Ok(s)
     }
 
+    /// Run a loop-IR pass on `before` (the empty program for the first), verify its result.
     fn loops(
         &mut self,
         name: &'static str,
-        before: Option<&LoopProgram>,
-        pass: impl FnOnce(&LoopProgram) -> Result<LoopProgram, LowerError>,
+        before: Option<LoopProgram>,
+        pass: impl FnOnce(LoopProgram) -> Result<LoopProgram, LowerError>,
     ) -> Result<LoopProgram, LowerError> {
         let start = Instant::now();
-        let empty = LoopProgram {
+        let first = before.is_none();
+        let input = before.unwrap_or_else(|| LoopProgram {
             name: String::new(),
             syms: vec![],
             params: vec![],
@@ -118,11 +137,13 @@ impl Trace {
             kernels: vec![],
             outputs: vec![],
             derived: vec![],
-        };
-        let out = pass(before.unwrap_or(&empty))?;
+        });
+        // Only a trace compares the result with the input, so only a trace keeps a copy.
+        let kept = (self.keep && !first).then(|| input.clone());
+        let out = pass(input)?;
         verify_loops(&out).map_err(|e| self.internal(name, format!("{e}\n{out}")))?;
-        let changed = before != Some(&out);
-        self.record(name, out.to_string(), changed, start);
+        let changed = first || kept.is_some_and(|k| k != out);
+        self.record(name, || out.to_string(), changed, start);
         Ok(out)
     }
 }

@@ -49,7 +49,13 @@ impl Kernel {
         inst.lowered.get_or_init(|| {
             self.lowerings.fetch_add(1, Ordering::Relaxed);
             let start = Instant::now();
-            let result = kiln_ir::lower::lower_traced(&inst.program);
+            // Each pass's text costs about as much as the passes: rendered only to be printed
+            // here; `Kernel::passes` renders them on demand.
+            let result = if debug::level() >= 2 {
+                kiln_ir::lower::lower_traced(&inst.program)
+            } else {
+                kiln_ir::lower::lower(&inst.program).map(|lp| (lp, vec![]))
+            };
             let ms = start.elapsed().as_secs_f64() * 1e3;
             match result {
                 Ok((loops, passes)) => {

@@ -3,7 +3,7 @@
 
 use super::{Kernel, INSPECT_GPU};
 use crate::device::Device;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use kiln_ir::loops::LoopProgram;
 use kiln_ir::lower::PassRecord;
 use kiln_ir::DType;
@@ -80,7 +80,15 @@ impl Kernel {
     pub fn passes(&self, float: Option<DType>) -> Result<Vec<PassRecord>> {
         let inst = self.instance(float)?;
         let lowered = self.lowered(&inst)?;
-        Ok(lowered.passes.clone())
+        if !lowered.passes.is_empty() {
+            return Ok(lowered.passes.clone());
+        }
+        // Lowered without texts (the usual case): lower again, keeping them. Lowering is
+        // deterministic, so this is the same loop IR; `lowering_count` counts only the lowering
+        // that calls use.
+        kiln_ir::lower::lower_traced(&inst.program)
+            .map(|(_, passes)| passes)
+            .map_err(|e| Error::Internal { kernel: self.name().into(), source: super::built_error(e) })
     }
 
     /// The loop IR for the instantiation `float`.

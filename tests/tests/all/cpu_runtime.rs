@@ -36,6 +36,26 @@ fn sixteen_threads_compile_once() {
     assert_eq!(stats::kernel().lowering_count(), 1, "lowered once");
 }
 
+#[kernel]
+fn traced(x: kiln::ndarray::Array1<f32>) -> f32 {
+    (x * 2.0).sum()
+}
+
+/// Calls lower without rendering any pass's text; `passes` renders them on demand, from the
+/// same lowering (its last text is the loop IR the calls run), and calls still lower once.
+#[test]
+fn passes_on_demand_after_an_untraced_lowering() {
+    let x = kiln::ndarray::Array1::from_vec(vec![1.0f32, 2.0, 3.0]);
+    assert_eq!(kiln::with_device(Device::Cpu, || traced(&x)).unwrap(), 12.0);
+    let k = traced::kernel();
+    let passes = k.passes(None).unwrap();
+    let names: Vec<&str> = passes.iter().map(|p| p.name).collect();
+    assert_eq!(names, ["check", "simplify", "schedule", "loops", "fuse", "loop_simplify"]);
+    assert_eq!(passes.last().unwrap().text, k.loops(None).unwrap().to_string());
+    assert!(passes.iter().find(|p| p.name == "loops").unwrap().changed, "the first loop pass builds the program");
+    assert_eq!(k.lowering_count(), 1, "inspection does not count as a lowering for calls");
+}
+
 #[test]
 fn bitwise_identical_with_one_and_two_threads() {
     let x = Rng::new(2).arr2_f32(200_001, 5, -1.0, 1.0);
