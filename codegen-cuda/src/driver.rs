@@ -52,6 +52,10 @@ pub fn device_count() -> usize {
     call("cuDeviceGetCount", CudaContext::device_count).map_or(0, |n| usize::try_from(n).unwrap_or(0))
 }
 
+/// The freed device memory a device's pool keeps cached (its release threshold): 1 GiB, the
+/// host pool's default bound too ([`CudaDevice::set_pool_limit`]).
+pub const DEFAULT_POOL_LIMIT: u64 = 1 << 30;
+
 /// One CUDA device: its primary context, the stream all its work goes through, its architecture.
 #[derive(Debug)]
 pub struct CudaDevice {
@@ -97,8 +101,55 @@ impl CudaDevice {
         let arch = Arch::from_compute_capability(major.unsigned_abs(), minor.unsigned_abs());
         let stream = ctx.default_stream();
         let dev = Arc::new(CudaDevice { ctx, stream, arch, blas: OnceLock::new() });
+        // Buffers come from the device's stream-ordered pool (cudarc allocates with
+        // `cuMemAllocAsync` where the device has pools); by default the pool gives freed memory
+        // back at every synchronization, so keep up to `DEFAULT_POOL_LIMIT` bytes cached.
+        dev.set_pool_limit(DEFAULT_POOL_LIMIT)?;
         devices.insert(ordinal, dev.clone());
         Ok(dev)
+    }
+
+    /// The device's stream-ordered memory pool (`cuDeviceGetDefaultMemPool`), where it has one.
+    fn pool(&self) -> Result<Option<cudarc::driver::sys::CUmemoryPool>, CudaError> {
+        if !self.ctx.has_async_alloc() {
+            return Ok(None);
+        }
+        // SAFETY: `cu_device` is the device of a live context (`self.ctx`).
+        call("cuDeviceGetDefaultMemPool", || unsafe {
+            cudarc::driver::result::device::get_default_mem_pool(self.ctx.cu_device())
+        })
+        .map(Some)
+    }
+
+    /// Keep up to `bytes` of freed device memory cached in the device's pool for the next
+    /// allocations (its release threshold), as CuPy's and PyTorch's pools do; 0 gives freed
+    /// memory back at each synchronization. Nothing to do on a device without pools.
+    ///
+    /// # Errors
+    ///
+    /// [`CudaError::Driver`] when the driver fails.
+    pub fn set_pool_limit(&self, bytes: u64) -> Result<(), CudaError> {
+        let Some(pool) = self.pool()? else { return Ok(()) };
+        let mut value = bytes;
+        let attr = cudarc::driver::sys::CUmemPool_attribute::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD;
+        // SAFETY: `pool` is the device's default pool; the release threshold is a `cuuint64_t`,
+        // which `value` is, alive for the call.
+        call("cuMemPoolSetAttribute", || unsafe {
+            cudarc::driver::result::mem_pool::set_attribute(pool, attr, (&raw mut value).cast())
+        })
+    }
+
+    /// Give the device memory cached in the pool back to the driver (after the work issued so
+    /// far has finished): `torch.cuda.empty_cache()`.
+    ///
+    /// # Errors
+    ///
+    /// [`CudaError::Driver`] when the driver fails.
+    pub fn release_pool(&self) -> Result<(), CudaError> {
+        let Some(pool) = self.pool()? else { return Ok(()) };
+        call("cuStreamSynchronize", || self.stream.synchronize())?;
+        // SAFETY: `pool` is the device's default pool, valid while its context lives.
+        call("cuMemPoolTrimTo", || unsafe { cudarc::driver::result::mem_pool::trim_to(pool, 0) })
     }
 
     /// The device's architecture (its compute capability), what modules are compiled for.

@@ -20,7 +20,9 @@
 //! static ALLOC: kiln_runtime::PoolAlloc = kiln_runtime::PoolAlloc;
 //! ```
 //!
-//! kiln's own binaries (`kiln`, `kiln-bench`) install it. [`release`] gives every cached block
+//! kiln's own binaries (`kiln`, `tune`, `kiln-bench`, `kiln-bench-estimators`) install it.
+//! When a block is freed and the pool is full (the bound or its 32 slots), the oldest cached
+//! blocks go back to the system first. [`release`] gives every cached block
 //! back to the system (as `torch.cuda.empty_cache()` does); when the system refuses an
 //! allocation the pool releases its blocks and asks once more, so out-of-memory stays what
 //! it was (a null pointer, which kiln reports as a typed error). Without the allocator
@@ -107,6 +109,26 @@ pub fn release() -> usize {
     free_all(&all)
 }
 
+/// Give back the memory kiln keeps cached for `device`: the host pool ([`release`]) for the
+/// host devices, the GPU's stream-ordered pool for `Device::Cuda(n)` (whose freed buffers
+/// stay cached up to 1 GiB, `kiln_cuda::driver::DEFAULT_POOL_LIMIT`).
+///
+/// # Errors
+/// For `Device::Cuda(n)`: the device cannot be opened (no driver, no such device) or the
+/// driver fails.
+pub fn release_device(device: crate::Device) -> crate::Result<()> {
+    match device {
+        crate::Device::Cuda(n) => {
+            let dev = kiln_cuda::driver::CudaDevice::open(n).map_err(|e| crate::tensor::cuda_error(device, e))?;
+            dev.release_pool().map_err(|e| crate::tensor::cuda_error(device, e))
+        }
+        _ => {
+            release();
+            Ok(())
+        }
+    }
+}
+
 /// Take blocks out of the cache, oldest first, until it holds at most `bound` bytes.
 fn take_while_over(bound: usize) -> [Option<Block>; SLOTS] {
     let mut out = [None; SLOTS];
@@ -150,18 +172,33 @@ fn take_fitting(layout: Layout) -> Option<*mut u8> {
     Some(b.addr as *mut u8)
 }
 
-/// Keep a freed block if it fits under the bound; false when the caller must free it.
+/// Keep a freed block if it fits under the bound, making room by giving the oldest cached
+/// blocks back to the system (a pool full of sizes no longer asked for keeps caching the
+/// newest); false when the caller must free it (a block over the bound on its own).
 fn keep(ptr: *mut u8, layout: Layout) -> bool {
     let limit = LIMIT.load(Ordering::Relaxed);
-    let Ok(mut c) = CACHE.lock() else { return false };
-    if c.bytes + layout.size() > limit {
+    if layout.size() > limit {
         return false;
     }
-    let Some(slot) = c.blocks.iter().position(Option::is_none) else { return false };
-    // Keep the table ordered oldest to newest: move the newer blocks down one place.
-    c.blocks[slot..].rotate_left(1);
-    c.blocks[SLOTS - 1] = Some(Block { addr: ptr as usize, size: layout.size(), align: layout.align() });
-    c.bytes += layout.size();
+    let mut evicted = [None; SLOTS];
+    {
+        let Ok(mut guard) = CACHE.lock() else { return false };
+        let c = &mut *guard;
+        // Oldest first (the table is kept ordered oldest to newest).
+        let mut next = 0;
+        while c.bytes + layout.size() > limit || c.blocks.iter().all(Option::is_some) {
+            let Some(b) = c.blocks.iter_mut().find_map(Option::take) else { return false };
+            c.bytes -= b.size;
+            evicted[next] = Some(b);
+            next += 1;
+        }
+        let Some(slot) = c.blocks.iter().position(Option::is_none) else { return false };
+        // Keep the table ordered oldest to newest: move the newer blocks down one place.
+        c.blocks[slot..].rotate_left(1);
+        c.blocks[SLOTS - 1] = Some(Block { addr: ptr as usize, size: layout.size(), align: layout.align() });
+        c.bytes += layout.size();
+    }
+    free_all(&evicted);
     true
 }
 
@@ -247,8 +284,21 @@ mod tests {
             let s = a.alloc(Layout::from_size_align(MIN_BLOCK * 5, 64).unwrap());
             a.dealloc(s, Layout::from_size_align(MIN_BLOCK * 5, 64).unwrap());
             assert!(stats().cached_bytes <= big.size(), "over the bound: {:?}", stats());
+            assert_eq!(stats().cached_blocks, 1, "the newest block is kept, the older ones given back");
             assert!(release() > 0);
             assert_eq!((stats().cached_bytes, stats().cached_blocks), (0, 0));
+            // More blocks than slots: the oldest are given back, the newest SLOTS kept.
+            let small = Layout::from_size_align(MIN_BLOCK, 64).unwrap();
+            set_limit(MIN_BLOCK * (SLOTS + 8));
+            let ps: Vec<*mut u8> = (0..SLOTS + 4).map(|_| a.alloc(small)).collect();
+            for &p in &ps {
+                a.dealloc(p, small);
+            }
+            assert_eq!(stats().cached_blocks, SLOTS);
+            let newest = a.alloc(small);
+            assert_eq!(newest, ps[SLOTS + 3], "the most recently freed block comes back first");
+            a.dealloc(newest, small);
+            release();
             set_limit(DEFAULT_LIMIT);
             // Small and zeroed allocations bypass the pool.
             let z = a.alloc_zeroed(big);

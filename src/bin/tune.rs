@@ -21,6 +21,12 @@ use kiln::tune::{TuneReport, Tuning};
 use kiln::Device;
 use std::process::ExitCode;
 
+/// Freed output blocks of 1 MiB and more are kept for the next output of the same size
+/// (`kiln::runtime::pool`): a call returning a new large array then costs what writing into
+/// an existing one costs, instead of the OS faulting and zeroing fresh pages.
+#[global_allocator]
+static ALLOC: kiln::runtime::PoolAlloc = kiln::runtime::PoolAlloc;
+
 #[derive(Parser)]
 #[command(name = "tune", about = "kiln's main job: a randomized search of SplineTransformer -> Nystroem -> RidgeCV")]
 struct Args {

@@ -73,6 +73,18 @@ pub fn run(args: &[String]) -> ExitCode {
         _ => None,
     });
     let mut kiln = kiln_built.and_then(|()| run_kiln(&kiln_args, &data, sk_iters));
+    // `kiln run --bench` on the axpby inputs the baselines wrote: the CLI's dynamic call path.
+    if let (Ok(k), false) = (&mut kiln, skip_python) {
+        match run_cli(&root, &target, &data, quick) {
+            Ok(ms) => {
+                k.insert("cli_axpby_ms".into(), Json::Num(ms));
+            }
+            Err(e) => {
+                eprintln!("xtask bench: kiln run --bench: {e}");
+                k.insert("cli_axpby_error".into(), Json::Str(e));
+            }
+        }
+    }
     // The estimators again, scikit-learn then kiln: minutes apart, a shared machine can run
     // one side much slower than the other, so each side keeps its best median over the rounds.
     let mut py = py;
@@ -235,10 +247,44 @@ fn build_kiln() -> Result<(), String> {
         ])
         .status();
     match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => return Err(format!("building kiln-bench failed ({s})")),
+        Err(e) => return Err(format!("cannot run cargo: {e}")),
+    }
+    // The CLI, for the `kiln run --bench` row.
+    match Command::new(env!("CARGO")).args(["build", "--release", "--quiet", "-p", "kiln", "--bin", "kiln"]).status() {
         Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(format!("building kiln-bench failed ({s})")),
+        Ok(s) => Err(format!("building kiln (the CLI) failed ({s})")),
         Err(e) => Err(format!("cannot run cargo: {e}")),
     }
+}
+
+/// `kiln run --bench` of `benches/src/kernels.rs`'s `axpby` on `cli_x.npy` / `cli_y.npy`
+/// (written by the baselines): the median milliseconds of its calls, each returning a new
+/// array, as the CLI prints them.
+fn run_cli(root: &Path, target: &Path, data: &Path, quick: bool) -> Result<f64, String> {
+    let exe = target.join("release").join(if cfg!(windows) { "kiln.exe" } else { "kiln" });
+    let kernels = root.join("benches").join("src").join("kernels.rs");
+    let arg = |name: &str, file: &str| format!("{name}={}", data.join(file).display());
+    let runs = if quick { "5" } else { "15" };
+    eprintln!("xtask bench: running kiln run --bench");
+    let out = Command::new(&exe)
+        .arg("run")
+        .arg(&kernels)
+        .args(["--kernel", "axpby", "--arg", "a=1.5", "--arg", &arg("x", "cli_x.npy")])
+        .args(["--arg", "b=-0.5", "--arg", &arg("y", "cli_y.npy"), "--bench", runs])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+    if !out.status.success() {
+        return Err(format!("kiln run failed ({})", out.status));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().find(|l| l.starts_with("bench:")).ok_or("kiln run printed no `bench:` line")?;
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix("median_ms="))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("no median_ms in `{line}`"))
 }
 
 /// `cargo run --release -p kiln-benches --bin kiln-bench -- <args>`, then
@@ -552,10 +598,34 @@ fn report(kiln: &Result<Results, String>, py: &Result<Results, String>) -> Strin
         speed_row("a*x + b*y, new output", &kt("kiln_axpby", kn), interp, &kt("triad", n), "STREAM triad", 0.0),
         // Issue 16: a new output within 1.25x (>= 0.8x) of writing into an existing array.
         speed_row("a*x + b*y, new output", &kt("kiln_axpby", kn), interp, &kt("kiln_axpby_into", kn), "kiln into", 0.8),
+        speed_row(
+            "a*x + b*y, new output, `kiln run --bench`",
+            &kt("cli_axpby", kn),
+            interp,
+            &kt("kiln_axpby_into", kn),
+            "kiln into",
+            0.8,
+        ),
+        // The same with the pool off: fresh pages from the system allocator.
+        speed_row(
+            "a*x + b*y, new output, pool off",
+            &kt("kiln_axpby_system", kn),
+            interp,
+            &kt("kiln_axpby_into", kn),
+            "kiln into",
+            0.0,
+        ),
         speed_row("a*x + b*y", &kt("kiln_axpby", kn), interp, &pt("numba_axpby", pn), "numba prange", 1.0),
         speed_row("a*x + b*y", &kt("kiln_axpby", kn), interp, &pt("numpy_axpby", pn), "numpy", 2.0),
         speed_row("a*x + b*y", &kt("kiln_axpby", kn), interp, &pt("numexpr_axpby", pn), "numexpr", 0.0),
-        speed_row("a*x + b*y", &kt("kiln_axpby", kn), interp, &kt("triad_alloc", n), "triad, fresh output", 0.0),
+        speed_row(
+            "a*x + b*y, pool off",
+            &kt("kiln_axpby_system", kn),
+            interp,
+            &kt("triad_alloc", n),
+            "triad, fresh output",
+            0.0,
+        ),
         speed_row("x.sum()", &kt("kiln_sum", kn), interp, &kt("read", n), "read loop", 0.9),
         speed_row("x.sum()", &kt("kiln_sum", kn), interp, &pt("numpy_sum", pn), "numpy", 1.0),
         speed_row("x.exp() * y.sin()", &kt("kiln_exp_sin", kn), interp, &pt("numpy_exp_sin", pn), "numpy", 1.0),

@@ -18,6 +18,12 @@ use kiln::ndarray::{Array1, Array2, Axis, Ix1, Slice};
 use kiln_benches::json::JsonObject;
 use kiln_benches::measure;
 
+/// Freed output blocks of 1 MiB and more are kept for the next output of the same size
+/// (`kiln::runtime::pool`): a call returning a new large array then costs what writing into
+/// an existing one costs, instead of the OS faulting and zeroing fresh pages.
+#[global_allocator]
+static ALLOC: kiln::runtime::PoolAlloc = kiln::runtime::PoolAlloc;
+
 fn main() -> ExitCode {
     let quick = std::env::args().any(|a| a == "--quick");
     let Some(dir) = std::env::var_os("KILN_BENCH_DATA").map(PathBuf::from) else {

@@ -23,6 +23,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+/// Freed output blocks of 1 MiB and more are kept for the next output of the same size
+/// (`kiln::runtime::pool`): a call returning a new large array then costs what writing into
+/// an existing one costs, instead of the OS faulting and zeroing fresh pages.
+#[global_allocator]
+static ALLOC: kiln::runtime::PoolAlloc = kiln::runtime::PoolAlloc;
+
 #[derive(Parser)]
 #[command(name = "kiln", version, about = "Inspect and run kiln kernels from a Rust source file; tune a pipeline")]
 struct Cli {

@@ -66,6 +66,12 @@ fn kernels_on_tensors_run_where_the_data_is_and_stay_there() {
         }
         assert!((s.item().unwrap() - want_sum).abs() < 1e-9, "{device}");
         assert!((s.to_array::<Ix0>().unwrap().into_scalar() - want_sum).abs() < 1e-9);
+        // Freed buffers go back to the device's pool (or the host's); giving the cache back
+        // leaves the device usable.
+        drop((y, s, xt));
+        kiln::runtime::pool::release_device(device).unwrap();
+        let again = scale_rows::tensors(&Tensor::from_array(&x, device).unwrap(), &wt, 1.5).unwrap().1;
+        assert!((again.item().unwrap() - want_sum).abs() < 1e-9, "{device} after release_device");
     }
 }
 
@@ -116,5 +122,7 @@ fn a_gpu_without_a_driver_is_a_typed_error() {
     assert!(matches!(e, Error::DeviceUnavailable { device: Device::Cuda(0), .. }), "{e}");
     assert!(e.to_string().contains("cuda:0"), "{e}");
     let e = kiln::with_device(Device::Cuda(0), || scale_rows(&array![[1.0f32]], &array![1.0f32], 1.0)).unwrap_err();
+    assert!(matches!(e, Error::DeviceUnavailable { device: Device::Cuda(0), .. }), "{e}");
+    let e = kiln::runtime::pool::release_device(Device::Cuda(0)).unwrap_err();
     assert!(matches!(e, Error::DeviceUnavailable { device: Device::Cuda(0), .. }), "{e}");
 }
