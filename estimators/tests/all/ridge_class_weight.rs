@@ -123,7 +123,7 @@ fn cases() -> Vec<(&'static str, &'static str, Fit, bool)> {
     let cv = || RidgeClassifierCV::params().alphas(alphas.clone());
     vec![
         ("rc_balanced_clf3_imb", "clf3_imb", Fit::Clf(clf().class_weight(bal())), false),
-        ("rc_map_clf2", "clf2", Fit::Clf(clf().alpha(2.0).class_weight(map())), false),
+        ("rc_map_clf2", "clf2", Fit::Clf(clf().alpha(0.5).class_weight(map())), false),
         ("rc_balanced_sw_clf3_imb", "clf3_imb", Fit::Clf(clf().class_weight(bal())), true),
         ("rc_sw_no_intercept_clf2", "clf2", Fit::Clf(clf().alpha(2.0).fit_intercept(false)), true),
         ("rccv_cv5_clf3", "clf3", Fit::Cv(cv().cv(5)), false),
