@@ -126,6 +126,28 @@ pub enum RidgeScoring {
     NegMeanSquaredError,
     /// The R² of the leave-one-out predictions (`"r2"`).
     R2,
+    /// Any regression scorer of the registry (`"neg_mean_absolute_error"`, ...:
+    /// `RidgeScoring::Scorer(Scorer::from_name(name)?)`) of the leave-one-out predictions, or
+    /// of each fold's predictions with `cv`; unweighted (refused with sample weights).
+    Scorer(crate::model_selection::Scorer),
+}
+
+impl RidgeScoring {
+    /// The registry scorer, checked: a regression scorer, and no sample weights.
+    fn checked(self, weighted: bool) -> Result<Option<crate::model_selection::Scorer>> {
+        let RidgeScoring::Scorer(s) = self else { return Ok(None) };
+        if s.is_classification() {
+            return Err(s.wrong_target(false));
+        }
+        if weighted {
+            return Err(EstimatorError::NotAvailable(format!(
+                "scoring '{}' with sample weights: kiln's scorers take no sample weights (None and \"r2\" are \
+                 weighted)",
+                s.name()
+            )));
+        }
+        Ok(Some(s))
+    }
 }
 
 /// Hyper-parameters of [`RidgeCV`] (scikit-learn's defaults: alphas `[0.1, 1, 10]`, an
@@ -294,6 +316,7 @@ impl RidgeCVParams {
         check_alphas(name, &self.alphas, true, self.store_cv_results)?;
         let (n, d) = check_x(name, x, 1)?;
         check_len("y", t.length()?, n)?;
+        let scorer = self.scoring.checked(w.is_some())?;
         let (xh, th) = (x.to_host()?, t.to_host()?);
         // The folds of n samples (a regressor's targets are not stratified on).
         let folds = splitter.folds(Array1::<i64>::zeros(n).view())?;
@@ -313,11 +336,16 @@ impl RidgeCVParams {
                 let m = fit_rows(alpha, &fold.train)?;
                 let (xt, tt) = (rows(&xh, &fold.test), th.select(Axis(0), &fold.test));
                 // scikit-learn's search passes the weights to the scorer too.
-                total += match w {
-                    Some(w) => {
+                total += match (w, scorer) {
+                    (_, Some(s)) => {
+                        use crate::model_selection::Target;
+                        let wide = |a: &Array1<F>| a.mapv(|v| v.to_f64());
+                        f64::score_with(s, &wide(&tt), &wide(&m.predict(&xt)?))?
+                    }
+                    (Some(w), None) => {
                         crate::metrics::r2_score_weighted(&tt, &m.predict(&xt)?, &w.select(Axis(0), &fold.test))?
                     }
-                    None => m.score(&xt, &tt)?,
+                    (None, None) => m.score(&xt, &tt)?,
                 };
             }
             // GridSearchCV's best: the highest mean test score, the first among equals.
@@ -342,6 +370,7 @@ impl RidgeCVParams {
     ) -> Result<RidgeCV<F, X::Storage>> {
         let name = NAME;
         check_alphas(name, &self.alphas, false, false)?;
+        let scorer = self.scoring.checked(w.is_some())?;
         let (n, d) = check_x(name, x, 1)?;
         check_len("y", t.length()?, n)?;
         let center = if self.fit_intercept { 1.0 } else { 0.0 };
@@ -400,7 +429,11 @@ impl RidgeCVParams {
         let (c, g) = (c.to_array::<Ix2>()?, g.to_array::<Ix2>()?);
         let tc_host = tc.to_array::<Ix1>()?;
         // scikit-learn scores R² against the unscaled y, weighted by the sample weights.
-        let truth = if self.scoring == RidgeScoring::R2 { t.to_host()?.mapv(|v| v.to_f64()) } else { Array1::zeros(0) };
+        let truth = if self.scoring == RidgeScoring::NegMeanSquaredError {
+            Array1::zeros(0)
+        } else {
+            t.to_host()?.mapv(|v| v.to_f64())
+        };
         let mut results = Array2::<f64>::zeros((n, na));
         let (mut best, mut best_score) = (0, f64::NEG_INFINITY);
         for a in 0..na {
@@ -412,12 +445,16 @@ impl RidgeCVParams {
                     results.column_mut(a).assign(&sq);
                     s
                 }
-                RidgeScoring::R2 => {
+                RidgeScoring::R2 | RidgeScoring::Scorer(_) => {
                     let pred = Array1::from_shape_fn(n, |i| (tc_host[i] - loo[i]) / sw_host[i] + t_mean);
                     results.column_mut(a).assign(&pred);
-                    match &r2_weights {
-                        Some(rw) => crate::metrics::r2_score_weighted(&truth, &pred, rw)?,
-                        None => r2(&truth, &pred),
+                    match (scorer, &r2_weights) {
+                        (Some(s), _) => {
+                            use crate::model_selection::Target;
+                            f64::score_with(s, &truth, &pred)?
+                        }
+                        (None, Some(rw)) => crate::metrics::r2_score_weighted(&truth, &pred, rw)?,
+                        (None, None) => r2(&truth, &pred),
                     }
                 }
             };
@@ -547,7 +584,7 @@ impl<F: Real, S: Storage> RidgeCV<F, S> {
     }
 
     /// The chosen alpha's score (`best_score_`): the negative mean squared leave-one-out error,
-    /// or its R².
+    /// its R², or the registry scorer's score (leave-one-out or the mean over the folds).
     pub fn best_score(&self) -> f64 {
         self.best_score
     }
@@ -573,7 +610,7 @@ impl<F: Real, S: Storage> RidgeCV<F, S> {
     }
 
     /// With `store_cv_results`: each sample's squared leave-one-out error (scoring `None`) or
-    /// leave-one-out prediction (`"r2"`) for each alpha, `n_samples x n_alphas` (`cv_results_`).
+    /// leave-one-out prediction (`"r2"` or a registry scorer) for each alpha, `n_samples x n_alphas` (`cv_results_`).
     pub fn cv_results(&self) -> Option<&Array2<f64>> {
         self.cv_results.as_ref()
     }

@@ -557,3 +557,88 @@ fn ridge_classifier_cv_scoring_bad_input() {
     assert_eq!(p, cv().scoring(s("f1_macro")));
     assert!(p.set_param("scoring", "f7".into()).is_err());
 }
+
+/// RidgeCV with a registry scorer (`RidgeScoring::Scorer`) against scikit-learn: leave-one-out
+/// scored by the mean absolute error (with the leave-one-out predictions as `cv_results_`) and,
+/// without an intercept, the max error; 5 folds scored by explained variance.
+fn ridge_cv_scoring_case<F: Real>(fx: &str, params: RidgeCVParams, device: Option<Device>) {
+    let tol = rtol::<F>();
+    let (x, t) = (input::<F>("reg_x"), vector::<F>("reg_y"));
+    let (coef, intercept, alpha, best, pred, cv_results) = match device {
+        None => {
+            let m = params.fit(&x, &t).unwrap();
+            (
+                m.coef().clone(),
+                m.intercept(),
+                m.alpha(),
+                m.best_score(),
+                m.predict(&x).unwrap(),
+                m.cv_results().cloned(),
+            )
+        }
+        Some(dev) => {
+            let (xt, tt) = (Tensor::from_array(&x, dev).unwrap(), Tensor::from_array(&t, dev).unwrap());
+            let m = params.fit(&xt, &tt).unwrap();
+            let pred = m.predict(&xt).unwrap();
+            assert_eq!(pred.device(), dev);
+            let coef = m.coef().to_array::<Ix1>().unwrap();
+            (coef, m.intercept(), m.alpha(), m.best_score(), pred.to_array::<Ix1>().unwrap(), m.cv_results().cloned())
+        }
+    };
+    let what = |a: &str| format!("{fx} {a} ({device:?})");
+    let coef_w = expected::<Ix1>(&format!("{fx}.coef_"));
+    assert_allclose(&coef, &coef_w, tol, max_abs(&coef_w) * tol, &what("coef_"));
+    let icpt = expected::<Ix0>(&format!("{fx}.intercept_")).into_scalar();
+    let scale = max_abs(&coef_w).max(icpt.abs());
+    assert!((intercept.to_f64() - icpt).abs() <= tol * scale + 1e-12, "{}: {intercept} vs {icpt}", what("intercept_"));
+    assert_eq!(alpha, expected::<Ix0>(&format!("{fx}.alpha_")).into_scalar(), "{}", what("alpha_"));
+    let want = expected::<Ix0>(&format!("{fx}.best_score_")).into_scalar();
+    assert!((best - want).abs() <= tol * want.abs(), "{}: {best} vs {want}", what("best_score_"));
+    let pred_w = expected::<Ix1>(&format!("{fx}.predict"));
+    assert_allclose(&pred, &pred_w, tol, max_abs(&pred_w) * tol, &what("predict"));
+    if crate::common::fixture(&format!("{fx}.cv_results_.npy")).exists() {
+        let want = expected::<Ix2>(&format!("{fx}.cv_results_"));
+        let got = cv_results.expect("store_cv_results");
+        assert_allclose(&got, &want, tol, max_abs(&want) * tol, &what("cv_results_"));
+    }
+}
+
+fn ridge_cv_scoring_cases<F: Real>(device: Option<Device>) {
+    let s = |name: &str| RidgeScoring::Scorer(Scorer::from_name(name).unwrap());
+    let cv = || RidgeCV::params().alphas(vec![100.0, 10.0, 1.0, 0.1, 0.01]);
+    ridge_cv_scoring_case::<F>(
+        "rcv_gcv_mae_reg",
+        cv().scoring(s("neg_mean_absolute_error")).store_cv_results(true),
+        device,
+    );
+    let max_error = cv().scoring(s("neg_max_error")).fit_intercept(false);
+    ridge_cv_scoring_case::<F>("rcv_gcv_max_error_no_intercept_reg", max_error, device);
+    ridge_cv_scoring_case::<F>("rcv_cv5_explained_variance_reg", cv().scoring(s("explained_variance")).cv(5), device);
+}
+
+#[test]
+fn ridge_cv_scoring_matches_scikit_learn() {
+    ridge_cv_scoring_cases::<f64>(None);
+    ridge_cv_scoring_cases::<f32>(None);
+}
+
+#[test]
+fn ridge_cv_scoring_matches_scikit_learn_on_cuda_sim() {
+    ridge_cv_scoring_cases::<f64>(Some(Device::CudaSim));
+    ridge_cv_scoring_cases::<f32>(Some(Device::CudaSim));
+}
+
+/// A classification scorer for RidgeCV is a typed error, so is a registry scorer with sample
+/// weights (leave-one-out and folds).
+#[test]
+fn ridge_cv_scoring_bad_input() {
+    let (x, t) = (input::<f64>("reg_x"), vector::<f64>("reg_y"));
+    let s = |name: &str| RidgeScoring::Scorer(Scorer::from_name(name).unwrap());
+    let err = RidgeCV::params().scoring(s("accuracy")).fit(&x, &t).unwrap_err();
+    assert!(matches!(err, EstimatorError::InvalidTarget(_)), "{err}");
+    let w = Array1::from_elem(x.nrows(), 1.0);
+    for p in [RidgeCV::params(), RidgeCV::params().cv(3)] {
+        let err = p.scoring(s("neg_mean_absolute_error")).fit_weighted(&x, &t, &w).unwrap_err();
+        assert!(matches!(err, EstimatorError::NotAvailable(_)), "{err}");
+    }
+}
