@@ -401,10 +401,12 @@ impl RidgeCVParams {
         }
         let sw_host = sw.to_array::<Ix1>()?;
         let gram_mode = n <= d && self.gcv_mode != GcvMode::Svd;
-        let (u, e, sums, uty) = if gram_mode {
-            gram_basis(&xc, &tc, &sw_host, self.fit_intercept, device)?
+        let (u, e, sums, uty, v_top) = if gram_mode {
+            let (u, e, sums, uty) = gram_basis(&xc, &tc, &sw_host, self.fit_intercept, device)?;
+            (u, e, sums, uty, None)
         } else {
-            cov_basis(&xc, &tc, &sw, &sw_host, self.fit_intercept)?
+            let (u, e, sums, uty, v) = cov_basis(&xc, &tc, &sw, &sw_host, self.fit_intercept)?;
+            (u, e, sums, uty, Some(v))
         };
         // The basis vector along the intercept's column of ones (scikit-learn's
         // `_find_smallest_angle`), left unpenalized.
@@ -416,11 +418,19 @@ impl RidgeCVParams {
         let mut add = Array1::<f64>::zeros(na);
         for (a, &alpha) in self.alphas.iter().enumerate() {
             // The Gram basis is complete: w = 1 / (e + alpha). The singular basis spans X's
-            // columns only: w = 1 / (e + alpha) - 1 / alpha, plus 1 / alpha on the identity.
-            let extra = if gram_mode { 0.0 } else { 1.0 / alpha };
-            add[a] = extra;
+            // columns only: w = 1 / (e + alpha) - 1 / alpha, plus 1 / alpha on the identity;
+            // there c and diag(G^-1) are both taken times alpha (their ratio, the leave-one-out
+            // error, is the same), as scikit-learn 1.9's `_solve_svd_design_matrix_long`:
+            // w = -e / (e + alpha) and 1 on the identity, without 1 / alpha's cancellation at a
+            // tiny alpha.
+            add[a] = if gram_mode { 0.0 } else { 1.0 };
             for j in 0..r {
-                w[[j, a]] = if Some(j) == intercept_dim { -extra } else { 1.0 / (e[j] + alpha) - extra };
+                w[[j, a]] = match (gram_mode, Some(j) == intercept_dim) {
+                    (true, true) => 0.0,
+                    (true, false) => 1.0 / (e[j] + alpha),
+                    (false, true) => -1.0,
+                    (false, false) => -e[j] / (e[j] + alpha),
+                };
             }
         }
         let wq = Array2::from_shape_fn((r, na), |(j, a)| w[[j, a]] * uty[j]);
@@ -462,8 +472,27 @@ impl RidgeCVParams {
                 (best, best_score) = (a, score);
             }
         }
-        let dual = Tensor::from_owned(c.column(best).to_owned(), device)?;
-        let coef = rcv_primal::tensors(&xc, &dual)?.to_array::<Ix1>()?;
+        let coef = match &v_top {
+            // The Gram basis: the dual solution, coef = Xc^T c.
+            None => {
+                let dual = Tensor::from_owned(c.column(best).to_owned(), device)?;
+                rcv_primal::tensors(&xc, &dual)?.to_array::<Ix1>()?
+            }
+            // The singular basis: the primal solution V diag(s / (s^2 + alpha)) U^T tc over the
+            // directions of X's columns (the intercept's direction is unpenalized and outside
+            // them), as scikit-learn 1.9's svd modes.
+            Some(v) => {
+                let alpha = self.alphas[best];
+                let scale = Array1::from_shape_fn(r, |j| {
+                    if Some(j) == intercept_dim {
+                        0.0
+                    } else {
+                        e[j].sqrt() / (e[j] + alpha) * uty[j]
+                    }
+                });
+                v.dot(&scale)
+            }
+        };
         let x_mean = x_mean.to_array::<Ix1>()?;
         let intercept = t_mean - x_mean.dot(&coef);
         let alpha = self.alphas[best];
@@ -494,7 +523,8 @@ fn gram_basis(xc: &Tensor<f64>, tc: &Tensor<f64>, sw: &Array1<f64>, intercept: b
 }
 
 /// The left singular vectors of `[Xc, sw]` (or Xc; `sw` ones, or the square roots of the
-/// sample weights) from the eigendecomposition of its cross-products, dropping directions
+/// sample weights) from the eigendecomposition of its cross-products (and the first d rows of
+/// the right ones, for the primal solution), dropping directions
 /// whose squared singular value is below the rounding of the largest (their weight
 /// `1 / (s^2 + alpha) - 1 / alpha` vanishes with them).
 fn cov_basis(
@@ -503,7 +533,7 @@ fn cov_basis(
     sw: &Tensor<f64>,
     sw_host: &Array1<f64>,
     intercept: bool,
-) -> Result<Basis> {
+) -> Result<(Tensor<f64>, Array1<f64>, Array1<f64>, Array1<f64>, Array2<f64>)> {
     let (cov, sums) = rcv_cov::tensors(xc, sw)?;
     let (cov, sums) = (cov.to_array::<Ix2>()?, sums.to_array::<Ix1>()?);
     let d = cov.nrows();
@@ -527,11 +557,11 @@ fn cov_basis(
         xc,
         tc,
         sw,
-        &Tensor::from_owned(v_top, device)?,
+        &Tensor::from_owned(v_top.clone(), device)?,
         &Tensor::from_owned(v_last, device)?,
         &Tensor::from_owned(inv_s, device)?,
     )?;
-    Ok((u, e, sums.to_array::<Ix1>()?, uty.to_array::<Ix1>()?))
+    Ok((u, e, sums.to_array::<Ix1>()?, uty.to_array::<Ix1>()?, v_top))
 }
 
 /// The estimator's name in messages.

@@ -678,3 +678,99 @@ fn test_ridge_loo_cv_asym_scoring() {
     assert_allclose(gcv.coef(), loo.coef(), 1e-3, 0.0, "coef_");
     assert!((gcv.intercept() - loo.intercept()).abs() <= 1e-3 * loo.intercept().abs(), "intercept_");
 }
+
+/// scikit-learn's `test_ridge_cv_results_predictions` (one target): the leave-one-out
+/// predictions RidgeCV keeps as `cv_results_` with a scorer are on the original scale and equal
+/// a brute-force leave-one-out of Ridge, tall (50 x 10) and wide (10 x 50), with and without an
+/// intercept and sample weights (every other sample 0.5), in the eigen and svd modes. The
+/// weighted cases score by "r2" (kiln's registry scorers take no weights; the stored
+/// predictions are the same).
+#[test]
+fn test_ridge_cv_results_predictions() {
+    use kiln_estimators::datasets::make_regression;
+    let alphas: Vec<f64> = (0..5).map(|i| 10f64.powf(-5.0 + 3.0 * i as f64)).collect();
+    for (n, d) in [(50usize, 10usize), (10, 50)] {
+        let (x, y, _) = make_regression::<f64>(n, d, d.min(10), 1.0, 0).unwrap();
+        for weighted in [false, true] {
+            let sw: Array1<f64> = (0..n).map(|i| if i % 2 == 0 { 0.5 } else { 1.0 }).collect();
+            for fit_intercept in [false, true] {
+                for mode in [GcvMode::Svd, GcvMode::Eigen] {
+                    let scoring = if weighted {
+                        RidgeScoring::R2
+                    } else {
+                        RidgeScoring::Scorer(Scorer::from_name("neg_mean_squared_error").unwrap())
+                    };
+                    let p = RidgeCV::params()
+                        .alphas(alphas.clone())
+                        .gcv_mode(mode)
+                        .fit_intercept(fit_intercept)
+                        .scoring(scoring)
+                        .store_cv_results(true);
+                    let m = if weighted { p.fit_weighted(&x, &y, &sw) } else { p.fit(&x, &y) }.unwrap();
+                    let mut want = Array2::<f64>::zeros((n, alphas.len()));
+                    for i in 0..n {
+                        let keep: Vec<usize> = (0..n).filter(|&j| j != i).collect();
+                        let (xr, yr) = (x.select(ndarray::Axis(0), &keep), y.select(ndarray::Axis(0), &keep));
+                        for (a, &alpha) in alphas.iter().enumerate() {
+                            let r = Ridge::params().alpha(alpha).fit_intercept(fit_intercept);
+                            let fitted = if weighted {
+                                r.fit_weighted(&xr, &yr, &sw.select(ndarray::Axis(0), &keep))
+                            } else {
+                                r.fit(&xr, &yr)
+                            }
+                            .unwrap();
+                            want[[i, a]] = fitted.predict(&x.slice(ndarray::s![i..i + 1, ..]).to_owned()).unwrap()[0];
+                        }
+                    }
+                    let what = format!("{n}x{d} weighted {weighted} intercept {fit_intercept} {mode:?}");
+                    assert_allclose(m.cv_results().unwrap(), &want, 1e-6, 1e-9 * max_abs(&want), &what);
+                }
+            }
+        }
+    }
+}
+
+/// scikit-learn's `test_regularization_limits_ridge_gcv` (dense, f64 and f32): with a single
+/// alpha of 1e-16 RidgeCV recovers LinearRegression's coefficients and intercept, with 1e16
+/// zero coefficients and the mean of y as intercept (or 0 without one), tall, square and wide X,
+/// both modes, to atol 1e-10 (f64) / 1e-5 (f32, against f64 references on the f32-rounded
+/// data). Before kiln took the svd mode's leave-one-out and coefficients as scikit-learn 1.9
+/// does (no 1 / alpha), alpha 1e-16 on tall X gave coefficients of -4e4.
+#[test]
+fn test_regularization_limits_ridge_gcv() {
+    use kiln_estimators::datasets::MakeRegression;
+    fn limits<F: Real>(n: usize, d: usize) {
+        let (x, y, _) = MakeRegression::new(n).n_features(d).noise(0.0).bias(10.0).seed(42).build::<f64>().unwrap();
+        // The references are f64 fits of the data as F holds it (f32 rounding of X and y alone
+        // moves the square case's minimum-norm solution by about 1e-5).
+        let (x, y) = (x.mapv(|v| F::from_f64(v).to_f64()), y.mapv(|v| F::from_f64(v).to_f64()));
+        let atol = if std::mem::size_of::<F>() == 4 { 1e-5 } else { 1e-10 };
+        for alpha in [1e-16, 1e16] {
+            for fit_intercept in [true, false] {
+                let (coef_w, icpt_w) = if alpha < 1.0 {
+                    let lr = LinearRegression::params().fit_intercept(fit_intercept).fit(&x, &y).unwrap();
+                    (lr.coef().clone(), lr.intercept())
+                } else {
+                    (Array1::zeros(d), if fit_intercept { y.mean().unwrap() } else { 0.0 })
+                };
+                for mode in [GcvMode::Svd, GcvMode::Eigen] {
+                    let m = RidgeCV::params()
+                        .alphas(vec![alpha])
+                        .gcv_mode(mode)
+                        .fit_intercept(fit_intercept)
+                        .fit(&x.mapv(F::from_f64), &y.mapv(F::from_f64))
+                        .unwrap();
+                    let what = format!("{n}x{d} alpha {alpha} intercept {fit_intercept} {mode:?}");
+                    let coef = m.coef().mapv(|v| v.to_f64());
+                    assert_allclose(&coef, &coef_w, 0.0, atol, &format!("{what} coef_"));
+                    let icpt = m.intercept().to_f64();
+                    assert!((icpt - icpt_w).abs() <= atol, "{what} intercept_ {icpt} vs {icpt_w}");
+                }
+            }
+        }
+    }
+    for (n, d) in [(100, 50), (50, 50), (50, 100)] {
+        limits::<f64>(n, d);
+        limits::<f32>(n, d);
+    }
+}
