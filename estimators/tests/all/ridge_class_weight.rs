@@ -774,3 +774,39 @@ fn test_regularization_limits_ridge_gcv() {
         limits::<f32>(n, d);
     }
 }
+
+/// scikit-learn's `test_regularization_limits_ridge_classifier_gcv` (dense, f64): RidgeClassifierCV
+/// with a single alpha is Ridge on the {-1, 1} targets: 1e16 gives zero coefficients and the
+/// mean target as intercept (tall, square, wide), 1e-16 LinearRegression's fit on wide X
+/// (scikit-learn marks tall and square X as expected failures there).
+#[test]
+fn test_regularization_limits_ridge_classifier_gcv() {
+    use kiln_estimators::datasets::make_classification;
+    for (n, d) in [(100usize, 50usize), (50, 50), (50, 100)] {
+        let (x, y) = make_classification::<f64>(n, d, 2, 2, 2, 42).unwrap();
+        let t: Array1<f64> = y.mapv(|v| if v == 1 { 1.0 } else { -1.0 });
+        for fit_intercept in [true, false] {
+            for alpha in [1e-16, 1e16] {
+                if alpha < 1.0 && d <= n {
+                    continue;
+                }
+                let (coef_w, icpt_w) = if alpha < 1.0 {
+                    let lr = LinearRegression::params().fit_intercept(fit_intercept).fit(&x, &t).unwrap();
+                    (lr.coef().clone(), lr.intercept())
+                } else {
+                    (Array1::zeros(d), if fit_intercept { t.mean().unwrap() } else { 0.0 })
+                };
+                let m =
+                    RidgeClassifierCV::params().alphas(vec![alpha]).fit_intercept(fit_intercept).fit(&x, &y).unwrap();
+                let what = format!("{n}x{d} alpha {alpha} intercept {fit_intercept}");
+                let c = m.classifier();
+                assert_allclose(&c.coef().row(0).to_owned(), &coef_w, 0.0, 1e-10, &format!("{what} coef_"));
+                assert!(
+                    (c.intercept()[0] - icpt_w).abs() <= 1e-10,
+                    "{what} intercept_ {} vs {icpt_w}",
+                    c.intercept()[0]
+                );
+            }
+        }
+    }
+}
