@@ -641,6 +641,13 @@ fn ridge_cv_scoring_bad_input() {
         let err = p.scoring(s("neg_mean_absolute_error")).fit_weighted(&x, &t, &w).unwrap_err();
         assert!(matches!(err, EstimatorError::NotAvailable(_)), "{err}");
     }
+    // set_param by scikit-learn's names: the default's name, "r2", any other registry name.
+    let mut p = RidgeCV::params();
+    p.set_param("scoring", "neg_max_error".into()).unwrap();
+    assert_eq!(p, RidgeCV::params().scoring(s("neg_max_error")));
+    p.set_param("scoring", "r2".into()).unwrap();
+    assert_eq!(p, RidgeCV::params().scoring(RidgeScoring::R2));
+    assert!(p.set_param("scoring", "no_such_scorer".into()).is_err());
 }
 
 /// scikit-learn's `test_ridge_loo_cv_asym_scoring`: with the asymmetric "explained_variance"
