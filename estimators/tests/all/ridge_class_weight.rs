@@ -817,3 +817,29 @@ fn test_regularization_limits_ridge_classifier_gcv() {
         }
     }
 }
+
+/// scikit-learn's `test_ridge_gcv_cv_results_not_stored` and `test_ridge_best_score` (RidgeCV
+/// and RidgeClassifierCV on 6 samples): without `store_cv_results` there are no `cv_results_`,
+/// and `best_score_` is a finite number with leave-one-out and with 3 folds.
+#[test]
+fn test_ridge_gcv_cv_results_not_stored() {
+    let x = input::<f64>("clf3_x").slice(ndarray::s![..6, ..]).to_owned();
+    let t = vector::<f64>("reg_y").slice(ndarray::s![..6]).to_owned();
+    let y = array![0i64, 1, 0, 1, 0, 1];
+    let rcv = RidgeCV::params().fit(&x, &t).unwrap();
+    assert!(rcv.cv_results().is_none());
+    let ccv = RidgeClassifierCV::params().fit(&x, &y).unwrap();
+    assert!(ccv.cv_results().is_none());
+    for folds in [None, Some(3)] {
+        let r = match folds {
+            Some(k) => RidgeCV::params().cv(k).fit(&x, &t).unwrap(),
+            None => RidgeCV::params().fit(&x, &t).unwrap(),
+        };
+        assert!(r.best_score().is_finite(), "RidgeCV {folds:?}");
+        let c = match folds {
+            Some(k) => RidgeClassifierCV::params().cv(k).fit(&x, &y).unwrap(),
+            None => RidgeClassifierCV::params().fit(&x, &y).unwrap(),
+        };
+        assert!(c.best_score().is_finite(), "RidgeClassifierCV {folds:?}");
+    }
+}
