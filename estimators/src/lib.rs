@@ -47,8 +47,8 @@ pub use error::{EstimatorError, Result};
 pub mod prelude {
     pub use crate::cluster::{KMeans, KMeansParams};
     pub use crate::covariance::{
-        EmpiricalCovariance, EmpiricalCovarianceParams, ErrorNorm, LedoitWolf, LedoitWolfParams, Oas, OasParams,
-        ShrunkCovariance, ShrunkCovarianceParams,
+        CovarianceEstimator, EmpiricalCovariance, EmpiricalCovarianceParams, ErrorNorm, LedoitWolf, LedoitWolfParams,
+        Oas, OasParams, ShrunkCovariance, ShrunkCovarianceParams,
     };
     pub use crate::data::{Host, Matrix, OnDevice, Storage, Vector};
     pub use crate::decomposition::{Pca, PcaComponents, PcaParams, SvdSolver};

@@ -67,11 +67,6 @@ pub(crate) fn shrink(cov: &Array2<f64>, shrinkage: f64) -> Array2<f64> {
     out
 }
 
-/// scikit-learn's `ledoit_wolf_shrinkage` of the centered samples behind `m`.
-fn ledoit_wolf_shrinkage<F: Real, S: Storage>(m: &Moments<F, S>) -> f64 {
-    ledoit_wolf_shrinkage_of(&m.cov, m.beta, m.n)
-}
-
 /// scikit-learn's `ledoit_wolf_shrinkage` of `n` centered samples `Z` given by their scatter
 /// `cov = Z^T Z / n` and `beta = sum_i (sum_j z_ij^2)^2` (LinearDiscriminantAnalysis's
 /// `shrinkage="auto"` calls it on standardized class data).
@@ -95,15 +90,16 @@ pub(crate) fn ledoit_wolf_shrinkage_of(cov: &Array2<f64>, beta: f64, n: usize) -
     }
 }
 
-/// scikit-learn's Oracle Approximating Shrinkage coefficient of `m`'s covariance.
-fn oas_shrinkage<F: Real, S: Storage>(m: &Moments<F, S>) -> f64 {
-    let d = m.cov.nrows();
+/// scikit-learn's Oracle Approximating Shrinkage coefficient of the covariance `cov` of `n`
+/// samples.
+fn oas_shrinkage_of(cov: &Array2<f64>, n: usize) -> f64 {
+    let d = cov.nrows();
     if d == 1 {
         return 0.0;
     }
-    let (n, df) = (m.n as f64, d as f64);
-    let alpha = m.cov.iter().map(|v| v * v).sum::<f64>() / (df * df);
-    let mu = m.cov.diag().sum() / df;
+    let (n, df) = (n as f64, d as f64);
+    let alpha = cov.iter().map(|v| v * v).sum::<f64>() / (df * df);
+    let mu = cov.diag().sum() / df;
     let mu_squared = mu * mu;
     let num = alpha + mu_squared;
     let den = (n + 1.0) * (alpha - mu_squared / df);
@@ -379,7 +375,7 @@ macro_rules! covariance_params {
             pub fn fit<F: Real, X: Matrix<F>>(&self, x: &X) -> Result<$name<F, X::Storage>> {
                 self.check()?;
                 let m = moments($label, x, self.assume_centered)?;
-                let shrinkage = self.shrinkage_of(&m);
+                let shrinkage = self.shrinkage_of(&m.cov, m.beta, m.n);
                 let fitted = Fitted::new(m, shrinkage, self.store_precision, x.device())?;
                 Ok($name { fitted })
             }
@@ -410,7 +406,7 @@ impl EmpiricalCovarianceParams {
         Ok(())
     }
 
-    fn shrinkage_of<F: Real, S: Storage>(&self, _: &Moments<F, S>) -> f64 {
+    fn shrinkage_of(&self, _: &Array2<f64>, _: f64, _: usize) -> f64 {
         0.0
     }
 }
@@ -431,7 +427,7 @@ impl ShrunkCovarianceParams {
         Ok(())
     }
 
-    fn shrinkage_of<F: Real, S: Storage>(&self, _: &Moments<F, S>) -> f64 {
+    fn shrinkage_of(&self, _: &Array2<f64>, _: f64, _: usize) -> f64 {
         self.shrinkage
     }
 }
@@ -441,8 +437,8 @@ impl OasParams {
         Ok(())
     }
 
-    fn shrinkage_of<F: Real, S: Storage>(&self, m: &Moments<F, S>) -> f64 {
-        oas_shrinkage(m)
+    fn shrinkage_of(&self, cov: &Array2<f64>, _: f64, n: usize) -> f64 {
+        oas_shrinkage_of(cov, n)
     }
 }
 
@@ -461,7 +457,92 @@ impl LedoitWolfParams {
         Ok(())
     }
 
-    fn shrinkage_of<F: Real, S: Storage>(&self, m: &Moments<F, S>) -> f64 {
-        ledoit_wolf_shrinkage(m)
+    fn shrinkage_of(&self, cov: &Array2<f64>, beta: f64, n: usize) -> f64 {
+        ledoit_wolf_shrinkage_of(cov, beta, n)
+    }
+}
+
+/// A covariance estimator's hyper-parameters, as another estimator takes them to estimate
+/// covariances with (LinearDiscriminantAnalysis's `covariance_estimator`): any of
+/// [`EmpiricalCovariance`], [`ShrunkCovariance`], [`LedoitWolf`] and [`Oas`]'s params, through
+/// `From` (`.covariance_estimator(Oas::params())`). The estimate is what the estimator's own
+/// `fit` would leave in `covariance_`: the same shrinkage, from the same scatter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CovarianceEstimator {
+    /// [`EmpiricalCovariance`]: the maximum-likelihood covariance.
+    Empirical(EmpiricalCovarianceParams),
+    /// [`ShrunkCovariance`]: shrunk by a given weight.
+    Shrunk(ShrunkCovarianceParams),
+    /// [`LedoitWolf`]: shrunk by the Ledoit-Wolf weight.
+    LedoitWolf(LedoitWolfParams),
+    /// [`Oas`]: shrunk by the Oracle Approximating Shrinkage weight.
+    Oas(OasParams),
+}
+
+impl From<EmpiricalCovarianceParams> for CovarianceEstimator {
+    fn from(p: EmpiricalCovarianceParams) -> Self {
+        CovarianceEstimator::Empirical(p)
+    }
+}
+
+impl From<ShrunkCovarianceParams> for CovarianceEstimator {
+    fn from(p: ShrunkCovarianceParams) -> Self {
+        CovarianceEstimator::Shrunk(p)
+    }
+}
+
+impl From<LedoitWolfParams> for CovarianceEstimator {
+    fn from(p: LedoitWolfParams) -> Self {
+        CovarianceEstimator::LedoitWolf(p)
+    }
+}
+
+impl From<OasParams> for CovarianceEstimator {
+    fn from(p: OasParams) -> Self {
+        CovarianceEstimator::Oas(p)
+    }
+}
+
+impl CovarianceEstimator {
+    /// The estimator's own hyper-parameter checks (those its `fit` makes).
+    pub(crate) fn check(&self) -> Result<()> {
+        match self {
+            CovarianceEstimator::Empirical(p) => p.check(),
+            CovarianceEstimator::Shrunk(p) => p.check(),
+            CovarianceEstimator::LedoitWolf(p) => p.check(),
+            CovarianceEstimator::Oas(p) => p.check(),
+        }
+    }
+
+    /// Whether the estimator takes the data as centered (its location is then zero).
+    pub(crate) fn assume_centered(&self) -> bool {
+        match self {
+            CovarianceEstimator::Empirical(p) => p.assume_centered,
+            CovarianceEstimator::Shrunk(p) => p.assume_centered,
+            CovarianceEstimator::LedoitWolf(p) => p.assume_centered,
+            CovarianceEstimator::Oas(p) => p.assume_centered,
+        }
+    }
+
+    /// Whether the estimate needs `beta` (Ledoit-Wolf's sum of squared row norms squared).
+    pub(crate) fn needs_beta(&self) -> bool {
+        matches!(self, CovarianceEstimator::LedoitWolf(_))
+    }
+
+    /// The estimator's `covariance_` for `n` samples `Z` (centered on its location) given by
+    /// their scatter `cov = Z^T Z / n` and `beta = sum_i (sum_j z_ij^2)^2` (read only by
+    /// Ledoit-Wolf).
+    pub(crate) fn covariance_of(&self, cov: &Array2<f64>, beta: f64, n: usize) -> Array2<f64> {
+        let shrinkage = match self {
+            CovarianceEstimator::Empirical(p) => p.shrinkage_of(cov, beta, n),
+            CovarianceEstimator::Shrunk(p) => p.shrinkage_of(cov, beta, n),
+            CovarianceEstimator::LedoitWolf(p) => p.shrinkage_of(cov, beta, n),
+            CovarianceEstimator::Oas(p) => p.shrinkage_of(cov, beta, n),
+        };
+        if shrinkage == 0.0 {
+            cov.clone()
+        } else {
+            shrink(cov, shrinkage)
+        }
     }
 }

@@ -12,6 +12,6 @@ mod fit;
 
 pub(crate) use fit::{ledoit_wolf_shrinkage_of, shrink};
 pub use fit::{
-    EmpiricalCovariance, EmpiricalCovarianceParams, ErrorNorm, LedoitWolf, LedoitWolfParams, Oas, OasParams,
-    ShrunkCovariance, ShrunkCovarianceParams,
+    CovarianceEstimator, EmpiricalCovariance, EmpiricalCovarianceParams, ErrorNorm, LedoitWolf, LedoitWolfParams, Oas,
+    OasParams, ShrunkCovariance, ShrunkCovarianceParams,
 };

@@ -35,7 +35,7 @@
 //! (`means Sw^-1` either way), the probabilities and the leading `transform` columns up to sign
 //! do not depend on it.
 
-use crate::covariance::{ledoit_wolf_shrinkage_of, shrink};
+use crate::covariance::{ledoit_wolf_shrinkage_of, shrink, CovarianceEstimator};
 use crate::data::{check_fitted_x, check_len, check_x, Host, Mat, Matrix, Storage, Vect, Vector};
 use crate::datasets::Real;
 use crate::decomposition::linalg::{cholesky, eigh_descending, inverse_lower_transposed, svd};
@@ -218,6 +218,7 @@ pub enum Shrinkage {
 pub struct LinearDiscriminantAnalysisParams {
     solver: LdaSolver,
     shrinkage: Option<Shrinkage>,
+    covariance_estimator: Option<CovarianceEstimator>,
     priors: Option<Vec<f64>>,
     n_components: Option<usize>,
     tol: f64,
@@ -262,6 +263,7 @@ impl LinearDiscriminantAnalysis<f64, Host> {
         LinearDiscriminantAnalysisParams {
             solver: LdaSolver::Svd,
             shrinkage: None,
+            covariance_estimator: None,
             priors: None,
             n_components: None,
             tol: 1e-4,
@@ -316,6 +318,18 @@ impl LinearDiscriminantAnalysisParams {
         self
     }
 
+    /// The covariance estimator of the `lsqr` and `eigen` solvers (`covariance_estimator`:
+    /// `None`, the default, or any of [`crate::covariance::EmpiricalCovariance`],
+    /// [`crate::covariance::ShrunkCovariance`], [`crate::covariance::LedoitWolf`] and
+    /// [`crate::covariance::Oas`]'s params, e.g. `.covariance_estimator(Oas::params())`): each
+    /// class's covariance (and for `eigen` that of all of X) is what that estimator fitted on
+    /// the class's rows would hold as `covariance_`, instead of the empirical one shrunk as
+    /// `shrinkage` says. Exclusive with a shrinkage other than 0 and with the svd solver.
+    pub fn covariance_estimator(mut self, estimator: impl Into<CovarianceEstimator>) -> Self {
+        self.covariance_estimator = Some(estimator.into());
+        self
+    }
+
     /// The class prior probabilities, in sorted class order (`priors`: non-negative; priors
     /// that do not sum to 1 are divided by their sum, where scikit-learn also warns).
     pub fn priors(mut self, priors: Vec<f64>) -> Self {
@@ -351,7 +365,8 @@ impl LinearDiscriminantAnalysisParams {
     /// # Errors
     /// `tol` negative or not finite, `n_components` 0, a fixed shrinkage outside [0, 1];
     /// shrinkage with the svd solver ([`EstimatorError::NotAvailable`], scikit-learn's
-    /// `NotImplementedError`); fewer than 2 rows, no column, NaN or infinity in X; `y` of
+    /// `NotImplementedError`); a covariance estimator with the svd solver or with a shrinkage
+    /// other than 0, or with invalid hyper-parameters of its own; fewer than 2 rows, no column, NaN or infinity in X; `y` of
     /// another length than X's rows; as many classes as samples; priors of another length
     /// than the classes, negative, or summing to 0 or a non-finite value; `n_components` above
     /// `min(n_classes - 1, n_features)`; svd: within-class data of rank 0 (every feature
@@ -381,6 +396,27 @@ impl LinearDiscriminantAnalysisParams {
         }
         if self.solver == LdaSolver::Svd && self.shrinkage.is_some() {
             return Err(EstimatorError::NotAvailable("shrinkage not supported with 'svd' solver.".into()));
+        }
+        if let Some(est) = &self.covariance_estimator {
+            if self.solver == LdaSolver::Svd {
+                return Err(EstimatorError::param(
+                    NAME,
+                    "covariance_estimator",
+                    "None with the 'svd' solver: covariance estimator is not supported with svd solver. Try \
+                     another solver",
+                    format!("{est:?}"),
+                ));
+            }
+            if self.shrinkage.is_some_and(|s| s != Shrinkage::Fixed(0.0)) {
+                return Err(EstimatorError::param(
+                    NAME,
+                    "shrinkage",
+                    "None or 0 with a covariance_estimator: covariance_estimator and shrinkage parameters are \
+                     not None. Only one of the two can be set.",
+                    format!("{:?}", self.shrinkage),
+                ));
+            }
+            est.check()?;
         }
         let (n, d) = check_x(NAME, x, 2)?;
         check_len("y", y.length()?, n)?;
@@ -541,7 +577,7 @@ impl LinearDiscriminantAnalysisParams {
         })
     }
 
-    /// scikit-learn's `_solve_lstsq` and `_solve_eigen` (without `covariance_estimator`).
+    /// scikit-learn's `_solve_lstsq` and `_solve_eigen`.
     fn solve_covariance<F: Real, X: Matrix<F>>(&self, x: &X, c: &Classes<X::Storage>) -> Result<Solved<F, X::Storage>> {
         let device = x.device();
         let count_v = X::Storage::vec_from_host(c.counts.iter().map(|&c| F::from_f64(c as f64)).collect(), device)?;
@@ -593,9 +629,10 @@ impl LinearDiscriminantAnalysisParams {
         })
     }
 
-    /// scikit-learn's `_class_cov`: `sum_c priors[c] * _cov(X_c, shrinkage)` over the classes
-    /// (`yi` the class index of each row, `cls` = `0..k`), each class's covariance about its
-    /// mean (`means`, k x d) and shrunk as `shrinkage` says.
+    /// scikit-learn's `_class_cov`: `sum_c priors[c] * _cov(X_c, shrinkage, covariance_estimator)`
+    /// over the classes (`yi` the class index of each row, `cls` = `0..k`), each class's
+    /// covariance about its mean (`means`, k x d) and shrunk as `shrinkage` says, or as the
+    /// covariance estimator would estimate it from the class's rows.
     #[allow(clippy::too_many_arguments)]
     fn shrunk_cov<F: Real, X: Matrix<F>>(
         &self,
@@ -618,6 +655,49 @@ impl LinearDiscriminantAnalysisParams {
             )?;
             Ok(cov.to_array::<Ix2>()?.mapv(|v| v.to_f64()))
         };
+        if let Some(est) = &self.covariance_estimator {
+            // Each class's scatter about its mean (about 0 with assume_centered), and for
+            // Ledoit-Wolf its beta (unstandardized rows: a scale of 1), through the estimator's
+            // own shrinkage.
+            let d = x.dims()?.1;
+            let zeros;
+            let loc = if est.assume_centered() {
+                zeros = X::Storage::mat_from_host(Array2::from_elem((k, d), F::from_f64(0.0)), device)?;
+                &zeros
+            } else {
+                means
+            };
+            let beta = if est.needs_beta() {
+                let ones = X::Storage::mat_from_host(Array2::from_elem((k, d), F::from_f64(1.0)), device)?;
+                let b = lda_class_beta::tensors::<F>(
+                    x.arg(),
+                    X::Storage::mat_arg(loc),
+                    X::Storage::mat_arg(&ones),
+                    X::Storage::vec_arg(yi),
+                    X::Storage::vec_arg(cls),
+                )?;
+                b.to_array::<Ix1>()?.mapv(|v| v.to_f64())
+            } else {
+                Array1::zeros(k)
+            };
+            let mut total = Array2::<f64>::zeros((d, d));
+            for c in 0..k {
+                let w = X::Storage::vec_from_host(
+                    (0..k).map(|j| F::from_f64(if j == c { 1.0 / counts[c] as f64 } else { 0.0 })).collect(),
+                    device,
+                )?;
+                let cov = lda_class_cov::tensors::<F>(
+                    x.arg(),
+                    X::Storage::mat_arg(loc),
+                    X::Storage::vec_arg(yi),
+                    X::Storage::vec_arg(&w),
+                )?
+                .to_array::<Ix2>()?
+                .mapv(|v| v.to_f64());
+                total.scaled_add(priors[c], &est.covariance_of(&cov, beta[c], counts[c]));
+            }
+            return Ok(total);
+        }
         match self.shrinkage {
             None => class_cov((0..k).map(|c| priors[c] / counts[c] as f64).collect()),
             // Shrinking is linear in the covariance (trace included): shrinking the weighted

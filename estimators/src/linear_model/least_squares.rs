@@ -36,20 +36,26 @@ fn gram_system<F: Float>(x: Array2<F>, t: Array1<F>, center: F) -> (Array1<F>, F
 }
 
 /// [`gram_system`] with per-sample weights `w`: the weighted means (numpy's `average`) and
-/// `Xc^T W Xc`, `Xc^T W tc` (scikit-learn's rescaling of the rows by `sqrt(w)`).
+/// `Xc^T W Xc`, `Xc^T W tc` (scikit-learn's rescaling of the rows by `sqrt(w)`), accumulated in
+/// f64 whatever X's type: with weights an f32 Gram matrix loses enough to move the solution of
+/// a nearly singular system (an exactly redundant feature at a small alpha) by 1e-3 relative,
+/// which f64 sums avoid at no cost in kernel passes.
 #[kernel(crate = kiln_runtime)]
 fn gram_system_weighted<F: Float>(
     x: Array2<F>,
     t: Array1<F>,
     w: Array1<F>,
-    center: F,
-) -> (Array1<F>, F, Array2<F>, Array1<F>) {
-    let sw = w.sum();
-    let x_mean = (&x * &w.insert_axis(Axis(1))).sum_axis(Axis(0)) / sw * center;
-    let t_mean = (&t * &w).sum() / sw * center;
-    let xc = &x - &x_mean;
-    let tc = &t - t_mean;
-    let xw = &xc * &w.insert_axis(Axis(1));
+    center: f64,
+) -> (Array1<f64>, f64, Array2<f64>, Array1<f64>) {
+    let xf = x as f64;
+    let tf = t as f64;
+    let wf = w as f64;
+    let sw = wf.sum();
+    let x_mean = (&xf * &wf.insert_axis(Axis(1))).sum_axis(Axis(0)) / sw * center;
+    let t_mean = (&tf * &wf).sum() / sw * center;
+    let xc = &xf - &x_mean;
+    let tc = &tf - t_mean;
+    let xw = &xc * &wf.insert_axis(Axis(1));
     (x_mean, t_mean, xw.t().dot(&xc), xw.t().dot(&tc))
 }
 
@@ -222,26 +228,30 @@ fn fit<F: Real, X: Matrix<F>, T: Vector<F>, W: Vector<F>, P: EstimatorName>(
     let (n, d) = check_x_shape(P::NAME, x, 1)?;
     check_len("y", t.length()?, n)?;
     let center = F::from_f64(if fit_intercept { 1.0 } else { 0.0 });
+    let wide = |a: Array1<F>| a.mapv(|v| v.to_f64());
     let (x_mean, t_mean, gram, xty) = match w {
-        None => gram_system::tensors::<F>(x.arg(), t.arg(), center)?,
+        None => {
+            let (x_mean, t_mean, gram, xty) = gram_system::tensors::<F>(x.arg(), t.arg(), center)?;
+            let gram = gram.to_array::<Ix2>()?.mapv(|v: F| v.to_f64());
+            (wide(x_mean.to_array::<Ix1>()?), t_mean.item()?.to_f64(), gram, wide(xty.to_array::<Ix1>()?))
+        }
         Some(w) => {
             check_weights(w, n)?;
-            gram_system_weighted::tensors::<F>(x.arg(), t.arg(), w.arg(), center)?
+            let (x_mean, t_mean, gram, xty) =
+                gram_system_weighted::tensors::<F>(x.arg(), t.arg(), w.arg(), center.to_f64())?;
+            (x_mean.to_array::<Ix1>()?, t_mean.item()?, gram.to_array::<Ix2>()?, xty.to_array::<Ix1>()?)
         }
     };
-    let gram = gram.to_array::<Ix2>()?;
-    let diagonal = (0..d).all(|i| gram[[i, i]].to_f64().is_finite());
-    check_finite_unless(x, diagonal && x_mean.to_array::<Ix1>()?.iter().all(|v| v.to_f64().is_finite()))?;
-    let t_mean = t_mean.item()?.to_f64();
+    let diagonal = (0..d).all(|i| gram[[i, i]].is_finite());
+    check_finite_unless(x, diagonal && x_mean.iter().all(|v| v.is_finite()))?;
     if !t_mean.is_finite() {
         return Err(EstimatorError::NonFinite { what: "y" });
     }
-    let xty = xty.to_array::<Ix1>()?;
-    if xty.iter().any(|v| !v.to_f64().is_finite()) {
+    if xty.iter().any(|v| !v.is_finite()) {
         return Err(EstimatorError::NonFinite { what: "y" });
     }
-    let g = FMat::<f64>::from_fn(d, d, |i, j| gram[[i, j]].to_f64());
-    let b = FMat::<f64>::from_fn(d, 1, |i, _| xty[i].to_f64());
+    let g = FMat::<f64>::from_fn(d, d, |i, j| gram[[i, j]]);
+    let b = FMat::<f64>::from_fn(d, 1, |i, _| xty[i]);
     let coef = match solver {
         // scikit-learn solves a wide problem (n_features > n_samples) through the n x n kernel
         // X X^T + alpha I, which for alpha = 0 gives the minimum-norm least-squares solution
@@ -257,8 +267,7 @@ fn fit<F: Real, X: Matrix<F>, T: Vector<F>, W: Vector<F>, P: EstimatorName>(
         },
         Solver::Lstsq => solve_lstsq(&g, &b, n.max(d), eps_of::<F>())?,
     };
-    let x_mean = x_mean.to_array::<Ix1>()?;
-    let intercept = t_mean - coef.iter().zip(x_mean.iter()).map(|(c, m)| c * m.to_f64()).sum::<f64>();
+    let intercept = t_mean - coef.iter().zip(x_mean.iter()).map(|(c, m)| c * m).sum::<f64>();
     let coef = Array1::from_iter(coef.into_iter().map(F::from_f64));
     Ok(LinearModel {
         coef: X::Storage::vec_from_host(coef, x.device())?,

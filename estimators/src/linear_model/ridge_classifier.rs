@@ -20,7 +20,7 @@ use super::{Ridge, RidgeCV, RidgeParams};
 use crate::data::{check_fitted_x, check_len, check_x_shape, Host, Mat, Matrix, Storage, Vect, Vector};
 use crate::datasets::Real;
 use crate::error::{EstimatorError, Result};
-use crate::model_selection::{Splitter, StratifiedKFold};
+use crate::model_selection::{ResponseMethod, Scorer, Splitter, StratifiedKFold, Target};
 use crate::preprocessing::label::unique;
 use kiln_macros::kernel;
 use kiln_runtime::{Device, Tensor};
@@ -175,6 +175,7 @@ pub struct RidgeClassifierCVParams {
     class_weight: Option<ClassWeight>,
     cv: Option<usize>,
     store_cv_results: bool,
+    scoring: Option<Scorer>,
 }
 
 /// A fitted ridge classifier: the classes and one ridge regression per coded column, kept
@@ -223,6 +224,7 @@ impl RidgeClassifierCV<f64, Host> {
             class_weight: None,
             cv: None,
             store_cv_results: false,
+            scoring: None,
         }
     }
 }
@@ -234,8 +236,9 @@ impl<F: Real, S: Storage> RidgeClassifierCV<F, S> {
     }
 
     /// The score of that alpha (`best_score_`): leave-one-out, the negative mean squared error
-    /// of the coded targets over every sample and column (weighted when fitted with weights);
-    /// with `cv`, the mean (weighted) accuracy over the test folds.
+    /// of the coded targets over every sample and column (weighted when fitted with weights),
+    /// or the `scoring` scorer's score of the leave-one-out class predictions; with `cv`, the
+    /// mean (weighted) accuracy, or the scorer's mean score, over the test folds.
     pub fn best_score(&self) -> f64 {
         self.inner.best_score.unwrap_or(f64::NAN)
     }
@@ -247,7 +250,8 @@ impl<F: Real, S: Storage> RidgeClassifierCV<F, S> {
 
     /// With `store_cv_results` (leave-one-out only): each sample's squared leave-one-out error
     /// of each coded class column for each alpha, `n_samples x n_columns x n_alphas`
-    /// (`cv_results_`; one column for two classes).
+    /// (`cv_results_`; one column for two classes); with a `scoring` scorer, each sample's
+    /// leave-one-out prediction of each coded column instead, as scikit-learn stores them.
     pub fn cv_results(&self) -> Option<&Array3<f64>> {
         self.cv_results.as_ref()
     }
@@ -357,6 +361,27 @@ fn coded_targets<F: Real, Y: Vector<i64>>(y: &Y, codes: &[i64], n: usize, device
     Ok(pm_one::tensors::<F>(y.arg(), &codes)?)
 }
 
+/// The classes the leave-one-out predictions `per_column[c][[i, a]]` of alpha `a` give:
+/// for one column the second class where it is positive, else the largest column (the first
+/// of equals, numpy's argmax).
+fn loo_labels(per_column: &[Array2<f64>], a: usize, classes: &[i64]) -> Array1<i64> {
+    let n = per_column[0].nrows();
+    (0..n)
+        .map(|i| {
+            if per_column.len() == 1 {
+                return classes[usize::from(per_column[0][[i, a]] > 0.0).min(classes.len() - 1)];
+            }
+            let mut best = 0;
+            for (c, col) in per_column.iter().enumerate() {
+                if col[[i, a]] > per_column[best][[i, a]] {
+                    best = c;
+                }
+            }
+            classes[best]
+        })
+        .collect()
+}
+
 /// The fitted classifier from the several-target ridge fit.
 fn finish<F: Real, S: Storage>(
     model: MultiTargetLinearModel<F, S, RidgeParams>,
@@ -425,6 +450,45 @@ impl RidgeClassifierCVParams {
     pub fn store_cv_results(mut self, yes: bool) -> Self {
         self.store_cv_results = yes;
         self
+    }
+
+    /// How alphas are compared (`scoring`): `None` (the default: leave-one-out, the squared
+    /// error of the coded targets; `cv`, the accuracy) or a scorer of scikit-learn's
+    /// registry (`Scorer::from_name("f1_macro")?`). Leave-one-out scores the class each
+    /// sample's leave-one-out decision values predict (the largest column; for two classes the
+    /// sign of the one column), so the scorer must score predicted labels; with `cv` it scores
+    /// each fold's `predict` or `decision_function`. Scorers take no sample weights here:
+    /// a scorer with `class_weight` or sample weights is refused.
+    pub fn scoring(mut self, scoring: Option<Scorer>) -> Self {
+        self.scoring = scoring;
+        self
+    }
+
+    /// The `scoring` scorer, checked: a classification scorer of labels (leave-one-out) or
+    /// of labels or decision values (`cv`), and no weights.
+    fn checked_scorer(&self, weighted: bool, gcv: bool) -> Result<Option<Scorer>> {
+        let Some(s) = self.scoring else { return Ok(None) };
+        if !s.is_classification() {
+            return Err(s.wrong_target(true));
+        }
+        let method = s.response_method();
+        if method == ResponseMethod::PredictProba || (gcv && method != ResponseMethod::Predict) {
+            let attr = if method == ResponseMethod::PredictProba { "predict_proba" } else { "decision_function" };
+            return Err(EstimatorError::NotAvailable(format!(
+                "scoring '{}' needs {attr}: RidgeClassifierCV scores {} (scikit-learn's _IdentityClassifier \
+                 has none of the following attributes: predict_proba)",
+                s.name(),
+                if gcv { "the leave-one-out predicted labels" } else { "predict or decision_function" },
+            )));
+        }
+        if weighted {
+            return Err(EstimatorError::NotAvailable(format!(
+                "scoring '{}' with class_weight or sample weights: kiln's scorers take no sample weights (scoring \
+                 None weights the squared errors or the accuracy)",
+                s.name()
+            )));
+        }
+        Ok(Some(s))
     }
 
     /// Choose alpha by `n_splits` stratified folds instead of leave-one-out (`cv=k`:
@@ -517,6 +581,7 @@ impl RidgeClassifierCVParams {
     ) -> Result<RidgeClassifierCV<F, X::Storage>> {
         let name = "RidgeClassifierCV";
         super::ridge_cv::check_alphas(name, &self.alphas, true, self.store_cv_results)?;
+        let scorer = self.checked_scorer(sw.is_some(), false)?;
         let (n, _) = check_x_shape(name, x, 1)?;
         check_len("y", y.length()?, n)?;
         let (xh, yh) = (x.to_host()?, y.to_host()?);
@@ -537,9 +602,13 @@ impl RidgeClassifierCVParams {
                 let (xt, yt) = (xh.select(Axis(0), &fold.test), yh.select(Axis(0), &fold.test));
                 // scikit-learn's search passes the weights to the scorer too: the weighted
                 // accuracy.
-                total += match &sw {
-                    Some(w) => weighted_accuracy(&yt, &m.predict(&xt)?, &w.select(Axis(0), &fold.test)),
-                    None => m.score(&xt, &yt)?,
+                total += match (&sw, scorer) {
+                    (_, Some(s)) if s.response_method() == ResponseMethod::Predict => {
+                        i64::score_with(s, &yt, &m.predict(&xt)?)?
+                    }
+                    (_, Some(s)) => i64::score_response(s, &yt, &m.decision_function(&xt)?)?,
+                    (Some(w), None) => weighted_accuracy(&yt, &m.predict(&xt)?, &w.select(Axis(0), &fold.test)),
+                    (None, None) => m.score(&xt, &yt)?,
                 };
             }
             let mean = total / folds.len() as f64;
@@ -567,9 +636,17 @@ impl RidgeClassifierCVParams {
         if let Some(k) = self.cv {
             return self.grid_search(x, y, sw, StratifiedKFold::new(k));
         }
+        let scorer = self.checked_scorer(sw.is_some(), true)?;
         let device = x.device();
         let sw = sw.map(|w| Tensor::from_owned(w, device)).transpose()?;
-        let cv = RidgeCV::params().alphas(self.alphas.clone()).fit_intercept(self.fit_intercept).store_cv_results(true);
+        // With a scorer, RidgeCV's "r2" mode keeps the leave-one-out predictions (in the coded
+        // targets' scale) as its cv_results; otherwise the squared errors.
+        let mode = if scorer.is_some() { super::RidgeScoring::R2 } else { super::RidgeScoring::NegMeanSquaredError };
+        let cv = RidgeCV::params()
+            .alphas(self.alphas.clone())
+            .fit_intercept(self.fit_intercept)
+            .store_cv_results(true)
+            .scoring(mode);
         let columns: Vec<Tensor<F>> = if codes.is_empty() {
             vec![Tensor::from_owned(Array1::from_elem(n, F::from_f64(-1.0)), device)?]
         } else {
@@ -590,7 +667,7 @@ impl RidgeClassifierCVParams {
                 None => cv.fit(x, t)?,
             };
             let sq = fitted.cv_results().expect("store_cv_results is set").clone();
-            if self.store_cv_results {
+            if self.store_cv_results || scorer.is_some() {
                 per_column.push(sq.clone());
             }
             total = Some(match total {
@@ -601,7 +678,18 @@ impl RidgeClassifierCVParams {
         }
         let total = total.expect("at least one column");
         let scale = (n * columns.len()) as f64;
-        let scores: Vec<f64> = total.axis_iter(Axis(1)).map(|col| -col.sum() / scale).collect();
+        let scores: Vec<f64> = match scorer {
+            None => total.axis_iter(Axis(1)).map(|col| -col.sum() / scale).collect(),
+            Some(s) => {
+                let truth = y.to_host()?;
+                (0..self.alphas.len())
+                    .map(|a| {
+                        let pred = loo_labels(&per_column, a, &classes);
+                        i64::score_with(s, &truth, &pred)
+                    })
+                    .collect::<Result<_>>()?
+            }
+        };
         let mut best = 0;
         for (a, &s) in scores.iter().enumerate() {
             if s > scores[best] {
@@ -720,5 +808,16 @@ impl crate::model_selection::FromParam for Option<ClassWeight> {
     }
 }
 
+/// `scoring`: a scorer name of scikit-learn's registry (scikit-learn's `None` is set with
+/// [`RidgeClassifierCVParams::scoring`]).
+impl crate::model_selection::FromParam for Option<Scorer> {
+    fn from_param(v: &crate::model_selection::ParamValue) -> std::result::Result<Self, String> {
+        match v {
+            crate::model_selection::ParamValue::Str(s) => Scorer::from_name(s).map(Some).map_err(|e| e.to_string()),
+            _ => Err("a str among the scorer names (sklearn.metrics.get_scorer_names())".into()),
+        }
+    }
+}
+
 crate::model_selection::set_params!(RidgeClassifierParams, "RidgeClassifier" { "alpha" => alpha: f64, "fit_intercept" => fit_intercept: bool, "class_weight" => class_weight: Option<ClassWeight> });
-crate::model_selection::set_params!(RidgeClassifierCVParams, "RidgeClassifierCV" { "alphas" => alphas: Vec<f64>, "fit_intercept" => fit_intercept: bool, "cv" => cv: usize, "class_weight" => class_weight: Option<ClassWeight>, "store_cv_results" => store_cv_results: bool });
+crate::model_selection::set_params!(RidgeClassifierCVParams, "RidgeClassifierCV" { "alphas" => alphas: Vec<f64>, "fit_intercept" => fit_intercept: bool, "cv" => cv: usize, "class_weight" => class_weight: Option<ClassWeight>, "store_cv_results" => store_cv_results: bool, "scoring" => scoring: Option<Scorer> });

@@ -126,6 +126,28 @@ pub enum RidgeScoring {
     NegMeanSquaredError,
     /// The R² of the leave-one-out predictions (`"r2"`).
     R2,
+    /// Any regression scorer of the registry (`"neg_mean_absolute_error"`, ...:
+    /// `RidgeScoring::Scorer(Scorer::from_name(name)?)`) of the leave-one-out predictions, or
+    /// of each fold's predictions with `cv`; unweighted (refused with sample weights).
+    Scorer(crate::model_selection::Scorer),
+}
+
+impl RidgeScoring {
+    /// The registry scorer, checked: a regression scorer, and no sample weights.
+    fn checked(self, weighted: bool) -> Result<Option<crate::model_selection::Scorer>> {
+        let RidgeScoring::Scorer(s) = self else { return Ok(None) };
+        if s.is_classification() {
+            return Err(s.wrong_target(false));
+        }
+        if weighted {
+            return Err(EstimatorError::NotAvailable(format!(
+                "scoring '{}' with sample weights: kiln's scorers take no sample weights (None and \"r2\" are \
+                 weighted)",
+                s.name()
+            )));
+        }
+        Ok(Some(s))
+    }
 }
 
 /// Hyper-parameters of [`RidgeCV`] (scikit-learn's defaults: alphas `[0.1, 1, 10]`, an
@@ -294,6 +316,7 @@ impl RidgeCVParams {
         check_alphas(name, &self.alphas, true, self.store_cv_results)?;
         let (n, d) = check_x(name, x, 1)?;
         check_len("y", t.length()?, n)?;
+        let scorer = self.scoring.checked(w.is_some())?;
         let (xh, th) = (x.to_host()?, t.to_host()?);
         // The folds of n samples (a regressor's targets are not stratified on).
         let folds = splitter.folds(Array1::<i64>::zeros(n).view())?;
@@ -313,11 +336,16 @@ impl RidgeCVParams {
                 let m = fit_rows(alpha, &fold.train)?;
                 let (xt, tt) = (rows(&xh, &fold.test), th.select(Axis(0), &fold.test));
                 // scikit-learn's search passes the weights to the scorer too.
-                total += match w {
-                    Some(w) => {
+                total += match (w, scorer) {
+                    (_, Some(s)) => {
+                        use crate::model_selection::Target;
+                        let wide = |a: &Array1<F>| a.mapv(|v| v.to_f64());
+                        f64::score_with(s, &wide(&tt), &wide(&m.predict(&xt)?))?
+                    }
+                    (Some(w), None) => {
                         crate::metrics::r2_score_weighted(&tt, &m.predict(&xt)?, &w.select(Axis(0), &fold.test))?
                     }
-                    None => m.score(&xt, &tt)?,
+                    (None, None) => m.score(&xt, &tt)?,
                 };
             }
             // GridSearchCV's best: the highest mean test score, the first among equals.
@@ -342,6 +370,7 @@ impl RidgeCVParams {
     ) -> Result<RidgeCV<F, X::Storage>> {
         let name = NAME;
         check_alphas(name, &self.alphas, false, false)?;
+        let scorer = self.scoring.checked(w.is_some())?;
         let (n, d) = check_x(name, x, 1)?;
         check_len("y", t.length()?, n)?;
         let center = if self.fit_intercept { 1.0 } else { 0.0 };
@@ -372,10 +401,12 @@ impl RidgeCVParams {
         }
         let sw_host = sw.to_array::<Ix1>()?;
         let gram_mode = n <= d && self.gcv_mode != GcvMode::Svd;
-        let (u, e, sums, uty) = if gram_mode {
-            gram_basis(&xc, &tc, &sw_host, self.fit_intercept, device)?
+        let (u, e, sums, uty, v_top) = if gram_mode {
+            let (u, e, sums, uty) = gram_basis(&xc, &tc, &sw_host, self.fit_intercept, device)?;
+            (u, e, sums, uty, None)
         } else {
-            cov_basis(&xc, &tc, &sw, &sw_host, self.fit_intercept)?
+            let (u, e, sums, uty, v) = cov_basis(&xc, &tc, &sw, &sw_host, self.fit_intercept)?;
+            (u, e, sums, uty, Some(v))
         };
         // The basis vector along the intercept's column of ones (scikit-learn's
         // `_find_smallest_angle`), left unpenalized.
@@ -387,11 +418,19 @@ impl RidgeCVParams {
         let mut add = Array1::<f64>::zeros(na);
         for (a, &alpha) in self.alphas.iter().enumerate() {
             // The Gram basis is complete: w = 1 / (e + alpha). The singular basis spans X's
-            // columns only: w = 1 / (e + alpha) - 1 / alpha, plus 1 / alpha on the identity.
-            let extra = if gram_mode { 0.0 } else { 1.0 / alpha };
-            add[a] = extra;
+            // columns only: w = 1 / (e + alpha) - 1 / alpha, plus 1 / alpha on the identity;
+            // there c and diag(G^-1) are both taken times alpha (their ratio, the leave-one-out
+            // error, is the same), as scikit-learn 1.9's `_solve_svd_design_matrix_long`:
+            // w = -e / (e + alpha) and 1 on the identity, without 1 / alpha's cancellation at a
+            // tiny alpha.
+            add[a] = if gram_mode { 0.0 } else { 1.0 };
             for j in 0..r {
-                w[[j, a]] = if Some(j) == intercept_dim { -extra } else { 1.0 / (e[j] + alpha) - extra };
+                w[[j, a]] = match (gram_mode, Some(j) == intercept_dim) {
+                    (true, true) => 0.0,
+                    (true, false) => 1.0 / (e[j] + alpha),
+                    (false, true) => -1.0,
+                    (false, false) => -e[j] / (e[j] + alpha),
+                };
             }
         }
         let wq = Array2::from_shape_fn((r, na), |(j, a)| w[[j, a]] * uty[j]);
@@ -400,7 +439,11 @@ impl RidgeCVParams {
         let (c, g) = (c.to_array::<Ix2>()?, g.to_array::<Ix2>()?);
         let tc_host = tc.to_array::<Ix1>()?;
         // scikit-learn scores R² against the unscaled y, weighted by the sample weights.
-        let truth = if self.scoring == RidgeScoring::R2 { t.to_host()?.mapv(|v| v.to_f64()) } else { Array1::zeros(0) };
+        let truth = if self.scoring == RidgeScoring::NegMeanSquaredError {
+            Array1::zeros(0)
+        } else {
+            t.to_host()?.mapv(|v| v.to_f64())
+        };
         let mut results = Array2::<f64>::zeros((n, na));
         let (mut best, mut best_score) = (0, f64::NEG_INFINITY);
         for a in 0..na {
@@ -412,12 +455,16 @@ impl RidgeCVParams {
                     results.column_mut(a).assign(&sq);
                     s
                 }
-                RidgeScoring::R2 => {
+                RidgeScoring::R2 | RidgeScoring::Scorer(_) => {
                     let pred = Array1::from_shape_fn(n, |i| (tc_host[i] - loo[i]) / sw_host[i] + t_mean);
                     results.column_mut(a).assign(&pred);
-                    match &r2_weights {
-                        Some(rw) => crate::metrics::r2_score_weighted(&truth, &pred, rw)?,
-                        None => r2(&truth, &pred),
+                    match (scorer, &r2_weights) {
+                        (Some(s), _) => {
+                            use crate::model_selection::Target;
+                            f64::score_with(s, &truth, &pred)?
+                        }
+                        (None, Some(rw)) => crate::metrics::r2_score_weighted(&truth, &pred, rw)?,
+                        (None, None) => r2(&truth, &pred),
                     }
                 }
             };
@@ -425,8 +472,27 @@ impl RidgeCVParams {
                 (best, best_score) = (a, score);
             }
         }
-        let dual = Tensor::from_owned(c.column(best).to_owned(), device)?;
-        let coef = rcv_primal::tensors(&xc, &dual)?.to_array::<Ix1>()?;
+        let coef = match &v_top {
+            // The Gram basis: the dual solution, coef = Xc^T c.
+            None => {
+                let dual = Tensor::from_owned(c.column(best).to_owned(), device)?;
+                rcv_primal::tensors(&xc, &dual)?.to_array::<Ix1>()?
+            }
+            // The singular basis: the primal solution V diag(s / (s^2 + alpha)) U^T tc over the
+            // directions of X's columns (the intercept's direction is unpenalized and outside
+            // them), as scikit-learn 1.9's svd modes.
+            Some(v) => {
+                let alpha = self.alphas[best];
+                let scale = Array1::from_shape_fn(r, |j| {
+                    if Some(j) == intercept_dim {
+                        0.0
+                    } else {
+                        e[j].sqrt() / (e[j] + alpha) * uty[j]
+                    }
+                });
+                v.dot(&scale)
+            }
+        };
         let x_mean = x_mean.to_array::<Ix1>()?;
         let intercept = t_mean - x_mean.dot(&coef);
         let alpha = self.alphas[best];
@@ -457,7 +523,8 @@ fn gram_basis(xc: &Tensor<f64>, tc: &Tensor<f64>, sw: &Array1<f64>, intercept: b
 }
 
 /// The left singular vectors of `[Xc, sw]` (or Xc; `sw` ones, or the square roots of the
-/// sample weights) from the eigendecomposition of its cross-products, dropping directions
+/// sample weights) from the eigendecomposition of its cross-products (and the first d rows of
+/// the right ones, for the primal solution), dropping directions
 /// whose squared singular value is below the rounding of the largest (their weight
 /// `1 / (s^2 + alpha) - 1 / alpha` vanishes with them).
 fn cov_basis(
@@ -466,7 +533,7 @@ fn cov_basis(
     sw: &Tensor<f64>,
     sw_host: &Array1<f64>,
     intercept: bool,
-) -> Result<Basis> {
+) -> Result<(Tensor<f64>, Array1<f64>, Array1<f64>, Array1<f64>, Array2<f64>)> {
     let (cov, sums) = rcv_cov::tensors(xc, sw)?;
     let (cov, sums) = (cov.to_array::<Ix2>()?, sums.to_array::<Ix1>()?);
     let d = cov.nrows();
@@ -490,11 +557,11 @@ fn cov_basis(
         xc,
         tc,
         sw,
-        &Tensor::from_owned(v_top, device)?,
+        &Tensor::from_owned(v_top.clone(), device)?,
         &Tensor::from_owned(v_last, device)?,
         &Tensor::from_owned(inv_s, device)?,
     )?;
-    Ok((u, e, sums.to_array::<Ix1>()?, uty.to_array::<Ix1>()?))
+    Ok((u, e, sums.to_array::<Ix1>()?, uty.to_array::<Ix1>()?, v_top))
 }
 
 /// The estimator's name in messages.
@@ -547,7 +614,7 @@ impl<F: Real, S: Storage> RidgeCV<F, S> {
     }
 
     /// The chosen alpha's score (`best_score_`): the negative mean squared leave-one-out error,
-    /// or its R².
+    /// its R², or the registry scorer's score (leave-one-out or the mean over the folds).
     pub fn best_score(&self) -> f64 {
         self.best_score
     }
@@ -573,7 +640,7 @@ impl<F: Real, S: Storage> RidgeCV<F, S> {
     }
 
     /// With `store_cv_results`: each sample's squared leave-one-out error (scoring `None`) or
-    /// leave-one-out prediction (`"r2"`) for each alpha, `n_samples x n_alphas` (`cv_results_`).
+    /// leave-one-out prediction (`"r2"` or a registry scorer) for each alpha, `n_samples x n_alphas` (`cv_results_`).
     pub fn cv_results(&self) -> Option<&Array2<f64>> {
         self.cv_results.as_ref()
     }

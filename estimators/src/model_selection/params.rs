@@ -254,7 +254,18 @@ str_param!(Kernel { "rbf" => Kernel::Rbf, "poly" => Kernel::Poly, "sigmoid" => K
     "cosine" => Kernel::Cosine, "linear" => Kernel::Linear, "laplacian" => Kernel::Laplacian });
 str_param!(Norm { "l1" => Norm::L1, "l2" => Norm::L2, "max" => Norm::Max });
 str_param!(GcvMode { "auto" => GcvMode::Auto, "eigen" => GcvMode::Eigen, "svd" => GcvMode::Svd });
-str_param!(RidgeScoring { "neg_mean_squared_error" => RidgeScoring::NegMeanSquaredError, "r2" => RidgeScoring::R2 });
+/// RidgeCV's `scoring`: "neg_mean_squared_error" (its default, the squared leave-one-out
+/// errors), "r2", or any other regression scorer name of the registry.
+impl FromParam for RidgeScoring {
+    fn from_param(v: &ParamValue) -> std::result::Result<RidgeScoring, String> {
+        match v {
+            ParamValue::Str(s) if s == "neg_mean_squared_error" => Ok(RidgeScoring::NegMeanSquaredError),
+            ParamValue::Str(s) if s == "r2" => Ok(RidgeScoring::R2),
+            ParamValue::Str(s) => super::Scorer::from_name(s).map(RidgeScoring::Scorer).map_err(|e| e.to_string()),
+            _ => Err("a str among the scorer names (sklearn.metrics.get_scorer_names())".into()),
+        }
+    }
+}
 str_param!(Extrapolation { "error" => Extrapolation::Error, "constant" => Extrapolation::Constant,
     "linear" => Extrapolation::Linear, "continue" => Extrapolation::Continue, "periodic" => Extrapolation::Periodic });
 str_param!(SplineKnots { "uniform" => SplineKnots::Uniform, "quantile" => SplineKnots::Quantile });

@@ -300,3 +300,45 @@ fn covariance_estimators_reject_bad_input() {
     assert_eq!(e.to_string(), "X has 2 features, but EmpiricalCovariance is expecting 4 features as input");
     assert!(matches!(m.score(&Array2::<f64>::zeros((0, 4))), Err(EstimatorError::EmptyInput { .. })));
 }
+
+/// scikit-learn's `test_ledoit_wolf_large`: on data wider than `block_size` (10 x 20 normal
+/// draws) LedoitWolf's covariance is about the identity (to 0 decimals, as scikit-learn's
+/// `assert_almost_equal(..., 0)`: within 1.5) and does not depend on the block size.
+#[test]
+fn test_ledoit_wolf_large() {
+    let mut state = 42u64;
+    let mut uniform = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    // Box-Muller normal draws.
+    let x = Array2::from_shape_fn((10, 20), |_| {
+        let (u1, u2) = (uniform(), uniform());
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    });
+    let cov = LedoitWolf::params().block_size(10).fit(&x).unwrap().covariance().clone();
+    let eye = Array2::<f64>::eye(20);
+    assert!(cov.iter().zip(eye.iter()).all(|(c, e)| (c - e).abs() < 1.5), "{cov}");
+    let cov25 = LedoitWolf::params().block_size(25).fit(&x).unwrap().covariance().clone();
+    assert_allclose(&cov25, &cov, 0.0, 1.5e-7, "block_size 25 vs 10");
+}
+
+/// scikit-learn's `test_ledoit_wolf_empty_array`: no sample is an error naming "0 sample(s)"
+/// (every covariance estimator, and LinearDiscriminantAnalysis with a covariance estimator).
+#[test]
+fn test_ledoit_wolf_empty_array() {
+    let empty = Array2::<f64>::zeros((0, 2));
+    let errs = [
+        LedoitWolf::params().fit(&empty).unwrap_err(),
+        Oas::params().fit(&empty).unwrap_err(),
+        EmpiricalCovariance::params().fit(&empty).unwrap_err(),
+        ShrunkCovariance::params().fit(&empty).unwrap_err(),
+    ];
+    for err in errs {
+        assert!(matches!(err, EstimatorError::EmptyInput { n_samples: 0, .. }), "{err}");
+        assert!(err.to_string().contains("0 sample(s)"), "{err}");
+    }
+    let lda = LinearDiscriminantAnalysis::params().solver(LdaSolver::Lsqr).covariance_estimator(LedoitWolf::params());
+    let err = lda.fit(&empty, &ndarray::Array1::<i64>::zeros(0)).unwrap_err();
+    assert!(matches!(err, EstimatorError::EmptyInput { .. }), "{err}");
+}

@@ -174,3 +174,54 @@ fn test_quantile_transform_and_inverse() {
     let back = m.inverse_transform(&m.transform(&x).unwrap()).unwrap();
     assert_allclose(&back, &x, 1e-9, 1e-9, "round trip");
 }
+
+/// scikit-learn's `test_quantile_transform_iris` (dense): with 30 quantiles, `inverse_transform`
+/// brings iris back from the uniform and from the normal output (to 6 decimals).
+#[test]
+fn test_quantile_transform_iris() {
+    let x = kiln_estimators::datasets::load_iris().data;
+    for out in [OutputDistribution::Uniform, OutputDistribution::Normal] {
+        let m = QuantileTransformer::params().n_quantiles(30).output_distribution(out).fit(&x).unwrap();
+        let back = m.inverse_transform(&m.transform(&x).unwrap()).unwrap();
+        assert_allclose(&back, &x, 0.0, 1.5e-6, &format!("{out:?} round trip"));
+    }
+}
+
+/// scikit-learn's `test_quantile_transformer_sorted_quantiles`: on many ties (numpy issue
+/// 14685) the 100 quantiles are non-decreasing.
+#[test]
+fn test_quantile_transformer_sorted_quantiles() {
+    let base = [0.0, 1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 5.0, 5.0, 1.0, 1.0, 9.0, 9.0, 9.0, 8.0, 8.0, 7.0];
+    let x = Array2::from_shape_fn((base.len() * 10, 1), |(i, _)| 0.1 * base[i % base.len()]);
+    let m = QuantileTransformer::params().n_quantiles(100).fit(&x).unwrap();
+    let q = m.quantiles().column(0).to_owned();
+    assert_eq!(q.len(), 100);
+    assert!(q.windows(2).into_iter().all(|w| w[1] >= w[0]), "{q}");
+}
+
+/// scikit-learn's `test_quantile_transform_subsampling_disabled`: with `subsample = None` and
+/// 5 quantiles the references are `linspace(0, 1, 5)` and the quantiles numpy's (linear)
+/// quantiles of all 200 values (here computed by a plain sort and interpolation).
+#[test]
+fn test_quantile_transform_subsampling_disabled() {
+    let mut state = 0u64;
+    let x = Array2::from_shape_fn((200, 1), |_| {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 6.0
+    });
+    let m = QuantileTransformer::params().n_quantiles(5).subsample(None).fit(&x).unwrap();
+    let refs = ndarray::Array1::linspace(0.0, 1.0, 5);
+    assert_allclose(m.references(), &refs, 1e-15, 0.0, "references_");
+    let mut sorted: Vec<f64> = x.iter().copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    let want: ndarray::Array1<f64> = refs
+        .iter()
+        .map(|&p| {
+            let h = p * (sorted.len() - 1) as f64;
+            let lo = h.floor() as usize;
+            let hi = (lo + 1).min(sorted.len() - 1);
+            sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+        })
+        .collect();
+    assert_allclose(&m.quantiles().column(0).to_owned(), &want, 1e-12, 1e-15, "quantiles_");
+}

@@ -300,3 +300,63 @@ fn spline_transformer_huge_parameters_are_errors() {
         assert!(matches!(p.fit(&x), Err(EstimatorError::OutOfMemory { .. })));
     }
 }
+
+/// scikit-learn's `test_spline_transformer_periodic_linear_regression` (its two cases: a bias
+/// column or an intercept, one constant term either way): periodic splines (20 knots, degree 3) and least squares fit
+/// `sin(2 pi x) - sin(8 pi x) + 3` on [0, 1] to 1e-2, and the predictions on [-1, 2] repeat with
+/// period 1.
+#[test]
+fn test_spline_transformer_periodic_linear_regression() {
+    let f = |x: f64| (2.0 * std::f64::consts::PI * x).sin() - (8.0 * std::f64::consts::PI * x).sin() + 3.0;
+    let x = Array2::from_shape_fn((101, 1), |(i, _)| i as f64 / 100.0);
+    let t: Array1<f64> = x.column(0).mapv(f);
+    let wide = Array2::from_shape_fn((301, 1), |(i, _)| -1.0 + i as f64 / 100.0);
+    for (bias, intercept) in [(true, false), (false, true)] {
+        let spl = SplineTransformer::params()
+            .n_knots(20)
+            .degree(3)
+            .include_bias(bias)
+            .extrapolation(Extrapolation::Periodic)
+            .fit(&x)
+            .unwrap();
+        let ols = LinearRegression::params().fit_intercept(intercept).fit(&spl.transform(&x).unwrap(), &t).unwrap();
+        let pred = ols.predict(&spl.transform(&wide).unwrap()).unwrap();
+        let want = wide.column(0).mapv(f);
+        assert_allclose(&pred, &want, 0.01, 0.01, &format!("bias {bias} intercept {intercept}"));
+        let (a, b) = (pred.slice(s![0..100]).to_owned(), pred.slice(s![100..200]).to_owned());
+        assert_allclose(&a, &b, 1e-3, 0.0, &format!("periodicity, bias {bias} intercept {intercept}"));
+    }
+}
+
+/// The value at `x` of B-spline basis function `i` of degree `k` on `knots` (Cox-de Boor).
+fn bspline_basis(knots: &[f64], i: usize, k: usize, x: f64) -> f64 {
+    if k == 0 {
+        return if knots[i] <= x && x < knots[i + 1] { 1.0 } else { 0.0 };
+    }
+    let left = (x - knots[i]) / (knots[i + k] - knots[i]) * bspline_basis(knots, i, k - 1, x);
+    let right = (knots[i + k + 1] - x) / (knots[i + k + 1] - knots[i + 1]) * bspline_basis(knots, i + 1, k - 1, x);
+    left + right
+}
+
+/// scikit-learn's `test_spline_transformer_periodic_spline_backport`: periodic extrapolation
+/// with the knots -1, 0, 1 and degree 2 is scipy's periodic `BSpline` on the knots -3..3 whose
+/// four basis functions alternate between the two output columns (here by Cox-de Boor, `x`
+/// wrapped into the period [-1, 1)).
+#[test]
+fn test_spline_transformer_periodic_spline_backport() {
+    let x = Array2::from_shape_fn((10, 1), |(i, _)| -2.0 + 5.5 * i as f64 / 9.0);
+    let m = SplineTransformer::params()
+        .degree(2)
+        .extrapolation(Extrapolation::Periodic)
+        .knots(SplineKnots::Array(array![[-1.0], [0.0], [1.0]]))
+        .fit(&x)
+        .unwrap();
+    let got = m.transform(&x).unwrap();
+    let knots: Vec<f64> = (-3..=3).map(f64::from).collect();
+    let want = Array2::from_shape_fn((10, 2), |(r, c)| {
+        let v = x[[r, 0]];
+        let w = (v + 1.0).rem_euclid(2.0) - 1.0;
+        bspline_basis(&knots, c, 2, w) + bspline_basis(&knots, c + 2, 2, w)
+    });
+    assert_allclose(&got, &want, 1e-12, 1e-14, "periodic backport");
+}

@@ -28,20 +28,24 @@ fn gram_multi<F: Float>(xc: Array2<F>, yc: Array2<F>) -> (Array2<F>, Array2<F>) 
 }
 
 /// [`centered_multi`] and [`gram_multi`] with per-sample weights `w` (the single-target
-/// weighted fit's system): weighted means, `Xc^T W Xc` and `Xc^T W Yc`.
+/// weighted fit's system): weighted means, `Xc^T W Xc` and `Xc^T W Yc`, accumulated in f64
+/// whatever X's type, as the single-target weighted fit does.
 #[kernel(crate = kiln_runtime)]
 fn gram_multi_weighted<F: Float>(
     x: Array2<F>,
     y: Array2<F>,
     w: Array1<F>,
-    center: F,
-) -> (Array1<F>, Array1<F>, Array2<F>, Array2<F>) {
-    let sw = w.sum();
-    let x_mean = (&x * &w.insert_axis(Axis(1))).sum_axis(Axis(0)) / sw * center;
-    let y_mean = (&y * &w.insert_axis(Axis(1))).sum_axis(Axis(0)) / sw * center;
-    let xc = &x - &x_mean;
-    let yc = &y - &y_mean;
-    let xw = &xc * &w.insert_axis(Axis(1));
+    center: f64,
+) -> (Array1<f64>, Array1<f64>, Array2<f64>, Array2<f64>) {
+    let xf = x as f64;
+    let yf = y as f64;
+    let wf = w as f64;
+    let sw = wf.sum();
+    let x_mean = (&xf * &wf.insert_axis(Axis(1))).sum_axis(Axis(0)) / sw * center;
+    let y_mean = (&yf * &wf.insert_axis(Axis(1))).sum_axis(Axis(0)) / sw * center;
+    let xc = &xf - &x_mean;
+    let yc = &yf - &y_mean;
+    let xw = &xc * &wf.insert_axis(Axis(1));
     (x_mean, y_mean, xw.t().dot(&xc), xw.t().dot(&yc))
 }
 
@@ -146,33 +150,35 @@ fn fit_multi<F: Real, X: Matrix<F>, Y: Matrix<F>, W: Vector<F>, P: EstimatorName
         None => {
             let (x_mean, y_mean, xc, yc) = centered_multi::tensors::<F>(x.arg(), y.arg(), center)?;
             let (gram, xty) = gram_multi::tensors::<F>(&xc, &yc)?;
-            (x_mean, y_mean, gram, xty)
+            let w1 =
+                |a: kiln_runtime::Tensor<F>| -> Result<Array1<f64>> { Ok(a.to_array::<Ix1>()?.mapv(|v| v.to_f64())) };
+            let w2 =
+                |a: kiln_runtime::Tensor<F>| -> Result<Array2<f64>> { Ok(a.to_array::<Ix2>()?.mapv(|v| v.to_f64())) };
+            (w1(x_mean)?, w1(y_mean)?, w2(gram)?, w2(xty)?)
         }
         Some(w) => {
             super::check_weights(w, n)?;
-            gram_multi_weighted::tensors::<F>(x.arg(), y.arg(), w.arg(), center)?
+            let (x_mean, y_mean, gram, xty) =
+                gram_multi_weighted::tensors::<F>(x.arg(), y.arg(), w.arg(), center.to_f64())?;
+            (x_mean.to_array::<Ix1>()?, y_mean.to_array::<Ix1>()?, gram.to_array::<Ix2>()?, xty.to_array::<Ix2>()?)
         }
     };
-    let gram = gram.to_array::<Ix2>()?;
-    let x_mean = x_mean.to_array::<Ix1>()?;
     // The Gram diagonal and the means sum every element of X (see the single-target fit).
-    let diagonal = (0..d).all(|i| gram[[i, i]].to_f64().is_finite());
-    check_finite_unless(x, diagonal && x_mean.iter().all(|v| v.to_f64().is_finite()))?;
-    let y_mean = y_mean.to_array::<Ix1>()?;
-    let xty = xty.to_array::<Ix2>()?;
-    if y_mean.iter().chain(xty.iter()).any(|v| !v.to_f64().is_finite()) {
+    let diagonal = (0..d).all(|i| gram[[i, i]].is_finite());
+    check_finite_unless(x, diagonal && x_mean.iter().all(|v| v.is_finite()))?;
+    if y_mean.iter().chain(xty.iter()).any(|v| !v.is_finite()) {
         return Err(EstimatorError::NonFinite { what: "y" });
     }
-    let g = FMat::<f64>::from_fn(d, d, |i, j| gram[[i, j]].to_f64());
+    let g = FMat::<f64>::from_fn(d, d, |i, j| gram[[i, j]]);
     let mut coef = Array2::from_elem((m, d), F::from_f64(0.0));
     let mut intercept = Array1::from_elem(m, F::from_f64(0.0));
     for k in 0..m {
-        let b = FMat::<f64>::from_fn(d, 1, |i, _| xty[[i, k]].to_f64());
+        let b = FMat::<f64>::from_fn(d, 1, |i, _| xty[[i, k]]);
         let w = match solver {
             Solver::Cholesky { alpha } => solve_ridge(&g, &b, alpha)?,
             Solver::Lstsq => solve_lstsq(&g, &b, n.max(d), eps_of::<F>())?,
         };
-        let b0 = y_mean[k].to_f64() - w.iter().zip(x_mean.iter()).map(|(c, mu)| c * mu.to_f64()).sum::<f64>();
+        let b0 = y_mean[k] - w.iter().zip(x_mean.iter()).map(|(c, mu)| c * mu).sum::<f64>();
         intercept[k] = F::from_f64(b0);
         coef.row_mut(k).assign(&Array1::from_iter(w.into_iter().map(F::from_f64)));
     }
