@@ -19,6 +19,7 @@ mod selects;
 mod slicing;
 mod sorts;
 mod tiles;
+mod topk;
 
 /// One `#[test]` per case and device, running the case with that device as the default.
 macro_rules! conformance {
@@ -181,6 +182,11 @@ conformance! {
     sorts::empty_lanes_and_quantiles_out_of_range_are_errors,
     sorts::k_nearest_fused_with_a_distance_comprehension,
     sorts::smallest_k_with_ties_nan_and_k_past_the_axis,
+    topk::chunked_top_k_matches_a_stable_selection,
+    topk::chunked_top_k_of_strided_operands,
+    topk::chunked_top_k_of_an_arithmetic_element,
+    topk::chunked_top_k_of_empty_lanes_and_no_lanes,
+    topk::chunked_top_k_tests_chunks_with_vector_instructions,
     comprehensions::nearest_centroid,
     comprehensions::dot_matrix_matrix,
     comprehensions::dot_transposed_views,

@@ -194,6 +194,9 @@ impl Builder<'_> {
     /// last slot (kept in `kth`): the slots are sorted in the same order, so an element not
     /// before the last is before none. Each element then costs one comparison, and the k-step
     /// insertion runs only for the (after the first elements, rare) elements that enter.
+    /// On float lanes of straight-line elements the pass runs in chunks ([`TopKChunks`]): a
+    /// chunk's best element is found first by a reduction loop of its own (a vector loop on
+    /// the CPU), and the `for j` loop below runs only over the chunks where it could enter.
     ///
     /// ```text
     /// kernel (u < 1, o..) sort {
@@ -244,15 +247,7 @@ impl Builder<'_> {
         let (vs, ps) = (self.var(None), self.var(None));
         let cmp = if largest { BinOp::Gt } else { BinOp::Lt };
         // Whether `cur` goes strictly before `slot` (NaN after every number).
-        let before_of = |slot: Var| {
-            let mut before = bin(cmp, v(cur), v(slot));
-            if elem.is_float() {
-                let slot_nan = bin(BinOp::Ne, v(slot), v(slot));
-                let cur_num = bin(BinOp::Eq, v(cur), v(cur));
-                before = bin(BinOp::Or, before, bin(BinOp::And, slot_nan, cur_num));
-            }
-            before
-        };
+        let before_of = |slot: Var| goes_before(cmp, elem, v(cur), v(slot));
         let before = before_of(vs);
         let put = |var: Var, idx: Var| {
             vec![
@@ -290,7 +285,11 @@ impl Builder<'_> {
         insert.push(Stmt::If { cond: full, then: last, els: vec![] });
         let enters = bin(BinOp::Or, bin(BinOp::Lt, v(count), Expr::Dim(k)), before_of(kth));
         step.push(Stmt::If { cond: enters, then: insert, els: vec![] });
-        body.push(Stmt::For { var: j, extent: m, body: step });
+        let scan = match self.topk_chunks(&lane, arg, j, largest, (count, kth, k))? {
+            Some(chunks) => chunks.wrap(step),
+            None => Stmt::For { var: j, extent: m, body: step },
+        };
+        body.push(scan);
         body.push(Stmt::If {
             cond: bin(BinOp::Lt, v(count), Expr::Dim(k)),
             then: vec![Stmt::Flag(Flag::IndexOutOfRange)],
@@ -306,5 +305,127 @@ impl Builder<'_> {
             .collect();
         body.push(Stmt::For { var: t, extent: k, body: copy });
         Ok(Kernel { name: String::new(), domain, hint: KernelHint::Sort, body })
+    }
+}
+
+/// Whether `a` goes strictly before `b` in a top-k's order (`cmp`: `<` for smallest, `>` for
+/// largest), floats' NaN after every number.
+fn goes_before(cmp: BinOp, elem: DType, a: Expr, b: Expr) -> Expr {
+    let mut before = Expr::binary(cmp, a.clone(), b.clone());
+    if elem.is_float() {
+        let b_nan = Expr::binary(BinOp::Ne, b.clone(), b);
+        let a_num = Expr::binary(BinOp::Eq, a.clone(), a);
+        before = Expr::binary(BinOp::Or, before, Expr::binary(BinOp::And, b_nan, a_num));
+    }
+    before
+}
+
+/// The bytes of lane elements one chunk of a top-k pass tests at once ([`TopKChunks`]):
+/// 32 `f32` or 16 `f64`, a few 128-bit vectors.
+const TOPK_CHUNK_BYTES: u64 = 128;
+
+/// The chunked pass of a top-k kernel over a float lane: the lane in chunks of
+/// [`TOPK_CHUNK_BYTES`], each first reduced to its best element (`min`, or `max` for largest;
+/// NaN when it holds one) by a loop of its own, which the CPU backend runs as a vector
+/// reduction loop; only a chunk whose best could enter (the slots not yet full, a NaN in the
+/// chunk, or the best strictly before the `k`-th slot) runs the per-element insertion over
+/// its elements. An element of a skipped chunk would have entered only by going strictly
+/// before the `k`-th slot, which its chunk's best does not either, so the result is the
+/// per-element pass's, bit for bit:
+///
+/// ```text
+/// for c < ceil(m / C) { lo = c * C; hi = min(lo + C, m)
+///   mut best = +inf (largest: -inf)
+///   for j1 < m from lo to hi { best = min(best, x[o.., j1]) }
+///   if count < k or best != best or before(best, kth) { for j < m from lo to hi { step } } }
+/// ```
+struct TopKChunks {
+    /// The chunk loop, its body up to the test (the per-element loop goes in the test).
+    chunk: Var,
+    m: Dim,
+    size: i64,
+    head: Vec<Stmt>,
+    test: Expr,
+    j: Var,
+    lo: Var,
+    hi: Var,
+}
+
+impl TopKChunks {
+    /// The whole chunked pass, running `step` (the per-element insertion of element `j`) over
+    /// the elements of every chunk that passes the test.
+    fn wrap(self, step: Vec<Stmt>) -> Stmt {
+        let v = Expr::Var;
+        let mut body = self.head;
+        body.push(Stmt::If {
+            cond: self.test,
+            then: vec![Stmt::ForRange { var: self.j, extent: self.m, start: v(self.lo), end: v(self.hi), body: step }],
+            els: vec![],
+        });
+        // ceil(m / C) chunks.
+        let chunks = Expr::binary(
+            BinOp::Div,
+            Expr::binary(BinOp::Add, Expr::Dim(self.m), Expr::i64(self.size - 1)),
+            Expr::i64(self.size),
+        );
+        Stmt::ForRange { var: self.chunk, extent: self.m, start: Expr::i64(0), end: chunks, body }
+    }
+}
+
+impl Builder<'_> {
+    /// The chunk loop of top-k node `arg`'s pass ([`TopKChunks`]), for float lanes whose
+    /// element is straight-line code (a load, arithmetic on loads); `None` otherwise (an
+    /// element that is itself a loop, a sum over features, gains nothing from testing it twice).
+    /// `state` is the pass's `(count, kth, k)`.
+    fn topk_chunks(
+        &mut self,
+        lane: &Lane,
+        arg: NodeId,
+        j: Var,
+        largest: bool,
+        state: (Var, Var, Dim),
+    ) -> R<Option<TopKChunks>> {
+        let (count, kth, k) = state;
+        let elem = lane.elem;
+        if !elem.is_float() {
+            return Ok(None);
+        }
+        let v = Expr::Var;
+        let bin = Expr::binary;
+        let m = lane.n;
+        let j1 = self.var(Some(m));
+        let (x, mut reduce) = self.block(|s, o| {
+            let x = s.expr(arg, &lane.at(v(j1)), o)?;
+            Ok(s.bind(x, elem, o))
+        })?;
+        if !reduce.iter().all(|s| matches!(s, Stmt::Let { .. })) {
+            return Ok(None);
+        }
+        let size = (TOPK_CHUNK_BYTES / elem.size() as u64).max(1) as i64;
+        let (chunk, lo, hi, best) = (self.var(Some(m)), self.var(None), self.var(None), self.var(None));
+        let (op, cmp, worst) =
+            if largest { (BinOp::Max, BinOp::Gt, f64::NEG_INFINITY) } else { (BinOp::Min, BinOp::Lt, f64::INFINITY) };
+        let worst = match elem {
+            DType::F32 => Scalar::F32(worst as f32),
+            _ => Scalar::F64(worst),
+        };
+        reduce.push(Stmt::Assign { var: best, value: bin(op, v(best), x) });
+        let head = vec![
+            Stmt::Let { var: lo, ty: DType::I64, value: bin(BinOp::Mul, v(chunk), Expr::i64(size)) },
+            Stmt::Let {
+                var: hi,
+                ty: DType::I64,
+                value: bin(BinOp::Min, bin(BinOp::Add, v(lo), Expr::i64(size)), Expr::Dim(m)),
+            },
+            Stmt::Mut { var: best, ty: elem, init: Expr::Const(worst) },
+            Stmt::ForRange { var: j1, extent: m, start: v(lo), end: v(hi), body: reduce },
+        ];
+        // `min`/`max` keep a NaN operand, so `best` is NaN exactly when the chunk holds one.
+        let test = bin(
+            BinOp::Or,
+            bin(BinOp::Or, bin(BinOp::Lt, v(count), Expr::Dim(k)), bin(BinOp::Ne, v(best), v(best))),
+            goes_before(cmp, elem, v(best), v(kth)),
+        );
+        Ok(Some(TopKChunks { chunk, m, size, head, test, j, lo, hi }))
     }
 }
