@@ -373,18 +373,16 @@ impl LoopProgram {
         self.buffers.iter().enumerate().filter(|(_, b)| b.kind == BufKind::Temp).map(|(i, b)| (BufId(i as u32), b))
     }
 
-    /// Whether running the program stores every element of output `b` before anything could
-    /// read it: no kernel loads `b`, and one kernel's top level stores `b[v0, v1, ..]` at every
-    /// point of a domain `(v0, v1, ..)` with exactly `b`'s extents under `syms`. A caller's
-    /// array given for `b` then needs no zeroing first.
+    /// Whether running the program stores every element of buffer `b` (an output or a
+    /// temporary) before anything could read it: some kernel's top level stores
+    /// `b[v0, v1, ..]` at every point of a domain `(v0, v1, ..)` with exactly `b`'s extents
+    /// under `syms`, and neither that kernel nor any before it loads `b` (later kernels may:
+    /// a temporary a vendor GEMM writes whole, then read by the next kernel). Memory for `b`,
+    /// a fresh allocation or a caller's array, then needs no zeroing first.
     pub fn overwrites(&self, b: BufId, syms: &[usize]) -> bool {
-        let mut loaded = false;
-        for k in &self.kernels {
-            k.body.iter().for_each(|s| s.for_each_buffer(false, &mut |x| loaded |= x == b));
-        }
         let shape = &self.buffer(b).shape;
         let dim = |d: Dim| crate::shapes::dim_value(d, syms);
-        let covered = self.kernels.iter().any(|k| {
+        let covers = |k: &Kernel| {
             k.domain.len() == shape.len()
                 && k.domain.iter().zip(shape).all(|((_, d), s)| dim(*d) == dim(*s))
                 && k.body.iter().any(|s| match s {
@@ -393,8 +391,18 @@ impl LoopProgram {
                     }
                     _ => false,
                 })
-        });
-        !loaded && covered
+        };
+        for k in &self.kernels {
+            let mut loaded = false;
+            k.body.iter().for_each(|s| s.for_each_buffer(false, &mut |x| loaded |= x == b));
+            if loaded {
+                return false;
+            }
+            if covers(k) {
+                return true;
+            }
+        }
+        false
     }
 
     /// One past the largest variable id in the program (for passes that create variables).

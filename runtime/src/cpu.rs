@@ -56,11 +56,13 @@ pub fn run(
         }
         _ => None,
     };
-    // Outputs every element of which some kernel stores before anything reads them are
-    // allocated without zeroing: with [`crate::PoolAlloc`] installed, a block the caller freed
-    // comes back already mapped, and without it nothing changes (fresh pages are zero anyway).
+    // Outputs and temporaries every element of which some kernel stores before anything reads
+    // them (a vendor GEMM's product, read by the next kernel) are allocated without zeroing:
+    // with [`crate::PoolAlloc`] installed, a block freed before comes back already mapped, and
+    // without it a large block is fresh pages, zero anyway (a temporary zeroed on the heap was
+    // a `memset` of its whole size per call).
     let mut fresh: Vec<(usize, Unwritten)> = vec![];
-    for &b in &lp.outputs {
+    for b in lp.outputs.iter().copied().chain(lp.temps().map(|(b, _)| b)) {
         let i = b.index();
         let fb = &frame.bufs[i];
         let seen = fresh.iter().any(|(at, _)| *at == i);
@@ -165,7 +167,7 @@ pub fn run(
 }
 
 /// A standard-layout host array allocated through the global allocator and not yet written:
-/// an output that a kernel overwrites whole, so zeroing it first would be wasted work (and
+/// an output or temporary that a kernel overwrites whole, so zeroing it first would be wasted work (and
 /// would keep a pooled block from being reused, [`crate::pool`]). Freed unless made a
 /// [`Value`] by [`Unwritten::written`].
 struct Unwritten {

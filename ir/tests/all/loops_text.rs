@@ -137,3 +137,45 @@ fn kernel_hints_round_trip_and_are_verified() {
     assert_eq!(line, 5);
     assert!(message.contains("expected a kernel hint"), "{message}");
 }
+
+/// `overwrites`: a buffer stored at every point by a kernel that neither it nor an earlier
+/// kernel reads needs no zeroing, even when a later kernel reads it (a temporary); one read
+/// before or by its covering kernel, or stored only in part, does.
+#[test]
+fn overwrites_asks_for_a_whole_store_before_any_read() {
+    let lp = good(
+        "\
+program temps
+  sym n
+  in x: f32[n]
+  out out0: f32[n]
+  out out1: f32[n]
+  temp t: f32[n]
+  temp u: f32[n]
+  temp w: f32[n]
+  kernel temps_k0 (v0 < n) {
+    store t[v0] = mul(load x[v0], f32:2.0)
+    store u[v0] = add(load u[v0], f32:1.0)
+  }
+  kernel temps_k1 (v1 < n) {
+    store w[v1] = load t[v1]
+    store out0[v1] = add(load t[v1], load w[v1])
+  }
+  kernel temps_k2 (v2 < n) {
+    if gt(load x[v2], f32:0.0) {
+      store out1[v2] = load u[v2]
+    }
+  }
+",
+    );
+    let b = |name: &str| {
+        let i = lp.buffers.iter().position(|b| b.name == name).unwrap();
+        kiln_ir::loops::BufId(i as u32)
+    };
+    let syms = [5];
+    assert!(lp.overwrites(b("t"), &syms), "t: stored whole by k0, read only by k1");
+    assert!(lp.overwrites(b("out0"), &syms), "out0: stored whole, never read");
+    assert!(!lp.overwrites(b("u"), &syms), "u: k0 reads it where it stores it");
+    assert!(!lp.overwrites(b("w"), &syms), "w: the kernel that stores it whole also reads it");
+    assert!(!lp.overwrites(b("out1"), &syms), "out1: stored under a condition");
+}
