@@ -729,6 +729,13 @@ impl Lower<'_, '_> {
                 let (x, from) = self.expr(a)?;
                 (self.cast(x, from, *to)?, *to)
             }
+            Expr::Bitcast(to, a) => {
+                let (x, from) = self.expr(a)?;
+                if !Scalar::bitcast_defined(from, *to) {
+                    return unsupported(format!("bitcast from {from} to {to}"));
+                }
+                (self.b.ins().bitcast(clif_type(*to), MemFlagsData::new(), x), *to)
+            }
         })
     }
 

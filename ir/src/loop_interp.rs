@@ -213,6 +213,13 @@ impl Machine<'_> {
                 }
             }
             Expr::Cast(t, a) => self.expr(a)?.cast(*t),
+            Expr::Bitcast(t, a) => {
+                let a = self.expr(a)?;
+                match a.bitcast(*t) {
+                    Some(x) => x,
+                    None => return self.invalid(format!("bitcast from {} to {t}", a.dtype())),
+                }
+            }
         })
     }
 }

@@ -144,6 +144,9 @@ pub enum Expr {
     /// `mul_add(a, b, c)`: `a * b + c` rounded once, on floats of one type.
     MulAdd(Box<Expr>, Box<Expr>, Box<Expr>),
     Cast(DType, Box<Expr>),
+    /// `bitcast.T(e)`: the bits of `e` read as `T`, a float and an integer of one width
+    /// ([`Scalar::bitcast`]: `f32` with `u32`/`i32`, `f64` with `i64`).
+    Bitcast(DType, Box<Expr>),
 }
 
 impl Expr {
@@ -469,6 +472,11 @@ impl LoopProgram {
             }
             Expr::Cast(t, a) => {
                 write!(f, "cast.{t}(")?;
+                self.write_expr(f, a)?;
+                f.write_str(")")
+            }
+            Expr::Bitcast(t, a) => {
+                write!(f, "bitcast.{t}(")?;
                 self.write_expr(f, a)?;
                 f.write_str(")")
             }

@@ -209,6 +209,25 @@ impl Scalar {
         }
     }
 
+    /// The same bits read as `dtype` (Rust's `to_bits`/`from_bits`): a float and an integer of
+    /// one width (`f32` with `u32` or `i32`, `f64` with `i64`). `None` for any other pair.
+    pub fn bitcast(self, dtype: DType) -> Option<Scalar> {
+        Some(match (self, dtype) {
+            (Scalar::F32(x), DType::U32) => Scalar::U32(x.to_bits()),
+            (Scalar::F32(x), DType::I32) => Scalar::I32(x.to_bits() as i32),
+            (Scalar::U32(x), DType::F32) => Scalar::F32(f32::from_bits(x)),
+            (Scalar::I32(x), DType::F32) => Scalar::F32(f32::from_bits(x as u32)),
+            (Scalar::F64(x), DType::I64) => Scalar::I64(x.to_bits() as i64),
+            (Scalar::I64(x), DType::F64) => Scalar::F64(f64::from_bits(x as u64)),
+            _ => return None,
+        })
+    }
+
+    /// Whether [`Scalar::bitcast`] is defined from `from` to `to`.
+    pub fn bitcast_defined(from: DType, to: DType) -> bool {
+        Scalar::zero(from).bitcast(to).is_some()
+    }
+
     /// Rust `as` conversion to `dtype` (float -> int saturates, NaN -> 0); to bool is `!= 0`.
     pub fn cast(self, dtype: DType) -> Scalar {
         with_scalar!(self, x => with_dtype!(dtype, T => x.to::<T>().scalar()))

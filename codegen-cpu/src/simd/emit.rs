@@ -725,7 +725,7 @@ impl<'p> Vec_<'p> {
                 }
                 VVal::one(self.cast(l, x.lo, x.t, *to)?, *to)
             }
-            Expr::Const(_) | Expr::Dim(_) | Expr::Check(..) => return bad(),
+            Expr::Const(_) | Expr::Dim(_) | Expr::Check(..) | Expr::Bitcast(..) => return bad(),
         })
     }
 }

@@ -477,7 +477,7 @@ impl<'a> Planner<'a> {
             Expr::Binary(op, a, _) if !op.is_comparison() => self.ty(a)?,
             Expr::Binary(..) => DType::Bool,
             Expr::Select(_, a, _) | Expr::MulAdd(a, ..) => self.ty(a)?,
-            Expr::Cast(t, _) => *t,
+            Expr::Cast(t, _) | Expr::Bitcast(t, _) => *t,
         })
     }
 
@@ -569,6 +569,8 @@ impl<'a> Planner<'a> {
                 let wide = self.plan.is_wide(from) || self.plan.is_wide(*to);
                 (self.fits(from) && self.fits(*to) && (!wide || from == *to)).then_some(())
             }
+            // Scalar code only (the radix sort's keys).
+            Expr::Bitcast(..) => None,
         }
     }
 }

@@ -394,7 +394,7 @@ impl Emitter<'_> {
                 }
             }
             Expr::Select(_, a, _) | Expr::MulAdd(a, ..) => self.ty(a)?,
-            Expr::Cast(t, _) => *t,
+            Expr::Cast(t, _) | Expr::Bitcast(t, _) => *t,
         })
     }
 
@@ -430,6 +430,20 @@ impl Emitter<'_> {
                 let from = self.ty(a)?;
                 let x = self.expr(a)?;
                 cast(from, *t, x)
+            }
+            Expr::Bitcast(t, a) => {
+                let from = self.ty(a)?;
+                let x = self.expr(a)?;
+                let f = match (from, *t) {
+                    (DType::F32, DType::U32) => "__float_as_uint",
+                    (DType::F32, DType::I32) => "__float_as_int",
+                    (DType::U32, DType::F32) => "__uint_as_float",
+                    (DType::I32, DType::F32) => "__int_as_float",
+                    (DType::F64, DType::I64) => "__double_as_longlong",
+                    (DType::I64, DType::F64) => "__longlong_as_double",
+                    _ => return self.unsupported(format!("bitcast from {from} to {t}")),
+                };
+                format!("{f}({x})")
             }
         })
     }

@@ -78,6 +78,10 @@ static pthread_mutex_t kiln_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static inline float __int_as_float(int i) { float f; memcpy(&f, &i, sizeof f); return f; }
 static inline double __longlong_as_double(long long i) { double d; memcpy(&d, &i, sizeof d); return d; }
+static inline unsigned __float_as_uint(float f) { unsigned i; memcpy(&i, &f, sizeof i); return i; }
+static inline int __float_as_int(float f) { int i; memcpy(&i, &f, sizeof i); return i; }
+static inline float __uint_as_float(unsigned i) { float f; memcpy(&f, &i, sizeof f); return f; }
+static inline long long __double_as_longlong(double d) { long long i; memcpy(&i, &d, sizeof i); return i; }
 static inline unsigned atomicOr(unsigned* p, unsigned v) { return __atomic_fetch_or(p, v, __ATOMIC_RELAXED); }
 
 #if defined(__x86_64__)

@@ -485,6 +485,15 @@ impl Parser<'_> {
                     None => self.err("cast takes 1 operand"),
                 }
             }
+            "bitcast" => {
+                self.expect(b'.')?;
+                let t = self.dtype()?;
+                let a = self.args(1)?;
+                match one(a) {
+                    Some(a) => Ok(Expr::Bitcast(t, a)),
+                    None => self.err("bitcast takes 1 operand"),
+                }
+            }
             "powi" => {
                 self.expect(b'.')?;
                 let neg = self.eat(b'-');

@@ -416,6 +416,13 @@ impl Verifier<'_> {
                 self.expr(a, scope)?;
                 Some(*t)
             }
+            Expr::Bitcast(t, a) => {
+                let from = self.expr(a, scope)?;
+                if !Scalar::bitcast_defined(from, *t) {
+                    self.error(format!("bitcast from {from} to {t}"));
+                }
+                Some(*t)
+            }
         }
     }
 }

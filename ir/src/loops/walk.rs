@@ -23,7 +23,7 @@ macro_rules! expr_children {
         let children: (&$($m)? [Expr], [Option<&$($m)? Expr>; 3]) = match $e {
             Expr::Var(_) | Expr::Const(_) | Expr::Dim(_) => (&$($m)? [], [None, None, None]),
             Expr::Load { idx, .. } => (idx, [None, None, None]),
-            Expr::Check(a, _) | Expr::Unary(_, a) | Expr::Cast(_, a) => (&$($m)? [], [Some(a), None, None]),
+            Expr::Check(a, _) | Expr::Unary(_, a) | Expr::Cast(_, a) | Expr::Bitcast(_, a) => (&$($m)? [], [Some(a), None, None]),
             Expr::Binary(_, a, b) => (&$($m)? [], [Some(a), Some(b), None]),
             Expr::Select(c, a, b) | Expr::MulAdd(c, a, b) => (&$($m)? [], [Some(c), Some(a), Some(b)]),
         };

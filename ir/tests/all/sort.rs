@@ -137,3 +137,144 @@ fn topk_past_the_lane_is_an_error_on_both_interpreters() {
     let lp = lower(&p).unwrap();
     assert!(run_loops(&lp, std::slice::from_ref(&x)).is_err());
 }
+
+/// Stable argsort of every lane along `axis` under `before` (strictly before).
+fn reference_by<T: Copy>(x: &ArrayD<T>, axis: usize, before: impl Fn(T, T) -> bool) -> ArrayD<i64> {
+    let mut out = ArrayD::<i64>::zeros(x.raw_dim());
+    for (lane, mut o) in x.lanes(Axis(axis)).into_iter().zip(out.lanes_mut(Axis(axis))) {
+        let mut idx: Vec<usize> = (0..lane.len()).collect();
+        idx.sort_by(|&a, &b| {
+            if before(lane[a], lane[b]) {
+                std::cmp::Ordering::Less
+            } else if before(lane[b], lane[a]) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        });
+        for (t, i) in idx.into_iter().enumerate() {
+            o[t] = i as i64;
+        }
+    }
+    out
+}
+
+/// Lengths of the long-lane (radix) path: around its threshold for 32-bit (1028) and 64-bit
+/// (2056) keys, and past them.
+const LONG: [usize; 6] = [1027, 1028, 1029, 2055, 2056, 2300];
+
+/// Values for lane `i` of a long-lane case `case`: random with ties and special values, all
+/// equal, sorted, reversed.
+fn long_case(case: usize, len: usize, specials: &[f64]) -> Vec<f64> {
+    let mut s = (case as u64 + 7).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (0..len)
+        .map(|i| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            match case {
+                0 => {
+                    let r = (s >> 33) % 1000;
+                    if r < 40 {
+                        specials[(r as usize) % specials.len()]
+                    } else {
+                        ((s >> 40) % 97) as f64 - 48.0 + if r.is_multiple_of(2) { 0.25 } else { 0.0 }
+                    }
+                }
+                1 => 3.0,
+                2 => i as f64 - 500.0,
+                _ => 500.0 - i as f64,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn long_float_lanes_radix_sort_as_the_merge_sort_with_nan_inf_and_signed_zeros() {
+    let nan32 = [f32::NAN, -f32::NAN, f32::from_bits(0x7fc1_2345), f32::from_bits(0xffa0_0001)];
+    let nan64 = [f64::NAN, -f64::NAN, f64::from_bits(0x7ff8_0000_dead_0000), f64::from_bits(0xfff0_0000_0000_0001)];
+    let specials =
+        [0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, 1e-310, -1e-310, f64::MAX, f64::MIN, 1e-40, -1e-40, 0.5];
+    let before = |a: f64, b: f64| a < b || (b.is_nan() && !a.is_nan());
+    for len in LONG {
+        for case in 0..4 {
+            for axis in 0..2 {
+                let lanes: Vec<Vec<f64>> = (0..2).map(|l| long_case(case + 4 * l, len, &specials)).collect();
+                let shape = if axis == 0 { [len, 2] } else { [2, len] };
+                // Every 50th element a NaN of another sign or payload (case 0 only).
+                let x64 = ArrayD::from_shape_fn(IxDyn(&shape), |ix| {
+                    let (l, t) = if axis == 0 { (ix[1], ix[0]) } else { (ix[0], ix[1]) };
+                    if case == 0 && t % 50 == 7 {
+                        nan64[(t / 50) % 4]
+                    } else {
+                        lanes[l][t]
+                    }
+                });
+                let x32 = ArrayD::from_shape_fn(IxDyn(&shape), |ix| {
+                    let (l, t) = if axis == 0 { (ix[1], ix[0]) } else { (ix[0], ix[1]) };
+                    if case == 0 && t % 50 == 7 {
+                        nan32[(t / 50) % 4]
+                    } else {
+                        lanes[l][t] as f32
+                    }
+                });
+                let want = reference_by(&x64, axis, before);
+                let got = run_both(&program("argsort", "f64", "i64", axis), Value::F64(x64.clone()));
+                assert_eq!(got, Value::I64(want), "f64 {len} case {case} axis {axis}");
+                let want = reference_by(&x32, axis, |a: f32, b: f32| a < b || (b.is_nan() && !a.is_nan()));
+                let got = run_both(&program("argsort", "f32", "i64", axis), Value::F32(x32.clone()));
+                assert_eq!(got, Value::I64(want.clone()), "f32 {len} case {case} axis {axis}");
+                // Sorted values keep their bits (-0.0, NaN payloads).
+                let Value::F32(sorted) = run_both(&program("sort", "f32", "f32", axis), Value::F32(x32.clone())) else {
+                    panic!()
+                };
+                for (lane, (xs, ws)) in x32
+                    .lanes(Axis(axis))
+                    .into_iter()
+                    .zip(sorted.lanes(Axis(axis)).into_iter().zip(want.lanes(Axis(axis))))
+                {
+                    for (v, i) in xs.iter().zip(ws) {
+                        assert_eq!(v.to_bits(), lane[*i as usize].to_bits(), "f32 {len} case {case} axis {axis}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn long_integer_lanes_radix_sort_stably_with_negatives_and_extremes() {
+    for len in LONG {
+        for case in 0..4 {
+            let lane = long_case(case, len, &[0.0]);
+            let x64 = ArrayD::from_shape_fn(IxDyn(&[len, 2]), |ix| match (ix[1], ix[0] % 97) {
+                (1, 3) => i64::MIN,
+                (1, 5) => i64::MAX,
+                (1, 9) => -1,
+                (l, _) => (lane[ix[0]] as i64) * if l == 1 { 1 << 40 } else { 1 },
+            });
+            let want = reference_by(&x64, 0, |a: i64, b: i64| a < b);
+            assert_eq!(run_both(&program("argsort", "i64", "i64", 0), Value::I64(x64.clone())), Value::I64(want));
+            run_both(&program("sort", "i64", "i64", 0), Value::I64(x64.clone()));
+            let x32 = x64.mapv(|v| (v >> if v.unsigned_abs() > 1 << 31 { 32 } else { 0 }) as i32);
+            let want = reference_by(&x32, 0, |a: i32, b: i32| a < b);
+            assert_eq!(run_both(&program("argsort", "i32", "i64", 0), Value::I32(x32.clone())), Value::I64(want));
+            run_both(&program("sort", "i32", "i32", 0), Value::I32(x32.clone()));
+            let xu = x32.mapv(|v| v as u32);
+            let want = reference_by(&xu, 0, |a: u32, b: u32| a < b);
+            assert_eq!(run_both(&program("argsort", "u32", "i64", 0), Value::U32(xu.clone())), Value::I64(want));
+        }
+    }
+}
+
+#[test]
+fn the_schedule_radix_sorts_long_lanes_and_merge_sorts_short_ones() {
+    // One kernel holds both: `if n >= 1028 { radix } else { merge }` for f32 (2056 for f64).
+    let lp = lower(&program("argsort", "f32", "i64", 0)).unwrap();
+    let text = lp.to_string();
+    assert!(text.contains("bitcast.u32("), "{text}");
+    assert!(text.contains("ge(dim(n), i64:1028)"), "{text}");
+    let lp = lower(&program("argsort", "f64", "i64", 0)).unwrap();
+    assert!(lp.to_string().contains("ge(dim(n), i64:2056)"), "{lp}");
+    // bool keeps the merge sort only.
+    let lp = lower(&program("argsort", "bool", "i64", 0)).unwrap();
+    assert!(!lp.to_string().contains("bitcast"), "{lp}");
+}

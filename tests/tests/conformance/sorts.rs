@@ -206,3 +206,133 @@ pub fn smallest_k_with_ties_nan_and_k_past_the_axis() {
     let short = Array2::<f64>::zeros((1, 4));
     assert!(matches!(smallest(&short).unwrap_err(), kiln::Error::IndexOutOfBounds { .. }));
 }
+
+// ---- Long lanes: the radix sort (at least 1028 elements for 32-bit keys, 2056 for 64-bit) ----
+
+#[kernel]
+fn sorts32(x: Array2<f32>) -> (Array2<f32>, Array2<i64>, Array2<f32>, Array2<i64>) {
+    (x.sort_axis(Axis(0)), x.argsort_axis(Axis(0)), x.sort_axis(Axis(1)), x.argsort_axis(Axis(1)))
+}
+
+#[kernel]
+fn argsorts64(x: Array2<f64>) -> (Array2<i64>, Array2<i64>) {
+    (x.argsort_axis(Axis(0)), x.argsort_axis(Axis(1)))
+}
+
+#[kernel]
+fn int_argsorts(
+    a: Array1<i32>,
+    b: Array1<i64>,
+    c: Array1<u32>,
+) -> (Array1<i64>, Array1<i64>, Array1<i64>, Array1<i64>) {
+    (a.argsort_axis(Axis(0)), b.argsort_axis(Axis(0)), c.argsort_axis(Axis(0)), b.sort_axis(Axis(0)))
+}
+
+/// Stable argsort of every lane along `axis` under `before` (strictly before).
+fn reference_by<T: Copy>(x: ArrayView2<'_, T>, axis: usize, before: impl Fn(T, T) -> bool) -> Array2<i64> {
+    let mut out = Array2::<i64>::zeros(x.raw_dim());
+    for (lane, mut o) in x.lanes(NdAxis(axis)).into_iter().zip(out.lanes_mut(NdAxis(axis))) {
+        let mut idx: Vec<usize> = (0..lane.len()).collect();
+        idx.sort_by(|&a, &b| match (before(lane[a], lane[b]), before(lane[b], lane[a])) {
+            (true, _) => std::cmp::Ordering::Less,
+            (_, true) => std::cmp::Ordering::Greater,
+            _ => std::cmp::Ordering::Equal,
+        });
+        for (t, i) in idx.into_iter().enumerate() {
+            o[t] = i as i64;
+        }
+    }
+    out
+}
+
+/// Long-lane values: `case` 0 random with ties, NaNs of both signs and other payloads, +-inf,
+/// +-0.0 and subnormals; 1 all equal; 2 sorted; 3 reversed.
+fn long_f64(rng: &mut Rng, case: usize, n: usize, d: usize) -> Array2<f64> {
+    let specials = [
+        f64::NAN,
+        -f64::NAN,
+        f64::from_bits(0x7ff8_0000_dead_0000),
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        0.0,
+        -0.0,
+        1e-310,
+        -1e-310,
+        f64::MAX,
+    ];
+    Array2::from_shape_fn((n, d), |(i, j)| match case {
+        0 => match rng.int(0, 30) {
+            0 => specials[rng.int(0, specials.len() as i64 - 1) as usize],
+            r => (r % 7) as f64 - 3.5 + rng.int(0, 3) as f64 * 0.25,
+        },
+        1 => 2.5,
+        2 => (i * d + j) as f64 - 999.5,
+        _ => 999.5 - (i * d + j) as f64,
+    })
+}
+
+pub fn long_lanes_radix_sort_floats_with_nan_inf_and_signed_zeros() {
+    let mut rng = Rng::new(84);
+    let nan_last = |a: f64, b: f64| a < b || (b.is_nan() && !a.is_nan());
+    for (n, d) in [(1027, 2), (1028, 1), (2, 1029), (2056, 2), (1, 2300), (4100, 1)] {
+        for case in 0..4 {
+            let x = long_f64(&mut rng, case, n, d);
+            let x32 = x.mapv(|v| {
+                if v.is_nan() {
+                    f32::from_bits(v.to_bits().rotate_left(32) as u32 | 0x7fc0_0000)
+                } else {
+                    v as f32
+                }
+            });
+            let x32 = if case == 0 { x32.mapv(|v| if v == 2.5 { -f32::NAN } else { v }) } else { x32 };
+            let (s0, a0, s1, a1) = sorts32(&x32).unwrap();
+            let before32 = |a: f32, b: f32| a < b || (b.is_nan() && !a.is_nan());
+            let (r0, r1) = (reference_by(x32.view(), 0, before32), reference_by(x32.view(), 1, before32));
+            assert_eq!(a0, r0, "f32 argsort_axis(Axis(0)) of {n}x{d}, case {case}");
+            assert_eq!(a1, r1, "f32 argsort_axis(Axis(1)) of {n}x{d}, case {case}");
+            let bits = |a: &Array2<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let w0 = Array2::from_shape_fn((n, d), |(t, j)| x32[[r0[[t, j]] as usize, j]]);
+            let w1 = Array2::from_shape_fn((n, d), |(i, t)| x32[[i, r1[[i, t]] as usize]]);
+            assert_eq!(bits(&s0), bits(&w0), "f32 sort_axis(Axis(0)) of {n}x{d}, case {case}");
+            assert_eq!(bits(&s1), bits(&w1), "f32 sort_axis(Axis(1)) of {n}x{d}, case {case}");
+            let (b0, b1) = argsorts64(&x).unwrap();
+            assert_eq!(b0, reference_by(x.view(), 0, nan_last), "f64 argsort_axis(Axis(0)) of {n}x{d}, case {case}");
+            assert_eq!(b1, reference_by(x.view(), 1, nan_last), "f64 argsort_axis(Axis(1)) of {n}x{d}, case {case}");
+        }
+    }
+}
+
+pub fn long_lanes_radix_sort_strided_views() {
+    let mut rng = Rng::new(85);
+    let x = long_f64(&mut rng, 0, 6, 2100);
+    let t = x.t().to_owned();
+    let stepped = x.slice_axis(NdAxis(0), Slice::new(0, None, 2));
+    let nan_last = |a: f64, b: f64| a < b || (b.is_nan() && !a.is_nan());
+    for v in [t.t(), stepped] {
+        let (b0, b1) = argsorts64(v).unwrap();
+        assert_eq!(b0, reference_by(v, 0, nan_last));
+        assert_eq!(b1, reference_by(v, 1, nan_last));
+    }
+}
+
+pub fn long_lanes_radix_sort_integers_stably_with_negatives_and_extremes() {
+    let mut rng = Rng::new(86);
+    for n in [1028, 2056, 3001] {
+        let b = Array1::from_shape_fn(n, |i| match i % 101 {
+            3 => i64::MIN,
+            5 => i64::MAX,
+            7 => -1,
+            _ => rng.int(-40, 40) * if i % 2 == 0 { 1 << 36 } else { 1 },
+        });
+        let a = b.mapv(|v| (v >> 8) as i32 ^ (v as i32));
+        let c = a.mapv(|v| v as u32);
+        let (ga, gb, gc, sb) = int_argsorts(&a, &b, &c).unwrap();
+        let col = |x: &Array1<i64>| x.clone().insert_axis(NdAxis(1));
+        assert_eq!(col(&ga), reference_by(a.view().insert_axis(NdAxis(1)), 0, |p: i32, q: i32| p < q), "i32 of {n}");
+        assert_eq!(col(&gb), reference_by(b.view().insert_axis(NdAxis(1)), 0, |p: i64, q: i64| p < q), "i64 of {n}");
+        assert_eq!(col(&gc), reference_by(c.view().insert_axis(NdAxis(1)), 0, |p: u32, q: u32| p < q), "u32 of {n}");
+        let mut want = b.to_vec();
+        want.sort();
+        assert_eq!(sb.to_vec(), want, "i64 sort_axis of {n}");
+    }
+}

@@ -16,6 +16,7 @@
 //! the two kernels of a scan; [`sort`] the merge-sort kernel of a sort.
 
 mod expr;
+mod radix;
 mod reduce;
 mod scan;
 mod sort;
@@ -155,7 +156,8 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         }
     }
     // The two position buffers of every sort, then two of its keys: `[1, the other axes.., n]`.
-    let mut sort_bufs: HashMap<NodeId, [BufId; 4]> = HashMap::new();
+    // With a radix key, its two key buffers and the histograms, of the same shape.
+    let mut sort_bufs: HashMap<NodeId, ([BufId; 4], Option<radix::RadixBufs>)> = HashMap::new();
     // Top-k's working values and positions: `[1, the other axes.., k]`.
     let mut topk_bufs: HashMap<NodeId, [BufId; 2]> = HashMap::new();
     for (i, n) in p.nodes.iter().enumerate() {
@@ -165,13 +167,16 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
             shape.extend(ashape.iter().enumerate().filter(|(k, _)| *k != *axis as usize).map(|(_, d)| *d));
             shape.push(*ashape.get(*axis as usize).ok_or_else(|| format!("v{i}: sort axis out of range"))?);
             let key = dtype(&p.node(*arg).ty)?;
-            let mut bufs = [BufId(0); 4];
-            for (h, (slot, dt)) in bufs.iter_mut().zip([DType::I64, DType::I64, key, key]).enumerate() {
-                *slot = BufId(lp.buffers.len() as u32);
+            let mut temp = |h: usize, dt: DType| {
+                let b = BufId(lp.buffers.len() as u32);
                 let name = fresh_name(format!("o{i}_{h}"));
                 lp.buffers.push(Buffer { name, kind: BufKind::Temp, dtype: dt, shape: shape.clone() });
-            }
-            sort_bufs.insert(NodeId(i as u32), bufs);
+                b
+            };
+            let bufs = [temp(0, DType::I64), temp(1, DType::I64), temp(2, key), temp(3, key)];
+            let radix = radix::radix_key(key)
+                .map(|(kt, _)| radix::RadixBufs { keys: [temp(4, kt), temp(5, kt)], hist: temp(6, DType::I64) });
+            sort_bufs.insert(NodeId(i as u32), (bufs, radix));
         }
         if let Op::TopK { arg, axis, k, .. } = &n.op {
             let ashape = &p.node(*arg).ty.shape;
@@ -212,8 +217,8 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
             lp.kernels.push(b.topk_kernel(id, targets, *bufs)?);
             continue;
         }
-        if let Some(bufs) = sort_bufs.get(&id) {
-            lp.kernels.push(b.sort_kernel(id, targets, *bufs)?);
+        if let Some((bufs, radix)) = sort_bufs.get(&id) {
+            lp.kernels.push(b.sort_kernel(id, targets, *bufs, *radix)?);
             continue;
         }
         if let Some(totals) = scan_totals.get(&id) {

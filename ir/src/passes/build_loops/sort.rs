@@ -3,6 +3,7 @@
 //! sorted values (or positions) stored in order. Deterministic and the same on every device: a
 //! stable sort's result is unique.
 
+use super::radix::{radix_key, radix_min, RadixBufs, RadixLane};
 use super::{Builder, R};
 use crate::loops::{BufId, Expr, Flag, Kernel, KernelHint, Scalar, Stmt, Var};
 use crate::program::{BinOp, NodeId, Op, UnOp};
@@ -56,7 +57,17 @@ impl Builder<'_> {
     ///   for t < n { store out[o.., t] = (passes even ? ka : kb)[u, o.., t] (or the position) }
     /// }
     /// ```
-    pub(super) fn sort_kernel(&mut self, id: NodeId, targets: &[BufId], bufs: [BufId; 4]) -> R<Kernel> {
+    ///
+    /// With `radix` (every element type but `bool`), a lane of at least
+    /// [`radix_min`] elements is radix-sorted instead (`build_loops/radix.rs`): the kernel's
+    /// body is `if n >= radix_min { radix sort } else { merge sort }`, the same result.
+    pub(super) fn sort_kernel(
+        &mut self,
+        id: NodeId,
+        targets: &[BufId],
+        bufs: [BufId; 4],
+        radix: Option<RadixBufs>,
+    ) -> R<Kernel> {
         let p = self.p;
         let Op::Sort { arg, axis, indices } = &p.node(id).op else { return Err(format!("{id} is no sort")) };
         let (arg, axis, indices) = (*arg, *axis as usize, *indices);
@@ -107,6 +118,13 @@ impl Builder<'_> {
             out.push(Stmt::Store { buf: *tg, idx: lane.at(Expr::Var(t)), value: value.clone() });
         }
         body.push(Stmt::For { var: t, extent: n, body: out });
+        if let (Some(rb), Some((_, digits))) = (radix, radix_key(elem)) {
+            let (temp, at) = (|t: Expr| lane.temp(t), |t: Expr| lane.at(t));
+            let rl = RadixLane { temp: &temp, at: &at, n, elem, pos: [a, b], vals: ka };
+            let sorted = self.radix_sort(&rl, rb, arg, indices, targets)?;
+            let long = Expr::binary(BinOp::Ge, Expr::Dim(n), Expr::i64(radix_min(digits) as i64));
+            body = vec![Stmt::If { cond: long, then: sorted, els: body }];
+        }
         Ok(Kernel { name: String::new(), domain, hint: KernelHint::Sort, body })
     }
 
