@@ -79,6 +79,32 @@ def matmul_inputs(np, n, seed):
     return tall(np, n, n, seed)
 
 
+RBF_N = 2048
+SOFTMAX_N = 4096
+
+
+def rbf_numpy(np, x, y, gamma):
+    """scikit-learn's `rbf_kernel` in numpy: `|x|^2 - 2 x y^T + |y|^2` (a GEMM and passes, as
+    `euclidean_distances` computes it, clipped at 0), then `exp(-gamma d2)`, in place."""
+    xx = np.einsum("ij,ij->i", x, x)[:, None]
+    yy = np.einsum("ij,ij->i", y, y)[None, :]
+    k = x @ y.T
+    k *= -2
+    k += xx
+    k += yy
+    np.maximum(k, 0, out=k)
+    k *= -gamma
+    np.exp(k, out=k)
+    return k
+
+
+def softmax_numpy(np, x):
+    """The softmax of each row: `e = exp(x - max)`, then `e / e.sum()`."""
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)
+    return e
+
+
 GRAM_N = 200_000
 GRAM_D = (32, 300)
 
@@ -157,6 +183,25 @@ def main():
     ma, mb = ma.astype(np.float32), mb.astype(np.float32)
     record(out, "numpy_matmul_f32", lambda: ma @ mb, 1, max(3, runs // 3))
     del ma, mb
+    # Issue 16: a fused contraction (the RBF kernel matrix of two 2048 x 2048 f32 sets, the
+    # `a @ b` operands) as numpy computes it (GEMM + passes + exp), and scikit-learn's own
+    # `rbf_kernel` (which upcasts float32 blocks to float64 for the distances); softmax.
+    out["rbf_n3"] = float(RBF_N) ** 3
+    rx = matmul_inputs(np, RBF_N, 7919).astype(np.float32)
+    ry = matmul_inputs(np, RBF_N, 104729).astype(np.float32)
+    gamma = np.float32(1.0 / RBF_N)
+    record(out, "numpy_rbf", lambda: rbf_numpy(np, rx, ry, gamma), 1, max(3, runs // 3))
+    try:
+        from sklearn.metrics.pairwise import rbf_kernel
+
+        record(out, "sklearn_rbf", lambda: rbf_kernel(rx, ry, gamma=float(gamma)), 1, max(3, runs // 3))
+    except Exception as e:  # noqa: BLE001
+        out["sklearn_rbf_error"] = f"{type(e).__name__}: {e}"
+    del rx, ry
+    out["softmax_n"] = float(SOFTMAX_N) ** 2
+    sx = matmul_inputs(np, SOFTMAX_N, 7919).astype(np.float32)
+    record(out, "numpy_softmax", lambda: softmax_numpy(np, sx), warmup, runs)
+    del sx
     for d in GRAM_D:
         gx = tall(np, GRAM_N, d, 7919).astype(np.float32)
         out[f"gram_d{d}_nd2"] = float(GRAM_N * d * d)

@@ -3,7 +3,8 @@
 //! They are the workloads issue 3 names: an out-of-place `a*x + b*y`, a full `x.sum()`,
 //! `x.exp() * y.sin()` and the README's `nearest` (squared distances to every center, then the
 //! argmin and min per point, with no `n x k x d` temporary), and issue 16's `a.dot(&b)`
-//! and Gram matrix `x.t().dot(&x)`.
+//! and Gram matrix `x.t().dot(&x)`, a fused contraction (the RBF kernel matrix written as one
+//! comprehension) and a softmax over rows.
 
 use kiln::prelude::*;
 
@@ -45,6 +46,38 @@ pub fn matmul<F: Float>(a: Array2<F>, b: Array2<F>) -> Array2<F> {
 #[kernel]
 pub fn gram(x: Array2<f32>) -> Array2<f32> {
     x.t().dot(&x)
+}
+
+/// The RBF kernel matrix `exp(-gamma * sum_l (x[i,l] - y[j,l])^2)` written as one fused
+/// contraction (issue 16 item 2): no `n x m` distance temporary, no GEMM; `neg_gamma` is
+/// `-gamma`.
+#[kernel]
+pub fn rbf_fused(x: Array2<f32>, y: Array2<f32>, neg_gamma: f32) -> Array2<f32> {
+    let (n, d) = x.dim();
+    let (m, _) = y.dim();
+    Array2::from_shape_fn((n, m), |(i, j)| (sum(0..d, |l| (x[[i, l]] - y[[j, l]]).powi(2)) * neg_gamma).exp())
+}
+
+/// The same RBF kernel matrix as scikit-learn computes it (and as kiln's estimators write it,
+/// `kernel_approximation/kernels.rs`): `|x|^2 - 2 x y^T + |y|^2` with the cross term a plain
+/// product (a vendor GEMM call on the CPU), clipped at 0, then `exp(-gamma d2)`. Rounds
+/// differently from [`rbf_fused`] (the expansion cancels for near points).
+#[kernel]
+pub fn rbf_gemm(x: Array2<f32>, y: Array2<f32>, neg_gamma: f32) -> Array2<f32> {
+    let xx = x.powi(2).sum_axis(Axis(1));
+    let yy = y.powi(2).sum_axis(Axis(1));
+    let d2 = x.dot(&y.t()) * -2.0 + xx.insert_axis(Axis(1)) + yy;
+    let d2 = select(d2 > 0.0, d2, 0.0);
+    (d2 * neg_gamma).exp()
+}
+
+/// The softmax of each row: `e = exp(x - max)`, then `e / e.sum()` per row.
+#[kernel]
+pub fn softmax_rows(x: Array2<f32>) -> Array2<f32> {
+    let top = x.max_axis(Axis(1));
+    let e = (&x - top.insert_axis(Axis(1))).exp();
+    let total = e.sum_axis(Axis(1));
+    e / total.insert_axis(Axis(1))
 }
 
 /// `x.cumsum(Axis(0))`: an inclusive prefix sum (issue 15), a two-kernel blocked scan.
@@ -107,6 +140,35 @@ mod tests {
             }
             Ok(())
         })
+    }
+
+    /// `rbf_fused` and `softmax_rows` on the interpreter and the CPU against f64 loops (the
+    /// f32 kernels round each term; 1e-5 relative is ~100 ulp over 37 terms and an `exp`).
+    #[test]
+    fn rbf_and_softmax_match_plain_loops() -> Result<(), kiln::Error> {
+        let (x, y) = (crate::tall(13, 37, 7919).mapv(|v| v as f32), crate::tall(9, 37, 104729).mapv(|v| v as f32));
+        let g = -1.0 / 37.0;
+        for device in [Device::Interp, Device::Cpu] {
+            let (k, s) = with_device(device, || Ok::<_, kiln::Error>((rbf_fused(&x, &y, g)?, softmax_rows(&x)?)))?;
+            let kg = with_device(device, || rbf_gemm(&x, &y, g))?;
+            for i in 0..13 {
+                for j in 0..9 {
+                    let d2: f64 = (0..37).map(|l| (x[[i, l]] as f64 - y[[j, l]] as f64).powi(2)).sum();
+                    let want = (d2 * g as f64).exp();
+                    assert!((k[[i, j]] as f64 - want).abs() <= 1e-5 * want, "{device} rbf[{i}, {j}]");
+                    // The expansion's error is f32 eps times the norms (|x|^2 + |y|^2 <= 19 here),
+                    // scaled by gamma (1/37) in the exponent: 1e-5 absolute covers it.
+                    assert!((kg[[i, j]] as f64 - want).abs() <= 1e-5, "{device} rbf_gemm[{i}, {j}]");
+                }
+                let top = x.row(i).iter().fold(f64::NEG_INFINITY, |a, v| a.max(*v as f64));
+                let total: f64 = x.row(i).iter().map(|v| (*v as f64 - top).exp()).sum();
+                for j in 0..37 {
+                    let want = (x[[i, j]] as f64 - top).exp() / total;
+                    assert!((s[[i, j]] as f64 - want).abs() <= 1e-5 * want, "{device} softmax[{i}, {j}]");
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `gram` on the CPU (a split-K vendor GEMM at 5000 rows) against f64 loops: within the

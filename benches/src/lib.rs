@@ -38,6 +38,14 @@ pub fn square(n: usize, seed: usize) -> Array2<f64> {
     tall(n, n, seed)
 }
 
+/// The side of the square operands of the fused RBF kernel-matrix benchmark (`rbf_fused`):
+/// `x` and `y` are the `a.dot(&b)` operands ([`square`] with seeds 7919 and 104729) in f32.
+pub const RBF_N: usize = 2048;
+
+/// The side of the softmax benchmark's input (`softmax_rows`, [`square`] with seed 7919 in
+/// f32).
+pub const SOFTMAX_N: usize = 4096;
+
 /// The rows of the Gram benchmark (`x.t().dot(&x)`, `x: [GRAM_N, d]`).
 pub const GRAM_N: usize = 200_000;
 

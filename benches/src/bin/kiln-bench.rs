@@ -16,7 +16,10 @@ use std::process::ExitCode;
 
 use kiln::{with_device, Device, Kernel};
 use kiln_benches::json::JsonObject;
-use kiln_benches::kernels::{argsort_all, axpby, bincount64, cumsum_all, exp_sin, gram, matmul, nearest, sum_all};
+use kiln_benches::kernels::{
+    argsort_all, axpby, bincount64, cumsum_all, exp_sin, gram, matmul, nearest, rbf_fused, rbf_gemm, softmax_rows,
+    sum_all,
+};
 use kiln_benches::{centers, gbs, input_x, input_y, measure, points, stream, time_once, Stats};
 
 /// Freed output blocks of 1 MiB and more are kept for the next output of the same size
@@ -39,6 +42,10 @@ struct Plan {
     matmul_n: usize,
     /// Rows of kiln's Gram `x.t().dot(&x)` on the chosen device.
     gram_n: usize,
+    /// Side of the fused RBF kernel matrix's operands on the chosen device.
+    rbf_n: usize,
+    /// Side of the softmax's input on the chosen device.
+    softmax_n: usize,
     kiln_warmup: usize,
     kiln_runs: usize,
 }
@@ -79,6 +86,8 @@ fn main() -> ExitCode {
             nearest_n: kiln_benches::NEAREST_N / scale,
             matmul_n: kiln_benches::MATMUL_N,
             gram_n: kiln_benches::GRAM_N,
+            rbf_n: kiln_benches::RBF_N,
+            softmax_n: kiln_benches::SOFTMAX_N,
             kiln_warmup: if quick { 1 } else { 3 },
             kiln_runs: if quick { 3 } else { 15 },
         },
@@ -92,6 +101,8 @@ fn main() -> ExitCode {
             nearest_n: 2_000 / scale,
             matmul_n: 128,
             gram_n: 2_000,
+            rbf_n: 128,
+            softmax_n: 1024,
             kiln_warmup: 1,
             kiln_runs: 3,
         },
@@ -107,6 +118,11 @@ fn main() -> ExitCode {
     out.num("kiln_sort_n", kiln_benches::SORT_N as f64);
     // Multiply-adds of one product: the `n` of the matmul rows (time per multiply-add).
     out.num("kiln_matmul_n3", (plan.matmul_n as f64).powi(3));
+    // The fused RBF kernel matrix: `n^3` terms (one subtract and one multiply-add each), the
+    // same count as the product above, so their times per term compare directly.
+    out.num("kiln_rbf_n3", (plan.rbf_n as f64).powi(3));
+    // Elements of the softmax's input.
+    out.num("kiln_softmax_n", (plan.softmax_n * plan.softmax_n) as f64);
     // Multiply-adds of one Gram product per column count (`n * d * d`).
     for d in kiln_benches::GRAM_D {
         out.num(&format!("kiln_gram_d{d}_nd2"), (plan.gram_n * d * d) as f64);
@@ -285,6 +301,27 @@ fn kiln_kernels(plan: &Plan, out: &mut JsonObject, interleave: bool) {
     if let Some(s) = bench_kernel(plan, out, "kiln_matmul_f32", None, || matmul(&a, &b)) {
         out.num("kiln_matmul_f32_gflops", flops / s.median_s / 1e9);
     }
+
+    // The RBF kernel matrix of two `n x n` f32 sets as one fused contraction (gamma =
+    // 1 / n_features, scikit-learn's default); GFLOP/s counted as a GEMM's `2 n^3`.
+    let rn = plan.rbf_n;
+    let (x, y) =
+        (kiln_benches::square(rn, 7919).mapv(|v| v as f32), kiln_benches::square(rn, 104729).mapv(|v| v as f32));
+    let neg_gamma = -1.0 / rn as f32;
+    if let Some(s) = bench_kernel(plan, out, "kiln_rbf", None, || rbf_fused(&x, &y, neg_gamma)) {
+        out.num("kiln_rbf_gflops", 2.0 * (rn as f64).powi(3) / s.median_s / 1e9);
+    }
+    // The same matrix written as scikit-learn computes it: a GEMM (vendor call) + passes.
+    if let Some(s) = bench_kernel(plan, out, "kiln_rbf_gemm", None, || rbf_gemm(&x, &y, neg_gamma)) {
+        out.num("kiln_rbf_gemm_gflops", 2.0 * (rn as f64).powi(3) / s.median_s / 1e9);
+    }
+    drop((x, y));
+
+    // The softmax of each row of an `n x n` f32 matrix.
+    let sn = plan.softmax_n;
+    let x = kiln_benches::square(sn, 7919).mapv(|v| v as f32);
+    bench_kernel(plan, out, "kiln_softmax", Some(8 * sn * sn), || softmax_rows(&x));
+    drop(x);
 
     // `x.t().dot(&x)`, f32, a tall `x`: a split-K vendor GEMM on the CPU.
     for d in kiln_benches::GRAM_D {

@@ -77,7 +77,10 @@ pub struct Plan {
 /// its width fits, then hands the rest of the row to the next, the last to the scalar tail.
 /// Every loop is more code for Cranelift to compile, so only those that pay are emitted:
 /// * a body with polynomial math ([`vmath`]) runs one vector per iteration: it has enough
-///   independent work for the out-of-order core, and unrolling it only multiplies the code;
+///   independent work for the out-of-order core, and unrolling it only multiplies the code
+///   (for an ordered plan only polynomial math inside its serial loops counts: an epilogue
+///   after the contraction, `exp(-gamma d2)`, runs once per output and the contraction needs
+///   its independent accumulators);
 /// * when the row is the whole parallel domain (`one_row`: a rank-1 domain, thousands of
 ///   points per chunk), only the widest loop: what is left is a few points for the scalar
 ///   tail, and a loop less is compile time saved at no run-time cost;
@@ -115,6 +118,15 @@ pub(super) fn heavy(body: &[Stmt], types: &HashMap<Var, DType>, lp: &LoopProgram
             | Stmt::Store { value, .. } => value.any(&mut polynomial),
             Stmt::For { .. } | Stmt::ForRange { .. } | Stmt::If { .. } | Stmt::Flag(_) => false,
         })
+    })
+}
+
+/// Whether `f` holds for the body of any serial loop of `body` (at any depth).
+fn in_loops(body: &[Stmt], f: &mut impl FnMut(&[Stmt]) -> bool) -> bool {
+    body.iter().any(|s| match s {
+        Stmt::For { body, .. } | Stmt::ForRange { body, .. } => f(body),
+        Stmt::If { then, els, .. } => in_loops(then, f) || in_loops(els, f),
+        _ => false,
     })
 }
 
@@ -225,7 +237,12 @@ pub fn plan(lp: &LoopProgram, k: &Kernel) -> Option<Plan> {
         }
     }
     p.check_body(&k.body, true)?;
-    p.plan.tiers = tiers(ordered, k.domain.len() == 1, heavy(&k.body, &p.types, lp));
+    // An ordered plan's polynomial math outside its serial loops is an epilogue, applied once
+    // per output after the contraction (`exp(-gamma d2)` of an RBF kernel matrix): it does
+    // not make the loop heavy, and one vector per iteration would leave the contraction a
+    // single accumulator chain (rbf 2048^3 f32: see `docs/architecture.md`).
+    let heavy = if ordered { in_loops(&k.body, &mut |b| heavy(b, &p.types, lp)) } else { heavy(&k.body, &p.types, lp) };
+    p.plan.tiers = tiers(ordered, k.domain.len() == 1, heavy);
     Some(p.plan)
 }
 

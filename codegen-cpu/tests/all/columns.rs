@@ -129,3 +129,51 @@ fn column_argmin_keeps_first_rows_and_nans() {
         check(&lp, &[Value::F64(x)], &format!("argmin {n}x{d}"));
     }
 }
+
+/// `exp(-gamma * sum_l (x[i, l] - y[j, l])^2)`, the RBF kernel matrix as one fused
+/// contraction (what `Array2::from_shape_fn((n, m), |(i, j)| (sum(..) * g).exp())` lowers to):
+/// the polynomial `exp` is an epilogue after the serial loop.
+const RBF: &str = "program rbf
+  sym n
+  sym d
+  sym m
+  in x: f32[n, d]
+  in y: f32[m, d]
+  in g: f32[]
+  out o: f32[n, m]
+  kernel rbf_k0 (v0 < n, v1 < m) serial {
+    mut v2: f32 = f32:0.0
+    for v3 < d {
+      let v4: f32 = powi.2(sub(load x[v0, v3], load y[v1, v3]))
+      v2 = add(v2, v4)
+    }
+    store o[v0, v1] = exp(mul(v2, load g[]))
+  }
+";
+
+/// A polynomial epilogue after an ordered plan's loop does not make the plan run one vector
+/// at a time: the contraction keeps `ORDERED_UNROLL` accumulators (before, the RBF matrix ran
+/// as one accumulator chain, 2.4x slower at 2048^3). The sums are the scalar loop's, lane by
+/// lane; only `exp` differs (the polynomial against libm, within `F32_TOL`), so this compares
+/// with the loop interpreter at that tolerance, in every layout (transposed, reversed) and
+/// chunking, at every column count around the vector widths and an odd and empty `d`.
+#[test]
+fn rbf_epilogue_keeps_the_wide_ordered_tiers() {
+    let lp = parse_loop_program(RBF).expect("parse");
+    let p = compile(&lp, true);
+    // 8 vectors of columns, each `l` step one `fsub` per vector, `INNER_UNROLL` steps per trip.
+    let want = (kiln_cpu::simd::ORDERED_UNROLL * kiln_cpu::simd::INNER_UNROLL) as usize;
+    let subs = p.clif().matches(" fsub ").count();
+    assert!(subs >= want, "{subs} fsub in the CLIF, want the 8-vector tier's {want}:\n{}", p.clif());
+    for n in [0usize, 1, 3, 5] {
+        for m in [1usize, 3, 4, 5, 8, 9, 31, 32, 33, 40] {
+            for d in [0usize, 1, 3, 7, 16] {
+                let x = values(&[n, d], (n * 1000 + m * 10 + d) as u64).mapv(|v| v as f32);
+                let y = values(&[m, d], (m * 1000 + d) as u64 + 7).mapv(|v| v as f32);
+                let g = ndarray::arr0(-0.1f32).into_dyn();
+                let args = [Value::F32(x), Value::F32(y), Value::F32(g)];
+                crate::common::check_against_interp(&lp, &args, &format!("rbf {n}x{m}x{d}"));
+            }
+        }
+    }
+}
