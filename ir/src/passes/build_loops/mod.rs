@@ -227,7 +227,9 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         }
         b.cache = vec![HashMap::new()];
         let domain: Vec<(Var, Dim)> = n.ty.shape.iter().map(|d| (b.var(Some(*d)), *d)).collect();
-        b.par_rank = Some(domain.len());
+        // An axis of extent 1 (`insert_axis`, a kept dimension) parallelizes nothing: the row
+        // sums of `x.sum_axis(Axis(1)).insert_axis(Axis(1))` are blocked like any row sums.
+        b.par_rank = Some(domain.iter().filter(|(_, d)| *d != Dim::Const(1)).count());
         let idx: Vec<Expr> = domain.iter().map(|(v, _)| Expr::Var(*v)).collect();
         let mut body = vec![];
         if let Some(group) = s.fused_group(id) {
@@ -312,7 +314,7 @@ struct Builder<'a> {
     /// index (never -1), and the loop raises the empty flag itself.
     whole: HashSet<Var>,
     /// The rank of the parallel domain of the kernel being built (a two-phase partial's chunk
-    /// axis not counted), where its float sums may take the blocked order; `None` in kernels
+    /// axis and axes of extent 1 not counted), where its float sums may take the blocked order; `None` in kernels
     /// whose loops keep their own order (scans, sorts, scatters).
     par_rank: Option<usize>,
 }
