@@ -227,9 +227,7 @@ pub fn build_loops(p: &Program, s: &Schedule) -> Result<LoopProgram, String> {
         }
         b.cache = vec![HashMap::new()];
         let domain: Vec<(Var, Dim)> = n.ty.shape.iter().map(|d| (b.var(Some(*d)), *d)).collect();
-        // An axis of extent 1 (`insert_axis`, a kept dimension) parallelizes nothing: the row
-        // sums of `x.sum_axis(Axis(1)).insert_axis(Axis(1))` are blocked like any row sums.
-        b.par_rank = Some(domain.iter().filter(|(_, d)| *d != Dim::Const(1)).count());
+        b.par_rank = Some(par_rank(&domain));
         let idx: Vec<Expr> = domain.iter().map(|(v, _)| Expr::Var(*v)).collect();
         let mut body = vec![];
         if let Some(group) = s.fused_group(id) {
@@ -320,3 +318,10 @@ struct Builder<'a> {
 }
 
 type R<T> = Result<T, String>;
+
+/// The parallel rank of a kernel domain: its axes, those of extent 1 not counted (an
+/// `insert_axis` or kept dimension parallelizes nothing: the row sums of
+/// `x.sum_axis(Axis(1)).insert_axis(Axis(1))` are blocked like any row sums).
+fn par_rank(domain: &[(Var, Dim)]) -> usize {
+    domain.iter().filter(|(_, d)| *d != Dim::Const(1)).count()
+}

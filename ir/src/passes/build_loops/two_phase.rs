@@ -35,7 +35,7 @@ impl Builder<'_> {
         }
         let idx: Vec<Expr> = domain.iter().map(|(v, _)| Expr::Var(*v)).collect();
         let mut body = vec![];
-        self.par_rank = Some(domain[1..].iter().filter(|(_, d)| *d != Dim::Const(1)).count());
+        self.par_rank = Some(super::par_rank(&domain[1..]));
         let r = self.reduce_parts(id, &idx[1..=rank], Some((Expr::Var(c), chunks)), &mut body);
         self.par_rank = None;
         self.restore(saved);
